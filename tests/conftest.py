@@ -1,0 +1,68 @@
+"""Shared fixtures.
+
+* ``ds``: a Dataset on a fresh store built from the embedded data (one per test session).
+* ``store_path``: the path of that store (read-only use).
+* ``tmp_store``: a fresh store path for tests that write.
+* ``shared_dir``: ``../shared`` (skips the test with a clear reason when it is absent).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CRITMIN_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolate_user_dirs(tmp_path_factory):
+    """Never touch the user's real data/config directories from tests."""
+    home = tmp_path_factory.mktemp("home")
+    old = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "CRITMIN_DB", "CRITMIN_BLOCS")}
+    os.environ["XDG_DATA_HOME"] = str(home / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ.pop("CRITMIN_DB", None)
+    os.environ.pop("CRITMIN_BLOCS", None)
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def store_path(tmp_path_factory) -> Path:
+    from critmin.store import Store
+
+    path = tmp_path_factory.mktemp("store") / "critmin.duckdb"
+    Store(path).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def ds(store_path):
+    import critmin
+
+    dataset = critmin.open(store_path)
+    yield dataset
+    dataset.close()
+
+
+@pytest.fixture()
+def tmp_store(tmp_path) -> Path:
+    from critmin.store import Store
+
+    path = tmp_path / "critmin.duckdb"
+    Store(path).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "data").is_dir():
+        pytest.skip(f"needs the shared data folder at {SHARED} (set CRITMIN_SHARED); not part of the repo")
+    return SHARED

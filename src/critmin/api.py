@@ -59,6 +59,12 @@ class Dataset:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _one(self, sql: str, params: list | None = None) -> tuple | None:
+        """First row of a query. Fetches the whole (small) result: duckdb 2 refuses new work on a connection
+        whose previous result was only partly fetched."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
     # -- reference ------------------------------------------------------------------------------------------
     @staticmethod
     def commodity(name: str) -> cat.Commodity:
@@ -83,13 +89,34 @@ class Dataset:
         return blocs_mod.members(bloc, date)
 
     # -- raw tables -----------------------------------------------------------------------------------------
+    # Which edition wins when a (source, year) is loaded more than once: ingested data beat the embedded
+    # default, a later load beats an earlier one, and between embedded editions the later edition name wins
+    # (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate).
+    _EDITION_RANK = ("(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
+                     "coalesce(s.loaded_at, '') || '|' || s.edition")
+
+    def _best_editions(self, table: str, keys: str) -> str:
+        """SQL selecting, per ``keys`` (e.g. 'source, year'), the winning edition of ``table``."""
+        dkeys = ", ".join(f"d.{k.strip()}" for k in keys.split(","))
+        return f"""SELECT {dkeys}, arg_max(d.edition, {self._EDITION_RANK.replace('s.edition', 'd.edition')}) AS edition
+                   FROM (SELECT DISTINCT {keys}, edition FROM {table}) d
+                   LEFT JOIN sources s ON s.data_table = '{table}' AND s.source = d.source AND s.edition = d.edition
+                   GROUP BY {dkeys}"""
+
     @functools.cached_property
     def _trade_all(self) -> pd.DataFrame:
-        df = self.con.execute(
+        best = self._best_editions("trade", "source, year")
+        rel = self.con.sql(
             "SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.tonnes, h.commodity, h.stage, "
-            "t.source, t.edition FROM trade t JOIN hs_codes h USING (hs6)").df()
-        for col in ("exporter", "importer", "hs6", "commodity", "stage", "source", "edition"):
-            df[col] = df[col].astype("category")
+            f"t.source, t.edition FROM trade t JOIN ({best}) b USING (source, year, edition) "
+            "JOIN hs_codes h USING (hs6)")
+        # duckdb 2 renamed the Arrow fetch; support both spellings
+        tbl = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+        cat_cols = ("exporter", "importer", "hs6", "commodity", "stage", "source", "edition")
+        for col in cat_cols:
+            i = tbl.schema.get_field_index(col)
+            tbl = tbl.set_column(i, col, tbl.column(col).dictionary_encode())
+        df = tbl.to_pandas()
         df["year"] = df["year"].astype("int16")
         return df
 
@@ -116,7 +143,7 @@ class Dataset:
         return out.reset_index(drop=True)
 
     def trade_years(self) -> tuple[int, int]:
-        lo, hi = self.con.execute("SELECT min(year), max(year) FROM trade").fetchone()
+        lo, hi = self._one("SELECT min(year), max(year) FROM trade")
         return int(lo), int(hi)
 
     def production(self, commodity: str, stage: str, years: int | Iterable[int] | None = None,
@@ -129,33 +156,45 @@ class Dataset:
         """
         c = cat.get(commodity)
         st = c.stage(stage)
-        params: list = [c.id, st.name]
-        sql = "SELECT * FROM production WHERE commodity = ? AND stage = ?"
+        df = self._production_all_editions if all_editions else self._production_all
+        mask = (df["commodity"] == c.id) & (df["stage"] == st.name)
         if source:
-            sql += " AND lower(source) = lower(?)"
-            params.append(source)
+            mask &= df["source"].str.lower() == source.lower()
         ys = _years(years)
         if ys is not None:
-            sql += f" AND year IN ({', '.join('?' * len(ys))})"
-            params.extend(ys)
-        df = self.con.execute(sql + " ORDER BY source, edition, year, country", params).df()
-        if df.empty or all_editions:
-            return df
-        latest = df.groupby(["source", "year"])["edition"].transform("max")
-        return df[df["edition"] == latest].reset_index(drop=True)
+            mask &= df["year"].isin(ys)
+        return df[mask].sort_values(["source", "edition", "year", "country"]).reset_index(drop=True)
+
+    @functools.cached_property
+    def _production_all_editions(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM production").df()
+
+    @functools.cached_property
+    def _production_all(self) -> pd.DataFrame:
+        best = self._best_editions("production", "commodity, stage, source, year")
+        return self.con.execute(
+            f"SELECT p.* FROM production p JOIN ({best}) b USING (commodity, stage, source, year, edition)").df()
 
     def governance(self, indicator: str = "pv", years: int | Iterable[int] | None = None,
                    edition: str | None = None) -> pd.DataFrame:
         """WGI estimates (−2.5 … +2.5, higher = better governance) by country and year.
 
-        ``indicator``: va, pv, ge, rq, rl, cc. Default edition: the 2025 release for pv (covers 2024, as used
-        by GeoPolRisk), the 2024 release for the others. Editions are never mixed within one call.
+        ``indicator``: va, pv, ge, rq, rl, cc. Default edition: the preferred one holding the indicator (an
+        ingested release first; embedded: the 2025 release for pv, which covers 2024 as used by GeoPolRisk, and the
+        2024 release for the others). Editions are never mixed within one call.
         """
         valid = ("va", "pv", "ge", "rq", "rl", "cc")
         if indicator not in valid:
             raise UnknownValueError("WGI indicator", indicator, valid)
         if edition is None:
-            edition = "2025 release (PV only)" if indicator == "pv" else "2024 release"
+            best = self._one(
+                f"""SELECT arg_max(d.edition, {self._EDITION_RANK.replace('s.edition', 'd.edition')})
+                    FROM (SELECT DISTINCT source, edition FROM governance WHERE indicator = ?) d
+                    LEFT JOIN sources s ON s.data_table = 'governance' AND s.source = d.source
+                                         AND s.edition = d.edition""", [indicator])
+            if not best or best[0] is None:
+                raise NoDataError(f"no governance data for indicator {indicator!r}")
+            edition = best[0]
         params: list = [indicator, edition]
         sql = "SELECT * FROM governance WHERE indicator = ? AND edition = ?"
         ys = _years(years)
@@ -200,7 +239,7 @@ class Dataset:
         if stage is not None:
             cat.check_stage(stage)
         who = blocs_mod.party(share_of)
-        rows = []
+        frames = []
         for c in comms:
             for sname in c.stages:
                 if stage and sname != stage:
@@ -209,34 +248,36 @@ class Dataset:
                 ys = _years(years)
                 if ys is not None:
                     df = df[df["year"].isin(ys)]
-                if df.empty:
-                    continue
-                g = group_concentration(df, ["year", "source", "edition", "basis"], "country", "tonnes",
-                                        top=top, named={"x": set(who.members)}, leaders=1)
-                g.insert(0, "stage", sname)
-                g.insert(0, "commodity", c.id)
-                rows.append(g)
-        if not rows:
+                if not df.empty:
+                    frames.append(df)
+        if not frames:
             what = ", ".join(c.id for c in comms)
             raise NoDataError(f"no production data for {what}" + (f" at stage {stage!r}" if stage else "")
                               + (f" in {years}" if years is not None else ""))
-        out = pd.concat(rows, ignore_index=True)
+        out = group_concentration(pd.concat(frames, ignore_index=True),
+                                  ["commodity", "stage", "year", "source", "edition", "basis"], "country", "tonnes",
+                                  top=top, named={"x": set(who.members)}, leaders=1)
         out = out.rename(columns={"total": "world_tonnes", "n_suppliers": "n_producers", "share_x": f"share_{who.label}",
                                   "supplier_1": "leader", "supplier_1_share": "leader_share"})
         out["hhi_10000"] = out["hhi"] * 10_000
         cols = ["commodity", "stage", "year", "world_tonnes", "n_producers", "hhi", "hhi_10000", f"top{top}_share",
                 f"share_{who.label}", "leader", "leader_share", "basis", "source", "edition"]
-        return out[cols].sort_values(["commodity", "stage", "year"]).reset_index(drop=True)
+        order = {cid: i for i, cid in enumerate(cat.catalogue())}
+        out = out[cols].assign(_c=out["commodity"].map(order))
+        return out.sort_values(["_c", "stage", "year"]).drop(columns="_c").reset_index(drop=True)
 
     # -- imports --------------------------------------------------------------------------------------------
-    def _party_frame(self, parties: list[Party], year: int | None) -> pd.DataFrame:
+    @staticmethod
+    def _party_frame(parties: list[Party], year: int | None) -> pd.DataFrame:
         return pd.DataFrame([(p.label, m) for p in parties for m in p.members], columns=["party", "member"])
 
     def bilateral(self, parties: str | Iterable[str | Party], commodity: str | Iterable[str] | None = None,
                   years: int | Iterable[int] | None = None, *, stage: str | None = None,
-                  intra_bloc: bool = False, direction: str = "imports") -> pd.DataFrame:
-        """Imports (or exports) of each party by partner: party, commodity, stage, year, partner, value_kusd,
-        tonnes. For a bloc, members' flows with other members are dropped unless ``intra_bloc``.
+                  intra_bloc: bool = False, direction: str = "imports", by_hs: bool = False) -> pd.DataFrame:
+        """Imports (or exports) of each party by partner.
+
+        Columns: party, commodity, stage, year, partner, [hs6,] value_kusd (thousand USD, FOB), tonnes (gross
+        weight). For a bloc, members' flows with other members are dropped unless ``intra_bloc``.
         """
         if direction not in ("imports", "exports"):
             raise UnknownValueError("direction", direction, ["imports", "exports"])
@@ -253,22 +294,23 @@ class Dataset:
             mask &= df["year"].isin(ys)
         own, other = ("importer", "exporter") if direction == "imports" else ("exporter", "importer")
         pf = self._party_frame(ps, None)
-        t = df.loc[mask & df[own].isin(pf["member"]),
-                   ["year", "exporter", "importer", "commodity", "stage", "value_kusd", "tonnes"]]
-        for col in ("exporter", "importer", "commodity", "stage"):
+        cols = ["year", "exporter", "importer", "hs6", "commodity", "stage", "value_kusd", "tonnes"]
+        t = df.loc[mask & df[own].isin(pf["member"]), cols]
+        for col in ("exporter", "importer", "hs6", "commodity", "stage"):
             t[col] = t[col].astype(str)
         t = t.merge(pf, left_on=own, right_on="member")
         if not intra_bloc:
-            inside = pd.MultiIndex.from_frame(t[["party", other]]).isin(pd.MultiIndex.from_frame(pf[["party", "member"]]))
+            inside = pd.MultiIndex.from_frame(t[["party", other]]).isin(
+                pd.MultiIndex.from_frame(pf[["party", "member"]]))
             t = t[~inside]
-        out = t.groupby(["party", "commodity", "stage", "year", other], as_index=False, observed=True).agg(
-            value_kusd=("value_kusd", "sum"), tonnes=("tonnes", lambda s: s.sum(min_count=1)))
-        return out.rename(columns={other: "partner"})
+        keys = ["party", "commodity", "stage", "year", other] + (["hs6"] if by_hs else [])
+        g = t.groupby(keys, observed=True, sort=False)
+        out = pd.DataFrame({"value_kusd": g["value_kusd"].sum(), "tonnes": g["tonnes"].sum(min_count=1)})
+        return out.reset_index().rename(columns={other: "partner"})
 
     def exposure(self, parties: str | Iterable[str | Party], year: int | None = None, *,
                  years: Iterable[int] | None = None, commodities: str | Iterable[str] | None = None,
-                 basis: str = "value", intra_bloc: bool = False, share_from: str = "CHN",
-                 progress=None) -> pd.DataFrame:
+                 basis: str = "value", intra_bloc: bool = False, share_from: str = "CHN") -> pd.DataFrame:
         """Exposure of importers to every critical mineral: the main table of critmin.
 
         For each party (country or bloc), commodity and trade stage: import value (kUSD) and tonnes, exports,
@@ -282,6 +324,8 @@ class Dataset:
             raise UnknownValueError("basis", basis, ["value", "tonnes"])
         lo, hi = self.trade_years()
         ys = _years(years) if years is not None else [int(year) if year is not None else hi]
+        if not ys:
+            raise NoDataError("no years requested")
         bad = [y for y in ys if y < lo or y > hi]
         if bad:
             raise NoDataError(f"no trade data for year(s) {bad}: the store has {lo}-{hi}")
@@ -289,166 +333,161 @@ class Dataset:
         ps = self.parties(parties, max(ys))
         src = self.party(share_from)
         qty = "value_kusd" if basis == "value" else "tonnes"
-
-        imp = self.bilateral(ps, [c.id for c in comms], ys, intra_bloc=intra_bloc)
-        exp = self.bilateral(ps, [c.id for c in comms], ys, intra_bloc=intra_bloc, direction="exports")
         keys = ["party", "commodity", "stage", "year"]
+
+        imp = self.bilateral(ps, [c.id for c in comms], ys, intra_bloc=intra_bloc, by_hs=True)
+        exp = self.bilateral(ps, [c.id for c in comms], ys, intra_bloc=intra_bloc, direction="exports", by_hs=True)
         conc = group_concentration(imp, keys, "partner", qty, top=3, named={"from": set(src.members)},
                                    rest=None, leaders=3)
-        totals = imp.groupby(keys, as_index=False, observed=True).agg(
-            import_value_kusd=("value_kusd", "sum"), import_tonnes=("tonnes", lambda s: s.sum(min_count=1)))
-        etot = exp.groupby(keys, as_index=False, observed=True).agg(
-            export_value_kusd=("value_kusd", "sum"), export_tonnes=("tonnes", lambda s: s.sum(min_count=1)))
+        totals = self._flow_totals(imp, "import")
+        etot = self._flow_totals(exp, "export")
 
         # the full grid of rows that should exist, so "no imports" is explicit rather than missing
-        grid = []
-        for p in ps:
-            for c in comms:
-                stages = c.trade_stages or [next(iter(c.stages))]
-                for s in stages:
-                    for y in ys:
-                        grid.append((p.label, c.id, s, y))
+        grid = [(p.label, c.id, s, y) for p in ps for c in comms for s in (c.trade_stages or [next(iter(c.stages))])
+                for y in ys]
         out = pd.DataFrame(grid, columns=keys)
         out = out.merge(totals, on=keys, how="left").merge(etot, on=keys, how="left")
         out = out.merge(conc.drop(columns=["total"]), on=keys, how="left")
-        out = out.rename(columns={"hhi": "supplier_hhi", "share_from": f"share_from_{src.label}",
-                                  "n_suppliers": "n_suppliers"})
-        has_hs = out.apply(lambda r: bool(cat.get(r["commodity"]).stages[r["stage"]].hs92), axis=1)
-        for col in ("import_value_kusd", "export_value_kusd"):
+        out = out.rename(columns={"hhi": "supplier_hhi", "share_from": f"share_from_{src.label}"})
+        # a stage has trade data for a year when BACI records any flow of its codes that year (germanium's
+        # HS92 811230, for instance, stops in 2016): otherwise imports are unknown, not zero
+        t = self._trade_all
+        world = t[t["year"].isin(ys)].groupby(["commodity", "stage", "year"], observed=True).size()
+        has_hs = np.array([(c, s, y) in world.index and world[(c, s, y)] > 0
+                           for c, s, y in zip(out["commodity"], out["stage"], out["year"], strict=True)])
+        for col in ("import_value_kusd", "export_value_kusd", "n_suppliers"):
             out[col] = np.where(has_hs, out[col].fillna(0.0), np.nan)
-        out["n_suppliers"] = np.where(has_hs, out["n_suppliers"].fillna(0), np.nan)
 
-        out = self._add_reliance(out, ps)
-        out = self._add_world_concentration(out, comms, progress)
+        out = self._add_reliance(out, ps, has_hs)
+        out = self._add_world_concentration(out, comms)
 
         meta = {p.label: p for p in ps}
         out.insert(1, "party_name", out["party"].map(lambda lab: meta[lab].name))
         out.insert(2, "members", out["party"].map(lambda lab: ",".join(meta[lab].members)))
         out.insert(4, "commodity_name", out["commodity"].map(lambda cid: cat.get(cid).name))
         out["hs_codes"] = [",".join(cat.get(c).stages[s].hs92) for c, s in zip(out["commodity"], out["stage"], strict=True)]
-        out["coverage"] = [self._coverage_note(c, s, n) for c, s, n in
-                           zip(out["commodity"], out["stage"], out["import_value_kusd"], strict=True)]
+        out["coverage"] = [self._coverage_note(c, s, n, y) for c, s, n, y in
+                           zip(out["commodity"], out["stage"], out["import_value_kusd"], out["year"], strict=True)]
         out["share_basis"] = basis
-        out["trade_source"] = f"{TRADE_SOURCE} {self._trade_edition()}"
-        return out.sort_values(["party", "commodity", "stage", "year"], key=self._order_key).reset_index(drop=True)
+        out["trade_source"] = f"{TRADE_SOURCE} {self._trade_edition}"
+        order_p = {lab: i for i, lab in enumerate(meta)}
+        order_c = {cid: i for i, cid in enumerate(cat.catalogue())}
+        order_s = {s: i for i, s in enumerate(cat.STAGES)}
+        out = out.assign(_p=out["party"].map(order_p), _c=out["commodity"].map(order_c), _s=out["stage"].map(order_s))
+        return out.sort_values(["_p", "_c", "_s", "year"]).drop(columns=["_p", "_c", "_s"]).reset_index(drop=True)
 
-    @staticmethod
-    def _order_key(col: pd.Series) -> pd.Series:
-        if col.name == "party":
-            return col.map({lab: i for i, lab in enumerate(dict.fromkeys(col))})
-        if col.name == "commodity":
-            order = {cid: i for i, cid in enumerate(cat.catalogue())}
-            return col.map(order)
-        if col.name == "stage":
-            return col.map({s: i for i, s in enumerate(cat.STAGES)})
-        return col
+    def _flow_totals(self, flows: pd.DataFrame, prefix: str) -> pd.DataFrame:
+        """Value, gross tonnes and content tonnes (production basis) per party/commodity/stage/year."""
+        factors = {(c.id, s.name, h): (s.content[h].factor if h in s.content and s.production
+                                       and s.content[h].basis == s.production[0].basis else np.nan)
+                   for c in cat.catalogue().values() for s in c.stages.values() for h in s.hs92}
+        f = flows.copy()
+        f["_factor"] = [factors.get(k, np.nan) for k in zip(f["commodity"], f["stage"], f["hs6"], strict=True)]
+        f["_content"] = f["tonnes"] * f["_factor"]
+        keys = ["party", "commodity", "stage", "year"]
+        g = f.groupby(keys, observed=True, sort=False)
+        return pd.DataFrame({f"{prefix}_value_kusd": g["value_kusd"].sum(),
+                             f"{prefix}_tonnes": g["tonnes"].sum(min_count=1),
+                             f"_{prefix}_content_t": g["_content"].sum(min_count=1)}).reset_index()
 
-    @functools.cache  # noqa: B019 - one Dataset per store, cheap
+    @functools.cached_property
     def _trade_edition(self) -> str:
-        row = self.con.execute("SELECT any_value(edition) FROM trade").fetchone()
-        return str(row[0]) if row else ""
+        row = self._one("SELECT string_agg(DISTINCT edition, '; ') FROM trade")
+        return str(row[0]) if row and row[0] else ""
 
     @staticmethod
-    def _coverage_note(commodity: str, stage: str, imports: float) -> str:
+    def _coverage_note(commodity: str, stage: str, imports: float, year: int) -> str:
         st = cat.get(commodity).stages[stage]
         if not st.hs92:
             return st.hs_note or "no HS92 code in the trade data"
+        if imports != imports:  # NaN: codes exist but no flow recorded anywhere that year
+            return f"no BACI flows of HS {', '.join(st.hs92)} in {year}" + (f"; {st.hs_note}" if st.hs_note else "")
         if st.hs_note:
             return st.hs_note
         if imports == 0:
             return "no recorded imports"
         return ""
 
-    def _add_reliance(self, out: pd.DataFrame, parties: list[Party]) -> pd.DataFrame:
-        """Net import reliance on a content basis where production and a content factor are known."""
-        nir, prod_t, notes = [], [], []
-        cache: dict[tuple[str, str], pd.DataFrame] = {}
-        pmap = {p.label: p for p in parties}
-        for r in out.itertuples(index=False):
-            c = cat.get(r.commodity)
-            st = c.stages[r.stage]
-            key = (c.id, r.stage)
-            if key not in cache:
-                cache[key] = self._preferred_production(c, r.stage, None)
-            prod = cache[key]
-            if not st.hs92:
-                nir.append(np.nan), prod_t.append(np.nan), notes.append("no trade data")
-                continue
-            py = prod[prod["year"] == r.year]
-            members = set(pmap[r.party].members)
-            own = float(py.loc[py["country"].isin(members), "tonnes"].sum()) if not py.empty else np.nan
-            if py.empty:
-                nir.append(np.nan), prod_t.append(np.nan), notes.append(f"no production data for {r.year}")
-                continue
-            prod_t.append(own)
-            # trade in content tonnes of the production basis, per HS code
-            flows = self._content_flows(c.id, r.stage, r.year, pmap[r.party])
-            if own == 0:
-                # unit-free: with no domestic production NIR is 1 for a net importer, 0 for a net exporter
-                i_raw, e_raw = flows["imports_raw"], flows["exports_raw"]
-                nir.append(float(import_reliance(i_raw, e_raw, 0.0)) if (i_raw - e_raw) != 0 else np.nan)
-                notes.append("no domestic production")
-            elif flows["ok"]:
-                nir.append(float(import_reliance(flows["imports"], flows["exports"], own)))
-                notes.append("content-adjusted (approximate grade)" if flows["approx"] else "content-adjusted")
-            else:
-                nir.append(np.nan)
-                notes.append("trade and production on different bases (no content factor)")
-        out["production_tonnes"] = prod_t
+    @functools.cached_property
+    def _preferred_production_all(self) -> pd.DataFrame:
+        frames = []
+        for c in cat.catalogue().values():
+            for sname in c.stages:
+                df = self._preferred_production(c, sname, None)
+                if not df.empty:
+                    frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    def _add_reliance(self, out: pd.DataFrame, parties: list[Party], has_hs: np.ndarray) -> pd.DataFrame:
+        """Net import reliance, on the production series' content basis (USGS definition, see
+        :func:`critmin.indicators.dependence.import_reliance`)."""
+        prod = self._preferred_production_all
+        pf = self._party_frame(parties, None)
+        own = prod.merge(pf, left_on="country", right_on="member").groupby(
+            ["party", "commodity", "stage", "year"], as_index=False)["tonnes"].sum()
+        covered = prod[["commodity", "stage", "year"]].drop_duplicates().assign(_prod_known=True)
+        out = out.merge(own.rename(columns={"tonnes": "production_tonnes"}), how="left",
+                        on=["party", "commodity", "stage", "year"])
+        out = out.merge(covered, how="left", on=["commodity", "stage", "year"])
+        known = out["_prod_known"].eq(True).to_numpy()
+        out["production_tonnes"] = np.where(known, out["production_tonnes"].fillna(0.0), np.nan)
+        content_ok = np.array([
+            bool(st.hs92) and bool(st.production) and all(
+                h in st.content and st.content[h].basis == st.production[0].basis for h in st.hs92)
+            for st in (cat.get(c).stages[s] for c, s in zip(out["commodity"], out["stage"], strict=True))])
+        approx = np.array([any(f.approximate for f in cat.get(c).stages[s].content.values())
+                           for c, s in zip(out["commodity"], out["stage"], strict=True)])
+        imp_raw = out["import_tonnes"].fillna(0.0).to_numpy()
+        exp_raw = out["export_tonnes"].fillna(0.0).to_numpy()
+        imp_c = out["_import_content_t"].fillna(0.0).to_numpy()
+        exp_c = out["_export_content_t"].fillna(0.0).to_numpy()
+        p = out["production_tonnes"].to_numpy()
+        no_prod = known & (p == 0)
+        # with no domestic production NIR is unit-free: 1 for a net importer, 0 for a net exporter
+        nir_free = import_reliance(imp_raw, exp_raw, np.zeros_like(p))
+        nir_content = import_reliance(imp_c, exp_c, p)
+        nir = np.where(~has_hs | ~known, np.nan,
+                       np.where(no_prod, np.where(imp_raw - exp_raw != 0, nir_free, np.nan),
+                                np.where(content_ok, nir_content, np.nan)))
+        notes = np.where(~has_hs, "no trade data",
+                np.where(~known, "no production data for the year",
+                np.where(no_prod, "no domestic production",
+                np.where(content_ok, np.where(approx, "content-adjusted (approximate grade)", "content-adjusted"),
+                         "trade and production on different bases (no content factor)"))))
         out["import_reliance"] = nir
         out["import_reliance_note"] = notes
-        return out
+        return out.drop(columns=["_prod_known", "_import_content_t", "_export_content_t"])
 
-    def _content_flows(self, commodity: str, stage: str, year: int, party: Party) -> dict:
-        c = cat.get(commodity)
-        st = c.stages[stage]
-        basis = st.production[0].basis if st.production else None
-        t = self._trade_all
-        sel = t[(t["commodity"] == commodity) & (t["stage"] == stage) & (t["year"] == year)]
-        members = set(party.members)
-        imp = sel[sel["importer"].isin(members) & ~sel["exporter"].isin(members)]
-        exp = sel[sel["exporter"].isin(members) & ~sel["importer"].isin(members)]
-        res = {"imports_raw": float(imp["tonnes"].sum()), "exports_raw": float(exp["tonnes"].sum()),
-               "ok": True, "approx": False, "imports": 0.0, "exports": 0.0}
-        for hs in st.hs92:
-            f = st.content.get(hs)
-            if f is None or (basis is not None and f.basis != basis):
-                res["ok"] = False
-                continue
-            res["approx"] |= f.approximate
-            res["imports"] += float(imp.loc[imp["hs6"] == hs, "tonnes"].sum()) * f.factor
-            res["exports"] += float(exp.loc[exp["hs6"] == hs, "tonnes"].sum()) * f.factor
-        return res
+    @functools.cached_property
+    def _world_concentration(self) -> pd.DataFrame:
+        return self.concentration(None)
 
-    def _add_world_concentration(self, out: pd.DataFrame, comms: list[cat.Commodity], progress=None) -> pd.DataFrame:
+    def _add_world_concentration(self, out: pd.DataFrame, comms: list[cat.Commodity]) -> pd.DataFrame:
+        """World production concentration of the mine and refined stages, latest year <= the trade year."""
+        conc = self._world_concentration
         for stage in ("mine", "refined"):
-            cols = {f"world_{stage}_{k}": [] for k in ("hhi", "top3_share", "china_share", "year", "source")}
-            cache: dict[str, pd.DataFrame] = {}
-            for r in out.itertuples(index=False):
-                c = cat.get(r.commodity)
-                if stage not in c.stages:
-                    for k in cols:
-                        cols[k].append(np.nan if not k.endswith(("year", "source")) else None)
-                    continue
-                if c.id not in cache:
-                    try:
-                        cache[c.id] = self.concentration(c.id, stage)
-                    except NoDataError:
-                        cache[c.id] = pd.DataFrame()
-                conc = cache[c.id]
-                if conc.empty:
-                    for k in cols:
-                        cols[k].append(np.nan if not k.endswith(("year", "source")) else None)
-                    continue
-                upto = conc[conc["year"] <= r.year]
-                row = (upto if not upto.empty else conc).sort_values("year").iloc[-1]
-                cols[f"world_{stage}_hhi"].append(row["hhi"])
-                cols[f"world_{stage}_top3_share"].append(row["top3_share"])
-                cols[f"world_{stage}_china_share"].append(row["share_CHN"])
-                cols[f"world_{stage}_year"].append(int(row["year"]))
-                cols[f"world_{stage}_source"].append(f"{row['source']} {row['edition']} ({row['basis']})")
-            for k, v in cols.items():
-                out[k] = v
+            c = conc[conc["stage"] == stage][["commodity", "year", "hhi", "top3_share", "share_CHN", "source",
+                                              "edition", "basis"]].copy()
+            label = np.where([e.startswith(src) for src, e in zip(c["source"], c["edition"], strict=True)],
+                             c["edition"], c["source"] + " " + c["edition"])
+            c["src"] = label + " (" + c["basis"] + ")"
+            c = c.rename(columns={"year": "pyear"})
+            left = out[["commodity", "year"]].reset_index()
+            m = left.merge(c, on="commodity", how="left")
+            m = m[m["pyear"].isna() | (m["pyear"] <= m["year"])]
+            m = m.sort_values(["index", "pyear"]).groupby("index").tail(1).set_index("index")
+            # no production year at or before the trade year: fall back to the earliest available
+            missing = out.index.difference(m.index[m["pyear"].notna()])
+            if len(missing):
+                first = c.sort_values("pyear").groupby("commodity").head(1).set_index("commodity")
+                fb = out.loc[missing, ["commodity"]].join(first, on="commodity")
+                m = pd.concat([m[m["pyear"].notna()], fb])
+            m = m.reindex(out.index)
+            out[f"world_{stage}_hhi"] = m["hhi"]
+            out[f"world_{stage}_top3_share"] = m["top3_share"]
+            out[f"world_{stage}_china_share"] = m["share_CHN"]
+            out[f"world_{stage}_year"] = m["pyear"].astype("Int64")
+            out[f"world_{stage}_source"] = m["src"]
         return out
 
 

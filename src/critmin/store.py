@@ -129,7 +129,8 @@ class Store:
         except duckdb.Error:
             return None
         try:
-            row = con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchone()
+            rows = con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()
+            row = rows[0] if rows else None
             return row[0] if row else None
         except duckdb.Error:
             return None

@@ -89,6 +89,10 @@ def _parse(entry: dict) -> Commodity:
             raise ValueError(f"commodities.yaml: {entry['id']}: unknown stage {sname!r}")
         prods = []
         for p in s.get("production") or []:
+            unknown = set(p) - {"source", "basis", "series", "code", "type", "mineral", "stage"}
+            if unknown:
+                raise ValueError(f"commodities.yaml: {entry['id']}/{sname}: unknown production keys {sorted(unknown)} "
+                                 "(quote values that contain commas)")
             series = p.get("series")
             if isinstance(series, str):
                 series = [series]

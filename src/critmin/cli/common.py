@@ -1,0 +1,100 @@
+"""Helpers shared by the CLI modules: opening the dataset, writing tables, progress, formatting."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+from critmin.errors import UnknownValueError
+
+OUTPUT_FORMATS = (".csv", ".json", ".parquet")
+
+
+def dataset(ctx: typer.Context):
+    """The Dataset for the global ``--db`` option (built on first use)."""
+    import critmin
+
+    db = (ctx.obj or {}).get("db") if ctx is not None else None
+    return critmin.open(db)
+
+
+def write_table(df, path: Path) -> Path:
+    """Write a tidy table as CSV, JSON (records) or Parquet, chosen by the file suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise UnknownValueError("output format", suffix or str(path), OUTPUT_FORMATS,
+                                hint="use a .csv, .json or .parquet file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        df.to_csv(path, index=False)
+    elif suffix == ".json":
+        df.to_json(path, orient="records", indent=1, date_format="iso", force_ascii=False)
+    else:
+        df.to_parquet(path, index=False)
+    return path
+
+
+@contextlib.contextmanager
+def progress(description: str, total: int | None = None, *, transient: bool = True) -> Iterator:
+    """A rich progress bar on stderr; yields ``advance(step_description)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=transient) as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(step: str | None = None, n: int = 1) -> None:
+            if step:
+                bar.update(task, description=f"{description}: {step}")
+            bar.advance(task, n)
+
+        yield advance
+
+
+def parse_years(year: int | None, years: str | None) -> tuple[int | None, list[int] | None]:
+    """``--year 2023`` or ``--years 2018-2024`` / ``--years 2019,2021``."""
+    if years is None:
+        return year, None
+    out: list[int] = []
+    for part in years.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = part.split("-", 1)
+            try:
+                lo, hi = int(a), int(b)
+            except ValueError:
+                raise UnknownValueError("year range", part, hint="write e.g. 2018-2024") from None
+            out.extend(range(lo, hi + 1))
+        elif part:
+            try:
+                out.append(int(part))
+            except ValueError:
+                raise UnknownValueError("year", part, hint="write e.g. 2023 or 2018-2024") from None
+    return None, out
+
+
+def fmt_share(x) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+
+
+def fmt_num(x, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.{digits}f}"
+
+
+def fmt_big(x) -> str:
+    """Compact magnitude: 1.2k, 35.4M."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= div:
+            return f"{x / div:.1f}{unit}"
+    return f"{x:.0f}"

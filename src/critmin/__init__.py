@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 __all__ = ["Dataset", "__version__", "open"]
 
 
-def open(db=None):  # noqa: A001
+def open(db=None):
     """Open critmin's data store (built from the embedded dataset on first use). See :class:`critmin.api.Dataset`."""
     from critmin.api import open as _open
 

@@ -92,13 +92,15 @@ class Dataset:
     # Which edition wins when a (source, year) is loaded more than once: ingested data beat the embedded
     # default, a later load beats an earlier one, and between embedded editions the later edition name wins
     # (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate).
-    _EDITION_RANK = ("(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
-                     "coalesce(s.loaded_at, '') || '|' || s.edition")
+    _EDITION_RANK = (
+        "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
+        "coalesce(s.loaded_at, '') || '|' || s.edition"
+    )
 
     def _best_editions(self, table: str, keys: str) -> str:
         """SQL selecting, per ``keys`` (e.g. 'source, year'), the winning edition of ``table``."""
         dkeys = ", ".join(f"d.{k.strip()}" for k in keys.split(","))
-        return f"""SELECT {dkeys}, arg_max(d.edition, {self._EDITION_RANK.replace('s.edition', 'd.edition')}) AS edition
+        return f"""SELECT {dkeys}, arg_max(d.edition, {self._EDITION_RANK.replace("s.edition", "d.edition")}) AS edition
                    FROM (SELECT DISTINCT {keys}, edition FROM {table}) d
                    LEFT JOIN sources s ON s.data_table = '{table}' AND s.source = d.source AND s.edition = d.edition
                    GROUP BY {dkeys}"""
@@ -109,7 +111,8 @@ class Dataset:
         rel = self.con.sql(
             "SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.tonnes, h.commodity, h.stage, "
             f"t.source, t.edition FROM trade t JOIN ({best}) b USING (source, year, edition) "
-            "JOIN hs_codes h USING (hs6)")
+            "JOIN hs_codes h USING (hs6)"
+        )
         # duckdb 2 renamed the Arrow fetch; support both spellings
         tbl = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
         cat_cols = ("exporter", "importer", "hs6", "commodity", "stage", "source", "edition")
@@ -120,8 +123,14 @@ class Dataset:
         df["year"] = df["year"].astype("int16")
         return df
 
-    def trade(self, commodity: str, stage: str | None = None, years: int | Iterable[int] | None = None,
-              *, hs6: Iterable[str] | None = None) -> pd.DataFrame:
+    def trade(
+        self,
+        commodity: str,
+        stage: str | None = None,
+        years: int | Iterable[int] | None = None,
+        *,
+        hs6: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
         """Bilateral flows of a commodity's HS92 codes: year, exporter, importer, hs6, value_kusd, tonnes.
 
         ``stage`` defaults to all trade stages of the commodity. Values are thousand current USD (FOB),
@@ -146,8 +155,15 @@ class Dataset:
         lo, hi = self._one("SELECT min(year), max(year) FROM trade")
         return int(lo), int(hi)
 
-    def production(self, commodity: str, stage: str, years: int | Iterable[int] | None = None,
-                   source: str | None = None, *, all_editions: bool = False) -> pd.DataFrame:
+    def production(
+        self,
+        commodity: str,
+        stage: str,
+        years: int | Iterable[int] | None = None,
+        source: str | None = None,
+        *,
+        all_editions: bool = False,
+    ) -> pd.DataFrame:
         """Production by country (tonnes of the series' content basis), one source and edition per year.
 
         Without ``source`` every source of the stage is returned. Unless ``all_editions``, only the latest
@@ -173,10 +189,12 @@ class Dataset:
     def _production_all(self) -> pd.DataFrame:
         best = self._best_editions("production", "commodity, stage, source, year")
         return self.con.execute(
-            f"SELECT p.* FROM production p JOIN ({best}) b USING (commodity, stage, source, year, edition)").df()
+            f"SELECT p.* FROM production p JOIN ({best}) b USING (commodity, stage, source, year, edition)"
+        ).df()
 
-    def governance(self, indicator: str = "pv", years: int | Iterable[int] | None = None,
-                   edition: str | None = None) -> pd.DataFrame:
+    def governance(
+        self, indicator: str = "pv", years: int | Iterable[int] | None = None, edition: str | None = None
+    ) -> pd.DataFrame:
         """WGI estimates (−2.5 … +2.5, higher = better governance) by country and year.
 
         ``indicator``: va, pv, ge, rq, rl, cc. Default edition: the preferred one holding the indicator (an
@@ -188,10 +206,12 @@ class Dataset:
             raise UnknownValueError("WGI indicator", indicator, valid)
         if edition is None:
             best = self._one(
-                f"""SELECT arg_max(d.edition, {self._EDITION_RANK.replace('s.edition', 'd.edition')})
+                f"""SELECT arg_max(d.edition, {self._EDITION_RANK.replace("s.edition", "d.edition")})
                     FROM (SELECT DISTINCT source, edition FROM governance WHERE indicator = ?) d
                     LEFT JOIN sources s ON s.data_table = 'governance' AND s.source = d.source
-                                         AND s.edition = d.edition""", [indicator])
+                                         AND s.edition = d.edition""",
+                [indicator],
+            )
             if not best or best[0] is None:
                 raise NoDataError(f"no governance data for indicator {indicator!r}")
             edition = best[0]
@@ -207,7 +227,9 @@ class Dataset:
         """UNGA ideal points (Bailey, Strezhnev & Voeten 2017) by country and session (year = session + 1945)."""
         if session is None:
             return self.con.execute("SELECT * FROM ideal_points ORDER BY country, session").df()
-        return self.con.execute("SELECT * FROM ideal_points WHERE session = ? ORDER BY country", [session]).df()
+        return self.con.execute(
+            "SELECT * FROM ideal_points WHERE session = ? ORDER BY country", [session]
+        ).df()
 
     def sources(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM sources ORDER BY data_table, source, edition").df()
@@ -227,9 +249,16 @@ class Dataset:
         best = df.groupby("year")["_rank"].transform("min")
         return df[df["_rank"] == best].drop(columns="_rank").reset_index(drop=True)
 
-    def concentration(self, commodity: str | Iterable[str] | None = None, stage: str | None = None,
-                      years: int | Iterable[int] | None = None, *, source: str | None = None,
-                      share_of: str = "CHN", top: int = 3) -> pd.DataFrame:
+    def concentration(
+        self,
+        commodity: str | Iterable[str] | None = None,
+        stage: str | None = None,
+        years: int | Iterable[int] | None = None,
+        *,
+        source: str | None = None,
+        share_of: str = "CHN",
+        top: int = 3,
+    ) -> pd.DataFrame:
         """World production concentration by commodity, stage and year.
 
         Columns: commodity, stage, year, world_tonnes, n_producers, hhi (0-1), hhi_10000, top{top}_share,
@@ -252,16 +281,46 @@ class Dataset:
                     frames.append(df)
         if not frames:
             what = ", ".join(c.id for c in comms)
-            raise NoDataError(f"no production data for {what}" + (f" at stage {stage!r}" if stage else "")
-                              + (f" in {years}" if years is not None else ""))
-        out = group_concentration(pd.concat(frames, ignore_index=True),
-                                  ["commodity", "stage", "year", "source", "edition", "basis"], "country", "tonnes",
-                                  top=top, named={"x": set(who.members)}, leaders=1)
-        out = out.rename(columns={"total": "world_tonnes", "n_suppliers": "n_producers", "share_x": f"share_{who.label}",
-                                  "supplier_1": "leader", "supplier_1_share": "leader_share"})
+            raise NoDataError(
+                f"no production data for {what}"
+                + (f" at stage {stage!r}" if stage else "")
+                + (f" in {years}" if years is not None else "")
+            )
+        out = group_concentration(
+            pd.concat(frames, ignore_index=True),
+            ["commodity", "stage", "year", "source", "edition", "basis"],
+            "country",
+            "tonnes",
+            top=top,
+            named={"x": set(who.members)},
+            leaders=1,
+        )
+        out = out.rename(
+            columns={
+                "total": "world_tonnes",
+                "n_suppliers": "n_producers",
+                "share_x": f"share_{who.label}",
+                "supplier_1": "leader",
+                "supplier_1_share": "leader_share",
+            }
+        )
         out["hhi_10000"] = out["hhi"] * 10_000
-        cols = ["commodity", "stage", "year", "world_tonnes", "n_producers", "hhi", "hhi_10000", f"top{top}_share",
-                f"share_{who.label}", "leader", "leader_share", "basis", "source", "edition"]
+        cols = [
+            "commodity",
+            "stage",
+            "year",
+            "world_tonnes",
+            "n_producers",
+            "hhi",
+            "hhi_10000",
+            f"top{top}_share",
+            f"share_{who.label}",
+            "leader",
+            "leader_share",
+            "basis",
+            "source",
+            "edition",
+        ]
         order = {cid: i for i, cid in enumerate(cat.catalogue())}
         out = out[cols].assign(_c=out["commodity"].map(order))
         return out.sort_values(["_c", "stage", "year"]).drop(columns="_c").reset_index(drop=True)
@@ -271,9 +330,17 @@ class Dataset:
     def _party_frame(parties: list[Party], year: int | None) -> pd.DataFrame:
         return pd.DataFrame([(p.label, m) for p in parties for m in p.members], columns=["party", "member"])
 
-    def bilateral(self, parties: str | Iterable[str | Party], commodity: str | Iterable[str] | None = None,
-                  years: int | Iterable[int] | None = None, *, stage: str | None = None,
-                  intra_bloc: bool = False, direction: str = "imports", by_hs: bool = False) -> pd.DataFrame:
+    def bilateral(
+        self,
+        parties: str | Iterable[str | Party],
+        commodity: str | Iterable[str] | None = None,
+        years: int | Iterable[int] | None = None,
+        *,
+        stage: str | None = None,
+        intra_bloc: bool = False,
+        direction: str = "imports",
+        by_hs: bool = False,
+    ) -> pd.DataFrame:
         """Imports (or exports) of each party by partner.
 
         Columns: party, commodity, stage, year, partner, [hs6,] value_kusd (thousand USD, FOB), tonnes (gross
@@ -301,16 +368,25 @@ class Dataset:
         t = t.merge(pf, left_on=own, right_on="member")
         if not intra_bloc:
             inside = pd.MultiIndex.from_frame(t[["party", other]]).isin(
-                pd.MultiIndex.from_frame(pf[["party", "member"]]))
+                pd.MultiIndex.from_frame(pf[["party", "member"]])
+            )
             t = t[~inside]
         keys = ["party", "commodity", "stage", "year", other] + (["hs6"] if by_hs else [])
         g = t.groupby(keys, observed=True, sort=False)
         out = pd.DataFrame({"value_kusd": g["value_kusd"].sum(), "tonnes": g["tonnes"].sum(min_count=1)})
         return out.reset_index().rename(columns={other: "partner"})
 
-    def exposure(self, parties: str | Iterable[str | Party], year: int | None = None, *,
-                 years: Iterable[int] | None = None, commodities: str | Iterable[str] | None = None,
-                 basis: str = "value", intra_bloc: bool = False, share_from: str = "CHN") -> pd.DataFrame:
+    def exposure(
+        self,
+        parties: str | Iterable[str | Party],
+        year: int | None = None,
+        *,
+        years: Iterable[int] | None = None,
+        commodities: str | Iterable[str] | None = None,
+        basis: str = "value",
+        intra_bloc: bool = False,
+        share_from: str = "CHN",
+    ) -> pd.DataFrame:
         """Exposure of importers to every critical mineral: the main table of critmin.
 
         For each party (country or bloc), commodity and trade stage: import value (kUSD) and tonnes, exports,
@@ -336,15 +412,23 @@ class Dataset:
         keys = ["party", "commodity", "stage", "year"]
 
         imp = self.bilateral(ps, [c.id for c in comms], ys, intra_bloc=intra_bloc, by_hs=True)
-        exp = self.bilateral(ps, [c.id for c in comms], ys, intra_bloc=intra_bloc, direction="exports", by_hs=True)
-        conc = group_concentration(imp, keys, "partner", qty, top=3, named={"from": set(src.members)},
-                                   rest=None, leaders=3)
+        exp = self.bilateral(
+            ps, [c.id for c in comms], ys, intra_bloc=intra_bloc, direction="exports", by_hs=True
+        )
+        conc = group_concentration(
+            imp, keys, "partner", qty, top=3, named={"from": set(src.members)}, rest=None, leaders=3
+        )
         totals = self._flow_totals(imp, "import")
         etot = self._flow_totals(exp, "export")
 
         # the full grid of rows that should exist, so "no imports" is explicit rather than missing
-        grid = [(p.label, c.id, s, y) for p in ps for c in comms for s in (c.trade_stages or [next(iter(c.stages))])
-                for y in ys]
+        grid = [
+            (p.label, c.id, s, y)
+            for p in ps
+            for c in comms
+            for s in (c.trade_stages or [next(iter(c.stages))])
+            for y in ys
+        ]
         out = pd.DataFrame(grid, columns=keys)
         out = out.merge(totals, on=keys, how="left").merge(etot, on=keys, how="left")
         out = out.merge(conc.drop(columns=["total"]), on=keys, how="left")
@@ -353,8 +437,12 @@ class Dataset:
         # HS92 811230, for instance, stops in 2016): otherwise imports are unknown, not zero
         t = self._trade_all
         world = t[t["year"].isin(ys)].groupby(["commodity", "stage", "year"], observed=True).size()
-        has_hs = np.array([(c, s, y) in world.index and world[(c, s, y)] > 0
-                           for c, s, y in zip(out["commodity"], out["stage"], out["year"], strict=True)])
+        has_hs = np.array(
+            [
+                (c, s, y) in world.index and world[(c, s, y)] > 0
+                for c, s, y in zip(out["commodity"], out["stage"], out["year"], strict=True)
+            ]
+        )
         for col in ("import_value_kusd", "export_value_kusd", "n_suppliers"):
             out[col] = np.where(has_hs, out[col].fillna(0.0), np.nan)
 
@@ -365,30 +453,55 @@ class Dataset:
         out.insert(1, "party_name", out["party"].map(lambda lab: meta[lab].name))
         out.insert(2, "members", out["party"].map(lambda lab: ",".join(meta[lab].members)))
         out.insert(4, "commodity_name", out["commodity"].map(lambda cid: cat.get(cid).name))
-        out["hs_codes"] = [",".join(cat.get(c).stages[s].hs92) for c, s in zip(out["commodity"], out["stage"], strict=True)]
-        out["coverage"] = [self._coverage_note(c, s, n, y) for c, s, n, y in
-                           zip(out["commodity"], out["stage"], out["import_value_kusd"], out["year"], strict=True)]
+        out["hs_codes"] = [
+            ",".join(cat.get(c).stages[s].hs92) for c, s in zip(out["commodity"], out["stage"], strict=True)
+        ]
+        out["coverage"] = [
+            self._coverage_note(c, s, n, y)
+            for c, s, n, y in zip(
+                out["commodity"], out["stage"], out["import_value_kusd"], out["year"], strict=True
+            )
+        ]
         out["share_basis"] = basis
         out["trade_source"] = f"{TRADE_SOURCE} {self._trade_edition}"
         order_p = {lab: i for i, lab in enumerate(meta)}
         order_c = {cid: i for i, cid in enumerate(cat.catalogue())}
         order_s = {s: i for i, s in enumerate(cat.STAGES)}
-        out = out.assign(_p=out["party"].map(order_p), _c=out["commodity"].map(order_c), _s=out["stage"].map(order_s))
-        return out.sort_values(["_p", "_c", "_s", "year"]).drop(columns=["_p", "_c", "_s"]).reset_index(drop=True)
+        out = out.assign(
+            _p=out["party"].map(order_p), _c=out["commodity"].map(order_c), _s=out["stage"].map(order_s)
+        )
+        return (
+            out.sort_values(["_p", "_c", "_s", "year"])
+            .drop(columns=["_p", "_c", "_s"])
+            .reset_index(drop=True)
+        )
 
     def _flow_totals(self, flows: pd.DataFrame, prefix: str) -> pd.DataFrame:
         """Value, gross tonnes and content tonnes (production basis) per party/commodity/stage/year."""
-        factors = {(c.id, s.name, h): (s.content[h].factor if h in s.content and s.production
-                                       and s.content[h].basis == s.production[0].basis else np.nan)
-                   for c in cat.catalogue().values() for s in c.stages.values() for h in s.hs92}
+        factors = {
+            (c.id, s.name, h): (
+                s.content[h].factor
+                if h in s.content and s.production and s.content[h].basis == s.production[0].basis
+                else np.nan
+            )
+            for c in cat.catalogue().values()
+            for s in c.stages.values()
+            for h in s.hs92
+        }
         f = flows.copy()
-        f["_factor"] = [factors.get(k, np.nan) for k in zip(f["commodity"], f["stage"], f["hs6"], strict=True)]
+        f["_factor"] = [
+            factors.get(k, np.nan) for k in zip(f["commodity"], f["stage"], f["hs6"], strict=True)
+        ]
         f["_content"] = f["tonnes"] * f["_factor"]
         keys = ["party", "commodity", "stage", "year"]
         g = f.groupby(keys, observed=True, sort=False)
-        return pd.DataFrame({f"{prefix}_value_kusd": g["value_kusd"].sum(),
-                             f"{prefix}_tonnes": g["tonnes"].sum(min_count=1),
-                             f"_{prefix}_content_t": g["_content"].sum(min_count=1)}).reset_index()
+        return pd.DataFrame(
+            {
+                f"{prefix}_value_kusd": g["value_kusd"].sum(),
+                f"{prefix}_tonnes": g["tonnes"].sum(min_count=1),
+                f"_{prefix}_content_t": g["_content"].sum(min_count=1),
+            }
+        ).reset_index()
 
     @functools.cached_property
     def _trade_edition(self) -> str:
@@ -401,7 +514,9 @@ class Dataset:
         if not st.hs92:
             return st.hs_note or "no HS92 code in the trade data"
         if imports != imports:  # NaN: codes exist but no flow recorded anywhere that year
-            return f"no BACI flows of HS {', '.join(st.hs92)} in {year}" + (f"; {st.hs_note}" if st.hs_note else "")
+            return f"no BACI flows of HS {', '.join(st.hs92)} in {year}" + (
+                f"; {st.hs_note}" if st.hs_note else ""
+            )
         if st.hs_note:
             return st.hs_note
         if imports == 0:
@@ -423,20 +538,34 @@ class Dataset:
         :func:`critmin.indicators.dependence.import_reliance`)."""
         prod = self._preferred_production_all
         pf = self._party_frame(parties, None)
-        own = prod.merge(pf, left_on="country", right_on="member").groupby(
-            ["party", "commodity", "stage", "year"], as_index=False)["tonnes"].sum()
+        own = (
+            prod.merge(pf, left_on="country", right_on="member")
+            .groupby(["party", "commodity", "stage", "year"], as_index=False)["tonnes"]
+            .sum()
+        )
         covered = prod[["commodity", "stage", "year"]].drop_duplicates().assign(_prod_known=True)
-        out = out.merge(own.rename(columns={"tonnes": "production_tonnes"}), how="left",
-                        on=["party", "commodity", "stage", "year"])
+        out = out.merge(
+            own.rename(columns={"tonnes": "production_tonnes"}),
+            how="left",
+            on=["party", "commodity", "stage", "year"],
+        )
         out = out.merge(covered, how="left", on=["commodity", "stage", "year"])
         known = out["_prod_known"].eq(True).to_numpy()
         out["production_tonnes"] = np.where(known, out["production_tonnes"].fillna(0.0), np.nan)
-        content_ok = np.array([
-            bool(st.hs92) and bool(st.production) and all(
-                h in st.content and st.content[h].basis == st.production[0].basis for h in st.hs92)
-            for st in (cat.get(c).stages[s] for c, s in zip(out["commodity"], out["stage"], strict=True))])
-        approx = np.array([any(f.approximate for f in cat.get(c).stages[s].content.values())
-                           for c, s in zip(out["commodity"], out["stage"], strict=True)])
+        content_ok = np.array(
+            [
+                bool(st.hs92)
+                and bool(st.production)
+                and all(h in st.content and st.content[h].basis == st.production[0].basis for h in st.hs92)
+                for st in (cat.get(c).stages[s] for c, s in zip(out["commodity"], out["stage"], strict=True))
+            ]
+        )
+        approx = np.array(
+            [
+                any(f.approximate for f in cat.get(c).stages[s].content.values())
+                for c, s in zip(out["commodity"], out["stage"], strict=True)
+            ]
+        )
         imp_raw = out["import_tonnes"].fillna(0.0).to_numpy()
         exp_raw = out["export_tonnes"].fillna(0.0).to_numpy()
         imp_c = out["_import_content_t"].fillna(0.0).to_numpy()
@@ -446,14 +575,32 @@ class Dataset:
         # with no domestic production NIR is unit-free: 1 for a net importer, 0 for a net exporter
         nir_free = import_reliance(imp_raw, exp_raw, np.zeros_like(p))
         nir_content = import_reliance(imp_c, exp_c, p)
-        nir = np.where(~has_hs | ~known, np.nan,
-                       np.where(no_prod, np.where(imp_raw - exp_raw != 0, nir_free, np.nan),
-                                np.where(content_ok, nir_content, np.nan)))
-        notes = np.where(~has_hs, "no trade data",
-                np.where(~known, "no production data for the year",
-                np.where(no_prod, "no domestic production",
-                np.where(content_ok, np.where(approx, "content-adjusted (approximate grade)", "content-adjusted"),
-                         "trade and production on different bases (no content factor)"))))
+        nir = np.where(
+            ~has_hs | ~known,
+            np.nan,
+            np.where(
+                no_prod,
+                np.where(imp_raw - exp_raw != 0, nir_free, np.nan),
+                np.where(content_ok, nir_content, np.nan),
+            ),
+        )
+        notes = np.where(
+            ~has_hs,
+            "no trade data",
+            np.where(
+                ~known,
+                "no production data for the year",
+                np.where(
+                    no_prod,
+                    "no domestic production",
+                    np.where(
+                        content_ok,
+                        np.where(approx, "content-adjusted (approximate grade)", "content-adjusted"),
+                        "trade and production on different bases (no content factor)",
+                    ),
+                ),
+            ),
+        )
         out["import_reliance"] = nir
         out["import_reliance_note"] = notes
         return out.drop(columns=["_prod_known", "_import_content_t", "_export_content_t"])
@@ -466,10 +613,14 @@ class Dataset:
         """World production concentration of the mine and refined stages, latest year <= the trade year."""
         conc = self._world_concentration
         for stage in ("mine", "refined"):
-            c = conc[conc["stage"] == stage][["commodity", "year", "hhi", "top3_share", "share_CHN", "source",
-                                              "edition", "basis"]].copy()
-            label = np.where([e.startswith(src) for src, e in zip(c["source"], c["edition"], strict=True)],
-                             c["edition"], c["source"] + " " + c["edition"])
+            c = conc[conc["stage"] == stage][
+                ["commodity", "year", "hhi", "top3_share", "share_CHN", "source", "edition", "basis"]
+            ].copy()
+            label = np.where(
+                [e.startswith(src) for src, e in zip(c["source"], c["edition"], strict=True)],
+                c["edition"],
+                c["source"] + " " + c["edition"],
+            )
             c["src"] = label + " (" + c["basis"] + ")"
             c = c.rename(columns={"year": "pyear"})
             left = out[["commodity", "year"]].reset_index()
@@ -491,9 +642,9 @@ class Dataset:
         return out
 
 
-def open(db: str | Path | None = None) -> Dataset:  # noqa: A001 - the natural name: critmin.open()
+def open(db: str | Path | None = None) -> Dataset:
     """Open critmin's data: the store at ``db`` (default: the user data directory), built on first use."""
     return Dataset(db)
 
 
-__all__ = ["Dataset", "open", "REST_OF_WORLD", "countries_mod"]
+__all__ = ["REST_OF_WORLD", "Dataset", "countries_mod", "open"]

@@ -16,8 +16,14 @@ class UnknownValueError(CritminError, ValueError):
     The message names the value and, where there are any, the closest known values.
     """
 
-    def __init__(self, kind: str, value: object, choices: Iterable[str] = (), hint: str | None = None,
-                 suggestions: list[str] | None = None):
+    def __init__(
+        self,
+        kind: str,
+        value: object,
+        choices: Iterable[str] = (),
+        hint: str | None = None,
+        suggestions: list[str] | None = None,
+    ):
         self.kind = kind
         self.value = value
         self.suggestions = suggestions if suggestions is not None else close_matches(str(value), choices)
@@ -32,8 +38,9 @@ class UnknownValueError(CritminError, ValueError):
 class DataError(CritminError):
     """Input data are malformed: names the file, row (1-based line) and field where known."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None
+    ):
         self.path, self.line, self.field = path, line, field
         where = ""
         if path:

@@ -158,7 +158,8 @@ class Store:
                 con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
             # replace what earlier embedded loads put there; keep ingested (source, edition) pairs
             embedded = con.execute(
-                "SELECT DISTINCT data_table, source, edition FROM sources WHERE origin = 'embedded'").fetchall()
+                "SELECT DISTINCT data_table, source, edition FROM sources WHERE origin = 'embedded'"
+            ).fetchall()
             for table, source, edition in embedded:
                 con.execute(f"DELETE FROM {table} WHERE source = ? AND edition = ?", [source, edition])
             con.execute("DELETE FROM sources WHERE origin = 'embedded'")
@@ -169,18 +170,31 @@ class Store:
                 path = embedded_path(f"{table}.parquet")
                 cols = [c.strip().split()[0] for c in _split_columns(SCHEMA[table])]
                 col_list = ", ".join(cols)
-                con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM read_parquet(?)", [str(path)])
+                con.execute(
+                    f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM read_parquet(?)", [str(path)]
+                )
                 if table in DATA_TABLES:
                     rows = con.execute(
-                        f"SELECT source, edition, count(*) FROM read_parquet(?) GROUP BY ALL ORDER BY ALL",
-                        [str(path)]).fetchall()
+                        "SELECT source, edition, count(*) FROM read_parquet(?) GROUP BY ALL ORDER BY ALL",
+                        [str(path)],
+                    ).fetchall()
                     for source, edition, n in rows:
                         key = _source_key(source)
                         meta = manifest["sources"].get(key, {})
                         con.execute(
                             "INSERT INTO sources VALUES (?, ?, ?, 'embedded', ?, ?, ?, ?, ?, ?)",
-                            [source, edition, table, f"embedded/{table}.parquet",
-                             manifest["tables"][table]["sha256"], n, meta.get("licence"), meta.get("citation"), now])
+                            [
+                                source,
+                                edition,
+                                table,
+                                f"embedded/{table}.parquet",
+                                manifest["tables"][table]["sha256"],
+                                n,
+                                meta.get("licence"),
+                                meta.get("citation"),
+                                now,
+                            ],
+                        )
             for key, value in (("embedded_digest", digest), ("schema_version", str(SCHEMA_VERSION))):
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
@@ -196,8 +210,10 @@ class Store:
             parts.append(f"""SELECT '{table}' AS data_table, source, edition, count(*) AS rows,
                                     min({year}) AS first_year, max({year}) AS last_year FROM {table} GROUP BY ALL""")
         df = self.query(" UNION ALL ".join(parts) + " ORDER BY data_table, source, edition")
-        origin = self.query("SELECT data_table, source, edition, any_value(origin) AS origin, "
-                            "any_value(licence) AS licence FROM sources GROUP BY ALL")
+        origin = self.query(
+            "SELECT data_table, source, edition, any_value(origin) AS origin, "
+            "any_value(licence) AS licence FROM sources GROUP BY ALL"
+        )
         return df.merge(origin, on=["data_table", "source", "edition"], how="left")
 
 

@@ -22,13 +22,23 @@ def dataset(ctx: typer.Context):
     return critmin.open(db)
 
 
+def check_output(path: Path) -> str:
+    """Validate an output file name before any work is done; returns the suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise UnknownValueError(
+            "output format",
+            suffix or str(path),
+            OUTPUT_FORMATS,
+            hint="use a .csv, .json or .parquet file name",
+        )
+    return suffix
+
+
 def write_table(df, path: Path) -> Path:
     """Write a tidy table as CSV, JSON (records) or Parquet, chosen by the file suffix."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in OUTPUT_FORMATS:
-        raise UnknownValueError("output format", suffix or str(path), OUTPUT_FORMATS,
-                                hint="use a .csv, .json or .parquet file name")
+    suffix = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         df.to_csv(path, index=False)
@@ -46,8 +56,14 @@ def progress(description: str, total: int | None = None, *, transient: bool = Tr
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console, transient=transient) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    ) as bar:
         task = bar.add_task(description, total=total)
 
         def advance(step: str | None = None, n: int = 1) -> None:

@@ -34,8 +34,11 @@ def _root(
     ctx: typer.Context,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="DuckDB store to use (default: $CRITMIN_DB or the user data directory).",
-                     envvar="CRITMIN_DB"),
+        typer.Option(
+            "--db",
+            help="DuckDB store to use (default: $CRITMIN_DB or the user data directory).",
+            envvar="CRITMIN_DB",
+        ),
     ] = None,
 ) -> None:
     ctx.obj = {"db": db}
@@ -62,8 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, standalone_mode=True)
     except CritminError as exc:
         from rich.console import Console
+        from rich.markup import escape
 
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         sys.exit(2)
 
 

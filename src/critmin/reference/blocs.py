@@ -22,9 +22,19 @@ from critmin.errors import DataError, UnknownValueError
 from critmin.reference import countries
 
 BLOC_ALIASES = {
-    "EU": "EU27", "EUU": "EU27", "EUROPEAN UNION": "EU27", "EU-27": "EU27", "EU 27": "EU27", "UE": "EU27",
-    "G-7": "G7", "GROUP OF SEVEN": "G7", "G-20": "G20", "G20_COUNTRIES": "G20", "QUAD": "QUAD",
-    "MINERALS SECURITY PARTNERSHIP": "MSP", "BRICS+": "BRICS",
+    "EU": "EU27",
+    "EUU": "EU27",
+    "EUROPEAN UNION": "EU27",
+    "EU-27": "EU27",
+    "EU 27": "EU27",
+    "UE": "EU27",
+    "G-7": "G7",
+    "GROUP OF SEVEN": "G7",
+    "G-20": "G20",
+    "G20_COUNTRIES": "G20",
+    "QUAD": "QUAD",
+    "MINERALS SECURITY PARTNERSHIP": "MSP",
+    "BRICS+": "BRICS",
 }
 
 
@@ -141,8 +151,10 @@ def party(spec: str, date: str | dt.date | int | None = None, user_blocs: dict |
     label = "+".join(labels)
     if len(parts) == 1 and len(mem) == 1 and canonical(spec) is None and spec.strip().upper() not in user:
         return Party(label=mem[0], members=mem, kind="country", name=countries.name(mem[0]))
-    name = " + ".join(bloc_name(lab) if canonical(lab) else (countries.name(lab) if len(lab) == 3 else lab)
-                      for lab in labels)
+    name = " + ".join(
+        bloc_name(lab) if canonical(lab) else (countries.name(lab) if len(lab) == 3 else lab)
+        for lab in labels
+    )
     return Party(label=label, members=mem, kind="bloc", name=name)
 
 

@@ -67,7 +67,9 @@ class Commodity:
     def stage(self, name: str) -> Stage:
         if name not in self.stages:
             raise UnknownValueError(
-                f"stage for {self.id}", name, list(self.stages),
+                f"stage for {self.id}",
+                name,
+                list(self.stages),
                 hint=f"{self.id} has stages: {', '.join(self.stages)}",
             )
         return self.stages[name]
@@ -91,26 +93,45 @@ def _parse(entry: dict) -> Commodity:
         for p in s.get("production") or []:
             unknown = set(p) - {"source", "basis", "series", "code", "type", "mineral", "stage"}
             if unknown:
-                raise ValueError(f"commodities.yaml: {entry['id']}/{sname}: unknown production keys {sorted(unknown)} "
-                                 "(quote values that contain commas)")
+                raise ValueError(
+                    f"commodities.yaml: {entry['id']}/{sname}: unknown production keys {sorted(unknown)} "
+                    "(quote values that contain commas)"
+                )
             series = p.get("series")
             if isinstance(series, str):
                 series = [series]
-            prods.append(ProductionSeries(
-                source=p["source"], basis=p["basis"], series=tuple(series or ()), code=p.get("code"),
-                type=p.get("type"), mineral=p.get("mineral"), iea_stage=p.get("stage"),
-            ))
-        content = {str(k): ContentFactor(float(v[0]), str(v[1]), bool(v[2]))
-                   for k, v in (s.get("content") or {}).items()}
+            prods.append(
+                ProductionSeries(
+                    source=p["source"],
+                    basis=p["basis"],
+                    series=tuple(series or ()),
+                    code=p.get("code"),
+                    type=p.get("type"),
+                    mineral=p.get("mineral"),
+                    iea_stage=p.get("stage"),
+                )
+            )
+        content = {
+            str(k): ContentFactor(float(v[0]), str(v[1]), bool(v[2]))
+            for k, v in (s.get("content") or {}).items()
+        }
         stages[sname] = Stage(
-            name=sname, description=s.get("description", ""), hs92=tuple(str(h) for h in s.get("hs92") or ()),
-            hs_note=s.get("hs_note"), content=content, content_note=s.get("content_note"),
+            name=sname,
+            description=s.get("description", ""),
+            hs92=tuple(str(h) for h in s.get("hs92") or ()),
+            hs_note=s.get("hs_note"),
+            content=content,
+            content_note=s.get("content_note"),
             production=tuple(prods),
         )
     return Commodity(
-        id=entry["id"], name=entry["name"], symbol=str(entry.get("symbol", "")),
-        aliases=tuple(entry.get("aliases") or ()), eol_rir=entry.get("eol_rir"),
-        lists=dict(entry.get("lists") or {}), stages=stages,
+        id=entry["id"],
+        name=entry["name"],
+        symbol=str(entry.get("symbol", "")),
+        aliases=tuple(entry.get("aliases") or ()),
+        eol_rir=entry.get("eol_rir"),
+        lists=dict(entry.get("lists") or {}),
+        stages=stages,
     )
 
 

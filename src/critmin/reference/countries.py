@@ -73,8 +73,9 @@ class CountryIndex:
         iso3 = self.get(text)
         if iso3 is None:
             candidates = close_matches(norm(text), self.lookup, n=6)
-            shown = list(dict.fromkeys(f"{self.lookup[c]} ({self.names.get(self.lookup[c], c)})"
-                                       for c in candidates))[:3]
+            shown = list(
+                dict.fromkeys(f"{self.lookup[c]} ({self.names.get(self.lookup[c], c)})" for c in candidates)
+            )[:3]
             raise UnknownValueError("country", text, suggestions=shown)
         return iso3
 

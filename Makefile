@@ -22,6 +22,7 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.run-deps
 	$(BIN)/critmin exposure --for JPN,ITA,JPN+ITA --out $(OUT)/jpn-ita-exposure.csv
+	$(BIN)/critmin report --for JPN,ITA,JPN+ITA --out $(OUT)/jpn-ita-report.html --pdf $(OUT)/jpn-ita-report.pdf
 
 test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

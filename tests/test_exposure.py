@@ -132,3 +132,13 @@ def test_basis_tonnes(ds):
     assert v["supplier_1_share"] != t["supplier_1_share"]
     with pytest.raises(UnknownValueError):
         ds.exposure("JPN", 2023, basis="weight")
+
+
+def test_production_on_one_content_basis_makes_sources_comparable(ds):
+    wmd = ds.production("lithium", "mine", 2022, source="WMD", basis="Li")
+    usgs = ds.production("lithium", "mine", 2022, source="USGS")
+    assert set(wmd["basis_reported"]) == {"Li2O"} and set(wmd["basis"]) == {"Li"}
+    w = wmd.set_index("country")["tonnes"]
+    u = usgs.set_index("country")["tonnes"]
+    # Australia's lithium output, WMD (Li2O converted) vs USGS (Li content): same order, within 25 %
+    assert w["AUS"] == pytest.approx(u["AUS"], rel=0.25)

@@ -193,3 +193,13 @@ def test_user_bloc_file_errors_name_the_file(tmp_path):
     bad.write_text("X: [Japan, Narnia]\n", encoding="utf-8")
     with pytest.raises(UnknownValueError, match="Narnia"):
         blocs.load_user_blocs(bad)
+
+
+def test_content_basis_conversion():
+    from critmin.reference import units
+
+    assert units.convert(100, "Li2O", "Li") == pytest.approx(46.45)
+    assert units.convert(46.45, "Li", "Li2O") == pytest.approx(100)
+    assert units.factor("REO", "REE")[1] is True
+    with pytest.raises(UnknownValueError, match="Li2O"):
+        units.factor("Li2O", "Co")

@@ -163,12 +163,15 @@ class Dataset:
         source: str | None = None,
         *,
         all_editions: bool = False,
+        basis: str | None = None,
     ) -> pd.DataFrame:
         """Production by country (tonnes of the series' content basis), one source and edition per year.
 
         Without ``source`` every source of the stage is returned. Unless ``all_editions``, only the latest
         edition per (source, year) is kept (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate).
-        A row with country ``ROW`` is a residual "rest of world / other countries" aggregate.
+        A row with country ``ROW`` is a residual "rest of world / other countries" aggregate. ``basis``
+        converts every series to one content basis (e.g. 'Li' turns WMD's Li2O into lithium content; see
+        :mod:`critmin.reference.units`); the original basis stays in ``basis_reported``.
         """
         c = cat.get(commodity)
         st = c.stage(stage)
@@ -179,7 +182,16 @@ class Dataset:
         ys = _years(years)
         if ys is not None:
             mask &= df["year"].isin(ys)
-        return df[mask].sort_values(["source", "edition", "year", "country"]).reset_index(drop=True)
+        out = df[mask].sort_values(["source", "edition", "year", "country"]).reset_index(drop=True)
+        if basis is not None:
+            from critmin.reference.units import factor
+
+            out["basis_reported"] = out["basis"]
+            factors = {b: factor(b, basis) for b in out["basis"].unique()}
+            out["tonnes"] = out["tonnes"] * out["basis"].map(lambda b: factors[b][0])
+            out["basis"] = basis
+            out["conversion_approximate"] = out["basis_reported"].map(lambda b: factors[b][1])
+        return out
 
     @functools.cached_property
     def _production_all_editions(self) -> pd.DataFrame:

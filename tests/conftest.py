@@ -12,6 +12,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests run on a shared 2-core machine: timing deadlines would make them flaky, not stricter.
+settings.register_profile("critmin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "critmin"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CRITMIN_SHARED", REPO.parent / "shared"))

@@ -1,0 +1,251 @@
+"""``critmin data``: build the embedded dataset, inspect and verify the store, ingest and update official data."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+data_app = typer.Typer(
+    help="The data behind critmin: build, status, verify, ingest official files, update.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")
+
+
+def _db(ctx: typer.Context):
+    obj = ctx.find_root().obj or {}
+    return obj.get("db")
+
+
+@contextlib.contextmanager
+def _ingest_progress(label: str):
+    """A rich progress bar fed by the ingest's ``progress(stage, done, total)`` callback."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def callback(stage: str, done: int, total: int | None) -> None:
+            if stage in ("reading", "downloading") and total and total > 1000:
+                bar.update(task, description=f"{label}: {stage}", completed=done, total=total)
+            else:
+                bar.update(
+                    task,
+                    description=f"{label}: {stage}" + (f" ({done:,} rows)" if stage == "staging" else ""),
+                )
+
+        yield callback
+
+
+@data_app.command("build")
+def build_cmd(
+    source_dir: Annotated[
+        Path,
+        typer.Option(
+            "--from",
+            help="The shared data folder holding the official files (e.g. ../shared/data).",
+            exists=True,
+            file_okay=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: the package's embedded data folder)."),
+    ] = None,
+) -> None:
+    """Build the embedded Parquet dataset (deterministic: same input, same bytes)."""
+    from rich.console import Console
+
+    from critmin.cli.common import progress
+    from critmin.data.build import build
+
+    with progress("building the embedded dataset", total=6) as step:
+        manifest = build(source_dir, out, progress=lambda msg: step(msg))
+    console = Console()
+    for meta in manifest["tables"].values():
+        console.print(
+            f"{meta['file']:<22} {meta['rows']:>9,} rows  sha256 {meta['sha256'][:12]}…", highlight=False
+        )
+    if manifest.get("unmapped_country_names"):
+        console.print(
+            "[yellow]country names without ISO3 (dropped):[/] "
+            + ", ".join(manifest["unmapped_country_names"])
+        )
+
+
+@data_app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(help="Write the table to .csv, .json or .parquet.")] = None,
+) -> None:
+    """Sources, editions, years, row counts, origin and licence of everything in the store."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from critmin.cli.common import write_table
+    from critmin.store import Store
+
+    with Store(_db(ctx)) as store:
+        df = store.status()
+        path = store.path
+    if out is not None:
+        write_table(df, out)
+    t = Table(title=f"critmin store {escape(str(path))}", header_style="bold")
+    for col, justify in (
+        ("Table", "left"),
+        ("Source", "left"),
+        ("Edition", "left"),
+        ("Years", "left"),
+        ("Rows", "right"),
+        ("Origin", "left"),
+        ("Licence", "left"),
+    ):
+        t.add_column(col, justify=justify)
+    for r in df.itertuples(index=False):
+        years = f"{r.first_year}–{r.last_year}" if r.first_year != r.last_year else f"{r.first_year}"
+        t.add_row(
+            r.data_table,
+            escape(str(r.source)),
+            escape(str(r.edition)),
+            years,
+            f"{r.rows:,}",
+            escape(str(r.origin)),
+            escape(str(r.licence)),
+        )
+    console = Console() if Console().is_terminal else Console(width=160)
+    console.print(t)
+
+
+@data_app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="List every check, not only the failures.")] = False,
+) -> None:
+    """Check the embedded Parquet against manifest.json and the store's row counts against the sources table.
+
+    Exit code 1 when anything does not match.
+    """
+    from rich.console import Console
+    from rich.markup import escape
+
+    from critmin.ingest.verify import verify
+
+    report = verify(_db(ctx))
+    console = Console()
+    if show_all:
+        for name, ok, detail in report.checks:
+            mark = "[green]ok[/]  " if ok else "[red]FAIL[/]"
+            console.print(f"{mark} {escape(name)}: {escape(detail)}", highlight=False)
+    n = len(report.checks)
+    if report.ok:
+        console.print(f"[green]all {n} checks passed[/]", highlight=False)
+        return
+    console.print(f"[red]{len(report.problems)} of {n} checks failed:[/]", highlight=False)
+    for p in report.problems:
+        console.print(f"  - {escape(p)}", highlight=False)
+    raise typer.Exit(1)
+
+
+@data_app.command("ingest")
+def ingest_cmd(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="baci | usgs | wgi | wmd")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The official file (or a BACI/USGS release zip, or a folder of USGS world CSVs)."
+        ),
+    ],
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            help="Edition label (default: read from the file or its "
+            "name, e.g. 'HS92 V202501', 'MCS 2024', '2024 release', "
+            "'WMD 2026')."
+        ),
+    ] = None,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad",
+            help="Ingest the good rows and write the bad ones to "
+            "a rejects CSV (default: refuse the whole file).",
+        ),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where --skip-bad writes the bad rows (default: "
+            "<file>.rejects.csv in the current directory)."
+        ),
+    ] = None,
+) -> None:
+    """Ingest an official file: validated, in one transaction, idempotent (the same file twice changes nothing)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from critmin.ingest import check_source
+    from critmin.ingest.writer import ingest
+
+    key = check_source(source)
+    with _ingest_progress(f"ingest {key}") as cb:
+        report = ingest(
+            _db(ctx), key, file, edition=edition, skip_bad=skip_bad, progress=cb, rejects_path=rejects
+        )
+    Console().print(escape(str(report)), highlight=False)
+
+
+@data_app.command("update")
+def update_cmd(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Argument(help="baci | usgs | wgi | wmd (default: all)")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each host to answer.")] = 5.0,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Download from this URL instead of the known one (one SOURCE; "
+            "the file name must carry the edition)."
+        ),
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Show the known release URLs and exit.")] = False,
+) -> None:
+    """Download the official releases and ingest them (fails clearly when offline)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from critmin.ingest.update import describe, update
+
+    console = Console()
+    if list_:
+        for r in describe():
+            console.print(
+                f"[bold]{r['source']}[/]  {escape(r['name'])}\n      {escape(r['url'])}", highlight=False
+            )
+        return
+    with _ingest_progress(f"update {source or 'all'}") as cb:
+        reports = update(_db(ctx), source, timeout=timeout, url=url, progress=cb)
+    for report in reports:
+        console.print(escape(str(report)), highlight=False)

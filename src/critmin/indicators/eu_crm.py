@@ -1,0 +1,595 @@
+"""EU critical-raw-materials supply risk (European Commission 2017 methodology; 2023 assessment).
+
+Method: European Commission (2017) *Methodology for establishing the EU list of critical raw materials —
+Guidelines*, doi:10.2873/769526 (eqs. for SR and HHI_WGI,t); Blengini et al. (2017), JRC EUR 28654 EN,
+doi:10.2760/73303; applied in Grohol & Veeh (2023) *Study on the Critical Raw Materials for the EU 2023*,
+doi:10.2873/725585.
+
+For a raw material at one value-chain stage (extraction or processing)::
+
+    WGI_c        = 5 − 2·mean(VA, PV, GE, RQ, RL, CC)_c          governance scaled 0-10, 10 = worst
+    HHI_WGI,t    = Σ_c S_c² · WGI_c · t_c                         S_c share of country c (0-1) in a supply mix
+    SR           = [HHI_WGI,t(GS)·IR/2 + HHI_WGI,t(sourcing)·(1 − IR/2)] · (1 − EoL_RIR) · SI_SR
+
+GS = global supply (world production shares at that stage); "sourcing" = the assessed party's actual supply
+mix (its domestic production + imports by country of origin). The EU study uses the EU; here the party
+can be any country or bloc (JPN, JPN+ITA, ...). IR = net import reliance (I − E)/(P + I − E) ∈ [0, 1];
+t_c = 1 normally, > 1 when the supplier restricts exports (1.1 for most restricted supplier/material pairs
+in the 2023 study), 0.8 where an EU trade agreement with relevant provisions applies. The SR of a material
+is the higher of the two stages ("bottleneck"). Critical if SR ≥ 1 and EI ≥ 2.8.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from critmin.errors import NoDataError, UnknownValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from critmin.api import Dataset
+
+WGI_DIMENSIONS = ("va", "pv", "ge", "rq", "rl", "cc")
+SR_THRESHOLD = 1.0
+EI_THRESHOLD = 2.8
+#: t_c the 2023 study gives most supplier/material pairs with an export restriction (Grohol & Veeh 2023)
+RESTRICTED_T = 1.1
+MISSING_WGI = {"neutral": 5.0, "worst": 10.0, "best": 0.0, "exclude": float("nan")}
+STAGES = ("mine", "refined")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# pure formulas
+# ---------------------------------------------------------------------------------------------------------
+def wgi_scaled(mean_estimate: npt.ArrayLike) -> np.ndarray:
+    """WGI on the EU method's 0-10 scale: 5 − 2·mean of the six WGI estimates (EC 2017, Guidelines §3.1).
+
+    +2.5 (best governance) → 0, −2.5 (worst) → 10. Not clipped: the six-dimension mean of real countries
+    stays well inside ±2.5.
+    """
+    return 5.0 - 2.0 * np.asarray(mean_estimate, dtype=float)
+
+
+def hhi_wgi_t(shares: npt.ArrayLike, wgi: npt.ArrayLike, t: npt.ArrayLike = 1.0) -> float:
+    """HHI_WGI,t = Σ_c S_c² · WGI_c · t_c (EC 2017, eq. for supply risk; shares as fractions → 0-10 scale).
+
+    Countries with NaN WGI are left out of the sum (their share still counts in the denominator of S_c).
+    """
+    s = np.asarray(shares, dtype=float)
+    w = np.broadcast_to(np.asarray(wgi, dtype=float), s.shape)
+    tt = np.broadcast_to(np.asarray(t, dtype=float), s.shape)
+    terms = s**2 * w * tt
+    return float(np.nansum(terms))
+
+
+def supply_risk(
+    hhi_gs: npt.ArrayLike,
+    hhi_sourcing: npt.ArrayLike,
+    ir: npt.ArrayLike,
+    eol_rir: npt.ArrayLike = 0.0,
+    si_sr: npt.ArrayLike = 1.0,
+) -> np.ndarray:
+    """SR = [HHI_GS·IR/2 + HHI_sourcing·(1 − IR/2)]·(1 − EoL_RIR)·SI_SR (EC 2017; weights IR/2 and 1 − IR/2).
+
+    IR, EoL_RIR and SI_SR as fractions (0-1). Even at IR = 1 the sourcing mix keeps half the weight.
+    """
+    ir_ = np.asarray(ir, dtype=float)
+    core = np.asarray(hhi_gs, dtype=float) * ir_ / 2 + np.asarray(hhi_sourcing, dtype=float) * (1 - ir_ / 2)
+    return core * (1 - np.asarray(eol_rir, dtype=float)) * np.asarray(si_sr, dtype=float)
+
+
+def is_critical(sr: npt.ArrayLike, ei: npt.ArrayLike) -> np.ndarray:
+    """SR ≥ 1.0 and EI ≥ 2.8 (thresholds of the 2017, 2020 and 2023 EU assessments)."""
+    return (np.asarray(sr, dtype=float) >= SR_THRESHOLD) & (np.asarray(ei, dtype=float) >= EI_THRESHOLD)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# inputs from a Dataset
+# ---------------------------------------------------------------------------------------------------------
+def governance_0_10(
+    ds: Dataset, years: Iterable[int], *, edition: str = "2024 release", missing: str = "neutral"
+) -> pd.DataFrame:
+    """(year, country, wgi_0_10, wgi_year) from the six WGI dimensions of one release, averaged per year.
+
+    A requested year after the release's last year uses the last year (``wgi_year`` says which). A
+    country needs all six dimensions; one without them gets the ``missing`` policy value (neutral 5,
+    worst 10, best 0, exclude NaN) and ``imputed`` = True.
+    """
+    if missing not in MISSING_WGI:
+        raise UnknownValueError(
+            "missing-governance policy", missing, list(MISSING_WGI), hint="choose " + ", ".join(MISSING_WGI)
+        )
+    from critmin.indicators.risk_inputs import cached
+
+    ys = tuple(sorted({int(y) for y in years}))
+    return cached(ds, ("wgi_0_10", ys, edition, missing), lambda: _governance_0_10(ds, ys, edition, missing))
+
+
+def _governance_0_10(ds: Dataset, ys: tuple[int, ...], edition: str, missing: str) -> pd.DataFrame:
+    frames = [ds.governance(ind, edition=edition) for ind in WGI_DIMENSIONS]
+    gov = pd.concat(frames, ignore_index=True)
+    if gov.empty:
+        raise NoDataError(f"no WGI estimates in edition {edition!r}")
+    last = int(gov["year"].max())
+    first = int(gov["year"].min())
+    wide = gov.pivot_table(index=["country", "year"], columns="indicator", values="estimate", aggfunc="first")
+    complete = wide.reindex(columns=list(WGI_DIMENSIONS)).notna().all(axis=1)
+    mean = wide.reindex(columns=list(WGI_DIMENSIONS)).mean(axis=1).where(complete)
+    mean = mean.rename("mean").reset_index()
+    countries = ds.con.execute("SELECT iso3 FROM countries WHERE NOT is_aggregate").df()["iso3"]
+    out = []
+    for y in ys:
+        wy = min(max(y, first), last)
+        m = mean[mean["year"] == wy].set_index("country")["mean"]
+        idx = pd.Index(sorted(set(countries) | set(m.index)))
+        m = m.reindex(idx)
+        w = pd.Series(wgi_scaled(m.to_numpy()), index=idx)
+        imputed = w.isna()
+        w = w.fillna(MISSING_WGI[missing])
+        out.append(
+            pd.DataFrame(
+                {
+                    "year": y,
+                    "country": idx,
+                    "wgi_0_10": w.to_numpy(),
+                    "wgi_year": wy,
+                    "imputed": imputed.to_numpy(),
+                }
+            )
+        )
+    res = pd.concat(out, ignore_index=True)
+    res.attrs["source"] = f"WGI {edition} (six-dimension mean)"
+    return res
+
+
+def _stage_codes_match(record_codes: Iterable[str], stage_codes: Iterable[str]) -> bool:
+    """A measure's national/HS codes cover a stage when they share the HS4 heading with a stage code."""
+    rc = [str(c)[:4] for c in record_codes if str(c)]
+    sc = [str(c)[:4] for c in stage_codes]
+    if not rc or not sc:
+        return True
+    return bool(set(rc) & set(sc))
+
+
+def registry_in_force(ds: Dataset, year: int) -> pd.DataFrame | None:
+    """Restrictions in force on 31 December of ``year`` (None when the registry is not installed)."""
+    try:
+        from critmin.scenarios.registry import restrictions
+    except ImportError:  # pragma: no cover - the registry ships with critmin; partial installs lack it
+        return None
+    recs = restrictions(ds, in_force=f"{int(year)}-12-31")
+    # the registry's table probe leaves a pending result on the shared connection (duckdb 2 then refuses
+    # the next relation); a trivial fetched query clears it
+    ds.con.execute("SELECT 1").fetchall()
+    return recs
+
+
+def trade_factors_from_registry(
+    recs: pd.DataFrame | None,
+    commodity: str,
+    stage: str,
+    party_members: Iterable[str],
+    *,
+    restricted_t: float = RESTRICTED_T,
+) -> tuple[pd.DataFrame, str]:
+    """t_c per supplier from restriction-registry records (``critmin.scenarios.registry``).
+
+    A measure by supplier c on the commodity whose HS codes reach the stage (same HS4 heading; measures
+    without codes reach every stage) gives t_c = ``restricted_t`` (1.1, the 2023 study's value for most
+    restricted pairs). Destination-specific measures count for the sourcing scope only when they target a
+    party member; end-use-specific measures (military end users) and the all-minerals wildcard records are
+    left out, the method's t_c being about trade in the material itself. Returns (frame of country, scope,
+    t, measure ids) and a provenance note.
+    """
+    from critmin.reference import commodities as cat
+
+    empty = pd.DataFrame(columns=["country", "scope", "t", "measures"])
+    if recs is None:
+        return empty, "t_c = 1 (no restriction registry)"
+    st = cat.get(commodity).stages[stage]
+    members = set(party_members)
+    rows = []
+    for r in recs.itertuples(index=False):
+        if r.end_uses or commodity not in list(r.commodities):
+            continue
+        if not _stage_codes_match(list(r.hs_codes), st.hs92):
+            continue
+        targets = set(r.targets)
+        scopes = ["global", "sourcing"] if not targets else (["sourcing"] if targets & members else [])
+        for scope in scopes:
+            rows.append((r.imposer, scope, float(restricted_t), r.id))
+    df = pd.DataFrame(rows, columns=["country", "scope", "t", "measures"])
+    if not df.empty:
+        df = df.groupby(["country", "scope"], as_index=False).agg(
+            t=("t", "max"), measures=("measures", ",".join)
+        )
+    return (df if not df.empty else empty), "restriction registry (in force 31 Dec)"
+
+
+def _normalise_tc(t_c, commodity: str, stage: str) -> pd.DataFrame | None:
+    """User t_c → frame (country, scope, t). Accepts {ISO3: t}, {(commodity, ISO3): t} or a frame with
+    columns country, t and optionally commodity, stage, scope ('global' | 'sourcing' | 'both')."""
+    if t_c is None:
+        return None
+    if isinstance(t_c, str):
+        if t_c == "none":
+            return pd.DataFrame(columns=["country", "scope", "t", "measures"])
+        raise UnknownValueError(
+            "t_c", t_c, ["none"], hint="use None (registry), 'none', a mapping or a DataFrame"
+        )
+    if isinstance(t_c, Mapping):
+        rows = []
+        for k, v in t_c.items():
+            if isinstance(k, tuple):
+                if k[0] != commodity:
+                    continue
+                k = k[-1]
+            rows.append({"country": k, "t": float(v)})
+        df = pd.DataFrame(rows, columns=["country", "t"])
+    else:
+        df = pd.DataFrame(t_c).copy()
+        if "commodity" in df:
+            df = df[df["commodity"].isna() | (df["commodity"] == commodity)]
+        if "stage" in df:
+            df = df[df["stage"].isna() | (df["stage"] == stage)]
+    scope = df["scope"] if "scope" in df else pd.Series("both", index=df.index)
+    out = []
+    for sc in ("global", "sourcing"):
+        sel = df[(scope == sc) | (scope == "both") | scope.isna()]
+        out.append(
+            pd.DataFrame(
+                {
+                    "country": sel["country"].to_numpy(),
+                    "scope": sc,
+                    "t": sel["t"].to_numpy(),
+                    "measures": "user",
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+def _mix_hhi(mix: pd.DataFrame, wgi: pd.Series, tc: pd.Series) -> tuple[float, int, float]:
+    """(HHI_WGI,t, number of suppliers, share of the mix with imputed/missing WGI handled by the caller)."""
+    total = mix["tonnes"].sum()
+    if total <= 0:
+        return float("nan"), 0, float("nan")
+    named = mix[mix["country"] != "ROW"]
+    s = named["tonnes"].to_numpy(float) / total
+    w = named["country"].map(wgi).to_numpy(float)
+    t = named["country"].map(tc).fillna(1.0).to_numpy(float)
+    return hhi_wgi_t(s, w, t), int((named["tonnes"] > 0).sum()), float(s.max()) if len(s) else float("nan")
+
+
+def eu_supply_risk(
+    ds: Dataset,
+    parties,
+    commodities: str | Iterable[str] | None = None,
+    years: int | Iterable[int] | None = None,
+    *,
+    stages: Iterable[str] = STAGES,
+    window: int = 1,
+    t_c=None,
+    ir: Mapping | None = None,
+    eol_rir: Mapping | None = None,
+    si_sr: Mapping | None = None,
+    wgi_edition: str = "2024 release",
+    missing: str = "neutral",
+    allow_proxy_stage: bool = False,
+    restricted_t: float = RESTRICTED_T,
+) -> pd.DataFrame:
+    """EU-method supply risk for any party (country or bloc), commodity, stage (mine = extraction, refined =
+    processing) and year, with every input in the row.
+
+    Inputs and where they come from (each row's ``inputs`` JSON says which were given):
+      global supply: world production of the stage (catalogue source order; ``window`` > 1 sums the
+        ``window`` years ending at the year, as the EU study's multi-year averages);
+      sourcing: the party's domestic production at the stage + its imports from outside the party by
+        origin (BACI, on the production basis with content factors; gross weight when the party has no
+        domestic production);
+      WGI: six-dimension mean of ``wgi_edition`` scaled 0-10; ``missing`` policy for countries without it;
+      t_c: ``None`` → restriction registry; ``'none'`` → all 1; or {ISO3: t} / {(commodity, ISO3): t} / a
+        frame (commodity, stage, scope, country, t);
+      IR: computed (I − E)/(P + I − E) unless given in ``ir`` {commodity or (commodity, stage): value};
+      EoL_RIR: catalogue ``eol_rir`` (EU 2023 values) unless given; SI_SR: given, else 1 (flag si_sr_default).
+    One row per party × commodity × stage × year: hhi_wgi_t_global, hhi_wgi_t_sourcing, import_reliance,
+    eol_rir, si_sr, sr, sr_global_only, sr_sourcing_only, reported (True on the stage with the higher SR),
+    status, flags, inputs, provenance.
+    """
+    from critmin.indicators.dependence import import_reliance
+    from critmin.indicators.geopolrisk import _years_list, trade_provenance
+    from critmin.indicators.risk_inputs import content_factors, production_index, stage_trade, trade_on_basis
+    from critmin.reference import commodities as cat
+
+    ys = _years_list(ds, years)
+    if window < 1:
+        raise ValueError("window must be at least 1 year")
+    ps = ds.parties(parties, max(ys))
+    comms = cat.resolve_many(commodities) if not isinstance(commodities, str) else [cat.get(commodities)]
+    stages = [cat.check_stage(s) for s in stages]
+    all_years = sorted({y - k for y in ys for k in range(window)})
+    gov = governance_0_10(ds, all_years, edition=wgi_edition, missing=missing)
+    gov_by_year = {y: g.set_index("country") for y, g in gov.groupby("year")}
+    tsrc = trade_provenance(ds)
+    reg_cache: dict[int, pd.DataFrame | None] = {}
+
+    rows = []
+    for c in comms:
+        pidx = production_index(ds, c.id, 0)
+        for s in stages:
+            if s not in c.stages:
+                continue
+            st = c.stages[s]
+            trade = stage_trade(ds, c.id, s, all_years) if st.hs92 else None
+            for y in ys:
+                win = [y - k for k in range(window)][::-1]
+                picks = [pidx.pick(s, wy) for wy in win]
+                picks = [
+                    p
+                    for p in picks
+                    if p.found
+                    and (allow_proxy_stage or p.production_stage == s)
+                    and p.production_year == p.year
+                ]
+                flags: list[str] = []
+                if len(picks) < len(win):
+                    have = [p.year for p in picks]
+                    flags.append(f"production_years:{','.join(map(str, have)) or 'none'}")
+                basis = picks[-1].basis if picks else None
+                prod = (
+                    pd.concat([p.frame for p in picks]).groupby("country", as_index=False)["tonnes"].sum()
+                    if picks
+                    else pd.DataFrame(columns=["country", "tonnes"])
+                )
+                if picks and any(p.production_stage != s for p in picks):
+                    flags.append("production_proxy_stage:mine")
+                # governance: mean of the window's years
+                gw = pd.concat([gov_by_year[wy][["wgi_0_10", "imputed"]] for wy in win])
+                wgi = gw.groupby(level=0)["wgi_0_10"].mean()
+                imputed = set(gw.index[gw["imputed"]])
+                wgi_years = sorted({int(gov_by_year[wy]["wgi_year"].iloc[0]) for wy in win})
+                if any(wy != yy for wy, yy in zip(win, wgi_years, strict=False)) or len(wgi_years) < len(win):
+                    flags.append(f"wgi_years:{','.join(map(str, wgi_years))}")
+                factors, fflags = content_factors(c.id, s, basis)
+                user_tc = _normalise_tc(t_c, c.id, s)
+                tw_all = (
+                    trade_on_basis(trade[trade["year"].isin(win)], factors) if trade is not None else None
+                )
+                for p in ps:
+                    pfl = list(flags) + fflags
+                    members = set(p.members)
+                    # t_c
+                    if user_tc is None:
+                        if y not in reg_cache:
+                            reg_cache[y] = registry_in_force(ds, y)
+                        tcf, tnote = trade_factors_from_registry(
+                            reg_cache[y], c.id, s, members, restricted_t=restricted_t
+                        )
+                    else:
+                        tcf, tnote = user_tc, "given"
+                    tc_g = tcf[tcf["scope"] == "global"].set_index("country")["t"]
+                    tc_s = tcf[tcf["scope"] == "sourcing"].set_index("country")["t"]
+                    # global supply
+                    hhi_gs, n_gs, _ = _mix_hhi(prod, wgi, tc_g) if not prod.empty else (np.nan, 0, np.nan)
+                    dom = (
+                        float(prod.loc[prod["country"].isin(members), "tonnes"].sum())
+                        if not prod.empty
+                        else 0.0
+                    )
+                    # sourcing: domestic production + imports from outside the party by origin
+                    if trade is not None:
+                        tw = tw_all
+                        imp = tw[tw["importer"].isin(members) & ~tw["exporter"].isin(members)]
+                        exp = tw[tw["exporter"].isin(members) & ~tw["importer"].isin(members)]
+                        by_origin = imp.groupby("exporter", as_index=False)["tonnes_basis"].sum()
+                        by_origin.columns = ["country", "tonnes"]
+                        i_t, e_t = float(imp["tonnes_basis"].sum()), float(exp["tonnes_basis"].sum())
+                    else:
+                        by_origin = pd.DataFrame(columns=["country", "tonnes"])
+                        i_t = e_t = float("nan")
+                        pfl.append("no_trade_code")
+                    own = prod[prod["country"].isin(members)] if not prod.empty else prod
+                    can_mix = factors is not None or dom == 0
+                    if trade is not None and not can_mix:
+                        pfl.append("trade_production_basis_mismatch")
+                    if trade is not None and can_mix and (i_t > 0 or dom > 0):
+                        parts = [f for f in (own[["country", "tonnes"]], by_origin) if not f.empty]
+                        mix = pd.concat(parts, ignore_index=True)
+                        hhi_src, n_src, _ = _mix_hhi(mix, wgi, tc_s)
+                        top = mix.groupby("country")["tonnes"].sum().sort_values(ascending=False)
+                        top_sh = (top / top.sum()).head(3).round(4).to_dict()
+                    else:
+                        hhi_src, n_src, top_sh = float("nan"), 0, {}
+                    if trade is not None and factors is None and i_t > 0 and dom == 0:
+                        pfl.append("gross_weight")
+                    # IR
+                    key_ir = _lookup(ir, c.id, s)
+                    if key_ir is not None:
+                        irv, ir_src = float(key_ir), "given"
+                    elif trade is not None and (can_mix or dom == 0):
+                        irv = float(import_reliance(i_t, e_t, dom if factors is not None else 0.0))
+                        ir_src = "computed"
+                    else:
+                        irv, ir_src = float("nan"), "unavailable"
+                    eol = _lookup(eol_rir, c.id, s)
+                    eol_src = "given" if eol is not None else "catalogue (EU 2023)"
+                    if eol is None:
+                        eol = c.eol_rir
+                    if eol is None:
+                        eol, eol_src = 0.0, "default 0"
+                        pfl.append("eol_rir_default")
+                    si = _lookup(si_sr, c.id, s)
+                    si_src = "given"
+                    if si is None:
+                        si, si_src = 1.0, "default 1"
+                        pfl.append("si_sr_default")
+                    used = (set(prod["country"]) if not prod.empty else set()) | set(by_origin["country"])
+                    if used & imputed:
+                        pfl.append("missing_governance")
+                    sr = float(supply_risk(hhi_gs, hhi_src, irv, eol, si))
+                    # the single-mix variants of the 2023 study ("GSonly", "EUonly")
+                    sr_gs = float(hhi_gs * (1 - eol) * si)
+                    sr_src = float(hhi_src * (1 - eol) * si)
+                    status = "ok" if np.isfinite(sr) else "no data"
+                    inputs = {
+                        "window": win,
+                        "production": picks[-1].provenance if picks else None,
+                        "trade": tsrc if trade is not None else None,
+                        "basis": basis if factors else "gross weight",
+                        "wgi": f"{wgi_edition} {wgi_years}",
+                        "missing_wgi": missing,
+                        "t_c": tnote,
+                        "t_c_suppliers": {k: v for k, v in pd.concat([tc_g, tc_s]).items() if v != 1.0},
+                        "ir": ir_src,
+                        "eol_rir": eol_src,
+                        "si_sr": si_src,
+                        "n_global_producers": n_gs,
+                        "n_sources": n_src,
+                        "top_sources": top_sh,
+                    }
+                    rows.append(
+                        {
+                            "party": p.label,
+                            "commodity": c.id,
+                            "stage": s,
+                            "year": y,
+                            "hhi_wgi_t_global": hhi_gs,
+                            "hhi_wgi_t_sourcing": hhi_src,
+                            "import_reliance": irv,
+                            "eol_rir": float(eol),
+                            "si_sr": float(si),
+                            "sr": sr,
+                            "sr_global_only": sr_gs,
+                            "sr_sourcing_only": sr_src,
+                            "domestic_tonnes": dom,
+                            "imports_tonnes": i_t,
+                            "exports_tonnes": e_t,
+                            "status": status,
+                            "flags": json.dumps(sorted(set(pfl))),
+                            "inputs": json.dumps(inputs, default=str, sort_keys=True),
+                            "production_source": picks[-1].provenance if picks else "",
+                            "trade_source": tsrc if trade is not None else "",
+                            "governance_source": gov.attrs["source"],
+                        }
+                    )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        raise NoDataError("no stage to assess for the given commodities and stages")
+    best = out.groupby(["party", "commodity", "year"])["sr"].transform("max")
+    out["reported"] = out["sr"].notna() & (out["sr"] == best)
+    out["sr_reported"] = best
+    return out
+
+
+def _lookup(values: Mapping | None, commodity: str, stage: str):
+    if not values:
+        return None
+    for key in ((commodity, stage), commodity):
+        if key in values and values[key] is not None:
+            return values[key]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the published 2023 assessment
+# ---------------------------------------------------------------------------------------------------------
+def published_2023() -> list[dict]:
+    """The EU 2023 assessment's published SR values and inputs for catalogue materials
+    (``indicators/data/eu_crm_2023.yaml``; Grohol & Veeh 2023, doi:10.2873/725585)."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("critmin.indicators").joinpath("data/eu_crm_2023.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def reproduce_2023(
+    ds: Dataset, *, years: Iterable[int] = (2018, 2019, 2020), party: str = "EU27"
+) -> pd.DataFrame:
+    """Recompute the EU 2023 stage SR values with critmin's data, the way the study combined them.
+
+    From the publication: SI_SR, EoL-RIR, import reliance IR (per stage), the supplier t_c factors and which
+    supply mix the study used per stage (GS+EU → the full formula, GSonly → global supply only, EUonly →
+    EU sourcing only). From critmin's data: world production shares (WMD/USGS), EU-27 sourcing (its
+    production + extra-EU imports from BACI by origin), WGI (2024 release, six-dimension mean). The study
+    averaged 2016-2020; the data here start in 2018, so the default window is 2018-2020.
+    One row per material and stage: published_sr, sr (critmin), rel_diff, variant, and why a stage could
+    not be computed.
+    """
+    ys = sorted(int(y) for y in years)
+    rows = []
+    for m in published_2023():
+        for stage, d in (m.get("stages") or {}).items():
+            base = {
+                "material": m["material"],
+                "stage": stage,
+                "commodity": d.get("commodity"),
+                "published_sr": d.get("sr"),
+                "variant": d.get("supply_used"),
+                "reported_stage": m["reported_stage"] == stage,
+            }
+            if d.get("sr") is None or not d.get("commodity") or d.get("commodity_stage_missing"):
+                rows.append({**base, "sr": np.nan, "why": "no catalogue stage or no published stage SR"})
+                continue
+            if m.get("si_sr") is None:
+                rows.append({**base, "sr": np.nan, "why": "no published SI_SR"})
+                continue
+            tcd = d.get("t_c") or {}
+            tc = pd.DataFrame(
+                [{"country": k, "t": v, "scope": sc} for sc, dd in tcd.items() for k, v in dd.items()],
+                columns=["country", "t", "scope"],
+            )
+            ir = {(d["commodity"], stage): d["ir"]} if d.get("ir") is not None else None
+            res = eu_supply_risk(
+                ds,
+                party,
+                d["commodity"],
+                ys[-1],
+                stages=[stage],
+                window=len(ys),
+                t_c=tc,
+                ir=ir,
+                eol_rir={d["commodity"]: m["eol_rir"]},
+                si_sr={d["commodity"]: m["si_sr"]},
+            ).iloc[0]
+            col = {"GS+EU": "sr", "GSonly": "sr_global_only", "EUonly": "sr_sourcing_only"}.get(
+                d.get("supply_used"), "sr"
+            )
+            val = float(res[col])
+            why = ""
+            if not np.isfinite(val):
+                why = f"not computable from the data: {res['flags']}"
+            rows.append(
+                {
+                    **base,
+                    "sr": val,
+                    "hhi_wgi_t_global": res["hhi_wgi_t_global"],
+                    "hhi_wgi_t_sourcing": res["hhi_wgi_t_sourcing"],
+                    "ir_used": res["import_reliance"],
+                    "ir_from": "publication" if ir else "data",
+                    "flags": res["flags"],
+                    "why": why,
+                }
+            )
+    out = pd.DataFrame(rows)
+    out["rel_diff"] = (out["sr"] - out["published_sr"]) / out["published_sr"]
+    out.attrs["from_publication"] = [
+        "SI_SR",
+        "EoL_RIR",
+        "IR (per stage, where published)",
+        "t_c",
+        "supply mix used",
+    ]
+    out.attrs["from_data"] = [
+        "world production shares",
+        "EU-27 sourcing (production + extra-EU imports)",
+        "WGI 2024 release (six dimensions)",
+        f"years {ys[0]}-{ys[-1]}",
+    ]
+    return out

@@ -1,0 +1,425 @@
+"""Origin tracing through re-exports (Kastner et al. 2011).
+
+Method: Kastner T., Kastner M. & Nonhebel S. (2011) "Tracing distant environmental impacts of agricultural
+products from a consumer perspective", Ecol. Econ. 70(6):1032-1040, doi:10.1016/j.ecolecon.2011.01.012 —
+the "cross-categorizing trade flows: origin-tracing" algorithm (their eqs. 1-4), here on a bilateral
+trade matrix of one commodity stage.
+
+For a commodity and year with production P (by country) and bilateral trade T (T_ij = flow from exporter i
+to importer j, same unit basis)::
+
+    X_j  = P_j + Σ_i T_ij                        total supply of country j (production + imports)
+    A_ij = T_ij / X_j                            share of j's supply imported from i
+    S    = diag(P / X) · (I − A)^-1              S_kj = share of j's supply that was produced in k
+
+Every country's supply is a mix of its own production and its imports, and its exports draw on that mix in
+proportion, so S traces a flow back through any number of re-exporting hubs to where it was produced.
+Each column of S sums to 1; when nobody re-exports (no country both imports and exports), S equals the
+direct supply shares D_kj = (P_j·δ_kj + T_kj) / X_j.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from critmin.errors import NoDataError, UnknownValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from critmin.api import Dataset
+
+
+# ---------------------------------------------------------------------------------------------------------
+# pure formulas
+# ---------------------------------------------------------------------------------------------------------
+def total_supply(production: npt.ArrayLike, trade: npt.ArrayLike) -> np.ndarray:
+    """X_j = P_j + Σ_i T_ij (Kastner et al. 2011, eq. 1): production plus imports."""
+    p = np.asarray(production, dtype=float)
+    t = np.asarray(trade, dtype=float)
+    return p + t.sum(axis=0)
+
+
+def technical_coefficients(production: npt.ArrayLike, trade: npt.ArrayLike) -> np.ndarray:
+    """A_ij = T_ij / X_j (Kastner et al. 2011, eq. 2); columns of countries without supply are zero."""
+    t = np.asarray(trade, dtype=float)
+    x = total_supply(production, t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x[None, :] > 0, t / x[None, :], 0.0)
+
+
+def origin_shares(
+    production: npt.ArrayLike, trade: npt.ArrayLike, columns: Iterable[int] | None = None
+) -> np.ndarray:
+    """S = diag(P/X)·(I − A)^-1 (Kastner et al. 2011, eqs. 3-4): origin k of each country j's supply.
+
+    ``trade[i, j]`` is the flow from exporter i to importer j (diagonal ignored). Column j sums to 1 when
+    X_j > 0 (NaN column otherwise). A set of countries that only trade among themselves and produce
+    nothing has no defined origin: those columns are NaN. ``columns`` restricts the result to those
+    importers (n × len(columns)), solving (I − A)·z = e_j only for them (sparse LU).
+    """
+    p = np.nan_to_num(np.asarray(production, dtype=float), nan=0.0)
+    t = np.nan_to_num(np.asarray(trade, dtype=float), nan=0.0).copy()
+    if (p < 0).any() or (t < 0).any():
+        raise ValueError("production and trade must be non-negative")
+    np.fill_diagonal(t, 0.0)
+    n = p.size
+    x = total_supply(p, t)
+    a = technical_coefficients(p, t)
+    cols = np.arange(n) if columns is None else np.asarray(list(columns), dtype=int)
+    # S = diag(P/X)·Z with Z = (I − A)^-1; column j of Z solves (I − A) z = e_j
+    rhs = np.zeros((n, cols.size))
+    rhs[cols, np.arange(cols.size)] = 1.0
+    z = _solve(np.eye(n) - a, rhs)
+    ratio = np.where(x > 0, p / np.where(x > 0, x, 1.0), 0.0)
+    s = ratio[:, None] * z
+    s = np.where(np.abs(s) < 1e-15, 0.0, s)
+    sums = s.sum(axis=0)
+    bad = (x[cols] <= 0) | ~np.isclose(sums, 1.0, atol=1e-9) | (s < -1e-12).any(axis=0)
+    s[:, bad] = np.nan
+    return s
+
+
+def _solve(m: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve m·z = rhs; sparse LU for large sparse systems, least squares when m is singular."""
+    n = m.shape[0]
+    if n > 60:
+        import scipy.sparse as sp
+        import scipy.sparse.linalg as spla
+
+        try:
+            lu = spla.splu(sp.csc_matrix(m))
+            return lu.solve(rhs)
+        except RuntimeError:  # exactly singular: a closed loop of non-producers
+            return np.linalg.lstsq(m, rhs, rcond=None)[0]
+    try:
+        return np.linalg.solve(m, rhs)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(m, rhs, rcond=None)[0]
+
+
+def balance_production(
+    production: npt.ArrayLike, trade: npt.ArrayLike, cap: npt.ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """P' = P + min(max(0, E − P − I), cap): production implied by exports larger than supply.
+
+    Trade and production data never balance exactly (stocks, timing, a stage without its own production
+    data, as cobalt intermediates shipped by the DRC). In Kastner's scheme a country's exports carry the
+    origin mix of its supply whatever their size, so 687 kt of DRC intermediates would inherit the origin
+    of the DRC's 1 t of imports. ``cap`` (e.g. the country's own mine output of the commodity) bounds the
+    excess attributed to the exporter itself; ``None`` means no bound. A country that exports with no
+    supply at all would be a source without origin: its exports are always attributed to itself.
+    Returns (P', implied).
+    """
+    p = np.nan_to_num(np.asarray(production, dtype=float), nan=0.0)
+    t = np.nan_to_num(np.asarray(trade, dtype=float), nan=0.0).copy()
+    np.fill_diagonal(t, 0.0)
+    exports, imports = t.sum(axis=1), t.sum(axis=0)
+    excess = np.maximum(0.0, exports - p - imports)
+    implied = (
+        excess if cap is None else np.minimum(excess, np.nan_to_num(np.asarray(cap, dtype=float), nan=0.0))
+    )
+    no_supply = (p + imports <= 0) & (exports > 0)
+    implied = np.where(no_supply, exports, implied)
+    return p + implied, implied
+
+
+def direct_shares(production: npt.ArrayLike, trade: npt.ArrayLike) -> np.ndarray:
+    """D_kj = (P_j·δ_kj + T_kj) / X_j: the direct suppliers of j's supply (own production on the diagonal)."""
+    p = np.nan_to_num(np.asarray(production, dtype=float), nan=0.0)
+    t = np.nan_to_num(np.asarray(trade, dtype=float), nan=0.0).copy()
+    np.fill_diagonal(t, 0.0)
+    x = total_supply(p, t)
+    d = t + np.diag(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x[None, :] > 0, d / x[None, :], np.nan)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# on a Dataset
+# ---------------------------------------------------------------------------------------------------------
+def node_pos(nodes: list[str]) -> dict[str, int]:
+    return {n: i for i, n in enumerate(nodes)}
+
+
+def _network(
+    prod: pd.DataFrame, trade: pd.DataFrame, merge: dict[str, str]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Node list, production vector and trade matrix, with ``merge`` mapping member → bloc node."""
+    p = prod.assign(node=prod["country"].map(lambda c: merge.get(c, c)))
+    t = trade.assign(
+        src=trade["exporter"].map(lambda c: merge.get(c, c)),
+        dst=trade["importer"].map(lambda c: merge.get(c, c)),
+    )
+    t = t[t["src"] != t["dst"]]  # flows inside a merged bloc are not imports of the bloc
+    nodes = sorted(set(p["node"]) | set(t["src"]) | set(t["dst"]))
+    idx = {c: i for i, c in enumerate(nodes)}
+    pv = np.zeros(len(nodes))
+    pg = p.groupby("node")["tonnes"].sum()
+    pv[[idx[c] for c in pg.index]] = pg.to_numpy(float)
+    tm = np.zeros((len(nodes), len(nodes)))
+    tg = t.groupby(["src", "dst"])["tonnes"].sum()
+    if len(tg):
+        src = [idx[a] for a, _ in tg.index]
+        dst = [idx[b] for _, b in tg.index]
+        np.add.at(tm, (src, dst), tg.to_numpy(float))
+    return nodes, pv, tm
+
+
+def trace_origin(
+    ds: Dataset,
+    parties,
+    commodity: str,
+    years: int | Iterable[int] | None = None,
+    *,
+    stage: str | None = None,
+    production_stage: str | None = None,
+    top: int | None = None,
+    balance: str = "mine",
+    scale_to_mine: bool | None = None,
+) -> pd.DataFrame:
+    """Direct supplier shares vs origin shares traced through re-exports, per party and year.
+
+    Production: the stage's own series when there is one (the nearest year within 2 years), else the mine
+    stage (flag ``production_proxy_stage:mine``); ``production_stage='mine'`` forces the mine stage. For the
+    refined rare-earth stage (HS 2846, 280530) that means the IEA's 2023 refining shares of magnet rare-earth
+    oxides. Trade is put on the production basis with the catalogue's content factors where every HS code
+    has one, else kept in gross weight (flag ``gross_weight_as_production_basis``: gross tonnes of traded
+    compounds are treated as tonnes of the production basis). Production reported as a residual "rest of
+    world" (``ROW``) has no country node and is left out (flag ``row_production_share``).
+
+    ``balance`` (see :func:`balance_production`): 'mine' (default) lets a country whose exports exceed its
+    production plus imports be the origin of the excess up to its own mine output of the commodity (a
+    processing hub refining its own ore: DRC cobalt, Myanmar rare earths); the rest of the excess carries
+    the origin of its imports, as in Kastner et al. 'full' attributes the whole excess to the exporter,
+    'none' is Kastner's scheme unchanged. Exporters with no supply at all are always their own origin.
+    Origins with implied production have ``implied_production`` True and the rows the flag
+    ``implied_production``.
+
+    ``scale_to_mine`` (default: when trade stays in gross weight and the stage has its own production
+    series, as for refined rare earths) keeps the stage's country shares but scales their total to world
+    mine output of the year (flag ``production_scaled_to_mine_total``).
+
+    A bloc (JPN+ITA, EU27) is traced as one node: its members' production and extra-bloc trade are merged.
+    Columns: party, commodity, stage, year, origin, direct_share, traced_share, supply_tonnes, flags,
+    production_source, trade_source. ``top`` keeps the ``top`` largest traced origins per party and year
+    (the rest summed as 'other').
+    """
+    from critmin.indicators.geopolrisk import _years_list, flags_json, trade_provenance
+    from critmin.indicators.risk_inputs import content_factors, production_index, stage_trade, trade_on_basis
+    from critmin.reference import commodities as cat
+
+    if balance not in ("mine", "full", "none"):
+        raise UnknownValueError(
+            "balance", balance, ("mine", "full", "none"), hint="choose mine, full or none"
+        )
+    c = cat.get(commodity)
+    ys = _years_list(ds, years)
+    ps = ds.parties(parties, max(ys))
+    stages = [stage] if stage else c.trade_stages
+    if not stages:
+        raise NoDataError(
+            f"{c.id} has no HS92 code in the trade data: {next(iter(c.stages.values())).hs_note}"
+        )
+    s = stages[0] if stage is None else cat.check_stage(stage)
+    if not c.stage(s).hs92:
+        raise NoDataError(f"{c.id} {s}: {c.stages[s].hs_note or 'no HS92 code in the trade data'}")
+    pidx = production_index(ds, c.id)
+    trade = stage_trade(ds, c.id, s, ys)
+    tsrc = trade_provenance(ds)
+    rows = []
+    for y in ys:
+        pick = pidx.pick(production_stage or s, y)
+        flags = list(pick.flags)
+        if production_stage and production_stage != s:
+            flags.append(f"production_proxy_stage:{production_stage}")
+        factors, fflags = content_factors(c.id, s, pick.basis)
+        flags += fflags
+        if factors is None:
+            flags.append("gross_weight_as_production_basis")
+        ty = trade_on_basis(trade[trade["year"] == y], factors)
+        ty = ty.assign(tonnes=ty["tonnes_basis"]).dropna(subset=["tonnes"])
+        if ty.empty:
+            for p in ps:
+                rows.append(
+                    {
+                        "party": p.label,
+                        "commodity": c.id,
+                        "stage": s,
+                        "year": y,
+                        "origin": None,
+                        "direct_share": np.nan,
+                        "traced_share": np.nan,
+                        "supply_tonnes": np.nan,
+                        "flags": flags_json([*flags, "no_trade_flows"]),
+                        "production_source": pick.provenance,
+                        "trade_source": tsrc,
+                    }
+                )
+            continue
+        prod = pick.frame
+        if scale_to_mine or (scale_to_mine is None and factors is None and pick.production_stage != "mine"):
+            # the stage's own series is on another basis than the traded products (e.g. IEA magnet-REE
+            # refining vs gross tonnes of rare-earth compounds): keep its country shares, scale the total to
+            # world mine output of the same year so production and trade are of the same order
+            mine = pidx.pick("mine", y) if "mine" in c.stages else None
+            stage_total = float(prod["tonnes"].sum())
+            if mine is not None and mine.found and stage_total > 0:
+                prod = prod.assign(tonnes=prod["tonnes"] * float(mine.frame["tonnes"].sum()) / stage_total)
+                flags.append(f"production_scaled_to_mine_total:{mine.source} {mine.production_year}")
+        mine_pick = pidx.pick("mine", y) if "mine" in c.stages else None
+        mine_frame = (
+            mine_pick.frame
+            if mine_pick is not None and mine_pick.found and mine_pick.production_stage == "mine"
+            else pd.DataFrame(columns=["country", "tonnes"])
+        )
+        is_row = prod["country"] == "ROW"
+        if is_row.any() and prod["tonnes"].sum() > 0:
+            flags.append(
+                f"row_production_share:{prod.loc[is_row, 'tonnes'].sum() / prod['tonnes'].sum():.3f}"
+            )
+        prod = prod[~is_row]
+        # one solve for all single countries; one per bloc (merged node)
+        groups: dict[tuple, list] = {}
+        for p in ps:
+            key = tuple(p.members) if p.is_bloc else ()
+            groups.setdefault(key, []).append(p)
+        for key, plist in groups.items():
+            merge = {m: "+".join(key) for m in key}
+            nodes, pv, tm = _network(prod, ty, merge)
+            if balance == "none":
+                implied = np.zeros_like(pv)
+            else:
+                cap = None
+                if balance == "mine":
+                    cap = np.zeros_like(pv)
+                    pos = node_pos(nodes)
+                    mnodes = [merge.get(cc, cc) for cc in mine_frame["country"]]
+                    mg = pd.Series(mine_frame["tonnes"].to_numpy(float), index=mnodes).groupby(level=0).sum()
+                    for cc, v in mg.items():
+                        if cc in pos:
+                            cap[pos[cc]] = v
+                pv, implied = balance_production(pv, tm, cap)
+            idx = {cc: i for i, cc in enumerate(nodes)}
+            want = sorted(
+                {idx[n] for n in (["+".join(key)] if key else [p.label for p in plist]) if n in idx}
+            )
+            sm_cols = origin_shares(pv, tm, want)
+            sm = np.full((len(nodes), len(nodes)), np.nan)
+            sm[:, want] = sm_cols
+            dm = direct_shares(pv, tm)
+            xv = total_supply(pv, tm)
+            for p in plist:
+                node = "+".join(key) if key else p.label
+                if node not in idx or xv[idx[node]] <= 0:
+                    rows.append(
+                        {
+                            "party": p.label,
+                            "commodity": c.id,
+                            "stage": s,
+                            "year": y,
+                            "origin": None,
+                            "direct_share": np.nan,
+                            "traced_share": np.nan,
+                            "supply_tonnes": 0.0,
+                            "flags": flags_json([*flags, "no_supply"]),
+                            "production_source": pick.provenance,
+                            "trade_source": tsrc,
+                        }
+                    )
+                    continue
+                j = idx[node]
+                df = pd.DataFrame(
+                    {
+                        "origin": nodes,
+                        "direct_share": dm[:, j],
+                        "traced_share": sm[:, j],
+                        "implied_production": implied > 0,
+                    }
+                )
+                if key:
+                    # the merged node is the bloc's own production
+                    df.loc[df["origin"] == node, "origin"] = p.label
+                df = df[(df["direct_share"] > 0) | (df["traced_share"] > 0)]
+                df = df.sort_values(["traced_share", "direct_share"], ascending=False)
+                if top is not None and len(df) > top:
+                    # keep the largest origins by either measure, sum the rest
+                    keep = set(df.nlargest(top, "traced_share")["origin"]) | set(
+                        df.nlargest(top, "direct_share")["origin"]
+                    )
+                    kept = df[df["origin"].isin(keep)]
+                    rest = df[~df["origin"].isin(keep)][["direct_share", "traced_share"]].sum().to_dict()
+                    other = pd.DataFrame([{"origin": "other", **rest, "implied_production": False}])
+                    df = pd.concat([kept, other])
+                fl = list(flags)
+                if (df["implied_production"] & (df["traced_share"] > 0)).any():
+                    fl.append("implied_production")
+                if np.isnan(sm[:, j]).any():
+                    fl.append("origin_undefined")
+                df = df.assign(
+                    party=p.label,
+                    commodity=c.id,
+                    stage=s,
+                    year=y,
+                    supply_tonnes=float(xv[j]),
+                    flags=flags_json(fl),
+                    production_source=pick.provenance,
+                    trade_source=tsrc,
+                )
+                rows.extend(df.to_dict("records"))
+    cols = [
+        "party",
+        "commodity",
+        "stage",
+        "year",
+        "origin",
+        "direct_share",
+        "traced_share",
+        "implied_production",
+        "supply_tonnes",
+        "flags",
+        "production_source",
+        "trade_source",
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def origin_summary(table: pd.DataFrame, share_of: Iterable[str] = ("CHN",)) -> pd.DataFrame:
+    """Per party/commodity/stage/year: direct and traced share of ``share_of`` origins, HHIs, top origins."""
+    share_of = set(share_of)
+    out = []
+    for key, g in table.groupby(["party", "commodity", "stage", "year"], sort=False):
+        g = g.dropna(subset=["origin"])
+        if g.empty:
+            continue
+        sel = g["origin"].isin(share_of)
+        if g["traced_share"].isna().all():
+            continue
+        out.append(
+            {
+                "party": key[0],
+                "commodity": key[1],
+                "stage": key[2],
+                "year": key[3],
+                "direct_share": float(g.loc[sel, "direct_share"].sum()),
+                "traced_share": float(g.loc[sel, "traced_share"].sum()),
+                "direct_hhi": float((g["direct_share"] ** 2).sum()),
+                "traced_hhi": float((g["traced_share"] ** 2).sum()),
+                "implied_share": float(g.loc[g["implied_production"].astype(bool), "traced_share"].sum()),
+                "top_direct": json.dumps(
+                    g.nlargest(5, "direct_share").set_index("origin")["direct_share"].round(4).to_dict()
+                ),
+                "top_traced": json.dumps(
+                    g.nlargest(5, "traced_share").set_index("origin")["traced_share"].round(4).to_dict()
+                ),
+                "supply_tonnes": float(g["supply_tonnes"].iloc[0]),
+                "flags": g["flags"].iloc[0],
+                "production_source": g["production_source"].iloc[0],
+                "trade_source": g["trade_source"].iloc[0],
+            }
+        )
+    return pd.DataFrame(out)

@@ -18,6 +18,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(data_app, name="data")
 
 
+def _console(width: int | None = None):
+    """The terminal's console; when piped, no hard wrapping (tables get ``width`` columns)."""
+    from rich.console import Console
+
+    c = Console()
+    if c.is_terminal:
+        return c
+    return Console(width=width) if width else Console(soft_wrap=True)
+
+
 def _db(ctx: typer.Context):
     obj = ctx.find_root().obj or {}
     return obj.get("db")
@@ -76,14 +86,13 @@ def build_cmd(
     ] = None,
 ) -> None:
     """Build the embedded Parquet dataset (deterministic: same input, same bytes)."""
-    from rich.console import Console
 
     from critmin.cli.common import progress
     from critmin.data.build import build
 
     with progress("building the embedded dataset", total=6) as step:
         manifest = build(source_dir, out, progress=lambda msg: step(msg))
-    console = Console()
+    console = _console()
     for meta in manifest["tables"].values():
         console.print(
             f"{meta['file']:<22} {meta['rows']:>9,} rows  sha256 {meta['sha256'][:12]}…", highlight=False
@@ -101,7 +110,6 @@ def status_cmd(
     out: Annotated[Path | None, typer.Option(help="Write the table to .csv, .json or .parquet.")] = None,
 ) -> None:
     """Sources, editions, years, row counts, origin and licence of everything in the store."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -135,8 +143,7 @@ def status_cmd(
             escape(str(r.origin)),
             escape(str(r.licence)),
         )
-    console = Console() if Console().is_terminal else Console(width=160)
-    console.print(t)
+    _console(160).print(t)
 
 
 @data_app.command("verify")
@@ -148,13 +155,12 @@ def verify_cmd(
 
     Exit code 1 when anything does not match.
     """
-    from rich.console import Console
     from rich.markup import escape
 
     from critmin.ingest.verify import verify
 
     report = verify(_db(ctx))
-    console = Console()
+    console = _console()
     if show_all:
         for name, ok, detail in report.checks:
             mark = "[green]ok[/]  " if ok else "[red]FAIL[/]"
@@ -204,7 +210,6 @@ def ingest_cmd(
     ] = None,
 ) -> None:
     """Ingest an official file: validated, in one transaction, idempotent (the same file twice changes nothing)."""
-    from rich.console import Console
     from rich.markup import escape
 
     from critmin.ingest import check_source
@@ -215,7 +220,7 @@ def ingest_cmd(
         report = ingest(
             _db(ctx), key, file, edition=edition, skip_bad=skip_bad, progress=cb, rejects_path=rejects
         )
-    Console().print(escape(str(report)), highlight=False)
+    _console().print(escape(str(report)), highlight=False)
 
 
 @data_app.command("update")
@@ -233,12 +238,11 @@ def update_cmd(
     list_: Annotated[bool, typer.Option("--list", help="Show the known release URLs and exit.")] = False,
 ) -> None:
     """Download the official releases and ingest them (fails clearly when offline)."""
-    from rich.console import Console
     from rich.markup import escape
 
     from critmin.ingest.update import describe, update
 
-    console = Console()
+    console = _console()
     if list_:
         for r in describe():
             console.print(

@@ -298,12 +298,13 @@ def _validate(
 ) -> Iterator[pd.DataFrame]:
     """Check each kept row; add bad ones to the rejects and yield the good ones in the store schema."""
     bad = pd.Series(False, index=df.index)
+    found: list[BadRow] = []
 
     def flag(mask: pd.Series, field: str, reason: str) -> None:
         nonlocal bad
         mask = mask & ~bad
         for ln in df.index[mask]:
-            parsed.rejects.add(BadRow(label, int(ln), field, reason, str(df.at[ln, field]).strip()))
+            found.append(BadRow(label, int(ln), field, reason, str(df.at[ln, field]).strip()))
         bad = bad | mask
 
     def num(col: str) -> pd.Series:
@@ -327,6 +328,7 @@ def _validate(
     q = num("q")
     flag(q.isna() & ~q_raw.isin(["NA", "", "na", "nan"]), "q", "quantity is not a number")
     flag(q < 0, "q", "negative quantity")
+    parsed.rejects.extend(found)
     good = ~bad
     if not good.any():
         return

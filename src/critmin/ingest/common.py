@@ -90,6 +90,15 @@ class BadRow:
         return f"{self.where()}: {self.reason}{shown}"
 
 
+def line_order(row: BadRow) -> tuple:
+    """Sort key: file, then sheet and row ('Cobalt!12') or line number."""
+    line = row.line
+    if isinstance(line, str) and "!" in line:
+        sheet, _, n = line.rpartition("!")
+        return (row.file, sheet, int(n) if n.isdigit() else 0)
+    return (row.file, "", int(line) if isinstance(line, int) or str(line).isdigit() else 0)
+
+
 class Rejects:
     """Collects bad rows: keeps the first few for messages, counts all, optionally streams them to a CSV."""
 
@@ -116,7 +125,8 @@ class Rejects:
             self._writer.writerow([row.file, row.line, row.field, row.reason, row.value])
 
     def extend(self, rows) -> None:
-        for r in rows:
+        """Add several bad rows, in file and line order."""
+        for r in sorted(rows, key=line_order):
             self.add(r)
 
     def close(self) -> None:

@@ -109,6 +109,7 @@ def parse(
         progress("reading", 1, 1)
     index = country_index()
     bad = pd.Series(False, index=df.index)
+    found: list[BadRow] = []
 
     def text(col: str) -> pd.Series:
         return df[col].map(lambda v: "" if v is None else clean_label(v))
@@ -122,7 +123,7 @@ def parse(
         nonlocal bad
         mask = mask & ~bad
         for i in df.index[mask]:
-            rejects.add(BadRow(label, int(df.at[i, "line"]), field, reason, str(values.at[i])))
+            found.append(BadRow(label, int(df.at[i, "line"]), field, reason, str(values.at[i])))
         bad = bad | mask
 
     code_raw = text("code").str.upper()
@@ -132,7 +133,7 @@ def parse(
     for i in df.index[unknown]:
         hint = index.get(names.at[i]) if names.at[i] else None
         reason = "unknown country code" + (f" — the name suggests {hint}" if hint else "")
-        rejects.add(BadRow(label, int(df.at[i, "line"]), "code", reason, code_raw.at[i]))
+        found.append(BadRow(label, int(df.at[i, "line"]), "code", reason, code_raw.at[i]))
     bad |= unknown
     year, _ = number("year")
     flag(year.isna() | (year != year.round()), "year", "year is not an integer", text("year"))
@@ -170,7 +171,7 @@ def parse(
     )
     dup = out.duplicated(subset=["country", "year", "indicator"], keep="first")
     for i in out.index[dup]:
-        rejects.add(
+        found.append(
             BadRow(
                 label,
                 int(df.at[i, "line"]),
@@ -180,6 +181,7 @@ def parse(
             )
         )
     out = out[~dup]
+    rejects.extend(found)
     if edition is None:
         if out.empty:
             raise DataError("no usable rows to tell the release from; pass --edition", path=label)

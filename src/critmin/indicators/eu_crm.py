@@ -435,6 +435,13 @@ def eu_supply_risk(
                     # the single-mix variants of the 2023 study ("GSonly", "EUonly")
                     sr_gs = float(hhi_gs * (1 - eol) * si)
                     sr_src = float(hhi_src * (1 - eol) * si)
+                    if tw_all is not None and tw_all.empty:
+                        # the HS code carries no flow at all (germanium 811230 after 2016): a coverage gap,
+                        # not a party sourcing only from itself
+                        pfl.append("no_trade_flows")
+                        hhi_src = sr = sr_src = float("nan")
+                        if ir_src == "computed":
+                            irv, ir_src = float("nan"), "unavailable"
                     status = "ok" if np.isfinite(sr) else "no data"
                     inputs = {
                         "window": win,

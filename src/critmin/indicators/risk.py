@@ -512,13 +512,40 @@ def render_matrix(matrix: pd.DataFrame, path, *, title: str | None = None):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(10, 7))
+        fig, ax = plt.subplots(figsize=(11, 8))
+        has = m["geopolrisk"].notna()
+        if (~has).any():
+            ax.scatter(
+                m.loc[~has, "hhi"],
+                m.loc[~has, "import_reliance"],
+                c="#bbb",
+                edgecolors="#333",
+                s=60,
+                label="no GeoPolRisk (no trade flows)",
+            )
+            ax.legend(loc="lower left", fontsize=8)
         sc = ax.scatter(
-            m["hhi"], m["import_reliance"], c=m["geopolrisk"], cmap="Reds", vmin=0, edgecolors="#333", s=60
+            m.loc[has, "hhi"],
+            m.loc[has, "import_reliance"],
+            c=m.loc[has, "geopolrisk"],
+            cmap="Reds",
+            vmin=0,
+            edgecolors="#333",
+            s=60,
         )
-        for r in m.itertuples(index=False):
+        # stagger the labels of points at the same height (many minerals sit at 100 % import reliance)
+        seen: dict[float, int] = {}
+        for r in m.sort_values(["import_reliance", "hhi"]).itertuples(index=False):
+            k = seen.get(round(r.import_reliance, 2), 0)
+            seen[round(r.import_reliance, 2)] = k + 1
+            dy = (8, -14, 20, -26, 32, -38)[k % 6]
             ax.annotate(
-                r.label, (r.hhi, r.import_reliance), fontsize=7, xytext=(3, 3), textcoords="offset points"
+                r.label,
+                (r.hhi, r.import_reliance),
+                fontsize=7,
+                xytext=(2, dy),
+                textcoords="offset points",
+                arrowprops={"arrowstyle": "-", "color": "#bbb", "lw": 0.5},
             )
         ax.axvline(0.25, ls=":", c="#999")
         ax.axhline(0.5, ls=":", c="#999")

@@ -35,7 +35,7 @@ from critmin.ingest.common import (
 
 SOURCE = "BACI"
 COLUMNS = ("t", "i", "j", "k", "v", "q")
-BLOCK_BYTES = 8 << 20  # pyarrow CSV block: ~8 MB of text per batch
+BLOCK_BYTES = 1 << 20  # pyarrow CSV block: 1 MB of text per batch (pyarrow reads ~30 blocks ahead)
 NAME_RX = re.compile(r"BACI_(HS\d\d)_(?:Y(\d{4})_)?(V\d{6}[a-z]?)", re.I)
 YEAR_FILE_RX = re.compile(r"BACI_HS\d\d_Y(\d{4})_V\d{6}[a-z]?\.csv$", re.I)
 # BACI/WMD special codes that are not ISO 3166 alpha-3 for the same entity

@@ -431,7 +431,124 @@ def partners_cmd(
     _write_out(df, out)
 
 
+# -- stockpile ---------------------------------------------------------------------------------------------
+def _range(text: str | None):
+    """'0.5-1.0' or '0.5:1' -> (0.5, 1.0); '0.8' -> 0.8."""
+    from critmin.errors import UnknownValueError
+
+    if text is None:
+        return None
+    t = text.strip().replace(":", "-")
+    try:
+        if "-" in t[1:]:
+            a, b = t.split("-", 1) if not t.startswith("-") else (t, "")
+            return (float(a), float(b))
+        return float(t)
+    except ValueError:
+        raise UnknownValueError("range", text, hint="a number (0.8) or a range (0.5-1.0)") from None
+
+
+def stockpile_cmd(
+    ctx: typer.Context,
+    country: Annotated[str, typer.Option("--for", "-f", help="Country holding the stock (JPN).")],
+    commodity: Annotated[str, typer.Option("--commodity", "-c", help="Catalogue commodity.")],
+    coverage: Annotated[
+        float, typer.Option("--coverage", help="Share of scenarios to cover (0.95 = p95).")
+    ] = 0.95,
+    target: Annotated[
+        float, typer.Option("--target", help="Acceptable shortfall, fraction of consumption (0 or 0.1).")
+    ] = 0.0,
+    stage: Annotated[str | None, typer.Option("--stage", "-s")] = None,
+    year: Annotated[int | None, typer.Option("--year", "-y")] = None,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws.")] = 500,
+    imposers: Annotated[
+        str | None,
+        typer.Option(
+            "--imposers", help="Who may restrict: CHN or CHN,COD (default: from the restriction registry)."
+        ),
+    ] = None,
+    share: Annotated[
+        str, typer.Option("--share", help="Share of exports stopped: 1 or a range 0.5-1.0.")
+    ] = "0.5-1.0",
+    duration: Annotated[
+        float, typer.Option("--duration-days", help="Length of the restriction (days, <= 365).")
+    ] = 365.0,
+    substitution: Annotated[
+        str, typer.Option("--substitution", help="Marchand f_c: a number or range.")
+    ] = "0",
+    others_days: Annotated[str, typer.Option("--others-days", help="Other countries' stocks (days).")] = "0",
+    method: Annotated[str, typer.Option("--method", help="auto | cascade | proxy")] = "auto",
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the coverage curve (.csv/.json/.parquet).")
+    ] = None,
+) -> None:
+    """Days of stock needed so the shortfall stays on target in a share of restriction scenarios (vs JOGMEC 60)."""
+    import critmin
+    from critmin.optimize import stockpile as sp
+
+    ds = critmin.open((ctx.obj or {}).get("db"))
+    res = sp.stockpile(
+        ds,
+        country,
+        commodity,
+        stage,
+        year,
+        coverage=coverage,
+        target=target,
+        draws=draws,
+        imposers=imposers,
+        share=_range(share),
+        duration_days=duration,
+        substitution=_range(substitution),
+        others_stock_days=_range(others_days),
+        method=method,
+        seed=seed,
+    )
+    from rich.console import Console
+
+    con = Console()
+    s = res.summary.iloc[0]
+    need = (
+        "more than " + f"{res.curve['stock_days'].max():g}"
+        if s["required_days"] != s["required_days"]
+        else (f"{s['required_days']:g}")
+    )
+    tonnes = (
+        f" (≈ {s['required_stock_tonnes']:,.0f} t)"
+        if s["required_stock_tonnes"] == s["required_stock_tonnes"]
+        else ""
+    )
+    con.print(
+        f"[bold]{s['country']}[/] — {s['commodity']} ({s['stage']}), {s['year']}, method: {s['method']}; "
+        f"imposers {s['imposers']}, share {s['share']}, {s['draws']} draws",
+        highlight=False,
+    )
+    con.print(
+        f"stock needed for shortfall ≤ {s['shortfall_target_pct']:g} % of consumption in "
+        f"{s['coverage_target']:.0%} of scenarios: [bold]{need} days[/]{tonnes}",
+        highlight=False,
+    )
+    verdict = "enough" if s["jogmec_sufficient"] else "not enough"
+    qcol = next(c for c in res.summary.columns if c.endswith("_pct_at_jogmec"))
+    con.print(
+        f"JOGMEC 60 days: covers {s['coverage_at_jogmec']:.0%} of scenarios ({verdict}); shortfall at that "
+        f"percentile {s[qcol]:.1f} % of consumption",
+        highlight=False,
+    )
+    qc = next(c for c in res.curve.columns if c.startswith("shortfall_p"))
+    _print_table(
+        res.curve,
+        "coverage vs days of stock",
+        ["stock_days", "coverage", "shortfall_mean_pct", qc, "stock_tonnes"],
+    )
+    if s["notes"]:
+        con.print(f"[dim]{s['notes']}[/]", highlight=False)
+    _write_out(res.curve, out)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(partnerships_app, name="partnerships")
     app.command("optimize")(optimize)
     app.command("partners")(partners_cmd)
+    app.command("stockpile")(stockpile_cmd)

@@ -647,6 +647,7 @@ def parse(
     if unknown:
         notes.append(f"commodity names not recognised (ignored): {', '.join(sorted(unknown))}")
     stats = {
+        "read_unit": "values (country x year)",
         "rows_read": len(long),
         "outside_catalogue": mapped.outside,
         "withheld_or_na": mapped.withheld,

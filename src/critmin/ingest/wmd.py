@@ -284,6 +284,7 @@ def parse(
     if skipped:
         notes.append("sheets without a country table (ignored): " + ", ".join(skipped))
     stats = {
+        "read_unit": "values (country x year)",
         "rows_read": len(long),
         "outside_catalogue": mapped.outside,
         "kept": len(rows),

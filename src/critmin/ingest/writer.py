@@ -73,7 +73,8 @@ class IngestReport:
         lines = [
             f"{self.file}: ingested {self.rows:,} {self.data_table} rows as {self.source} '{self.edition}' "
             f"({parts}) in {self.seconds:.1f} s",
-            f"  read {self.rows_read:,} rows; {self.outside_catalogue:,} outside the catalogue; "
+            f"  read {self.rows_read:,} {self.stats.get('read_unit', 'rows')}; "
+            f"{self.outside_catalogue:,} outside the catalogue; "
             f"replaced {self.replaced:,} rows of the same source, edition and {_PART_NAME[self.data_table]}",
         ]
         if self.bad_rows:

@@ -260,3 +260,17 @@ def test_cli_optimize_and_pooled(store_path, tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "pooled" in res.output
+
+
+def test_restriction_scenarios_from_the_registry(ds, ree):
+    sc = so.restriction_scenarios(ds, "rare_earths", "refined", 2023)
+    assert sc["probability"].sum() == pytest.approx(1.0)
+    assert "CHN" in set(sc["supplier"]) and (sc["loss_fraction"] == 1.0).all()
+    r = so.optimize_sourcing(
+        ds, "JPN", "rare_earths", "refined", 2023, objective="expected_shortfall", scenarios=sc, market_=ree
+    )
+    mix = r.mix.set_index("supplier")
+    assert r.risk_after < r.risk_before
+    # among suppliers no scenario touches, the tie is broken by instability: the 65 % goes to the most stable
+    top = mix["optimised_share"].idxmax()
+    assert mix.loc[top, "optimised_share"] == pytest.approx(0.65)

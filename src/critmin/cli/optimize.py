@@ -266,6 +266,16 @@ def optimize(
     pareto: Annotated[
         int | None, typer.Option("--pareto", help="Also compute N points of the risk-cost front.")
     ] = None,
+    objective: Annotated[
+        str,
+        typer.Option("--objective", help="import_risk | expected_shortfall (over restriction scenarios)."),
+    ] = "import_risk",
+    imposers: Annotated[
+        str | None,
+        typer.Option(
+            "--imposers", help="With expected_shortfall: who may restrict (default: the registry's history)."
+        ),
+    ] = None,
     pooled: Annotated[
         bool, typer.Option("--pooled", help="For a bloc: each member alone vs pooled buying.")
     ] = False,
@@ -342,6 +352,9 @@ def optimize(
         )
         _write_out(df, out)
         return
+    if objective == "expected_shortfall":
+        kw["objective"] = objective
+        kw["scenarios"] = so.restriction_scenarios(ds, commodity, stage, year, imposers=imposers)
     res = so.optimize_sourcing(ds, party, commodity, stage, year, partners=partners, pareto=pareto, **kw)
     from rich.console import Console
 
@@ -353,7 +366,8 @@ def optimize(
         f"status [bold]{s['status']}[/]"
     )
     con.print(
-        f"import risk (Σ g·x / F): {_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
+        f"{'import risk (Σ g·x / F)' if s['objective'] == 'import_risk' else 'expected shortfall (share of need)'}: "
+        f"{_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
         f"cost at unit values: {s['cost_before_kusd']:,.0f} → {s['cost_after_kusd']:,.0f} kUSD"
     )
     mix = res.mix.head(15)

@@ -37,6 +37,7 @@ from critmin.optimize import lp
 OBJECTIVES = ("import_risk", "expected_shortfall")
 CAPACITY_MODES = ("exports", "net_exports")
 NON_PARTNERS = ("exclude", "current")
+ES_TIE_BREAK = 1e-4  # weight of g in the expected-shortfall objective (tie-break only)
 DEFAULT_MAX_SHARE = 0.65  # EU Critical Raw Materials Act (Reg. (EU) 2024/1252, art. 1(2)(c)) benchmark
 
 
@@ -197,6 +198,41 @@ def scenario_matrix(
     return loss, prob, names
 
 
+def restriction_scenarios(
+    ds,
+    commodity: str,
+    stage: str | None = None,
+    year: int | None = None,
+    *,
+    imposers=None,
+    share: float = 1.0,
+) -> pd.DataFrame:
+    """A scenario set for ``objective='expected_shortfall'``: one scenario per possible imposer, in which it
+    stops ``share`` of its exports, with the probability that it is the one restricting.
+
+    ``imposers``: None/'registry' — probabilities from the restriction registry's history for this
+    commodity (:func:`critmin.scenarios.montecarlo.imposer_probabilities`, conditional on a restriction
+    happening); 'CHN,COD' (equal weights) or {ISO3: weight}. Only the direct loss counts here (the LP chooses
+    the suppliers; the cascade's re-routing is what the choice is meant to make unnecessary).
+    """
+    from critmin.scenarios.montecarlo import _normalise_imposers
+    from critmin.scenarios.network import build_network
+
+    cid, stage = _check_stage(commodity, stage)
+    year = ds.trade_years()[1] if year is None else int(year)
+    if not 0 < share <= 1:
+        raise UnknownValueError("restricted share", share, hint="a fraction in (0, 1]")
+    probs = _normalise_imposers(build_network(ds, cid, stage, year), imposers, ds=ds)
+    return pd.DataFrame(
+        {
+            "scenario": [f"{k} restricts" for k in probs],
+            "probability": list(probs.values()),
+            "supplier": list(probs),
+            "loss_fraction": float(share),
+        }
+    )
+
+
 # -- results ------------------------------------------------------------------------------------------------
 @dataclass
 class SourcingResult:
@@ -326,7 +362,8 @@ def _setup(
             )
         loss, prob, names = scenario_matrix(scenarios, suppliers)
         expected = prob @ loss
-        risk_vec = expected
+        # ties (suppliers no scenario touches) are broken by GeoPolRisk instability, lexicographically
+        risk_vec = expected + ES_TIE_BREAK * g
     else:
         risk_vec = g
     risk = np.tile(risk_vec, (len(members), 1))
@@ -1006,5 +1043,6 @@ __all__ = [
     "optimize_many",
     "optimize_sourcing",
     "pooled",
+    "restriction_scenarios",
     "scenario_matrix",
 ]

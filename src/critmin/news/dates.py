@@ -1,0 +1,306 @@
+"""Date expressions in news sentences, resolved against the publication date.
+
+Every expression found gets a *role* from the words just before it:
+
+* ``effective`` — "starting on August 1", "effective from Sept. 15", "from last August", "as of", "takes effect";
+* ``end`` — "until", "through", "expiring on";
+* ``since`` — "in place since February";
+* ``deadline`` — "by 2035" (a target, never the date of an act);
+* ``act`` — anything else ("on Friday", "said Monday", "on April 4, 2025", "last December", "today").
+
+Relative expressions ("on Friday", "last December", "today", a month without a year) are resolved against
+the publication date: a past act takes the most recent matching day on or before it, an effective or end date
+the next one on or after it. Without a publication date they resolve to None — the date stays unknown rather
+than guessed. Values carry their precision: ``YYYY-MM-DD`` (day), ``YYYY-MM`` (month) or ``YYYY`` (year).
+English and Italian month and weekday names are recognised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_EN_MONTHS = {
+    "January": 1, "Jan": 1, "February": 2, "Feb": 2, "March": 3, "Mar": 3, "April": 4, "Apr": 4, "May": 5,
+    "June": 6, "Jun": 6, "July": 7, "Jul": 7, "August": 8, "Aug": 8, "September": 9, "Sept": 9, "Sep": 9,
+    "October": 10, "Oct": 10, "November": 11, "Nov": 11, "December": 12, "Dec": 12,
+}  # fmt: skip
+_IT_MONTHS = {
+    "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7, "agosto": 8,
+    "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
+}  # fmt: skip
+_EN_WEEKDAYS = {
+    "Monday": 0,
+    "Tuesday": 1,
+    "Wednesday": 2,
+    "Thursday": 3,
+    "Friday": 4,
+    "Saturday": 5,
+    "Sunday": 6,
+}
+_IT_WEEKDAYS = {
+    "lunedì": 0, "lunedi": 0, "martedì": 1, "martedi": 1, "mercoledì": 2, "mercoledi": 2, "giovedì": 3,
+    "giovedi": 3, "venerdì": 4, "venerdi": 4, "sabato": 5, "domenica": 6,
+}  # fmt: skip
+MONTHS = {**_EN_MONTHS, **_IT_MONTHS}
+WEEKDAYS = {**_EN_WEEKDAYS, **_IT_WEEKDAYS}
+
+_FULL = [m for m in _EN_MONTHS if len(m) > 4 or m in ("May", "June", "July")]
+_ABBR = [m for m in _EN_MONTHS if m not in _FULL]
+_M = (
+    "(?:"
+    + "|".join(sorted(_FULL, key=len, reverse=True))
+    + ")"
+    + "|(?:"
+    + "|".join(sorted(_ABBR, key=len, reverse=True))
+    + r")\.?"
+    + "|(?i:"
+    + "|".join(_IT_MONTHS)
+    + ")"
+)
+_MONTH = rf"(?P<month>{_M})"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_WD = "(?:" + "|".join(_EN_WEEKDAYS) + ")|(?i:" + "|".join(_IT_WEEKDAYS) + ")"
+
+_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("iso", re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b")),
+    ("mdy", re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?:,?\s+{_YEAR}\b)?")),
+    ("dmy", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR}\b)?")),
+    ("my", re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b")),
+    ("rel_month", re.compile(
+        rf"(?P<q>\b(?:last|this|next|early|late|mid|earlier\s+this|later\s+this|lo\s+scorso|scorso|prossimo)"
+        rf"[\s-]+)?(?<![\w-]){_MONTH}(?:\s+(?:scorso|prossimo))?(?![\w-])")),
+    ("weekday", re.compile(rf"(?P<q>\b(?:last|this|next|this\s+past|scorso|prossimo)\s+)?\b(?P<wd>{_WD})\b"
+                           r"(?:\s+(?:scorso|prossimo))?")),
+    ("deictic", re.compile(r"(?i)\b(?P<word>today|yesterday|tomorrow|oggi|ieri|domani)\b")),
+    ("rel_period", re.compile(
+        r"(?i)\b(?P<q>last|this|next|earlier\s+this|later\s+this|scorso|lo\s+scorso|l'|quest'|il|lo)\s*"
+        r"(?P<unit>month|year|mese|anno)\b(?:\s+(?P<q2>scorso|prossimo))?")),
+    ("year", re.compile(r"\b(?P<prep>in|since|from|until|by|during|early|late|mid|nel|dal|entro\s+il)"
+                        r"[\s-]+(?P<year>(?:19|20)\d\d)\b(?![-/]\d)")),
+]  # fmt: skip
+
+_PREP_MONTH = re.compile(
+    r"(?i)(?:\bin|\bsince|\bfrom|\buntil|\bby|\bof|\bduring|\bstarting|\bbeginning|\bthrough|\bbefore|\bafter"
+    r"|\ba|\bda|\bdi|\bnel|\bentro)\s*$"
+)
+_ROLE_EFFECTIVE = re.compile(
+    r"(?i)(?:starting(?:\s+(?:on|from|in))?|start(?:s|ed)?\s+(?:on|from|in)|\bfrom|effective(?:ly)?"
+    r"(?:\s+(?:from|on|as\s+of))?|as\s+of|with\s+effect\s+from|beginning(?:\s+(?:on|from|in))?"
+    r"|(?:come|comes|came|coming|enter(?:s|ed)?|entry|go(?:es)?|went)\s+into\s+(?:force|effect)(?:\s+on)?"
+    r"|tak(?:e|es|ing)\s+effect(?:\s+(?:on|from))?|took\s+effect(?:\s+on)?|in\s+force\s+(?:from|on)"
+    r"|a\s+partire\s+d(?:al|all'|alla)|\bdal|\bdall'|in\s+vigore\s+dal)\s*(?:last\s+|next\s+|this\s+)?$"
+)
+_ROLE_END = re.compile(
+    r"(?i)(?:until|till|through|thru|expir\w*(?:\s+on)?|ending(?:\s+on)?|end\s+on|fino\s+al)\s*$"
+)
+_ROLE_SINCE = re.compile(r"(?i)(?:\bsince|\bda)\s*(?:last\s+)?$")
+_ROLE_DEADLINE = re.compile(
+    r"(?i)(?:\bby|\bbefore|no\s+later\s+than|\bentro(?:\s+il)?)\s*(?:the\s+end\s+of\s+)?$"
+)
+
+
+@dataclass(frozen=True)
+class DateExpr:
+    """A date expression in a sentence (offsets relative to the text searched)."""
+
+    start: int
+    end: int
+    text: str
+    value: str | None  # YYYY-MM-DD | YYYY-MM | YYYY | None (unresolvable without a publication date)
+    precision: str | None  # day | month | year
+    role: str  # act | effective | end | since | deadline
+    kind: str  # explicit | relative
+    basis: str
+
+    @property
+    def is_reporting(self) -> bool:
+        """A day-precise anchor of the news itself ("on Friday", "today", "on April 4, 2025")."""
+        return self.precision == "day" and self.role == "act"
+
+
+def parse_date(value) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _month_number(text: str) -> int:
+    t = text.rstrip(".")
+    return MONTHS.get(t) or MONTHS.get(t.lower()) or MONTHS[t.capitalize()]
+
+
+def _role(before: str) -> str:
+    if _ROLE_EFFECTIVE.search(before):
+        return "effective"
+    if _ROLE_END.search(before):
+        return "end"
+    if _ROLE_SINCE.search(before):
+        return "since"
+    if _ROLE_DEADLINE.search(before):
+        return "deadline"
+    return "act"
+
+
+def _safe_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _shift_month(y: int, m: int, k: int) -> tuple[int, int]:
+    idx = y * 12 + (m - 1) + k
+    return idx // 12, idx % 12 + 1
+
+
+def _resolve(
+    kind: str, m: re.Match, role: str, pub: dt.date | None
+) -> tuple[str | None, str | None, str, str]:
+    """(value, precision, kind, basis) of one match."""
+    g = m.groupdict()
+    pubtxt = f"publication date {pub.isoformat()}" if pub else "no publication date"
+    future = role in ("effective", "end", "deadline")
+    if kind == "iso":
+        d = _safe_date(int(g["year"]), int(g["mnum"]), int(g["day"]))
+        return (d.isoformat() if d else None), "day", "explicit", "explicit"
+    if kind in ("mdy", "dmy"):
+        month = _month_number(g["month"])
+        day = int(g["day"])
+        if g.get("year"):
+            d = _safe_date(int(g["year"]), month, day)
+            return (d.isoformat() if d else None), "day", "explicit", "explicit"
+        if pub is None:
+            return None, "day", "relative", "day and month without a year; no publication date"
+        d = _safe_date(pub.year, month, day)
+        if d is None:
+            return None, "day", "relative", "invalid day"
+        if future and d < pub - dt.timedelta(days=60):
+            d = _safe_date(pub.year + 1, month, day)
+        elif not future and d > pub + dt.timedelta(days=7):
+            d = _safe_date(pub.year - 1, month, day)
+        return (d.isoformat() if d else None), "day", "relative", f"year from the {pubtxt}"
+    if kind == "my":
+        return f"{int(g['year']):04d}-{_month_number(g['month']):02d}", "month", "explicit", "explicit"
+    if kind == "rel_month":
+        month = _month_number(g["month"])
+        q = (g.get("q") or "").strip().lower()
+        q2 = m.group(0).lower()
+        if pub is None:
+            return None, "month", "relative", f"'{m.group(0).strip()}' needs a publication date"
+        if q in ("last", "lo scorso", "scorso") or q2.endswith("scorso"):
+            y = pub.year if month < pub.month else pub.year - 1
+        elif q in ("next", "prossimo") or q2.endswith("prossimo"):
+            y = pub.year if month > pub.month else pub.year + 1
+        elif q.startswith(("this", "earlier this", "later this")):
+            y = pub.year
+        elif future:
+            y = pub.year if month >= pub.month else pub.year + 1
+        else:
+            y = pub.year if month <= pub.month else pub.year - 1
+        return f"{y:04d}-{month:02d}", "month", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
+    if kind == "weekday":
+        wd = WEEKDAYS.get(g["wd"]) if g["wd"] in WEEKDAYS else WEEKDAYS[g["wd"].lower()]
+        q = (g.get("q") or "").strip().lower()
+        if pub is None:
+            return None, "day", "relative", f"'{m.group(0).strip()}' needs a publication date"
+        if q in ("next", "prossimo") or (future and q not in ("last", "this past", "scorso")):
+            delta = (wd - pub.weekday()) % 7 or (7 if q in ("next", "prossimo") else 0)
+            d = pub + dt.timedelta(days=delta)
+        else:
+            delta = (pub.weekday() - wd) % 7
+            if delta == 0 and q in ("last", "this past", "scorso"):
+                delta = 7
+            d = pub - dt.timedelta(days=delta)
+        return d.isoformat(), "day", "relative", f"relative ('{m.group(0).strip()}') + {pubtxt}"
+    if kind == "deictic":
+        if pub is None:
+            return None, "day", "relative", f"'{g['word']}' needs a publication date"
+        shift = {"today": 0, "oggi": 0, "yesterday": -1, "ieri": -1, "tomorrow": 1, "domani": 1}[
+            g["word"].lower()
+        ]
+        d = pub + dt.timedelta(days=shift)
+        return d.isoformat(), "day", "relative", f"relative ('{g['word']}') + {pubtxt}"
+    if kind == "rel_period":
+        q = " ".join(filter(None, [(g.get("q") or "").lower(), (g.get("q2") or "").lower()]))
+        unit = g["unit"].lower()
+        if q.strip() in ("il", "lo", "l'") and not g.get("q2"):
+            return None, None, "relative", "not a date"
+        if pub is None:
+            return None, None, "relative", f"'{m.group(0).strip()}' needs a publication date"
+        k = -1 if ("last" in q or "scorso" in q) else (1 if ("next" in q or "prossimo" in q) else 0)
+        if unit in ("month", "mese"):
+            y, mo = _shift_month(pub.year, pub.month, k)
+            return f"{y:04d}-{mo:02d}", "month", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
+        return f"{pub.year + k:04d}", "year", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
+    if kind == "year":
+        return g["year"], "year", "explicit", "explicit"
+    raise AssertionError(kind)
+
+
+def find_dates(text: str, published=None) -> list[DateExpr]:
+    """Date expressions in ``text`` (left to right, non-overlapping), resolved against ``published``."""
+    pub = parse_date(published)
+    taken: list[tuple[int, int]] = []
+    out: list[DateExpr] = []
+    for kind, pat in _PATTERNS:
+        for m in pat.finditer(text):
+            s, e = m.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            before = text[max(0, s - 40) : s]
+            # a bare month name is a date only after a preposition ("in March", "since February")
+            if (
+                kind == "rel_month"
+                and not m.group("q")
+                and not m.group(0).endswith(("scorso", "prossimo"))
+                and not _PREP_MONTH.search(before)
+            ):
+                continue
+            role = _role(before)
+            if kind == "year":
+                prep = m.group("prep").lower()
+                role = {
+                    "by": "deadline",
+                    "entro il": "deadline",
+                    "from": "effective",
+                    "dal": "effective",
+                    "since": "since",
+                    "until": "end",
+                }.get(prep, role)
+            value, precision, vkind, basis = _resolve(kind, m, role, pub)
+            if basis == "not a date":
+                continue
+            taken.append((s, e))
+            out.append(DateExpr(s, e, m.group(0), value, precision, role, vkind, basis))
+    out.sort(key=lambda d: d.start)
+    return out
+
+
+def at_precision(value: str | None, precision: str | None) -> str | None:
+    """``value`` cut to ``precision`` (day → 10 chars, month → 7, year → 4)."""
+    if value is None:
+        return None
+    n = {"day": 10, "month": 7, "year": 4}.get(precision or "day", 10)
+    return value[:n]
+
+
+def first_day(value: str | None) -> str | None:
+    """A full ISO date for a value of any precision (``2023-08`` → ``2023-08-01``; ``2023`` → ``2023-01-01``)."""
+    if value is None:
+        return None
+    if len(value) == 4:
+        return f"{value}-01-01"
+    if len(value) == 7:
+        return f"{value}-01"
+    return value

@@ -63,8 +63,13 @@ def test_partner_set_grammar(ds):
     assert al.partner_set(ds, "G7,AUS,-USA") == ("AUS", "CAN", "DEU", "FRA", "GBR", "ITA", "JPN")
     aligned = set(al.partner_set(ds, "aligned:JPN:0.3"))
     assert aligned == set(al.aligned_with(ds, "JPN", 0.3))
-    partners = set(al.partner_set(ds, "partners:JPN", year=2026))
+    partners = set(al.partner_set(ds, "partners:JPN"))
     assert {"USA", "AUS", "ITA"} <= partners and "JPN" not in partners
+    # as of a date: before the 2025 G7 action plan, Canada was not a partner of Japan
+    assert "CAN" in partners and "CAN" not in set(al.partner_set(ds, "partners:JPN@2024-12-31"))
+    # Italy's partners include the EU's raw-materials partners and, through EU27, the EU members
+    ita = set(al.partner_set(ds, "partners:ITA@2024"))
+    assert {"CAN", "CHL", "AUS", "DEU", "FRA"} <= ita
     assert "CHN" not in set(al.partner_set(ds, "-CHN")) and "USA" in set(al.partner_set(ds, "-CHN"))
     assert len(al.partner_set(ds, None)) > 150
 

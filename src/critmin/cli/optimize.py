@@ -346,10 +346,17 @@ def optimize(
                 "risk_before",
                 "risk_after",
                 "partnership_gain",
-                "binding",
-                "explanation",
+                "cost_after_kusd",
             ],
         )
+        from rich.console import Console
+
+        con = Console()
+        for r in df.itertuples(index=False):
+            text = r.explanation or r.binding
+            if text:
+                label = "infeasible" if r.explanation else "binding"
+                con.print(f"[bold]{r.case}[/] {label}: {text}", highlight=False)
         _write_out(df, out)
         return
     if objective == "expected_shortfall":

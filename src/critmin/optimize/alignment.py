@@ -15,13 +15,16 @@ A *partner set* (who a party may buy from) is written as comma-separated tokens,
 * a country or bloc as :func:`critmin.reference.blocs.party` reads it: ``AUS``, ``Japan``, ``G7``, ``EU``,
   ``G7+AUS``, a user bloc;
 * ``aligned:JPN:1.0`` — every country whose ideal point is within 1.0 of Japan's (latest session);
-* ``partners:JPN`` — every country with a partnership with Japan in force (``critmin partnerships``);
+* ``partners:JPN`` — every country with a partnership with Japan in force today (``critmin partnerships``;
+  members of a bloc that is a party, e.g. EU27, count); ``partners:JPN@2024-06-30`` — in force on that day;
 * ``all`` — every country;
 
 e.g. ``G7,AUS,-USA`` or ``aligned:JPN:0.8,partners:ITA``.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import numpy.typing as npt
@@ -200,15 +203,17 @@ def _token(ds, tok: str, *, year, session) -> set[str]:
     if low.startswith("partners:"):
         from critmin.reference import partnerships as pt
 
-        who = countries.resolve(tok.split(":", 1)[1])
-        as_of = year if year is not None else None
+        body = tok.split(":", 1)[1]
+        who_text, _, when = body.partition("@")
+        who = countries.resolve(who_text)
+        # partnerships in force today unless a date is given (partners:JPN@2024-06-30 or @2024)
+        as_of = when.strip() or dt.date.today().isoformat()
         df = pt.partnerships(ds, country=who, as_of=as_of)
         out: set[str] = set()
-        date = year if year is not None else None
         for parties in df["parties"]:
             for p in parties:
                 if blocs.canonical(p):
-                    out.update(blocs.members(p, date))
+                    out.update(blocs.members(p, pt._day(as_of)))
                 else:
                     out.add(p)
         out.discard(who)

@@ -259,6 +259,10 @@ class SourcingResult:
         return float(self.summary["risk_after"].iloc[0])
 
 
+def _possessive(name: str) -> str:
+    return name + ("'" if name.endswith("s") else "'s")
+
+
 def _name(iso3: str) -> str:
     from critmin.reference import countries
 
@@ -278,6 +282,7 @@ class _Setup:
     expected_loss: np.ndarray | None
     base_cap: np.ndarray
     allowed_set: set[str]
+    non_partner: np.ndarray  # (N,) suppliers outside the partner set kept at their current volumes
     scenario_names: list[str]
 
 
@@ -339,12 +344,14 @@ def _setup(
         cap = np.asarray(cap_override, dtype=float)
     g = mk.g.reindex(suppliers).fillna(0.5).to_numpy(dtype=float)
     allowed_cols = np.array([(allowed is None or s in allowed or s in pset) for s in suppliers])
+    partner_cols = allowed_cols.copy()
     if non_partners not in NON_PARTNERS:
         raise UnknownValueError("non-partner policy", non_partners, NON_PARTNERS)
     if non_partners == "current":
         # suppliers outside the partner set keep at most what they sell the party today
         cap = np.where(allowed_cols, cap, np.minimum(cap, x0_tot))
         allowed_cols = allowed_cols | (x0_tot > 0)
+    non_partner_cols = ~partner_cols & allowed_cols
     allow = np.tile(allowed_cols, (len(members), 1))
     for k, m in enumerate(members):
         if m in col:
@@ -399,6 +406,7 @@ def _setup(
         expected,
         base,
         set(np.array(suppliers)[allowed_cols]),
+        non_partner_cols,
         names,
     )
 
@@ -436,7 +444,10 @@ def _constraint_rows(
             base = f"{expansion:g} × its {mk.year} {what}" + (
                 f", {redirect:.0%} of it redirectable" if redirect < 1 else ""
             )
-            text = f"limited by {_name(s)}'s exportable capacity ({lim:,.0f} t = {base})"
+            if su.non_partner[i]:
+                text = f"{_name(s)} (not a partner) kept at no more than today's {lim:,.0f} t"
+            else:
+                text = f"limited by {_possessive(_name(s))} exportable capacity ({lim:,.0f} t = {base})"
             if limiting:
                 text += f"; 1,000 t more would lower the risk by {-mu * 1000 / need:.4f}"
             rows.append(

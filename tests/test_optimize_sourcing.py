@@ -163,23 +163,16 @@ def test_pooled_buying_japan_italy(ds, ree):
         so.pooled(ds, "JPN", "rare_earths", "refined", 2023, market_=ree)
 
 
-def test_full_capacity_alone_can_over_claim(ds, ree):
+def test_full_capacity_alone_can_over_claim(ds):
+    # Japan and Italy each plan as if the other did not buy: together they claim more than Canada exports
     df = so.pooled(
-        ds,
-        "JPN+KOR",
-        "rare_earths",
-        "refined",
-        2023,
-        partners="AUS,FRA,USA,EST",
-        alone_capacity="full",
-        max_share=None,
-        market_=ree,
+        ds, "JPN+ITA", "graphite", "mine", 2024, partners="own", non_partners="current", alone_capacity="full"
     ).set_index("case")
     row = df.loc["each alone (combined)"]
-    if row["status"] == "over-claimed":
-        assert "over-claim" in row["binding"]
-    else:  # nobody contested: then pooling gains nothing
-        assert df.loc["pooled", "partnership_gain"] == pytest.approx(0.0, abs=1e-9)
+    assert row["status"] == "over-claimed"
+    assert "over-claim Canada by" in row["binding"]
+    assert np.isnan(df.loc["pooled", "partnership_gain"])
+    assert df.loc["pooled", "status"] == "optimal"
 
 
 def test_commodities_without_trade_say_why(ds):

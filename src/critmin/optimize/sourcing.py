@@ -836,7 +836,7 @@ def pooled(
       combined plan is then feasible for the pooled problem, so ``partnership_gain`` ≥ 0;
     * 'residual': what the other members do not buy today (the others keep their current purchases);
     * 'full': all of it, as if the others did not buy — the combined plan can over-claim a supplier; the
-      row says by how much.
+      row says by how much, and no gain is reported (an over-claimed plan cannot be carried out).
 
     ``partners``: one spec for everybody, a {member: spec} mapping, or 'own' = each member's partnership
     counterparts (``partners:JPN``, ``partners:ITA``) — the pooled set is the union.
@@ -960,7 +960,7 @@ def pooled(
     out.insert(3, "year", mk.year)
     out["partners"] = [labels[m] for m in members] + [union_label, union_label]
     out["partnership_gain"] = np.nan
-    if combined_ok and ps["status"] == "optimal":
+    if combined_ok and status == "optimal" and ps["status"] == "optimal":
         out.loc[out["case"] == "pooled", "partnership_gain"] = comb_risk - ps["risk_after"]
     out["alone_capacity"] = alone_capacity
     out["max_share"] = ps["max_share"]

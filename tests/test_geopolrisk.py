@@ -179,3 +179,129 @@ def test_reproduces_the_geopolrisk_py_reference_case_to_1e_9(shared_dir):
             out[ours].to_numpy(float), expected[theirs].to_numpy(float), rtol=1e-9, err_msg=theirs
         )
     assert out["missing_g_exporters"].loc["Graphite"] == "490"
+
+
+# -- the DuckDB engine gives the same numbers ----------------------------------------------------------------
+def _sql(trade, prod, g, parties, keys=("commodity", "year"), missing="neutral"):
+    import duckdb
+
+    from critmin.indicators.geopolrisk_sql import geopolrisk_sql
+
+    con = duckdb.connect()
+    if isinstance(g, pd.Series):
+        years = sorted(trade["year"].unique())
+        g = pd.DataFrame([(y, c, v) for y in years for c, v in g.items()], columns=["year", "country", "g"])
+    con.register("trade", trade)
+    con.register("production", prod)
+    con.register("g", g)
+    con.register("parties", gpr.party_frame(parties))
+    return con.execute(geopolrisk_sql(con, keys=keys, missing=missing)).df()
+
+
+@pytest.mark.parametrize("missing", ["neutral", "worst", "best", "exclude"])
+def test_duckdb_engine_equals_the_pandas_engine(missing):
+    trade, prod, g = _toy()
+    g = g.drop("AUS")
+    parties = {"JPN": ["JPN"], "JPN+ITA": ["ITA", "JPN"], "KOR": ["KOR"], "AUS": ["AUS"]}
+    a = gpr.geopolrisk_table(trade, prod, g, parties, missing=missing).set_index("party").sort_index()
+    b = _sql(trade, prod, g, parties, missing=missing).set_index("party").sort_index()
+    for col in (
+        "hhi",
+        "domestic_tonnes",
+        "numerator_tonnes",
+        "imports_tonnes",
+        "import_risk",
+        "score",
+        "price_usd_per_kg",
+        "cf_kg_cu_eq_per_kg",
+        "missing_g_tonnes",
+        "intra_bloc_tonnes",
+        "import_value_all_kusd",
+    ):
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=1e-12, err_msg=col)
+    assert a["status"].tolist() == b["status"].tolist()
+
+
+def test_duckdb_engine_reproduces_the_reference_case(shared_dir):
+    folder = shared_dir / "data" / "geopolrisk-testcase"
+    expected = pd.read_csv(folder / "expected.csv").set_index("raw_material")
+    tr = pd.read_csv(folder / "trade.csv", dtype={"exporter_code": str, "importer_code": str})
+    trade = pd.DataFrame(
+        {
+            "commodity": tr["raw_material"],
+            "year": tr["year"],
+            "exporter": tr["exporter_code"],
+            "importer": tr["importer_code"],
+            "value_kusd": tr["value_kusd"],
+            "tonnes": tr["quantity_t"],
+        }
+    )
+    prods = []
+    for mat in ("Nickel", "Manganese", "Graphite"):
+        p = pd.read_csv(folder / f"production_{mat.lower()}.csv", dtype={"country_code": str})
+        p = p[~p["is_total_row"]]
+        prods.append(
+            pd.DataFrame({"commodity": mat, "year": 2022, "country": p["country_code"], "tonnes": p["2022"]})
+        )
+    wgi = pd.read_csv(folder / "wgi_normalized.csv", dtype={"country_code": str}).dropna(
+        subset=["country_code"]
+    )
+    g = wgi.drop_duplicates("country_code").set_index("country_code")["2022"]
+    out = _sql(trade, pd.concat(prods), g, {"842": ["842"]}, missing="best").set_index("commodity")
+    for theirs, ours in (
+        ("geopolrisk_score", "score"),
+        ("cf_kg_cu_eq_per_kg", "cf_kg_cu_eq_per_kg"),
+        ("hhi", "hhi"),
+        ("import_risk_wta", "import_risk"),
+        ("price_usd_per_kg", "price_usd_per_kg"),
+    ):
+        np.testing.assert_allclose(
+            out.loc[expected.index, ours].to_numpy(float),
+            expected[theirs].to_numpy(float),
+            rtol=1e-9,
+            err_msg=theirs,
+        )
+
+
+def test_instability_sql_matches_the_python_rescaling():
+    import duckdb
+
+    from critmin.indicators.geopolrisk_sql import instability_sql
+
+    pv = [-3.0, -2.5, -0.7, 0.0, 1.2, 2.5, 2.9]
+    got = duckdb.sql(f"SELECT {instability_sql('x')} AS g FROM unnest({pv}) t(x)").fetchall()
+    assert [r[0] for r in got] == pytest.approx(gpr.wgi_to_instability(pv).tolist(), abs=1e-15)
+
+
+# -- on the dataset: options ------------------------------------------------------------------------------
+def test_units_content_refuses_to_mix_ore_tonnes_with_metal_content(ds):
+    strict = gpr.geopolrisk(ds, "USA", "nickel", 2022).iloc[0]
+    peer = gpr.geopolrisk(ds, "USA", "nickel", 2022, units="gross").iloc[0]
+    assert strict["status"] == "mixed units" and np.isnan(strict["score"])
+    assert "trade_production_basis_mismatch" in strict["flags"]
+    assert peer["status"] == "ok" and "mixed_units" in peer["flags"] and peer["import_risk"] < 0.01
+    assert strict["domestic_tonnes"] > 100 * strict["imports_tonnes"]  # 17,500 t Ni vs ~38 t of ore
+
+
+def test_content_basis_is_used_when_factors_exist(ds):
+    row = gpr.geopolrisk(ds, "JPN", "manganese", 2023).iloc[0]
+    assert row["units"] == "content:Mn" and "approximate_content_factor" in row["flags"]
+    assert row["production_source"].startswith("WMD")
+
+
+def test_copper_reference_makes_copper_cf_one(ds):
+    df = gpr.geopolrisk(ds, "JPN,ITA", "copper,graphite", 2023, cu_reference="copper")
+    cu = df[df["commodity"] == "copper"]
+    assert np.allclose(cu["cf_kg_cu_eq_per_kg"], 1.0)
+    with pytest.raises(UnknownValueError):
+        gpr.geopolrisk(ds, "JPN", "copper", 2023, cu_reference="zinc")
+
+
+def test_germanium_after_2016_is_no_data_not_zero(ds):
+    df = gpr.geopolrisk(ds, "JPN,ITA,USA", "germanium", [2015, 2023])
+    new = df[df["year"] == 2023]
+    assert (new["status"] == "no data").all() and new["score"].isna().all()
+    assert all("no_trade_flows" in f for f in new["flags"])
+    assert "2016" in new["coverage_note"].iloc[0]
+    old = df[(df["year"] == 2015) & (df["party"] == "USA")].iloc[0]
+    assert old["status"] == "ok" and old["score"] > 0

@@ -214,3 +214,61 @@ def test_dataset_bloc_of_one_equals_the_country(ds):
     a = gpr.geopolrisk(ds, "ITA", "graphite", 2023).iloc[0]
     b = gpr.geopolrisk(ds, "ITA+ITA", "graphite", 2023).iloc[0]
     assert b["score"] == pytest.approx(a["score"], rel=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["AUS", "CHN", "ZAF", "ITA", "JPN"]),
+            st.sampled_from(["JPN", "ITA"]),
+            st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sampled_from(["neutral", "worst", "best", "exclude"]),
+)
+def test_duckdb_and_pandas_engines_agree_on_random_networks(flows, missing):
+    import duckdb
+
+    from critmin.indicators.geopolrisk_sql import geopolrisk_sql
+
+    trade = pd.DataFrame(
+        {
+            "commodity": "x",
+            "year": 2020,
+            "exporter": [e for e, _, _ in flows],
+            "importer": [i for _, i, _ in flows],
+            "value_kusd": 3.0,
+            "tonnes": [np.nan if q is None else q for _, _, q in flows],
+        }
+    )
+    trade = trade[trade["exporter"] != trade["importer"]]
+    if trade.empty:
+        return
+    prod = pd.DataFrame(
+        {
+            "commodity": "x",
+            "year": 2020,
+            "country": ["CHN", "AUS", "JPN", "ROW"],
+            "tonnes": [5.0, 3.0, 1.0, 2.0],
+        }
+    )
+    g = pd.DataFrame(
+        {"year": 2020, "country": ["AUS", "CHN", "ITA"], "g": [0.2, 0.6, 0.3]}
+    )  # ZAF, JPN missing
+    parties = {"JPN": ["JPN"], "ITA": ["ITA"], "JPN+ITA": ["ITA", "JPN"]}
+    a = gpr.geopolrisk_table(trade, prod, g, parties, missing=missing).set_index("party").sort_index()
+    con = duckdb.connect()
+    for name, frame in (
+        ("trade", trade),
+        ("production", prod),
+        ("g", g),
+        ("parties", gpr.party_frame(parties)),
+    ):
+        con.register(name, frame)
+    b = con.execute(geopolrisk_sql(con, missing=missing)).df().set_index("party").sort_index()
+    for col in ("hhi", "import_risk", "score", "price_usd_per_kg", "missing_g_tonnes", "intra_bloc_tonnes"):
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=1e-12, err_msg=col)
+    assert a["status"].tolist() == b["status"].tolist()

@@ -310,7 +310,7 @@ def eu_supply_risk(
     if window < 1:
         raise ValueError("window must be at least 1 year")
     ps = ds.parties(parties, max(ys))
-    comms = cat.resolve_many(commodities) if not isinstance(commodities, str) else [cat.get(commodities)]
+    comms = cat.resolve_many(commodities)
     stages = [cat.check_stage(s) for s in stages]
     all_years = sorted({y - k for y in ys for k in range(window)})
     gov = governance_0_10(ds, all_years, edition=wgi_edition, missing=missing)
@@ -414,6 +414,11 @@ def eu_supply_risk(
                     elif trade is not None and (can_mix or dom == 0):
                         irv = float(import_reliance(i_t, e_t, dom if factors is not None else 0.0))
                         ir_src = "computed"
+                        if not np.isfinite(irv) and (i_t > 0 or e_t > 0) and i_t <= e_t:
+                            # a net exporter without domestic production (re-exports, stock draws): apparent
+                            # consumption is not positive, the method's IR is 0 for net exporters
+                            irv = 0.0
+                            pfl.append("net_exporter_ir_0")
                     else:
                         irv, ir_src = float("nan"), "unavailable"
                     eol = _lookup(eol_rir, c.id, s)

@@ -431,7 +431,7 @@ def geopolrisk(
         if not isinstance(parties, list) or not parties or isinstance(parties[0], str)
         else parties
     )
-    comms = cat.resolve_many(commodities) if not isinstance(commodities, str) else [cat.get(commodities)]
+    comms = cat.resolve_many(commodities)
     if stage is not None:
         cat.check_stage(stage)
     gframe = instability_frame(ds, ys, edition=wgi_edition)

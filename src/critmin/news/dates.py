@@ -164,13 +164,19 @@ def _shift_month(y: int, m: int, k: int) -> tuple[int, int]:
     return idx // 12, idx % 12 + 1
 
 
+_PAST_TENSE = re.compile(
+    r"(?i)\b(?:took|came|went|entered|became|was|were|had|has\s+been|have\s+been)\b[^.;]*$"
+)
+
+
 def _resolve(
-    kind: str, m: re.Match, role: str, pub: dt.date | None
+    kind: str, m: re.Match, role: str, pub: dt.date | None, past: bool = False
 ) -> tuple[str | None, str | None, str, str]:
-    """(value, precision, kind, basis) of one match."""
+    """(value, precision, kind, basis) of one match; ``past``: the verb before it is in the past tense."""
     g = m.groupdict()
     pubtxt = f"publication date {pub.isoformat()}" if pub else "no publication date"
-    future = role in ("effective", "end", "deadline")
+    # an effective/end date looks forward ("starting on Monday") unless the verb is past ("took effect on Saturday")
+    future = role in ("effective", "end", "deadline") and not past
     if kind == "iso":
         d = _safe_date(int(g["year"]), int(g["mnum"]), int(g["day"]))
         return (d.isoformat() if d else None), "day", "explicit", "explicit"
@@ -251,39 +257,40 @@ def _resolve(
 def find_dates(text: str, published=None) -> list[DateExpr]:
     """Date expressions in ``text`` (left to right, non-overlapping), resolved against ``published``."""
     pub = parse_date(published)
-    taken: list[tuple[int, int]] = []
-    out: list[DateExpr] = []
+    found: list[tuple[str, re.Match]] = []
     for kind, pat in _PATTERNS:
         for m in pat.finditer(text):
             s, e = m.span()
-            if any(s < te and ts < e for ts, te in taken):
+            if any(s < m2.end() and m2.start() < e for _, m2 in found):
                 continue
-            before = text[max(0, s - 40) : s]
             # a bare month name is a date only after a preposition ("in March", "since February")
             if (
                 kind == "rel_month"
                 and not m.group("q")
                 and not m.group(0).endswith(("scorso", "prossimo"))
-                and not _PREP_MONTH.search(before)
+                and not _PREP_MONTH.search(text[max(0, s - 40) : s])
             ):
                 continue
-            role = _role(before)
-            if kind == "year":
-                prep = m.group("prep").lower()
-                role = {
-                    "by": "deadline",
-                    "entro il": "deadline",
-                    "from": "effective",
-                    "dal": "effective",
-                    "since": "since",
-                    "until": "end",
-                }.get(prep, role)
-            value, precision, vkind, basis = _resolve(kind, m, role, pub)
-            if basis == "not a date":
-                continue
-            taken.append((s, e))
-            out.append(DateExpr(s, e, m.group(0), value, precision, role, vkind, basis))
-    out.sort(key=lambda d: d.start)
+            found.append((kind, m))
+    found.sort(key=lambda km: km[1].start())
+    out: list[DateExpr] = []
+    for kind, m in found:
+        s = m.start()
+        before = text[max(0, s - 40) : s]
+        role = _role(before)
+        if kind == "year":
+            prep = m.group("prep").lower()
+            role = {"by": "deadline", "entro il": "deadline", "from": "effective", "dal": "effective",
+                    "since": "since", "until": "end"}.get(prep, role)  # fmt: skip
+        past = role in ("effective", "end") and bool(_PAST_TENSE.search(before[-30:]))
+        if out and re.fullmatch(r",?\s*", text[out[-1].end : s]):
+            # "took effect on Saturday, June 10": one date written twice
+            role = out[-1].role
+            past = past or bool(_PAST_TENSE.search(text[max(0, out[-1].start - 30) : out[-1].start]))
+        value, precision, vkind, basis = _resolve(kind, m, role, pub, past)
+        if basis == "not a date":
+            continue
+        out.append(DateExpr(s, m.end(), m.group(0), value, precision, role, vkind, basis))
     return out
 
 

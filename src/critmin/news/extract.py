@@ -59,6 +59,7 @@ _SENT_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9•À�
 _BULLET = re.compile(r"^\s*(?:[•●▪◦·∙‣*–-]|\d{1,2}[.)])\s+")
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'’ -]{1,40}|[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+)?,\s+[A-Z][A-Za-z.]{1,20})"
+    r"(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s+\d{4})?)?"  # "BEIJING, Oct 9" / "LIBREVILLE, May 29, 2025"
     r"\s*(?:\([^)\n]{1,40}\))?\s*(?:--|—|–|-)\s*(?=[\"“A-Z])"
 )
 
@@ -231,7 +232,7 @@ _LIFT_RULES = [
         r"\bresum(?:e|es|ed|ing|ption\s+of)\s+(?:(?:the|its|all)\s+)?(?:[\w'’-]+\s+){0,3}?(?:exports?|shipments?)\b", re.I)),
     ("lifted.it", re.compile(
         r"\b(?:revoca(?:to|ta|re)?|revocat[oaie]|rimoss[oaie]|rimuove|abolit[oaie]|abolisce|tolt[oaie]|sospes[oaie]"
-        r"|sospende|allentat[oaie]|allenta|sbloccat[oaie]|sblocca|revoca|rimozione|abolizione|allentamento)\s+"
+        r"|sospende|allentat[oaie]|allenta|sbloccat[oaie]|sblocca|revoca|rimozione|abolizione|allentamento|sospensione)\s+"
         r"(?:\w+\s+){0,3}?(?:divieto|divieti|blocco|restrizion[ei]|controll[oi]|sospensione|dazi)\b", re.I)),
 ]  # fmt: skip
 
@@ -335,7 +336,7 @@ _SPECULATION = re.compile(
     r"|weigh(?:s|ed|ing)?|mull(?:s|ed|ing)?|contemplat\w+|in\s+talks|talks\s+(?:on|about|over|to)|negotiat\w+"
     r"|discuss(?:es|ed|ing)?|explor(?:e|es|ed|ing)|propos(?:e|es|ed|ing|al)|plan(?:s|ned|ning)?\s+to|intend(?:s|ed)?\s+to"
     r"|seek(?:s|ing)?\s+to|sought\s+to|aim(?:s|ed|ing)?\s+to|hop(?:e|es|ed|ing)\s+to|want(?:s|ed)?\s+to"
-    r"|wish(?:es)?\s+to|expected\s+to|poised\s+to|threat(?:en|ens|ened)\s+to|warn(?:s|ed)?|call(?:s|ed)?\s+for"
+    r"|wish(?:es)?\s+to|expected\s+to|expect(?:s|ed|ing)?|pledg(?:e|es|ed|ing)|vow(?:s|ed)?\s+to|poised\s+to|threat(?:en|ens|ened)\s+to|warn(?:s|ed)?|call(?:s|ed)?\s+for"
     r"|urg(?:e|es|ed|ing)|push(?:es|ed|ing)?\s+for|lobb\w+|if|whether|unless|ready\s+to|willing\s+to|prepared\s+to"
     r"|preparing\s+to|draft|rumou?r\w*|speculat\w+|mooted|floated|studying|eye(?:s|ing)?|potrebbe\w*|potrà|potranno"
     r"|valut\w+|ipotesi|trattativ\w+|negoziat\w+|colloqui\w*|intende\w*|punta\s+a|mira\s+a|disponibilit\w+)\b",
@@ -404,7 +405,8 @@ _NON_MINERAL_GOODS = re.compile(
 _ALSO = re.compile(r"\b(?:also|inoltre|anche)\b", re.I)
 _PAST_ACT = re.compile(
     r"\b(?:agreed|decided|confirmed|signed|announced|launched|approved|unveiled|adopted|established|pledged|committed"
-    r"|said|will|hanno|ha)\b",
+    r"|said|will|suspended|lifted|imposed|banned|extended|expanded|issued|introduced|removed|eased|halted|tightened"
+    r"|added|hanno|ha)\b",
     re.I,
 )
 _PRESENT_PERFECT = re.compile(
@@ -440,6 +442,8 @@ _COMPANY_RE = re.compile(
     r"|Metals|Minerals|Holdings|plc|PLC|SA|S\.A\.|AG|GmbH|N\.V\.|NV|SpA|S\.p\.A\.)\b\.?"
 )
 _QUOTED = re.compile(r"[\"“‘']([^\"“”‘’']{2,40})[\"”’']")
+_RELATIVE = re.compile(r",\s+(?:which|who|whose|that)\b", re.I)
+_RELATIVE_SUBJECT = re.compile(r",\s+(?:which|who)\s+(?:[\w'’-]+\s+){0,3}$", re.I)
 _ELABORATION = re.compile(
     r"\s*(?:[—–-]{1,2}|:|,?\s*(?:including|such\s+as|adding|namely|notably|like|among\s+them)\b)", re.I
 )
@@ -452,6 +456,8 @@ _MINERAL_PARTNERSHIP = re.compile(
 )
 
 GENERIC = "critical_minerals"
+# measures that an anaphor ("the ban", "the controls") can refer back to
+_MEASURE_FAMILY = {"ban": "halt", "suspension": "halt", "licence": "control", "other": "control"}
 RARE_EARTH_ELEMENTS = {
     "samarium", "gadolinium", "terbium", "dysprosium", "lutetium", "scandium", "yttrium", "neodymium",
     "praseodymium", "holmium", "erbium", "thulium", "europium", "ytterbium", "lanthanum", "cerium",
@@ -481,6 +487,8 @@ def _modality_blocked(sent: str, ts: int, te: int, clause_start: int) -> str | N
     if neg and not re.match(r"(?i)not\s+only", window[neg.start() :]):
         return f"negated ({neg.group(0).strip()})"
     for m in _SPECULATION.finditer(window):
+        if m.group(0) == "May":  # the month
+            continue
         word = m.group(0).lower()
         if word == "would" and _REPORTING.search(pre[: m.start()]):
             continue
@@ -494,6 +502,28 @@ def _modality_blocked(sent: str, ts: int, te: int, clause_start: int) -> str | N
     if _POST_MODAL.search(post):
         return "speculative (modal after trigger)"
     return None
+
+
+def _outside(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the given spans blanked out."""
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+def _is_old(date: str, pub: str, months: int = 2) -> bool:
+    """Whether a date (any precision) ends more than ``months`` months before the publication date."""
+    end = {4: date + "-12", 7: date}.get(len(date), date[:7])
+    return end < _months_before(pub, months)
+
+
+def _relative_clauses(sent: str, after: int) -> list[tuple[int, int]]:
+    """Spans of ", which/who ..." clauses after position ``after`` (up to the next comma or the end)."""
+    out = []
+    for m in _RELATIVE.finditer(sent, after):
+        end = sent.find(",", m.end())
+        out.append((m.start(), end if end >= 0 else len(sent)))
+    return out
 
 
 def _clause_bounds(sent: str, ts: int, te: int) -> tuple[int, int]:
@@ -671,7 +701,24 @@ class _Extractor:
         targets: list[str] = []
         by: list[str] = []
         hosts: list[str] = []
-        for m in _country_mentions(sent, cs, ce):
+        mentions = _country_mentions(sent, cs, ce)
+        rel = _RELATIVE_SUBJECT.search(text, cs, ts)
+        if rel is not None:
+            # "the Philippines ..., after Indonesia, which banned ore exports": the antecedent acts
+            before_rel = [m for m in mentions if m.end - sent.start <= rel.start()]
+            antecedent = before_rel[-1:] if before_rel else []
+            mentions = antecedent + [m for m in mentions if m.start - sent.start >= ts]
+        joins = re.match(r"(?i)join", text[ts:te]) is not None
+        country_spans = {(m.start - sent.start, m.end - sent.start) for m in mentions}
+
+        def hyphen_pair(a: int, b: int) -> bool:
+            """The mention at text[a:b] is half of a hyphenated pair ("Italia-Giappone", "U.S.-Japan")."""
+            return any(
+                (e2 == a - 1 and text[a - 1] == "-") or (s2 == b + 1 and text[b : b + 1] == "-")
+                for s2, e2 in country_spans
+            )
+
+        for m in mentions:
             s = m.start - sent.start
             if ts <= s < te and etype in ("export_restriction", "restriction_lifted") and not m.possessive:
                 before = text[max(cs, s - 40) : s]
@@ -696,7 +743,12 @@ class _Extractor:
                     targets += _expand(m, date, self.congo)
                 elif etype == "investment" and _IN_BEFORE.search(before):
                     hosts += _expand(m, date, self.congo)
-                elif _WITH_BEFORE.search(before) and (etype in SYMMETRIC_TYPES or etype == "investment"):
+                elif (
+                    _WITH_BEFORE.search(before) and (etype in SYMMETRIC_TYPES or etype == "investment")
+                ) or (
+                    etype in SYMMETRIC_TYPES
+                    and (hyphen_pair(s, m.end - sent.start) or (joins and m.kind == "grouping"))
+                ):
                     post_with += _expand(m, date, self.congo)
         pre_text = text[cs:ts]
         coref: list[str] = []
@@ -720,8 +772,11 @@ class _Extractor:
         """(date, precision, basis, effective, end, anchored)."""
         text = sent.text
         act, eff, end = [], [], []
+        relative = _relative_clauses(text, te)
         for d in sent.dates:
             between = text[te : d.start] if d.start >= te else ""
+            if any(a <= d.start < b for a, b in relative):
+                continue  # "..., which had been in place since December 2024": about something else
             if d.role in ("act", "since"):
                 # "the controls announced on Oct. 9": a date that belongs to the trigger's object, not the act
                 if between and _OBJECT_PARTICIPLE.search(between):
@@ -739,6 +794,10 @@ class _Extractor:
                 else None
             )
 
+        # a trigger inside ", which will ... in 2026": the act is the main clause's ("presented ... on Wednesday")
+        holder = max((m.start() for m in _RELATIVE.finditer(text, 0, ts)), default=None)
+        if holder is not None and any(d.start < holder for d in act):
+            act = [d for d in act if d.start < holder]
         a = nearest(act)
         effective = nearest(eff)
         e = nearest(end)
@@ -750,7 +809,7 @@ class _Extractor:
             anchored = a.value is not None and a.precision == "day"
         else:
             found = self._paragraph_reporting_date(sent)
-            background = bool(_BACKGROUND.search(text))
+            background = bool(_BACKGROUND.search(_outside(text, relative)))
             if found is not None and not background:
                 date, prec, basis = (
                     found.value,
@@ -758,7 +817,7 @@ class _Extractor:
                     f"{found.basis} (reporting date of the paragraph)",
                 )
                 anchored = True
-            elif _ALSO.search(text[:te]) and _PAST_ACT.search(text) and not sent.dates:
+            elif _ALSO.search(text[:te]) and _PAST_ACT.search(text) and not act:
                 prev = self._previous_anchored()
                 if prev is not None:
                     date, prec, basis = (
@@ -839,14 +898,23 @@ class _Extractor:
             end,
         )
         ev.measure = re.sub(r"\s+", " ", text[ts:ce]).strip(" ,.;:")[:200]
-        ev.salience = "background" if _BACKGROUND.search(text) else "main"
-        if date and self.pub and len(date) >= 7 and date[:7] < _months_before(self.pub, 2):
+        ev.salience = (
+            "background" if _BACKGROUND.search(_outside(text, _relative_clauses(text, te))) else "main"
+        )
+        if date and self.pub and _is_old(date, self.pub):
             ev.salience = "background"
 
         if etype in ("export_restriction", "restriction_lifted"):
             initiator = pre or by or coref
-            if rule == "restriction.anaphora" and not initiator and self.ctx.restriction is not None:
-                initiator = self.ctx.restriction.initiator
+            if rule == "restriction.anaphora" and not initiator:
+                prev = self._antecedent(_measure_type(text[ts:te]))
+                if prev is not None and prev.event_type == "export_restriction":
+                    # "The ban was announced in December last year": more about the measure already extracted
+                    if prev.date is None and date is not None:
+                        prev.date, prev.date_precision, prev.date_basis = date, prec, basis
+                    return None
+                if prev is not None:  # "The ban, in place since February" after "is lifting its export ban"
+                    initiator = prev.initiator
             if not initiator:
                 return self._continuation(sent, rule, text, minerals, eff)
             ev.initiator = (
@@ -863,8 +931,12 @@ class _Extractor:
                 return None
             ev.minerals = minerals
             window = text[max(0, ts - 20) : min(len(text), te + 25)]
+            words = text[ts:te]
+            if etype == "restriction_lifted":  # the measure lifted, not the lifting ("suspension of the ban")
+                words = words.split(None, 1)[1] if " " in words else words
+                window = words
             ev.measure_type = (
-                _measure_type(text[ts:te]) if _measure_type(text[ts:te]) != "other" else _measure_type(window)
+                _measure_type(words) if _measure_type(words) != "other" else _measure_type(window)
             )
             ev.hs_codes = _hs_codes(text)
             m = _END_USES.search(text)
@@ -885,6 +957,11 @@ class _Extractor:
                 ev.companies = _companies(sent)
                 ev.amount = _money(text)
             if etype == "other" and minerals:
+                if len(actors) < 2:
+                    self.rejected.append(
+                        (sent.index, rule, "a body/programme of one country: not an agreement")
+                    )
+                    return None
                 etype = ev.event_type = "agreement"
             if etype == "agreement" and not minerals:
                 if _ANAPHORIC_AGREEMENT.search(text):
@@ -892,6 +969,8 @@ class _Extractor:
                 if not minerals:
                     self.rejected.append((sent.index, rule, "agreement without a mineral"))
                     return None
+            if etype in ("investment", "stockpile") and not minerals:
+                minerals = self._context_minerals(sent)
             if etype in ("investment", "stockpile") and not minerals:
                 self.rejected.append((sent.index, rule, "no mineral"))
                 return None
@@ -953,6 +1032,30 @@ class _Extractor:
                 return _normalise_minerals(spec)
         return []
 
+    def _antecedent(self, measure: str) -> Event | None:
+        """The latest restriction or lifting in the article whose measure is of the same family."""
+        family = _MEASURE_FAMILY.get(measure, measure)
+        for ev in reversed(self.ctx.events):
+            if ev.event_type in ("export_restriction", "restriction_lifted") and (
+                _MEASURE_FAMILY.get(ev.measure_type or "other", ev.measure_type) == family
+            ):
+                return ev
+        return None
+
+    def _context_minerals(self, sent: Sentence) -> list[str]:
+        """Specific minerals of the previous sentence of the paragraph, else of the headline/title."""
+        for other in reversed(self.sentences[: sent.index]):
+            if other.para != sent.para:
+                break
+            spec = [m.value for m in other.mentions if m.kind == "mineral" and m.value != GENERIC]
+            if spec:
+                return _normalise_minerals(spec)
+        heads = [s for s in self.sentences[:3] if s.headline]
+        found = [m.value for s in heads for m in s.mentions if m.kind == "mineral"]
+        if not found and self.article.title:
+            found = [m.value for m in gazetteer().find(self.article.title) if m.kind == "mineral"]
+        return _normalise_minerals(found)
+
     def _inherit_agreement_minerals(self, actors: list[str]) -> list[str]:
         for ev in reversed(self.ctx.events):
             if ev.event_type == "agreement" and set(ev.actors) & set(actors):
@@ -964,7 +1067,7 @@ class _Extractor:
         if etype == "restriction_lifted":
             if eff and self.pub and eff > self.pub[: len(eff)]:
                 return "announced"
-            return "suspended" if re.search(r"suspen|paus|sospes", text[ts:te], re.I) else "lifted"
+            return "suspended" if re.search(r"suspen|paus|sospes|sospens", text[ts:te], re.I) else "lifted"
         if re.search(
             r"\b(?:will|would|to\s+(?:impose|introduce|suspend|ban|restrict|halt|tighten)|set\s+to|plans?\s+to)\b",
             pre,
@@ -1069,6 +1172,13 @@ class _Extractor:
         if not suppress_agreement:
             agr = first(_AGREEMENT_RULES, "agreement")
             if agr is not None:
+                # "signed a framework ..., pledging to invest and build stockpiles": terms of the agreement
+                at = text.find(agr.trigger)
+                found = [
+                    e
+                    for e in found
+                    if e.event_type not in ("investment", "stockpile") or text.find(e.trigger) < at
+                ]
                 found.append(agr)
         if not any(e.event_type in ("agreement", "partnership_upgrade") for e in found):
             other = first(_OTHER_RULES, "other")
@@ -1165,12 +1275,12 @@ def _mergeable(a: Event, b: Event) -> bool:
         return False
     # two restrictions of different kinds (a ban and a quota) are different measures; 'other' and 'licence'
     # ("export controls") are compatible with any kind
-    kinds = {a.measure_type, b.measure_type}
+    kinds = {_MEASURE_FAMILY.get(m, m) for m in (a.measure_type, b.measure_type)}
     if (
         a.event_type in ("export_restriction", "restriction_lifted")
         and len(kinds) == 2
         and None not in kinds
-        and not kinds & {"licence", "other"}
+        and "control" not in kinds
     ):
         return False
     if a.event_type == "partnership_upgrade" and a.level and b.level and a.level != b.level:

@@ -134,6 +134,9 @@ class Gazetteer:
                 for n in names:
                     put(cs, n, kind, iso3)
         self._load_countries(put, cs)
+        for iso3, names in d.get("names", {}).items():
+            for n in names:
+                put(cs, n, "country", iso3)
         for iso3, names in d.get("demonyms", {}).items():
             for n in names:
                 put(cs, n, "demonym", iso3)

@@ -214,10 +214,16 @@ def partnerships_review(
 
 
 # -- optimize ------------------------------------------------------------------------------------------------
+def _money(v) -> str:
+    import math
+
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.0f}"
+
+
 def _pct(v) -> str:
     import math
 
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
 
 
 def optimize(
@@ -375,7 +381,7 @@ def optimize(
     con.print(
         f"{'import risk (Σ g·x / F)' if s['objective'] == 'import_risk' else 'expected shortfall (share of need)'}: "
         f"{_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
-        f"cost at unit values: {s['cost_before_kusd']:,.0f} → {s['cost_after_kusd']:,.0f} kUSD"
+        f"cost at unit values: {s['cost_before_kusd']:,.0f} → {_money(s['cost_after_kusd'])} kUSD"
     )
     mix = res.mix.head(15)
     _print_table(

@@ -156,12 +156,18 @@ class Store:
             con.execute(SOURCES_DDL)
             for table, cols in SCHEMA.items():
                 con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
-            # replace what earlier embedded loads put there; keep ingested (source, edition) pairs
+            # replace what earlier embedded loads put there; keep the rows ingested files replaced or added
+            from critmin.ingest.writer import PARTS_DDL, embedded_filter
+
+            con.execute(PARTS_DDL)
             embedded = con.execute(
                 "SELECT DISTINCT data_table, source, edition FROM sources WHERE origin = 'embedded'"
             ).fetchall()
             for table, source, edition in embedded:
-                con.execute(f"DELETE FROM {table} WHERE source = ? AND edition = ?", [source, edition])
+                con.execute(
+                    f"DELETE FROM {table} t WHERE source = ? AND edition = ? AND {embedded_filter(table)}",
+                    [source, edition],
+                )
             con.execute("DELETE FROM sources WHERE origin = 'embedded'")
             for table in ("countries", "hs_codes", "blocs"):
                 con.execute(f"DELETE FROM {table}")
@@ -170,12 +176,15 @@ class Store:
                 path = embedded_path(f"{table}.parquet")
                 cols = [c.strip().split()[0] for c in _split_columns(SCHEMA[table])]
                 col_list = ", ".join(cols)
+                # parts of an embedded (source, edition) that an ingested file replaced are not reloaded
+                keep = f"WHERE {embedded_filter(table)}" if table in DATA_TABLES else ""
                 con.execute(
-                    f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM read_parquet(?)", [str(path)]
+                    f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM read_parquet(?) t {keep}",
+                    [str(path)],
                 )
                 if table in DATA_TABLES:
                     rows = con.execute(
-                        "SELECT source, edition, count(*) FROM read_parquet(?) GROUP BY ALL ORDER BY ALL",
+                        f"SELECT source, edition, count(*) FROM read_parquet(?) t {keep} GROUP BY ALL ORDER BY ALL",
                         [str(path)],
                     ).fetchall()
                     for source, edition, n in rows:
@@ -211,7 +220,7 @@ class Store:
                                     min({year}) AS first_year, max({year}) AS last_year FROM {table} GROUP BY ALL""")
         df = self.query(" UNION ALL ".join(parts) + " ORDER BY data_table, source, edition")
         origin = self.query(
-            "SELECT data_table, source, edition, any_value(origin) AS origin, "
+            "SELECT data_table, source, edition, string_agg(DISTINCT origin, '+' ORDER BY origin) AS origin, "
             "any_value(licence) AS licence FROM sources GROUP BY ALL"
         )
         return df.merge(origin, on=["data_table", "source", "edition"], how="left")

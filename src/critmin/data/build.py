@@ -176,17 +176,6 @@ AGGREGATE_PATTERNS = re.compile(
     re.I,
 )
 
-USGS_UNIT_TO_T = {
-    "t": 1.0,
-    "kt": 1e3,
-    "kg": 1e-3,
-    "Mt": 1e6,
-    "mmt": 1e6,
-    "mt": 1e6,
-    "metric tons": 1.0,
-    "kilograms": 1e-3,
-}
-
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
@@ -399,124 +388,44 @@ def build_trade(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, pd.DataF
 # Production
 
 
-def _wmd(root: Path) -> pd.DataFrame:
+def _wmd(root: Path, index: CountryIndex) -> pd.DataFrame:
+    """World Mining Data rows mapped to the catalogue (the same mapping as ``critmin data ingest wmd``)."""
+    from critmin.ingest import wmd as wmd_ingest
+
     path = _require(root, "world-mining-data/wmd_production_long_2018_2024.csv")
     df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    df = df[~df["is_total_row"].astype(bool)]
-    rows = []
-    for c in cat.catalogue().values():
-        for s in c.stages.values():
-            for p in s.production:
-                if p.source != "wmd":
-                    continue
-                missing = [x for x in p.series if x not in set(df["commodity"])]
-                if missing:
-                    raise DataError(
-                        f"WMD series {missing} named in the catalogue for {c.id} not found", path=str(path)
-                    )
-                sub = df[df["commodity"].isin(p.series)].copy()
-                factor = sub["unit"].map({"metr. t": 1.0, "kg": 1e-3})
-                if factor.isna().any():
-                    raise DataError(
-                        f"unexpected WMD unit(s) {sorted(set(sub['unit'][factor.isna()]))}",
-                        path=str(path),
-                        field="unit",
-                    )
-                sub["tonnes"] = sub["production"] * factor
-                sub["iso"] = sub["iso3"].replace({"S19": "TWN", "R20": "XKX"})
-                if (sub["iso"] == "").any() or sub["iso"].isna().any():
-                    raise DataError("WMD rows without ISO3", path=str(path), field="iso3")
-                sub = sub.dropna(subset=["tonnes"])
-                g = sub.groupby(["iso", "year"], as_index=False).agg(
-                    tonnes=("tonnes", "sum"),
-                    estimated=("data_flag", lambda f: bool((f == "e").any() or (f == "p").any())),
-                )
-                g["commodity"], g["stage"], g["basis"] = c.id, s.name, p.basis
-                g["series"] = "+".join(p.series)
-                rows.append(g.rename(columns={"iso": "country"}))
-    out = pd.concat(rows, ignore_index=True)
+    mapped = wmd_ingest.map_to_catalogue(df, index, strict=False)
+    if mapped.missing_series:
+        raise DataError(
+            f"WMD series {mapped.missing_series} named in the catalogue not found", path=str(path)
+        )
+    out = mapped.rows.copy()
     out["source"], out["edition"] = "WMD", SOURCES["wmd"].edition
     return out
 
 
 def _usgs(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
+    """USGS MCS rows mapped to the catalogue (the same mapping as ``critmin data ingest usgs``)."""
+    from critmin.ingest import usgs as usgs_ingest
+
     path = _require(root, "usgs-mcs/mcs_world_production_reserves_long.csv")
-    df = pd.read_csv(path, low_memory=False)
-    df = df[(df["statistic"] == "production") & df["year"].notna()]
-    unmapped: set[str] = set()
-    mapper = _country_mapper(index, unmapped)
-    rows = []
-    for c in cat.catalogue().values():
-        for s in c.stages.values():
-            for p in s.production:
-                if p.source != "usgs":
-                    continue
-                type_rx = re.compile(p.type)
-                sub = df[
-                    df["commodity_code"].str.fullmatch(p.code)
-                    & df["type"].map(lambda t, rx=type_rx: bool(rx.search(str(t))))
-                ]
-                if sub.empty:
-                    raise DataError(
-                        f"USGS series {p.code}/{p.type!r} for {c.id} matched no rows", path=str(path)
-                    )
-                sub = sub[~sub["country_clean"].fillna("").str.match(r"(?i)world")].copy()
-                sub["factor"] = sub["unit"].map(USGS_UNIT_TO_T)
-                if sub["factor"].isna().any():
-                    raise DataError(
-                        f"unexpected USGS unit(s) {sorted(set(sub['unit'][sub['factor'].isna()]))}",
-                        path=str(path),
-                        field="unit",
-                    )
-                sub["tonnes"] = sub["value"] * sub["factor"]
-                names = sub["country_clean"].fillna("")
-                is_rest = names.str.match(r"(?i)^other")
-                sub["country"] = [
-                    ("ROW" if rest else mapper(n)) for n, rest in zip(names, is_rest, strict=True)
-                ]
-                sub = sub.dropna(subset=["country", "tonnes"])
-                sub["edition"] = "MCS " + sub["mcs_edition"].astype(int).astype(str)
-                g = sub.groupby(["country", "year", "edition"], as_index=False).agg(
-                    tonnes=("tonnes", "sum"), estimated=("estimated", "any")
-                )
-                g["year"] = g["year"].astype(int)
-                g["commodity"], g["stage"], g["basis"], g["series"] = (
-                    c.id,
-                    s.name,
-                    p.basis,
-                    f"{p.code}: {p.type}",
-                )
-                rows.append(g)
-    # MCS 2026 subset (Co, Ga, Li, REE; production 2024 and 2025e)
+    long = pd.read_csv(path, low_memory=False)
     p26 = _require(root, "usgs-mcs/mcs2026_commodities_data_subset_Co_Ga_Li_REE.csv")
-    m = pd.read_csv(p26)
-    m = m[(m["Statistics"] == "Production") & ~m["Statistics_detail"].str.contains("rounded")]
-    target = {
-        "Cobalt": ("cobalt", "mine", "Co"),
-        "Lithium": ("lithium", "mine", "Li"),
-        "Rare Earths": ("rare_earths", "mine", "REO"),
-        "Gallium": ("gallium", "refined", "Ga"),
-    }
-    m = m[m["Commodity"].isin(target)].copy()
-    m["tonnes"] = pd.to_numeric(m["Value"].astype(str).str.replace(",", ""), errors="coerce") * m["Unit"].map(
-        USGS_UNIT_TO_T
-    )
-    is_rest = m["Country"].str.match(r"(?i)^other")
-    m["country"] = [("ROW" if rest else mapper(n)) for n, rest in zip(m["Country"], is_rest, strict=True)]
-    m = m.dropna(subset=["country", "tonnes"])
-    m["estimated"] = m["Notes"].fillna("").str.contains("(?i)estimat")
-    g = m.groupby(["Commodity", "country", "Year"], as_index=False).agg(
-        tonnes=("tonnes", "sum"), estimated=("estimated", "any")
-    )
-    g["commodity"] = g["Commodity"].map(lambda x: target[x][0])
-    g["stage"] = g["Commodity"].map(lambda x: target[x][1])
-    g["basis"] = g["Commodity"].map(lambda x: target[x][2])
-    g["series"] = "MCS2026_Commodities_Data: " + g["Commodity"]
-    g["edition"] = "MCS 2026"
-    rows.append(g.rename(columns={"Year": "year"}).drop(columns="Commodity"))
-    out = pd.concat(rows, ignore_index=True)
+    long26, _ = usgs_ingest.read_commodities_data_2026(p26.read_bytes(), "MCS2026_Commodities_Data.csv")
+    mapped = usgs_ingest.map_to_catalogue(pd.concat([long, long26], ignore_index=True), index, strict=False)
+    found = set(zip(mapped.rows["commodity"], mapped.rows["stage"], strict=True))
+    missing = [
+        (c.id, s.name)
+        for c in cat.catalogue().values()
+        for s in c.stages.values()
+        for p in s.production
+        if p.source == "usgs" and (c.id, s.name) not in found
+    ]
+    if missing:
+        raise DataError(f"catalogue USGS series matched no rows: {missing}", path=str(path))
+    out = mapped.rows.copy()
     out["source"] = "USGS"
-    return out, unmapped
+    return out, mapped.unmapped
 
 
 def _iea(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
@@ -560,7 +469,7 @@ def _iea(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
 def build_production(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
     usgs, u1 = _usgs(root, index)
     iea, u2 = _iea(root, index)
-    out = pd.concat([_wmd(root), usgs, iea], ignore_index=True)
+    out = pd.concat([_wmd(root, index), usgs, iea], ignore_index=True)
     out["year"] = out["year"].astype("int16")
     out["estimated"] = out["estimated"].astype(bool)
     cols = [

@@ -84,7 +84,9 @@ SOURCES: dict[str, Source] = {
             "10.5066/P9WCYUI6, 10.5066/P144BA54",
             "https://www.usgs.gov/centers/national-minerals-information-center/mineral-commodity-summaries",
             (
-                "usgs-mcs/mcs_world_production_reserves_long.csv",
+                "usgs-mcs/raw/mcs2022/selected_12_commodities",
+                "usgs-mcs/raw/mcs2023/world",
+                "usgs-mcs/raw/mcs2024/world",
                 "usgs-mcs/mcs2026_commodities_data_subset_Co_Ga_Li_REE.csv",
             ),
         ),
@@ -388,6 +390,13 @@ def build_trade(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, pd.DataF
 # Production
 
 
+USGS_WORLD_DIRS = (
+    "usgs-mcs/raw/mcs2022/selected_12_commodities",
+    "usgs-mcs/raw/mcs2023/world",
+    "usgs-mcs/raw/mcs2024/world",
+)
+
+
 def _wmd(root: Path, index: CountryIndex) -> pd.DataFrame:
     """World Mining Data rows mapped to the catalogue (the same mapping as ``critmin data ingest wmd``)."""
     from critmin.ingest import wmd as wmd_ingest
@@ -405,13 +414,18 @@ def _wmd(root: Path, index: CountryIndex) -> pd.DataFrame:
 
 
 def _usgs(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
-    """USGS MCS rows mapped to the catalogue (the same mapping as ``critmin data ingest usgs``)."""
+    """USGS MCS rows from the official per-commodity world files (MCS 2022-2024) and the MCS 2026 data file,
+    mapped to the catalogue with the same code as ``critmin data ingest usgs``."""
     from critmin.ingest import usgs as usgs_ingest
 
-    path = _require(root, "usgs-mcs/mcs_world_production_reserves_long.csv")
-    long = pd.read_csv(path, low_memory=False)
+    frames = []
+    for folder in USGS_WORLD_DIRS:
+        path = _require(root, folder)
+        for label, data in usgs_ingest._inputs(path):
+            frames.append(usgs_ingest.read_any(data, label)[0])
     p26 = _require(root, "usgs-mcs/mcs2026_commodities_data_subset_Co_Ga_Li_REE.csv")
     long26, _ = usgs_ingest.read_commodities_data_2026(p26.read_bytes(), "MCS2026_Commodities_Data.csv")
+    long = pd.concat(frames, ignore_index=True)
     mapped = usgs_ingest.map_to_catalogue(pd.concat([long, long26], ignore_index=True), index, strict=False)
     found = set(zip(mapped.rows["commodity"], mapped.rows["stage"], strict=True))
     missing = [
@@ -685,7 +699,15 @@ def build(
             "licence": s.licence,
             "citation": s.citation,
             "url": s.url,
-            "inputs": {f: _sha256(root / f) for f in s.files},
+            "inputs": {
+                str(p.relative_to(root)): _sha256(p)
+                for f in s.files
+                for p in (
+                    sorted(x for x in (root / f).rglob("*") if x.is_file())
+                    if (root / f).is_dir()
+                    else [root / f]
+                )
+            },
         }
     manifest["unmapped_country_names"] = sorted(unmapped)
     (out / "manifest.json").write_text(

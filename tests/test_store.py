@@ -60,3 +60,23 @@ def test_store_location_from_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("CRITMIN_DB")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_db_path() == tmp_path / "critmin" / "critmin.duckdb"
+
+
+def test_outdated_store_held_open_elsewhere_is_served_with_a_warning(tmp_store):
+    import duckdb
+
+    from critmin.store import Store
+
+    with duckdb.connect(str(tmp_store)) as con:  # pretend the embedded dataset changed since the build
+        con.execute("UPDATE meta SET value = 'old' WHERE key = 'embedded_digest'")
+    holder = duckdb.connect(str(tmp_store), read_only=True)  # another connection keeps the file open
+    try:
+        with pytest.warns(UserWarning, match="older embedded dataset"):
+            s = Store(tmp_store)
+        assert s.query("SELECT count(*) AS n FROM trade")["n"].iloc[0] > 0
+        s.close()
+    finally:
+        holder.close()
+    Store(tmp_store).close()  # with the file free, the store is refreshed
+    with duckdb.connect(str(tmp_store), read_only=True) as con:
+        assert con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0] != "old"

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,10 +141,22 @@ class Store:
     def _ensure_built(self) -> None:
         manifest = embedded_manifest()
         digest = _manifest_digest(manifest)
-        if self.path.exists() and self._current_digest() == digest:
+        current = self._current_digest() if self.path.exists() else None
+        if current == digest:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.load_embedded(manifest, digest)
+        try:
+            self.load_embedded(manifest, digest)
+        except StoreError:
+            if current is None:
+                raise
+            # Another connection holds the file (e.g. a running dashboard): keep serving the existing store,
+            # which is complete but built from an older embedded dataset, and say so.
+            warnings.warn(
+                f"the store {self.path} was built from an older embedded dataset and cannot be refreshed "
+                "while another process or connection has it open; close it and run critmin again",
+                stacklevel=3,
+            )
 
     def load_embedded(self, manifest: dict | None = None, digest: str | None = None) -> None:
         """(Re)load the embedded dataset in one transaction, keeping user-ingested rows."""

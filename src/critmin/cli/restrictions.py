@@ -82,7 +82,8 @@ def list_cmd(
         return
     title = "Export measures" + (f" in force on {in_force}" if in_force else "")
     table = Table(title=title, show_lines=False)
-    for col in ("id", "imposer", "commodities", "type", "targets", "effective", "end", "status"):
+    table.add_column("id", no_wrap=True)
+    for col in ("imposer", "commodities", "type", "targets", "effective", "end", "status"):
         table.add_column(col, overflow="fold")
     for r in df.itertuples(index=False):
         table.add_row(

@@ -106,6 +106,7 @@ def run(dev: Path, seed: Path | None, rounds: int = 20) -> dict:
         "end_to_end_articles_per_s": round(len(articles) / e2e, 1),
         "gazetteer_build_s": round(build_s, 3),
         "rounds": rounds,
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),

@@ -55,23 +55,27 @@ def _console(stderr: bool = False):
 def _events_table(df, title: str):
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
-    for col in ("event", "type", "date", "actors", "minerals", "status", "linked", "evidence"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("event", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("actors", max_width=24)
+    table.add_column("minerals", max_width=28)
+    table.add_column("status", no_wrap=True)
+    table.add_column("linked", max_width=26, overflow="fold")
+    table.add_column("evidence", ratio=1, min_width=20)
     for r in df.to_dict("records"):
         actors = list(dict.fromkeys([*r["initiator"], *r["counterparts"]]))
-        linked = (
-            f"{r['linked_table']}:{r['linked_id']}" if r.get("linked_id") else (r.get("link_note") or "—")
-        )
+        linked = r["linked_id"] if r.get("linked_id") else (r.get("link_note") or "—")
         table.add_row(
             _safe(r["event_id"]),
             _safe(r["event_type"]),
             _safe(r["date"]),
             _safe(actors),
             _safe(r["minerals"]),
-            _safe(f"{r['status']} / {r['review_status']}"),
+            _safe(f"{r['status']}/{r['review_status']}"),
             _safe(linked, 60),
-            _safe(r["evidence"], 160),
+            _safe(r["evidence"], 140),
         )
     return table
 

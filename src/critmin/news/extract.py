@@ -205,7 +205,8 @@ _RESTRICTION_RULES = [
         r"(?:licen[cs]es?|permits?)\b", re.I)),
     ("restriction.anaphora", re.compile(
         r"^(?:the|this|that|its|their)\s+(?:[\w-]+\s+)?(?:ban|suspension|restrictions?|controls?|curbs?|quotas?|embargo)"
-        r",?\s+(?:[\w'’-]+\s+){0,3}?(?:in\s+place|imposed|introduced|announced|took\s+effect|effective|since)\b", re.I)),
+        r",?\s+(?:[\w'’-]+\s+){0,3}?(?:in\s+place|imposed|introduced|announced|took\s+effect|takes?\s+effect"
+        r"|comes?\s+into\s+(?:force|effect)|came\s+into\s+(?:force|effect)|effective|since|appl(?:y|ies))\b", re.I)),
     ("restriction.it", re.compile(_IT_RNOUN, re.I)),
 ]  # fmt: skip
 
@@ -324,6 +325,32 @@ _OTHER_RULES = [
         r"(?:[\w-]+\s+){0,2}?(?:joint|trilateral|bilateral|common)\s+(?:[\w-]+\s+){0,3}?(?:project|programme|program"
         r"|venture)s?\b", re.I)),
 ]  # fmt: skip
+
+# Words without which a type's rules cannot match (a fast pre-test per sentence).
+_PREFILTER = {
+    "export_restriction": re.compile(
+        r"export|shipment|overseas|esportaz|quot[ae]|licen|permit|^\W*(?:the|this|that|its|their)\b", re.I
+    ),
+    "restriction_lifted": re.compile(
+        r"ban|restrict|control|curb|embargo|prohibit|suspension|quota|dut(?:y|ies)|tax|measure|export|shipment"
+        r"|divieto|divieti|blocco|restrizion|controll|sospensione|dazi",
+        re.I,
+    ),
+    "partnership_upgrade": re.compile(r"partnership|relation|ties|partenariat|rapporti|relazioni", re.I),
+    "agreement": re.compile(
+        r"agree|reach|sign|ink|conclu|seal|clinch|finali|strik|struck|ratif|adopt|endors|launch|unveil|announc"
+        r"|establish|form|creat|set(?:s|ting)?\s+up|join|renew|extend|forg|firm|sigl|sottoscri|concord|raggiun"
+        r"|lanci|varat|convenuto|deciso|stabilito",
+        re.I,
+    ),
+    "investment": re.compile(
+        r"invest|stake|loan|fund|financ|grant|award|lend|lent|[$€£¥]|USD|EUR|stanzia", re.I
+    ),
+    "other": re.compile(
+        r"establish|set(?:s|ting)?\s+up|creat|launch|form|inaugurat|conven|hold|held|joint|participat|lateral",
+        re.I,
+    ),
+}
 
 # -- modality ----------------------------------------------------------------------------------------------
 _NEGATION = re.compile(
@@ -909,9 +936,13 @@ class _Extractor:
             if rule == "restriction.anaphora" and not initiator:
                 prev = self._antecedent(_measure_type(text[ts:te]))
                 if prev is not None and prev.event_type == "export_restriction":
-                    # "The ban was announced in December last year": more about the measure already extracted
+                    # "The ban was announced in December last year" / "The ban takes effect immediately":
+                    # more about the measure already extracted
                     if prev.date is None and date is not None:
                         prev.date, prev.date_precision, prev.date_basis = date, prec, basis
+                    if prev.effective_date is None:
+                        immediate = _IMMEDIATE.search(text) and prev.date_precision == "day"
+                        prev.effective_date = eff or (prev.date if immediate else None)
                     return None
                 if prev is not None:  # "The ban, in place since February" after "is lifting its export ban"
                     initiator = prev.initiator
@@ -964,11 +995,15 @@ class _Extractor:
                     return None
                 etype = ev.event_type = "agreement"
             if etype == "agreement" and not minerals:
-                if _ANAPHORIC_AGREEMENT.search(text):
-                    minerals = self._inherit_agreement_minerals(actors)
+                # the headline's or an earlier sentence's agreement of the same parties, or "The agreement
+                # covers lithium and copper." right after
+                minerals = self._inherit_agreement_minerals(actors) or self._next_sentence_minerals(sent)
                 if not minerals:
                     self.rejected.append((sent.index, rule, "agreement without a mineral"))
                     return None
+            if etype == "agreement" and len(actors) < 2 and not _companies(sent):
+                self.rejected.append((sent.index, rule, "agreement with a single party"))
+                return None
             if etype in ("investment", "stockpile") and not minerals:
                 minerals = self._context_minerals(sent)
             if etype in ("investment", "stockpile") and not minerals:
@@ -1056,6 +1091,12 @@ class _Extractor:
             found = [m.value for m in gazetteer().find(self.article.title) if m.kind == "mineral"]
         return _normalise_minerals(found)
 
+    def _next_sentence_minerals(self, sent: Sentence) -> list[str]:
+        nxt = self.sentences[sent.index + 1] if sent.index + 1 < len(self.sentences) else None
+        if nxt is None or nxt.para != sent.para or not _ANAPHORIC_AGREEMENT.match(nxt.text):
+            return []
+        return _normalise_minerals([m.value for m in nxt.mentions if m.kind == "mineral"])
+
     def _inherit_agreement_minerals(self, actors: list[str]) -> list[str]:
         for ev in reversed(self.ctx.events):
             if ev.event_type == "agreement" and set(ev.actors) & set(actors):
@@ -1113,6 +1154,9 @@ class _Extractor:
         suppress_agreement = False
 
         def first(rules, etype, extra=None):
+            # a cheap keyword test first: most sentences name no trigger of a type at all
+            if not _PREFILTER[etype].search(text):
+                return None
             for rule, pat in rules:
                 for m in pat.finditer(text):
                     if any(m.start() < b and a < m.end() for a, b in masked):

@@ -354,3 +354,25 @@ def test_evidence_is_always_an_exact_quote_and_events_are_well_formed(parts, sep
 @given(st.text(max_size=400))
 def test_arbitrary_text_never_crashes(text):
     extract_events(Article(text=text, published="2025-01-01"))
+
+
+@pytest.mark.parametrize(
+    ("text", "pub", "etype", "actors", "mineral", "date"),
+    [
+        ("The agreement was signed on Monday by Japan and Chile and covers lithium.", "2025-03-11",
+         "agreement", {"JPN", "CHL"}, "lithium", "2025-03-10"),
+        ("A memorandum on rare earths between India and Australia was signed in Canberra on Friday.", "2025-03-14",
+         "agreement", {"IND", "AUS"}, "rare_earths", "2025-03-14"),
+        ("Exports of gallium and germanium were banned by China on Tuesday.", "2024-12-04",
+         "export_restriction", {"CHN"}, "gallium", "2024-12-03"),
+        ("Beijing has restricted exports of gallium and germanium since August 2023.", "2024-12-04",
+         "export_restriction", {"CHN"}, "germanium", "2023-08"),
+        ("Pechino ha deciso di vietare l'esportazione di grafite verso gli Stati Uniti.", "2024-12-04",
+         "export_restriction", {"CHN", "USA"}, "graphite", None),
+        ("Roma e Tokyo hanno siglato un'intesa sulle terre rare.", None, "agreement", {"ITA", "JPN"}, "rare_earths",
+         None),
+    ],
+)  # fmt: skip
+def test_passive_and_italian_forms(text, pub, etype, actors, mineral, date):
+    ev = one(text, pub)
+    assert (ev.event_type, set(ev.actors), mineral in ev.minerals, ev.date) == (etype, actors, True, date)

@@ -207,7 +207,15 @@ _RESTRICTION_RULES = [
         r"^(?:the|this|that|its|their)\s+(?:[\w-]+\s+)?(?:ban|suspension|restrictions?|controls?|curbs?|quotas?|embargo)"
         r",?\s+(?:[\w'’-]+\s+){0,3}?(?:in\s+place|imposed|introduced|announced|took\s+effect|takes?\s+effect"
         r"|comes?\s+into\s+(?:force|effect)|came\s+into\s+(?:force|effect)|effective|since|appl(?:y|ies))\b", re.I)),
+    ("restriction.passive", re.compile(
+        rf"\b(?:exports?|shipments?)\s+(?:of\s+)?{_gap(4)}(?:was|were|has\s+been|have\s+been|had\s+been|will\s+be"
+        r"|are|is)\s+(?:\w+\s+)?(?:banned|restricted|halted|suspended|curbed|prohibited|blocked|limited|frozen"
+        r"|subject(?:ed)?\s+to\s+(?:export\s+)?(?:licen[cs]\w*|controls?|restrictions?|quotas?))\b", re.I)),
     ("restriction.it", re.compile(_IT_RNOUN, re.I)),
+    ("restriction.it_verb", re.compile(
+        r"\b(?:vieta|vietat[oaie]|vietare|blocca|bloccat[oaie]|bloccare|sospende|sospes[oaie]|sospendere|limita"
+        r"|limitat[oaie]|limitare|restringe|ristrett[oaie]|restringere)\s+(?:\S+\s+){0,3}?(?:l['’]\s*)?"
+        r"(?:esportazion[ei]|export)\b", re.I)),
 ]  # fmt: skip
 
 _LIFT_RULES = [
@@ -270,9 +278,12 @@ _AGREEMENT_RULES = [
         r"|renew(?:s|ed|ing)?|extend(?:s|ed|ing)?|forg(?:e|es|ed|ing))\s+"
         rf"(?:(?:an?|the|their|its|two|new|first|bilateral|trilateral|joint|landmark|historic|first-ever)\s+)*{_gap(6)}"
         rf"{_AGREEMENT_NOUN}", re.I)),
+    ("agreement.passive", re.compile(
+        rf"\b{_AGREEMENT_NOUN}\s+{_gap(8)}(?:was|were|has\s+been|have\s+been|had\s+been|is|are)\s+(?:formally\s+"
+        r"|officially\s+|jointly\s+)?(?:signed|concluded|reached|inked|sealed|finali[sz]ed|adopted|launched)\b", re.I)),
     ("agreement.it", re.compile(
         r"\b(?:firmat[oaie]|firmano|firma|siglat[oaie]|siglano|sottoscritt[oaie]|sottoscrivono|concordat[oaie]"
-        r"|concordano|raggiunt[oaie]|lanciat[oaie]|lanciano|varat[oaie])\s+(?:\S+\s+){0,6}?(?:accord[oi]|intes[ae]"
+        r"|concordano|raggiunt[oaie]|lanciat[oaie]|lanciano|varat[oaie])\s+(?:\S+\s+){0,6}?(?:\w+['’])?(?:accord[oi]|intes[ae]"
         r"|memorandum|protocoll[oi]|dichiarazion[ei]|partenariat[oi]|partnership|iniziativ[ae]|piano)\b", re.I)),
     ("agreement.it_decide", re.compile(r"\b(?:hanno|ha)\s+(?:concordato|convenuto|deciso|stabilito)\s+di\b", re.I)),
 ]  # fmt: skip
@@ -631,7 +642,7 @@ def _measure_type(text: str) -> str:
         return "quota"
     if re.search(r"suspen|halt|freez|froze|sospension", t):
         return "suspension"
-    if re.search(r"\bban|prohibit|embargo|divieto|vietat", t):
+    if re.search(r"\bban|prohibit|embargo|divieto|vieta", t):
         return "ban"
     if re.search(r"dut(?:y|ies)|\btax|levy|levies|tariff|dazi", t):
         return "export_tax"

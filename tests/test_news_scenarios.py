@@ -128,6 +128,25 @@ CASES = {
         "2025-05-12",
         [("agreement", {"ITA", "JPN"}, "critical_minerals", "2025-05-12")],
     ),
+    "official-announcement-with-numbered-items": (
+        "Announcement of the Ministry of Commerce on strengthening export control of dual-use items to the "
+        "United States\n\n"
+        "In accordance with the Export Control Law of the People's Republic of China, it is decided to strengthen "
+        "the export control of relevant dual-use items to the United States. The matters are announced as "
+        "follows:\n"
+        "1. The export of dual-use items to U.S. military users is prohibited.\n"
+        "2. In principle, the export of gallium, germanium and antimony related dual-use items to the United "
+        "States shall not be permitted.\n"
+        "Ministry of Commerce\nDecember 3, 2024",
+        "2024-12-03",
+        [("export_restriction", {"CHN", "USA"}, "antimony", "2024-12-03")],
+    ),
+    "licence-with-a-gap": (
+        "China will require exporters of some graphite products to apply for export permits from December 1, "
+        "the commerce ministry said on Friday.",
+        "2023-10-20",
+        [("export_restriction", {"CHN"}, "graphite", "2023-10-20")],
+    ),
     # distractors: no mineral-relevant event
     "market-report": (
         "Rare earth prices jump on Chinese curbs\n\n"

@@ -206,3 +206,20 @@ def test_cli_extract_dry_run_stores_nothing(tmp_store, tmp_path):
     res = _cli(["news", "extract", str(src), "--published", PUB, "--explain"], tmp_store)
     assert res.exit_code == 0 and "3 event(s)" in res.output
     assert _q(news_store.events, tmp_store).empty
+
+
+def test_cli_interactive_review(tmp_store, tmp_path):
+    from critmin.cli.main import app
+
+    src = tmp_path / "news.txt"
+    src.write_text(TEXT, encoding="utf-8")
+    assert _cli(["news", "ingest", str(src), "--published", PUB], tmp_store).exit_code == 0
+    res = CliRunner().invoke(
+        app,
+        ["--db", str(tmp_store), "news", "review", "--interactive"],
+        input="a\nr\ns\n",
+        env={"COLUMNS": "200"},
+    )
+    assert res.exit_code == 0, res.output
+    statuses = sorted(_q(news_store.events, tmp_store)["review_status"])
+    assert statuses == ["accepted", "pending", "rejected"]

@@ -162,7 +162,7 @@ _RNOUN_B = (
 _RNOUN = rf"(?:{_RNOUN_A}|{_RNOUN_B})"
 _V_IMPOSE = (
     r"\b(?:impos|introduc|announc|issu|implement|enforc|tighten|expand|extend|add|adopt|approv|plac|put|slap"
-    r"|unveil|widen|broaden|reinstat|decre|order|declar|enact|launch|step(?:ped|ping|s)?\s+up"
+    r"|unveil|widen|broaden|reinstat|decre|order|declar|enact|launch|strengthen|step(?:ped|ping|s)?\s+up"
     r"|roll(?:ed|ing|s)?\s+out)\w*"
 )
 _V_RESTRICT = (
@@ -200,13 +200,16 @@ _RESTRICTION_RULES = [
         r"(?:only\s+)?(?:up\s+to|a\s+maximum\s+of|no\s+more\s+than|at\s+most)|(?:annual|yearly|monthly|quarterly)\s+"
         r"(?:export\s+)?(?:caps?|quotas?)|export\s+caps?)\b", re.I)),
     ("restriction.licence", re.compile(
-        r"\b(?:required|requires?|requiring|need(?:s|ed)?|must|have\s+to|has\s+to)\s+(?:to\s+)?(?:obtain|apply\s+for|seek"
+        r"\b(?:required|requires?|requiring|need(?:s|ed)?|must|have\s+to|has\s+to)\s+(?:[\w'’-]+\s+){0,6}?(?:to\s+)?(?:obtain|apply\s+for|seek"
         r"|get|hold|secure|procure)\s+(?:an?\s+|the\s+|their\s+)?(?:[\w'’-]+\s+){0,2}?(?:export(?:ing)?\s+)?"
         r"(?:licen[cs]es?|permits?)\b", re.I)),
     ("restriction.anaphora", re.compile(
         r"^(?:the|this|that|its|their)\s+(?:[\w-]+\s+)?(?:ban|suspension|restrictions?|controls?|curbs?|quotas?|embargo)"
         r",?\s+(?:[\w'’-]+\s+){0,3}?(?:in\s+place|imposed|introduced|announced|took\s+effect|takes?\s+effect"
         r"|comes?\s+into\s+(?:force|effect)|came\s+into\s+(?:force|effect)|effective|since|appl(?:y|ies))\b", re.I)),
+    ("restriction.prohibited", re.compile(
+        rf"\b(?:exports?|export\s+of|exporting)\b\s+{_gap(16)}(?:shall|will|may|must|is|are|would)\s+not\s+be\s+"
+        r"(?:permitted|allowed|approved|authori[sz]ed|licensed|granted)\b", re.I)),
     ("restriction.passive", re.compile(
         rf"\b(?:exports?|shipments?)\s+(?:of\s+)?{_gap(4)}(?:was|were|has\s+been|have\s+been|had\s+been|will\s+be"
         r"|are|is)\s+(?:\w+\s+)?(?:banned|restricted|halted|suspended|curbed|prohibited|blocked|limited|frozen"
@@ -454,6 +457,11 @@ _PRESENT_PERFECT = re.compile(
     r"|introduces|issues|halts|tightens|adds|expands|unveils|elevate|elevates|upgrades)\b",
     re.I,
 )
+_DOCUMENT_DECISION = re.compile(
+    r"\b(?:it\s+is\s+(?:hereby\s+)?decided|(?:is|are)\s+hereby\s+(?:announced|decided)|hereby\s+(?:announces?|decides?)"
+    r"|announced\s+as\s+follows)\b",
+    re.I,
+)
 _BACKGROUND = re.compile(
     r"\b(?:already|previously|earlier|since|last\s+year|in\s+place|had\s+been|had\s+\w+ed|in\s+recent\s+years|a\s+wave\s+of)\b",
     re.I,
@@ -510,15 +518,17 @@ class _Context:
     group: list[str] = field(default_factory=list)
     single: str | None = None
     restriction: Event | None = None
+    pending: tuple[Event, int] | None = None  # a restriction announced without minerals, and its paragraph
     events: list[Event] = field(default_factory=list)
     anchored: dict[int, bool] = field(default_factory=dict)  # id(event) -> date is a day-precise act anchor
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-def _modality_blocked(sent: str, ts: int, te: int, clause_start: int) -> str | None:
+def _modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str = "") -> str | None:
     """Why the trigger at sent[ts:te] is not a fact, or None."""
     pre = sent[clause_start:ts]
-    window = sent[clause_start:te]
+    # "exports ... shall not be permitted": the negation is the prohibition itself
+    window = pre if rule == "restriction.prohibited" else sent[clause_start:te]
     if re.search(r"\?\s*[\"”’]?\s*$", sent):
         return "question"
     neg = _NEGATION.search(window)
@@ -642,7 +652,7 @@ def _measure_type(text: str) -> str:
         return "quota"
     if re.search(r"suspen|halt|freez|froze|sospension", t):
         return "suspension"
-    if re.search(r"\bban|prohibit|embargo|divieto|vieta", t):
+    if re.search(r"\bban|prohibit|embargo|divieto|vieta|not\s+be\s+(?:permitted|allowed|approved)", t):
         return "ban"
     if re.search(r"dut(?:y|ies)|\btax|levy|levies|tariff|dazi", t):
         return "export_tax"
@@ -864,6 +874,10 @@ class _Extractor:
                         f"same occasion as {prev.event_id or 'the previous event'} ('also')",
                     )
                     anchored = True
+            if date is None and self.pub and not act and _DOCUMENT_DECISION.search(text):
+                # an official announcement ("it is decided to ...") is dated by its own dateline
+                date, prec, basis = self.pub, "day", "date of the announcement document (its dateline)"
+                anchored = True
             if (
                 date is None
                 and self.pub
@@ -903,7 +917,7 @@ class _Extractor:
         text = sent.text
         cs, ce = _clause_bounds(text, ts, te)
         cs = min(cs, ts)
-        reason = _modality_blocked(text, ts, te, cs)
+        reason = _modality_blocked(text, ts, te, cs, rule)
         if reason:
             self.rejected.append((sent.index, rule, reason))
             return None
@@ -958,7 +972,7 @@ class _Extractor:
                 if prev is not None:  # "The ban, in place since February" after "is lifting its export ban"
                     initiator = prev.initiator
             if not initiator:
-                return self._continuation(sent, rule, text, minerals, eff)
+                return self._continuation(sent, rule, text, minerals, eff, targets)
             ev.initiator = (
                 initiator[:1] if len(set(initiator)) > 1 and not pre else list(dict.fromkeys(initiator))[:1]
             )
@@ -969,7 +983,15 @@ class _Extractor:
                 inherited = self._inherit_restriction_minerals(sent, ev.initiator, ce)
                 minerals = inherited or minerals
             if not minerals:
-                self.rejected.append((sent.index, rule, "no mineral"))
+                if etype == "export_restriction" and not _NON_MINERAL_GOODS.search(text):
+                    # "it is decided to strengthen the export control of dual-use items": the items may follow
+                    ev.measure_type = _measure_type(text[ts:te])
+                    ev.status = self._restriction_status(etype, text, ts, te, eff, ev.salience, rule)
+                    self.ctx.pending = (ev, sent.para)
+                    self.ctx.anchored[id(ev)] = anchored
+                    self.rejected.append((sent.index, rule, "no mineral (kept for the next sentences)"))
+                else:
+                    self.rejected.append((sent.index, rule, "no mineral"))
                 return None
             ev.minerals = minerals
             window = text[max(0, ts - 20) : min(len(text), te + 25)]
@@ -1037,9 +1059,35 @@ class _Extractor:
         self.ctx.anchored[id(ev)] = anchored
         return ev
 
-    def _continuation(self, sent, rule, text, minerals, eff) -> None:
-        """A restriction sentence without an actor adds detail to the article's last restriction."""
+    def _continuation(self, sent, rule, text, minerals, eff, targets=()) -> Event | None:
+        """A restriction sentence without an actor adds detail to the article's last restriction — or, after a
+        restriction announced without minerals ("strengthen the export control of dual-use items"), completes
+        it ("2. exports of gallium ... shall not be permitted")."""
         prev = self.ctx.restriction
+        pending = self.ctx.pending
+        specific = [m for m in minerals if m != GENERIC]
+        if (
+            pending is not None
+            and specific
+            and sent.para - pending[1] <= 3
+            and (prev is None or self._para_of(prev) < pending[1])
+        ):
+            base, _ = pending
+            ev = Event(**{k: v for k, v in base.to_dict().items()})
+            ev.minerals = _normalise_minerals(specific)
+            ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
+            ev.targets = list(dict.fromkeys([*base.targets, *targets]))
+            ev.counterparts = list(ev.targets)
+            ev.effective_date = eff or base.effective_date
+            mt = _measure_type(text)
+            if mt != "other":
+                ev.measure_type = mt
+            ev.rule = f"{base.rule}+{rule}"
+            ev.trigger = f"{base.trigger} … {rule}"
+            ev.hs_codes = _hs_codes(text)
+            self.ctx.anchored[id(ev)] = self.ctx.anchored.get(id(base), False)
+            self.ctx.pending = None
+            return ev
         if prev is None or prev.event_type != "export_restriction" or sent.para - self._para_of(prev) > 3:
             self.rejected.append((sent.index, rule, "no actor"))
             return None

@@ -178,7 +178,7 @@ _STATUS = (
     r"|already\s+in\s+place|in\s+place\s+since"
     r"|(?:was|were|has\s+been|have\s+been|had\s+been|is|are|will\s+be)\s+(?:imposed|introduced|announced|issued"
     r"|implemented|tightened|expanded|extended)"
-    r"|imposed\s+(?:on|in|since|last|from)|introduced\s+(?:on|in|since|last))"
+    r"|imposed\s+(?:on|in|since|last|from|by)|introduced\s+(?:on|in|since|last|by)|announced\s+by)"
 )
 _IT_RNOUN = (
     r"\b(?:divieto|divieti|blocco|sospensione|stop|restrizion[ei]|limitazion[ei]|controll[oi]|licenz[ae]|quot[ae]"
@@ -245,7 +245,7 @@ _LIFT_RULES = [
     ("lifted.it", re.compile(
         r"\b(?:revoca(?:to|ta|re)?|revocat[oaie]|rimoss[oaie]|rimuove|abolit[oaie]|abolisce|tolt[oaie]|sospes[oaie]"
         r"|sospende|allentat[oaie]|allenta|sbloccat[oaie]|sblocca|revoca|rimozione|abolizione|allentamento|sospensione)\s+"
-        r"(?:\w+\s+){0,3}?(?:divieto|divieti|blocco|restrizion[ei]|controll[oi]|sospensione|dazi)\b", re.I)),
+        r"(?:\w+\s+){0,6}?(?:divieto|divieti|blocco|restrizion[ei]|controll[oi]|sospensione|dazi)\b", re.I)),
 ]  # fmt: skip
 
 _UPGRADE_RULES = [
@@ -467,7 +467,8 @@ _BACKGROUND = re.compile(
     re.I,
 )
 _OBJECT_PARTICIPLE = re.compile(
-    r"^[^,;]*\b(?:announced|imposed|introduced|issued|unveiled|adopted|signed|established|founded|created)"
+    r"^[^,;]*\b(?:announced|imposed|introduced|issued|unveiled|adopted|signed|established|founded|created"
+    r"|annunciat[oaie]|impost[oaie]|introdott[oaie]|adottat[oaie]|firmat[oaie])"
     r"\s+(?:on|in|last|earlier\s+(?:this|in))?\s*$",
     re.I,
 )
@@ -650,7 +651,7 @@ def _measure_type(text: str) -> str:
     t = text.lower()
     if re.search(r"quota|caps?\b|allowed to export up to|quot[ae]", t):
         return "quota"
-    if re.search(r"suspen|halt|freez|froze|sospension", t):
+    if re.search(r"suspen|halt|freez|froze|sospension|sospes|sospend", t):
         return "suspension"
     if re.search(r"\bban|prohibit|embargo|divieto|vieta|not\s+be\s+(?:permitted|allowed|approved)", t):
         return "ban"
@@ -690,6 +691,15 @@ def _levels(sentence: str, trigger: str) -> tuple[str | None, str | None]:
             re.I,
         )
         new = m.group(1).lower() if m else None
+    if new is None:  # Italian: "a partenariato strategico speciale"
+        m = re.search(
+            r"(?:a|al|in|ad)\s+(?:un\s+|una\s+)?(?:partenariato|partnership)\s+((?:strategic\w*|global\w*"
+            r"|special\w*|rafforzat\w*|privilegiat\w*)(?:\s+(?:strategic\w*|global\w*|special\w*|rafforzat\w*"
+            r"|privilegiat\w*|e))*)",
+            sentence,
+            re.I,
+        )
+        new = f"partenariato {m.group(1).lower()}" if m else None
     prev = None
     m = re.search(
         r"(?:existing|current|their|from\s+an?|from)\s+[\"“‘']?((?:[\w-]+\s+){0,2}?[\w-]+)[\"”’']?\s+(?:partnership|relationship)\s+(?:to|into)",

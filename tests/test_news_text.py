@@ -34,6 +34,7 @@ minerals.</summary></entry></feed>"""
 
 
 def test_html_is_reduced_to_its_main_text_with_metadata():
+    pytest.importorskip("trafilatura", reason="the [news] extra (trafilatura, lxml_html_clean) is not installed")
     (a,) = parse_bytes(HTML, name="page.html")
     assert a.kind == "html"
     assert a.published == "2024-12-03" and a.published_basis == "HTML metadata"
@@ -43,6 +44,7 @@ def test_html_is_reduced_to_its_main_text_with_metadata():
 
 
 def test_rss_entries_become_articles_without_following_links():
+    pytest.importorskip("feedparser", reason="the [news] extra (feedparser) is not installed")
     arts = parse_bytes(RSS, name="feed.xml")
     assert [a.url for a in arts] == ["https://example.org/a", "https://example.org/b"]
     a = arts[0]
@@ -52,6 +54,7 @@ def test_rss_entries_become_articles_without_following_links():
 
 
 def test_atom_entry():
+    pytest.importorskip("feedparser", reason="the [news] extra (feedparser) is not installed")
     (a,) = parse_bytes(ATOM, name="feed.atom")
     assert (a.kind, a.published, a.url) == ("feed", "2026-01-16", "https://example.org/c")
 
@@ -138,6 +141,7 @@ def test_missing_and_empty_inputs(tmp_path):
 
 
 def test_directory_reads_every_supported_file(tmp_path):
+    pytest.importorskip("trafilatura", reason="the [news] extra is not installed")
     (tmp_path / "a.txt").write_text("One.", encoding="utf-8")
     (tmp_path / "b.html").write_bytes(HTML)
     (tmp_path / "c.exe").write_bytes(b"MZ....")

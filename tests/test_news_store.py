@@ -184,6 +184,7 @@ def test_cli_rejects_bad_input_with_clear_errors(tmp_store, tmp_path, capsys):
 
 def test_untrusted_text_is_never_rendered_as_markup_or_escapes(tmp_store, tmp_path):
     hostile = (
+        "[/] Breaking [link=http://evil]news[/link]\n\n"
         "China banned exports of gallium [bold red]PWNED[/bold red] <script>alert(1)</script> "
         "\x1b[2J\x1b]0;title\x07 to the United States on Tuesday.\n"
     )

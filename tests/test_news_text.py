@@ -34,7 +34,9 @@ minerals.</summary></entry></feed>"""
 
 
 def test_html_is_reduced_to_its_main_text_with_metadata():
-    pytest.importorskip("trafilatura", reason="the [news] extra (trafilatura, lxml_html_clean) is not installed")
+    pytest.importorskip(
+        "trafilatura", reason="the [news] extra (trafilatura, lxml_html_clean) is not installed"
+    )
     (a,) = parse_bytes(HTML, name="page.html")
     assert a.kind == "html"
     assert a.published == "2024-12-03" and a.published_basis == "HTML metadata"

@@ -142,11 +142,11 @@ def ingest_cmd(
             articles.extend(
                 read_source(src, published=published, kind=fmt, max_bytes=max_bytes, timeout=timeout)
             )
-            advance(Path(src).name if not src.startswith("http") else src)
+            advance(_safe(Path(src).name if not src.startswith("http") else src, 40))
     store = _store(ctx)
     with progress("extracting", total=len(articles)) as advance:
         report = news_store.ingest_articles(
-            store, articles, link=link, progress=lambda step: advance(step[:40])
+            store, articles, link=link, progress=lambda step: advance(_safe(step, 40))
         )
     from rich.table import Table
 

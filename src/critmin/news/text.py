@@ -114,7 +114,9 @@ def sniff(text: str, *, name: str = "", content_type: str | None = None) -> str:
     head = text.lstrip()[:2000]
     low = head.lower()
     suffix = Path(name).suffix.lower() if name else ""
-    if suffix in (".json", ".jsonl") or (content_type and "json" in content_type) or head[:1] in ("{", "["):
+    if suffix in (".json", ".jsonl") or (content_type and "json" in content_type):
+        return "json"
+    if head[:1] in ("{", "[") and _parses_as_json(text):
         return "json"
     body = re.sub(r"^<\?xml[^>]*>\s*(?:<!--.*?-->\s*)*", "", low, flags=re.S)
     if re.match(r"(?:<!doctype[^>]*>\s*)?<(?:rss|feed|rdf:rdf)\b", body) or (
@@ -126,6 +128,18 @@ def sniff(text: str, *, name: str = "", content_type: str | None = None) -> str:
     ):
         return "html"
     return "text"
+
+
+def _parses_as_json(text: str) -> bool:
+    """Whole text, or its first line (JSON lines), is JSON: a text starting with '[' may be prose."""
+    stripped = text.strip()
+    for candidate in (stripped, stripped.split("\n", 1)[0]):
+        try:
+            json.loads(candidate)
+            return True
+        except json.JSONDecodeError:
+            continue
+    return False
 
 
 def _dateline_published(text: str) -> str | None:

@@ -147,6 +147,14 @@ CASES = {
         "2023-10-20",
         [("export_restriction", {"CHN"}, "graphite", "2023-10-20")],
     ),
+    "related-news-links-are-not-this-story": (
+        "Congo extends cobalt export suspension\n\n"
+        "Kinshasa said on Saturday it would extend its suspension of cobalt exports by three months.\n\n"
+        "Prices rose.\n\nRelated news\nChina bans gallium exports to US\n20.09.2024 - 23:00\n"
+        "Indonesia to ban bauxite exports\n",
+        "2025-06-21",
+        [("export_restriction", {"COD"}, "cobalt", "2025-06-21")],
+    ),
     # distractors: no mineral-relevant event
     "market-report": (
         "Rare earth prices jump on Chinese curbs\n\n"

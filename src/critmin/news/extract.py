@@ -1340,6 +1340,9 @@ class _Extractor:
             events = self._sentence(sent)
             self._update_context(sent, events)
         events = _merge(self.ctx.events, self.sentences)
+        # a headline deep in the page that no body sentence supports is a "related news" link, not this story
+        late_headlines = {s.start for s in self.sentences if s.headline and s.para > 3}
+        events = [e for e in events if e.evidence_start not in late_headlines]
         _finalise(events, self.article)
         return events
 

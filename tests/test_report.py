@@ -14,8 +14,22 @@ def test_report_has_findings_tables_charts_and_sources(ds, tmp_path):
     r = report.build(ds, "JPN,ITA,JPN+ITA", 2023, tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert r["sections"][0] == "findings"
-    for sid in ("exposure-JPN", "exposure-ITA", "exposure-JPN+ITA", "china-share", "matrix", "world"):
-        assert f'id="{sid}"' in html
+    for sid in (
+        "exposure-JPN",
+        "exposure-ITA",
+        "exposure-JPN+ITA",
+        "china-share",
+        "matrix",
+        "world",
+        "risk",
+        "scenario",
+        "countermeasures",
+        "restrictions",
+        "partnerships",
+    ):
+        assert f'id="{sid}"' in html, sid
+    assert r["missing"] == []
+    assert "Gain from pooling" in html and "JOGMEC" in html and "Marchand" in html
     assert "Japan (JPN) imported USD" in html
     assert html.count("<svg") >= 4
     assert "BACI" in html and "Etalab" in html and "WMD 2026" in html and "CC BY 4.0" in html

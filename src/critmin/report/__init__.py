@@ -34,8 +34,14 @@ class Section:
 
 
 def fmt(x, kind: str = "num") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
         return "—"
+    if isinstance(x, float) and math.isinf(x):
+        return "unlimited" if x > 0 else "—"
+    if isinstance(x, float) and x == 0:
+        x = 0.0  # no '-0'
+    if kind == "t" and x < 0:
+        return "—"  # negative apparent consumption: re-exports or missing production
     if kind == "pct":
         return f"{100 * x:.0f}%"
     if kind == "usd":  # input in kUSD
@@ -53,11 +59,25 @@ def fmt(x, kind: str = "num") -> str:
 
 def table(df: pd.DataFrame, columns: list[tuple[str, str, str]], caption: str = "") -> dict:
     """columns: (header, column name, format kind)."""
-    rows = [
-        [fmt(r[c], k) if k != "text" else ("" if pd.isna(r[c]) else str(r[c])) for _, c, k in columns]
-        for _, r in df.iterrows()
-    ]
-    return {"columns": [h for h, _, _ in columns], "rows": rows, "caption": caption}
+
+    def text(v) -> str:
+        return "" if v is None or (not isinstance(v, list | tuple) and pd.isna(v)) else str(v)
+
+    rows = [[fmt(r[c], k) if k != "text" else text(r[c]) for _, c, k in columns] for _, r in df.iterrows()]
+    return {
+        "columns": [h for h, _, _ in columns],
+        "rows": rows,
+        "caption": caption,
+        "align": ["left" if k == "text" else "right" for _, _, k in columns],
+    }
+
+
+def analysis_year(ds) -> int:
+    """The latest year with both trade data and refined-stage production (IEA refining shares end earlier
+    than BACI), so that every section of the report describes the same year."""
+    hi = ds.trade_years()[1]
+    refined = ds.production("rare_earths", "refined")
+    return int(min(hi, refined["year"].max())) if len(refined) else hi
 
 
 def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
@@ -234,6 +254,8 @@ def build(
 
     say = progress or (lambda _m: None)
     say("exposure tables")
+    if year is None:
+        year = analysis_year(ds)
     sections, exp = exposure_sections(ds, parties, year)
     year = int(exp["year"].max())
     say("risk, scenarios, countermeasures, news")

@@ -20,9 +20,16 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[all,test,dev]"
 	touch $@ $(VENV)/.run-deps
 
+SEED   ?= ../shared/seed/seed-article.txt
+DB     := $(OUT)/critmin.duckdb
+
+# The main job uses its own store in $(OUT). When the seed news article is present it is read first, so the
+# report also lists the events it reports (the January 2026 Japan-Italy agreement).
 run: $(VENV)/.run-deps
-	$(BIN)/critmin exposure --for JPN,ITA,JPN+ITA --out $(OUT)/jpn-ita-exposure.csv
-	$(BIN)/critmin report --for JPN,ITA,JPN+ITA --out $(OUT)/jpn-ita-report.html --pdf $(OUT)/jpn-ita-report.pdf
+	mkdir -p $(OUT)
+	if [ -f "$(SEED)" ]; then $(BIN)/critmin --db $(DB) news ingest "$(SEED)" --published 2026-01-16; fi
+	$(BIN)/critmin --db $(DB) exposure --for JPN,ITA,JPN+ITA --out $(OUT)/jpn-ita-exposure.csv
+	$(BIN)/critmin --db $(DB) report --for JPN,ITA,JPN+ITA --out $(OUT)/jpn-ita-report.html --pdf $(OUT)/jpn-ita-report.pdf
 
 test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

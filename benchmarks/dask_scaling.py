@@ -2,7 +2,7 @@
 
 Target (issue 4): 2 workers >= 1.6x faster than 1 worker for a sweep large enough to matter. Rare earths
 (refined, 2023, full network), 20,000 draws in chunks of 250. Cluster start-up is timed separately; each
-configuration runs three times, interleaved, and the fastest run counts (the machine is shared). The in-process time is the
+configuration runs N times (default 3; ``python benchmarks/dask_scaling.py DB N``), interleaved, and the fastest run counts (the machine is shared). The in-process time is the
 reference. Writes benchmarks/results/dask_scaling.json.
 """
 
@@ -111,4 +111,4 @@ def main(db: str | None = None, repeats: int = 3) -> dict:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    main(sys.argv[1] if len(sys.argv) > 1 else None, int(sys.argv[2]) if len(sys.argv) > 2 else 3)

@@ -108,7 +108,8 @@ class Dataset:
     @functools.cached_property
     def _trade_all(self) -> pd.DataFrame:
         best = self._best_editions("trade", "source, year")
-        rel = self.con.sql(
+        # a cursor of its own: independent of any half-fetched result on the shared connection
+        rel = self.con.cursor().sql(
             "SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.tonnes, h.commodity, h.stage, "
             f"t.source, t.edition FROM trade t JOIN ({best}) b USING (source, year, edition) "
             "JOIN hs_codes h USING (hs6)"

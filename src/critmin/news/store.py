@@ -79,8 +79,8 @@ def ensure_tables(con) -> None:
 def _has_tables(con) -> bool:
     row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?)", [ARTICLES, EVENTS]
-    ).fetchone()
-    return bool(row and row[0] == 2)
+    ).fetchall()
+    return bool(row and row[0][0] == 2)
 
 
 def _now() -> str:
@@ -134,9 +134,10 @@ def ingest_articles(
     with store.transaction() as con:
         ensure_tables(con)
         for a in articles:
-            row = con.execute(
+            rows = con.execute(
                 f"SELECT published FROM {ARTICLES} WHERE article_id = ?", [a.article_id]
-            ).fetchone()
+            ).fetchall()
+            row = rows[0] if rows else None
             status = "new"
             if row is not None:
                 if row[0] is not None or a.published is None:

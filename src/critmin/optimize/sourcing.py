@@ -215,14 +215,14 @@ def restriction_scenarios(
     happening); 'CHN,COD' (equal weights) or {ISO3: weight}. Only the direct loss counts here (the LP chooses
     the suppliers; the cascade's re-routing is what the choice is meant to make unnecessary).
     """
-    from critmin.scenarios.montecarlo import _normalise_imposers
+    from critmin.scenarios.montecarlo import normalise_imposers
     from critmin.scenarios.network import build_network
 
     cid, stage = _check_stage(commodity, stage)
     year = ds.trade_years()[1] if year is None else int(year)
     if not 0 < share <= 1:
         raise UnknownValueError("restricted share", share, hint="a fraction in (0, 1]")
-    probs = _normalise_imposers(build_network(ds, cid, stage, year), imposers, ds=ds)
+    probs = normalise_imposers(build_network(ds, cid, stage, year), imposers, ds=ds)
     return pd.DataFrame(
         {
             "scenario": [f"{k} restricts" for k in probs],

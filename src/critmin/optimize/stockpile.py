@@ -140,7 +140,7 @@ class _CascadeRunner:
         seed: int,
         executor=None,
     ):
-        from critmin.scenarios.montecarlo import _normalise_imposers, draw_inputs
+        from critmin.scenarios.montecarlo import draw_inputs, normalise_imposers
         from critmin.scenarios.network import build_network
 
         self.net = build_network(ds, commodity, stage, year)
@@ -159,7 +159,7 @@ class _CascadeRunner:
                 "or a re-export hub, so stocks in days of consumption are not defined"
             )
         self.country = self.net.countries[self.i]
-        self.imposers = _normalise_imposers(self.net, imposers, ds=ds)
+        self.imposers = normalise_imposers(self.net, imposers, ds=ds)
         self.base = draw_inputs(
             self.net,
             draws,

@@ -305,7 +305,7 @@ def _store_records(store) -> list[dict]:
     con = store.con
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return []
     rows = con.execute(f"SELECT {', '.join(FIELDS)} FROM {TABLE}").fetchall()

@@ -67,7 +67,7 @@ def imposer_probabilities(net: Network, records: pd.DataFrame | None = None, *, 
     return {k: float(v / counts.sum()) for k, v in counts.sort_values(ascending=False).items()}
 
 
-def _normalise_imposers(net: Network, imposers, ds=None) -> dict[str, float]:
+def normalise_imposers(net: Network, imposers, ds=None) -> dict[str, float]:
     if imposers is None or (isinstance(imposers, str) and imposers == "registry"):
         return imposer_probabilities(net, ds=ds)
     if isinstance(imposers, str):
@@ -359,7 +359,7 @@ def sweep(
     {ISO3: weight}. ``targets``: fixed target countries (None = all destinations). ``stocks``: {ISO3: spec}
     in days of consumption; other countries get ``default_stock_days``.
     """
-    probs = _normalise_imposers(net, imposers, ds=ds)
+    probs = normalise_imposers(net, imposers, ds=ds)
     tg = tuple(targets or ())
     inputs = draw_inputs(
         net,
@@ -414,7 +414,7 @@ def stock_sweep(
     levels = [float(x) for x in days]
     if not levels or min(levels) < 0:
         raise CritminError(f"stock levels must be >= 0 days, got {levels}")
-    probs = _normalise_imposers(net, imposers, ds=ds)
+    probs = normalise_imposers(net, imposers, ds=ds)
     tg = tuple(targets or ())
     base = draw_inputs(
         net,

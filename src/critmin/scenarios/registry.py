@@ -359,8 +359,8 @@ def _resolve_store(ds_or_store):
 def _table_exists(con) -> bool:
     row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(row and row[0][0])
 
 
 def store_records(store) -> list[dict]:
@@ -500,9 +500,9 @@ def _existing_id(con, rec: dict, seed_ids: dict) -> str | None:
     row = con.execute(
         f"SELECT id FROM {TABLE} WHERE source = ? AND article_id = ? AND evidence IS NOT DISTINCT FROM ?",
         [rec["source"], rec["article_id"], rec["evidence"]],
-    ).fetchone()
+    ).fetchall()
     if row:
-        return row[0]
+        return row[0][0]
     for sid, s in seed_ids.items():
         if (s["source"], s["article_id"], s["evidence"]) == (
             rec["source"],

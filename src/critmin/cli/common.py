@@ -36,12 +36,21 @@ def check_output(path: Path) -> str:
 
 
 def write_table(df, path: Path) -> Path:
-    """Write a tidy table as CSV, JSON (records) or Parquet, chosen by the file suffix."""
+    """Write a tidy table as CSV, JSON (records) or Parquet, chosen by the file suffix.
+
+    CSV has no list type: list cells (e.g. partners, flags) are written joined with ';'.
+    """
     path = Path(path)
     suffix = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        df.to_csv(path, index=False)
+        frame = df.copy()
+        for col in frame.columns:
+            if frame[col].map(lambda v: isinstance(v, list | tuple)).any():
+                frame[col] = frame[col].map(
+                    lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v
+                )
+        frame.to_csv(path, index=False)
     elif suffix == ".json":
         df.to_json(path, orient="records", indent=1, date_format="iso", force_ascii=False)
     else:

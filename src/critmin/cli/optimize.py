@@ -21,25 +21,9 @@ partnerships_app = typer.Typer(
 def _write_out(df, out: Path | None) -> None:
     if out is None:
         return
-    from critmin.errors import DataError
+    from critmin.cli.common import write_table
 
-    suffix = out.suffix.lower()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame = df.copy()
-    if suffix in (".csv", ".parquet"):
-        for col in frame.columns:
-            if frame[col].map(lambda v: isinstance(v, list | tuple)).any():
-                frame[col] = frame[col].map(
-                    lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v
-                )
-    if suffix == ".csv":
-        frame.to_csv(out, index=False)
-    elif suffix == ".json":
-        frame.to_json(out, orient="records", indent=2, force_ascii=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(out, index=False)
-    else:
-        raise DataError("--out must end in .csv, .json or .parquet", path=str(out))
+    write_table(df, out)
     from rich.console import Console
 
     Console(stderr=True).print(f"wrote {len(df)} rows to {out}")

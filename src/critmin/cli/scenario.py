@@ -73,17 +73,13 @@ def _network(ctx, commodity: str, stage: str | None, year: int | None):
 def _write(obj, out: Path, table=None) -> None:
     from rich.console import Console
 
-    suffix = out.suffix.lower()
-    if suffix == ".json":
-        out.write_text(obj if isinstance(obj, str) else str(obj), encoding="utf-8")
-    elif suffix == ".csv":
-        table.to_csv(out, index=False)
-    elif suffix == ".parquet":
-        table.to_parquet(out, index=False)
-    else:
-        from critmin.errors import CritminError
+    from critmin.cli.common import write_table
 
-        raise CritminError(f"--out: unsupported file type {suffix!r} (use .json, .csv or .parquet)")
+    # .json holds the whole result (world totals + table); .csv/.parquet the table
+    if out.suffix.lower() == ".json":
+        out.write_text(obj if isinstance(obj, str) else str(obj), encoding="utf-8")
+    else:
+        write_table(table, out)
     Console(stderr=True).print(f"wrote {out}")
 
 

@@ -19,7 +19,6 @@ from critmin.indicators.dependence import import_reliance
 from critmin.indicators.tables import REST_OF_WORLD, group_concentration
 from critmin.reference import blocs as blocs_mod
 from critmin.reference import commodities as cat
-from critmin.reference import countries as countries_mod
 from critmin.reference.blocs import Party
 from critmin.store import Store
 
@@ -340,7 +339,7 @@ class Dataset:
 
     # -- imports --------------------------------------------------------------------------------------------
     @staticmethod
-    def _party_frame(parties: list[Party], year: int | None) -> pd.DataFrame:
+    def _party_frame(parties: list[Party]) -> pd.DataFrame:
         return pd.DataFrame([(p.label, m) for p in parties for m in p.members], columns=["party", "member"])
 
     def bilateral(
@@ -373,7 +372,7 @@ class Dataset:
         if ys is not None:
             mask &= df["year"].isin(ys)
         own, other = ("importer", "exporter") if direction == "imports" else ("exporter", "importer")
-        pf = self._party_frame(ps, None)
+        pf = self._party_frame(ps)
         cols = ["year", "exporter", "importer", "hs6", "commodity", "stage", "value_kusd", "tonnes"]
         t = df.loc[mask & df[own].isin(pf["member"]), cols]
         for col in ("exporter", "importer", "hs6", "commodity", "stage"):
@@ -550,7 +549,7 @@ class Dataset:
         """Net import reliance, on the production series' content basis (USGS definition, see
         :func:`critmin.indicators.dependence.import_reliance`)."""
         prod = self._preferred_production_all
-        pf = self._party_frame(parties, None)
+        pf = self._party_frame(parties)
         own = (
             prod.merge(pf, left_on="country", right_on="member")
             .groupby(["party", "commodity", "stage", "year"], as_index=False)["tonnes"]
@@ -660,4 +659,4 @@ def open(db: str | Path | None = None) -> Dataset:
     return Dataset(db)
 
 
-__all__ = ["REST_OF_WORLD", "Dataset", "countries_mod", "open"]
+__all__ = ["REST_OF_WORLD", "Dataset", "open"]

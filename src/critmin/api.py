@@ -20,7 +20,7 @@ from critmin.indicators.tables import REST_OF_WORLD, group_concentration
 from critmin.reference import blocs as blocs_mod
 from critmin.reference import commodities as cat
 from critmin.reference.blocs import Party
-from critmin.store import Store
+from critmin.store import EDITION_RANK, Store, best_editions_sql
 
 TRADE_SOURCE = "BACI"
 
@@ -88,21 +88,10 @@ class Dataset:
         return blocs_mod.members(bloc, date)
 
     # -- raw tables -----------------------------------------------------------------------------------------
-    # Which edition wins when a (source, year) is loaded more than once: ingested data beat the embedded
-    # default, a later load beats an earlier one, and between embedded editions the later edition name wins
-    # (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate).
-    _EDITION_RANK = (
-        "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
-        "coalesce(s.loaded_at, '') || '|' || s.edition"
-    )
-
-    def _best_editions(self, table: str, keys: str) -> str:
+    @staticmethod
+    def _best_editions(table: str, keys: str) -> str:
         """SQL selecting, per ``keys`` (e.g. 'source, year'), the winning edition of ``table``."""
-        dkeys = ", ".join(f"d.{k.strip()}" for k in keys.split(","))
-        return f"""SELECT {dkeys}, arg_max(d.edition, {self._EDITION_RANK.replace("s.edition", "d.edition")}) AS edition
-                   FROM (SELECT DISTINCT {keys}, edition FROM {table}) d
-                   LEFT JOIN sources s ON s.data_table = '{table}' AND s.source = d.source AND s.edition = d.edition
-                   GROUP BY {dkeys}"""
+        return best_editions_sql(table, keys)
 
     @functools.cached_property
     def _trade_all(self) -> pd.DataFrame:
@@ -218,7 +207,7 @@ class Dataset:
             raise UnknownValueError("WGI indicator", indicator, valid)
         if edition is None:
             best = self._one(
-                f"""SELECT arg_max(d.edition, {self._EDITION_RANK.replace("s.edition", "d.edition")})
+                f"""SELECT arg_max(d.edition, {EDITION_RANK})
                     FROM (SELECT DISTINCT source, edition FROM governance WHERE indicator = ?) d
                     LEFT JOIN sources s ON s.data_table = 'governance' AND s.source = d.source
                                          AND s.edition = d.edition""",

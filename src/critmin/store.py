@@ -18,11 +18,14 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from critmin.errors import StoreError
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported by duckdb's .df() when a caller asks for a frame
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 
@@ -63,6 +66,21 @@ def embedded_manifest() -> dict:
     from critmin.data import embedded_path
 
     return json.loads(embedded_path("manifest.json").read_text(encoding="utf-8"))
+
+
+# Which edition wins when a (source, year) is loaded more than once: ingested data beat the embedded default,
+# a later load beats an earlier one, and between embedded editions the later edition name wins (e.g. MCS
+# 2024's revised 2022 figure over MCS 2023's estimate).
+EDITION_RANK = "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || coalesce(s.loaded_at, '') || '|' || d.edition"
+
+
+def best_editions_sql(table: str, keys: str) -> str:
+    """SQL selecting, per ``keys`` of ``table`` (e.g. 'source, year'), the winning edition (see EDITION_RANK)."""
+    dkeys = ", ".join(f"d.{k.strip()}" for k in keys.split(","))
+    return f"""SELECT {dkeys}, arg_max(d.edition, {EDITION_RANK}) AS edition
+               FROM (SELECT DISTINCT {keys}, edition FROM {table}) d
+               LEFT JOIN sources s ON s.data_table = '{table}' AND s.source = d.source AND s.edition = d.edition
+               GROUP BY {dkeys}"""
 
 
 def _manifest_digest(manifest: dict) -> str:

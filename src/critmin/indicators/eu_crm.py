@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from critmin.errors import NoDataError, UnknownValueError
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built (the engine needs none)
+    import pandas as pd
+
     from critmin.api import Dataset
 
 WGI_DIMENSIONS = ("va", "pv", "ge", "rq", "rl", "cc")
@@ -111,6 +112,8 @@ def governance_0_10(
 
 
 def _governance_0_10(ds: Dataset, ys: tuple[int, ...], edition: str, missing: str) -> pd.DataFrame:
+    import pandas as pd
+
     frames = [ds.governance(ind, edition=edition) for ind in WGI_DIMENSIONS]
     gov = pd.concat(frames, ignore_index=True)
     if gov.empty:
@@ -156,102 +159,112 @@ def _stage_codes_match(record_codes: Iterable[str], stage_codes: Iterable[str]) 
     return bool(set(rc) & set(sc))
 
 
-def registry_in_force(ds: Dataset, year: int) -> pd.DataFrame | None:
-    """Restrictions in force on 31 December of ``year`` (None when the registry is not installed)."""
+def measures_in_force(ds_or_store, year: int) -> list[dict] | None:
+    """Restrictive, reviewed registry measures in force on 31 December of ``year`` (records as dicts; None
+    when the registry is not installed): the selection of ``registry.restrictions(in_force=...)``."""
     try:
-        from critmin.scenarios.registry import restrictions
+        from critmin.scenarios import registry
     except ImportError:  # pragma: no cover - the registry ships with critmin; partial installs lack it
         return None
-    recs = restrictions(ds, in_force=f"{int(year)}-12-31")
-    # the registry's table probe leaves a pending result on the shared connection (duckdb 2 then refuses
-    # the next relation); a trivial fetched query clears it
-    ds.con.execute("SELECT 1").fetchall()
-    return recs
+    day = f"{int(year)}-12-31"
+    return [
+        r
+        for r in registry.all_records(ds_or_store)
+        if r["status"] != registry.REJECTED
+        and r["reviewed"]
+        and not r["relaxes"]
+        and registry.is_in_force(r, day)
+    ]
+
+
+def registry_in_force(ds: Dataset, year: int) -> list[dict] | None:
+    """Restrictions in force on 31 December of ``year`` (None when the registry is not installed)."""
+    return measures_in_force(ds, year)
 
 
 def trade_factors_from_registry(
-    recs: pd.DataFrame | None,
+    recs: Iterable[Mapping] | None,
     commodity: str,
     stage: str,
     party_members: Iterable[str],
     *,
     restricted_t: float = RESTRICTED_T,
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[list[dict], str]:
     """t_c per supplier from restriction-registry records (``critmin.scenarios.registry``).
 
     A measure by supplier c on the commodity whose HS codes reach the stage (same HS4 heading; measures
     without codes reach every stage) gives t_c = ``restricted_t`` (1.1, the 2023 study's value for most
     restricted pairs). Destination-specific measures count for the sourcing scope only when they target a
     party member; end-use-specific measures (military end users) and the all-minerals wildcard records are
-    left out, the method's t_c being about trade in the material itself. Returns (frame of country, scope,
-    t, measure ids) and a provenance note.
+    left out, the method's t_c being about trade in the material itself. Returns (rows of country, scope,
+    t, measures) and a provenance note.
     """
     from critmin.reference import commodities as cat
 
-    empty = pd.DataFrame(columns=["country", "scope", "t", "measures"])
     if recs is None:
-        return empty, "t_c = 1 (no restriction registry)"
+        return [], "t_c = 1 (no restriction registry)"
     st = cat.get(commodity).stages[stage]
     members = set(party_members)
-    rows = []
-    for r in recs.itertuples(index=False):
-        if r.end_uses or commodity not in list(r.commodities):
+    best: dict[tuple[str, str], dict] = {}
+    for r in recs:
+        if r["end_uses"] or commodity not in list(r["commodities"]):
             continue
-        if not _stage_codes_match(list(r.hs_codes), st.hs92):
+        if not _stage_codes_match(list(r["hs_codes"]), st.hs92):
             continue
-        targets = set(r.targets)
+        targets = set(r["targets"])
         scopes = ["global", "sourcing"] if not targets else (["sourcing"] if targets & members else [])
         for scope in scopes:
-            rows.append((r.imposer, scope, float(restricted_t), r.id))
-    df = pd.DataFrame(rows, columns=["country", "scope", "t", "measures"])
-    if not df.empty:
-        df = df.groupby(["country", "scope"], as_index=False).agg(
-            t=("t", "max"), measures=("measures", ",".join)
-        )
-    return (df if not df.empty else empty), "restriction registry (in force 31 Dec)"
+            row = best.setdefault(
+                (r["imposer"], scope), {"country": r["imposer"], "scope": scope, "t": 0.0, "measures": []}
+            )
+            row["t"] = max(row["t"], float(restricted_t))
+            row["measures"].append(r["id"])
+    rows = [{**v, "measures": ",".join(v["measures"])} for _, v in sorted(best.items())]
+    return rows, "restriction registry (in force 31 Dec)"
 
 
-def _normalise_tc(t_c, commodity: str, stage: str) -> pd.DataFrame | None:
-    """User t_c → frame (country, scope, t). Accepts {ISO3: t}, {(commodity, ISO3): t} or a frame with
+def normalise_tc(t_c, commodity: str, stage: str) -> list[dict] | None:
+    """User t_c → rows (country, scope, t, measures); None when not given (the registry applies).
+
+    Accepts ``'none'`` (all 1), {ISO3: t}, {(commodity, ISO3): t}, or a table (a DataFrame or records) with
     columns country, t and optionally commodity, stage, scope ('global' | 'sourcing' | 'both')."""
     if t_c is None:
         return None
     if isinstance(t_c, str):
         if t_c == "none":
-            return pd.DataFrame(columns=["country", "scope", "t", "measures"])
+            return []
         raise UnknownValueError(
             "t_c", t_c, ["none"], hint="use None (registry), 'none', a mapping or a DataFrame"
         )
     if isinstance(t_c, Mapping):
-        rows = []
+        recs = []
         for k, v in t_c.items():
             if isinstance(k, tuple):
                 if k[0] != commodity:
                     continue
                 k = k[-1]
-            rows.append({"country": k, "t": float(v)})
-        df = pd.DataFrame(rows, columns=["country", "t"])
+            recs.append({"country": k, "t": float(v)})
     else:
-        df = pd.DataFrame(t_c).copy()
-        if "commodity" in df:
-            df = df[df["commodity"].isna() | (df["commodity"] == commodity)]
-        if "stage" in df:
-            df = df[df["stage"].isna() | (df["stage"] == stage)]
-    scope = df["scope"] if "scope" in df else pd.Series("both", index=df.index)
+        recs = t_c.to_dict("records") if hasattr(t_c, "to_dict") else [dict(r) for r in t_c]
+        recs = [r for r in recs if _blank(r.get("commodity")) or r.get("commodity") == commodity]
+        recs = [r for r in recs if _blank(r.get("stage")) or r.get("stage") == stage]
     out = []
     for sc in ("global", "sourcing"):
-        sel = df[(scope == sc) | (scope == "both") | scope.isna()]
-        out.append(
-            pd.DataFrame(
-                {
-                    "country": sel["country"].to_numpy(),
-                    "scope": sc,
-                    "t": sel["t"].to_numpy(),
-                    "measures": "user",
-                }
-            )
-        )
-    return pd.concat(out, ignore_index=True)
+        for r in recs:
+            scope = r.get("scope")
+            if _blank(scope) or scope in (sc, "both"):
+                out.append({"country": r["country"], "scope": sc, "t": float(r["t"]), "measures": "user"})
+    return out
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _tc_frame(rows: list[dict]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["country", "scope", "t", "measures"])
 
 
 def _mix_hhi(mix: pd.DataFrame, wgi: pd.Series, tc: pd.Series) -> tuple[float, int, float]:
@@ -301,6 +314,8 @@ def eu_supply_risk(
     eol_rir, si_sr, sr, sr_global_only, sr_sourcing_only, reported (True on the stage with the higher SR),
     status, flags, inputs, provenance.
     """
+    import pandas as pd
+
     from critmin.indicators.dependence import import_reliance
     from critmin.indicators.geopolrisk import _years_list, trade_provenance
     from critmin.indicators.risk_inputs import content_factors, production_index, stage_trade, trade_on_basis
@@ -356,7 +371,8 @@ def eu_supply_risk(
                 if any(wy != yy for wy, yy in zip(win, wgi_years, strict=False)) or len(wgi_years) < len(win):
                     flags.append(f"wgi_years:{','.join(map(str, wgi_years))}")
                 factors, fflags = content_factors(c.id, s, basis)
-                user_tc = _normalise_tc(t_c, c.id, s)
+                fflags = fflags if factors is not None else []  # the grade matters only once converted
+                user_tc = normalise_tc(t_c, c.id, s)
                 tw_all = (
                     trade_on_basis(trade[trade["year"].isin(win)], factors) if trade is not None else None
                 )
@@ -367,11 +383,12 @@ def eu_supply_risk(
                     if user_tc is None:
                         if y not in reg_cache:
                             reg_cache[y] = registry_in_force(ds, y)
-                        tcf, tnote = trade_factors_from_registry(
+                        tc_rows, tnote = trade_factors_from_registry(
                             reg_cache[y], c.id, s, members, restricted_t=restricted_t
                         )
                     else:
-                        tcf, tnote = user_tc, "given"
+                        tc_rows, tnote = user_tc, "given"
+                    tcf = _tc_frame(tc_rows)
                     tc_g = tcf[tcf["scope"] == "global"].set_index("country")["t"]
                     tc_s = tcf[tcf["scope"] == "sourcing"].set_index("country")["t"]
                     # global supply
@@ -534,6 +551,8 @@ def reproduce_2023(
     One row per material and stage: published_sr, sr (critmin), rel_diff, variant, and why a stage could
     not be computed.
     """
+    import pandas as pd
+
     ys = sorted(int(y) for y in years)
     rows = []
     for m in published_2023():

@@ -514,6 +514,8 @@ class Engine:
                            'missing_policy', '{missing}',
                            'missing_g_exporters', coalesce(missing_g_exporters, ''),
                            'value_without_quantity_kusd', round(value_without_quantity_kusd, 10),
+                           'import_value_all_kusd', round(import_value_all_kusd, 10),
+                           'missing_g_tonnes', round(missing_g_tonnes, 10), 'n_flows_world', n_flows_world,
                            'production_stage', p_stage, 'production_year', p_year,
                            'coverage_note', hs_note) AS inputs,
                        concat_ws('; ', nullif(production_source, ''), '{self.trade_source}', '{self.g_source}') AS provenance,

@@ -40,6 +40,7 @@ def geopolrisk_sql(
     missing: str = "neutral",
     cu_reference: float = CU_REFERENCE_MIDPOINT,
     g_party: bool = False,
+    order: bool = True,
 ) -> str:
     """SQL computing GeoPolRisk per party × ``keys``; run it with ``con.execute(sql)`` or wrap it in a view.
 
@@ -54,6 +55,7 @@ def geopolrisk_sql(
     the policy spans). ``g_party``: the ``g`` relation has a ``party`` column (an importer-specific weight,
     e.g. one that depends on the importer's distance to the supplier); otherwise g is per (year, country).
     ``trade`` may carry ``tonnes_gross`` (product weight, for the price, when ``tonnes`` is a content basis).
+    ``order``: sort the result (off inside the risk engine, which orders its final table once).
     ``status``: 'ok' (imports with a quantity), 'no imports' (domestic production covers supply: a real
     zero), 'no data' (nothing imported or produced, imports known only by value, or no flow of the key's
     codes anywhere in the trade data: a coverage gap, not zero risk).
@@ -152,5 +154,5 @@ SELECT *, hhi * import_risk AS score, hhi * import_risk_low AS score_low, hhi * 
             WHEN domestic_tonnes > 0 THEN 'no imports'
             ELSE 'no data' END AS status
 FROM risk
-ORDER BY ALL
+{"ORDER BY ALL" if order else ""}
 """

@@ -140,7 +140,8 @@ def catalogue() -> dict[str, Commodity]:
     """All commodities, keyed by id, in catalogue order."""
     text = resources.files("critmin.reference").joinpath("commodities.yaml").read_text(encoding="utf-8")
     out: dict[str, Commodity] = {}
-    for entry in yaml.safe_load(text):
+    # libyaml's loader when present: every command parses the catalogue at start-up
+    for entry in yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         c = _parse(entry)
         if c.id in out:
             raise ValueError(f"commodities.yaml: duplicate id {c.id!r}")

@@ -33,7 +33,8 @@ def norm(text: str) -> str:
 @functools.cache
 def hand_aliases() -> dict[str, list[str]]:
     text = resources.files("critmin.reference").joinpath("country_aliases.yaml").read_text(encoding="utf-8")
-    return {k: [str(v) for v in vals] for k, vals in yaml.safe_load(text).items()}
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: start-up time
+    return {k: [str(v) for v in vals] for k, vals in data.items()}
 
 
 @functools.cache

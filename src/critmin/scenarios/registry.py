@@ -34,6 +34,8 @@ from critmin.errors import CritminError, DataError, UnknownValueError
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built (keeps CLI start-up short)
     import pandas as pd
 
+# libyaml's loader when present: the seed is parsed on every command that looks at restrictions
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MEASURE_TYPES = ("licence", "ban", "quota", "export_tax", "suspension", "other")
 STATUSES = ("announced", "planned", "in_force", "suspended", "lifted", "expired")
 REJECTED = "rejected"
@@ -267,7 +269,7 @@ def validate(
 # -- seed and store ---------------------------------------------------------------------------------------
 def _mapping_lines(text: str) -> list[int]:
     """1-based line of each top-level list item of a YAML document (for error messages)."""
-    node = yaml.compose(text)
+    node = yaml.compose(text, Loader=_LOADER)
     if node is None or not isinstance(node, yaml.SequenceNode):
         return []
     return [item.start_mark.line + 1 for item in node.value]
@@ -275,7 +277,7 @@ def _mapping_lines(text: str) -> list[int]:
 
 def _load_yaml(text: str, path: str, default_source: str) -> list[dict]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
         lines = _mapping_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

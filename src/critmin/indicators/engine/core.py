@@ -203,6 +203,7 @@ class Engine:
         self.share_of = share_of
         self.opts = opts
         self.parts: list[str] = []
+        self.proxy_parts: list[str] = []  # rows that stand in for a method's 'no data' rows
 
     # -- setup ---------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -460,6 +461,7 @@ class Engine:
             missing=opts.missing,
             cu_reference=opts.cu_reference,
             g_party=opts.g_party,
+            order=False,
         )
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _gpr AS {sql}")
         gross = "FALSE" if opts.units == "content" else "TRUE"
@@ -637,7 +639,8 @@ class Engine:
 
         self._wgi10()
         eu.register_tc(self)
-        self.cur.execute(f"CREATE OR REPLACE TEMP TABLE _eu_rows AS {eu.eu_sql(self)}")
+        for sql in eu.eu_statements(self):
+            self.cur.execute(sql)
         if with_sr:
             self._emit("eu_sr", "sr", "NULL", "NULL", "_eu_rows")
         if with_ir:
@@ -665,36 +668,48 @@ class Engine:
 
     # -- assembly ------------------------------------------------------------------------------------------
     def assemble(self, methods: list[str]) -> None:
-        if not self.parts:
+        """``risk_result``: every method's rows, proxies standing in for the 'no data' rows they replace, a
+        ``method_break`` flag where the production series behind a time series changes, in a stable order."""
+        if not self.parts and not self.proxy_parts:
             raise NoDataError("no result for the given parties, commodities and years")
         cur = self.cur
-        union = "\nUNION ALL\n".join(self.parts)
+        key = "party, commodity, stage, year, method"
+        proxied = "\nUNION ALL\n".join(f"SELECT {key} FROM ({p})" for p in self.proxy_parts)
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _proxied AS "
+            + (proxied or f"SELECT {key} FROM (SELECT NULL, NULL, NULL, NULL, NULL) t({key}) WHERE false")
+        )
+        # the production series (stage:source:basis) per year does not depend on the party
+        keys = "\nUNION\n".join(
+            f"SELECT DISTINCT commodity, stage, method, method_key FROM ({p})"
+            for p in self.parts + self.proxy_parts
+        )
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _broken AS
+                SELECT commodity, stage, method FROM ({keys}) WHERE method_key <> ''
+                GROUP BY ALL HAVING count(*) > 1 AND {len(self.years) > 1}"""
+        )
+        union = "\nUNION ALL\n".join(self.parts + self.proxy_parts)
         order = ", ".join(f"('{m}', {i})" for i, m in enumerate(methods))
         units = ", ".join(f"('{m}', '{u}')" for m, u in UNITS.items())
-        multi = len(self.years) > 1
         cur.execute(
             f"""CREATE OR REPLACE TEMP TABLE risk_result AS
-                WITH u0 AS ({union}),
-                u AS (
-                    -- a proxy row (prio 0) stands in for the method's 'no data' row of the same key
-                    SELECT * FROM u0
-                    QUALIFY row_number() OVER (PARTITION BY party, commodity, stage, year, method ORDER BY prio) = 1
-                ),
-                b AS (
-                    -- a method break: the production series behind a time series changes between years
-                    SELECT *, {"count(DISTINCT nullif(method_key, '')) OVER (PARTITION BY party, commodity, stage, method) > 1" if multi else "FALSE"} AS broken
-                    FROM u
-                )
                 SELECT b.party, pm.party_name, b.commodity, b.stage, CAST(b.year AS INTEGER) AS year, b.method,
                        b.value, b.value_low, b.value_high, un.unit, b.status, CAST(b.inputs AS VARCHAR) AS inputs,
                        CAST(to_json(list_sort(list_distinct(list_concat(b.flags_l,
-                           CASE WHEN b.broken AND b.method_key <> '' THEN ['method_break:' || b.method_key] ELSE [] END))))
+                           CASE WHEN br.method IS NOT NULL AND b.method_key <> ''
+                                THEN ['method_break:' || b.method_key] ELSE [] END))))
                            AS VARCHAR) AS flags,
                        b.provenance
-                FROM b JOIN _party_meta pm USING (party)
+                FROM ({union}) b
+                JOIN _party_meta pm USING (party)
                 JOIN _cat_stage cs USING (commodity, stage)
                 JOIN (VALUES {order}) mo(method, morder) USING (method)
                 JOIN (VALUES {units}) un(method, unit) USING (method)
+                LEFT JOIN _broken br USING (commodity, stage, method)
+                LEFT JOIN _proxied px ON px.party = b.party AND px.commodity = b.commodity AND px.stage = b.stage
+                                     AND px.year = b.year AND px.method = b.method
+                WHERE b.prio = 0 OR px.party IS NULL
                 ORDER BY pm.porder, cs.corder, cs.sorder, b.year, mo.morder"""
         )
 

@@ -27,34 +27,50 @@ def _lookup(values: Mapping | None, commodity: str, stage: str):
 
 
 def register_tc(eng) -> None:
-    """``_tc`` (commodity, stage, year, party, country, scope, t, measures), ``_tc_note`` and ``_eu_given``
-    (IR, EoL-RIR and SI_SR given by the caller) from the options and the restriction registry."""
+    """``_tc`` (commodity, stage, year, party, country, scope, t, measures; party NULL = every party),
+    ``_tc_note`` and ``_eu_given`` (IR, EoL-RIR and SI_SR given by the caller) from the options and the
+    restriction registry (:func:`critmin.indicators.eu_crm.trade_factors_from_registry`)."""
     from critmin.indicators.engine.core import _create
     from critmin.indicators.eu_crm import measures_in_force, normalise_tc, trade_factors_from_registry
 
     opts = eng.opts
     rows, notes, given = [], [], []
-    records = {}
+    records: dict[int, list[dict] | None] = {}
     for c in eng.comms:
         for s in EU_STAGES:
             if s not in c.stages:
                 continue
             user = normalise_tc(opts.t_c, c.id, s)
             for y in eng.years:
-                if user is None and y not in records:
-                    records[y] = measures_in_force(eng.source, y)
-                for p in eng.parties:
-                    if user is None:
-                        tc, note = trade_factors_from_registry(
-                            records[y], c.id, s, p.members, restricted_t=opts.restricted_t
-                        )
-                    else:
-                        tc, note = user, "given"
-                    notes.append((c.id, s, y, p.label, note))
-                    rows.extend(
-                        (c.id, s, y, p.label, r["country"], r["scope"], float(r["t"]), r["measures"])
-                        for r in tc
-                    )
+                if user is not None:
+                    tc, note = user, "given"
+                    party_rows: list[tuple[str, dict]] = []
+                else:
+                    if y not in records:
+                        records[y] = measures_in_force(eng.source, y)
+                    recs = records[y]
+                    mine = None if recs is None else [r for r in recs if c.id in list(r["commodities"])]
+                    # measures for every destination are the same for every party; destination-specific
+                    # ones add sourcing factors for the parties they target
+                    tc, note = trade_factors_from_registry(mine, c.id, s, (), restricted_t=opts.restricted_t)
+                    party_rows = []
+                    if mine and any(r["targets"] for r in mine):
+                        have = {(r["country"], r["scope"]) for r in tc}
+                        for p in eng.parties:
+                            extra, _ = trade_factors_from_registry(
+                                mine, c.id, s, p.members, restricted_t=opts.restricted_t
+                            )
+                            party_rows += [
+                                (p.label, r) for r in extra if (r["country"], r["scope"]) not in have
+                            ]
+                notes.append((c.id, s, y, note))
+                rows += [
+                    (c.id, s, y, None, r["country"], r["scope"], float(r["t"]), r["measures"]) for r in tc
+                ]
+                rows += [
+                    (c.id, s, y, lab, r["country"], r["scope"], float(r["t"]), r["measures"])
+                    for lab, r in party_rows
+                ]
             given.append(
                 (
                     c.id,
@@ -68,11 +84,15 @@ def register_tc(eng) -> None:
     types = ("VARCHAR", "VARCHAR", "SMALLINT", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "VARCHAR")
     _create(
         eng.cur,
-        "_tc",
+        "_tc_rows",
         {n: (t, [r[i] for r in rows]) for i, (n, t) in enumerate(zip(cols, types, strict=True))},
     )
-    ncols = ("commodity", "stage", "year", "party", "note")
-    ntypes = ("VARCHAR", "VARCHAR", "SMALLINT", "VARCHAR", "VARCHAR")
+    eng.cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _tc AS
+           SELECT commodity, stage, year, party, country, scope, max(t) AS t FROM _tc_rows GROUP BY ALL"""
+    )
+    ncols = ("commodity", "stage", "year", "note")
+    ntypes = ("VARCHAR", "VARCHAR", "SMALLINT", "VARCHAR")
     _create(
         eng.cur,
         "_tc_note",
@@ -88,6 +108,49 @@ def register_tc(eng) -> None:
             for i, (n, t) in enumerate(zip(gcols, gtypes, strict=True))
         },
     )
+
+
+#: intermediate relations materialised as temp tables before the final query (one big query holds every
+#: join's hash table at once; steps keep the peak memory of a command-line run low)
+MATERIALISED = (
+    "keys", "win", "picks", "pmeta", "prod", "ptot", "ywin", "gov", "govmeta", "gs", "tr", "nflows", "imp", "exp",
+    "own",
+)  # fmt: skip
+
+
+def eu_statements(eng) -> list[str]:
+    """The EU rows (``_eu_rows``) as a few statements: :data:`MATERIALISED` relations of :func:`eu_sql` first."""
+    import re
+
+    sql = eu_sql(eng)
+    _, _, final = sql.partition("\nWITH ")
+    parts = re.split(r"\n\), (\w+) AS \(\n", "\n), keys AS (\n" + final.split(" AS (\n", 1)[1])
+    # parts: ['', name1, body1, name2, body2, ..., nameN, bodyN) + final select]
+    names, bodies = parts[1::2], parts[2::2]
+    last_body, _, tail = bodies[-1].rpartition("\n)\n")
+    bodies[-1] = last_body
+    rename = {n: f"_eu_{n}" for n in MATERIALISED}
+
+    keywords = {"ON", "USING", "WHERE", "GROUP", "LEFT", "JOIN", "CROSS", "ORDER", "QUALIFY", "UNION"}
+
+    def ref(text: str) -> str:
+        def sub(m: re.Match) -> str:
+            alias = m.group(3)
+            if alias and alias.upper() not in keywords:
+                return f"{m.group(1)} {rename[m.group(2)]} {alias}"
+            return f"{m.group(1)} {rename[m.group(2)]} {m.group(2)}" + (f" {alias}" if alias else "")
+
+        names_re = "|".join(rename)
+        return re.sub(rf"\b(FROM|JOIN) ({names_re})\b(?:[ \t]+(\w+))?", sub, text)
+
+    out, ctes = [], []
+    for n, b in zip(names, bodies, strict=True):
+        if n in rename:
+            out.append(f"CREATE OR REPLACE TEMP TABLE {rename[n]} AS {ref(b)}")
+        else:
+            ctes.append(f"{n} AS (\n{ref(b)}\n)")
+    out.append("CREATE OR REPLACE TEMP TABLE _eu_rows AS WITH " + ",\n".join(ctes) + "\n" + ref(tail))
+    return out
 
 
 def eu_sql(eng) -> str:
@@ -137,14 +200,15 @@ WITH keys AS (
     FROM ywin y JOIN _wgi10 g ON g.year = y.wy
     GROUP BY ALL
 ), gs AS (
-    SELECT p.commodity, p.stage, p.year, pa.party,
+    -- global supply does not depend on the party (global t_c come from measures against every destination)
+    SELECT p.commodity, p.stage, p.year,
            coalesce(sum((p.t / t.total) * (p.t / t.total) * g.wgi * coalesce(tc.t, 1.0))
                     FILTER (p.country <> 'ROW'), 0.0) AS hhi_gs,
            count(*) FILTER (p.country <> 'ROW' AND p.t > 0) AS n_gs
-    FROM prod p JOIN ptot t USING (commodity, stage, year) CROSS JOIN _party_meta pa
+    FROM prod p JOIN ptot t USING (commodity, stage, year)
     LEFT JOIN gov g ON g.year = p.year AND g.country = p.country
     LEFT JOIN _tc tc ON tc.commodity = p.commodity AND tc.stage = p.stage AND tc.year = p.year
-                    AND tc.party = pa.party AND tc.country = p.country AND tc.scope = 'global'
+                    AND tc.party IS NULL AND tc.country = p.country AND tc.scope = 'global'
     WHERE t.total > 0
     GROUP BY ALL
 ), tr AS (
@@ -189,10 +253,9 @@ WITH keys AS (
                          AND it.party = pa.party
     LEFT JOIN exp e ON e.commodity = k.commodity AND e.stage = k.stage AND e.year = k.year AND e.party = pa.party
     LEFT JOIN nflows nf ON nf.commodity = k.commodity AND nf.stage = k.stage AND nf.year = k.year
-    LEFT JOIN gs ON gs.commodity = k.commodity AND gs.stage = k.stage AND gs.year = k.year AND gs.party = pa.party
+    LEFT JOIN gs ON gs.commodity = k.commodity AND gs.stage = k.stage AND gs.year = k.year
     LEFT JOIN govmeta gm ON gm.year = k.year
     LEFT JOIN _tc_note tn ON tn.commodity = k.commodity AND tn.stage = k.stage AND tn.year = k.year
-                         AND tn.party = pa.party
 ), mixable AS (
     SELECT *, (content_ok OR dom = 0) AS can_mix,
            has_trade AND (content_ok OR dom = 0) AND (i_t > 0 OR dom > 0) AS use_mix
@@ -205,31 +268,31 @@ WITH keys AS (
     SELECT commodity, stage, year, party, sum(t) AS total FROM mix GROUP BY ALL
 ), src AS (
     SELECT x.commodity, x.stage, x.year, x.party,
-           coalesce(sum((x.t / mt.total) * (x.t / mt.total) * g.wgi * coalesce(tc.t, 1.0))
+           coalesce(sum((x.t / mt.total) * (x.t / mt.total) * g.wgi * greatest(coalesce(ta.t, 1.0), coalesce(tp.t, 1.0)))
                     FILTER (x.country <> 'ROW'), 0.0) AS hhi_src,
            count(*) FILTER (x.country <> 'ROW' AND x.t > 0) AS n_src,
            to_json(map(list(x.country ORDER BY x.t DESC, x.country)[1:3],
                        list(round(x.t / mt.total, 4) ORDER BY x.t DESC, x.country)[1:3])) AS top_sources
     FROM mix x JOIN mixtot mt USING (commodity, stage, year, party)
     LEFT JOIN gov g ON g.year = x.year AND g.country = x.country
-    LEFT JOIN _tc tc ON tc.commodity = x.commodity AND tc.stage = x.stage AND tc.year = x.year
-                    AND tc.party = x.party AND tc.country = x.country AND tc.scope = 'sourcing'
+    LEFT JOIN _tc ta ON ta.commodity = x.commodity AND ta.stage = x.stage AND ta.year = x.year
+                    AND ta.party IS NULL AND ta.country = x.country AND ta.scope = 'sourcing'
+    LEFT JOIN _tc tp ON tp.commodity = x.commodity AND tp.stage = x.stage AND tp.year = x.year
+                    AND tp.party = x.party AND tp.country = x.country AND tp.scope = 'sourcing'
     WHERE mt.total > 0
     GROUP BY ALL
-), used AS (
-    -- countries whose governance entered a mix: every producer of the window and every origin of imports
-    SELECT p.commodity, p.stage, p.year, pa.party, p.country
-    FROM prod p CROSS JOIN _party_meta pa
-    UNION
-    SELECT commodity, stage, year, party, country FROM imp
-), imputed AS (
-    SELECT u.commodity, u.stage, u.year, u.party, true AS any_imputed
-    FROM used u JOIN gov g ON g.year = u.year AND g.country = u.country
-    WHERE g.imputed GROUP BY ALL
+), imputed_prod AS (
+    -- governance imputed for a producer of the window (the same for every party)
+    SELECT DISTINCT p.commodity, p.stage, p.year
+    FROM prod p JOIN gov g ON g.year = p.year AND g.country = p.country WHERE g.imputed
+), imputed_imp AS (
+    SELECT DISTINCT i.commodity, i.stage, i.year, i.party
+    FROM imp i JOIN gov g ON g.year = i.year AND g.country = i.country WHERE g.imputed
 ), tcs AS (
-    SELECT commodity, stage, year, party,
-           to_json(map(list(country ORDER BY country), list(t ORDER BY country))) AS suppliers
-    FROM (SELECT commodity, stage, year, party, country, max(t) AS t FROM _tc WHERE t <> 1.0 GROUP BY ALL)
+    SELECT t.commodity, t.stage, t.year, pa.party,
+           to_json(map(list(t.country ORDER BY t.country), list(t.t ORDER BY t.country))) AS suppliers
+    FROM (SELECT commodity, stage, year, party, country, max(t) AS t FROM _tc WHERE t <> 1.0 GROUP BY ALL) t
+    JOIN _party_meta pa ON t.party IS NULL OR t.party = pa.party
     GROUP BY ALL
 ), calc AS (
     SELECT b.*,
@@ -241,11 +304,12 @@ WITH keys AS (
                    greatest(0.0, least(1.0, (b.i_t - b.e_t)
                        / (b.i_t - b.e_t + CASE WHEN b.content_ok THEN b.dom ELSE 0 END))) END
            END AS ir_raw,
-           coalesce(im.any_imputed, false) AS any_imputed, tcs.suppliers AS tc_suppliers
+           (ip.commodity IS NOT NULL OR ii.commodity IS NOT NULL) AS any_imputed, tcs.suppliers AS tc_suppliers
     FROM mixable b
     LEFT JOIN src s ON s.commodity = b.commodity AND s.stage = b.stage AND s.year = b.year AND s.party = b.party
-    LEFT JOIN imputed im ON im.commodity = b.commodity AND im.stage = b.stage AND im.year = b.year
-                        AND im.party = b.party
+    LEFT JOIN imputed_prod ip ON ip.commodity = b.commodity AND ip.stage = b.stage AND ip.year = b.year
+    LEFT JOIN imputed_imp ii ON ii.commodity = b.commodity AND ii.stage = b.stage AND ii.year = b.year
+                            AND ii.party = b.party
     LEFT JOIN tcs ON tcs.commodity = b.commodity AND tcs.stage = b.stage AND tcs.year = b.year
                  AND tcs.party = b.party
 ), ir AS (

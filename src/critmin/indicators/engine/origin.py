@@ -21,7 +21,7 @@ from critmin.indicators.engine.core import BALANCES, PRODUCTION_YEAR_GAP, _prov_
 
 DEFAULT_BALANCE = "mine"
 #: padded stacks are solved in chunks of about this many matrix cells (memory stays in tens of MB)
-CHUNK_CELLS = 3_000_000
+CHUNK_CELLS = 400_000
 #: and at most this many networks (a singular system makes its whole stack fall back to a slower path)
 CHUNK_NETWORKS = 24
 
@@ -202,33 +202,28 @@ def run(eng) -> None:
     cap = cur.execute(
         "SELECT c.nid, o.idx, c.t FROM _ocap_l c JOIN _onode o ON o.nid = c.nid AND o.node = c.node"
     ).fetchnumpy()
-    want = _wanted(eng, groups, nets, nodes)
+    want = _wanted(eng)
     with _one_blas_thread():
         res = solve_networks(nets, nodes, flows, prod, cap, want, set(eng.share_of.members))
     res.update({"want_nid": want["nid"], "want_party": want["party"], "want_j": want["j"]})
     _store(eng, res)
 
 
-def _wanted(eng, groups, nets, nodes) -> dict[str, np.ndarray]:
-    """(network, party, node index) triples: the columns to trace."""
-    nid_n = np.asarray(nets["nid"])
-    grp_n = np.asarray(nets["grp"], dtype=object)
-    node_nid = np.asarray(nodes["nid"])
-    node_idx = np.asarray(nodes["idx"])
-    node_lab = np.asarray(nodes["node"], dtype=object)
-    where = {(int(a), str(b)): int(c) for a, b, c in zip(node_nid, node_lab, node_idx, strict=True)}
-    rows_nid, rows_party, rows_j = [], [], []
-    for p in eng.parties:
-        g = p.label if p.is_bloc else ""
-        node = p.label if p.is_bloc else p.members[0]
-        for k in nid_n[grp_n == g]:
-            rows_nid.append(int(k))
-            rows_party.append(p.label)
-            rows_j.append(where.get((int(k), node), -1))
+def _wanted(eng) -> dict[str, np.ndarray]:
+    """(network, party, node index) triples — the columns to trace; index -1 when the party is not in the
+    network (no supply). A country is its own node in the singles' networks, a bloc its merged node."""
+    w = eng.cur.execute(
+        """SELECT n.nid, pm.party, coalesce(o.idx, -1) AS j
+           FROM _onet n
+           JOIN _party_meta pm ON (n.grp = '' AND NOT pm.is_bloc) OR (pm.is_bloc AND n.grp = pm.party)
+           LEFT JOIN _parties m ON NOT pm.is_bloc AND m.party = pm.party
+           LEFT JOIN _onode o ON o.nid = n.nid AND o.node = CASE WHEN pm.is_bloc THEN pm.party ELSE m.member END
+           ORDER BY n.nid, pm.porder"""
+    ).fetchnumpy()
     return {
-        "nid": np.asarray(rows_nid, dtype=np.int64),
-        "party": np.asarray(rows_party, dtype=object),
-        "j": np.asarray(rows_j, dtype=np.int64),
+        "nid": np.asarray(w["nid"], dtype=np.int64),
+        "party": np.asarray(w["party"], dtype=object),
+        "j": np.asarray(w["j"], dtype=np.int64),
     }
 
 
@@ -316,7 +311,7 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
                 out["any_implied"][qsel] = (imp & (np.nan_to_num(s_ok) > 0)).any(axis=1)
                 for key, vec in (("traced", s_ok), ("direct", d)):
                     v = np.where(in_net[qk] & (np.nan_to_num(vec) > 0), np.nan_to_num(vec), -1.0)
-                    top = np.argsort(-v, axis=1, kind="stable")[:, :5]
+                    top = _top(v, 5)
                     val = np.take_along_axis(v, top, axis=1)
                     out[f"top_{key}_idx"][qsel] = np.where(val > 0, offset[chunk[qk]][:, None] + top, -1)
                     out[f"top_{key}"][qsel] = np.where(val > 0, val, np.nan)
@@ -324,6 +319,19 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
             out["traced_who"][qsel, b] = traced
             out["valid"][qsel, b] = ok
     return out
+
+
+def _top(v: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k largest values of each row, largest first (ties: lower index first)."""
+    k = min(k, v.shape[1])
+    part = (
+        np.argpartition(-v, k - 1, axis=1)[:, :k]
+        if v.shape[1] > k
+        else np.tile(np.arange(v.shape[1]), (len(v), 1))
+    )
+    vals = np.take_along_axis(v, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
+    return np.take_along_axis(part, order, axis=1)
 
 
 def _chunks(active: np.ndarray, m_of: np.ndarray, n_of: np.ndarray):
@@ -391,7 +399,8 @@ def _store(eng, res) -> None:
     cur.execute("CREATE OR REPLACE TEMP TABLE _osol AS SELECT * FROM _osol_np")
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _otop AS
-           SELECT q, kind, to_json(map(list(origin ORDER BY rank), list(round(share, 4) ORDER BY rank))) AS top
+           SELECT q, kind, '{' || string_agg('"' || origin || '":' || CAST(round(share, 4) AS VARCHAR), ','
+                                                ORDER BY rank) || '}' AS top
            FROM _otop_np WHERE origin IS NOT NULL AND share > 0 GROUP BY ALL"""
     )
     cur.unregister("_otop_np")

@@ -91,7 +91,7 @@ def apply(eng, methods: list[str]) -> None:
                 FROM k JOIN tot tt USING (commodity, stage, year) JOIN ir USING (commodity, stage, year)"""
         )
         if "geopolrisk" in methods:
-            eng.parts.append(
+            eng.proxy_parts.append(
                 f"""SELECT party, commodity, stage, year, 'geopolrisk' AS method, hhi * ir AS value,
                            hhi * ir_low AS value_low, hhi * ir_high AS value_high, 'proxy' AS status,
                            json_object('proxy', '{_PROXY}', 'hhi', round(hhi, 10),
@@ -106,7 +106,7 @@ def apply(eng, methods: list[str]) -> None:
                     FROM _proxy_calc"""
             )
         if "origin" in methods:
-            eng.parts.append(
+            eng.proxy_parts.append(
                 f"""SELECT party, commodity, stage, year, 'origin' AS method, who_share AS value,
                            NULL AS value_low, NULL AS value_high, 'proxy' AS status,
                            json_object('proxy', '{_PROXY}', 'origin_of', '{who}', 'top_producers', top::JSON,
@@ -118,7 +118,7 @@ def apply(eng, methods: list[str]) -> None:
                     FROM _proxy_calc"""
             )
     if "eu_sr" in methods:
-        eng.parts.append(
+        eng.proxy_parts.append(
             f"""SELECT e.party, e.commodity, e.stage, e.year, 'eu_sr' AS method, e.sr_gs AS value,
                        NULL AS value_low, NULL AS value_high, 'proxy' AS status,
                        json_object('proxy', 'global-supply-only variant of the EC 2017 method ({_PROXY})',

@@ -125,7 +125,8 @@ def exposure_sections(ds, parties: str, year: int | None) -> tuple[list[Section]
         ("Mineral", "commodity_name", "text"),
         ("Stage", "stage", "text"),
         ("Imports", "import_value_kusd", "usd"),
-        ("Tonnes", "import_tonnes", "t"),
+        ("Tonnes content", "import_content_tonnes", "t"),
+        ("Basis", "content_basis", "text"),
         ("1st supplier", "supplier_1", "text"),
         ("share", "supplier_1_share", "pct"),
         ("2nd", "supplier_2", "text"),
@@ -160,8 +161,9 @@ def exposure_sections(ds, parties: str, year: int | None) -> tuple[list[Section]
                     part,
                     cols,
                     caption=(
-                        f"Trade: {part['trade_source'].iloc[0]} (CEPII), values FOB in current USD, tonnes of gross product "
-                        f"weight; shares of import value. World production: {'; '.join(srcs)}. HHI on the 0–1 scale. "
+                        f"Trade: {part['trade_source'].iloc[0]} (CEPII), values FOB in current USD, tonnes of content on "
+                        "each stage's basis (ore and intermediates shipped under refined codes left out); shares of "
+                        "import value. World production: {'; '.join(srcs)}. HHI on the 0–1 scale. "
                         "Net import reliance = (I−E)/(P+I−E) on the production series' content basis."
                     ),
                 ),

@@ -56,7 +56,8 @@ META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARC
 # default, a later load beats an earlier one, and between embedded editions the later edition name wins
 # (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate). ``s`` is the sources table.
 EDITION_RANK = (
-    "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || coalesce(s.loaded_at, '') || '|' || s.edition"
+    "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
+    "coalesce(s.loaded_at, '') || '|' || s.edition"
 )
 
 

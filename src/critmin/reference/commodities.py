@@ -115,7 +115,9 @@ _CODE_KEYS = {"code", "form", "content", "approximate", "ore_content", "unit_val
 def _parse_code(where: str, h: dict) -> HSCode:
     """One audited ``hs92`` entry; errors name the commodity, stage, code and field."""
     if not isinstance(h, dict):
-        raise ValueError(f"commodities.yaml: {where}: hs92 entries need code, form, content and reason (got {h!r})")
+        raise ValueError(
+            f"commodities.yaml: {where}: hs92 entries need code, form, content and reason (got {h!r})"
+        )
     code = str(h.get("code", ""))
     at = f"commodities.yaml: {where} HS {code or '?'}"
     unknown = set(h) - _CODE_KEYS
@@ -153,7 +155,9 @@ def _parse(entry: dict) -> Commodity:
         codes = tuple(_parse_code(f"{entry['id']}/{sname}", h) for h in s.get("hs92") or [])
         basis = s.get("basis")
         if codes and not basis:
-            raise ValueError(f"commodities.yaml: {entry['id']}/{sname} [basis]: a stage with HS codes needs a basis")
+            raise ValueError(
+                f"commodities.yaml: {entry['id']}/{sname} [basis]: a stage with HS codes needs a basis"
+            )
         prods = []
         for p in s.get("production") or []:
             unknown = set(p) - {"source", "basis", "series", "code", "type", "mineral", "stage"}
@@ -177,7 +181,9 @@ def _parse(entry: dict) -> Commodity:
                 )
             )
         content = {
-            h.code: ContentFactor(h.content, str(basis), h.approximate) for h in codes if h.content is not None
+            h.code: ContentFactor(h.content, str(basis), h.approximate)
+            for h in codes
+            if h.content is not None
         }
         stages[sname] = Stage(
             name=sname,

@@ -163,8 +163,8 @@ def exposure_sections(ds, parties: str, year: int | None) -> tuple[list[Section]
                     caption=(
                         f"Trade: {part['trade_source'].iloc[0]} (CEPII), values FOB in current USD, tonnes of content on "
                         "each stage's basis (ore and intermediates shipped under refined codes left out); shares of "
-                        "import value. World production: {'; '.join(srcs)}. HHI on the 0–1 scale. "
-                        "Net import reliance = (I−E)/(P+I−E) on the production series' content basis."
+                        f"import value. World production: {'; '.join(srcs)}. HHI on the 0–1 scale. "
+                        "Net import reliance = (I−E)/(P+I−E) on the stage's content basis."
                     ),
                 ),
             )

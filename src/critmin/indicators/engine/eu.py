@@ -273,7 +273,7 @@ WITH keys AS (
     SELECT commodity, stage, year, party, sum(t) AS total FROM mix GROUP BY ALL
 ), src AS (
     SELECT x.commodity, x.stage, x.year, x.party,
-           coalesce(sum((x.t / mt.total) * (x.t / mt.total) * g.wgi * greatest(coalesce(ta.t, 1.0), coalesce(tp.t, 1.0)))
+           coalesce(sum((x.t / mt.total) * (x.t / mt.total) * g.wgi * coalesce(greatest(ta.t, tp.t), 1.0))
                     FILTER (x.country <> 'ROW'), 0.0) AS hhi_src,
            count(*) FILTER (x.country <> 'ROW' AND x.t > 0) AS n_src,
            to_json(map(list(x.country ORDER BY x.t DESC, x.country)[1:3],

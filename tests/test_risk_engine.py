@@ -64,7 +64,7 @@ def test_engine_gives_the_reference_rows_in_the_peer_units_and_for_a_bloc(ds):
     ni = m[(m["party"] == "USA") & (m["commodity"] == "nickel") & (m["method"] == "geopolrisk")].iloc[0]
     # geopolrisk-py's convention: gross ore tonnes added to the Ni content of US mine output
     assert "mixed_units" in json.loads(ni["flags_e"])
-    assert json.loads(ni["inputs"])["units"] == "gross weight"
+    assert json.loads(ni["inputs_e"])["units"] == "gross weight"
 
 
 def test_units_gross_is_not_units_content(ds):

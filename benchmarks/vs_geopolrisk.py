@@ -457,12 +457,18 @@ def classify(m, sep, dup, trunc, nan_wgi, sheet_of, units, vintage_hhi=None) -> 
         reasons = []
         key = (sheet_of.get(r.material), r.year)
         if not close(r.hhi, r.p_hhi):
-            if key in dup and close(sep.get(key, np.nan), r.p_hhi):
-                reasons.append("wmd_duplicate_country_code")
-            elif key in trunc and close(trunc[key], r.p_hhi):
-                reasons.append("hhi_integer_truncation")
-            elif vintage_hhi is not None and close(vintage_hhi.get(key, np.nan), r.hhi):
+            # critmin's HHI is that of another WMD table than the peer's, and not that of the peer's
+            other_table = (
+                vintage_hhi is not None
+                and close(vintage_hhi.get(key, np.nan), r.hhi)
+                and not close(sep.get(key, np.nan), r.hhi)
+            )
+            if other_table:
                 reasons.append("production_vintage")
+            elif key in dup and close(sep.get(key, np.nan), r.p_hhi):
+                reasons.append("wmd_duplicate_country_code")
+            elif key in trunc and close(trunc[key], r.p_hhi) and not close(trunc[key], r.hhi):
+                reasons.append("hhi_integer_truncation")
             else:
                 reasons.append("unexplained")
         if np.isfinite(r.import_risk) and not close(r.import_risk, r.p_ir):

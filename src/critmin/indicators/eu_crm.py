@@ -357,11 +357,15 @@ def eu_supply_risk(
                     have = [p.year for p in picks]
                     flags.append(f"production_years:{','.join(map(str, have)) or 'none'}")
                 basis = picks[-1].basis if picks else None
+                # annual averages over the window's years with data: production and trade stay comparable
+                # when a year of production is missing (the study averages 2016-2020)
                 prod = (
                     pd.concat([p.frame for p in picks]).groupby("country", as_index=False)["tonnes"].sum()
                     if picks
                     else pd.DataFrame(columns=["country", "tonnes"])
                 )
+                if picks:
+                    prod["tonnes"] = prod["tonnes"] / len(picks)
                 if picks and any(p.production_stage != s for p in picks):
                     flags.append("production_proxy_stage:mine")
                 # governance: mean of the window's years
@@ -406,7 +410,9 @@ def eu_supply_risk(
                         exp = tw[tw["exporter"].isin(members) & ~tw["importer"].isin(members)]
                         by_origin = imp.groupby("exporter", as_index=False)["tonnes_basis"].sum()
                         by_origin.columns = ["country", "tonnes"]
-                        i_t, e_t = float(imp["tonnes_basis"].sum()), float(exp["tonnes_basis"].sum())
+                        by_origin["tonnes"] = by_origin["tonnes"] / len(win)
+                        i_t = float(imp["tonnes_basis"].sum()) / len(win)
+                        e_t = float(exp["tonnes_basis"].sum()) / len(win)
                         # a score computed from a few dollars of imports is arithmetic, not exposure
                         i_v = float(imp["value_kusd"].sum()) / len(win)
                         if i_t > 0 and not bool(materiality.DEFAULT(i_v, i_v)):

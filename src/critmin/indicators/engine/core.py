@@ -556,17 +556,17 @@ class Engine:
                             WHEN hhi IS NULL AND status = 'ok' THEN 'no data'
                             ELSE status END AS status,
                        flags_l,
-                       json_object('hhi', round(hhi, 10), 'import_risk', round(CASE WHEN mixed THEN NULL ELSE import_risk END, 10),
-                           'domestic_tonnes', round(domestic_tonnes, 10), 'imports_tonnes', round(imports_tonnes, 10),
-                           'numerator_tonnes', round(numerator_tonnes, 10),
-                           'price_usd_per_kg', round(price_usd_per_kg, 10),
+                       json_object('hhi', hhi, 'import_risk', CASE WHEN mixed THEN NULL ELSE import_risk END,
+                           'domestic_tonnes', domestic_tonnes, 'imports_tonnes', imports_tonnes,
+                           'numerator_tonnes', numerator_tonnes,
+                           'price_usd_per_kg', price_usd_per_kg,
                            'cu_reference_usd_per_kg', {float(opts.cu_reference)!r},
                            'units', CASE WHEN use_content THEN 'content:' || basis ELSE 'gross weight' END,
                            'missing_policy', '{missing}',
                            'missing_g_exporters', coalesce(missing_g_exporters, ''),
-                           'value_without_quantity_kusd', round(value_without_quantity_kusd, 10),
-                           'import_value_all_kusd', round(import_value_all_kusd, 10),
-                           'missing_g_tonnes', round(missing_g_tonnes, 10), 'n_flows_world', n_flows_world,
+                           'value_without_quantity_kusd', value_without_quantity_kusd,
+                           'import_value_all_kusd', import_value_all_kusd,
+                           'missing_g_tonnes', missing_g_tonnes, 'n_flows_world', n_flows_world,
                            'production_stage', p_stage, 'production_year', p_year,
                            'coverage_note', hs_note) AS inputs,
                        concat_ws('; ', nullif(production_source, ''), '{self.trade_source}', '{self.g_source}') AS provenance,
@@ -628,10 +628,10 @@ class Engine:
                        CASE WHEN t.commodity IS NULL THEN 'no data' ELSE 'ok' END AS status,
                        CASE WHEN t.commodity IS NULL THEN ['no_production_data'] ELSE [] END AS flags_l,
                        CASE WHEN t.commodity IS NULL THEN '{}' ELSE
-                         json_object('world_tonnes', round(t.world, 10), 'basis', t.basis,
+                         json_object('world_tonnes', t.world, 'basis', t.basis,
                                      'top_producers', coalesce(h.top, '{}')::JSON,
                                      'n_producers', t.n_producers,
-                                     'rest_of_world_share', round(CASE WHEN t.world > 0 THEN coalesce(t.rest, 0) / t.world END, 10))
+                                     'rest_of_world_share', CASE WHEN t.world > 0 THEN coalesce(t.rest, 0) / t.world END)
                        END AS inputs,
                        CASE WHEN t.commodity IS NULL THEN '' ELSE
                          t.source || ' ' || t.edition || ' (' || k.stage || ', ' || k.year || ', ' || t.basis || ')'
@@ -671,7 +671,7 @@ class Engine:
                        CASE WHEN h.hhi IS NOT NULL THEN []
                             WHEN coalesce(w.n_flows, 0) = 0 THEN ['no_trade_flows']
                             ELSE ['no_recorded_imports'] END AS flags_l,
-                       json_object('imports_tonnes', round(coalesce(tt.total, 0), 10),
+                       json_object('imports_tonnes', coalesce(tt.total, 0),
                                    'top_suppliers', coalesce(h.top, '{{}}')::JSON) AS inputs,
                        '{self.trade_source}' AS provenance, '' AS method_key
                 FROM keys k CROSS JOIN _party_meta pa

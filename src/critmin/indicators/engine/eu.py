@@ -186,8 +186,11 @@ WITH keys AS (
                AS production_source
     FROM picks GROUP BY ALL
 ), prod AS (
-    SELECT p.commodity, p.stage, p.year, r.country, sum(r.tonnes) AS t
+    -- annual averages over the window's years with data (production and trade stay comparable when a year
+    -- of production is missing; the study averages 2016-2020)
+    SELECT p.commodity, p.stage, p.year, r.country, sum(r.tonnes) / any_value(m.n_picks) AS t
     FROM picks p JOIN _prod r ON r.commodity = p.commodity AND r.stage = p.stage AND r.year = p.wy
+    JOIN pmeta m ON m.commodity = p.commodity AND m.stage = p.stage AND m.year = p.year
     GROUP BY ALL
 ), ptot AS (
     SELECT commodity, stage, year, sum(t) AS total FROM prod GROUP BY ALL
@@ -223,13 +226,13 @@ WITH keys AS (
 ), nflows AS (
     SELECT commodity, stage, year, count(*) AS n FROM tr GROUP BY ALL
 ), imp AS (
-    SELECT tr.commodity, tr.stage, tr.year, pa.party, tr.exporter AS country, coalesce(sum(tr.tb), 0.0) AS t,
-           coalesce(sum(tr.value_kusd), 0.0) AS v
+    SELECT tr.commodity, tr.stage, tr.year, pa.party, tr.exporter AS country, coalesce(sum(tr.tb), 0.0) / {w} AS t,
+           coalesce(sum(tr.value_kusd), 0.0) / {w} AS v
     FROM tr JOIN _parties pa ON pa.member = tr.importer
     WHERE NOT EXISTS (SELECT 1 FROM _parties i WHERE i.party = pa.party AND i.member = tr.exporter)
     GROUP BY ALL
 ), exp AS (
-    SELECT tr.commodity, tr.stage, tr.year, pa.party, coalesce(sum(tr.tb), 0.0) AS e_t
+    SELECT tr.commodity, tr.stage, tr.year, pa.party, coalesce(sum(tr.tb), 0.0) / {w} AS e_t
     FROM tr JOIN _parties pa ON pa.member = tr.exporter
     WHERE NOT EXISTS (SELECT 1 FROM _parties i WHERE i.party = pa.party AND i.member = tr.importer)
     GROUP BY ALL
@@ -245,7 +248,7 @@ WITH keys AS (
            cv.factor IS NOT NULL AS content_ok, coalesce(cv.conv_approx, false) AS conv_approx,
            coalesce(ot.dom, 0.0) AS dom,
            CASE WHEN k.has_trade THEN coalesce(it.i_t, 0.0) END AS i_t,
-           coalesce(it.i_v, 0.0) / {w} AS i_v_year,
+           coalesce(it.i_v, 0.0) AS i_v_year,
            CASE WHEN k.has_trade THEN coalesce(e.e_t, 0.0) END AS e_t,
            coalesce(nf.n, 0) AS n_flows, gs.hhi_gs, coalesce(gs.n_gs, 0) AS n_gs,
            gm.wgi_years, gm.win_years, tn.note AS tc_note
@@ -376,17 +379,17 @@ SELECT party, commodity, stage, year, has_trade,
                                         WHEN cat_eol IS NOT NULL THEN 'catalogue (EU 2023)' ELSE 'default 0' END,
            'si_sr', CASE WHEN si_given IS NOT NULL THEN 'given' ELSE 'default 1' END,
            'n_global_producers', n_gs, 'n_sources', n_src, 'top_sources', top_sources::JSON,
-           'hhi_wgi_t_global', round(hhi_gs, 10), 'hhi_wgi_t_sourcing', round(hhi_src, 10),
-           'import_reliance', round(ir, 10), 'eol_rir_value', eol, 'si_sr_value', si,
-           'sr_global_only', round(sr_gs, 10), 'sr_sourcing_only', round(sr_src, 10),
-           'sr_reported', round(sr_reported, 10)) AS inputs,
+           'hhi_wgi_t_global', hhi_gs, 'hhi_wgi_t_sourcing', hhi_src,
+           'import_reliance', ir, 'eol_rir_value', eol, 'si_sr_value', si,
+           'sr_global_only', sr_gs, 'sr_sourcing_only', sr_src,
+           'sr_reported', sr_reported) AS inputs,
        concat_ws('; ', nullif(production_source, ''), CASE WHEN has_trade THEN nullif('{tsrc}', '') END, '{gsrc}')
            AS provenance,
        coalesce(stage || ':' || split_part(production_source, ' (', 1) || ':' || basis, '') AS method_key,
        ir,
        CASE WHEN ir IS NOT NULL THEN 'ok' ELSE 'no data' END AS ir_status,
-       json_object('imports_tonnes', round(i_t, 10), 'exports_tonnes', round(e_t, 10),
-                   'domestic_tonnes', round(dom, 10), 'basis', CASE WHEN content_ok THEN basis ELSE 'gross weight' END,
+       json_object('imports_tonnes', i_t, 'exports_tonnes', e_t,
+                   'domestic_tonnes', dom, 'basis', CASE WHEN content_ok THEN basis ELSE 'gross weight' END,
                    'ir', ir_src) AS ir_inputs,
        list_concat(flags_coverage, flags_core) AS ir_flags,
        hhi_gs, hhi_src, sr_gs, sr_src, eol, si, dom, i_t, e_t, basis, content_ok

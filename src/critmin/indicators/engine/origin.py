@@ -419,7 +419,7 @@ WITH v AS (
     FROM _osol s JOIN _onet n USING (nid) CROSS JOIN (VALUES {balances}) b(balance, bi)
 ), rng AS (
     SELECT party, commodity, stage, year, min(value) AS lo, max(value) AS hi,
-           to_json(list(json_object('production', production_source, 'balance', balance, 'value', round(value, 10))
+           to_json(list(json_object('production', production_source, 'balance', balance, 'value', value)
                         ORDER BY pvar, balance) FILTER (value IS NOT NULL)) AS variants,
            count(DISTINCT production_source) FILTER (value IS NOT NULL) AS n_production
     FROM v GROUP BY ALL
@@ -446,10 +446,10 @@ SELECT k.party, k.commodity, k.stage, k.year,
                 CASE WHEN d.undefined THEN 'origin_undefined' END]))
        END AS flags_l,
        CASE WHEN d.ok_mine THEN json_object(
-           'origin_of', '{who}', 'direct_share', round(d.direct_who, 10),
-           'traced_hhi', round(d.traced_hhi, 10), 'direct_hhi', round(d.direct_hhi, 10),
+           'origin_of', '{who}', 'direct_share', d.direct_who,
+           'traced_hhi', d.traced_hhi, 'direct_hhi', d.direct_hhi,
            'top_traced', coalesce(tt.top, '{{}}')::JSON, 'top_direct', coalesce(td.top, '{{}}')::JSON,
-           'supply_tonnes', round(d.supply, 10), 'implied_share', round(d.implied_share, 10),
+           'supply_tonnes', d.supply, 'implied_share', d.implied_share,
            'balance', 'mine', 'range', r.variants::JSON)
        ELSE '{{}}' END AS inputs,
        CASE WHEN d.ok_mine THEN concat_ws('; ', nullif(d.production_source, ''), '{tsrc}') ELSE '' END

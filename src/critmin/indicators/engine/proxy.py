@@ -94,9 +94,9 @@ def apply(eng, methods: list[str]) -> None:
             eng.proxy_parts.append(
                 f"""SELECT party, commodity, stage, year, 'geopolrisk' AS method, hhi * ir AS value,
                            hhi * ir_low AS value_low, hhi * ir_high AS value_high, 'proxy' AS status,
-                           json_object('proxy', '{_PROXY}', 'hhi', round(hhi, 10),
-                                       'import_risk_proxy', round(ir, 10), 'top_producers', top::JSON,
-                                       'rest_of_world_or_missing_g_share', round(missing_share, 10),
+                           json_object('proxy', '{_PROXY}', 'hhi', hhi,
+                                       'import_risk_proxy', ir, 'top_producers', top::JSON,
+                                       'rest_of_world_or_missing_g_share', missing_share,
                                        'production_stage', p_stage, 'production_year', p_year,
                                        'coverage_note', hs_note) AS inputs,
                            list_concat(['production_share_proxy', reason], pick_flags,
@@ -122,7 +122,7 @@ def apply(eng, methods: list[str]) -> None:
             f"""SELECT e.party, e.commodity, e.stage, e.year, 'eu_sr' AS method, e.sr_gs AS value,
                        NULL AS value_low, NULL AS value_high, 'proxy' AS status,
                        json_object('proxy', 'global-supply-only variant of the EC 2017 method ({_PROXY})',
-                                   'hhi_wgi_t_global', round(e.hhi_gs, 10), 'eol_rir_value', e.eol,
+                                   'hhi_wgi_t_global', e.hhi_gs, 'eol_rir_value', e.eol,
                                    'si_sr_value', e.si, 'coverage_note', pk.hs_note) AS inputs,
                        list_concat(['production_share_proxy', pk.reason], e.flags_core) AS flags_l,
                        e.provenance, e.method_key, 0 AS prio

@@ -44,6 +44,43 @@ SHORT_FLAGS = {
 
 def register(app: typer.Typer) -> None:
     app.command("risk")(risk_command)
+    app.command("eu-crm-2023")(eu_crm_2023_command)
+
+
+def eu_crm_2023_command(
+    ctx: typer.Context,
+    years: Annotated[
+        str, typer.Option(help="Window averaged, as the study's 2016-2020 (production from 2018).")
+    ] = "2016-2020",
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reproduction table of docs/risk-methods.md.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Every stage with its inputs: .csv/.json/.parquet.")
+    ] = None,
+) -> None:
+    """Recompute the EU 2023 critical-raw-materials supply risk (Grohol & Veeh 2023) from critmin's data with
+    the study's published SI_SR, EoL-RIR, IR and t_c, and compare with the published values."""
+    from rich.console import Console
+
+    from critmin.cli.common import dataset, write_table
+    from critmin.indicators.eu_crm import reproduce_2023, reproduction_markdown
+
+    _, ys = parse_years(None, years)
+    if out is not None:
+        check_output(out)
+    with progress("EU 2023 reproduction", total=2) as step:
+        ds = dataset(ctx)
+        step("computing")
+        table = reproduce_2023(ds, years=ys)
+        step()
+    if out is not None:
+        write_table(table, out)
+    text = reproduction_markdown(table)
+    if markdown:
+        print(text, end="")
+    else:
+        Console().print(text, highlight=False, markup=False)
 
 
 def risk_command(

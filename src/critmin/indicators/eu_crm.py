@@ -588,6 +588,7 @@ def _reproduction_engine(ds, party: str, specs: list[dict], ys: list[int]) -> di
             "hhi_wgi_t_sourcing": _num(inputs.get("hhi_wgi_t_sourcing")),
             "import_reliance": _num(inputs.get("import_reliance")),
             "flags": json.dumps(sorted(f for f in json.loads(row["flags"]) if f != "reported_stage")),
+            "top_sources": inputs.get("top_sources") or {},
         }
     return out
 
@@ -599,7 +600,7 @@ def _num(v) -> float:
 def reproduce_2023(
     ds: Dataset,
     *,
-    years: Iterable[int] = (2018, 2019, 2020),
+    years: Iterable[int] = (2016, 2017, 2018, 2019, 2020),
     party: str = "EU27",
     engine: str = "duckdb",
 ) -> pd.DataFrame:
@@ -608,10 +609,15 @@ def reproduce_2023(
     From the publication: SI_SR, EoL-RIR, import reliance IR (per stage), the supplier t_c factors and which
     supply mix the study used per stage (GS+EU → the full formula, GSonly → global supply only, EUonly →
     EU sourcing only). From critmin's data: world production shares (WMD/USGS), EU-27 sourcing (its
-    production + extra-EU imports from BACI by origin), WGI (2024 release, six-dimension mean). The study
-    averaged 2016-2020; the data here start in 2018, so the default window is 2018-2020.
-    One row per material and stage: published_sr, sr (critmin), rel_diff, variant, and why a stage could
-    not be computed. ``engine``: 'duckdb' (one run of the risk engine for every stage) or 'pandas' (the
+    production + extra-EU imports from BACI by origin), WGI (2024 release, six-dimension mean). The window
+    is the study's, 2016-2020, as annual averages: trade and WGI cover it, production (from 2018 in the
+    embedded data) is the average of the years it has (flag ``production_years``).
+    One row per material and stage: published_sr, sr (critmin), rel_diff, variant, why a stage could not be
+    computed, and what the study's own inputs imply: ``implied_hhi`` is the HHI_WGI,t of the mix the study's
+    published SR requires given its SI_SR, EoL-RIR and IR (the EU-sourcing HHI for GS+EU and EUonly stages,
+    with critmin's global HHI for the GS term; the global HHI for GSonly), ``implied_hhi_low``/``_high`` the
+    same for the SR's one-decimal rounding (± 0.05); ``hhi_compared`` is critmin's HHI of that mix and
+    ``largest_source``/``largest_share`` its biggest supplier. ``engine``: 'duckdb' (one run of the risk engine for every stage) or 'pandas' (the
     reference, :func:`eu_supply_risk` stage by stage).
     """
     import pandas as pd
@@ -665,13 +671,18 @@ def reproduce_2023(
                     eol_rir={d["commodity"]: m["eol_rir"]},
                     si_sr={d["commodity"]: m["si_sr"]},
                 ).iloc[0]
-            col = {"GS+EU": "sr", "GSonly": "sr_global_only", "EUonly": "sr_sourcing_only"}.get(
-                d.get("supply_used"), "sr"
-            )
+            variant = d.get("supply_used")
+            col = {"GS+EU": "sr", "GSonly": "sr_global_only", "EUonly": "sr_sourcing_only"}.get(variant, "sr")
             val = float(res[col])
             why = ""
             if not np.isfinite(val):
                 why = f"not computable from the data: {res['flags']}"
+            top = res["top_sources"] if fast is not None else json.loads(res["inputs"]).get("top_sources", {})
+            lead = max(top.items(), key=lambda kv: kv[1]) if top else (None, np.nan)
+            implied = implied_hhi(
+                d["sr"], m["eol_rir"], m["si_sr"], float(res["import_reliance"]), float(res["hhi_wgi_t_global"]),
+                variant,
+            )  # fmt: skip
             rows.append(
                 {
                     **base,
@@ -682,6 +693,12 @@ def reproduce_2023(
                     "ir_from": "publication" if ir else "data",
                     "flags": res["flags"],
                     "why": why,
+                    **implied,
+                    "hhi_compared": res["hhi_wgi_t_global"]
+                    if variant == "GSonly"
+                    else res["hhi_wgi_t_sourcing"],
+                    "largest_source": None if variant == "GSonly" else lead[0],
+                    "largest_share": np.nan if variant == "GSonly" else lead[1],
                 }
             )
     out = pd.DataFrame(rows)
@@ -697,6 +714,70 @@ def reproduce_2023(
         "world production shares",
         "EU-27 sourcing (production + extra-EU imports)",
         "WGI 2024 release (six dimensions)",
-        f"years {ys[0]}-{ys[-1]}",
+        f"years {ys[0]}-{ys[-1]} (annual averages; production from the years the data have)",
     ]
     return out
+
+
+def implied_hhi(
+    published_sr: float, eol_rir: float, si_sr: float, ir: float, hhi_global: float, variant: str | None
+) -> dict[str, float]:
+    """The HHI_WGI,t the study's published SR requires of the mix that differs between the study and critmin.
+
+    From SR = [HHI_GS·IR/2 + HHI_EU·(1 − IR/2)]·(1 − EoL_RIR)·SI_SR: for GS+EU stages the EU-sourcing HHI
+    given critmin's HHI_GS, (SR/k − HHI_GS·IR/2)/(1 − IR/2) with k = (1 − EoL_RIR)·SI_SR; for EUonly SR/k; for
+    GSonly the global HHI SR/k. ``implied_hhi_low``/``_high``: the same for SR ± 0.05 (published to one
+    decimal)."""
+    k = (1 - eol_rir) * si_sr
+
+    def one(sr: float) -> float:
+        if variant in ("GSonly", "EUonly"):
+            return sr / k
+        return (sr / k - hhi_global * ir / 2) / (1 - ir / 2)
+
+    return {
+        "implied_hhi": one(published_sr),
+        "implied_hhi_low": max(0.0, one(published_sr - 0.05)),
+        "implied_hhi_high": one(published_sr + 0.05),
+    }
+
+
+def within_reproduction(table: pd.DataFrame, tolerance: float = 0.10) -> pd.Series:
+    """Rows reproduced: within ``tolerance`` of the published SR, or within its one-decimal rounding."""
+    return (table["rel_diff"].abs() <= tolerance) | ((table["sr"] - table["published_sr"]).abs() <= 0.05)
+
+
+def reproduction_markdown(table: pd.DataFrame) -> str:
+    """The reproduction table of docs/risk-methods.md (``critmin eu-crm-2023 --markdown``): the reported stages
+    computable from the data, reproduced first, then the others with what the study's inputs imply."""
+    rep = table[table["reported_stage"] & table["sr"].notna()].copy()
+    rep["ok"] = within_reproduction(rep)
+    rep = rep.sort_values(["ok", "material"], ascending=[False, True])
+    stage_name = {"mine": "extraction", "refined": "processing"}
+    lines = [
+        "| material · stage | mix | published SR | critmin | difference | implied HHI (study) | critmin HHI | largest source |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rep.itertuples(index=False):
+        diff = r.sr - r.published_sr
+        if abs(diff) <= 0.05 and abs(r.rel_diff) > 0.10:
+            dtext = "within rounding"
+        elif abs(r.rel_diff) >= 1:
+            dtext = f"×{r.sr / r.published_sr:.1f}"
+        else:
+            dtext = f"{100 * r.rel_diff:+.0f} %".replace("-", "−")
+        lead = (
+            f"{r.largest_source} {100 * r.largest_share:.0f} %" if isinstance(r.largest_source, str) else "—"
+        )
+        lines.append(
+            f"| {r.material} · {stage_name.get(r.stage, r.stage)} | {r.variant} | {r.published_sr:.1f} | {r.sr:.2f} | "
+            f"{dtext} | {r.implied_hhi:.2f} ({r.implied_hhi_low:.2f}–{r.implied_hhi_high:.2f}) | "
+            f"{r.hhi_compared:.2f} | {lead} |"
+        )
+    n, ok = len(rep), int(rep["ok"].sum())
+    lines.append("")
+    lines.append(
+        f"{ok} of {n} reported stages computable from the data are within 10 % of the published SR (or within "
+        f"its one-decimal rounding); median |difference| {100 * rep['rel_diff'].abs().median():.0f} %."
+    )
+    return "\n".join(lines) + "\n"

@@ -95,6 +95,9 @@ CAUSES = {
     "in the Gold table): the peer squares them as two producers, critmin sums production by country first",
     "domestic_production_units": "the importer's production is in a unit the peer does not convert (Mio m3 for "
     "natural gas) and is added to trade tonnes",
+    "partner_governance_mapping": "the peer's WGI table has no BACI code for some partners (Taiwan, 'Other Asia "
+    "nes', and LIE, MCO, MTQ, PRI, REU), so it gives them 0.5; critmin maps them to their own WGI estimate. "
+    "Checked: critmin's import risk with 0.5 for those partners reproduces the peer's",
     "production_vintage": "critmin's store holds the 2.0.1 wheel's (2018-2024) WMD tables, the peer ran on the "
     "repository's: the HHI and domestic production differ and critmin's equal those of the wheel's table",
     "unexplained": "no known cause",
@@ -417,7 +420,9 @@ def _hhi_views(production: str, peer_db: Path | None) -> tuple:
     return sep, dup, _peer_truncated_hhi(peer_db), units
 
 
-def classify(m, sep, dup, trunc, nan_wgi, sheet_of, units, vintage_hhi=None) -> tuple[list[str], int]:
+def classify(
+    m, sep, dup, trunc, nan_wgi, sheet_of, units, vintage_hhi=None, unmapped=None
+) -> tuple[list[str], int]:
     """One cause per combination (see CAUSES); the first unexplained reason wins."""
     import numpy as np
 
@@ -472,8 +477,12 @@ def classify(m, sep, dup, trunc, nan_wgi, sheet_of, units, vintage_hhi=None) -> 
             else:
                 reasons.append("unexplained")
         if np.isfinite(r.import_risk) and not close(r.import_risk, r.p_ir):
+            shift = (unmapped or {}).get((r.material, r.year, r.code))
+            denom = r.imports_tonnes + r.domestic_tonnes
             if r.missing_g_tonnes > 0:
                 reasons.append("missing_wgi_policy")
+            elif shift is not None and denom > 0 and close(r.import_risk + shift / denom, r.p_ir):
+                reasons.append("partner_governance_mapping")
             elif units.get(sheet_of.get(r.material)) == "Mio m3" and r.domestic_tonnes > 0:
                 reasons.append("domestic_production_units")
             elif "production_vintage" in reasons:
@@ -615,14 +624,48 @@ def native_compare(peer_csv: Path, native_csv: Path, production: str, peer_db: P
     hs = pd.read_csv(SHARED / "data" / "world-mining-data" / "wmd_commodity_hs_map.csv", dtype=str)
     sheet_of = hs.drop_duplicates("Reference ID").set_index("Reference ID")["Sheet_name"]
     m["cause"], price_checked = classify(
-        m, sep, dup, trunc, _imports_from_exporters_without_wgi(), sheet_of, units, vintage
-    )
+        m, sep, dup, trunc, _imports_from_exporters_without_wgi(), sheet_of, units, vintage,
+        _unmapped_partner_shift(mapping),
+    )  # fmt: skip
     out = summarise(m, price_checked)
     out["materials"] = {k: f"{v[0]} {v[1]}" for k, v in sorted(mapping.items())}
     out["rows_within_1pct"] = int(
         (np.abs(m["score"] - m["p_score"]) <= 0.01 * np.maximum(np.abs(m["p_score"]), 1e-12)).sum()
     )
     return out
+
+
+def _unmapped_partner_shift(mapping: dict[str, tuple[str, str]]) -> dict:
+    """{(material, year, importer BACI code): Σ q·(0.5 − g_critmin)} over the flows from partners the peer's
+    WGI table cannot join (no BACI code there): what the import risk's numerator moves by with the peer's 0.5."""
+    import duckdb
+
+    data = SHARED / "data"
+    years = ", ".join(map(str, YEARS))
+    store = os.environ.get("CRITMIN_NATIVE_DB", "/tmp/critmin-vs-geopolrisk/critmin.duckdb")
+    con = duckdb.connect(store, read_only=True)
+    unmapped = [
+        r[0]
+        for r in duckdb.sql(
+            f"""SELECT DISTINCT iso3 FROM read_csv('{data / "wgi" / "wgi_pv_2025release_via_geopolrisk_1996_2024.csv"}')
+                WHERE baci_country_code IS NULL AND iso3 IS NOT NULL"""
+        ).fetchall()
+    ]
+    if not unmapped:
+        return {}
+    keys = ", ".join(f"('{c}', '{s}', '{m}')" for m, (c, s) in mapping.items())
+    rows = con.execute(
+        f"""WITH g AS (SELECT year, country, greatest(0, least(1, (2.5 - estimate) / 5)) AS g FROM governance
+                       WHERE indicator = 'pv' AND edition = '2025 release (PV only)' AND estimate IS NOT NULL)
+            SELECT k.m, t.year, c.baci_codes[1], sum(t.tonnes * (0.5 - coalesce(g.g, 0.5)))
+            FROM trade_basis t JOIN (VALUES {keys}) k(c, s, m) ON k.c = t.commodity AND k.s = t.hs_stage
+            JOIN countries c ON c.iso3 = t.importer
+            LEFT JOIN g ON g.year = t.year AND g.country = t.exporter
+            WHERE t.year IN ({years}) AND t.exporter IN ({", ".join(f"'{u}'" for u in unmapped)})
+              AND t.tonnes IS NOT NULL
+            GROUP BY ALL"""
+    ).fetchall()
+    return {(m, int(y), int(code)): float(v) for m, y, code, v in rows if code is not None}
 
 
 def _peer_truncated_hhi(db: Path | None) -> dict:

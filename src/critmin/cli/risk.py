@@ -158,6 +158,7 @@ def risk_command(
 
     with progress("risk", total=len(methods) + 2) as step:
         store = Store((ctx.obj or {}).get("db") if ctx is not None else None)
+        _cap_memory(store)
         step("inputs")
         res = risk_result(
             store,
@@ -187,6 +188,22 @@ def risk_command(
         _print(console, cols, rows, methods, share_of)
     if out is not None:
         console.print(f"[green]wrote[/] {escape(str(out))} ({len(rows)} rows)")
+
+
+#: DuckDB's memory on the command line (it caches the store's blocks up to its limit, 80 % of RAM by default);
+#: beyond it, intermediate results spill to a temporary directory
+CLI_MEMORY_LIMIT = os.environ.get("CRITMIN_MEMORY_LIMIT", "96MB")
+
+
+def _cap_memory(store) -> None:
+    import tempfile
+
+    spill = Path(tempfile.gettempdir()) / f"critmin-duckdb-{os.getuid()}"
+    store.con.execute(f"SET temp_directory = '{spill}'")
+    store.con.execute(f"SET memory_limit = '{CLI_MEMORY_LIMIT}'")
+    store.con.execute("SET threads = 1")
+    # hand freed memory back to the system between statements (peak RSS, not speed, is what is short here)
+    store.con.execute("SET allocator_bulk_deallocation_flush_threshold = '0MB'")
 
 
 def _matrix(ctx, console, parties, ys, commodity, missing, out) -> None:

@@ -521,7 +521,8 @@ def refresh(con: duckdb.DuckDBPyConnection) -> dict:
                    AS content_approximate,
                unit_value_usd_per_kg, world_unit_value_usd_per_kg, flag, source, edition
         FROM f
-        ORDER BY commodity, hs_stage, year, exporter, importer, hs6
+        -- year first: a query for one year (critmin risk) then reads one row group, not the whole table
+        ORDER BY year, commodity, hs_stage, exporter, importer, hs6
         """
     )
     con.unregister("_exporter_hits")

@@ -209,6 +209,7 @@ class Engine:
         self.opts = opts
         self.parts: list[str] = []
         self.proxy_parts: list[str] = []  # rows that stand in for a method's 'no data' rows
+        self.views = {"_gpr_prod", "_gpr_trade"}  # intermediate views (dropped as views)
 
     # -- setup ---------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -332,9 +333,10 @@ class Engine:
         comm_list = _sql_list(c.id for c in self.comms)
         # trade: every flow of the requested commodities and years (counted in its stage or not)
         cur.execute(
+            # literal lists, so DuckDB prunes row groups of the store's table instead of scanning it
             f"""CREATE OR REPLACE TEMP TABLE _flows AS
                 SELECT * FROM ({trade_relation_sql()})
-                WHERE commodity IN ({comm_list}) AND year IN (SELECT year FROM _win_years)"""
+                WHERE commodity IN ({comm_list}) AND year IN ({", ".join(map(str, win))})"""
         )
         cur.execute(
             """CREATE OR REPLACE TEMP TABLE _world_flows AS
@@ -585,10 +587,17 @@ class Engine:
                 LEFT JOIN _pick k ON k.commodity = s.commodity AND k.stage = s.stage AND k.year = y.year
                 WHERE NOT s.commodity_has_trade AND s.first_stage"""
         )
+        self.drop("_gpr_trade", "_gpr_prod", "_gpr")
         if with_score:
             self._emit("geopolrisk", "score", "score_low", "score_high", "_gpr_rows")
         if with_cf:
             self._emit("geopolrisk_cf", "cf", "NULL", "NULL", "_gpr_rows")
+
+    def drop(self, *names: str) -> None:
+        """Drop intermediate relations once consumed (their blocks go back to DuckDB's pool)."""
+        self.cur.execute(
+            ";".join(f"DROP {'VIEW' if n in self.views else 'TABLE'} IF EXISTS {n}" for n in names)
+        )
 
     def _emit(self, method: str, value: str, low: str, high: str, table: str, where: str = "TRUE") -> None:
         self.parts.append(
@@ -690,6 +699,7 @@ class Engine:
         eu.register_tc(self)
         for sql in eu.eu_statements(self):
             self.cur.execute(sql)
+        self.drop(*(f"_eu_{n}" for n in eu.MATERIALISED), "_tc_rows")
         if with_sr:
             self._emit("eu_sr", "sr", "NULL", "NULL", "_eu_rows")
         if with_ir:

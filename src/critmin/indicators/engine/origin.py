@@ -21,7 +21,7 @@ from critmin.indicators.engine.core import BALANCES, PRODUCTION_YEAR_GAP, _prov_
 
 DEFAULT_BALANCE = "mine"
 #: padded stacks are solved in chunks of about this many matrix cells (memory stays in tens of MB)
-CHUNK_CELLS = 400_000
+CHUNK_CELLS = 150_000
 #: and at most this many networks (a singular system makes its whole stack fall back to a slower path)
 CHUNK_NETWORKS = 24
 
@@ -61,15 +61,15 @@ WITH keys AS (
 ), uniq AS (
     SELECT * FROM allv
     QUALIFY row_number() OVER (PARTITION BY commodity, stage, year, p_stage, source, p_year ORDER BY prio) = 1
-), mine AS (
-    SELECT p.commodity, p.year, p.source AS m_source, p.p_year AS m_year,
-           (SELECT sum(r.tonnes) FROM _prod_src r WHERE r.commodity = p.commodity AND r.stage = 'mine'
-              AND r.year = p.p_year AND r.source = p.source) AS m_total
-    FROM _pick p WHERE p.stage = 'mine' AND p.p_stage IS NOT NULL
 ), tot AS (
     SELECT commodity, stage, source, year, sum(tonnes) AS total,
            sum(tonnes) FILTER (country = 'ROW') AS row_t
     FROM _prod_src GROUP BY ALL
+), mine AS (
+    SELECT p.commodity, p.year, p.source AS m_source, p.p_year AS m_year, t.total AS m_total
+    FROM _pick p JOIN tot t ON t.commodity = p.commodity AND t.stage = 'mine' AND t.year = p.p_year
+                            AND t.source = p.source
+    WHERE p.stage = 'mine' AND p.p_stage IS NOT NULL
 )
 SELECT u.commodity, u.stage, u.year,
        row_number() OVER (PARTITION BY u.commodity, u.stage, u.year ORDER BY u.prio, u.source, u.p_stage) - 1
@@ -206,7 +206,9 @@ def run(eng) -> None:
     with _one_blas_thread():
         res = solve_networks(nets, nodes, flows, prod, cap, want, set(eng.share_of.members))
     res.update({"want_nid": want["nid"], "want_party": want["party"], "want_j": want["j"]})
+    eng.drop("_oflow_l", "_oprod_l", "_ocap_l", "_onode")
     _store(eng, res)
+    eng.drop("_osol", "_otop", "_onet", "_onflows", "_ovar", "_ogroups", "_omerge")
 
 
 def _wanted(eng) -> dict[str, np.ndarray]:

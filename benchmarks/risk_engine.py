@@ -154,6 +154,10 @@ def main() -> None:
     db = work / "critmin.duckdb"
     env = {**os.environ, "CRITMIN_DB": str(db)}
     subprocess.run([sys.executable, "-c", "import critmin; critmin.open()"], env=env, check=True)
+    # bytecode compiled, as pip does when it installs the package (an editable checkout may never write it)
+    import critmin
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(critmin.__file__).parent)], check=True)
     critmin_bin = str(Path(sys.executable).with_name("critmin"))
 
     cli = [critmin_bin, "risk", "--for", PARTIES, "--method", "all", "--year", str(YEAR), "-q"]

@@ -158,20 +158,24 @@ def risk_command(
 
     with progress("risk", total=len(methods) + 2) as step:
         store = Store((ctx.obj or {}).get("db") if ctx is not None else None)
-        _cap_memory(store)
+        _share_connection(store)
         step("inputs")
-        res = risk_result(
-            store,
-            parties,
-            methods,
-            ys,
-            commodity,
-            share_of=share_of,
-            missing=missing,
-            units=units,
-            proxy=proxy,
-            progress=lambda msg: step(msg),
-        )
+
+        def compute():
+            return risk_result(
+                store,
+                parties,
+                methods,
+                ys,
+                commodity,
+                share_of=share_of,
+                missing=missing,
+                units=units,
+                proxy=proxy,
+                progress=lambda msg: step(msg),
+            )
+
+        res = _within_small_memory(store, compute)
         try:
             if out is not None:
                 res.write(out)
@@ -192,18 +196,39 @@ def risk_command(
 
 #: DuckDB's memory on the command line (it caches the store's blocks up to its limit, 80 % of RAM by default);
 #: beyond it, intermediate results spill to a temporary directory
-CLI_MEMORY_LIMIT = os.environ.get("CRITMIN_MEMORY_LIMIT", "96MB")
+CLI_MEMORY_LIMIT = os.environ.get("CRITMIN_MEMORY_LIMIT", "48MB")
 
 
-def _cap_memory(store) -> None:
+def _share_connection(store) -> None:
+    """Let DuckDB's module-level queries (the country and bloc tables read from the embedded Parquet) use the
+    store's connection instead of starting a second database instance."""
+    import duckdb
+
+    if hasattr(duckdb, "set_default_connection"):
+        duckdb.set_default_connection(store.con)
+
+
+def _within_small_memory(store, compute):
+    """Run ``compute`` with DuckDB capped at :data:`CLI_MEMORY_LIMIT` (one thread, spilling to a temp dir):
+    a few parties and years fit, and the command stays small. A request too large for the cap runs again with
+    DuckDB's default limit."""
     import tempfile
 
+    import duckdb
+
     spill = Path(tempfile.gettempdir()) / f"critmin-duckdb-{os.getuid()}"
-    store.con.execute(f"SET temp_directory = '{spill}'")
-    store.con.execute(f"SET memory_limit = '{CLI_MEMORY_LIMIT}'")
-    store.con.execute("SET threads = 1")
-    # hand freed memory back to the system between statements (peak RSS, not speed, is what is short here)
-    store.con.execute("SET allocator_bulk_deallocation_flush_threshold = '0MB'")
+    con = store.con
+    con.execute(f"SET temp_directory = '{spill}'")
+    con.execute(f"SET memory_limit = '{CLI_MEMORY_LIMIT}'")
+    con.execute("SET threads = 1")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        return compute()
+    except duckdb.OutOfMemoryException:
+        con.execute("RESET memory_limit")
+        con.execute("RESET threads")
+        con.execute("RESET preserve_insertion_order")
+        return compute()
 
 
 def _matrix(ctx, console, parties, ys, commodity, missing, out) -> None:

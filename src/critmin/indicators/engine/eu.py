@@ -114,7 +114,8 @@ def register_tc(eng) -> None:
 #: join's hash table at once; steps keep the peak memory of a command-line run low)
 MATERIALISED = (
     "keys", "win", "picks", "pmeta", "prod", "ptot", "ywin", "gov", "govmeta", "gs", "tr", "nflows", "imp", "exp",
-    "own",
+    "own", "own_tot", "imp_tot", "keyinfo", "base", "mixable", "mix", "mixtot", "src", "imputed_prod", "imputed_imp", "tcs",
+    "calc",
 )  # fmt: skip
 
 
@@ -243,27 +244,30 @@ WITH keys AS (
     SELECT commodity, stage, year, party, sum(t) AS dom FROM own GROUP BY ALL
 ), imp_tot AS (
     SELECT commodity, stage, year, party, sum(t) AS i_t, sum(v) AS i_v FROM imp GROUP BY ALL
-), base AS (
-    SELECT k.*, pa.party, coalesce(m.n_picks, 0) AS n_picks, m.pick_years, m.basis, m.production_source,
+), keyinfo AS (
+    -- what does not depend on the party, joined once per key
+    SELECT k.*, coalesce(m.n_picks, 0) AS n_picks, m.pick_years, m.basis, m.production_source,
            cv.factor IS NOT NULL AS content_ok, coalesce(cv.conv_approx, false) AS conv_approx,
-           coalesce(ot.dom, 0.0) AS dom,
-           CASE WHEN k.has_trade THEN coalesce(it.i_t, 0.0) END AS i_t,
-           coalesce(it.i_v, 0.0) AS i_v_year,
-           CASE WHEN k.has_trade THEN coalesce(e.e_t, 0.0) END AS e_t,
            coalesce(nf.n, 0) AS n_flows, gs.hhi_gs, coalesce(gs.n_gs, 0) AS n_gs,
            gm.wgi_years, gm.win_years, tn.note AS tc_note
-    FROM keys k CROSS JOIN _party_meta pa
+    FROM keys k
     LEFT JOIN pmeta m USING (commodity, stage, year)
     LEFT JOIN _conv cv ON cv.commodity = k.commodity AND cv.stage = k.stage AND cv.to_basis = m.basis
+    LEFT JOIN nflows nf ON nf.commodity = k.commodity AND nf.stage = k.stage AND nf.year = k.year
+    LEFT JOIN gs ON gs.commodity = k.commodity AND gs.stage = k.stage AND gs.year = k.year
+    LEFT JOIN govmeta gm ON gm.year = k.year
+    LEFT JOIN _tc_note tn ON tn.commodity = k.commodity AND tn.stage = k.stage AND tn.year = k.year
+), base AS (
+    SELECT k.*, pa.party, coalesce(ot.dom, 0.0) AS dom,
+           CASE WHEN k.has_trade THEN coalesce(it.i_t, 0.0) END AS i_t,
+           coalesce(it.i_v, 0.0) AS i_v_year,
+           CASE WHEN k.has_trade THEN coalesce(e.e_t, 0.0) END AS e_t
+    FROM keyinfo k CROSS JOIN _party_meta pa
     LEFT JOIN own_tot ot ON ot.commodity = k.commodity AND ot.stage = k.stage AND ot.year = k.year
                          AND ot.party = pa.party
     LEFT JOIN imp_tot it ON it.commodity = k.commodity AND it.stage = k.stage AND it.year = k.year
                          AND it.party = pa.party
     LEFT JOIN exp e ON e.commodity = k.commodity AND e.stage = k.stage AND e.year = k.year AND e.party = pa.party
-    LEFT JOIN nflows nf ON nf.commodity = k.commodity AND nf.stage = k.stage AND nf.year = k.year
-    LEFT JOIN gs ON gs.commodity = k.commodity AND gs.stage = k.stage AND gs.year = k.year
-    LEFT JOIN govmeta gm ON gm.year = k.year
-    LEFT JOIN _tc_note tn ON tn.commodity = k.commodity AND tn.stage = k.stage AND tn.year = k.year
 ), mixable AS (
     SELECT *, (content_ok OR dom = 0) AS can_mix,
            has_trade AND (content_ok OR dom = 0) AND (i_t > 0 OR dom > 0) AS use_mix

@@ -208,7 +208,7 @@ def run(eng) -> None:
     res.update({"want_nid": want["nid"], "want_party": want["party"], "want_j": want["j"]})
     eng.drop("_oflow_l", "_oprod_l", "_ocap_l", "_onode")
     _store(eng, res)
-    eng.drop("_osol", "_otop", "_onet", "_onflows", "_ovar", "_ogroups", "_omerge")
+    eng.drop("_osol", "_otop", "_onet", "_onflows", "_ovar", "_ogroups", "_omerge", "_orng", "_odef")
 
 
 def _wanted(eng) -> dict[str, np.ndarray]:
@@ -410,8 +410,9 @@ def _store(eng, res) -> None:
     balances = ", ".join(f"('{b}', {i})" for i, b in enumerate(BALANCES))
     tsrc = eng.trade_source.replace("'", "''")
     who = eng.share_of.label.replace("'", "''")
+    # in steps: one big query would hold every join's hash table at once (the command line's memory is small)
     cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _origin_rows AS
+        f"""CREATE OR REPLACE TEMP TABLE _orng AS
 WITH v AS (
     -- every (variant, balance) value of a party's traced share, for the range
     SELECT s.party, n.commodity, n.stage, n.year, n.pvar, n.production_source, b.balance,
@@ -419,21 +420,26 @@ WITH v AS (
                           WHEN 'none' THEN CASE WHEN s.ok_none THEN s.v_none END
                           ELSE CASE WHEN s.ok_full THEN s.v_full END END AS value
     FROM _osol s JOIN _onet n USING (nid) CROSS JOIN (VALUES {balances}) b(balance, bi)
-), rng AS (
-    SELECT party, commodity, stage, year, min(value) AS lo, max(value) AS hi,
-           to_json(list(json_object('production', production_source, 'balance', balance, 'value', value)
-                        ORDER BY pvar, balance) FILTER (value IS NOT NULL)) AS variants,
-           count(DISTINCT production_source) FILTER (value IS NOT NULL) AS n_production
-    FROM v GROUP BY ALL
-), keys AS (
+)
+SELECT party, commodity, stage, year, min(value) AS lo, max(value) AS hi,
+       to_json(list(json_object('production', production_source, 'balance', balance, 'value', value)
+                    ORDER BY pvar, balance) FILTER (value IS NOT NULL)) AS variants
+FROM v GROUP BY ALL"""
+    )
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _odef AS
+           SELECT s.*, n.commodity, n.stage, n.year, n.pflags, list_concat(n.pflags, n.xflags) AS vflags,
+                  n.production_source, n.method_key, f.n_flows, tt.top AS top_traced, td.top AS top_direct
+           FROM _osol s JOIN _onet n USING (nid) JOIN _onflows f USING (nid)
+           LEFT JOIN _otop tt ON tt.q = s.q AND tt.kind = 'traced'
+           LEFT JOIN _otop td ON td.q = s.q AND td.kind = 'direct'
+           WHERE n.pvar = 0"""
+    )
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _origin_rows AS
+WITH keys AS (
     SELECT s.commodity, s.stage, y.year, pm.party FROM _cat_stage s CROSS JOIN _years y
     CROSS JOIN _party_meta pm WHERE s.has_trade
-), d AS (
-    SELECT s.*, n.commodity, n.stage, n.year, n.pflags, list_concat(n.pflags, n.xflags) AS vflags,
-           n.production_source, n.method_key, f.n_flows
-    FROM _osol s JOIN _onet n USING (nid) JOIN _onflows f USING (nid) WHERE n.pvar = 0
-), nopick AS (
-    SELECT p.commodity, p.stage, p.year, p.pick_flags FROM _pick p
 )
 SELECT k.party, k.commodity, k.stage, k.year,
        CASE WHEN d.ok_mine THEN d.v_mine END AS value,
@@ -450,7 +456,7 @@ SELECT k.party, k.commodity, k.stage, k.year,
        CASE WHEN d.ok_mine THEN json_object(
            'origin_of', '{who}', 'direct_share', d.direct_who,
            'traced_hhi', d.traced_hhi, 'direct_hhi', d.direct_hhi,
-           'top_traced', coalesce(tt.top, '{{}}')::JSON, 'top_direct', coalesce(td.top, '{{}}')::JSON,
+           'top_traced', coalesce(d.top_traced, '{{}}')::JSON, 'top_direct', coalesce(d.top_direct, '{{}}')::JSON,
            'supply_tonnes', d.supply, 'implied_share', d.implied_share,
            'balance', 'mine', 'range', r.variants::JSON)
        ELSE '{{}}' END AS inputs,
@@ -458,9 +464,7 @@ SELECT k.party, k.commodity, k.stage, k.year,
            AS provenance,
        coalesce(d.method_key, '') AS method_key
 FROM keys k
-LEFT JOIN d ON d.party = k.party AND d.commodity = k.commodity AND d.stage = k.stage AND d.year = k.year
-LEFT JOIN rng r ON r.party = k.party AND r.commodity = k.commodity AND r.stage = k.stage AND r.year = k.year
-LEFT JOIN _otop tt ON tt.q = d.q AND tt.kind = 'traced'
-LEFT JOIN _otop td ON td.q = d.q AND td.kind = 'direct'
-LEFT JOIN nopick np ON np.commodity = k.commodity AND np.stage = k.stage AND np.year = k.year"""
+LEFT JOIN _odef d ON d.party = k.party AND d.commodity = k.commodity AND d.stage = k.stage AND d.year = k.year
+LEFT JOIN _orng r ON r.party = k.party AND r.commodity = k.commodity AND r.stage = k.stage AND r.year = k.year
+LEFT JOIN _pick np ON np.commodity = k.commodity AND np.stage = k.stage AND np.year = k.year"""
     )

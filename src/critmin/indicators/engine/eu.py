@@ -12,18 +12,7 @@ production and trade over the years ending at the year and averages WGI (the stu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 EU_STAGES = ("mine", "refined")
-
-
-def _lookup(values: Mapping | None, commodity: str, stage: str):
-    if not values:
-        return None
-    for key in ((commodity, stage), commodity):
-        if key in values and values[key] is not None:
-            return values[key]
-    return None
 
 
 def register_tc(eng) -> None:
@@ -31,7 +20,12 @@ def register_tc(eng) -> None:
     ``_tc_note`` and ``_eu_given`` (IR, EoL-RIR and SI_SR given by the caller) from the options and the
     restriction registry (:func:`critmin.indicators.eu_crm.trade_factors_from_registry`)."""
     from critmin.indicators.engine.core import _create
-    from critmin.indicators.eu_crm import measures_in_force, normalise_tc, trade_factors_from_registry
+    from critmin.indicators.eu_crm import (
+        _lookup,
+        measures_in_force,
+        normalise_tc,
+        trade_factors_from_registry,
+    )
 
     opts = eng.opts
     rows, notes, given = [], [], []

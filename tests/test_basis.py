@@ -131,6 +131,35 @@ def test_production_bounds_named_rest_of_world_and_window():
     assert b[:4].tolist() == [700.0, 0.0, 10.0, 5.0] and np.isnan(b[4])
 
 
+def test_rest_of_world_is_shared_by_unexplained_exports_and_never_beyond_them():
+    got = basis.allocate_rest_of_world(30.0, np.array([10.0, 50.0, -5.0, 40.0]), [True, True, True, False])
+    # eligible deficits 10 and 50 (the negative one and the named country get nothing): 30 / 60 of each
+    assert got.tolist() == [5.0, 25.0, 0.0, 0.0]
+    assert basis.allocate_rest_of_world(100.0, [10.0, 20.0], [True, True]).tolist() == [10.0, 20.0]
+    sp = pd.DataFrame(
+        {
+            "commodity": "x",
+            "stage": "refined",
+            "country": ["CHN", "ROW"],
+            "year": 2023,
+            "tonnes": [700.0, 30.0],
+        }
+    )
+    keys = pd.DataFrame(
+        {"commodity": "x", "stage": "refined", "country": ["CHN", "LAO", "VNM"], "year": 2023}
+    )
+    b = basis.production_bounds(sp, keys, 5, deficit=[500.0, 10.0, 50.0])
+    assert b.tolist() == [700.0, 5.0, 25.0]
+
+
+@given(st.floats(0, 1e6), st.lists(st.floats(-1e5, 1e5), min_size=1, max_size=12))
+def test_the_shared_residual_adds_up(rest, deficits):
+    got = basis.allocate_rest_of_world(rest, np.array(deficits), np.ones(len(deficits), dtype=bool))
+    d = np.maximum(deficits, 0.0)
+    assert (got >= 0).all() and (got <= d + 1e-9).all()
+    assert got.sum() == pytest.approx(min(rest, d.sum()), rel=1e-9, abs=1e-9)
+
+
 def test_preferred_stage_production_converts_to_the_stage_basis():
     prod = pd.DataFrame(
         {
@@ -224,7 +253,7 @@ def test_hand_made_flags(hand):
     assert chn["unit_value_usd_per_kg"] < 0.25 * chn["world_unit_value_usd_per_kg"]
     assert chn["flag"] == "ok" and chn["stage"] == "refined"
     assert chn["content_tonnes"] == pytest.approx(100 * 1.17)
-    # Myanmar: 4,250 t REO exported, nothing imported, at most the ROW residual 48.8 t REO refined:
+    # Myanmar: 4,250 t REO exported, nothing imported, at most the whole ROW residual 48.8 t REO refined:
     # (4250 - 48.8) / 4250 = 0.99 > 0.5 and it mines rare earths
     mmr = df.loc[("MMR", "CHN", "284690")]
     assert mmr["flag"] == "exceeds_exporter_supply" and mmr["form"] == "intermediate"

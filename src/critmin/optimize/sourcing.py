@@ -187,11 +187,13 @@ def market(
 
 
 def _stage_production(ds, commodity: str, stage: str, year: int) -> pd.Series | None:
-    """Each country's production of the stage on its basis, as the stage's network has it (rest-of-world
-    residual given to unnamed net exporters); None when the stage has no production that year."""
+    """Each country's production of the stage on its basis, as the stage's network has it but without the
+    rest-of-world residual the network spreads over unnamed net exporters: capacity needs a producer the
+    series names (Laos's mixed carbonates must not become refined capacity). None when the stage has no
+    production that year."""
     from critmin.scenarios.network import build_network
 
-    net = build_network(ds, commodity, stage, year)
+    net = build_network(ds, commodity, stage, year, allocate_rest=False)
     if not net.production.any():
         return None
     out = pd.Series(net.production, index=list(net.countries))

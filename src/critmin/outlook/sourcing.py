@@ -126,6 +126,11 @@ class _Context:
     demand_base: dict = field(default_factory=dict)  # (c, s) -> 2023 demand on the stage's line
 
     @functools.cached_property
+    def g_of(self) -> dict[str, float]:
+        # a plain dict: a pandas lookup per case copies the series' attrs each time
+        return {k: float(v) for k, v in self.g.items() if v == v}
+
+    @functools.cached_property
     def by_case(self) -> dict:
         out = {}
         for (c, s, y), part in self.supply.groupby(["commodity", "stage", "year"], sort=False):
@@ -281,7 +286,7 @@ def _solve_case(
     if allowed_set is not None:
         allowed &= ~is_row
     third = ~is_row
-    risk = np.where(is_row, ROW_RISK, ctx.g.reindex(sup).fillna(ROW_RISK).to_numpy(dtype=float))
+    risk = np.array([ROW_RISK if r else ctx.g_of.get(c, ROW_RISK) for c, r in zip(sup, is_row, strict=True)])
     p = lp.Problem(np.array([n]), claims, risk, allowed[None, :], third, max_share)
     limits = np.where(third & (max_share is not None), (max_share or 1.0) * n, np.inf)
     sol, short_world, short_cap, cap_needed = solve_within_cap(p, limits)

@@ -208,3 +208,17 @@ def test_outlook_options_every_case_answered(ds):
     bad = df[df["status"] != "feasible"]
     assert (bad["shortfall_share"] > 0).all() and bad["binding"].str.len().gt(0).all()
     assert ((df["shortfall_share"] >= 0) & (df["shortfall_share"] <= 1)).all()
+
+
+def test_sector_mix_changes_the_need_not_the_pro_rata_answer(ds):
+    base = sourcing_outlook(ds, "JPN", "lithium", "refined", "APS", 2030).summary.iloc[0]
+    mix = {"Electric vehicles": 0.8, "Other uses": 0.2}
+    ev = sourcing_outlook(ds, "JPN", "lithium", "refined", "APS", 2030, sector_mix=mix).summary.iloc[0]
+    d = ds.demand_outlook("lithium", "APS").pivot_table(index="sector", columns="year", values="demand_kt")
+    growth = 0.8 * d.loc["Electric vehicles", 2030] / d.loc["Electric vehicles", 2023] + 0.2 * (
+        d.loc["Other uses", 2030] / d.loc["Other uses", 2023]
+    )
+    assert ev["need_kt"] == pytest.approx(base["imports_2023_kt"] * growth)
+    assert ev["demand_growth"] == pytest.approx(base["demand_growth"])  # the world's demand is the world's
+    assert ev["shortfall_share"] == pytest.approx(base["shortfall_share"])
+    assert "each IEA sector grows" in ev["assumptions"]

@@ -159,6 +159,27 @@ def _show_crma(console, df) -> None:
     )
 
 
+def _parse_mix(text: str | None) -> dict[str, float] | None:
+    """'Electric vehicles=0.6,Other uses=0.4' -> {'Electric vehicles': 0.6, 'Other uses': 0.4}."""
+    if not text:
+        return None
+    from critmin.errors import UnknownValueError
+
+    out = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        try:
+            share = float(value)
+        except ValueError:
+            share = None
+        if not sep or share is None:
+            raise UnknownValueError(
+                "sector mix entry", part.strip(), hint="write SECTOR=SHARE, e.g. 'Electric vehicles=0.6'"
+            )
+        out[name.strip()] = share
+    return out
+
+
 def outlook(
     ctx: typer.Context,
     commodity: Annotated[
@@ -209,6 +230,14 @@ def outlook(
         float | None,
         typer.Option("--need-kt", help="Use this need (kt contained) instead of scaled imports."),
     ] = None,
+    sector_mix: Annotated[
+        str | None,
+        typer.Option(
+            "--sector-mix",
+            help="The party's 2023 use by IEA sector, e.g. 'Electric vehicles=0.6,Other uses=0.4': each part "
+            "grows as that sector's world demand.",
+        ),
+    ] = None,
     crma: Annotated[
         bool, typer.Option("--crma", help="EU CRMA 2030 benchmarks for --for (default EU27,JPN,JPN+ITA).")
     ] = False,
@@ -254,6 +283,7 @@ def outlook(
             sharing=sharing,
             max_share=max_share,
             claim_multiple=claim_multiple,
+            sector_mix=_parse_mix(sector_mix),
         )
         if single:
             res = sourcing_outlook(

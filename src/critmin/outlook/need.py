@@ -173,10 +173,10 @@ def base_imports(ds, parties: list, commodity: str, stage: str, year: int = iea.
     return pd.DataFrame(rows)
 
 
-def need_assumption(sector_mix: dict | None) -> str:
+def need_assumption(by_sector: bool) -> str:
     mix = (
         "each IEA sector grows as its world demand, weighted by the party's 2023 use by sector"
-        if sector_mix
+        if by_sector
         else "its 2023 imports (IEA contained basis) grow as the scenario's world demand for the mineral"
     )
     return f"need: {mix}; domestic output not counted (import need)"

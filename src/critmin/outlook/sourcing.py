@@ -262,15 +262,19 @@ def _solve_case(
     claim_multiple: float,
     need_override: float | None,
     detail: bool,
+    need_growth: float | None = None,
 ) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
+    """``growth``: the world's demand growth at the stage; ``need_growth``: the party's (its sector mix), if
+    it differs."""
     members = set(party.members)
+    need_growth = growth if need_growth is None else need_growth
     countries, out_kt = ctx.by_case[(commodity, stage, year)]
     keep = np.array([c not in members for c in countries])
     sup, s_kt = countries[keep], out_kt[keep]
     line = iea.DEMAND_LINES[(commodity, stage)]
     s0, d0 = ctx.base_supply[(commodity, stage)], ctx.demand_base[(commodity, stage)]
     d_stage = float(stage_demand(s0, d0, growth, line.comparable))
-    need_kt = float(need_override) if need_override is not None else imports["imports_kt"] * growth
+    need_kt = float(need_override) if need_override is not None else imports["imports_kt"] * need_growth
     known = need_kt == need_kt
     if sharing == "first_call" and not known:
         raise NoDataError(
@@ -313,23 +317,11 @@ def _solve_case(
     own = float(out_kt[~keep].sum())
     dominant = [sup[i] for i in np.nonzero(capped)[0]]
     binding = _binding_words(
-        sup,
-        claims,
-        x,
-        limits,
-        allowed,
-        feasible,
-        n,
-        year,
-        sharing,
-        max_share,
-        sol,
-        short_world,
-        short_cap,
-        scale,
-        known,
-        dominant,
-        scenario,
+        _Solved(sup, claims, x, limits, allowed, feasible, n, scale, known, short_world, short_cap, dominant),
+        year=year,
+        scenario=scenario,
+        sharing=sharing,
+        max_share=max_share,
     )
     label = iea.stage_label(commodity, stage)
     summary = {
@@ -350,6 +342,7 @@ def _solve_case(
         "material": imports["material"],
         "own_output_kt": own,
         "demand_growth": growth,
+        "need_growth": need_growth,
         "need_kt": need_kt if known else np.nan,
         "need_basis": "given" if need_override is not None else imports["need_basis"],
         "world_supply_kt": float(out_kt.sum()),
@@ -381,7 +374,7 @@ def _solve_case(
     summary["answer"] = _answer(summary, party, known, scenario)
     summary["assumptions"] = "; ".join(
         [
-            need_assumption(None) if need_override is None else "need given by the user",
+            need_assumption(need_growth != growth) if need_override is None else "need given by the user",
             _sharing_words(sharing, claim_multiple, scenario),
             "members' own output left out (import need)",
             "rest of world: an aggregate, not held to the single-country cap",
@@ -422,31 +415,37 @@ def _sharing_words(sharing: str, k: float, scenario: str) -> str:
     )
 
 
+@dataclass
+class _Solved:
+    """One solved case, per supplier (arrays) and in total, in LP units (one unit = the need under pro rata)."""
+
+    sup: np.ndarray
+    claims: np.ndarray
+    x: np.ndarray
+    limits: np.ndarray
+    allowed: np.ndarray
+    feasible: bool
+    n: float
+    scale: float  # kt per LP unit (NaN when the need is unknown)
+    known: bool
+    short_world: float
+    short_cap: float
+    dominant: list[str]
+
+
 def _binding_words(
-    sup,
-    claims,
-    x,
-    limits,
-    allowed,
-    feasible,
-    n,
-    year,
-    sharing,
-    max_share,
-    sol,
-    short_world,
-    short_cap,
-    scale,
-    known,
-    dominant,
-    scenario,
+    c: _Solved, *, year: int, scenario: str, sharing: str, max_share: float | None
 ) -> list[str]:
+    """The binding constraints in words: suppliers at their claim or at the cap; else why there is no plan."""
+    sup, claims, x, limits, allowed, n = c.sup, c.claims, c.x, c.limits, c.allowed, c.n
+    scale, known, short_world, short_cap, dominant = c.scale, c.known, c.short_world, c.short_cap, c.dominant
+
     def amount(v: float) -> str:
         return _fmt_kt(v * scale) if known else f"{v / n:.0%} of the need"
 
     share_word = "pro-rata share" if sharing == "pro_rata" else "whole output"
     out = []
-    if feasible:
+    if c.feasible:
         for i in np.argsort(-np.nan_to_num(x)):
             if not allowed[i] or x[i] <= TOL * n:
                 continue
@@ -580,7 +579,8 @@ def outlook_options(
     for c in comms:
         for s in sts:
             imp = base_imports(ds, ps, c, s).set_index("party")
-            grow = {sc: iea.growth(ctx.demand, c, s, sc, ys, sector_mix) for sc in scs}
+            grow = {sc: iea.growth(ctx.demand, c, s, sc, ys) for sc in scs}
+            mine = {sc: iea.growth(ctx.demand, c, s, sc, ys, sector_mix) for sc in scs} if sector_mix else grow
             for p in ps:
                 im = imp.loc[p.label].to_dict()
                 for sc in scs:
@@ -600,6 +600,7 @@ def outlook_options(
                             claim_multiple=claim_multiple,
                             need_override=None,
                             detail=False,
+                            need_growth=float(mine[sc][k]),
                         )
                         rows.append(summary)
             if progress:
@@ -634,7 +635,8 @@ def sourcing_outlook(
     y = iea.check_years(year, iea.PROJECTION_YEARS)[0]
     allowed = _partner_sets(ds, [p], partners, also_from)[p.label]
     im = base_imports(ds, [p], c, s).iloc[0].to_dict()
-    g = float(iea.growth(ctx.demand, c, s, sc, [y], sector_mix)[0])
+    g = float(iea.growth(ctx.demand, c, s, sc, [y])[0])
+    g_need = float(iea.growth(ctx.demand, c, s, sc, [y], sector_mix)[0]) if sector_mix else g
     summary, plan, cons = _solve_case(
         ctx,
         p,
@@ -650,6 +652,7 @@ def sourcing_outlook(
         claim_multiple=claim_multiple,
         need_override=need_kt,
         detail=True,
+        need_growth=g_need,
     )
     notes = [im["need_basis_note"]] if im.get("need_basis_note") else []
     return OutlookSourcing(pd.DataFrame([summary]), plan, cons, summary["answer"], notes)

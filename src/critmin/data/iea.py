@@ -213,12 +213,7 @@ def _check_block(block: dict, path: Path) -> str:
     off = [abs(s - t) > ROUNDING_KT for s, t in zip(sums, totals, strict=True)]
     if any(off) and named and len(rest) == 1:
         last = named[-1]
-        fixed = [
-            abs(s - v - t) <= ROUNDING_KT or v == 0 for s, v, t in zip(sums, last[2], totals, strict=True)
-        ]
-        if all(fixed) and all(
-            abs(s - v - t) <= ROUNDING_KT for s, v, t in zip(sums, last[2], totals, strict=True)
-        ):
+        if all(abs(s - v - t) <= ROUNDING_KT for s, v, t in zip(sums, last[2], totals, strict=True)):
             rest[0][2] = [max(r - v, 0.0) for r, v in zip(rest[0][2], last[2], strict=True)]
             sums = [s - v for s, v in zip(sums, last[2], strict=True)]
             note = (

@@ -580,7 +580,9 @@ def outlook_options(
         for s in sts:
             imp = base_imports(ds, ps, c, s).set_index("party")
             grow = {sc: iea.growth(ctx.demand, c, s, sc, ys) for sc in scs}
-            mine = {sc: iea.growth(ctx.demand, c, s, sc, ys, sector_mix) for sc in scs} if sector_mix else grow
+            mine = (
+                {sc: iea.growth(ctx.demand, c, s, sc, ys, sector_mix) for sc in scs} if sector_mix else grow
+            )
             for p in ps:
                 im = imp.loc[p.label].to_dict()
                 for sc in scs:

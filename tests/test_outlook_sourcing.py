@@ -222,3 +222,21 @@ def test_sector_mix_changes_the_need_not_the_pro_rata_answer(ds):
     assert ev["demand_growth"] == pytest.approx(base["demand_growth"])  # the world's demand is the world's
     assert ev["shortfall_share"] == pytest.approx(base["shortfall_share"])
     assert "each IEA sector grows" in ev["assumptions"]
+
+
+def test_the_extra_output_named_in_the_answer_closes_the_gap(ds):
+    """Adding the extra output the answer names to the uncapped producers (pro rata, as new supply the
+    party shares) leaves no shortfall: checked by re-solving with claims raised by its pro-rata share."""
+    r = sourcing_outlook(ds, "JPN+ITA", "rare_earths", "refined", "APS", 2030)
+    s = r.summary.iloc[0]
+    plan = r.plan.set_index("supplier")
+    uncapped = [c for c in plan.index if c not in s["capped_suppliers"].split(",") and plan.loc[c, "allowed"]]
+    claims = plan["claim_share_of_need"].to_numpy(dtype=float).copy()
+    extra = s["extra_partner_output_kt"] / s["stage_demand_kt"]  # the party's pro-rata share, in needs
+    out = plan["projected_output_kt"].to_numpy(dtype=float)
+    idx = [list(plan.index).index(c) for c in uncapped]
+    claims[idx] += extra * out[idx] / out[idx].sum()  # spread like today's output of those producers
+    third = np.asarray(plan.index != "ROW")
+    p, lim = _problem(1.0, claims, third, plan["allowed"].to_numpy(dtype=bool), 0.65)
+    sol, world, cap, _ = solve_within_cap(p, lim)
+    assert sol.status == "optimal" and world + cap <= 1e-9

@@ -303,8 +303,8 @@ def _solve_case(
         if not feasible and sharing == "pro_rata"
         else (1.0 if feasible else None)
     )
-    # new output at uncapped partners that closes the gap; pro rata the party gets N / D_stage of it
-    extra_world = short * (d_stage / n if sharing == "pro_rata" else 1.0)
+    # new output at uncapped partners that closes the gap; pro rata the party gets k · N / D_stage of it
+    extra_world = short * (d_stage / (n * claim_multiple) if sharing == "pro_rata" else 1.0)
     partner_out = float(s_kt[scalable].sum())
     x = sol.x[0] if feasible else np.full(sup.size, np.nan)
     if not feasible and detail and allowed.any():

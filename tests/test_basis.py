@@ -76,7 +76,7 @@ def test_store_hs_codes_table_is_the_catalogue(ds):
 def test_magnet_rare_earth_oxide_converts_to_total_reo():
     f, approx = units.factor(units.MAGNET_REO, "REO")
     assert f == pytest.approx(1 / 0.205) and approx
-    # chained: magnet REE oxide -> REO -> REE element
+    # chained: magnet REE content -> REO -> REE element
     g, _ = units.factor(units.MAGNET_REO, "REE")
     assert g == pytest.approx(0.853 / 0.205)
     assert units.factor("natural graphite", "graphite") == (1.0, False)
@@ -396,5 +396,7 @@ def test_docs_balance_table_is_the_data(ds):
 
 def test_docs_list_every_trade_basis_column():
     text = DOCS.read_text(encoding="utf-8")
-    for col, _, _ in basis.TRADE_BASIS_COLUMNS + basis.PRODUCTION_BASIS_COLUMNS:
-        assert f"| `{col}` |" in text
+    assert _between(text, "trade-basis-columns") == basis.columns_markdown(basis.TRADE_BASIS_COLUMNS)
+    assert _between(text, "production-basis-columns") == basis.columns_markdown(
+        basis.PRODUCTION_BASIS_COLUMNS
+    )

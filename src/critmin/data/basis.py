@@ -75,7 +75,7 @@ TRADE_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "form",
         "VARCHAR",
-        "physical form: the code's form, or ore/concentrate | intermediate for flagged flows",
+        "physical form: the code's form, or ore/concentrate or intermediate for flagged flows",
     ),
     ("value_kusd", "DOUBLE", "value, thousand current USD, FOB (BACI)"),
     ("tonnes", "DOUBLE", "quantity as BACI reports it, t of gross product weight (NULL if none)"),
@@ -94,7 +94,7 @@ TRADE_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
         "DOUBLE",
         "quantity-weighted unit value of the code's other flows that year",
     ),
-    ("flag", "VARCHAR", "ok | low_unit_value | exceeds_exporter_supply"),
+    ("flag", "VARCHAR", "ok, low_unit_value or exceeds_exporter_supply"),
     ("source", "VARCHAR", "BACI"),
     ("edition", "VARCHAR", "BACI edition (the winning one for the year)"),
 )
@@ -110,7 +110,7 @@ PRODUCTION_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("conversion_approximate", "BOOLEAN", "the basis conversion is approximate (units.py)"),
     ("estimated", "BOOLEAN", "the source marks the figure as an estimate"),
     ("series", "VARCHAR", "the source's series"),
-    ("source", "VARCHAR", "WMD | USGS | IEA | ..."),
+    ("source", "VARCHAR", "WMD, USGS, IEA, ..."),
     ("edition", "VARCHAR", "edition of the source"),
 )
 
@@ -212,6 +212,12 @@ def stage_audit_markdown(audit: pd.DataFrame) -> str:
             f"{cell(r.reason)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def columns_markdown(columns) -> str:
+    """A table interface (``TRADE_BASIS_COLUMNS``, ``PRODUCTION_BASIS_COLUMNS``) as docs/data.md shows it."""
+    rows = [f"| `{c}` | {t} | {d} |" for c, t, d in columns]
+    return "\n".join(["| column | type | meaning |", "|---|---|---|", *rows]) + "\n"
 
 
 # -- pure functions ---------------------------------------------------------------------------------------------
@@ -589,6 +595,7 @@ __all__ = [
     "TRADE_BASIS_COLUMNS",
     "allocate_rest_of_world",
     "below_unit_value_floor",
+    "columns_markdown",
     "exceeds_exporter_supply",
     "exporter_excess_share",
     "hs_code_table",

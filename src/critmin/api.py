@@ -468,9 +468,9 @@ class Dataset:
     ) -> pd.DataFrame:
         """Imports (or exports) of each party by partner, counted in the stage the flows belong to.
 
-        Columns: party, commodity, stage, year, partner, [hs6,] value_kusd (thousand USD, FOB), gross_tonnes
-        (t of product weight, BACI; estimated from the value where BACI has no quantity), content_tonnes (t
-        of the stage's content basis), basis. For a bloc, members' flows with other members are dropped
+        Columns: party, commodity, stage, year, partner, [hs6,] value_kusd (thousand USD, FOB), tonnes (t of
+        product weight as BACI reports it, NaN where it has none), gross_tonnes (the same, estimated from the
+        value where BACI has no quantity), content_tonnes (t of the stage's content basis), basis. For a bloc, members' flows with other members are dropped
         unless ``intra_bloc``. Flows judged ore or intermediate inside refined codes are not counted
         (:meth:`trade` with ``flagged=True`` lists them).
         """
@@ -490,7 +490,7 @@ class Dataset:
         own, other = ("importer", "exporter") if direction == "imports" else ("exporter", "importer")
         pf = self._party_frame(ps)
         cols = [
-            "year", "exporter", "importer", "hs6", "commodity", "stage", "value_kusd", "gross_tonnes",
+            "year", "exporter", "importer", "hs6", "commodity", "stage", "value_kusd", "tonnes", "gross_tonnes",
             "content_tonnes", "basis",
         ]  # fmt: skip
         t = df.loc[mask & df[own].isin(pf["member"]), cols]
@@ -507,6 +507,7 @@ class Dataset:
         out = pd.DataFrame(
             {
                 "value_kusd": g["value_kusd"].sum(),
+                "tonnes": g["tonnes"].sum(min_count=1),
                 "gross_tonnes": g["gross_tonnes"].sum(min_count=1),
                 "content_tonnes": g["content_tonnes"].sum(min_count=1),
             }

@@ -258,7 +258,7 @@ class Store:
     def ensure_basis(self) -> None:
         """Build ``trade_basis`` and ``production_basis`` (:mod:`critmin.data.basis`) if they are missing or
         stale (new data ingested, a new catalogue). :class:`critmin.Dataset` calls this when it opens the
-        store; SQL users of a store opened otherwise call it first. About two seconds, once per change."""
+        store; SQL users of a store opened otherwise call it first. A few seconds, once per change."""
         from critmin.data import basis
 
         self.close()

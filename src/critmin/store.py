@@ -47,8 +47,15 @@ SCHEMA: dict[str, str] = {
                        agree_rus DOUBLE, source VARCHAR, edition VARCHAR""",
     "blocs": """bloc VARCHAR, bloc_name VARCHAR, country VARCHAR, joined VARCHAR, "left" VARCHAR, source VARCHAR,
                 note VARCHAR""",
+    # IEA outlook: supply by country (2023 + base-case projections) and demand by sector and scenario, kt
+    "supply_outlook": """commodity VARCHAR, stage VARCHAR, country VARCHAR, year SMALLINT, supply_kt DOUBLE,
+                         projection BOOLEAN, "case" VARCHAR, basis VARCHAR, series VARCHAR, note VARCHAR,
+                         source VARCHAR, edition VARCHAR""",
+    "demand_outlook": """commodity VARCHAR, sector VARCHAR, sector_kind VARCHAR, scenario VARCHAR, year SMALLINT,
+                         demand_kt DOUBLE, projection BOOLEAN, basis VARCHAR, series VARCHAR, source VARCHAR,
+                         edition VARCHAR""",
 }
-DATA_TABLES = ("trade", "production", "governance", "ideal_points")
+DATA_TABLES = ("trade", "production", "governance", "ideal_points", "supply_outlook", "demand_outlook")
 SOURCES_DDL = """CREATE TABLE IF NOT EXISTS sources (
     source VARCHAR, edition VARCHAR, data_table VARCHAR, origin VARCHAR, file VARCHAR, sha256 VARCHAR,
     rows BIGINT, licence VARCHAR, citation VARCHAR, loaded_at VARCHAR)"""
@@ -254,7 +261,7 @@ class Store:
     def ensure_basis(self) -> None:
         """Build ``trade_basis`` and ``production_basis`` (:mod:`critmin.data.basis`) if they are missing or
         stale (new data ingested, a new catalogue). :class:`critmin.Dataset` calls this when it opens the
-        store; SQL users of a store opened otherwise call it first. About two seconds, once per change."""
+        store; SQL users of a store opened otherwise call it first. A few seconds, once per change."""
         from critmin.data import basis
 
         self.close()

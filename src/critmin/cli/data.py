@@ -182,7 +182,13 @@ def stages_cmd(
     from rich.table import Table
 
     from critmin.cli.common import write_table
-    from critmin.data.basis import stage_audit, stage_audit_markdown
+    from critmin.data.basis import (
+        PRODUCTION_BASIS_COLUMNS,
+        TRADE_BASIS_COLUMNS,
+        columns_markdown,
+        stage_audit,
+        stage_audit_markdown,
+    )
     from critmin.reference import commodities as cat
 
     audit = stage_audit()
@@ -200,6 +206,13 @@ def stages_cmd(
     if markdown is not None:
         text = markdown.read_text(encoding="utf-8")
         text = replace_between(text, AUDIT_BEGIN, AUDIT_END, stage_audit_markdown(audit), where=str(markdown))
+        for name, cols in (
+            ("trade-basis", TRADE_BASIS_COLUMNS),
+            ("production-basis", PRODUCTION_BASIS_COLUMNS),
+        ):
+            b, e = f"<!-- {name}-columns:begin -->", f"<!-- {name}-columns:end -->"
+            if b in text:
+                text = replace_between(text, b, e, columns_markdown(cols), where=str(markdown))
         if bal is not None:
             from critmin.scenarios.network import world_balance_markdown
 

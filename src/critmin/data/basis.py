@@ -29,7 +29,7 @@ How a flow gets its stage (each step is a small function below, tested on hand-c
 4. **Exporter rule** (stages above mine that have a production series within 5 years). An exporter that
    mines the commodity and ships more of a refined code than it can have refined or imported —
    exports E > 2·(I + P), i.e. the excess E − I − P exceeds half of E, with P its production at the stage
-   (the rest-of-world residual as an upper bound when the series does not name it) — is shipping
+   (the whole rest-of-world residual as an upper bound when the series does not name it) — is shipping
    concentrate or intermediate (Myanmar's and Laos's mixed rare-earth carbonates under 2846.90, the DR
    Congo's crude cobalt hydroxide under 2822.00 and 8105.10). All of that exporter's flows of the stage that
    year are flagged ``exceeds_exporter_supply`` and counted in no stage.
@@ -52,7 +52,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-RULES_VERSION = "1"
+RULES_VERSION = "3"
 MIN_REFERENCE_FLOWS = 5  # other flows needed for a code's world unit value
 EXPORTER_EXCESS_SHARE = 0.5  # share of an exporter's stage exports it cannot have made or imported
 PRODUCTION_YEAR_WINDOW = 5  # years a production figure stands in for a missing year (exporter rule)
@@ -75,7 +75,7 @@ TRADE_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "form",
         "VARCHAR",
-        "physical form: the code's form, or ore/concentrate | intermediate for flagged flows",
+        "physical form: the code's form, or ore/concentrate or intermediate for flagged flows",
     ),
     ("value_kusd", "DOUBLE", "value, thousand current USD, FOB (BACI)"),
     ("tonnes", "DOUBLE", "quantity as BACI reports it, t of gross product weight (NULL if none)"),
@@ -94,7 +94,7 @@ TRADE_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
         "DOUBLE",
         "quantity-weighted unit value of the code's other flows that year",
     ),
-    ("flag", "VARCHAR", "ok | low_unit_value | exceeds_exporter_supply"),
+    ("flag", "VARCHAR", "ok, low_unit_value or exceeds_exporter_supply"),
     ("source", "VARCHAR", "BACI"),
     ("edition", "VARCHAR", "BACI edition (the winning one for the year)"),
 )
@@ -110,7 +110,7 @@ PRODUCTION_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("conversion_approximate", "BOOLEAN", "the basis conversion is approximate (units.py)"),
     ("estimated", "BOOLEAN", "the source marks the figure as an estimate"),
     ("series", "VARCHAR", "the source's series"),
-    ("source", "VARCHAR", "WMD | USGS | IEA | ..."),
+    ("source", "VARCHAR", "WMD, USGS, IEA, ..."),
     ("edition", "VARCHAR", "edition of the source"),
 )
 
@@ -214,6 +214,12 @@ def stage_audit_markdown(audit: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def columns_markdown(columns) -> str:
+    """A table interface (``TRADE_BASIS_COLUMNS``, ``PRODUCTION_BASIS_COLUMNS``) as docs/data.md shows it."""
+    rows = [f"| `{c}` | {t} | {d} |" for c, t, d in columns]
+    return "\n".join(["| column | type | meaning |", "|---|---|---|", *rows]) + "\n"
+
+
 # -- pure functions ---------------------------------------------------------------------------------------------
 def leave_one_out_unit_value(
     value_kusd: npt.ArrayLike,
@@ -254,7 +260,7 @@ def exporter_excess_share(
     """(E − I − P) / E: the share of a country's stage exports it cannot have produced or imported at that
     stage (0 when E = 0; negative means no excess). All in content tonnes of the stage basis."""
     e, i, p = (np.asarray(x, dtype=float) for x in (exports, imports, production_bound))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(e > 0, (e - i - p) / np.where(e > 0, e, 1.0), 0.0)
 
 
@@ -361,17 +367,37 @@ def stage_producers(stage_production: pd.DataFrame, years: npt.ArrayLike, window
     return out[cols].drop_duplicates().reset_index(drop=True)
 
 
-def production_bounds(stage_production: pd.DataFrame, keys: pd.DataFrame, window: int) -> np.ndarray:
+def allocate_rest_of_world(rest_tonnes: float, deficit: npt.ArrayLike, eligible: npt.ArrayLike) -> np.ndarray:
+    """Share a rest-of-world production residual among eligible countries in proportion to their deficit
+    (exports − production − imports, > 0), never beyond it: returns the tonnes each country receives.
+
+    The residual is output of countries the series does not name; the unnamed countries whose exports
+    nothing else explains are where it is most likely made. Whatever exceeds their total deficit is left out.
+    """
+    d = np.where(np.asarray(eligible, dtype=bool), np.maximum(np.asarray(deficit, dtype=float), 0.0), 0.0)
+    total = float(d.sum())
+    if rest_tonnes <= 0 or total <= 0:
+        return np.zeros_like(d)
+    return d * min(1.0, float(rest_tonnes) / total)
+
+
+def production_bounds(
+    stage_production: pd.DataFrame, keys: pd.DataFrame, window: int, deficit: npt.ArrayLike | None = None
+) -> np.ndarray:
     """Upper bound on each key's (commodity, stage, country, year) production on the stage basis.
 
     The nearest year of the stage's series within ``window``: the country's own figure when the series names
-    it, else the rest-of-world residual (ROW) when there is one, else 0. NaN when the stage has no series
-    within the window (the exporter rule then does not apply).
+    it; else its share of the rest-of-world residual (ROW). With ``deficit`` (exports − imports of each key)
+    the residual is shared among the unnamed keys of the same stage and year in proportion to their deficit
+    (:func:`allocate_rest_of_world`, as the networks do); without it each unnamed key gets the whole
+    residual. 0 when the series has no residual; NaN when the stage has no series within the window (the
+    exporter rule then does not apply).
     """
     if stage_production.empty or keys.empty:
         return np.full(len(keys), np.nan)
     k = keys[["commodity", "stage", "country", "year"]].reset_index(drop=True)
     k["_i"] = np.arange(len(k))
+    k["_deficit"] = np.inf if deficit is None else np.asarray(deficit, dtype=float)
     ymap = production_year_map(stage_production, k["year"], window)
     k = k.merge(ymap, on=["commodity", "stage", "year"], how="left")
     prod = stage_production.groupby(["commodity", "stage", "country", "year"], as_index=False)["tonnes"].sum()
@@ -379,7 +405,15 @@ def production_bounds(stage_production: pd.DataFrame, keys: pd.DataFrame, window
     row = own[own["country"] == "ROW"].drop(columns="country").rename(columns={"_own": "_row"})
     k = k.merge(own, on=["commodity", "stage", "country", "production_year"], how="left")
     k = k.merge(row, on=["commodity", "stage", "production_year"], how="left")
-    bound = np.where(k["_own"].notna(), k["_own"], k["_row"].fillna(0.0))
+    k["_row"] = k["_row"].fillna(0.0)
+    share = k["_row"].to_numpy(dtype=float)
+    if deficit is not None:
+        unnamed = k["_own"].isna().to_numpy()
+        for _, idx in k.groupby(["commodity", "stage", "year"]).indices.items():
+            share[idx] = allocate_rest_of_world(
+                float(k["_row"].iloc[idx[0]]), k["_deficit"].to_numpy()[idx], unnamed[idx]
+            )
+    bound = np.where(k["_own"].notna(), k["_own"], share)
     bound = np.where(k["production_year"].notna(), bound, np.nan)
     out = np.full(len(keys), np.nan)
     out[k["_i"].to_numpy()] = bound
@@ -448,6 +482,10 @@ def _exporter_decisions(con: duckdb.DuckDBPyConnection, stage_production: pd.Dat
     cols = ["commodity", "stage", "exporter", "year"]
     if agg.empty:
         return pd.DataFrame(columns=cols)
+    # an unnamed exporter is bounded by the whole rest-of-world residual: only clear cases are moved out.
+    # (Sharing the residual by net exports, as the networks do, would let the largest intermediate shipper
+    # (the DRC) absorb it and push genuine unnamed refiners -- Madagascar's and Australia's cobalt metal at
+    # 37-39 USD/kg -- over the threshold.)
     bound = production_bounds(stage_production, agg, PRODUCTION_YEAR_WINDOW)
     is_miner = agg["is_miner"].to_numpy(dtype=bool)
     has_bound = np.isfinite(bound)
@@ -556,7 +594,9 @@ __all__ = [
     "FLAGS",
     "PRODUCTION_BASIS_COLUMNS",
     "TRADE_BASIS_COLUMNS",
+    "allocate_rest_of_world",
     "below_unit_value_floor",
+    "columns_markdown",
     "exceeds_exporter_supply",
     "exporter_excess_share",
     "hs_code_table",

@@ -157,6 +157,8 @@ def market(
     unit_value = (ev / exports).where(exports > 0)
     unit_value = unit_value.fillna(unit_value.median())
     production = _stage_production(ds, cid, stage, year)
+    if production is not None:
+        notes.extend(production.attrs.get("notes", []))
     if production is None:
         notes.append(
             f"no {stage} production series for {cid}: supplier capacity is taken from exports alone "
@@ -185,14 +187,18 @@ def market(
 
 
 def _stage_production(ds, commodity: str, stage: str, year: int) -> pd.Series | None:
-    """Each country's production of the stage on its basis, as the stage's network has it (rest-of-world
-    residual given to unnamed net exporters); None when the stage has no production that year."""
+    """Each country's production of the stage on its basis, as the stage's network has it but without the
+    rest-of-world residual the network spreads over unnamed net exporters: capacity needs a producer the
+    series names (Laos's mixed carbonates must not become refined capacity). None when the stage has no
+    production that year."""
     from critmin.scenarios.network import build_network
 
-    net = build_network(ds, commodity, stage, year)
+    net = build_network(ds, commodity, stage, year, allocate_rest=False)
     if not net.production.any():
         return None
-    return pd.Series(net.production, index=list(net.countries))
+    out = pd.Series(net.production, index=list(net.countries))
+    out.attrs["notes"] = [n for n in net.notes if n.startswith("production of ")]
+    return out
 
 
 # -- scenario sets ------------------------------------------------------------------------------------------
@@ -609,9 +615,9 @@ def explain(
                 f"today's purchases included), {party} needs {need:,.0f} t{basis}: short by {short:,.0f} t "
                 f"({short / need:.1%} of the need)"
             )
-            own_cap = float(su.base_cap[p.allowed.any(axis=0)].sum()) / max(expansion, 1e-12)
-            if expansion > 0 and own_cap > 0:
-                line += f"; an expansion factor of about {need / own_cap:.2f} would close it"
+            own_cap = float(su.base_cap[p.allowed.any(axis=0)].sum())
+            if expansion > 0 and own_cap > 0 and d["available_tonnes"] > 0:
+                line += f"; an expansion factor of about {expansion * need / d['available_tonnes']:.2f} would close it"
             elif market_ is not None and market_.production is not None:
                 line += f"; they have no {market_.stage} output of their own to offer more"
             out.append(line)
@@ -894,8 +900,9 @@ def pooled(
     its own partner set and the share cap applies to its own need; the capacity it can count on is
     (``alone_capacity``):
 
-    * 'proportional' (default): each supplier's capacity × the member's share of the joint need. The
-      combined plan is then feasible for the pooled problem, so ``partnership_gain`` ≥ 0;
+    * 'proportional' (default): what the member buys from each supplier today plus the supplier's spare
+      capacity × the member's share of the joint need. The members' capacities add up to the pooled one, so
+      the combined plan is feasible for the pooled problem and ``partnership_gain`` ≥ 0;
     * 'residual': what the other members do not buy today (the others keep their current purchases);
     * 'full': all of it, as if the others did not buy — the combined plan can over-claim a supplier; the
       row says by how much, and no gain is reported (an over-claimed plan cannot be carried out).
@@ -956,7 +963,14 @@ def pooled(
     alone = {}
     for k, m in enumerate(members):
         if alone_capacity == "proportional":
-            cap = psu.problem.cap * (need[m] / total if total > 0 else 0.0)
+            # its own purchases today plus a share of every supplier's spare capacity in proportion to its
+            # need: the members' capacities add up to the pooled one
+            x0_all = psu.x0.sum(axis=0)
+            kept = np.where(
+                x0_all > 0, np.minimum(1.0, psu.problem.cap / np.where(x0_all > 0, x0_all, 1.0)), 0.0
+            )
+            spare = np.maximum(psu.problem.cap - x0_all, 0.0)
+            cap = psu.x0[k] * kept + spare * (need[m] / total if total > 0 else 0.0)
         elif alone_capacity == "residual":
             cap = np.maximum(psu.problem.cap - (psu.x0.sum(axis=0) - psu.x0[k]), 0.0)
         else:

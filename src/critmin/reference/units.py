@@ -8,12 +8,12 @@ CeO2 → Ce 0.814) and is flagged as approximate.
 
 Two other kinds of conversion exist:
 
-* **a subset of a basis**: the IEA counts only the magnet rare earths (Nd, Pr, Dy, Tb oxide) where USGS and
-  WMD count all rare-earth oxide (REO). Magnet REE were 20.5 % of the REO mined in 2023: 72,400 t of magnet
-  REE oxide (IEA Critical Minerals Data Explorer, May 2024, mining) against 353,320 t REO (USGS MCS 2024, the
-  same year's country figures summed), in line with the Nd+Pr+Dy+Tb share of bastnäsite and monazite ores
-  (about 20-24 %). Separation does not change the mix, so the same share converts the IEA's refining
-  figures to total REO (flagged approximate).
+* **a subset of a basis**: the IEA counts only the magnet rare earths (Nd, Pr, Dy, Tb, element content)
+  where USGS and WMD count all rare-earth oxide (REO). The magnet elements were 20.5 % of the REO mass mined
+  in 2023: 72,400 t of magnet REE (IEA Critical Minerals Data Explorer, May 2024, mining) against 353,320 t
+  REO (USGS MCS 2024, the same year's country figures summed) — as oxide about 24 %, the Nd+Pr+Dy+Tb share
+  of bastnäsite and monazite ores. Separation does not change the mix, so the same ratio converts the IEA's
+  refining figures to total REO (flagged approximate).
 * **names of the same basis** (``natural graphite`` = ``graphite``): factor 1.
 
 :func:`factor` chains these (e.g. magnet REE oxide → REO → REE).
@@ -40,7 +40,7 @@ OXIDE_TO_ELEMENT: dict[tuple[str, str], tuple[float, bool]] = {
     ("REO", "REE"): (0.853, True),
 }
 
-MAGNET_REO = "magnet REE oxide (Nd, Pr, Dy, Tb)"
+MAGNET_REO = "magnet REE content (Nd, Pr, Dy, Tb)"
 
 # (subset basis, whole basis) -> (subset mass per whole mass, approximate?)
 SUBSET_OF: dict[tuple[str, str], tuple[float, bool]] = {

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from critmin.data.basis import allocate_rest_of_world
 from critmin.errors import NoDataError, UnknownValueError
 
 # Σ max(−C, 0) / Σ P beyond which a network says its apparent consumption and production disagree
@@ -178,20 +179,6 @@ def from_matrix(
         F[src, dst],
         **kw,
     )
-
-
-def allocate_rest_of_world(rest_tonnes: float, deficit: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """Share a rest-of-world production residual among eligible countries in proportion to their deficit
-    (exports − production − imports, > 0), never beyond it: returns the tonnes each country receives.
-
-    The residual is output of countries the series does not name; the unnamed countries whose exports
-    nothing else explains are where it is most likely made. Whatever exceeds their total deficit is left out.
-    """
-    d = np.where(np.asarray(eligible, dtype=bool), np.maximum(np.asarray(deficit, dtype=float), 0.0), 0.0)
-    total = float(d.sum())
-    if rest_tonnes <= 0 or total <= 0:
-        return np.zeros_like(d)
-    return d * min(1.0, float(rest_tonnes) / total)
 
 
 def _stage_production(ds, commodity, stage, year: int, source: str | None) -> pd.DataFrame:

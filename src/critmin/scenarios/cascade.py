@@ -12,7 +12,8 @@ round. Each round, for all countries at once:
    reserves R_j, the supply response Q_j (extra output a producer can bring on line; 0 unless asked):
                                      ΔW_j = clip(ΔS'_j, −W_j, 0), ΔR_j = max(·, −R_j), ΔQ_j = clip(·, −Q_j, 0)
 2. j is *shocked* if a residual r_j is left (asym rule: a shocked country never exports more, and nobody can
-   draw extra imports from it)
+   draw extra imports from it); with ``share_stocks=False`` also as soon as it draws on its reserves (stocks
+   are for the holder's own use: a country living off its stockpile does not export more meanwhile)
 3. consumption absorbs a fraction f_c (substitution / demand destruction): ΔC_j = f_c r_j, r''_j = (1 − f_c) r_j
 4. the rest goes to trade: X_j ≤ 0 cut from j's exports E_j, M_j ≤ 0 drawn as extra imports from unshocked
    partners (capacity I°_j); residuals below α·C_j are absorbed locally. Two rationing rules:
@@ -132,17 +133,23 @@ def cascade_edges(
     withheld: np.ndarray | None = None,
     response: np.ndarray | None = None,
     closed: np.ndarray | None = None,
+    consumption: np.ndarray | None = None,
     rationing: str = "trade_first",
+    share_stocks: bool = True,
     max_rounds: int = 200,
     rtol: float = 1e-10,
 ) -> CascadeResult:
     """Marchand et al. (2016) cascade on an edge list, for one scenario or a batch of d scenarios at once.
 
     Shapes: n countries, m links (``src[e] → dst[e]``, no self-links). ``P``, ``R``, ``shock``, ``blocked``,
-    ``withheld`` and ``response`` are (n,) or (d, n); ``flow`` and ``closed`` are (m,) or (d, m); ``f_c`` is a
-    scalar or (d,). Units: any mass per period (tonnes per year in critmin). ``shock`` is the initial drop in
-    supply (ΔP in the paper; negative = loss). ``rationing``: 'trade_first' (the paper) or 'pro_rata'.
-    Convergence: every |ΔS'| ≤ rtol · Σ|shock| (per scenario). See the module docstring for the equations.
+    ``withheld``, ``response`` and ``consumption`` are (n,) or (d, n); ``flow`` and ``closed`` are (m,) or
+    (d, m); ``f_c`` is a scalar or (d,). Units: any mass per period (tonnes per year in critmin). ``shock`` is
+    the initial drop in supply (ΔP in the paper; negative = loss). ``consumption``: apparent consumption
+    before the shock, default P + I − E of the given flows (right for a production shock; an export
+    restriction passes the flows after the cut, so it gives the consumption before it). ``rationing``:
+    'trade_first' (the paper) or 'pro_rata'. ``share_stocks``: True (the paper) lets others draw on a
+    country's reserves; False closes a country to extra draws once it draws on them. Convergence: every
+    |ΔS'| ≤ rtol · Σ|shock| (per scenario). See the module docstring for the equations.
     """
     if rationing not in RATIONING:
         raise ValueError(f"rationing must be one of {RATIONING}, got {rationing!r}")
@@ -171,7 +178,10 @@ def cascade_edges(
     drawable = None if closed is None else ~np.broadcast_to(np.asarray(closed, dtype=bool), (d, m))
 
     # consumption that can be lost: apparent consumption, with a negative one read as unrecorded supply
-    C = np.maximum(P2 + _segment_sum(F, dst, n) - _segment_sum(F, src, n), 0.0)
+    if consumption is None:
+        C = np.maximum(P2 + _segment_sum(F, dst, n) - _segment_sum(F, src, n), 0.0)
+    else:
+        C = np.array(np.broadcast_to(np.maximum(np.asarray(consumption, dtype=float), 0.0), (d, n)))
     dR_tot, dC_tot, dW_tot, dQ_tot = (np.zeros((d, n)) for _ in range(4))
     dF_tot = np.zeros((d, m))
     rounds = np.zeros(d, dtype=np.int64)
@@ -188,6 +198,8 @@ def cascade_edges(
         res = dS - dW - dR - dQ
         if asym:
             shocked |= res < 0
+        if not share_stocks:
+            shocked |= dR < 0  # stocks are drawn for the holder's own use: it raises no exports meanwhile
         dC = fc * res
         res = (1.0 - fc) * res
         open_edge = ~shocked[:, src] if drawable is None else ~shocked[:, src] & drawable
@@ -252,6 +264,7 @@ def cascade(
     withheld: np.ndarray | None = None,
     response: np.ndarray | None = None,
     rationing: str = "trade_first",
+    share_stocks: bool = True,
     max_rounds: int = 200,
     rtol: float = 1e-10,
 ) -> CascadeResult:
@@ -284,6 +297,7 @@ def cascade(
         withheld=withheld,
         response=response,
         rationing=rationing,
+        share_stocks=share_stocks,
         max_rounds=max_rounds,
         rtol=rtol,
     )

@@ -157,6 +157,7 @@ def _pack(
     targets: Iterable[str] | None,
     rationing: str = "pro_rata",
     response: ResponseInputs | None = None,
+    shared_stocks: bool = False,
 ) -> dict:
     tmask = np.ones(net.n, dtype=bool)
     if targets:
@@ -173,6 +174,7 @@ def _pack(
         "n": net.n,
         "rationing": rationing,
         "response": response,
+        "shared_stocks": shared_stocks,
     }
 
 
@@ -210,7 +212,9 @@ def run_chunk(pack: dict, chunk: Draws) -> dict:
         withheld=withheld,
         response=Q,
         closed=closed,
+        consumption=pack["consumption"],
         rationing=pack.get("rationing", "pro_rata"),
+        share_stocks=pack.get("shared_stocks", False),
     )
     return {
         "dR": res.dR,
@@ -246,6 +250,7 @@ class SweepResult:
     price_rise: np.ndarray | None = None
     rationing: str = "pro_rata"
     response: ResponseInputs | None = None
+    shared_stocks: bool = False
 
     @property
     def shortfall(self) -> np.ndarray:
@@ -372,6 +377,7 @@ class SweepResult:
             "targets": list(self.targets),
             "executor": self.executor,
             "rationing": self.rationing,
+            "stocks_use": "shared (others may draw on them)" if self.shared_stocks else "own use",
             "supply_response": self.supply_response(),
             "restricted_mean_tonnes": float(self.restricted.mean()),
             "world_shortfall_mean_tonnes": float(tot.mean()),
@@ -418,6 +424,7 @@ def run_draws(
     progress: Callable[[int], None] | None = None,
     rationing: str = "pro_rata",
     response: ResponseInputs | None = None,
+    shared_stocks: bool = False,
 ) -> dict:
     """Run prepared draws in chunks on an executor; returns concatenated arrays."""
     from critmin.scenarios.executors import LocalExecutor
@@ -426,7 +433,7 @@ def run_draws(
     spans = _chunks(len(inputs), max(1, int(chunk_size)))
     parts = executor.map(
         run_chunk,
-        _pack(net, targets, check_rationing(rationing), response),
+        _pack(net, targets, check_rationing(rationing), response, shared_stocks),
         [inputs.slice(a, b) for a, b in spans],
         sizes=[b - a for a, b in spans],
         progress=progress,
@@ -442,7 +449,7 @@ def _resolve_response(net: Network, response, ds) -> ResponseInputs | None:
     return resolve(ds, net, response) if isinstance(response, SupplyResponse) else response
 
 
-def _result(net, inputs, probs, tg, out, executor, rationing, response) -> SweepResult:
+def _result(net, inputs, probs, tg, out, executor, rationing, response, shared_stocks) -> SweepResult:
     return SweepResult(
         net,
         inputs,
@@ -460,6 +467,7 @@ def _result(net, inputs, probs, tg, out, executor, rationing, response) -> Sweep
         price_rise=out["price_rise"],
         rationing=rationing,
         response=response,
+        shared_stocks=shared_stocks,
     )
 
 
@@ -480,13 +488,15 @@ def sweep(
     ds=None,
     rationing: str = "pro_rata",
     response: SupplyResponse | ResponseInputs | bool | None = None,
+    shared_stocks: bool = False,
 ) -> SweepResult:
     """Monte Carlo over who restricts, how much, stocks and substitution (see the module docstring).
 
     ``imposers``: None/'registry' (probabilities from the registry), 'CHN', 'CHN,COD', a list, or a dict
     {ISO3: weight}. ``targets``: fixed target countries (None = all destinations). ``stocks``: {ISO3: spec}
     in days of consumption; other countries get ``default_stock_days``. ``rationing``: 'pro_rata' or
-    'trade_first' (:mod:`critmin.scenarios.cascade`). ``response``: None/False (off), True (defaults) or a
+    'trade_first' (:mod:`critmin.scenarios.cascade`); ``shared_stocks``: whether others may draw on a
+    country's stocks (default False: stocks are for the holder's own use). ``response``: None/False (off), True (defaults) or a
     :class:`~critmin.scenarios.response.SupplyResponse`; its price signal and capacity are per draw.
     """
     check_sweep_size(draws, net.n)
@@ -513,8 +523,9 @@ def sweep(
         progress=progress,
         rationing=rationing,
         response=resp,
+        shared_stocks=shared_stocks,
     )
-    return _result(net, inputs, probs, tg, out, executor, rationing, resp)
+    return _result(net, inputs, probs, tg, out, executor, rationing, resp, shared_stocks)
 
 
 def stock_sweep(
@@ -536,6 +547,7 @@ def stock_sweep(
     ds=None,
     rationing: str = "pro_rata",
     response: SupplyResponse | ResponseInputs | bool | None = None,
+    shared_stocks: bool = False,
 ) -> pd.DataFrame:
     """Shortfall distribution of one country for each stock level (days of its consumption).
 
@@ -580,8 +592,9 @@ def stock_sweep(
         progress=progress,
         rationing=rationing,
         response=resp,
+        shared_stocks=shared_stocks,
     )
-    res = _result(net, stacked, probs, tg, out, executor, rationing, resp)
+    res = _result(net, stacked, probs, tg, out, executor, rationing, resp, shared_stocks)
     df = res.per_draw(net.countries[i])
     df.insert(0, "stock_level_days", np.repeat(levels, draws))
     df["draw"] = np.tile(np.arange(draws), L)

@@ -147,6 +147,7 @@ class ScenarioResult:
     name: str = ""
     extra: dict = field(default_factory=dict)
     rationing: str = "pro_rata"
+    shared_stocks: bool = False
     response: ResponseInputs | None = None
     response_capacity: np.ndarray | None = None  # (n,) t/yr producers could add over the horizon
     price_rise: float = 0.0
@@ -272,6 +273,7 @@ class ScenarioResult:
             ],
             "substitution_fraction": self.substitution,
             "rationing": self.rationing,
+            "stocks_use": "shared (others may draw on them)" if self.shared_stocks else "own use",
             "supply_response": self.supply_response(),
             "restricted_tonnes": float(ini.removed.sum()),
             "initial_shock_tonnes": float(-ini.shock.sum()),
@@ -330,14 +332,17 @@ def run(
     name: str = "",
     max_rounds: int = 200,
     rationing: str = "pro_rata",
+    shared_stocks: bool = False,
     response: SupplyResponse | ResponseInputs | None = None,
     ds=None,
 ) -> ScenarioResult:
     """Run the cascade for export restrictions on a built network (stocks in days of consumption).
 
     ``rationing``: 'pro_rata' (default: a short country shares what it cannot replace between its own use
-    and its export customers) or 'trade_first' (Marchand et al. 2016 as published). ``response``: None (off)
-    or a :class:`SupplyResponse` (``ds`` is needed for its 'demonstrated' spare capacity).
+    and its export customers) or 'trade_first' (Marchand et al. 2016 as published). ``shared_stocks``:
+    False (default: stocks cover the holder's own consumption; it raises no exports while drawing them) or
+    True (the paper: others may draw on them). ``response``: None (off) or a :class:`SupplyResponse` (``ds``
+    is needed for its 'demonstrated' spare capacity).
     """
     if not 0.0 <= substitution <= 1.0:
         raise CritminError(f"substitution fraction must be between 0 and 1, got {substitution}")
@@ -369,7 +374,9 @@ def run(
         withheld=ini.retained,
         response=Q,
         closed=closed,
+        consumption=net.consumption,
         rationing=rationing,
+        share_stocks=shared_stocks,
         max_rounds=max_rounds,
     )
     return ScenarioResult(
@@ -383,6 +390,7 @@ def run(
         res,
         name=name,
         rationing=rationing,
+        shared_stocks=shared_stocks,
         response=inputs,
         response_capacity=Q if inputs is not None else None,
         price_rise=pi,
@@ -405,6 +413,7 @@ def restrict(
     alpha: float = 1e-5,
     name: str | None = None,
     rationing: str = "pro_rata",
+    shared_stocks: bool = False,
     response: SupplyResponse | bool | None = None,
     ds=None,
 ) -> ScenarioResult:
@@ -458,6 +467,7 @@ def restrict(
         alpha=alpha,
         name=name,
         rationing=rationing,
+        shared_stocks=shared_stocks,
         response=response,
         ds=ds,
     )

@@ -87,6 +87,17 @@ def _segment_sum(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, weights=values.ravel(), minlength=d * n).reshape(d, n)
 
 
+class _Segments:
+    """Σ over edges grouped by node for a fixed batch size: the flattened bincount index is built once."""
+
+    def __init__(self, index: np.ndarray, d: int, n: int):
+        self.d, self.n = d, n
+        self.flat = index if d == 1 else (index[None, :] + n * np.arange(d)[:, None]).ravel()
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.flat, weights=values.ravel(), minlength=self.d * self.n).reshape(self.d, self.n)
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, 0 where den is 0."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -177,9 +188,11 @@ def cascade_edges(
         shocked |= np.broadcast_to(np.asarray(blocked, dtype=bool), (d, n))
     drawable = None if closed is None else ~np.broadcast_to(np.asarray(closed, dtype=bool), (d, m))
 
+    by_src, by_dst = _Segments(src, d, n), _Segments(dst, d, n)
+    E = by_src(F)  # exports, kept up to date as links change
     # consumption that can be lost: apparent consumption, with a negative one read as unrecorded supply
     if consumption is None:
-        C = np.maximum(P2 + _segment_sum(F, dst, n) - _segment_sum(F, src, n), 0.0)
+        C = np.maximum(P2 + by_dst(F) - E, 0.0)
     else:
         C = np.array(np.broadcast_to(np.maximum(np.asarray(consumption, dtype=float), 0.0), (d, n)))
     dR_tot, dC_tot, dW_tot, dQ_tot = (np.zeros((d, n)) for _ in range(4))
@@ -203,8 +216,7 @@ def cascade_edges(
         dC = fc * res
         res = (1.0 - fc) * res
         open_edge = ~shocked[:, src] if drawable is None else ~shocked[:, src] & drawable
-        E = _segment_sum(F, src, n)
-        I_open = _segment_sum(F * open_edge, dst, n)
+        I_open = by_dst(F * open_edge)
         X, M = trade_adjustment(res, E, I_open, C, rationing)
         local = np.abs(res) < alpha * C
         X[local] = 0.0
@@ -229,7 +241,9 @@ def cascade_edges(
         dQ_tot += dQ
         dC_tot += dC
         dF_tot += dF
-        dS = _segment_sum(dF, dst, n) - _segment_sum(dF, src, n) + X + M
+        dE = by_src(dF)
+        E = np.maximum(E + dE, 0.0)  # the clip only removes rounding below zero
+        dS = by_dst(dF) - dE + X + M
         done = np.abs(dS).max(axis=1) <= tol
         # book the negligible remainder to consumption (keeps the invariants exact) and freeze the draw
         finishing = active & done

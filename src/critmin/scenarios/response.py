@@ -130,7 +130,7 @@ def clearing_price_rise(
     demand_elasticity: float,
     *,
     max_rise: float = MAX_PRICE_RISE,
-    iterations: int = 60,
+    iterations: int = 50,
 ) -> np.ndarray:
     """Relative price rise π per scenario that clears ``lost`` (d,) t/yr (module docstring, eq. 1).
 
@@ -140,13 +140,16 @@ def clearing_price_rise(
     lost = np.atleast_1d(np.asarray(lost, dtype=float))
     P = np.atleast_2d(np.asarray(production, dtype=float))
     K = np.atleast_2d(np.asarray(spare, dtype=float))
+    P, K = np.broadcast_arrays(P, K)
+    able = ((P > 0) & (K > 0)).any(axis=0)  # only producers that can add output matter
+    P, K = P[:, able], K[:, able]
     eps, eta = float(supply_elasticity), float(demand_elasticity)
     lo = np.zeros_like(lost)
     hi = np.full_like(lost, math.log1p(max_rise))
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        g = np.exp(mid)[:, None]
-        cleared = demand * (1.0 - np.exp(eta * mid)) + np.minimum(P * (g**eps - 1.0), K).sum(axis=1)
+        extra = np.minimum(P * np.expm1(eps * mid)[:, None], K).sum(axis=1)
+        cleared = -demand * np.expm1(eta * mid) + extra
         short = cleared < lost
         lo = np.where(short, mid, lo)
         hi = np.where(short, hi, mid)
@@ -169,7 +172,7 @@ def response_capacity(
     P = np.where(resp, np.asarray(production, dtype=float), 0.0)
     K = np.where(resp, np.asarray(spare, dtype=float), 0.0)
     pi = clearing_price_rise(lost, demand, P, K, params.supply_elasticity, params.demand_elasticity)
-    full = np.minimum(P * ((1.0 + pi)[:, None] ** params.supply_elasticity - 1.0), K)
+    full = np.minimum(P * np.expm1(params.supply_elasticity * np.log1p(pi))[:, None], K)
     return full * ramp_share(params.horizon_months, params.lead_months), pi
 
 
@@ -188,7 +191,10 @@ def capacity_by_scenario(
     cons = np.maximum(np.asarray(consumption, dtype=float), 0.0)
     out, pis = np.zeros(imposer.shape), np.zeros(imposer.shape[0])
     # D differs with the imposer set; scenarios share a handful of distinct sets, so solve per set
-    keys, inverse = np.unique(imposer, axis=0, return_inverse=True)
+    if imposer.shape[0] == 1:
+        keys, inverse = imposer, np.zeros(1, dtype=np.int64)
+    else:
+        keys, inverse = np.unique(imposer, axis=0, return_inverse=True)
     for k in range(len(keys)):
         rows = np.nonzero(inverse.ravel() == k)[0]
         demand = float(cons[~keys[k]].sum())

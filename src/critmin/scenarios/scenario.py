@@ -348,7 +348,8 @@ def run(
         raise CritminError(f"substitution fraction must be between 0 and 1, got {substitution}")
     check_rationing(rationing)
     days = net.stock_days(stocks, default_stock_days)
-    R = days / 365.0 * np.maximum(net.consumption, 0.0)
+    consumption = net.consumption
+    R = days / 365.0 * np.maximum(consumption, 0.0)
     ini = restriction_shock(net, restrictions)
     inputs = resolve(ds, net, response) if isinstance(response, SupplyResponse) else response
     Q, pi = np.zeros(net.n), 0.0
@@ -357,7 +358,7 @@ def run(
         # what the imposers could place with non-targets instead, displacing their other suppliers
         others = ~ini.blocked[net.src] & ~ini.blocked[net.dst] & ~targeted(net, restrictions)[net.dst]
         lost = market_loss(ini.removed.sum(), net.flow[others].sum(), inputs.params.redirect)
-        Q2, pis = capacity_by_scenario(net.production, net.consumption, inputs, ini.blocked, np.array([lost]))
+        Q2, pis = capacity_by_scenario(net.production, consumption, inputs, ini.blocked, np.array([lost]))
         Q, pi = Q2[0], float(pis[0])
         if inputs.params.redirect:
             blocked, closed = np.zeros(net.n, dtype=bool), ini.closed
@@ -374,7 +375,7 @@ def run(
         withheld=ini.retained,
         response=Q,
         closed=closed,
-        consumption=net.consumption,
+        consumption=consumption,
         rationing=rationing,
         share_stocks=shared_stocks,
         max_rounds=max_rounds,

@@ -54,8 +54,7 @@ def check_sweep_size(draws: int, countries: int, max_bytes: float | None = None)
         fit = int(limit // (countries * 8 * ARRAYS_PER_DRAW_AND_COUNTRY))
         raise CritminError(
             f"{draws:,} draws × {countries} countries need about {need / 2**30:,.1f} GiB of result arrays, "
-            f"over the {limit / 2**30:,.1f} GiB limit: use at most {fit:,} draws "
-            "(the quantiles of 10,000 draws are stable to about 1 %)"
+            f"over the {limit / 2**30:,.1f} GiB limit: use at most {fit:,} draws"
         )
 
 

@@ -206,30 +206,40 @@ def capacity_by_scenario(
 
 
 def demonstrated_spare_capacity(ds, net, lookback_years: int = 5) -> tuple[np.ndarray, str, list[str]]:
-    """K_j = max(output over the previous ``lookback_years`` years) − output this year, in the production
-    series the network uses (same source, same basis); (n,) tonnes, the series' description, notes."""
-    from critmin.reference import commodities as cat
-    from critmin.scenarios.network import _preferred_production
-
-    c = cat.get(net.commodity)
-    cur = _preferred_production(ds, c, net.stage, net.year, None)
+    """K_j = max(output over the previous ``lookback_years`` years) − the network's output this year, from
+    the production series the network uses (its source, on its basis); (n,) tonnes, a label, notes."""
+    parts = [p.strip() for p in net.source.split(";")]
     K = np.zeros(net.n)
-    if cur.empty:
-        return K, "none", [f"no production series for {c.id} {net.stage} {net.year}: no spare capacity"]
-    source = str(cur["source"].iloc[0])
-    years = range(net.year - int(lookback_years), net.year)
-    hist = ds.production(c.id, net.stage, list(years), source=source)
-    hist = hist[(hist["country"] != "ROW") & (hist["basis"] == cur["basis"].iloc[0])]
-    label = f"{source} {cur['basis'].iloc[0]} production {years[0]}-{net.year}"
+    if len(parts) < 2 or not parts[-1]:
+        return (
+            K,
+            "none",
+            [f"{net.commodity} {net.stage} {net.year} has no production series: no spare capacity"],
+        )
+    source = parts[-1]
+    years = list(range(net.year - int(lookback_years), net.year))
+    label = f"{source} {net.commodity} {net.stage} production {years[0]}-{net.year}"
+    hist = ds.production(net.commodity, net.stage, years, source=source)
+    hist = hist[hist["country"] != "ROW"]
     if hist.empty:
-        return K, label, [f"{source} has no {c.id} {net.stage} output before {net.year}: no spare capacity"]
+        return (
+            K,
+            label,
+            [f"{source} has no {net.commodity} {net.stage} output before {net.year}: no spare capacity"],
+        )
+    reported = set(hist["basis"])
+    if reported != {net.basis} and net.basis != "gross weight":
+        try:
+            hist = ds.production(net.commodity, net.stage, years, source=source, basis=net.basis)
+            hist = hist[hist["country"] != "ROW"]
+        except CritminError:
+            return K, label, [f"{source} output ({', '.join(sorted(reported))}) does not convert to "
+                              f"{net.basis}: no spare capacity"]  # fmt: skip
     peak = hist.groupby("country")["tonnes"].max()
-    now = cur[cur["country"] != "ROW"].groupby("country")["tonnes"].sum()
-    idle = (peak - now.reindex(peak.index, fill_value=0.0)).clip(lower=0.0)
     pos = {k: i for i, k in enumerate(net.countries)}
-    for code, t in idle.items():
+    for code, t in peak.items():
         if code in pos:
-            K[pos[code]] = float(t)
+            K[pos[code]] = max(float(t) - float(net.production[pos[code]]), 0.0)
     return K, label, []
 
 
@@ -251,4 +261,4 @@ def resolve(ds, net, params: SupplyResponse) -> ResponseInputs:
             "or give spare= as a share of output or {ISO3: tonnes}"
         )
     K, label, notes = demonstrated_spare_capacity(ds, net, params.lookback_years)
-    return ResponseInputs(params, K, f"demonstrated ({label})", tuple(notes))
+    return ResponseInputs(params, K, f"demonstrated, {label}", tuple(notes))

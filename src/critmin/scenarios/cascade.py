@@ -95,7 +95,8 @@ class _Segments:
         self.flat = index if d == 1 else (index[None, :] + n * np.arange(d)[:, None]).ravel()
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.flat, weights=values.ravel(), minlength=self.d * self.n).reshape(self.d, self.n)
+        sums = np.bincount(self.flat, weights=values.ravel(), minlength=self.d * self.n)
+        return sums.reshape(self.d, self.n)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -43,472 +43,16 @@ import re
 from dataclasses import dataclass, field
 
 from critmin.news import dates as dates_mod
-from critmin.news.gazetteer import Mention, gazetteer
+from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
+from critmin.news.rules import cue, label, rulebook
+from critmin.news.segment import BULLET, Sentence, segment
 
 EXTRACTOR_VERSION = "1.0"
 
-# -- segmentation ------------------------------------------------------------------------------------------
-_ABBREV = {
-    "mr", "mrs", "ms", "dr", "prof", "gen", "gov", "sen", "rep", "st", "no", "nos", "vs", "etc", "inc", "ltd",
-    "co", "corp", "jr", "sr", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-    "dec", "approx", "est", "fig", "art", "para", "e.g", "i.e", "u.s", "u.k", "u.n", "e.u", "a.m", "p.m",
-    "dott", "sig", "on",
-}  # fmt: skip
-_SENT_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9•ÀÈÉÌÒÙ])")
-_BULLET = re.compile(r"^\s*(?:[•●▪◦·∙‣*–-]|\d{1,2}[.)])\s+")
-_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z.'’ -]{1,40}|[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+)?,\s+[A-Z][A-Za-z.]{1,20})"
-    r"(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s+\d{4})?)?"  # "BEIJING, Oct 9" / "LIBREVILLE, May 29, 2025"
-    r"\s*(?:\([^)\n]{1,40}\))?\s*(?:--|—|–|-)\s*(?=[\"“A-Z])"
-)
 
-
-@dataclass
-class Sentence:
-    start: int
-    end: int
-    text: str
-    para: int
-    index: int
-    headline: bool = False
-    bullet: bool = False
-    mentions: list[Mention] = field(default_factory=list)
-    dates: list[dates_mod.DateExpr] = field(default_factory=list)
-
-
-def _paragraphs(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each paragraph: one per line, with hard-wrapped lines joined."""
-    spans: list[list[int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
-        pos = end + 1
-        if not line.strip():
-            spans.append([])  # a blank line ends a paragraph
-            continue
-        prev = spans[-1] if spans else []
-        if (
-            prev
-            and not re.search(r"[.!?:;\"”’)]\s*$", text[prev[0] : prev[1]])
-            and re.match(r"\s*[a-zà-ÿ]", line)
-            and not _BULLET.match(line)
-        ):
-            prev[1] = end
-        else:
-            lead = len(line) - len(line.lstrip())
-            spans.append([start + lead, end])
-    return [(s[0], s[1]) for s in spans if s]
-
-
-def segment(text: str) -> list[Sentence]:
-    """Sentences of ``text`` with offsets into it."""
-    out: list[Sentence] = []
-    for p, (ps, pe) in enumerate(_paragraphs(text)):
-        para = text[ps:pe]
-        bullet = bool(_BULLET.match(para))
-        offset = 0
-        m = _DATELINE.match(para)
-        if m:
-            offset = m.end()
-        cuts = [offset]
-        for m in _SENT_END.finditer(para, offset):
-            word = re.search(r"([\w.]+)[.!?]+[\"”’')\]]*$", para[cuts[-1] : m.end()])
-            w = word.group(1).lower().rstrip(".") if word else ""
-            if w in _ABBREV or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", w):
-                continue
-            cuts.append(m.end())
-        cuts.append(len(para))
-        pieces = [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
-        sents = []
-        for s, e in pieces:
-            chunk = para[s:e]
-            lead = len(chunk) - len(chunk.lstrip())
-            trail = len(chunk) - len(chunk.rstrip())
-            s2, e2 = ps + s + lead, ps + e - trail
-            if e2 > s2:
-                sents.append((s2, e2))
-        for s, e in sents:
-            body = text[s:e]
-            headline = (
-                len(sents) == 1
-                and not bullet
-                and not re.search(r"[.!?][\"”’')]*$", body)
-                and len(body.split()) <= 25
-            )
-            out.append(Sentence(s, e, body, p, len(out), headline=headline, bullet=bullet))
-    return out
-
-
-# -- trigger patterns --------------------------------------------------------------------------------------
-_W = r"[\w'’\"“”‘%,.$€£-]+"  # a word, possibly quoted, hyphenated or a number
-
-
-def _gap(n: int) -> str:
-    return rf"(?:{_W}\s+){{0,{n}}}?"
-
-
-_EXPORT_WORD = r"(?:exports?\b|exporting\b|export\s+of\b|shipments?\b|overseas\s+sales\b)"
-_RNOUN_A = (
-    r"export\s+(?:controls?|restrictions?|bans?|curbs?|licen[cs](?:es?|ing)(?:\s+(?:requirements?|regimes?|system))?"
-    r"|quotas?|dut(?:y|ies)|tax(?:es)?|levy|levies|tariffs?|prohibitions?|limits?|caps?|suspensions?|permits?"
-    r"|embargo(?:es)?|control\s+measures|control\s+list)\b"
-)
-_RNOUN_B = (
-    r"(?:controls?|restrictions?|bans?|curbs?|limits?|caps?|quotas?|dut(?:y|ies)|tax(?:es)?|levy|levies"
-    r"|prohibitions?|embargo(?:es)?|suspensions?|halt|freeze|moratorium)\s+(?:on|of|against)\s+(?:the\s+)?"
-    rf"{_gap(4)}{_EXPORT_WORD}"
-)
-_RNOUN = rf"(?:{_RNOUN_A}|{_RNOUN_B})"
-_V_IMPOSE = (
-    r"\b(?:impos|introduc|announc|issu|implement|enforc|tighten|expand|extend|add|adopt|approv|plac|put|slap"
-    r"|unveil|widen|broaden|reinstat|decre|order|declar|enact|launch|strengthen|step(?:ped|ping|s)?\s+up"
-    r"|roll(?:ed|ing|s)?\s+out)\w*"
-)
-_V_RESTRICT = (
-    r"\b(?:ban(?:s|ned|ning)?|prohibit\w*|restrict(?:s|ed|ing)?|curb(?:s|ed|ing)?|limit(?:s|ed|ing)?"
-    r"|halt(?:s|ed|ing)?|suspend(?:s|ed|ing)?|block(?:s|ed|ing)?|tighten(?:s|ed|ing)?|stop(?:s|ped|ping)?"
-    r"|freez(?:e|es|ing)|froze|embargo(?:es|ed)?|throttl\w+)"
-)
-_STATUS = (
-    r"(?:will\s+(?:apply|take\s+effect|come\s+into\s+(?:force|effect)|be\s+(?:imposed|introduced|implemented|enforced))"
-    r"|appl(?:y|ies)\s+to|took\s+effect|takes?\s+effect|came\s+into\s+(?:force|effect)|comes?\s+into\s+(?:force|effect)"
-    r"|went\s+into\s+effect|entered\s+into\s+force"
-    r"|(?:is|was|were|are|remains?|remained|has\s+been|have\s+been|had\s+been)\s+(?:already\s+)?in\s+place"
-    r"|already\s+in\s+place|in\s+place\s+since"
-    r"|(?:was|were|has\s+been|have\s+been|had\s+been|is|are|will\s+be)\s+(?:imposed|introduced|announced|issued"
-    r"|implemented|tightened|expanded|extended)"
-    r"|imposed\s+(?:on|in|since|last|from|by)|introduced\s+(?:on|in|since|last|by)|announced\s+by)"
-)
-_IT_RNOUN = (
-    r"\b(?:divieto|divieti|blocco|sospensione|stop|restrizion[ei]|limitazion[ei]|controll[oi]|licenz[ae]|quot[ae]"
-    r"|dazi?o?)\s+(?:\w+\s+){0,2}?(?:all['’]\s*|alle\s+|sulle\s+|sull['’]\s*|dell['’]\s*|delle\s+|di\s+|per\s+l['’]\s*)?"
-    r"(?:esportazion[ei]|export)\b"
-)
-_IT_VERB = (
-    r"\b(?:impost[oaie]|impone|impongono|imporr\w+|introdott[oaie]|introduce|introdurr\w+|annunciat[oaie]|annuncia"
-    r"|varat[oaie]|vara|decis[oaie]|stabilit[oaie]|scatta|scatter\w+|entr\w+\s+in\s+vigore|in\s+vigore"
-    r"|vieta|vietat[oaie]|blocca|bloccat[oaie])\b"
-)
-
-_RESTRICTION_RULES = [
-    ("restriction.impose", re.compile(rf"{_V_IMPOSE}\s+{_gap(8)}{_RNOUN}", re.I)),
-    ("restriction.verb", re.compile(rf"{_V_RESTRICT}\s+(?:(?:the|its|all|some|further|new|most|certain)\s+)?{_gap(5)}{_EXPORT_WORD}", re.I)),
-    ("restriction.status", re.compile(rf"{_RNOUN}\s+{_gap(8)}{_STATUS}", re.I)),
-    ("restriction.quota", re.compile(
-        r"\b(?:export\s+quotas?|quotas?\s+(?:on|for)\s+(?:\w+\s+){0,3}?exports?|(?:allowed|permitted|able)\s+to\s+export\s+"
-        r"(?:only\s+)?(?:up\s+to|a\s+maximum\s+of|no\s+more\s+than|at\s+most)|(?:annual|yearly|monthly|quarterly)\s+"
-        r"(?:export\s+)?(?:caps?|quotas?)|export\s+caps?)\b", re.I)),
-    ("restriction.licence", re.compile(
-        r"\b(?:required|requires?|requiring|need(?:s|ed)?|must|have\s+to|has\s+to)\s+(?:[\w'’-]+\s+){0,6}?(?:to\s+)?(?:obtain|apply\s+for|seek"
-        r"|get|hold|secure|procure)\s+(?:an?\s+|the\s+|their\s+)?(?:[\w'’-]+\s+){0,2}?(?:export(?:ing)?\s+)?"
-        r"(?:licen[cs]es?|permits?)\b", re.I)),
-    ("restriction.anaphora", re.compile(
-        r"^(?:the|this|that|its|their)\s+(?:[\w-]+\s+)?(?:ban|suspension|restrictions?|controls?|curbs?|quotas?|embargo)"
-        r",?\s+(?:[\w'’-]+\s+){0,3}?(?:in\s+place|imposed|introduced|announced|took\s+effect|takes?\s+effect"
-        r"|comes?\s+into\s+(?:force|effect)|came\s+into\s+(?:force|effect)|effective|since|appl(?:y|ies))\b", re.I)),
-    ("restriction.prohibited", re.compile(
-        rf"\b(?:exports?|export\s+of|exporting)\b\s+{_gap(16)}(?:shall|will|may|must|is|are|would)\s+not\s+be\s+"
-        r"(?:permitted|allowed|approved|authori[sz]ed|licensed|granted)\b", re.I)),
-    ("restriction.passive", re.compile(
-        rf"\b(?:exports?|shipments?)\s+(?:of\s+)?{_gap(4)}(?:was|were|has\s+been|have\s+been|had\s+been|will\s+be"
-        r"|are|is)\s+(?:\w+\s+)?(?:banned|restricted|halted|suspended|curbed|prohibited|blocked|limited|frozen"
-        r"|subject(?:ed)?\s+to\s+(?:export\s+)?(?:licen[cs]\w*|controls?|restrictions?|quotas?))\b", re.I)),
-    ("restriction.it", re.compile(_IT_RNOUN, re.I)),
-    ("restriction.it_verb", re.compile(
-        r"\b(?:vieta|vietat[oaie]|vietare|blocca|bloccat[oaie]|bloccare|sospende|sospes[oaie]|sospendere|limita"
-        r"|limitat[oaie]|limitare|restringe|ristrett[oaie]|restringere)\s+(?:\S+\s+){0,3}?(?:l['’]\s*)?"
-        r"(?:esportazion[ei]|export)\b", re.I)),
-]  # fmt: skip
-
-_LIFT_RULES = [
-    ("lifted.verb", re.compile(
-        r"\b(?:lift(?:s|ed|ing)?|remov(?:e|es|ed|ing)|scrap(?:s|ped|ping)?|drop(?:s|ped|ping)?|revok(?:e|es|ed|ing)"
-        r"|rescind(?:s|ed|ing)?|repeal(?:s|ed|ing)?|eas(?:e|es|ed|ing)|relax(?:es|ed|ing)?|suspend(?:s|ed|ing)?"
-        r"|paus(?:e|es|ed|ing)|waiv(?:e|es|ed|ing)|withdr(?:aw|aws|ew|awn|awing)|loosen(?:s|ed|ing)?"
-        r"|roll(?:s|ed|ing)?\s+back|end(?:s|ed|ing)?(?=\s+(?:the|its|a|their)\b)|unban(?:s|ned|ning)?"
-        r"|overturn(?:s|ed|ing)?|exempt(?:s|ed|ing)?)\s+"
-        r"(?:(?:the|its|a|an|their|his|her|some|all|certain|earlier|previous|existing|recent|temporary)\s+)*"
-        r"(?:[\w'’-]+\s+){0,4}?(?:bans?|restrictions?|controls?|curbs?|embargo(?:es)?|prohibitions?|suspensions?"
-        r"|licen[cs]ing\s+requirements?|quotas?|export\s+dut(?:y|ies)|export\s+tax(?:es)?|measures?)\b", re.I)),
-    ("lifted.noun", re.compile(
-        r"\b(?:lifting|removal|suspension|easing|relaxation|repeal|revocation|end|scrapping|rollback|waiver)\s+of\s+"
-        r"(?:the\s+|its\s+|a\s+|their\s+)?(?:[\w'’-]+\s+){0,4}?(?:bans?|restrictions?|controls?|curbs?|embargo"
-        r"|prohibitions?|quotas?|measures?|dut(?:y|ies))\b", re.I)),
-    ("lifted.passive", re.compile(
-        r"\b(?:bans?|restrictions?|controls?|curbs?|embargo|prohibitions?|suspension|quotas?)\s+(?:[\w'’-]+\s+){0,6}?"
-        r"(?:was|were|has\s+been|have\s+been|will\s+be|would\s+be|is\s+being|are\s+being|is|are|had\s+been)\s+"
-        r"(?:formally\s+|officially\s+|partially\s+|temporarily\s+)?(?:lifted|removed|scrapped|suspended|eased|relaxed"
-        r"|revoked|ended|rescinded|paused|waived|rolled\s+back|withdrawn)\b", re.I)),
-    ("lifted.resume", re.compile(
-        r"\bresum(?:e|es|ed|ing|ption\s+of)\s+(?:(?:the|its|all)\s+)?(?:[\w'’-]+\s+){0,3}?(?:exports?|shipments?)\b", re.I)),
-    ("lifted.it", re.compile(
-        r"\b(?:revoca(?:to|ta|re)?|revocat[oaie]|rimoss[oaie]|rimuove|abolit[oaie]|abolisce|tolt[oaie]|sospes[oaie]"
-        r"|sospende|allentat[oaie]|allenta|sbloccat[oaie]|sblocca|revoca|rimozione|abolizione|allentamento|sospensione)\s+"
-        r"(?:\w+\s+){0,6}?(?:divieto|divieti|blocco|restrizion[ei]|controll[oi]|sospensione|dazi)\b", re.I)),
-]  # fmt: skip
-
-_UPGRADE_RULES = [
-    ("upgrade.to", re.compile(
-        r"\b(?:upgrad|elevat|rais|lift|promot|boost|enhanc|transform|turn|strengthen)\w*\s+(?:[\w\"“”'‘’-]+\s+){0,6}?"
-        r"(?:partnership|relations(?:hip)?|ties)\s+(?:[\w'’-]+\s+){0,3}?(?:to|into)\s+(?:an?\s+|the\s+)?"
-        r"(?:level\s+of\s+(?:an?\s+)?)?(?:[\w\"“”'‘’-]+\s+){0,4}?(?:partnership|relationship)\b", re.I)),
-    ("upgrade.new", re.compile(
-        r"\b(?:establish|launch|form|forg|sign|announc|inaugurat|upgrad|elevat)\w*\s+(?:an?\s+|the\s+|their\s+)?"
-        r"(?:new\s+)?(?:[\w\"“”'‘’-]+\s+){0,3}?(?:comprehensive|special|global|enhanced|privileged|strategic)\s+"
-        r"(?:[\w\"“”'‘’-]+\s+){0,3}?partnership\b", re.I)),
-    ("upgrade.it", re.compile(
-        r"\b(?:elev|innalz|trasform)\w*\s+(?:\S+\s+){0,6}?(?:partenariato|partnership|rapporti|relazioni)\s+"
-        r"(?:\S+\s+){0,4}?(?:a|al|in|ad)\s+(?:un\s+|una\s+)?(?:\S+\s+){0,3}?(?:partenariato|partnership)\b", re.I)),
-]  # fmt: skip
-
-_AGREEMENT_NOUN = (
-    r"(?:agreements?|deals?|memorand(?:um|a)(?:\s+of\s+(?:understanding|cooperation))?|MoUs?|MOUs?|pacts?"
-    r"|treat(?:y|ies)|accords?|compacts?|frameworks?|declarations?|letters?\s+of\s+intent|charters?"
-    r"|action\s+plans?|roadmaps?|partnerships?|initiatives?|alliances?|coalitions?|clubs?|platforms?"
-    r"|joint\s+statements?|arrangements?|protocols?)\b"
-)
-_AGREEMENT_RULES = [
-    ("agreement.agree", re.compile(r"\b(?:agree(?:d|s)?|agreeing)\s+(?:to|on|upon|that|with|a|an|the|new)\b", re.I)),
-    ("agreement.reach", re.compile(
-        r"\breach(?:ed|es|ing)?\s+(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,3}?(?:agreement|deal|accord|understanding"
-        r"|consensus)\b", re.I)),
-    ("agreement.sign", re.compile(
-        r"\b(?:sign(?:s|ed|ing)?|ink(?:s|ed|ing)?|conclud(?:e|es|ed|ing)|seal(?:s|ed|ing)?|clinch(?:es|ed|ing)?"
-        r"|finali[sz](?:e|es|ed|ing)|str(?:ike|ikes|uck|iking)|ratif(?:y|ies|ied|ying)|adopt(?:s|ed|ing)?"
-        r"|endors(?:e|es|ed|ing)|launch(?:es|ed|ing)?|unveil(?:s|ed|ing)?|announc(?:e|es|ed|ing)"
-        r"|establish(?:es|ed|ing)?|form(?:s|ed|ing)?|creat(?:e|es|ed|ing)|set(?:s|ting)?\s+up|join(?:s|ed|ing)?"
-        r"|renew(?:s|ed|ing)?|extend(?:s|ed|ing)?|forg(?:e|es|ed|ing))\s+"
-        rf"(?:(?:an?|the|their|its|two|new|first|bilateral|trilateral|joint|landmark|historic|first-ever)\s+)*{_gap(6)}"
-        rf"{_AGREEMENT_NOUN}", re.I)),
-    ("agreement.passive", re.compile(
-        rf"\b{_AGREEMENT_NOUN}\s+{_gap(8)}(?:was|were|has\s+been|have\s+been|had\s+been|is|are)\s+(?:formally\s+"
-        r"|officially\s+|jointly\s+)?(?:signed|concluded|reached|inked|sealed|finali[sz]ed|adopted|launched)\b", re.I)),
-    ("agreement.it", re.compile(
-        r"\b(?:firmat[oaie]|firmano|firma|siglat[oaie]|siglano|sottoscritt[oaie]|sottoscrivono|concordat[oaie]"
-        r"|concordano|raggiunt[oaie]|lanciat[oaie]|lanciano|varat[oaie])\s+(?:\S+\s+){0,6}?(?:\w+['’])?(?:accord[oi]|intes[ae]"
-        r"|memorandum|protocoll[oi]|dichiarazion[ei]|partenariat[oi]|partnership|iniziativ[ae]|piano)\b", re.I)),
-    ("agreement.it_decide", re.compile(r"\b(?:hanno|ha)\s+(?:concordato|convenuto|deciso|stabilito)\s+di\b", re.I)),
-]  # fmt: skip
-
-_MONEY = (
-    r"(?:(?:US|A|C|AU|NZ|HK|S)?\$|€|£|¥|\b(?:USD|EUR|AUD|CAD|JPY|GBP|CNY|RMB)\s?)\s?\d[\d,.]*"
-    r"(?:\s?(?:million|billion|trillion|bn|mn|m|b|miliardi|milioni)\b)?"
-    r"|\b\d[\d,.]*\s?(?:million|billion|trillion|bn|mn|miliardi|milioni)\s+(?:(?:US|Australian|Canadian)\s+)?"
-    r"(?:dollars|euros?|yen|pounds|yuan|di\s+euro|di\s+dollari)\b"
-)
-_INVESTMENT_RULES = [
-    ("investment.money", re.compile(
-        r"\b(?:invest(?:s|ed|ing)?|inject(?:s|ed|ing)?|pour(?:s|ed|ing)?|commit(?:s|ted|ting)?|allocat(?:e|es|ed|ing)"
-        r"|earmark(?:s|ed|ing)?|provid(?:e|es|ed|ing)|grant(?:s|ed|ing)?|award(?:s|ed|ing)?|lend(?:s|ing)?|lent"
-        r"|loan(?:s|ed)?|financ(?:e|es|ed|ing)|fund(?:s|ed|ing)?|approv(?:e|es|ed|ing))\s+"
-        rf"(?:[\w'’$€£.,-]+\s+){{0,6}}?(?:{_MONEY})", re.I)),
-    ("investment.noun", re.compile(
-        rf"(?:\binvestment\s+of\s+(?:up\s+to\s+|about\s+|around\s+)?(?:{_MONEY})|(?:{_MONEY})\s+(?:equity\s+)?"
-        r"(?:investment|loan|financing|funding|grant|equity\s+stake|stake))", re.I)),
-    ("investment.stake", re.compile(
-        r"\b(?:tak(?:e|es|ing)|took|acquir(?:e|es|ed|ing)|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)"
-        r"|secur(?:e|es|ed|ing))\s+(?:an?\s+|the\s+)?(?:\d+(?:\.\d+)?\s?(?:%|per\s?cent)\s+)?(?:[\w$.,-]+\s+){0,3}?stake\b",
-        re.I)),
-    ("investment.it", re.compile(
-        rf"\b(?:investir[àa]|investiranno|investito|investimento|investimenti|stanzia\w*|finanzia\w*)\b\s+"
-        rf"(?:\S+\s+){{0,6}}?(?:{_MONEY})", re.I)),
-]  # fmt: skip
-
-_STOCKPILE_NOUN = re.compile(
-    r"\b(?:stockpil(?:e|es|ed|ing)|strategic\s+(?:[\w-]+\s+){0,2}?(?:reserves?|stocks?)|national\s+(?:[\w-]+\s+){0,2}?"
-    r"(?:reserves?|stockpiles?)|government\s+(?:[\w-]+\s+){0,2}?stockpiles?|state\s+reserves?\s+bureau"
-    r"|scorte\s+strategiche|riserv[ae]\s+strategich?[ae]|stoccaggio)\b",
-    re.I,
-)
-_STOCKPILE_VERB = re.compile(
-    r"\b(?:establish|build|built|creat|set(?:s|ting)?\s+up|launch|expand|fund|financ|boost|replenish|start|begin|began"
-    r"|begun|announc|approv|unveil|introduc|purchas|acquir|buy|bought|add|allocat|earmark|award|sign|develop"
-    r"|will\s+stockpile|to\s+stockpile|istitu|crea|costitu|avvi|lanci)\w*",
-    re.I,
-)
-_OTHER_RULES = [
-    ("other.body", re.compile(
-        r"\b(?:establish(?:es|ed|ing)?|set(?:s|ting)?\s+up|creat(?:e|es|ed|ing)|launch(?:es|ed|ing)?|form(?:s|ed|ing)?"
-        r"|inaugurat(?:e|es|ed|ing)|convene(?:s|d)?|hold|held)\s+(?:(?:an?|the|their|its|new|joint|first|first-ever"
-        r"|bilateral|trilateral|second)\s+)*(?:[\w\"“”'‘’-]+\s+){0,5}?(?:body|council|committee|commission"
-        r"|working\s+group|task\s+force|dialogue|mechanism|mission|forum|centre|center|hub|secretariat|programme"
-        r"|program|project|fund|consortium|venture|office|observatory|institute|network|exercise)s?\b", re.I)),
-    ("other.joint", re.compile(
-        r"\b(?:(?:jointly\s+)?participat(?:e|es|ed|ing)\s+in|(?:have|has|had|run|runs|share|shares)\s+(?:an?\s+)?)\s*"
-        r"(?:[\w-]+\s+){0,2}?(?:joint|trilateral|bilateral|common)\s+(?:[\w-]+\s+){0,3}?(?:project|programme|program"
-        r"|venture)s?\b", re.I)),
-]  # fmt: skip
-
-# Words without which a type's rules cannot match (a fast pre-test per sentence).
-_PREFILTER = {
-    "export_restriction": re.compile(
-        r"export|shipment|overseas|esportaz|quot[ae]|licen|permit|^\W*(?:the|this|that|its|their)\b", re.I
-    ),
-    "restriction_lifted": re.compile(
-        r"ban|restrict|control|curb|embargo|prohibit|suspension|quota|dut(?:y|ies)|tax|measure|export|shipment"
-        r"|divieto|divieti|blocco|restrizion|controll|sospensione|dazi",
-        re.I,
-    ),
-    "partnership_upgrade": re.compile(r"partnership|relation|ties|partenariat|rapporti|relazioni", re.I),
-    "agreement": re.compile(
-        r"agree|reach|sign|ink|conclu|seal|clinch|finali|strik|struck|ratif|adopt|endors|launch|unveil|announc"
-        r"|establish|form|creat|set(?:s|ting)?\s+up|join|renew|extend|forg|firm|sigl|sottoscri|concord|raggiun"
-        r"|lanci|varat|convenuto|deciso|stabilito",
-        re.I,
-    ),
-    "investment": re.compile(
-        r"invest|stake|loan|fund|financ|grant|award|lend|lent|[$€£¥]|USD|EUR|stanzia", re.I
-    ),
-    "other": re.compile(
-        r"establish|set(?:s|ting)?\s+up|creat|launch|form|inaugurat|conven|hold|held|joint|participat|lateral",
-        re.I,
-    ),
-}
-
-# -- modality ----------------------------------------------------------------------------------------------
-_NEGATION = re.compile(
-    r"\b(?:not|never|n't|neither|nor|without|non-|denied|denies|deny|refus\w+|reject\w+|declin\w+\s+to"
-    r"|fail\w*\s+to|won't|wouldn't|cannot|can't|nessun\w*|non)\b|\bno\s+(?!longer\b)|n't\b",
-    re.I,
-)
-_SPECULATION = re.compile(
-    r"\b(?:may|might|could|can|would|should|possibly|possible|potential(?:ly)?|likely|unlikely|consider(?:s|ed|ing)?"
-    r"|weigh(?:s|ed|ing)?|mull(?:s|ed|ing)?|contemplat\w+|in\s+talks|talks\s+(?:on|about|over|to)|negotiat\w+"
-    r"|discuss(?:es|ed|ing)?|explor(?:e|es|ed|ing)|propos(?:e|es|ed|ing|al)|plan(?:s|ned|ning)?\s+to|intend(?:s|ed)?\s+to"
-    r"|seek(?:s|ing)?\s+to|sought\s+to|aim(?:s|ed|ing)?\s+to|hop(?:e|es|ed|ing)\s+to|want(?:s|ed)?\s+to"
-    r"|wish(?:es)?\s+to|expected\s+to|expect(?:s|ed|ing)?|pledg(?:e|es|ed|ing)|vow(?:s|ed)?\s+to|poised\s+to|threat(?:en|ens|ened)\s+to|warn(?:s|ed)?|call(?:s|ed)?\s+for"
-    r"|urg(?:e|es|ed|ing)|push(?:es|ed|ing)?\s+for|lobb\w+|if|whether|unless|ready\s+to|willing\s+to|prepared\s+to"
-    r"|preparing\s+to|draft|rumou?r\w*|speculat\w+|mooted|floated|studying|eye(?:s|ing)?|potrebbe\w*|potrà|potranno"
-    r"|valut\w+|ipotesi|trattativ\w+|negoziat\w+|colloqui\w*|intende\w*|punta\s+a|mira\s+a|disponibilit\w+)\b",
-    re.I,
-)
-_REPORTING = re.compile(
-    r"\b(?:said|says|announced|announces|stated|declared|confirmed|told|added|notified|decided|agreed|ha\s+detto"
-    r"|ha\s+annunciato)\b",
-    re.I,
-)
-_PLAN_DECIDED = re.compile(
-    r"\b(?:confirm\w*|announc\w*|unveil\w*|approv\w*|adopt\w*)\s+(?:their\s+|its\s+|the\s+)?plans?\s+to\b",
-    re.I,
-)
-_POST_MODAL = re.compile(
-    r"^\W*(?:[\w'’-]+\s+){0,3}?(?:may|might|could|would\s+be\s+considered|is\s+being\s+considered|under\s+consideration"
-    r"|being\s+weighed)\b",
-    re.I,
-)
-
-# -- clauses -----------------------------------------------------------------------------------------------
-_LEADING_SUBORDINATE = re.compile(
-    r"^\W*(?:Amid|After|Following|Despite|In\s+response\s+to|In\s+retaliation\s+for|As|While|Since|Because|Although"
-    r"|Unlike|Alongside|Against|Before|Ahead\s+of|Like|With)\b[^,]{0,200},",
-)
-_CLAUSE_END = re.compile(
-    r";|\s[—–-]{1,2}\s|\b(?:as|amid|while|after|because|despite|in\s+the\s+face\s+of|following|even\s+as|although"
-    r"|whereas|which|who|that\s+would|in\s+response\s+to|in\s+retaliation|citing|according\s+to|on\s+top\s+of"
-    r"|mentre|dopo|perché|nonostante)\b|,\s+(?:said|says|told|added|according)\b",
-    re.I,
-)
-_PLACE_BEFORE = re.compile(
-    r"\b(?:in|at|near|to|visit(?:ed|ing|s)?|across|throughout|around|into|inside|outside|a|nel|nella|presso)\s+(?:the\s+)?$",
-    re.I,
-)
-_DESCRIPTOR_BEFORE = re.compile(
-    r"\b(?:members?\s+of|among|fellow|part\s+of|belonging\s+to|membri\s+del)\s+(?:the\s+|both\s+)?$", re.I
-)
-_WITH_BEFORE = re.compile(
-    r"\b(?:with|between|and|con|tra|fra|e)\s+(?:the\s+|its\s+|their\s+|la\s+|il\s+|l['’])?(?:[\w-]+\s+){0,2}?$",
-    re.I,
-)
-_TARGET_BEFORE = re.compile(
-    r"\b(?:to|for|toward|towards|targeting|targeted\s+at|against|destined\s+for|bound\s+for|aimed\s+at|verso)\s+"
-    r"(?:the\s+|la\s+|il\s+)?(?:[\w-]+\s+){0,1}?$",
-    re.I,
-)
-_BY_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$", re.I)
-_IN_BEFORE = re.compile(r"\bin\s+(?:the\s+)?$", re.I)
-_PAIR = re.compile(
-    r"\b(?:the|both)\s+(?:two\s+)?(?:countries|nations|leaders|governments|sides|ministers|prime\s+ministers|presidents"
-    r"|partners|allies|capitals|administrations)\b|\bthe\s+pair\b|\bi\s+due\s+(?:paesi|leader|governi)\b",
-    re.I,
-)
-_THEY = re.compile(r"\b(?:they|them)\b", re.I)
-_IT = re.compile(
-    r"\b(?:it|the\s+country|the\s+government|the\s+ministry|the\s+regulator|authorities|officials|the\s+commerce\s+ministry"
-    r"|the\s+administration|the\s+state|the\s+agency|the\s+cabinet)\b",
-    re.I,
-)
-_NON_MINERAL_GOODS = re.compile(
-    r"\b(?:semiconductors?|chips?|microchips?|software|weapons?|arms|drones?|food|grains?|rice|wheat|fertili[sz]ers?"
-    r"|oil|gas|LNG|coal|steel|vehicles?|cars?|aircraft|medicines?|vaccines?|AI)\b",
-    re.I,
-)
-_ALSO = re.compile(r"\b(?:also|inoltre|anche)\b", re.I)
-_PAST_ACT = re.compile(
-    r"\b(?:agreed|decided|confirmed|signed|announced|launched|approved|unveiled|adopted|established|pledged|committed"
-    r"|said|will|suspended|lifted|imposed|banned|extended|expanded|issued|introduced|removed|eased|halted|tightened"
-    r"|added|hanno|ha)\b",
-    re.I,
-)
-_PRESENT_PERFECT = re.compile(
-    r"\b(?:has|have)\s+(?:\w+\s+)?(?:announced|imposed|introduced|decided|signed|agreed|launched|issued|lifted|suspended"
-    r"|banned|approved|unveiled|restricted|tightened|halted|expanded|added|adopted|elevated|upgraded|established)\b"
-    r"|^\W*(?:[\w'’.-]+\s+){0,8}?(?:imposes|bans|restricts|announces|signs|agree|agrees|lifts|suspends|launches"
-    r"|introduces|issues|halts|tightens|adds|expands|unveils|elevate|elevates|upgrades)\b",
-    re.I,
-)
-_DOCUMENT_DECISION = re.compile(
-    r"\b(?:it\s+is\s+(?:hereby\s+)?decided|(?:is|are)\s+hereby\s+(?:announced|decided)|hereby\s+(?:announces?|decides?)"
-    r"|announced\s+as\s+follows)\b",
-    re.I,
-)
-_BACKGROUND = re.compile(
-    r"\b(?:already|previously|earlier|since|last\s+year|in\s+place|had\s+been|had\s+\w+ed|in\s+recent\s+years|a\s+wave\s+of)\b",
-    re.I,
-)
-_OBJECT_PARTICIPLE = re.compile(
-    r"^[^,;]*\b(?:announced|imposed|introduced|issued|unveiled|adopted|signed|established|founded|created"
-    r"|annunciat[oaie]|impost[oaie]|introdott[oaie]|adottat[oaie]|firmat[oaie])"
-    r"\s+(?:on|in|last|earlier\s+(?:this|in))?\s*$",
-    re.I,
-)
-_IMMEDIATE = re.compile(
-    r"\b(?:effective(?:ly)?\s+immediately|with\s+immediate\s+effect|immediately|con\s+effetto\s+immediato)\b",
-    re.I,
-)
-_END_USES = re.compile(
-    r"\b(?:military|defen[cs]e|dual[- ]use|nuclear)\s+(?:end[- ])?(?:users?|uses?|purposes|applications)\b",
-    re.I,
-)
-_HS = re.compile(
-    r"\b(?:HS|H\.S\.|tariff|customs|commodity|CN)\s*(?:codes?|headings?|subheadings?|numbers?|lines?)?\s*(?:No\.?\s*)?"
-    r"((?:\d{4}(?:[.\s]?\d{2}){0,3})(?:\s*(?:,|and|or|/|;|e)\s*\d{4}(?:[.\s]?\d{2}){0,3})*)"
-)
-_COMPANY_RE = re.compile(
-    r"\b([A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+){0,3})\s+(?:Ltd|Limited|Inc|Corp|Corporation|Group|Mining|Materials|Resources"
-    r"|Metals|Minerals|Holdings|plc|PLC|SA|S\.A\.|AG|GmbH|N\.V\.|NV|SpA|S\.p\.A\.)\b\.?"
-)
-_QUOTED = re.compile(r"[\"“‘']([^\"“”‘’']{2,40})[\"”’']")
-_RELATIVE = re.compile(r",\s+(?:which|who|whose|that)\b", re.I)
-_RELATIVE_SUBJECT = re.compile(r",\s+(?:which|who)\s+(?:[\w'’-]+\s+){0,3}$", re.I)
-_ELABORATION = re.compile(
-    r"\s*(?:[—–-]{1,2}|:|,?\s*(?:including|such\s+as|adding|namely|notably|like|among\s+them)\b)", re.I
-)
-_ANAPHORIC_AGREEMENT = re.compile(
-    r"\b(?:the|this|that)\s+(?:[\w-]+\s+){0,2}?(?:agreement|deal|pact|accord|memorandum|MoU|framework|initiative|partnership)\b",
-    re.I,
-)
-_MINERAL_PARTNERSHIP = re.compile(
-    r"partnership\s+(?:on|for|in)\s+(?:[\w-]+\s+){0,2}?(?:raw\s+materials|minerals|metals)", re.I
-)
-
-GENERIC = "critical_minerals"
-# measures that an anaphor ("the ban", "the controls") can refer back to
-_MEASURE_FAMILY = {"ban": "halt", "suspension": "halt", "licence": "control", "other": "control"}
-RARE_EARTH_ELEMENTS = {
-    "samarium", "gadolinium", "terbium", "dysprosium", "lutetium", "scandium", "yttrium", "neodymium",
-    "praseodymium", "holmium", "erbium", "thulium", "europium", "ytterbium", "lanthanum", "cerium",
-}  # fmt: skip
+def _measure_family() -> dict[str, str]:
+    return rulebook().values["measure_family"]
 
 
 @dataclass
@@ -530,25 +74,25 @@ def _modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str 
     pre = sent[clause_start:ts]
     # "exports ... shall not be permitted": the negation is the prohibition itself
     window = pre if rule == "restriction.prohibited" else sent[clause_start:te]
-    if re.search(r"\?\s*[\"”’]?\s*$", sent):
+    if cue("question").search(sent):
         return "question"
-    neg = _NEGATION.search(window)
-    if neg and not re.match(r"(?i)not\s+only", window[neg.start() :]):
+    neg = cue("negation").search(window)
+    if neg and not cue("negation_exception").match(window, neg.start()):
         return f"negated ({neg.group(0).strip()})"
-    for m in _SPECULATION.finditer(window):
+    for m in cue("speculation").finditer(window):
         if m.group(0) == "May":  # the month
             continue
         word = m.group(0).lower()
-        if word == "would" and _REPORTING.search(pre[: m.start()]):
+        if word == "would" and cue("reporting").search(pre[: m.start()]):
             continue
-        if word.startswith("plan") and _PLAN_DECIDED.search(pre[: m.end()]):
+        if word.startswith("plan") and cue("plan_decided").search(pre[: m.end()]):
             continue
         if word == "can" and m.start() >= ts - clause_start:
             continue
         return f"speculative/intent ({m.group(0)})"
     post = sent[te : te + 60]
     post = re.split(r"[,;.]", post, maxsplit=1)[0]
-    if _POST_MODAL.search(post):
+    if cue("post_modal").search(post):
         return "speculative (modal after trigger)"
     return None
 
@@ -569,7 +113,7 @@ def _is_old(date: str, pub: str, months: int = 2) -> bool:
 def _relative_clauses(sent: str, after: int) -> list[tuple[int, int]]:
     """Spans of ", which/who ..." clauses after position ``after`` (up to the next comma or the end)."""
     out = []
-    for m in _RELATIVE.finditer(sent, after):
+    for m in cue("relative").finditer(sent, after):
         end = sent.find(",", m.end())
         out.append((m.start(), end if end >= 0 else len(sent)))
     return out
@@ -581,11 +125,11 @@ def _clause_bounds(sent: str, ts: int, te: int) -> tuple[int, int]:
     semi = sent.rfind(";", 0, ts)
     if semi >= 0:
         start = semi + 1
-    m = _LEADING_SUBORDINATE.match(sent[start:ts])
+    m = cue("leading_subordinate").match(sent[start:ts])
     if m:
         start += m.end()
     end = len(sent)
-    m = _CLAUSE_END.search(sent, te)
+    m = cue("clause_end").search(sent, te)
     if m:
         end = m.start()
     return start, end
@@ -623,10 +167,7 @@ def _country_mentions(sentence: Sentence, lo: int, hi: int) -> list[Mention]:
 def _minerals_between(sentence: Sentence, lo: int, hi: int) -> list[str]:
     text = sentence.text
     # minerals inside "(e.g., ...)" examples do not count
-    skip = [
-        (m.start(), m.end())
-        for m in re.finditer(r"\((?:e\.g\.|eg|for example|such as|including)[^)]*\)", text, re.I)
-    ]
+    skip = [(m.start(), m.end()) for m in cue("example_parenthesis").finditer(text)]
     out = []
     for m in sentence.mentions:
         if m.kind != "mineral":
@@ -637,34 +178,13 @@ def _minerals_between(sentence: Sentence, lo: int, hi: int) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _normalise_minerals(minerals: list[str]) -> list[str]:
-    minerals = list(dict.fromkeys(minerals))
-    specific = [m for m in minerals if m != GENERIC]
-    if specific:
-        if any(m in RARE_EARTH_ELEMENTS for m in specific) and "rare_earths" not in specific:
-            specific.insert(0, "rare_earths")
-        return specific
-    return minerals
-
-
 def _measure_type(text: str) -> str:
-    t = text.lower()
-    if re.search(r"quota|caps?\b|allowed to export up to|quot[ae]", t):
-        return "quota"
-    if re.search(r"suspen|halt|freez|froze|sospension|sospes|sospend", t):
-        return "suspension"
-    if re.search(r"\bban|prohibit|embargo|divieto|vieta|not\s+be\s+(?:permitted|allowed|approved)", t):
-        return "ban"
-    if re.search(r"dut(?:y|ies)|\btax|levy|levies|tariff|dazi", t):
-        return "export_tax"
-    if re.search(r"licen[cs]|permit|licenz", t):
-        return "licence"
-    return "other"
+    return label("measure_type", text, "other")
 
 
 def _hs_codes(text: str) -> list[str]:
     out = []
-    for m in _HS.finditer(text):
+    for m in cue("hs_codes").finditer(text):
         for code in re.split(r"\s*(?:,|and|or|/|;|\be\b)\s*", m.group(1)):
             digits = re.sub(r"[.\s]", "", code)
             if digits.isdigit() and len(digits) >= 4:
@@ -673,41 +193,23 @@ def _hs_codes(text: str) -> list[str]:
 
 
 def _levels(sentence: str, trigger: str) -> tuple[str | None, str | None]:
-    """(previous_level, level) of a partnership upgrade."""
-    quoted = [q.strip().lower() for q in _QUOTED.findall(sentence)]
+    """(previous_level, level) of a partnership upgrade: two quoted levels, else the words before
+    "partnership" after "to/into", else a named level ("comprehensive strategic"), else the Italian form."""
+    quoted = [q.strip().lower() for q in cue("quoted").findall(sentence)]
     if len(quoted) >= 2:
         return quoted[0], quoted[1]
-    m = re.search(
-        r"(?:to|into)\s+(?:an?\s+|the\s+)?(?:level\s+of\s+(?:an?\s+)?)?[\"“‘']?((?:[\w-]+\s+){0,3}?[\w-]+)[\"”’']?\s+"
-        r"(?:partnership|relationship)",
-        trigger,
-        re.I,
-    )
-    new = m.group(1).lower() if m else None
-    if new is None:
-        m = re.search(
-            r"((?:comprehensive|special|global|enhanced|privileged|strategic)(?:\s+[\w-]+){0,3}?)\s+partnership",
-            trigger,
-            re.I,
-        )
-        new = m.group(1).lower() if m else None
-    if new is None:  # Italian: "a partenariato strategico speciale"
-        m = re.search(
-            r"(?:a|al|in|ad)\s+(?:un\s+|una\s+)?(?:partenariato|partnership)\s+((?:strategic\w*|global\w*"
-            r"|special\w*|rafforzat\w*|privilegiat\w*)(?:\s+(?:strategic\w*|global\w*|special\w*|rafforzat\w*"
-            r"|privilegiat\w*|e))*)",
-            sentence,
-            re.I,
-        )
-        new = f"partenariato {m.group(1).lower()}" if m else None
-    prev = None
-    m = re.search(
-        r"(?:existing|current|their|from\s+an?|from)\s+[\"“‘']?((?:[\w-]+\s+){0,2}?[\w-]+)[\"”’']?\s+(?:partnership|relationship)\s+(?:to|into)",
-        trigger,
-        re.I,
-    )
-    if m:
-        prev = m.group(1).lower()
+    new = None
+    for name, text, prefix in (
+        ("level_to", trigger, ""),
+        ("level_named", trigger, ""),
+        ("level_it", sentence, "partenariato "),
+    ):
+        m = cue(name).search(text)
+        if m:
+            new = prefix + m.group(1).lower()
+            break
+    m = cue("level_previous").search(trigger)
+    prev = m.group(1).lower() if m else None
     if new:
         new = re.sub(r"^(?:a|an|the)\s+", "", new)
     return prev, new
@@ -719,19 +221,19 @@ def _bullet_minerals(sentences: list[Sentence], idx: int) -> list[str]:
     for s in sentences[idx + 1 :]:
         if not s.bullet:
             break
-        head = re.split(r"[.:;—–(]", _BULLET.sub("", s.text), maxsplit=1)[0][:80]
+        head = re.split(r"[.:;—–(]", BULLET.sub("", s.text), maxsplit=1)[0][:80]
         out.extend(mm.value for mm in gazetteer().find(head) if mm.kind == "mineral")
     return list(dict.fromkeys(out))
 
 
 def _companies(sentence: Sentence) -> list[str]:
     names = [m.value for m in sentence.mentions if m.kind == "company"]
-    names += [m.group(0).rstrip(".") for m in _COMPANY_RE.finditer(sentence.text)]
+    names += [m.group(0).rstrip(".") for m in cue("company_name").finditer(sentence.text)]
     return list(dict.fromkeys(names))
 
 
 def _money(text: str) -> str | None:
-    m = re.search(_MONEY, text, re.I)
+    m = cue("money").search(text)
     return m.group(0).strip() if m else None
 
 
@@ -760,7 +262,7 @@ class _Extractor:
         by: list[str] = []
         hosts: list[str] = []
         mentions = _country_mentions(sent, cs, ce)
-        rel = _RELATIVE_SUBJECT.search(text, cs, ts)
+        rel = cue("relative_subject").search(text, cs, ts)
         if rel is not None:
             # "the Philippines ..., after Indonesia, which banned ore exports": the antecedent acts
             before_rel = [m for m in mentions if m.end - sent.start <= rel.start()]
@@ -780,29 +282,31 @@ class _Extractor:
             s = m.start - sent.start
             if ts <= s < te and etype in ("export_restriction", "restriction_lifted") and not m.possessive:
                 before = text[max(cs, s - 40) : s]
-                if _TARGET_BEFORE.search(before):
+                if cue("target_before").search(before):
                     targets += _expand(m, date, self.congo)
                 continue
             before = text[max(0, s - 40) : s]
-            if m.kind == "grouping" and _DESCRIPTOR_BEFORE.search(before):
+            if m.kind == "grouping" and cue("descriptor_before").search(before):
                 continue
             if s < ts:
                 if (
                     m.kind in ("capital", "country", "eu")
                     and not m.possessive
-                    and _PLACE_BEFORE.search(before)
+                    and cue("place_before").search(before)
                 ):
                     continue
                 pre += _expand(m, date, self.congo)
             else:
-                if _BY_BEFORE.search(before):
+                if cue("by_before").search(before):
                     by += _expand(m, date, self.congo)
-                elif etype in ("export_restriction", "restriction_lifted") and _TARGET_BEFORE.search(before):
+                elif etype in ("export_restriction", "restriction_lifted") and cue("target_before").search(
+                    before
+                ):
                     targets += _expand(m, date, self.congo)
-                elif etype == "investment" and _IN_BEFORE.search(before):
+                elif etype == "investment" and cue("in_before").search(before):
                     hosts += _expand(m, date, self.congo)
                 elif (
-                    _WITH_BEFORE.search(before) and (etype in SYMMETRIC_TYPES or etype == "investment")
+                    cue("with_before").search(before) and (etype in SYMMETRIC_TYPES or etype == "investment")
                 ) or (
                     etype in SYMMETRIC_TYPES
                     and (hyphen_pair(s, m.end - sent.start) or (joins and m.kind == "grouping"))
@@ -810,11 +314,11 @@ class _Extractor:
                     post_with += _expand(m, date, self.congo)
         pre_text = text[cs:ts]
         coref: list[str] = []
-        if _PAIR.search(pre_text):
+        if cue("pair").search(pre_text):
             coref = self.ctx.pair or self.ctx.group
-        elif not pre and _THEY.search(pre_text):
+        elif not pre and cue("they").search(pre_text):
             coref = self.ctx.group or self.ctx.pair
-        elif not pre and _IT.search(pre_text) and self.ctx.single:
+        elif not pre and cue("it").search(pre_text) and self.ctx.single:
             coref = [self.ctx.single]
         return (
             list(dict.fromkeys(pre)),
@@ -837,7 +341,7 @@ class _Extractor:
                 continue  # "..., which had been in place since December 2024": about something else
             if d.role in ("act", "since"):
                 # "the controls announced on Oct. 9": a date that belongs to the trigger's object, not the act
-                if between and _OBJECT_PARTICIPLE.search(between):
+                if between and cue("object_participle").search(between):
                     continue
                 act.append(d)
             elif d.role == "effective":
@@ -853,7 +357,7 @@ class _Extractor:
             )
 
         # a trigger inside ", which will ... in 2026": the act is the main clause's ("presented ... on Wednesday")
-        holder = max((m.start() for m in _RELATIVE.finditer(text, 0, ts)), default=None)
+        holder = max((m.start() for m in cue("relative").finditer(text, 0, ts)), default=None)
         if holder is not None and any(d.start < holder for d in act):
             act = [d for d in act if d.start < holder]
         a = nearest(act)
@@ -867,7 +371,7 @@ class _Extractor:
             anchored = a.value is not None and a.precision == "day"
         else:
             found = self._paragraph_reporting_date(sent)
-            background = bool(_BACKGROUND.search(_outside(text, relative)))
+            background = bool(cue("background").search(_outside(text, relative)))
             if found is not None and not background:
                 date, prec, basis = (
                     found.value,
@@ -875,7 +379,7 @@ class _Extractor:
                     f"{found.basis} (reporting date of the paragraph)",
                 )
                 anchored = True
-            elif _ALSO.search(text[:te]) and _PAST_ACT.search(text) and not act:
+            elif cue("also").search(text[:te]) and cue("past_act").search(text) and not act:
                 prev = self._previous_anchored()
                 if prev is not None:
                     date, prec, basis = (
@@ -884,7 +388,7 @@ class _Extractor:
                         f"same occasion as {prev.event_id or 'the previous event'} ('also')",
                     )
                     anchored = True
-            if date is None and self.pub and not act and _DOCUMENT_DECISION.search(text):
+            if date is None and self.pub and not act and cue("document_decision").search(text):
                 # an official announcement ("it is decided to ...") is dated by its own dateline
                 date, prec, basis = self.pub, "day", "date of the announcement document (its dateline)"
                 anchored = True
@@ -892,7 +396,7 @@ class _Extractor:
                 date is None
                 and self.pub
                 and not background
-                and _PRESENT_PERFECT.search(text[:te])
+                and cue("present_perfect").search(text[:te])
                 and not act
             ):
                 date, prec, basis = (
@@ -900,7 +404,7 @@ class _Extractor:
                     "month",
                     "publication month (present-tense/present-perfect report, day not stated)",
                 )
-        if _IMMEDIATE.search(text) and eff_value is None and date and prec == "day":
+        if cue("immediate").search(text) and eff_value is None and date and prec == "day":
             eff_value = date
         return date, prec, basis, eff_value, (e.value if e else None), anchored
 
@@ -911,7 +415,7 @@ class _Extractor:
             for d in other.dates:
                 if d.value and d.precision == "day" and d.role == "act":
                     around = other.text[max(0, d.start - 30) : d.end + 5]
-                    if _REPORTING.search(around):
+                    if cue("reporting").search(around):
                         return d
         return None
 
@@ -937,13 +441,13 @@ class _Extractor:
         )
         # minerals: the clause, then the whole sentence
         minerals = _minerals_between(sent, cs, ce)
-        if ce < len(text) and _ELABORATION.match(text, ce):
+        if ce < len(text) and cue("elaboration").match(text, ce):
             # "... export controls - holmium, erbium ..." / ", including gallium": the list belongs to the clause
             minerals += _minerals_between(sent, ce, len(text))
         minerals = minerals or _minerals_between(sent, 0, len(text))
         if text.rstrip().endswith(":"):
             minerals += _bullet_minerals(self.sentences, sent.index)
-        minerals = _normalise_minerals(minerals)
+        minerals = normalise_minerals(minerals)
         ev = Event(
             event_type=etype,
             initiator=[],
@@ -961,7 +465,7 @@ class _Extractor:
         )
         ev.measure = re.sub(r"\s+", " ", text[ts:ce]).strip(" ,.;:")[:200]
         ev.salience = (
-            "background" if _BACKGROUND.search(_outside(text, _relative_clauses(text, te))) else "main"
+            "background" if cue("background").search(_outside(text, _relative_clauses(text, te))) else "main"
         )
         if date and self.pub and _is_old(date, self.pub):
             ev.salience = "background"
@@ -976,7 +480,7 @@ class _Extractor:
                     if prev.date is None and date is not None:
                         prev.date, prev.date_precision, prev.date_basis = date, prec, basis
                     if prev.effective_date is None:
-                        immediate = _IMMEDIATE.search(text) and prev.date_precision == "day"
+                        immediate = cue("immediate").search(text) and prev.date_precision == "day"
                         prev.effective_date = eff or (prev.date if immediate else None)
                     return None
                 if prev is not None:  # "The ban, in place since February" after "is lifting its export ban"
@@ -993,7 +497,7 @@ class _Extractor:
                 inherited = self._inherit_restriction_minerals(sent, ev.initiator, ce)
                 minerals = inherited or minerals
             if not minerals:
-                if etype == "export_restriction" and not _NON_MINERAL_GOODS.search(text):
+                if etype == "export_restriction" and not cue("non_mineral_goods").search(text):
                     # "it is decided to strengthen the export control of dual-use items": the items may follow
                     ev.measure_type = _measure_type(text[ts:te])
                     ev.status = self._restriction_status(etype, text, ts, te, eff, ev.salience, rule)
@@ -1013,7 +517,7 @@ class _Extractor:
                 _measure_type(words) if _measure_type(words) != "other" else _measure_type(window)
             )
             ev.hs_codes = _hs_codes(text)
-            m = _END_USES.search(text)
+            m = cue("end_uses").search(text)
             ev.end_uses = m.group(0) if m else None
             ev.status = self._restriction_status(etype, text, ts, te, eff, ev.salience, rule)
         else:
@@ -1057,7 +561,7 @@ class _Extractor:
                 ev.measure_type = "partnership_level"
                 minerals = (
                     [m for m in minerals if m != GENERIC]
-                    if not _MINERAL_PARTNERSHIP.search(text)
+                    if not cue("mineral_partnership").search(text)
                     else minerals
                 )
             ev.minerals = minerals
@@ -1084,7 +588,7 @@ class _Extractor:
         ):
             base, _ = pending
             ev = Event(**{k: v for k, v in base.to_dict().items()})
-            ev.minerals = _normalise_minerals(specific)
+            ev.minerals = normalise_minerals(specific)
             ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
             ev.targets = list(dict.fromkeys([*base.targets, *targets]))
             ev.counterparts = list(ev.targets)
@@ -1103,14 +607,14 @@ class _Extractor:
             return None
         if prev.effective_date is None:
             prev.effective_date = eff or (
-                prev.date if _IMMEDIATE.search(text) and prev.date_precision == "day" else None
+                prev.date if cue("immediate").search(text) and prev.date_precision == "day" else None
             )
         mt = _measure_type(text)
         if prev.measure_type in (None, "other") and mt in ("licence", "quota"):
             prev.measure_type = mt
         specific = [m for m in minerals if m != GENERIC]
         if specific:
-            prev.minerals = _normalise_minerals([*prev.minerals, *specific])
+            prev.minerals = normalise_minerals([*prev.minerals, *specific])
         prev.hs_codes = list(dict.fromkeys([*prev.hs_codes, *_hs_codes(text)]))
         return None
 
@@ -1121,7 +625,7 @@ class _Extractor:
         return 0
 
     def _inherit_restriction_minerals(self, sent: Sentence, initiator: list[str], ce: int) -> list[str]:
-        if _NON_MINERAL_GOODS.search(sent.text):
+        if cue("non_mineral_goods").search(sent.text):
             return []
         prev = self.ctx.restriction
         if prev is not None and set(prev.initiator) & set(initiator):
@@ -1133,15 +637,15 @@ class _Extractor:
                 break
             spec = [m.value for m in other.mentions if m.kind == "mineral" and m.value != GENERIC]
             if spec:
-                return _normalise_minerals(spec)
+                return normalise_minerals(spec)
         return []
 
     def _antecedent(self, measure: str) -> Event | None:
         """The latest restriction or lifting in the article whose measure is of the same family."""
-        family = _MEASURE_FAMILY.get(measure, measure)
+        family = _measure_family().get(measure, measure)
         for ev in reversed(self.ctx.events):
             if ev.event_type in ("export_restriction", "restriction_lifted") and (
-                _MEASURE_FAMILY.get(ev.measure_type or "other", ev.measure_type) == family
+                _measure_family().get(ev.measure_type or "other", ev.measure_type) == family
             ):
                 return ev
         return None
@@ -1153,18 +657,18 @@ class _Extractor:
                 break
             spec = [m.value for m in other.mentions if m.kind == "mineral" and m.value != GENERIC]
             if spec:
-                return _normalise_minerals(spec)
+                return normalise_minerals(spec)
         heads = [s for s in self.sentences[:3] if s.headline]
         found = [m.value for s in heads for m in s.mentions if m.kind == "mineral"]
         if not found and self.article.title:
             found = [m.value for m in gazetteer().find(self.article.title) if m.kind == "mineral"]
-        return _normalise_minerals(found)
+        return normalise_minerals(found)
 
     def _next_sentence_minerals(self, sent: Sentence) -> list[str]:
         nxt = self.sentences[sent.index + 1] if sent.index + 1 < len(self.sentences) else None
-        if nxt is None or nxt.para != sent.para or not _ANAPHORIC_AGREEMENT.match(nxt.text):
+        if nxt is None or nxt.para != sent.para or not cue("anaphoric_agreement").match(nxt.text):
             return []
-        return _normalise_minerals([m.value for m in nxt.mentions if m.kind == "mineral"])
+        return normalise_minerals([m.value for m in nxt.mentions if m.kind == "mineral"])
 
     def _inherit_agreement_minerals(self, actors: list[str]) -> list[str]:
         for ev in reversed(self.ctx.events):
@@ -1177,12 +681,8 @@ class _Extractor:
         if etype == "restriction_lifted":
             if eff and self.pub and eff > self.pub[: len(eff)]:
                 return "announced"
-            return "suspended" if re.search(r"suspen|paus|sospes|sospens", text[ts:te], re.I) else "lifted"
-        if re.search(
-            r"\b(?:will|would|to\s+(?:impose|introduce|suspend|ban|restrict|halt|tighten)|set\s+to|plans?\s+to)\b",
-            pre,
-            re.I,
-        ):
+            return "suspended" if cue("suspension_words").search(text[ts:te]) else "lifted"
+        if cue("announced_restriction").search(pre):
             return "announced"
         if eff and self.pub and eff > self.pub[: len(eff)]:
             return "announced"
@@ -1194,9 +694,7 @@ class _Extractor:
         trig = text[ts:te].lower()
         pre = text[:ts].lower()
         if etype == "other":
-            if re.search(
-                r"\b(?:will|plans?\s+to|to\s+establish|to\s+set\s+up|to\s+create)\b", text[:te], re.I
-            ):
+            if cue("planned").search(text[:te]):
                 return "planned"
             if rule == "other.joint":
                 return "ongoing"
@@ -1204,43 +702,50 @@ class _Extractor:
         if etype == "partnership_upgrade":
             return "decided" if "decided" in pre else "agreed"
         if etype == "agreement":
-            if re.search(r"\bwill\b", pre):
+            if cue("will").search(pre):
                 return "planned"
-            if re.search(r"sign|ink|firm|sigl|sottoscri", trig):
-                return "signed"
-            if "launch" in trig or "launch" in pre[-40:]:
+            status = label("agreement_status", trig)
+            if status == "launched" or (status is None and "launch" in pre[-40:]):
                 return "launched"
-            if re.search(r"adopt|endors", trig):
-                return "adopted"
-            return "agreed"
-        return "planned" if re.search(r"\bwill\b", pre) else "announced"
+            return status or "agreed"
+        return "planned" if cue("will").search(pre) else "announced"
 
     # .. one sentence .............................................................................
+    def _first(self, sent: Sentence, etype: str, masked: list[tuple[int, int]], ok=None) -> Event | None:
+        """The first event that a trigger rule of ``etype`` yields in the sentence (rules in table order)."""
+        text = sent.text
+        book = rulebook()
+        # a cheap keyword test first: most sentences name no trigger of a type at all
+        if not book.prefilter[etype].search(text):
+            return None
+        for rule in book.triggers[etype]:
+            req = rule.requires.search(text) if rule.requires is not None else None
+            if rule.requires is not None and req is None:
+                continue
+            if rule.unless is not None and rule.unless.search(text):
+                continue
+            for m in rule.pattern.finditer(text):
+                ts, te = m.span()
+                if any(ts < b and a < te for a, b in masked):
+                    continue
+                if ok is not None and not ok(m):
+                    continue
+                if rule.span_requires and req is not None:
+                    ts, te = min(ts, req.start()), max(te, req.end())
+                ev = self._event(sent, rule.id, etype, ts, te)
+                masked.append((ts, te))
+                if ev is not None:
+                    return ev
+        return None
+
     def _sentence(self, sent: Sentence) -> list[Event]:
         text = sent.text
         found: list[Event] = []
         masked: list[tuple[int, int]] = []
         suppress_agreement = False
-
-        def first(rules, etype, extra=None):
-            # a cheap keyword test first: most sentences name no trigger of a type at all
-            if not _PREFILTER[etype].search(text):
-                return None
-            for rule, pat in rules:
-                for m in pat.finditer(text):
-                    if any(m.start() < b and a < m.end() for a, b in masked):
-                        continue
-                    if extra is not None and not extra(m):
-                        continue
-                    ev = self._event(sent, rule, etype, m.start(), m.end())
-                    masked.append((m.start(), m.end()))
-                    if ev is not None:
-                        return ev
-            return None
-
-        up = first(_UPGRADE_RULES, "partnership_upgrade")
+        up = self._first(sent, "partnership_upgrade", masked)
         if up is not None:
-            if _MINERAL_PARTNERSHIP.search(text):
+            if cue("mineral_partnership").search(text):
                 # "a strategic partnership on raw materials" is a cooperation agreement, not a diplomatic level
                 ts = text.find(up.trigger)
                 up.event_type = "agreement"
@@ -1248,42 +753,20 @@ class _Extractor:
                 up.status = self._status("agreement", up.rule, text, ts, ts + len(up.trigger))
             found.append(up)
             suppress_agreement = True
-        if any(pat.search(text) for _, pat in _UPGRADE_RULES):
+        if any(r.pattern.search(text) for r in rulebook().triggers["partnership_upgrade"]):
             suppress_agreement = True
-        has_export = re.search(r"export|shipment|esportazion", text, re.I) is not None
-
-        def lift_ok(m):
-            return has_export or (self.ctx.restriction is not None)
-
-        lifted = first(_LIFT_RULES, "restriction_lifted", lift_ok)
+        has_export = cue("export_mention").search(text) is not None
+        lifted = self._first(
+            sent, "restriction_lifted", masked, lambda m: has_export or self.ctx.restriction is not None
+        )
         if lifted is not None:
             found.append(lifted)
-
-        def restriction_ok(m):
-            # an Italian restriction noun needs an Italian act verb in the sentence
-            if m.re.pattern == _IT_RNOUN:
-                return re.search(_IT_VERB, text, re.I) is not None
-            return True
-
-        restr = first(_RESTRICTION_RULES, "export_restriction", restriction_ok)
-        if restr is not None:
-            found.append(restr)
-        stock_noun = _STOCKPILE_NOUN.search(text)
-        if (
-            stock_noun
-            and _STOCKPILE_VERB.search(text)
-            and not re.search(r"buy(?:s|ing)?\s+back|bought\s+back", text, re.I)
-        ):
-            verb = _STOCKPILE_VERB.search(text)
-            ts, te = min(verb.start(), stock_noun.start()), max(verb.end(), stock_noun.end())
-            ev = self._event(sent, "stockpile.noun", "stockpile", ts, te)
+        for etype in ("export_restriction", "stockpile", "investment"):
+            ev = self._first(sent, etype, masked)
             if ev is not None:
                 found.append(ev)
-        inv = first(_INVESTMENT_RULES, "investment")
-        if inv is not None:
-            found.append(inv)
         if not suppress_agreement:
-            agr = first(_AGREEMENT_RULES, "agreement")
+            agr = self._first(sent, "agreement", masked)
             if agr is not None:
                 # "signed a framework ..., pledging to invest and build stockpiles": terms of the agreement
                 at = text.find(agr.trigger)
@@ -1294,7 +777,7 @@ class _Extractor:
                 ]
                 found.append(agr)
         if not any(e.event_type in ("agreement", "partnership_upgrade") for e in found):
-            other = first(_OTHER_RULES, "other")
+            other = self._first(sent, "other", masked)
             if other is not None:
                 found.append(other)
         return found
@@ -1318,7 +801,7 @@ class _Extractor:
                 if (
                     m.kind in ("capital", "country", "eu")
                     and not m.possessive
-                    and _PLACE_BEFORE.search(before)
+                    and cue("place_before").search(before)
                 ):
                     continue
                 names.append(self.congo if m.kind == "congo" else m.value)
@@ -1354,20 +837,7 @@ def _months_before(pub: str, k: int) -> str:
 
 
 def _agreement_level(text: str) -> str:
-    t = text.lower()
-    if re.search(r"memorand|\bmou", t):
-        return "MoU"
-    if "framework" in t:
-        return "framework"
-    if "initiative" in t:
-        return "initiative"
-    if "action plan" in t:
-        return "action plan"
-    if re.search(r"critical minerals? agreement", t):
-        return "critical minerals agreement"
-    if re.search(r"agreement|deal|pact|treaty|accord|accordo|intesa", t):
-        return "agreement"
-    return "cooperation"
+    return label("agreement_level", text, "cooperation")
 
 
 # -- merging -----------------------------------------------------------------------------------------------
@@ -1391,7 +861,7 @@ def _mergeable(a: Event, b: Event) -> bool:
         return False
     # two restrictions of different kinds (a ban and a quota) are different measures; 'other' and 'licence'
     # ("export controls") are compatible with any kind
-    kinds = {_MEASURE_FAMILY.get(m, m) for m in (a.measure_type, b.measure_type)}
+    kinds = {_measure_family().get(m, m) for m in (a.measure_type, b.measure_type)}
     if (
         a.event_type in ("export_restriction", "restriction_lifted")
         and len(kinds) == 2
@@ -1444,7 +914,7 @@ def _combine(p: Event, s: Event) -> Event:
             setattr(p, f, getattr(s, f))
     if p.measure_type in (None, "other") and s.measure_type not in (None, "other"):
         p.measure_type = s.measure_type
-    p.minerals = _normalise_minerals([*p.minerals, *s.minerals])
+    p.minerals = normalise_minerals([*p.minerals, *s.minerals])
     if p.event_type in SYMMETRIC_TYPES:
         extra = [a for a in s.actors if a not in p.actors]
         p.counterparts = [*p.counterparts, *extra]

@@ -267,6 +267,27 @@ class Gazetteer:
         return out
 
 
+GENERIC = "critical_minerals"  # the generic token: critical minerals / raw materials in general
+
+
+@functools.cache
+def rare_earth_elements() -> frozenset[str]:
+    """Tokens of the named rare-earth elements (each also implies ``rare_earths``)."""
+    return frozenset(data()["rare_earth_elements"])
+
+
+def normalise_minerals(minerals: list[str]) -> list[str]:
+    """Distinct tokens in order; a specific mineral replaces the generic one; named rare-earth elements add
+    ``rare_earths`` in front."""
+    minerals = list(dict.fromkeys(minerals))
+    specific = [m for m in minerals if m != GENERIC]
+    if specific:
+        if "rare_earths" not in specific and any(m in rare_earth_elements() for m in specific):
+            specific.insert(0, "rare_earths")
+        return specific
+    return minerals
+
+
 @functools.cache
 def gazetteer() -> Gazetteer:
     """The shared, compiled gazetteer (built once per process, ~50 ms)."""

@@ -323,10 +323,10 @@ def events(
 
 
 def _mineral_token(name: str) -> str:
-    from critmin.news.extract import GENERIC, RARE_EARTH_ELEMENTS
+    from critmin.news.gazetteer import GENERIC, rare_earth_elements
 
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
-    if key in RARE_EARTH_ELEMENTS or key in (GENERIC, "superhard_materials", "lithium_battery_materials"):
+    if key in rare_earth_elements() or key in (GENERIC, "superhard_materials", "lithium_battery_materials"):
         return key
     from critmin.reference import commodities as cat
 

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from critmin.news.extract import extract_events
-from critmin.news.segment import segment
 from critmin.news.gazetteer import countries_in, find, minerals_in
 from critmin.news.model import Article
+from critmin.news.segment import segment
 
 
 def events(text, published=None):

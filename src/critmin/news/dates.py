@@ -18,6 +18,7 @@ English and Italian month and weekday names are recognised.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 from dataclasses import dataclass
 
@@ -121,18 +122,56 @@ class DateExpr:
         return self.precision == "day" and self.role == "act"
 
 
-def parse_date(value) -> dt.date | None:
+@dataclass(frozen=True)
+class Publication:
+    """When an article was published: a day, or only a month (``2025-10``). Relative expressions need a day
+    ("on Friday"); a month and a year ("last December", "on 3 March") resolve against either."""
+
+    first: dt.date  # the first day it can be
+    last: dt.date  # the last day it can be
+    precision: str  # day | month
+
+    @property
+    def value(self) -> str:
+        return self.first.isoformat() if self.precision == "day" else self.first.isoformat()[:7]
+
+    @property
+    def day(self) -> dt.date | None:
+        return self.first if self.precision == "day" else None
+
+
+_MONTH_VALUE = re.compile(r"^((?:19|20)\d\d)-(0[1-9]|1[0-2])$")
+
+
+def parse_publication(value) -> Publication | None:
+    """A :class:`Publication` from ``YYYY-MM-DD`` (or a date/datetime, or an ISO timestamp) or ``YYYY-MM``;
+    None when the value is missing or not a date."""
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
+    if isinstance(value, Publication):
         return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return Publication(value, value, "day")
     text = str(value).strip()
+    m = _MONTH_VALUE.match(text)
+    if m:
+        y, mo = int(m.group(1)), int(m.group(2))
+        first = dt.date(y, mo, 1)
+        nxt = dt.date(y + mo // 12, mo % 12 + 1, 1)
+        return Publication(first, nxt - dt.timedelta(days=1), "month")
     try:
-        return dt.date.fromisoformat(text[:10])
+        d = dt.date.fromisoformat(text[:10])
     except ValueError:
         return None
+    return Publication(d, d, "day")
+
+
+def parse_date(value) -> dt.date | None:
+    """The day of a day-precise publication date, else None."""
+    pub = parse_publication(value)
+    return pub.day if pub else None
 
 
 def _month_number(text: str) -> int:
@@ -170,11 +209,12 @@ _PAST_TENSE = re.compile(
 
 
 def _resolve(
-    kind: str, m: re.Match, role: str, pub: dt.date | None, past: bool = False
+    kind: str, m: re.Match, role: str, pub: Publication | None, past: bool = False
 ) -> tuple[str | None, str | None, str, str]:
     """(value, precision, kind, basis) of one match; ``past``: the verb before it is in the past tense."""
     g = m.groupdict()
-    pubtxt = f"publication date {pub.isoformat()}" if pub else "no publication date"
+    pubtxt = f"publication date {pub.value}" if pub else "no publication date"
+    said = m.group(0).strip()
     # an effective/end date looks forward ("starting on Monday") unless the verb is past ("took effect on Saturday")
     future = role in ("effective", "end", "deadline") and not past
     if kind == "iso":
@@ -188,54 +228,29 @@ def _resolve(
             return (d.isoformat() if d else None), "day", "explicit", "explicit"
         if pub is None:
             return None, "day", "relative", "day and month without a year; no publication date"
-        d = _safe_date(pub.year, month, day)
+        d = _safe_date(pub.first.year, month, day)
         if d is None:
             return None, "day", "relative", "invalid day"
-        if future and d < pub - dt.timedelta(days=60):
-            d = _safe_date(pub.year + 1, month, day)
-        elif not future and d > pub + dt.timedelta(days=7):
-            d = _safe_date(pub.year - 1, month, day)
+        if future and d < pub.first - dt.timedelta(days=60):
+            d = _safe_date(pub.first.year + 1, month, day)
+        elif not future and d > pub.last + dt.timedelta(days=7):
+            d = _safe_date(pub.first.year - 1, month, day)
         return (d.isoformat() if d else None), "day", "relative", f"year from the {pubtxt}"
     if kind == "my":
         return f"{int(g['year']):04d}-{_month_number(g['month']):02d}", "month", "explicit", "explicit"
     if kind == "rel_month":
-        month = _month_number(g["month"])
-        q = (g.get("q") or "").strip().lower()
-        q2 = m.group(0).lower()
         if pub is None:
-            return None, "month", "relative", f"'{m.group(0).strip()}' needs a publication date"
-        if q in ("last", "lo scorso", "scorso") or q2.endswith("scorso"):
-            y = pub.year if month < pub.month else pub.year - 1
-        elif q in ("next", "prossimo") or q2.endswith("prossimo"):
-            y = pub.year if month > pub.month else pub.year + 1
-        elif q.startswith(("this", "earlier this", "later this")):
-            y = pub.year
-        elif future:
-            y = pub.year if month >= pub.month else pub.year + 1
-        else:
-            y = pub.year if month <= pub.month else pub.year - 1
-        return f"{y:04d}-{month:02d}", "month", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
-    if kind == "weekday":
-        wd = WEEKDAYS.get(g["wd"]) if g["wd"] in WEEKDAYS else WEEKDAYS[g["wd"].lower()]
-        q = (g.get("q") or "").strip().lower()
-        if pub is None:
-            return None, "day", "relative", f"'{m.group(0).strip()}' needs a publication date"
-        if q in ("next", "prossimo") or (future and q not in ("last", "this past", "scorso")):
-            delta = (wd - pub.weekday()) % 7 or (7 if q in ("next", "prossimo") else 0)
-            d = pub + dt.timedelta(days=delta)
-        else:
-            delta = (pub.weekday() - wd) % 7
-            if delta == 0 and q in ("last", "this past", "scorso"):
-                delta = 7
-            d = pub - dt.timedelta(days=delta)
-        return d.isoformat(), "day", "relative", f"relative ('{m.group(0).strip()}') + {pubtxt}"
-    if kind == "deictic":
-        if pub is None:
-            return None, "day", "relative", f"'{g['word']}' needs a publication date"
-        shift = {"today": 0, "oggi": 0, "yesterday": -1, "ieri": -1, "tomorrow": 1, "domani": 1}[
-            g["word"].lower()
-        ]
-        d = pub + dt.timedelta(days=shift)
+            return None, "month", "relative", f"'{said}' needs a publication date"
+        return _relative_month(g, said.lower(), future, pub), "month", "relative", f"'{said}' + {pubtxt}"
+    if kind in ("weekday", "deictic"):
+        if pub is None or pub.day is None:
+            need = "a publication date" if pub is None else "a day-precise publication date"
+            return None, "day", "relative", f"'{said}' needs {need}"
+        if kind == "weekday":
+            d = _weekday(g, future, pub.day)
+            return d.isoformat(), "day", "relative", f"relative ('{said}') + {pubtxt}"
+        shift = _DEICTIC_SHIFT[g["word"].lower()]
+        d = pub.day + dt.timedelta(days=shift)
         return d.isoformat(), "day", "relative", f"relative ('{g['word']}') + {pubtxt}"
     if kind == "rel_period":
         q = " ".join(filter(None, [(g.get("q") or "").lower(), (g.get("q2") or "").lower()]))
@@ -243,38 +258,84 @@ def _resolve(
         if q.strip() in ("il", "lo", "l'") and not g.get("q2"):
             return None, None, "relative", "not a date"
         if pub is None:
-            return None, None, "relative", f"'{m.group(0).strip()}' needs a publication date"
+            return None, None, "relative", f"'{said}' needs a publication date"
         k = -1 if ("last" in q or "scorso" in q) else (1 if ("next" in q or "prossimo" in q) else 0)
         if unit in ("month", "mese"):
-            y, mo = _shift_month(pub.year, pub.month, k)
-            return f"{y:04d}-{mo:02d}", "month", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
-        return f"{pub.year + k:04d}", "year", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
+            y, mo = _shift_month(pub.first.year, pub.first.month, k)
+            return f"{y:04d}-{mo:02d}", "month", "relative", f"'{said}' + {pubtxt}"
+        return f"{pub.first.year + k:04d}", "year", "relative", f"'{said}' + {pubtxt}"
     if kind == "year":
         return g["year"], "year", "explicit", "explicit"
     raise AssertionError(kind)
 
 
-def find_dates(text: str, published=None) -> list[DateExpr]:
-    """Date expressions in ``text`` (left to right, non-overlapping), resolved against ``published``."""
-    pub = parse_date(published)
-    found: list[tuple[str, re.Match]] = []
+_DEICTIC_SHIFT = {"today": 0, "oggi": 0, "yesterday": -1, "ieri": -1, "tomorrow": 1, "domani": 1}
+
+
+def _relative_month(g: dict, said: str, future: bool, pub: Publication) -> str:
+    """'last December', 'in March', 'marzo scorso' → YYYY-MM relative to the publication month."""
+    month = _month_number(g["month"])
+    q = (g.get("q") or "").strip().lower()
+    year, pub_month = pub.first.year, pub.first.month
+    if q in ("last", "lo scorso", "scorso") or said.endswith("scorso"):
+        y = year if month < pub_month else year - 1
+    elif q in ("next", "prossimo") or said.endswith("prossimo"):
+        y = year if month > pub_month else year + 1
+    elif q.startswith(("this", "earlier this", "later this")):
+        y = year
+    elif future:
+        y = year if month >= pub_month else year + 1
+    else:
+        y = year if month <= pub_month else year - 1
+    return f"{y:04d}-{month:02d}"
+
+
+def _weekday(g: dict, future: bool, day: dt.date) -> dt.date:
+    """'on Friday', 'last Monday', 'next Tuesday' → the day, looking back for acts and forward for effects."""
+    wd = WEEKDAYS.get(g["wd"]) if g["wd"] in WEEKDAYS else WEEKDAYS[g["wd"].lower()]
+    q = (g.get("q") or "").strip().lower()
+    if q in ("next", "prossimo") or (future and q not in ("last", "this past", "scorso")):
+        delta = (wd - day.weekday()) % 7 or (7 if q in ("next", "prossimo") else 0)
+        return day + dt.timedelta(days=delta)
+    delta = (day.weekday() - wd) % 7
+    if delta == 0 and q in ("last", "this past", "scorso"):
+        delta = 7
+    return day - dt.timedelta(days=delta)
+
+
+def _matches(text: str) -> list[tuple[str, re.Match]]:
+    """Non-overlapping date matches, left to right; where two overlap, the earlier pattern of
+    :data:`_PATTERNS` wins. Linear: every pattern's matches are merged with the kept ones in one pass."""
+    kept: list[tuple[str, re.Match]] = []
     for kind, pat in _PATTERNS:
+        new: list[tuple[str, re.Match]] = []
+        i = 0
         for m in pat.finditer(text):
             s, e = m.span()
-            if any(s < m2.end() and m2.start() < e for _, m2 in found):
-                continue
+            while i < len(kept) and kept[i][1].end() <= s:
+                i += 1
+            if i < len(kept) and kept[i][1].start() < e:
+                continue  # overlaps a match of an earlier pattern
             # a bare month name is a date only after a preposition ("in March", "since February")
             if (
                 kind == "rel_month"
                 and not m.group("q")
                 and not m.group(0).endswith(("scorso", "prossimo"))
-                and not _PREP_MONTH.search(text[max(0, s - 40) : s])
+                and not _PREP_MONTH.search(text, max(0, s - 40), s)
             ):
                 continue
-            found.append((kind, m))
-    found.sort(key=lambda km: km[1].start())
+            new.append((kind, m))
+        if new:
+            kept = list(heapq.merge(kept, new, key=lambda km: km[1].start()))
+    return kept
+
+
+def find_dates(text: str, published=None) -> list[DateExpr]:
+    """Date expressions in ``text`` (left to right, non-overlapping), resolved against ``published``
+    (``YYYY-MM-DD``, ``YYYY-MM`` or a :class:`Publication`). Linear in the length of ``text``."""
+    pub = parse_publication(published)
     out: list[DateExpr] = []
-    for kind, m in found:
+    for kind, m in _matches(text):
         s = m.start()
         before = text[max(0, s - 40) : s]
         role = _role(before)
@@ -283,7 +344,7 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
             role = {"by": "deadline", "entro il": "deadline", "from": "effective", "dal": "effective",
                     "since": "since", "until": "end"}.get(prep, role)  # fmt: skip
         past = role in ("effective", "end") and bool(_PAST_TENSE.search(before[-30:]))
-        if out and re.fullmatch(r",?\s*", text[out[-1].end : s]):
+        if out and _SAME_DATE_GAP.fullmatch(text, out[-1].end, s):
             # "took effect on Saturday, June 10": one date written twice
             role = out[-1].role
             past = past or bool(_PAST_TENSE.search(text[max(0, out[-1].start - 30) : out[-1].start]))
@@ -292,6 +353,9 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
             continue
         out.append(DateExpr(s, m.end(), m.group(0), value, precision, role, vkind, basis))
     return out
+
+
+_SAME_DATE_GAP = re.compile(r",?\s*")
 
 
 def at_precision(value: str | None, precision: str | None) -> str | None:

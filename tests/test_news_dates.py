@@ -130,13 +130,14 @@ def _naive_spans(text):
                 and not m.group("q")
                 and not m.group(0).endswith(("scorso", "prossimo"))
                 and not _PREP_MONTH.search(text[max(0, s - 40) : s])
+                and text[e : e + 2] not in ("'s", "’s")
             ):
                 continue
             kept.append((kind, m))
     return sorted((m.start(), m.end(), kind) for kind, m in kept)
 
 
-PIECES = ["on Friday", "since March", "March 3", "3 March 2024", "in 2020", "last month", "May", " ", ", ",
+PIECES = ["on Friday", "since March", "May's", "March’s", "March 3", "3 March 2024", "in 2020", "last month", "May", " ", ", ",
           "in May 2021", "until", "from", "2024-05-06", "ieri", "lo scorso dicembre", "x"]  # fmt: skip
 
 

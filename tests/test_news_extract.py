@@ -369,7 +369,7 @@ def test_arbitrary_text_never_crashes(text):
         ("Beijing has restricted exports of gallium and germanium since August 2023.", "2024-12-04",
          "export_restriction", {"CHN"}, "germanium", "2023-08"),
         ("Pechino ha deciso di vietare l'esportazione di grafite verso gli Stati Uniti.", "2024-12-04",
-         "export_restriction", {"CHN", "USA"}, "graphite", None),
+         "export_restriction", {"CHN", "USA"}, "graphite", "2024-12"),  # fresh news: the publication month
         ("Roma e Tokyo hanno siglato un'intesa sulle terre rare.", None, "agreement", {"ITA", "JPN"}, "rare_earths",
          None),
     ],

@@ -316,12 +316,14 @@ def _matches(text: str) -> list[tuple[str, re.Match]]:
                 i += 1
             if i < len(kept) and kept[i][1].start() < e:
                 continue  # overlaps a match of an earlier pattern
-            # a bare month name is a date only after a preposition ("in March", "since February")
+            # a bare month name is a date only after a preposition ("in March", "since February") or as a
+            # possessive ("February's decision")
             if (
                 kind == "rel_month"
                 and not m.group("q")
                 and not m.group(0).endswith(("scorso", "prossimo"))
                 and not _PREP_MONTH.search(text, max(0, s - 40), s)
+                and text[e : e + 2] not in ("'s", "’s")
             ):
                 continue
             new.append((kind, m))

@@ -1,58 +1,61 @@
 """Sentence-level, explainable extraction of policy events from news text.
 
-The method is a classic rule-based information-extraction pipeline (gazetteer lookup, trigger patterns,
-modality filters, slot filling, within-document coreference and event merging; cf. Hogenboom et al. 2016,
-"A survey of event extraction methods from text for decision support systems", *Decision Support Systems*
-85, §3 "knowledge-driven" methods). Every step is a rule one can read:
+A knowledge-driven information-extraction pipeline (gazetteer lookup, trigger patterns, modality filters,
+slot filling, within-document coreference and event merging; cf. Hogenboom, Frasincar, Kaymak, de Jong &
+Caron 2016, "A survey of event extraction methods from text for decision support systems", *Decision Support
+Systems* 85:12–22, §3). The knowledge is data — trigger patterns, cue words and measure tables in
+``data/triggers.yaml`` and ``data/cues.yaml`` (:mod:`critmin.news.rules`), names in ``data/gazetteer.yaml``
+(:mod:`critmin.news.gazetteer`) — and this module is the engine that applies it:
 
-1. **Segmentation** — paragraphs (one per line; hard-wrapped lines re-joined), datelines ("BEIJING
-   (Reuters) -") stripped, sentences split at terminal punctuation except after abbreviations ("U.S.",
-   "Sept.", "No."); headlines (a short line without a full stop) and bullets are marked.
-2. **Triggers** — regular expressions per event type (English and Italian), tried in the order
-   partnership_upgrade → restriction_lifted → export_restriction → stockpile → investment → agreement →
-   other; a lifting masks the restriction words it contains ("lifting its export ban" is not also a ban) and
-   an upgrade suppresses the agreement verb of the same sentence ("agreed to elevate their partnership").
-3. **Modality** — a trigger is dropped when its clause is negated ("did not", "non-imposition") or
-   speculative/intentional ("may", "could", "weighing", "in talks", "plans to", "expected to", "whether",
-   "seeks to", "urged"). "would" after a reporting verb ("said it would impose") and "confirmed/announced
-   plans to" are reported decisions, not speculation.
-4. **Slots** — actors are the country-like mentions of the trigger's own clause (subordinate "as/amid/while
-   ..." clauses cut off; places after in/at; "members of the G7" is a description, not an actor), plus
-   "with/between X" after the trigger; "the two countries", "they", "it" resolve to the actors of the
-   previous event or sentence. Targets of a restriction are the countries after "to/against/targeting".
-   Minerals come from the clause (a specific mineral replaces the generic ``critical_minerals``), from a
-   bullet list the sentence introduces, or — for a restriction that names none — from the previous
-   restriction of the same country in the article. Dates: see :mod:`critmin.news.dates`; a sentence
-   without its own date takes the reporting date of its paragraph ("..., the regulator announced Sunday"),
-   a sentence with "also" + a past act takes the date of the event before it, and a present-perfect lead
-   ("has announced") takes the publication month.
-5. **Merging** — events of one article with the same type, overlapping actors and compatible minerals,
-   measure and dates are one event (the headline and the lead sentence say the same thing); the body
-   sentence with a date is kept as evidence.
+1. **Segmentation** (:mod:`critmin.news.segment`) and gazetteer mentions and dates per sentence.
+2. **Triggers** per stage, in the table's order (upgrade → ruling → lifting → restriction → stockpile →
+   investment → agreement → membership → reference → other). A ruling masks the clause it rules on; a
+   lifting masks the restriction words it contains; an upgrade suppresses the agreement verb of its
+   sentence. A type may fire again in a later clause of the same sentence (", and Indonesia halted ...").
+3. **Modality** (:func:`critmin.news.slots.modality_blocked`): negated, speculative or intended acts are
+   not events; reported decisions are.
+4. **Slots**: actors by their role around the trigger (subject, "with/between", targets after "to", "by",
+   hosts after "in", funders after "from", list continuations, coreference to the previous sentence's
+   actors); an agentless clause takes its actor from context — the previous sentence's actor, else the
+   article's own country. Minerals from the clause (products count as their minerals), else from the
+   context. Dates from the clause, the paragraph's reporting date, a neighbouring sentence the sentence
+   refers to, or — for fresh news — the publication month.
+5. **Splitting** lists into one event per measure, per bilateral pair and per new member.
+6. **Merging** (:mod:`critmin.news.merge`) the mentions of one event.
 
 Production and market facts ("the world's largest producer", "prices hit a low") have no trigger, so they
-never become events. An event is kept only if it has at least one actor; restrictions, liftings,
-investments and stockpiles also need a mineral; agreements without a mineral are dropped; joint bodies and
-programmes without minerals are kept as ``other`` with ``mineral_relevant=False``.
+never become events. Restrictions, liftings, investments and stockpiles need a mineral and an actor;
+agreements need a mineral and two parties (or a named company); ``other`` events (joint bodies, rulings,
+laws, project halts, national plans) are ``mineral_relevant`` when they name a mineral.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
 
 from critmin.news import dates as dates_mod
+from critmin.news import slots
 from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals
+from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
-from critmin.news.rules import cue, label, rulebook
-from critmin.news.segment import BULLET, Sentence, segment
+from critmin.news.rules import Trigger, cue, label, rulebook
+from critmin.news.segment import Sentence, segment
 
-EXTRACTOR_VERSION = "1.0"
-
-
-def _measure_family() -> dict[str, str]:
-    return rulebook().values["measure_family"]
+EXTRACTOR_VERSION = "2.0"
+NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
+LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
+PAIRWISE = (
+    "other.body",
+    "other.joint",
+)  # `other` rules that become agreements when two parties share minerals
+SINGLE_ACTOR_OTHER = (
+    "other.law",
+    "other.law_it",
+    "other.halt",
+    "other.halt_it",
+    "other.plan",
+    "other.plan_it",
+)
 
 
 @dataclass
@@ -66,42 +69,54 @@ class _Context:
     pending: tuple[Event, int] | None = None  # a restriction announced without minerals, and its paragraph
     events: list[Event] = field(default_factory=list)
     anchored: dict[int, bool] = field(default_factory=dict)  # id(event) -> date is a day-precise act anchor
+    agreement_at: int = -100  # index of the last sentence with an agreement
 
 
-# -- helpers -----------------------------------------------------------------------------------------------
-def _modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str = "") -> str | None:
-    """Why the trigger at sent[ts:te] is not a fact, or None."""
-    pre = sent[clause_start:ts]
-    # "exports ... shall not be permitted": the negation is the prohibition itself
-    window = pre if rule == "restriction.prohibited" else sent[clause_start:te]
-    if cue("question").search(sent):
-        return "question"
-    neg = cue("negation").search(window)
-    if neg and not cue("negation_exception").match(window, neg.start()):
-        return f"negated ({neg.group(0).strip()})"
-    for m in cue("speculation").finditer(window):
-        if m.group(0) == "May":  # the month
-            continue
-        word = m.group(0).lower()
-        if word == "would" and cue("reporting").search(pre[: m.start()]):
-            continue
-        if word.startswith("plan") and cue("plan_decided").search(pre[: m.end()]):
-            continue
-        if word == "can" and m.start() >= ts - clause_start:
-            continue
-        return f"speculative/intent ({m.group(0)})"
-    post = sent[te : te + 60]
-    post = re.split(r"[,;.]", post, maxsplit=1)[0]
-    if cue("post_modal").search(post):
-        return "speculative (modal after trigger)"
-    return None
+@dataclass
+class _Roles:
+    """The country mentions around one trigger, by role."""
+
+    pre: list[str] = field(default_factory=list)  # before the trigger in its clause (the subject)
+    coref: list[str] = field(default_factory=list)  # "the two countries", "it", "they"
+    post_with: list[str] = field(default_factory=list)  # "with/between X", objects of membership and rulings
+    explicit_with: list[str] = field(default_factory=list)  # post_with named one by one (not groupings)
+    pre_named: list[str] = field(default_factory=list)  # pre named one by one (not groupings)
+    targets: list[str] = field(default_factory=list)  # "to/against X" (restrictions)
+    by: list[str] = field(default_factory=list)  # "by X"; for investments also "from X" (the funder)
+    hosts: list[str] = field(default_factory=list)  # "in X" (investments)
+    groupings: list[str] = field(default_factory=list)  # grouping codes named in the clause
 
 
-def _outside(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with the given spans blanked out."""
-    for a, b in spans:
-        text = text[:a] + " " * (b - a) + text[b:]
-    return text
+@dataclass
+class _Trace:
+    sent: Sentence
+    ts: int
+    te: int
+    cs: int
+    ce: int
+
+
+def _assign_mentions(sentences: list[Sentence], mentions: list[Mention]) -> None:
+    """Each sentence's mentions (both lists in text order: one linear pass)."""
+    k = 0
+    for s in sentences:
+        while k < len(mentions) and mentions[k].start < s.start:
+            k += 1
+        j = k
+        while j < len(mentions) and mentions[j].end <= s.end:
+            j += 1
+        s.mentions = mentions[k:j]
+        k = j
+
+
+def _unique(values) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _months_before(pub: str, k: int) -> str:
+    y, m = int(pub[:4]), int(pub[5:7]) if len(pub) >= 7 else 1
+    idx = y * 12 + (m - 1) - k
+    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
 
 
 def _is_old(date: str, pub: str, months: int = 2) -> bool:
@@ -110,134 +125,6 @@ def _is_old(date: str, pub: str, months: int = 2) -> bool:
     return end < _months_before(pub, months)
 
 
-def _relative_clauses(sent: str, after: int) -> list[tuple[int, int]]:
-    """Spans of ", which/who ..." clauses after position ``after`` (up to the next comma or the end)."""
-    out = []
-    for m in cue("relative").finditer(sent, after):
-        end = sent.find(",", m.end())
-        out.append((m.start(), end if end >= 0 else len(sent)))
-    return out
-
-
-def _clause_bounds(sent: str, ts: int, te: int) -> tuple[int, int]:
-    """(start, end) of the clause around the trigger: leading subordinate phrase and trailing tail removed."""
-    start = 0
-    semi = sent.rfind(";", 0, ts)
-    if semi >= 0:
-        start = semi + 1
-    m = cue("leading_subordinate").match(sent[start:ts])
-    if m:
-        start += m.end()
-    end = len(sent)
-    m = cue("clause_end").search(sent, te)
-    if m:
-        end = m.start()
-    return start, end
-
-
-@functools.lru_cache(maxsize=512)
-def _members(bloc: str, day: str | None) -> tuple[str, ...]:
-    from critmin.errors import CritminError
-    from critmin.reference import blocs
-
-    try:
-        return blocs.members(bloc, day)
-    except CritminError:  # an unknown grouping in the data file must not stop extraction
-        return ()
-
-
-def _expand(m: Mention, date: str | None, congo: str) -> list[str]:
-    """ISO3 codes a mention stands for: a grouping's members on the event date (else today's members)."""
-    if m.kind == "grouping":
-        day = date if date and len(date) == 10 else (f"{date[:4]}-12-31" if date else None)
-        return list(_members(m.value, day))
-    if m.kind == "congo":
-        return [congo]
-    return [m.value]
-
-
-def _country_mentions(sentence: Sentence, lo: int, hi: int) -> list[Mention]:
-    return [
-        m
-        for m in sentence.mentions
-        if m.is_country_like and lo <= m.start - sentence.start and m.end - sentence.start <= hi
-    ]
-
-
-def _minerals_between(sentence: Sentence, lo: int, hi: int) -> list[str]:
-    text = sentence.text
-    # minerals inside "(e.g., ...)" examples do not count
-    skip = [(m.start(), m.end()) for m in cue("example_parenthesis").finditer(text)]
-    out = []
-    for m in sentence.mentions:
-        if m.kind != "mineral":
-            continue
-        s = m.start - sentence.start
-        if lo <= s < hi and not any(a <= s < b for a, b in skip):
-            out.append(m.value)
-    return list(dict.fromkeys(out))
-
-
-def _measure_type(text: str) -> str:
-    return label("measure_type", text, "other")
-
-
-def _hs_codes(text: str) -> list[str]:
-    out = []
-    for m in cue("hs_codes").finditer(text):
-        for code in re.split(r"\s*(?:,|and|or|/|;|\be\b)\s*", m.group(1)):
-            digits = re.sub(r"[.\s]", "", code)
-            if digits.isdigit() and len(digits) >= 4:
-                out.append(digits)
-    return list(dict.fromkeys(out))
-
-
-def _levels(sentence: str, trigger: str) -> tuple[str | None, str | None]:
-    """(previous_level, level) of a partnership upgrade: two quoted levels, else the words before
-    "partnership" after "to/into", else a named level ("comprehensive strategic"), else the Italian form."""
-    quoted = [q.strip().lower() for q in cue("quoted").findall(sentence)]
-    if len(quoted) >= 2:
-        return quoted[0], quoted[1]
-    new = None
-    for name, text, prefix in (
-        ("level_to", trigger, ""),
-        ("level_named", trigger, ""),
-        ("level_it", sentence, "partenariato "),
-    ):
-        m = cue(name).search(text)
-        if m:
-            new = prefix + m.group(1).lower()
-            break
-    m = cue("level_previous").search(trigger)
-    prev = m.group(1).lower() if m else None
-    if new:
-        new = re.sub(r"^(?:a|an|the)\s+", "", new)
-    return prev, new
-
-
-def _bullet_minerals(sentences: list[Sentence], idx: int) -> list[str]:
-    """Minerals named at the head of the bullet items that follow sentence ``idx`` (which ends with ':')."""
-    out = []
-    for s in sentences[idx + 1 :]:
-        if not s.bullet:
-            break
-        head = re.split(r"[.:;—–(]", BULLET.sub("", s.text), maxsplit=1)[0][:80]
-        out.extend(mm.value for mm in gazetteer().find(head) if mm.kind == "mineral")
-    return list(dict.fromkeys(out))
-
-
-def _companies(sentence: Sentence) -> list[str]:
-    names = [m.value for m in sentence.mentions if m.kind == "company"]
-    names += [m.group(0).rstrip(".") for m in cue("company_name").finditer(sentence.text)]
-    return list(dict.fromkeys(names))
-
-
-def _money(text: str) -> str | None:
-    m = cue("money").search(text)
-    return m.group(0).strip() if m else None
-
-
-# -- the extractor -----------------------------------------------------------------------------------------
 class _Extractor:
     def __init__(self, article: Article):
         self.article = article
@@ -245,105 +132,148 @@ class _Extractor:
         self.pub = article.published
         self.sentences = segment(self.text)
         mentions = gazetteer().find(self.text)
+        _assign_mentions(self.sentences, mentions)
         for s in self.sentences:
-            s.mentions = [m for m in mentions if s.start <= m.start and m.end <= s.end]
             s.dates = dates_mod.find_dates(s.text, self.pub)
         cod = any(m.value == "COD" and m.kind == "country" for m in mentions) or "Kinshasa" in self.text
         self.congo = "COG" if ("Brazzaville" in self.text and not cod) else "COD"
+        self.focus = self._focus_country()
         self.ctx = _Context()
         self.rejected: list[tuple[int, str, str]] = []  # (sentence index, rule, reason) for explainability
+        self.trace: dict[int, _Trace] = {}
+
+    # .. the article's own country ...............................................................
+    def _focus_country(self) -> str | None:
+        """The country the article is about: the most named country in its title and first sentences."""
+        counts: dict[str, int] = {}
+        head = list(self.sentences[:4])
+        title = gazetteer().find(self.article.title) if self.article.title else []
+        for m in [*title, *(m for s in head for m in s.mentions)]:
+            if m.is_country_like and m.kind not in ("grouping", "company"):
+                value = self.congo if m.kind == "congo" else m.value
+                counts[value] = counts.get(value, 0) + 1
+        return max(counts, key=counts.get) if counts else None
+
+    def _context_actor(self) -> str | None:
+        """Whoever acts when a clause names no one: the previous sentence's actor, else the article's country."""
+        return self.ctx.single or self.focus
 
     # .. actors ..................................................................................
-    def _actors(self, sent: Sentence, ts: int, te: int, cs: int, ce: int, etype: str, date: str | None):
+    def _roles(self, sent: Sentence, ts: int, te: int, cs: int, ce: int, etype: str, date, rule) -> _Roles:
         text = sent.text
-        pre: list[str] = []
-        post_with: list[str] = []
-        targets: list[str] = []
-        by: list[str] = []
-        hosts: list[str] = []
-        mentions = _country_mentions(sent, cs, ce)
+        roles = _Roles()
+        mentions = slots.actor_mentions(sent, cs, ce, companies=etype not in RESTRICTIVE)
         rel = cue("relative_subject").search(text, cs, ts)
         if rel is not None:
             # "the Philippines ..., after Indonesia, which banned ore exports": the antecedent acts
             before_rel = [m for m in mentions if m.end - sent.start <= rel.start()]
-            antecedent = before_rel[-1:] if before_rel else []
-            mentions = antecedent + [m for m in mentions if m.start - sent.start >= ts]
-        joins = re.match(r"(?i)join", text[ts:te]) is not None
-        country_spans = {(m.start - sent.start, m.end - sent.start) for m in mentions}
+            mentions = before_rel[-1:] + [m for m in mentions if m.start - sent.start >= ts]
+        aside = slots.asides(text, cs, ts)
+        joins = text[ts:te].lower().startswith("join")
+        spans = {(m.start - sent.start, m.end - sent.start) for m in mentions}
 
         def hyphen_pair(a: int, b: int) -> bool:
             """The mention at text[a:b] is half of a hyphenated pair ("Italia-Giappone", "U.S.-Japan")."""
             return any(
                 (e2 == a - 1 and text[a - 1] == "-") or (s2 == b + 1 and text[b : b + 1] == "-")
-                for s2, e2 in country_spans
+                for s2, e2 in spans
             )
 
+        prev_role, prev_end = None, -1
         for m in mentions:
-            s = m.start - sent.start
-            if ts <= s < te and etype in ("export_restriction", "restriction_lifted") and not m.possessive:
-                before = text[max(cs, s - 40) : s]
-                if cue("target_before").search(before):
-                    targets += _expand(m, date, self.congo)
+            s, e = m.start - sent.start, m.end - sent.start
+            if slots.inside(s, aside):
                 continue
+            codes = slots.expand(m, date, self.congo)
+            if not codes:
+                continue
+            if m.kind == "grouping":
+                roles.groupings.append(m.value)
             before = text[max(0, s - 40) : s]
-            if m.kind == "grouping" and cue("descriptor_before").search(before):
-                continue
-            if s < ts:
-                if (
-                    m.kind in ("capital", "country", "eu")
-                    and not m.possessive
-                    and cue("place_before").search(before)
-                ):
-                    continue
-                pre += _expand(m, date, self.congo)
+            role = None
+            if ts <= s < te and etype in RESTRICTIVE:
+                if not m.possessive and cue("target_before").search(before):
+                    role = "targets"
+            elif m.kind == "grouping" and cue("descriptor_before").search(before):
+                role = None
+            elif s < ts:
+                place = m.kind in ("capital", "country", "eu") and not m.possessive
+                if not (place and cue("place_before").search(before)):
+                    role = "pre"
             else:
-                if cue("by_before").search(before):
-                    by += _expand(m, date, self.congo)
-                elif etype in ("export_restriction", "restriction_lifted") and cue("target_before").search(
-                    before
+                role = self._post_role(m, text, s, e, before, etype, rule, joins, hyphen_pair)
+                if (
+                    role is None
+                    and prev_role not in (None, "pre")
+                    and slots.continues_list(text, prev_end, s)
                 ):
-                    targets += _expand(m, date, self.congo)
-                elif etype == "investment" and cue("in_before").search(before):
-                    hosts += _expand(m, date, self.congo)
-                elif (
-                    cue("with_before").search(before) and (etype in SYMMETRIC_TYPES or etype == "investment")
-                ) or (
-                    etype in SYMMETRIC_TYPES
-                    and (hyphen_pair(s, m.end - sent.start) or (joins and m.kind == "grouping"))
-                ):
-                    post_with += _expand(m, date, self.congo)
-        pre_text = text[cs:ts]
-        coref: list[str] = []
+                    role = prev_role
+            if role is not None:
+                getattr(roles, role).extend(codes)
+                if role in ("post_with", "pre") and m.kind != "grouping":
+                    (roles.explicit_with if role == "post_with" else roles.pre_named).extend(codes)
+                prev_role, prev_end = role, e
+        pre_text = slots.outside(text[:ts], aside)[cs:]
         if cue("pair").search(pre_text):
-            coref = self.ctx.pair or self.ctx.group
-        elif not pre and cue("they").search(pre_text):
-            coref = self.ctx.group or self.ctx.pair
-        elif not pre and cue("it").search(pre_text) and self.ctx.single:
-            coref = [self.ctx.single]
-        return (
-            list(dict.fromkeys(pre)),
-            list(dict.fromkeys(coref)),
-            list(dict.fromkeys(post_with)),
-            list(dict.fromkeys(targets)),
-            list(dict.fromkeys(by)),
-            list(dict.fromkeys(hosts)),
-        )
+            roles.coref = self.ctx.pair or self.ctx.group
+        elif not roles.pre and cue("they").search(pre_text):
+            roles.coref = self.ctx.group or self.ctx.pair
+        elif not roles.pre and cue("it").search(pre_text):
+            single = self._context_actor()
+            roles.coref = [single] if single else []
+        for name in (
+            "pre",
+            "pre_named",
+            "coref",
+            "post_with",
+            "explicit_with",
+            "targets",
+            "by",
+            "hosts",
+            "groupings",
+        ):
+            setattr(roles, name, _unique(getattr(roles, name)))
+        return roles
+
+    @staticmethod
+    def _post_role(m, text, s, e, before, etype, rule, joins, hyphen_pair) -> str | None:
+        """The role of a mention after the trigger, from the words before it."""
+        if cue("by_before").search(before):
+            return "by"
+        if etype in RESTRICTIVE and cue("target_before").search(before):
+            return "targets"
+        if etype == "investment" and cue("in_before").search(before):
+            return "hosts"
+        if etype == "investment" and cue("from_before").search(before):
+            return "by"
+        symmetric = etype in SYMMETRIC_TYPES
+        if cue("with_before").search(before) and (symmetric or etype == "investment"):
+            return "post_with"
+        if symmetric and (hyphen_pair(s, e) or (joins and m.kind == "grouping")):
+            return "post_with"
+        if symmetric and rule.objects_are_actors:
+            place = m.kind in ("capital", "country", "eu") and not m.possessive
+            if not (place and cue("place_before").search(before)):
+                return "post_with"
+        return None
 
     # .. dates ....................................................................................
-    def _dates(self, sent: Sentence, ts: int, te: int, etype: str):
-        """(date, precision, basis, effective, end, anchored)."""
+    def _dates(self, sent: Sentence, ts: int, te: int, cs: int, reference: bool = False):
+        """(date, precision, basis, effective, end, anchored) of the trigger at ``sent.text[ts:te]``; a
+        reference to an earlier measure is dated by its own words only."""
         text = sent.text
-        act, eff, end = [], [], []
-        relative = _relative_clauses(text, te)
+        act, since, eff, end = [], [], [], []
+        relative = slots.relative_clauses(text, te)
+        aside = slots.asides(text, cs, ts)
         for d in sent.dates:
             between = text[te : d.start] if d.start >= te else ""
-            if any(a <= d.start < b for a, b in relative):
+            if slots.inside(d.start, relative) or slots.inside(d.start, aside):
                 continue  # "..., which had been in place since December 2024": about something else
             if d.role in ("act", "since"):
                 # "the controls announced on Oct. 9": a date that belongs to the trigger's object, not the act
                 if between and cue("object_participle").search(between):
                     continue
-                act.append(d)
+                (act if d.role == "act" else since).append(d)
             elif d.role == "effective":
                 eff.append(d)
             elif d.role == "end":
@@ -360,56 +290,42 @@ class _Extractor:
         holder = max((m.start() for m in cue("relative").finditer(text, 0, ts)), default=None)
         if holder is not None and any(d.start < holder for d in act):
             act = [d for d in act if d.start < holder]
-        a = nearest(act)
-        effective = nearest(eff)
-        e = nearest(end)
+        # "since 2020" dates the act only when nothing else does (a measure in place since then)
+        a = nearest(act) or nearest(since)
+        effective, e = nearest(eff), nearest(end)
         eff_value = effective.value if effective else None
         date = prec = basis = None
         anchored = False
         if a is not None:
             date, prec, basis = a.value, a.precision, a.basis
             anchored = a.value is not None and a.precision == "day"
-        else:
-            found = self._paragraph_reporting_date(sent)
-            background = bool(cue("background").search(_outside(text, relative)))
-            if found is not None and not background:
-                date, prec, basis = (
-                    found.value,
-                    found.precision,
-                    f"{found.basis} (reporting date of the paragraph)",
-                )
-                anchored = True
-            elif cue("also").search(text[:te]) and cue("past_act").search(text) and not act:
-                prev = self._previous_anchored()
-                if prev is not None:
-                    date, prec, basis = (
-                        prev.date,
-                        prev.date_precision,
-                        f"same occasion as {prev.event_id or 'the previous event'} ('also')",
-                    )
-                    anchored = True
-            if date is None and self.pub and not act and cue("document_decision").search(text):
-                # an official announcement ("it is decided to ...") is dated by its own dateline
-                date, prec, basis = self.pub, "day", "date of the announcement document (its dateline)"
-                anchored = True
-            if (
-                date is None
-                and self.pub
-                and not background
-                and cue("present_perfect").search(text[:te])
-                and not act
-            ):
-                date, prec, basis = (
-                    self.pub[:7],
-                    "month",
-                    "publication month (present-tense/present-perfect report, day not stated)",
-                )
+        elif not reference:
+            date, prec, basis, anchored = self._context_date(sent, text, te)
         if cue("immediate").search(text) and eff_value is None and date and prec == "day":
             eff_value = date
         return date, prec, basis, eff_value, (e.value if e else None), anchored
 
+    def _context_date(self, sent: Sentence, text: str, te: int):
+        """A date for a sentence without one: the paragraph's reporting date, the event before it ('also'),
+        the announcement's own dateline, or the publication month of a present-tense lead."""
+        relative = slots.relative_clauses(text, te)
+        background = bool(cue("background").search(slots.outside(text, relative)))
+        found = self._paragraph_reporting_date(sent)
+        if found is not None and not background:
+            return found.value, found.precision, f"{found.basis} (reporting date of the paragraph)", True
+        if cue("also").search(text, 0, te) and cue("past_act").search(text):
+            prev = self._previous_anchored()
+            if prev is not None:
+                basis = f"same occasion as {prev.event_id or 'the previous event'} ('also')"
+                return prev.date, prev.date_precision, basis, True
+        if self.pub and len(self.pub) == 10 and cue("document_decision").search(text):
+            return self.pub, "day", "date of the announcement document (its dateline)", True
+        return None, None, None, False
+
     def _paragraph_reporting_date(self, sent: Sentence):
-        for other in self.sentences:
+        """A day-precise act date next to a reporting verb in a nearby sentence of the same paragraph."""
+        lo, hi = max(0, sent.index - NEIGHBOURS), min(len(self.sentences), sent.index + NEIGHBOURS + 1)
+        for other in self.sentences[lo:hi]:
             if other.para != sent.para or other is sent:
                 continue
             for d in other.dates:
@@ -421,210 +337,23 @@ class _Extractor:
 
     def _previous_anchored(self) -> Event | None:
         for ev in reversed(self.ctx.events):
-            if self.ctx.anchored.get(id(ev)):
-                return ev
-            return None
+            return ev if self.ctx.anchored.get(id(ev)) else None
         return None
 
-    # .. one trigger ..............................................................................
-    def _event(self, sent: Sentence, rule: str, etype: str, ts: int, te: int) -> Event | None:
+    # .. minerals .................................................................................
+    def _clause_minerals(self, sent: Sentence, cs: int, ce: int, whole_sentence: bool = True) -> list[str]:
         text = sent.text
-        cs, ce = _clause_bounds(text, ts, te)
-        cs = min(cs, ts)
-        reason = _modality_blocked(text, ts, te, cs, rule)
-        if reason:
-            self.rejected.append((sent.index, rule, reason))
-            return None
-        date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, etype)
-        pre, coref, post_with, targets, by, hosts = self._actors(
-            sent, ts, te, cs, ce, etype, date or self.pub
-        )
-        # minerals: the clause, then the whole sentence
-        minerals = _minerals_between(sent, cs, ce)
+        minerals = slots.minerals_between(sent, cs, ce)
         if ce < len(text) and cue("elaboration").match(text, ce):
             # "... export controls - holmium, erbium ..." / ", including gallium": the list belongs to the clause
-            minerals += _minerals_between(sent, ce, len(text))
-        minerals = minerals or _minerals_between(sent, 0, len(text))
+            minerals += slots.minerals_between(sent, ce, len(text))
+        if whole_sentence:
+            minerals = minerals or slots.minerals_between(sent, 0, len(text))
         if text.rstrip().endswith(":"):
-            minerals += _bullet_minerals(self.sentences, sent.index)
-        minerals = normalise_minerals(minerals)
-        ev = Event(
-            event_type=etype,
-            initiator=[],
-            rule=rule,
-            trigger=text[ts:te],
-            language=self.article.language or "en",
-        )
-        ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
-        ev.date, ev.date_precision, ev.date_basis, ev.effective_date, ev.end_date = (
-            date,
-            prec,
-            basis,
-            eff,
-            end,
-        )
-        ev.measure = re.sub(r"\s+", " ", text[ts:ce]).strip(" ,.;:")[:200]
-        ev.salience = (
-            "background" if cue("background").search(_outside(text, _relative_clauses(text, te))) else "main"
-        )
-        if date and self.pub and _is_old(date, self.pub):
-            ev.salience = "background"
+            minerals += slots.bullet_head_minerals(slots.bullet_items(self.sentences, sent.index))
+        return normalise_minerals(minerals)
 
-        if etype in ("export_restriction", "restriction_lifted"):
-            initiator = pre or by or coref
-            if rule == "restriction.anaphora" and not initiator:
-                prev = self._antecedent(_measure_type(text[ts:te]))
-                if prev is not None and prev.event_type == "export_restriction":
-                    # "The ban was announced in December last year" / "The ban takes effect immediately":
-                    # more about the measure already extracted
-                    if prev.date is None and date is not None:
-                        prev.date, prev.date_precision, prev.date_basis = date, prec, basis
-                    if prev.effective_date is None:
-                        immediate = cue("immediate").search(text) and prev.date_precision == "day"
-                        prev.effective_date = eff or (prev.date if immediate else None)
-                    return None
-                if prev is not None:  # "The ban, in place since February" after "is lifting its export ban"
-                    initiator = prev.initiator
-            if not initiator:
-                return self._continuation(sent, rule, text, minerals, eff, targets)
-            ev.initiator = (
-                initiator[:1] if len(set(initiator)) > 1 and not pre else list(dict.fromkeys(initiator))[:1]
-            )
-            ev.targets = [t for t in targets if t not in ev.initiator]
-            ev.counterparts = list(ev.targets)
-            specific = [m for m in minerals if m != GENERIC]
-            if not specific:
-                inherited = self._inherit_restriction_minerals(sent, ev.initiator, ce)
-                minerals = inherited or minerals
-            if not minerals:
-                if etype == "export_restriction" and not cue("non_mineral_goods").search(text):
-                    # "it is decided to strengthen the export control of dual-use items": the items may follow
-                    ev.measure_type = _measure_type(text[ts:te])
-                    ev.status = self._restriction_status(etype, text, ts, te, eff, ev.salience, rule)
-                    self.ctx.pending = (ev, sent.para)
-                    self.ctx.anchored[id(ev)] = anchored
-                    self.rejected.append((sent.index, rule, "no mineral (kept for the next sentences)"))
-                else:
-                    self.rejected.append((sent.index, rule, "no mineral"))
-                return None
-            ev.minerals = minerals
-            window = text[max(0, ts - 20) : min(len(text), te + 25)]
-            words = text[ts:te]
-            if etype == "restriction_lifted":  # the measure lifted, not the lifting ("suspension of the ban")
-                words = words.split(None, 1)[1] if " " in words else words
-                window = words
-            ev.measure_type = (
-                _measure_type(words) if _measure_type(words) != "other" else _measure_type(window)
-            )
-            ev.hs_codes = _hs_codes(text)
-            m = cue("end_uses").search(text)
-            ev.end_uses = m.group(0) if m else None
-            ev.status = self._restriction_status(etype, text, ts, te, eff, ev.salience, rule)
-        else:
-            actors = list(dict.fromkeys([*pre, *coref, *post_with, *by]))
-            if etype == "investment":
-                actors = list(dict.fromkeys([*pre, *coref, *by])) or hosts
-            if not actors:
-                self.rejected.append((sent.index, rule, "no actor"))
-                return None
-            ev.initiator, ev.counterparts = actors[:1], actors[1:]
-            if etype == "investment":
-                ev.host_country = hosts[0] if hosts else None
-                if ev.host_country and ev.host_country not in actors:
-                    ev.counterparts.append(ev.host_country)
-                ev.companies = _companies(sent)
-                ev.amount = _money(text)
-            if etype == "other" and minerals:
-                if len(actors) < 2:
-                    self.rejected.append(
-                        (sent.index, rule, "a body/programme of one country: not an agreement")
-                    )
-                    return None
-                etype = ev.event_type = "agreement"
-            if etype == "agreement" and not minerals:
-                # the headline's or an earlier sentence's agreement of the same parties, or "The agreement
-                # covers lithium and copper." right after
-                minerals = self._inherit_agreement_minerals(actors) or self._next_sentence_minerals(sent)
-                if not minerals:
-                    self.rejected.append((sent.index, rule, "agreement without a mineral"))
-                    return None
-            if etype == "agreement" and len(actors) < 2 and not _companies(sent):
-                self.rejected.append((sent.index, rule, "agreement with a single party"))
-                return None
-            if etype in ("investment", "stockpile") and not minerals:
-                minerals = self._context_minerals(sent)
-            if etype in ("investment", "stockpile") and not minerals:
-                self.rejected.append((sent.index, rule, "no mineral"))
-                return None
-            if etype == "partnership_upgrade":
-                ev.previous_level, ev.level = _levels(text, text[ts:te])
-                ev.measure_type = "partnership_level"
-                minerals = (
-                    [m for m in minerals if m != GENERIC]
-                    if not cue("mineral_partnership").search(text)
-                    else minerals
-                )
-            ev.minerals = minerals
-            ev.status = self._status(etype, rule, text, ts, te)
-            if etype == "agreement":
-                ev.measure_type = _agreement_level(text[ts:te] + " " + text[te:ce])
-        ev.symmetric = ev.event_type in SYMMETRIC_TYPES and len(ev.actors) > 1
-        ev.mineral_relevant = ev.event_type != "other"
-        self.ctx.anchored[id(ev)] = anchored
-        return ev
-
-    def _continuation(self, sent, rule, text, minerals, eff, targets=()) -> Event | None:
-        """A restriction sentence without an actor adds detail to the article's last restriction — or, after a
-        restriction announced without minerals ("strengthen the export control of dual-use items"), completes
-        it ("2. exports of gallium ... shall not be permitted")."""
-        prev = self.ctx.restriction
-        pending = self.ctx.pending
-        specific = [m for m in minerals if m != GENERIC]
-        if (
-            pending is not None
-            and specific
-            and sent.para - pending[1] <= 3
-            and (prev is None or self._para_of(prev) < pending[1])
-        ):
-            base, _ = pending
-            ev = Event(**{k: v for k, v in base.to_dict().items()})
-            ev.minerals = normalise_minerals(specific)
-            ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
-            ev.targets = list(dict.fromkeys([*base.targets, *targets]))
-            ev.counterparts = list(ev.targets)
-            ev.effective_date = eff or base.effective_date
-            mt = _measure_type(text)
-            if mt != "other":
-                ev.measure_type = mt
-            ev.rule = f"{base.rule}+{rule}"
-            ev.trigger = f"{base.trigger} … {rule}"
-            ev.hs_codes = _hs_codes(text)
-            self.ctx.anchored[id(ev)] = self.ctx.anchored.get(id(base), False)
-            self.ctx.pending = None
-            return ev
-        if prev is None or prev.event_type != "export_restriction" or sent.para - self._para_of(prev) > 3:
-            self.rejected.append((sent.index, rule, "no actor"))
-            return None
-        if prev.effective_date is None:
-            prev.effective_date = eff or (
-                prev.date if cue("immediate").search(text) and prev.date_precision == "day" else None
-            )
-        mt = _measure_type(text)
-        if prev.measure_type in (None, "other") and mt in ("licence", "quota"):
-            prev.measure_type = mt
-        specific = [m for m in minerals if m != GENERIC]
-        if specific:
-            prev.minerals = normalise_minerals([*prev.minerals, *specific])
-        prev.hs_codes = list(dict.fromkeys([*prev.hs_codes, *_hs_codes(text)]))
-        return None
-
-    def _para_of(self, ev: Event) -> int:
-        for s in self.sentences:
-            if s.start == ev.evidence_start:
-                return s.para
-        return 0
-
-    def _inherit_restriction_minerals(self, sent: Sentence, initiator: list[str], ce: int) -> list[str]:
+    def _inherit_restriction_minerals(self, sent: Sentence, initiator: list[str]) -> list[str]:
         if cue("non_mineral_goods").search(sent.text):
             return []
         prev = self.ctx.restriction
@@ -632,34 +361,24 @@ class _Extractor:
             spec = [m for m in prev.minerals if m != GENERIC]
             if spec:
                 return spec
-        for other in reversed(self.sentences[: sent.index]):
+        return self._previous_sentence_minerals(sent)
+
+    def _previous_sentence_minerals(self, sent: Sentence) -> list[str]:
+        for other in reversed(self.sentences[max(0, sent.index - NEIGHBOURS) : sent.index]):
             if other.para != sent.para:
                 break
-            spec = [m.value for m in other.mentions if m.kind == "mineral" and m.value != GENERIC]
+            spec = [m for m in slots.minerals_between(other, 0, len(other.text)) if m != GENERIC]
             if spec:
                 return normalise_minerals(spec)
         return []
 
-    def _antecedent(self, measure: str) -> Event | None:
-        """The latest restriction or lifting in the article whose measure is of the same family."""
-        family = _measure_family().get(measure, measure)
-        for ev in reversed(self.ctx.events):
-            if ev.event_type in ("export_restriction", "restriction_lifted") and (
-                _measure_family().get(ev.measure_type or "other", ev.measure_type) == family
-            ):
-                return ev
-        return None
-
     def _context_minerals(self, sent: Sentence) -> list[str]:
         """Specific minerals of the previous sentence of the paragraph, else of the headline/title."""
-        for other in reversed(self.sentences[: sent.index]):
-            if other.para != sent.para:
-                break
-            spec = [m.value for m in other.mentions if m.kind == "mineral" and m.value != GENERIC]
-            if spec:
-                return normalise_minerals(spec)
+        found = self._previous_sentence_minerals(sent)
+        if found:
+            return found
         heads = [s for s in self.sentences[:3] if s.headline]
-        found = [m.value for s in heads for m in s.mentions if m.kind == "mineral"]
+        found = [m for s in heads for m in slots.minerals_between(s, 0, len(s.text))]
         if not found and self.article.title:
             found = [m.value for m in gazetteer().find(self.article.title) if m.kind == "mineral"]
         return normalise_minerals(found)
@@ -668,21 +387,21 @@ class _Extractor:
         nxt = self.sentences[sent.index + 1] if sent.index + 1 < len(self.sentences) else None
         if nxt is None or nxt.para != sent.para or not cue("anaphoric_agreement").match(nxt.text):
             return []
-        return normalise_minerals([m.value for m in nxt.mentions if m.kind == "mineral"])
+        return normalise_minerals(slots.minerals_between(nxt, 0, len(nxt.text)))
 
     def _inherit_agreement_minerals(self, actors: list[str]) -> list[str]:
-        for ev in reversed(self.ctx.events):
+        for ev in reversed(self.ctx.events[-LOOKBACK_EVENTS:]):
             if ev.event_type == "agreement" and set(ev.actors) & set(actors):
                 return list(ev.minerals)
         return []
 
+    # .. status ...................................................................................
     def _restriction_status(self, etype, text, ts, te, eff, salience, rule) -> str:
-        pre = text[:te]
         if etype == "restriction_lifted":
             if eff and self.pub and eff > self.pub[: len(eff)]:
                 return "announced"
             return "suspended" if cue("suspension_words").search(text[ts:te]) else "lifted"
-        if cue("announced_restriction").search(pre):
+        if cue("announced_restriction").search(text, 0, te):
             return "announced"
         if eff and self.pub and eff > self.pub[: len(eff)]:
             return "announced"
@@ -694,7 +413,7 @@ class _Extractor:
         trig = text[ts:te].lower()
         pre = text[:ts].lower()
         if etype == "other":
-            if cue("planned").search(text[:te]):
+            if cue("planned").search(text, 0, te):
                 return "planned"
             if rule == "other.joint":
                 return "ongoing"
@@ -710,15 +429,331 @@ class _Extractor:
             return status or "agreed"
         return "planned" if cue("will").search(pre) else "announced"
 
+    # .. one trigger ..............................................................................
+    def _event(self, sent: Sentence, rule: Trigger, ts: int, te: int) -> list[Event]:
+        """The events one trigger yields (none when it is rejected; several for lists)."""
+        text = sent.text
+        etype = rule.event_type
+        cs, ce = slots.clause_bounds(text, ts, te)
+        cs = min(cs, ts)
+        reason = slots.modality_blocked(text, ts, te, cs, rule.id)
+        if reason:
+            self.rejected.append((sent.index, rule.id, reason))
+            return []
+        date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, cs, rule.stage == "reference")
+        roles = self._roles(sent, ts, te, cs, ce, etype, date or self.pub, rule)
+        minerals = self._clause_minerals(sent, cs, ce, whole_sentence=etype != "other")
+        ev = Event(event_type=etype, initiator=[], rule=rule.id, trigger=text[ts:te])
+        ev.language = self.article.language or "en"
+        ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
+        ev.date, ev.date_precision, ev.date_basis = date, prec, basis
+        ev.effective_date, ev.end_date = eff, end
+        ev.measure = " ".join(text[ts:ce].split()).strip(" ,.;:")[:200]
+        background = cue("background").search(slots.outside(text, slots.relative_clauses(text, te)))
+        ev.salience = rule.salience or ("background" if background else "main")
+        if self.pub and any(d and _is_old(d, self.pub) for d in (date, eff)):
+            ev.salience = "background"  # decided, or in force, long before the news
+        trace = _Trace(sent, ts, te, cs, ce)
+        if etype in RESTRICTIVE:
+            events = self._restrictive(ev, trace, rule, roles, minerals, anchored)
+        else:
+            events = self._deal(ev, trace, rule, roles, minerals)
+        for e in events:
+            e.symmetric = e.event_type in SYMMETRIC_TYPES and len(e.actors) > 1
+            self.ctx.anchored[id(e)] = anchored
+            self.trace[id(e)] = trace
+        return events
+
+    def _restrictive(self, ev: Event, tr: _Trace, rule: Trigger, roles: _Roles, minerals, anchored):
+        """An export restriction or a lifting: one imposer, the targets the text names, a mineral."""
+        sent, text, ts, te = tr.sent, tr.sent.text, tr.ts, tr.te
+        etype = ev.event_type
+        initiator = roles.pre or roles.by or roles.coref
+        if rule.id == "restriction.anaphora" and not initiator:
+            done = self._anaphora(ev, text, ts, te)
+            if done is not None:
+                return done
+            prev = self._antecedent(slots.measure_type(text[ts:te]))
+            initiator = prev.initiator if prev is not None else []
+        if not initiator:
+            prev = self.ctx.restriction
+            specific = {m for m in minerals if m != GENERIC}
+            new = specific - set(prev.minerals) if prev is not None else specific
+            detail = prev is not None and prev.event_type == "export_restriction" and not new
+            if rule.stage == "reference":
+                # "February's suspension decision": the article's measure, named again
+                initiator = (prev.initiator if prev is not None else []) or _unique([self._context_actor()])
+            elif etype == "export_restriction" and (self.ctx.pending is not None or detail or not specific):
+                return self._continuation(sent, rule.id, text, minerals, ev.effective_date, roles.targets)
+            # an agentless lifting lifts the measure of whoever imposed it; else the context's actor
+            elif (
+                etype == "restriction_lifted"
+                and prev is not None
+                and (not specific or specific & set(prev.minerals))
+            ):
+                initiator = prev.initiator[:1]
+            else:
+                initiator = _unique([self._context_actor()])
+            initiator = [a for a in initiator if a]
+            if not initiator:
+                self.rejected.append((sent.index, rule.id, "no actor"))
+                return []
+            ev.measure = f"{ev.measure} (actor from context)"
+        ev.initiator = _unique(initiator)[:1]
+        ev.targets = [t for t in roles.targets if t not in ev.initiator]
+        ev.counterparts = list(ev.targets)
+        if not [m for m in minerals if m != GENERIC]:
+            minerals = self._inherit_restriction_minerals(sent, ev.initiator) or minerals
+        if not minerals:
+            if etype == "export_restriction" and not cue("non_mineral_goods").search(text):
+                # "it is decided to strengthen the export control of dual-use items": the items may follow
+                ev.measure_type = slots.measure_type(text[ts:te])
+                ev.status = self._restriction_status(
+                    etype, text, ts, te, ev.effective_date, ev.salience, rule.id
+                )
+                self.ctx.pending = (ev, sent.para)
+                self.ctx.anchored[id(ev)] = anchored
+                self.rejected.append((sent.index, rule.id, "no mineral (kept for the next sentences)"))
+            else:
+                self.rejected.append((sent.index, rule.id, "no mineral"))
+            return []
+        ev.minerals = minerals
+        words = text[ts:te]
+        window = text[max(0, ts - 20) : min(len(text), te + 25)]
+        if etype == "restriction_lifted":  # the measure lifted, not the lifting ("suspension of the ban")
+            words = words.split(None, 1)[1] if " " in words else words
+            window = words
+        ev.measure_type = slots.measure_type(words)
+        if ev.measure_type == "other":
+            ev.measure_type = slots.measure_type(window)
+        ev.hs_codes = slots.hs_codes(text)
+        m = cue("end_uses").search(text)
+        ev.end_uses = m.group(0) if m else None
+        ev.status = self._restriction_status(etype, text, ts, te, ev.effective_date, ev.salience, rule.id)
+        return self._split_measures(ev, tr)
+
+    def _split_measures(self, ev: Event, tr: _Trace) -> list[Event]:
+        """One event per measure of a list ("export controls on gallium, a ban on antimony exports and quotas
+        on tungsten"), each with its own minerals, targets and kind; a plain list of minerals stays one."""
+        text = tr.sent.text
+        items = slots.measure_items(text, tr.cs, tr.ce)
+        if tr.sent.text.rstrip().endswith(":"):
+            bullets = slots.bullet_items(self.sentences, tr.sent.index)
+            if len(bullets) >= 2 and all(cue("measure_item").search(b.text) for b in bullets):
+                return [e for b in bullets for e in self._item_event(ev, b, 0, len(b.text), whole=True)]
+        if not items:
+            return [ev]
+        out = [e for a, b in items for e in self._item_event(ev, tr.sent, a, b)]
+        return out if len(out) == len(items) else [ev]
+
+    def _item_event(self, ev: Event, sent: Sentence, a: int, b: int, whole: bool = False) -> list[Event]:
+        """A copy of ``ev`` for the list item ``sent.text[a:b]`` (none if the item names no mineral)."""
+        minerals = [m for m in slots.minerals_between(sent, a, b) if m != GENERIC]
+        if not minerals:
+            return []
+        item = Event(**ev.to_dict())
+        item.minerals = normalise_minerals(minerals)
+        text = sent.text
+        targets = []
+        for m in slots.actor_mentions(sent, a, b, companies=False):
+            if cue("target_before").search(text[max(0, m.start - sent.start - 40) : m.start - sent.start]):
+                targets.extend(slots.expand(m, ev.date or self.pub, self.congo))
+        item.targets = [t for t in _unique(targets) if t not in item.initiator]
+        item.counterparts = list(item.targets)
+        kind = slots.measure_type(text[a:b])
+        item.measure_type = kind if kind != "other" else ev.measure_type
+        item.measure = " ".join(text[a:b].split()).strip(" ,.;:-–•")[:200]
+        if whole:
+            item.evidence, item.evidence_start, item.evidence_end = text, sent.start, sent.end
+        return [item]
+
+    def _anaphora(self, ev: Event, text: str, ts: int, te: int) -> list[Event] | None:
+        """ "The ban was announced in December last year" / "The ban takes effect immediately": more about the
+        measure already extracted (returns [] when it was absorbed, None when there is no antecedent)."""
+        prev = self._antecedent(slots.measure_type(text[ts:te]))
+        if prev is None or prev.event_type != "export_restriction":
+            return None
+        if not compatible_dates(prev.date, ev.date):
+            return None  # "The curbs introduced in April" after Thursday's curbs: an earlier measure
+        if prev.date is None and ev.date is not None:
+            prev.date, prev.date_precision, prev.date_basis = ev.date, ev.date_precision, ev.date_basis
+        if prev.effective_date is None:
+            immediate = cue("immediate").search(text) and prev.date_precision == "day"
+            prev.effective_date = ev.effective_date or (prev.date if immediate else None)
+        return []
+
+    def _continuation(self, sent, rule, text, minerals, eff, targets=()) -> list[Event]:
+        """A restriction sentence without an actor adds detail to the article's last restriction — or, after a
+        restriction announced without minerals ("strengthen the export control of dual-use items"), completes
+        it ("2. exports of gallium ... shall not be permitted")."""
+        prev = self.ctx.restriction
+        pending = self.ctx.pending
+        specific = [m for m in minerals if m != GENERIC]
+        if (
+            pending is not None
+            and specific
+            and sent.para - pending[1] <= 3
+            and (prev is None or self._para_of(prev) < pending[1])
+        ):
+            base, _ = pending
+            ev = Event(**base.to_dict())
+            ev.minerals = normalise_minerals(specific)
+            ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
+            ev.targets = _unique([*base.targets, *targets])
+            ev.counterparts = list(ev.targets)
+            ev.effective_date = eff or base.effective_date
+            mt = slots.measure_type(text)
+            if mt != "other":
+                ev.measure_type = mt
+            ev.rule = f"{base.rule}+{rule}"
+            ev.trigger = f"{base.trigger} … {rule}"
+            ev.hs_codes = slots.hs_codes(text)
+            self.ctx.anchored[id(ev)] = self.ctx.anchored.get(id(base), False)
+            self.trace[id(ev)] = _Trace(sent, 0, 0, 0, len(text))
+            self.ctx.pending = None
+            return [ev]
+        if prev is None or prev.event_type != "export_restriction" or sent.para - self._para_of(prev) > 3:
+            self.rejected.append((sent.index, rule, "no actor"))
+            return []
+        if prev.effective_date is None:
+            prev.effective_date = eff or (
+                prev.date if cue("immediate").search(text) and prev.date_precision == "day" else None
+            )
+        mt = slots.measure_type(text)
+        if prev.measure_type in (None, "other") and mt in ("licence", "quota"):
+            prev.measure_type = mt
+        if specific:
+            prev.minerals = normalise_minerals([*prev.minerals, *specific])
+        prev.hs_codes = _unique([*prev.hs_codes, *slots.hs_codes(text)])
+        return []
+
+    def _para_of(self, ev: Event) -> int:
+        tr = self.trace.get(id(ev))
+        return tr.sent.para if tr is not None else 0
+
+    def _antecedent(self, measure: str) -> Event | None:
+        """The latest restriction or lifting in the article whose measure is of the same family."""
+        family = measure_family(measure)
+        for ev in reversed(self.ctx.events[-LOOKBACK_EVENTS:]):
+            if ev.event_type in RESTRICTIVE and measure_family(ev.measure_type or "other") == family:
+                return ev
+        return None
+
+    def _deal(self, ev: Event, tr: _Trace, rule: Trigger, roles: _Roles, minerals) -> list[Event]:
+        """Agreements, upgrades, investments, stockpiles and `other` events: the parties, a mineral."""
+        sent, text, ts, te, ce = tr.sent, tr.sent.text, tr.ts, tr.te, tr.ce
+        etype = ev.event_type
+        actors = _unique([*roles.pre, *roles.coref, *roles.post_with, *roles.by])
+        if etype == "investment":
+            actors = _unique([*roles.pre, *roles.coref, *roles.by]) or roles.hosts
+        if not actors and (etype == "stockpile" or rule.id in SINGLE_ACTOR_OTHER):
+            actor = self._context_actor()
+            actors = [actor] if actor else []
+        if not actors:
+            self.rejected.append((sent.index, rule.id, "no actor"))
+            return []
+        ev.initiator, ev.counterparts = actors[:1], actors[1:]
+        ev.companies = slots.companies(sent)
+        if etype == "investment":
+            ev.host_country = roles.hosts[0] if roles.hosts else None
+            if ev.host_country and ev.host_country not in actors:
+                ev.counterparts.append(ev.host_country)
+            ev.amount = slots.money(text)
+        if rule.stage == "membership" or (etype == "agreement" and rule.objects_are_actors):
+            minerals = normalise_minerals(
+                [*minerals, *(m for g in roles.groupings for m in gazetteer().grouping_minerals.get(g, []))]
+            )
+        if etype == "other" and minerals and rule.id in PAIRWISE and len(actors) >= 2:
+            etype = ev.event_type = "agreement"
+        if etype == "agreement":
+            if not minerals:
+                # the headline's or an earlier sentence's agreement of the same parties, or "The agreement
+                # covers lithium and copper." right after
+                minerals = self._inherit_agreement_minerals(actors) or self._next_sentence_minerals(sent)
+            if not minerals:
+                self.rejected.append((sent.index, rule.id, "agreement without a mineral"))
+                return []
+            if self._general_deal(sent, ts, te, ce):
+                self.rejected.append(
+                    (sent.index, rule.id, "a general trade deal; minerals only among its terms")
+                )
+                return []
+            if len(actors) < 2 and not ev.companies:
+                self.rejected.append((sent.index, rule.id, "agreement with a single party"))
+                return []
+        if etype in ("investment", "stockpile") and not minerals:
+            minerals = self._context_minerals(sent)
+            if not minerals:
+                self.rejected.append((sent.index, rule.id, "no mineral"))
+                return []
+        if etype == "partnership_upgrade":
+            ev.previous_level, ev.level = slots.levels(text, text[ts:te])
+            ev.measure_type = "partnership_level"
+            if not cue("mineral_partnership").search(text):
+                minerals = [m for m in minerals if m != GENERIC]
+        ev.minerals = minerals
+        ev.status = self._status(etype, rule.id, text, ts, te)
+        ev.mineral_relevant = etype != "other" or bool(minerals)
+        if etype == "agreement":
+            ev.measure_type = slots.agreement_level(text[ts:te] + " " + text[te:ce])
+            return self._split_parties(ev, tr, rule, roles)
+        return [ev]
+
+    def _general_deal(self, sent: Sentence, ts: int, te: int, ce: int) -> bool:
+        """ "agreed to a 90-day trade truce that includes a pause in rare earth controls": the deal is about
+        trade in general; the minerals are among its terms (those terms are events of their own)."""
+        text = sent.text
+        head = text[ts : min(len(text), te + 60)]
+        deal = cue("general_deal").search(head)
+        if deal is None:
+            return False
+        terms = cue("terms_marker").search(text, ts + deal.end())
+        first_mineral = min(
+            (
+                m.start - sent.start
+                for m in sent.mentions
+                if m.kind in ("mineral", "product") and m.start - sent.start >= ts
+            ),
+            default=None,
+        )
+        return first_mineral is None or (terms is not None and terms.start() < first_mineral)
+
+    def _split_parties(self, ev: Event, tr: _Trace, rule: Trigger, roles: _Roles) -> list[Event]:
+        """One agreement per new member, and per bilateral pair when one party signs separate deals with
+        several ("signed separate memoranda with Chile and Peru", "partnerships with Rwanda, Namibia and
+        Chile"); a trilateral agreement stays one."""
+        text = tr.sent.text
+        if rule.stage == "membership" and roles.groupings:
+            # the countries named one by one are the new members; the grouping's members are the other party
+            named = _unique([*roles.pre_named, *roles.explicit_with])
+            if named:
+                others = [x for x in ev.actors if x not in named]
+                return [self._pair(ev, [c], others) for c in named]
+            return [ev]
+        parties = roles.explicit_with
+        plural = cue("plural_deals").search(text, tr.ts, tr.ce)
+        if plural is None or len(parties) < 2 or len(roles.pre) != 1 or roles.groupings:
+            return [ev]
+        return [self._pair(ev, roles.pre, [c]) for c in parties if c not in roles.pre]
+
+    @staticmethod
+    def _pair(ev: Event, initiator: list[str], counterparts: list[str]) -> Event:
+        out = Event(**ev.to_dict())
+        out.initiator, out.counterparts = list(initiator), list(counterparts)
+        out.symmetric = True
+        return out
+
     # .. one sentence .............................................................................
-    def _first(self, sent: Sentence, etype: str, masked: list[tuple[int, int]], ok=None) -> Event | None:
-        """The first event that a trigger rule of ``etype`` yields in the sentence (rules in table order)."""
+    def _stage(self, sent: Sentence, stage: str, masked: list, ok=None) -> list[Event]:
+        """The events the trigger rules of one stage yield in the sentence (rules in table order; a second
+        event of the stage only from a later clause)."""
         text = sent.text
         book = rulebook()
-        # a cheap keyword test first: most sentences name no trigger of a type at all
-        if not book.prefilter[etype].search(text):
-            return None
-        for rule in book.triggers[etype]:
+        if not book.prefilter[stage].search(text):
+            return []
+        found: list[Event] = []
+        clause_end = -1
+        for rule in book.triggers[stage]:
             req = rule.requires.search(text) if rule.requires is not None else None
             if rule.requires is not None and req is None:
                 continue
@@ -726,61 +761,88 @@ class _Extractor:
                 continue
             for m in rule.pattern.finditer(text):
                 ts, te = m.span()
-                if any(ts < b and a < te for a, b in masked):
+                if rule.span_requires and req is not None:
+                    ts, te = min(ts, req.start()), max(te, req.end())
+                if ts < clause_end or any(ts < b and a < te for a, b in masked):
                     continue
                 if ok is not None and not ok(m):
                     continue
-                if rule.span_requires and req is not None:
-                    ts, te = min(ts, req.start()), max(te, req.end())
-                ev = self._event(sent, rule.id, etype, ts, te)
+                evs = self._event(sent, rule, ts, te)
                 masked.append((ts, te))
-                if ev is not None:
-                    return ev
-        return None
+                if evs:
+                    found.extend(evs)
+                    clause_end = max(clause_end, self.trace[id(evs[0])].ce)
+        return found
 
     def _sentence(self, sent: Sentence) -> list[Event]:
         text = sent.text
         found: list[Event] = []
         masked: list[tuple[int, int]] = []
-        suppress_agreement = False
-        up = self._first(sent, "partnership_upgrade", masked)
-        if up is not None:
+        terms_of_agreement = (
+            sent.index - self.ctx.agreement_at <= 3 and cue("agreement_terms").search(text) is not None
+        )
+        upgrades = self._stage(sent, "partnership_upgrade", masked)
+        for up in upgrades:
             if cue("mineral_partnership").search(text):
                 # "a strategic partnership on raw materials" is a cooperation agreement, not a diplomatic level
                 ts = text.find(up.trigger)
                 up.event_type = "agreement"
                 up.measure_type = "partnership"
                 up.status = self._status("agreement", up.rule, text, ts, ts + len(up.trigger))
-            found.append(up)
-            suppress_agreement = True
-        if any(r.pattern.search(text) for r in rulebook().triggers["partnership_upgrade"]):
-            suppress_agreement = True
+        found += upgrades
+        suppress_agreement = bool(upgrades) or any(
+            r.pattern.search(text) for r in rulebook().triggers["partnership_upgrade"]
+        )
+        for ruling in self._stage(sent, "ruling", masked):
+            tr = self.trace[id(ruling)]
+            masked.append((tr.te, tr.ce))  # what the court ruled on is not an act of this sentence
+            found.append(ruling)
         has_export = cue("export_mention").search(text) is not None
-        lifted = self._first(
+        found += self._stage(
             sent, "restriction_lifted", masked, lambda m: has_export or self.ctx.restriction is not None
         )
-        if lifted is not None:
-            found.append(lifted)
-        for etype in ("export_restriction", "stockpile", "investment"):
-            ev = self._first(sent, etype, masked)
-            if ev is not None:
-                found.append(ev)
+        found += self._stage(sent, "export_restriction", masked)
+        if terms_of_agreement:
+            self.rejected.append((sent.index, "agreement.terms", "a term of the agreement just reported"))
+            return found
+        found += self._stage(sent, "stockpile", masked)
+        found += self._stage(sent, "investment", masked)
         if not suppress_agreement:
-            agr = self._first(sent, "agreement", masked)
-            if agr is not None:
-                # "signed a framework ..., pledging to invest and build stockpiles": terms of the agreement
-                at = text.find(agr.trigger)
-                found = [
-                    e
-                    for e in found
-                    if e.event_type not in ("investment", "stockpile") or text.find(e.trigger) < at
-                ]
-                found.append(agr)
+            agreements = self._stage(sent, "agreement", masked) or self._stage(sent, "membership", masked)
+            found = self._resolve_deals(text, found, agreements)
+        found += self._stage(sent, "reference", masked)
         if not any(e.event_type in ("agreement", "partnership_upgrade") for e in found):
-            other = self._first(sent, "other", masked)
-            if other is not None:
-                found.append(other)
+            found += self._stage(sent, "other", masked)
         return found
+
+    def _resolve_deals(self, text: str, found: list[Event], agreements: list[Event]) -> list[Event]:
+        """One deal, one type: a loan or investment agreement is an investment; investments and stockpiles
+        named after an agreement's verb are its terms; money for a stockpile is the stockpile's."""
+        stock = [e for e in found if e.event_type == "stockpile"]
+        if stock:
+            for e in found:
+                if e.event_type == "investment" and set(e.actors) & set(stock[0].actors):
+                    stock[0].amount = stock[0].amount or e.amount
+            found = [e for e in found if not (e.event_type == "investment" and e.amount == stock[0].amount)]
+        investments = [e for e in found if e.event_type == "investment"]
+        kept = []
+        for agr in agreements:
+            if cue("financial_agreement").search(text):
+                if not investments:  # "JBIC signed a loan agreement with Lynas": an investment
+                    agr.event_type, agr.amount = "investment", slots.money(text)
+                    agr.measure_type, agr.status = None, "announced"
+                    kept.append(agr)
+                continue
+            kept.append(agr)
+        if any(a.event_type == "agreement" for a in kept):
+            at = min(text.find(a.trigger) for a in kept if a.event_type == "agreement")
+            # "signed a framework ..., pledging to invest and build stockpiles": terms of the agreement
+            found = [
+                e
+                for e in found
+                if e.event_type not in ("investment", "stockpile") or text.find(e.trigger) < at
+            ]
+        return found + kept
 
     def _update_context(self, sent: Sentence, events: list[Event]) -> None:
         for ev in events:
@@ -790,171 +852,78 @@ class _Extractor:
                 self.ctx.pair = ev.actors
             if ev.initiator:
                 self.ctx.single = ev.initiator[0]
-            if ev.event_type in ("export_restriction", "restriction_lifted"):
+            if ev.event_type in RESTRICTIVE:
                 self.ctx.restriction = ev
-        if not events:
-            names = []
-            for m in sent.mentions:
-                if not m.is_country_like or m.kind == "grouping":
-                    continue
-                before = sent.text[max(0, m.start - sent.start - 40) : m.start - sent.start]
-                if (
-                    m.kind in ("capital", "country", "eu")
-                    and not m.possessive
-                    and cue("place_before").search(before)
-                ):
-                    continue
-                names.append(self.congo if m.kind == "congo" else m.value)
-            names = list(dict.fromkeys(names))
-            if len(names) == 2:
-                self.ctx.pair = names
+            if ev.event_type == "agreement":
+                self.ctx.agreement_at = sent.index
+        if events:
+            return
+        names = []
+        for m in sent.mentions:
+            if not m.is_country_like or m.kind == "grouping":
+                continue
+            before = sent.text[max(0, m.start - sent.start - 40) : m.start - sent.start]
             if (
-                names
-                and sent.mentions
-                and sent.mentions[0].is_country_like
-                and sent.mentions[0].start - sent.start < 30
+                m.kind in ("capital", "country", "eu")
+                and not m.possessive
+                and cue("place_before").search(before)
             ):
-                first = sent.mentions[0]
-                if first.kind != "grouping":
-                    self.ctx.single = self.congo if first.kind == "congo" else first.value
+                continue
+            names.append(self.congo if m.kind == "congo" else m.value)
+        names = _unique(names)
+        if len(names) == 2:
+            self.ctx.pair = names
+        first = sent.mentions[0] if sent.mentions else None
+        at_start = first is not None and first.start - sent.start < 30
+        if names and at_start and first.is_country_like and first.kind != "grouping":
+            self.ctx.single = self.congo if first.kind == "congo" else first.value
+
+    # .. the article ..............................................................................
+    def _neighbour_dates(self, events: list[Event]) -> None:
+        """An undated main event takes the act date of the sentence it refers to ("On 3 March the ministry
+        published a notice. The notice bans ...") or of the next sentence that refers back to it ("... The
+        decision was announced on Tuesday")."""
+        for ev in events:
+            tr = self.trace.get(id(ev))
+            if ev.date is not None or ev.salience != "main" or tr is None:
+                continue
+            k = tr.sent.index
+            prev = self.sentences[k - 1] if k > 0 else None
+            nxt = self.sentences[k + 1] if k + 1 < len(self.sentences) else None
+            for other, refers in (
+                (prev, cue("refers_back").match(tr.sent.text)),
+                (nxt, nxt is not None and cue("refers_back").match(nxt.text)),
+            ):
+                if not refers or other is None or other.para != tr.sent.para:
+                    continue
+                d = next((d for d in other.dates if d.role == "act" and d.value), None)
+                if d is not None:
+                    ev.date, ev.date_precision = d.value, d.precision
+                    ev.date_basis = f"{d.basis} (the neighbouring sentence it refers to)"
+                    break
+
+    def _publication_month(self, events: list[Event]) -> None:
+        """Fresh news without a stated day is dated by its publication month (the annotation rule); background
+        events and ongoing programmes stay undated."""
+        if not self.pub:
+            return
+        for ev in events:
+            if ev.date is None and ev.salience == "main" and ev.status != "ongoing" and ev.mineral_relevant:
+                ev.date, ev.date_precision = self.pub[:7], "month"
+                ev.date_basis = f"publication month {self.pub[:7]} (fresh news; the day is not stated)"
 
     def run(self) -> list[Event]:
         for sent in self.sentences:
             events = self._sentence(sent)
             self._update_context(sent, events)
-        events = _merge(self.ctx.events, self.sentences)
+        self._neighbour_dates(self.ctx.events)
+        events = merge(self.ctx.events, {s.start for s in self.sentences if s.headline})
         # a headline deep in the page that no body sentence supports is a "related news" link, not this story
         late_headlines = {s.start for s in self.sentences if s.headline and s.para > 3}
         events = [e for e in events if e.evidence_start not in late_headlines]
-        _finalise(events, self.article)
+        self._publication_month(events)
+        finalise(events, self.article)
         return events
-
-
-def _months_before(pub: str, k: int) -> str:
-    y, m = int(pub[:4]), int(pub[5:7])
-    idx = y * 12 + (m - 1) - k
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
-
-
-def _agreement_level(text: str) -> str:
-    return label("agreement_level", text, "cooperation")
-
-
-# -- merging -----------------------------------------------------------------------------------------------
-def _compatible_dates(a: str | None, b: str | None) -> bool:
-    if a is None or b is None:
-        return True
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
-
-
-def _mergeable(a: Event, b: Event) -> bool:
-    if a.event_type != b.event_type:
-        return False
-    if a.event_type in SYMMETRIC_TYPES:
-        if not set(a.actors) & set(b.actors):
-            return False
-    elif not set(a.initiator) & set(b.initiator):
-        return False
-    sa, sb = {m for m in a.minerals if m != GENERIC}, {m for m in b.minerals if m != GENERIC}
-    if sa and sb and not sa & sb:
-        return False
-    # two restrictions of different kinds (a ban and a quota) are different measures; 'other' and 'licence'
-    # ("export controls") are compatible with any kind
-    kinds = {_measure_family().get(m, m) for m in (a.measure_type, b.measure_type)}
-    if (
-        a.event_type in ("export_restriction", "restriction_lifted")
-        and len(kinds) == 2
-        and None not in kinds
-        and "control" not in kinds
-    ):
-        return False
-    if a.event_type == "partnership_upgrade" and a.level and b.level and a.level != b.level:
-        return False
-    if (
-        a.event_type == "other"
-        and not (a._headline or b._headline)
-        and _head_noun(a.trigger) != _head_noun(b.trigger)
-    ):
-        return False
-    return _compatible_dates(a.date, b.date) and _compatible_dates(a.effective_date, b.effective_date)
-
-
-def _head_noun(trigger: str) -> str:
-    words = re.findall(r"[\w-]+", trigger.lower())
-    return words[-1].rstrip("s") if words else ""
-
-
-def _merge(events: list[Event], sentences: list[Sentence]) -> list[Event]:
-    headline_starts = {s.start for s in sentences if s.headline}
-    for ev in events:
-        ev._headline = ev.evidence_start in headline_starts
-    out: list[Event] = []
-    for ev in events:
-        target = next((o for o in out if _mergeable(o, ev)), None)
-        if target is None:
-            out.append(ev)
-            continue
-        primary, secondary = target, ev
-        t_head = target.evidence_start in headline_starts
-        e_head = ev.evidence_start in headline_starts
-        if (t_head and not e_head) or (t_head == e_head and target.date is None and ev.date is not None):
-            primary, secondary = ev, target
-        merged = _combine(primary, secondary)
-        out[out.index(target)] = merged
-    return out
-
-
-def _combine(p: Event, s: Event) -> Event:
-    for f in ("date", "date_precision", "date_basis", "effective_date", "end_date", "level", "previous_level",
-              "end_uses", "host_country", "amount"):  # fmt: skip
-        if getattr(p, f) is None and getattr(s, f) is not None:
-            if f in ("date_precision", "date_basis") and p.date is not None:
-                continue
-            setattr(p, f, getattr(s, f))
-    if p.measure_type in (None, "other") and s.measure_type not in (None, "other"):
-        p.measure_type = s.measure_type
-    p.minerals = normalise_minerals([*p.minerals, *s.minerals])
-    if p.event_type in SYMMETRIC_TYPES:
-        extra = [a for a in s.actors if a not in p.actors]
-        p.counterparts = [*p.counterparts, *extra]
-    p.targets = list(dict.fromkeys([*p.targets, *s.targets]))
-    if p.event_type in ("export_restriction", "restriction_lifted"):
-        p.counterparts = list(p.targets)
-    p.hs_codes = list(dict.fromkeys([*p.hs_codes, *s.hs_codes]))
-    p.companies = list(dict.fromkeys([*p.companies, *s.companies]))
-    p.symmetric = p.event_type in SYMMETRIC_TYPES and len(p.actors) > 1
-    return p
-
-
-def _finalise(events: list[Event], article: Article) -> None:
-    events.sort(key=lambda e: e.evidence_start)
-    lifts = [e for e in events if e.event_type == "restriction_lifted"]
-    for ev in events:
-        if ev.event_type != "export_restriction" or ev.measure_type not in ("ban", "suspension"):
-            continue
-        for lift in lifts:
-            # a background ban that the same article reports lifted
-            if (
-                set(lift.initiator) & set(ev.initiator)
-                and set(lift.minerals) & set(ev.minerals)
-                and ev.salience == "background"
-            ):
-                ev.status = "lifted"
-                ev.end_date = ev.end_date or lift.effective_date
-    for ev in events:
-        if (
-            ev.event_type == "export_restriction"
-            and ev.status == "announced"
-            and ev.effective_date
-            and article.published
-            and ev.effective_date <= article.published[: len(ev.effective_date)]
-        ):
-            ev.status = "in_force"
-    for k, ev in enumerate(events, start=1):
-        ev.article_id = article.article_id
-        ev.event_id = f"{article.article_id}-{k}"
-        ev.symmetric = ev.event_type in SYMMETRIC_TYPES and len(ev.actors) > 1
 
 
 def extract_events(article: Article, *, explain: list | None = None) -> list[Event]:

@@ -46,9 +46,7 @@ class Mention:
     start: int
     end: int
     text: str
-    kind: (
-        str  # country | demonym | capital | leader | institution | eu | grouping | company | mineral | congo
-    )
+    kind: str  # country | demonym | capital | leader | institution | eu | grouping | company | mineral | product | congo
     value: str
     possessive: bool = False
 
@@ -117,7 +115,7 @@ class Gazetteer:
         # precedence: later loops do not overwrite earlier ones unless overwrite=True
         for name in d.get("not_countries", []):
             put(cs, name, "none", "")
-        for name in d.get("companies", []):
+        for name in d.get("companies", {}):
             put(cs, name, "company", name)
         for iso3, names in d.get("eu", {}).items():
             for n in names:
@@ -144,6 +142,13 @@ class Gazetteer:
         put(cs, "Congo", "congo", "COD", overwrite=True)
         put(cs, "Congo's", "congo", "COD", overwrite=True)
         self._load_minerals(put, ci, d)
+        for name in d.get("products", {}):
+            put(ci, name, "product", name, overwrite=True)
+        self.company_country: dict[str, str | None] = dict(d.get("companies", {}))
+        self.product_minerals: dict[str, list[str]] = {k: list(v) for k, v in d.get("products", {}).items()}
+        self.grouping_minerals: dict[str, list[str]] = {
+            k: list(v) for k, v in d.get("grouping_minerals", {}).items()
+        }
         self.cs = cs
         self.ci = ci
         self.max_tokens = MAX_TOKENS

@@ -123,10 +123,12 @@ class Trigger:
     event_type: str
     language: str
     pattern: re.Pattern
+    stage: str = ""  # when it is tried (see ``order``); its type unless the table says otherwise
     requires: re.Pattern | None = None  # the sentence must also contain this
     unless: re.Pattern | None = None  # the sentence must not contain this
     salience: str | None = None  # 'background' for noun-phrase references to earlier measures
     span_requires: bool = False  # the trigger spans its match and the first match of ``requires``
+    objects_are_actors: bool = False  # countries after the trigger are actors too ("welcomed X as a member")
     examples: tuple[str, ...] = ()
     counterexamples: tuple[str, ...] = ()
 
@@ -136,8 +138,8 @@ class RuleBook:
     """The compiled tables."""
 
     lexicon: Lexicon
-    order: tuple[str, ...]  # event types in the order their triggers are tried
-    triggers: dict[str, tuple[Trigger, ...]]
+    order: tuple[str, ...]  # stages in the order their triggers are tried
+    triggers: dict[str, tuple[Trigger, ...]]  # by stage
     prefilter: dict[str, re.Pattern]
     cues: dict[str, re.Pattern]
     tables: dict[str, tuple[tuple[str, re.Pattern], ...]]
@@ -192,17 +194,24 @@ def rulebook() -> RuleBook:
     lex = Lexicon({**trig.get("lexicon", {}), **cues_doc.get("lexicon", {})})
     order = tuple(trig["order"])
     triggers: dict[str, list[Trigger]] = {t: [] for t in order}
+    from critmin.news.model import EVENT_TYPES
+
     for spec in trig["rules"]:
         where = f"triggers.yaml: rule {spec.get('id')}"
         etype = spec["type"]
-        if etype not in triggers:
-            raise DataError(f"unknown event type '{etype}' (order: {', '.join(order)})", path=where)
-        triggers[etype].append(
+        stage = spec.get("stage", etype)
+        if etype not in EVENT_TYPES:
+            raise DataError(f"unknown event type '{etype}' ({', '.join(EVENT_TYPES)})", path=where)
+        if stage not in triggers:
+            raise DataError(f"unknown stage '{stage}' (order: {', '.join(order)})", path=where)
+        triggers[stage].append(
             Trigger(
                 id=spec["id"],
                 event_type=etype,
                 language=spec.get("lang", "en"),
                 pattern=_compile(lex, spec["pattern"], where),
+                stage=stage,
+                objects_are_actors=spec.get("objects") == "actors",
                 requires=_compile(lex, spec["requires"], where) if spec.get("requires") else None,
                 unless=_compile(lex, spec["unless"], where) if spec.get("unless") else None,
                 salience=spec.get("salience"),

@@ -20,6 +20,11 @@ def of_type(evs, etype):
     return [e for e in evs if e.event_type == etype]
 
 
+def one_of(evs, etype):
+    (ev,) = of_type(evs, etype)
+    return ev
+
+
 def one(text, published=None, etype=None):
     evs = events(text, published)
     if etype is not None:
@@ -92,12 +97,25 @@ def test_rulings_bills_halts_and_plans_are_mineral_relevant_other_events(text, a
 
 
 def test_a_ruling_about_a_ban_is_a_ruling_not_the_ban():
-    ev = one(
+    evs = events(
         "A WTO panel ruled on Friday that Indonesia's ban on nickel ore exports breaches global trade rules.",
         "2022-12-02",
     )
-    assert (ev.event_type, ev.mineral_relevant) == ("other", True)
-    assert "IDN" in ev.actors and ev.minerals == ["nickel"] and ev.date == "2022-12-02"
+    ruling = one_of(evs, "other")
+    assert ruling.mineral_relevant and "IDN" in ruling.actors and ruling.minerals == ["nickel"]
+    assert ruling.date == "2022-12-02"
+    # the ban ruled on is an earlier measure: background, and not dated by the ruling
+    ban = one_of(evs, "export_restriction")
+    assert (ban.initiator, ban.salience, ban.date) == (["IDN"], "background", None)
+
+
+def test_a_bill_s_provisions_are_not_measures_yet():
+    evs = events(
+        "The Philippine Senate approved on final reading Senate Bill No. 12, which will prohibit the export of raw "
+        "nickel ore.\n\nThe bill now goes to the president.",
+        "2025-02-05",
+    )
+    assert [e.event_type for e in evs if e.mineral_relevant] == ["other"]
 
 
 def test_a_joint_body_without_minerals_stays_non_mineral():

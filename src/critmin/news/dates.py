@@ -69,7 +69,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b")),
     ("mdy", re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?:,?\s+{_YEAR}\b)?")),
     ("dmy", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR}\b)?")),
-    ("my", re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b")),
+    ("my", re.compile(rf"\b{_MONTH}\s+(?:of\s+|del\s+|di\s+)?{_YEAR}\b")),
     ("rel_month", re.compile(
         rf"(?P<q>\b(?:last|this|next|early|late|mid|earlier\s+this|later\s+this|lo\s+scorso|scorso|prossimo)"
         rf"[\s-]+)?(?<![\w-]){_MONTH}(?:\s+(?:scorso|prossimo))?(?![\w-])")),

@@ -49,13 +49,9 @@ PAIRWISE = (
     "other.joint",
 )  # `other` rules that become agreements when two parties share minerals
 SINGLE_ACTOR_OTHER = (
-    "other.law",
-    "other.law_it",
-    "other.halt",
-    "other.halt_it",
-    "other.plan",
-    "other.plan_it",
-)
+    "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
+    "other.ratify", "other.order", "other.body_it", "other.ruling", "other.ruling_it",
+)  # fmt: skip
 
 
 @dataclass
@@ -141,6 +137,7 @@ class _Extractor:
         self.ctx = _Context()
         self.rejected: list[tuple[int, str, str]] = []  # (sentence index, rule, reason) for explainability
         self.trace: dict[int, _Trace] = {}
+        self._ruled: list[tuple[int, int]] = []  # spans of the current sentence a ruling is about
 
     # .. the article's own country ...............................................................
     def _focus_country(self) -> str | None:
@@ -442,7 +439,8 @@ class _Extractor:
             return []
         date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, cs, rule.stage == "reference")
         roles = self._roles(sent, ts, te, cs, ce, etype, date or self.pub, rule)
-        minerals = self._clause_minerals(sent, cs, ce, whole_sentence=etype != "other")
+        # a joint body's minerals must be its own; a law's, a ruling's or a plan's may follow in a relative clause
+        minerals = self._clause_minerals(sent, cs, ce, whole_sentence=rule.id not in PAIRWISE)
         ev = Event(event_type=etype, initiator=[], rule=rule.id, trigger=text[ts:te])
         ev.language = self.article.language or "en"
         ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
@@ -453,6 +451,9 @@ class _Extractor:
         ev.salience = rule.salience or ("background" if background else "main")
         if self.pub and any(d and _is_old(d, self.pub) for d in (date, eff)):
             ev.salience = "background"  # decided, or in force, long before the news
+        if slots.inside(ts, self._ruled):
+            # "ruled that Indonesia's ban on nickel exports ...": the ban is background, not dated by the ruling
+            ev.salience, ev.date, ev.date_precision, ev.date_basis = "background", None, None, None
         trace = _Trace(sent, ts, te, cs, ce)
         if etype in RESTRICTIVE:
             events = self._restrictive(ev, trace, rule, roles, minerals, anchored)
@@ -483,7 +484,9 @@ class _Extractor:
             if rule.stage == "reference":
                 # "February's suspension decision": the article's measure, named again
                 initiator = (prev.initiator if prev is not None else []) or _unique([self._context_actor()])
-            elif etype == "export_restriction" and (self.ctx.pending is not None or detail or not specific):
+            elif etype == "export_restriction" and (
+                (self.ctx.pending is not None and specific) or detail or not minerals
+            ):
                 return self._continuation(sent, rule.id, text, minerals, ev.effective_date, roles.targets)
             # an agentless lifting lifts the measure of whoever imposed it; else the context's actor
             elif (
@@ -645,8 +648,14 @@ class _Extractor:
         etype = ev.event_type
         actors = _unique([*roles.pre, *roles.coref, *roles.post_with, *roles.by])
         if etype == "investment":
-            actors = _unique([*roles.pre, *roles.coref, *roles.by]) or roles.hosts
-        if not actors and (etype == "stockpile" or rule.id in SINGLE_ACTOR_OTHER):
+            # the funder first: "X will receive $N from the Australian government"
+            funders = [*roles.by, *roles.pre] if rule.id == "investment.receive" else [*roles.pre, *roles.by]
+            actors = _unique([*funders, *roles.coref]) or roles.hosts
+        if not actors and etype == "agreement" and cue("anaphoric_agreement").match(text):
+            actors = list(self.ctx.pair)  # "The deal was initially agreed to in February": the same parties
+        if not actors and rule.id == "other.dispute":
+            actors = list(self.ctx.pair or self.ctx.group)
+        if not actors and (etype in ("stockpile", "investment") or rule.id in SINGLE_ACTOR_OTHER):
             actor = self._context_actor()
             actors = [actor] if actor else []
         if not actors:
@@ -678,7 +687,10 @@ class _Extractor:
                     (sent.index, rule.id, "a general trade deal; minerals only among its terms")
                 )
                 return []
-            if len(actors) < 2 and not ev.companies:
+            if len(actors) < 2 and self._domestic_parties(sent, tr.cs, tr.ce) >= 2:
+                # "CDP and MIMIT launched a memorandum": two bodies of one country, a national initiative
+                etype = ev.event_type = "other"
+            elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
         if etype in ("investment", "stockpile") and not minerals:
@@ -698,6 +710,12 @@ class _Extractor:
             ev.measure_type = slots.agreement_level(text[ts:te] + " " + text[te:ce])
             return self._split_parties(ev, tr, rule, roles)
         return [ev]
+
+    @staticmethod
+    def _domestic_parties(sent: Sentence, cs: int, ce: int) -> int:
+        """How many distinct institutions, leaders and companies the clause names (one country)."""
+        kinds = ("institution", "leader", "company")
+        return len({m.value for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds})
 
     def _general_deal(self, sent: Sentence, ts: int, te: int, ce: int) -> bool:
         """ "agreed to a 90-day trade truce that includes a pause in rare earth controls": the deal is about
@@ -744,12 +762,19 @@ class _Extractor:
         return out
 
     # .. one sentence .............................................................................
-    def _stage(self, sent: Sentence, stage: str, masked: list, ok=None) -> list[Event]:
+    def _needs_met(self, rule: Trigger, text: str) -> bool:
+        if rule.needs == "export_context":  # a lifting is about exports: said here or earlier
+            return cue("export_mention").search(text) is not None or self.ctx.restriction is not None
+        if rule.needs == "restriction_context":  # "the ban" / "le restrizioni" refer to an earlier measure
+            return self.ctx.restriction is not None
+        return True
+
+    def _stage(self, sent: Sentence, stage: str, masked: list) -> list[Event]:
         """The events the trigger rules of one stage yield in the sentence (rules in table order; a second
         event of the stage only from a later clause)."""
         text = sent.text
         book = rulebook()
-        if not book.prefilter[stage].search(text):
+        if not book.prefilter[stage].search(text, sent.lower):
             return []
         found: list[Event] = []
         clause_end = -1
@@ -765,8 +790,8 @@ class _Extractor:
                     ts, te = min(ts, req.start()), max(te, req.end())
                 if ts < clause_end or any(ts < b and a < te for a, b in masked):
                     continue
-                if ok is not None and not ok(m):
-                    continue
+                if not self._needs_met(rule, text):
+                    break
                 evs = self._event(sent, rule, ts, te)
                 masked.append((ts, te))
                 if evs:
@@ -793,14 +818,15 @@ class _Extractor:
         suppress_agreement = bool(upgrades) or any(
             r.pattern.search(text) for r in rulebook().triggers["partnership_upgrade"]
         )
+        self._ruled = []
         for ruling in self._stage(sent, "ruling", masked):
             tr = self.trace[id(ruling)]
-            masked.append((tr.te, tr.ce))  # what the court ruled on is not an act of this sentence
+            if ruling.rule == "other.bill":
+                masked.append((tr.te, len(text)))  # a bill's provisions are not measures yet
+            else:
+                self._ruled.append((tr.te, tr.ce))  # what a court ruled on is background, not this act
             found.append(ruling)
-        has_export = cue("export_mention").search(text) is not None
-        found += self._stage(
-            sent, "restriction_lifted", masked, lambda m: has_export or self.ctx.restriction is not None
-        )
+        found += self._stage(sent, "restriction_lifted", masked)
         found += self._stage(sent, "export_restriction", masked)
         if terms_of_agreement:
             self.rejected.append((sent.index, "agreement.terms", "a term of the agreement just reported"))

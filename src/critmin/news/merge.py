@@ -63,6 +63,8 @@ def mergeable(a: Event, b: Event) -> bool:
         return False
     if a.event_type == "partnership_upgrade" and a.level and b.level and a.level != b.level:
         return False
+    if a.salience != b.salience and not (a._headline or b._headline):
+        return False  # an earlier act named in the body is not the news it is named beside
     if (
         a.event_type == "other"
         and not (a._headline or b._headline)

@@ -129,8 +129,20 @@ class Trigger:
     salience: str | None = None  # 'background' for noun-phrase references to earlier measures
     span_requires: bool = False  # the trigger spans its match and the first match of ``requires``
     objects_are_actors: bool = False  # countries after the trigger are actors too ("welcomed X as a member")
+    needs: str | None = None  # export_context | restriction_context: what the article must have said first
     examples: tuple[str, ...] = ()
     counterexamples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """Lower-case substrings at least one of which a sentence must contain for a stage's rules to match."""
+
+    words: tuple[str, ...]
+
+    def search(self, text: str, lower: str | None = None) -> bool:
+        low = text.lower() if lower is None else lower
+        return any(w in low for w in self.words)
 
 
 @dataclass(frozen=True)
@@ -140,7 +152,7 @@ class RuleBook:
     lexicon: Lexicon
     order: tuple[str, ...]  # stages in the order their triggers are tried
     triggers: dict[str, tuple[Trigger, ...]]  # by stage
-    prefilter: dict[str, re.Pattern]
+    prefilter: dict[str, Prefilter]
     cues: dict[str, re.Pattern]
     tables: dict[str, tuple[tuple[str, re.Pattern], ...]]
     values: dict[str, object]
@@ -212,6 +224,7 @@ def rulebook() -> RuleBook:
                 pattern=_compile(lex, spec["pattern"], where),
                 stage=stage,
                 objects_are_actors=spec.get("objects") == "actors",
+                needs=spec.get("needs"),
                 requires=_compile(lex, spec["requires"], where) if spec.get("requires") else None,
                 unless=_compile(lex, spec["unless"], where) if spec.get("unless") else None,
                 salience=spec.get("salience"),
@@ -220,7 +233,10 @@ def rulebook() -> RuleBook:
                 counterexamples=tuple(spec.get("counterexamples", ())),
             )
         )
-    prefilter = {t: _compile(lex, p, f"triggers.yaml: prefilter {t}") for t, p in trig["prefilter"].items()}
+    prefilter = {t: Prefilter(tuple(str(w).lower() for w in ws)) for t, ws in trig["prefilter"].items()}
+    missing = set(order) - set(prefilter)
+    if missing:
+        raise DataError(f"stages without a prefilter: {', '.join(sorted(missing))}", path="triggers.yaml")
     cues = {n: _cue(lex, n, s, f"cues.yaml: {n}") for n, s in cues_doc["cues"].items()}
     tables = {
         name: tuple((label, _compile(lex, pat, f"cues.yaml: table {name}")) for label, pat in rows)

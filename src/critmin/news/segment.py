@@ -45,6 +45,14 @@ class Sentence:
     mentions: list[Mention] = field(default_factory=list)
     dates: list[dates_mod.DateExpr] = field(default_factory=list)
 
+    @property
+    def lower(self) -> str:
+        """The text in lower case (computed once)."""
+        low = self.__dict__.get("_lower")
+        if low is None:
+            low = self.__dict__["_lower"] = self.text.lower()
+        return low
+
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) of each paragraph: one per line, with hard-wrapped lines joined."""

@@ -24,7 +24,9 @@ def clause_bounds(sent: str, ts: int, te: int) -> Span:
     semi = sent.rfind(";", 0, ts)
     if semi >= 0:
         start = semi + 1
-    for m in cue("coordinated_clause").finditer(sent, start, ts):
+    for m in cue("coordinated_clause").finditer(sent, start):  # (its lookahead reads past the trigger)
+        if m.end() > ts:
+            break
         start = m.end()
     m = cue("leading_subordinate").match(sent[start:ts])
     if m:
@@ -88,10 +90,16 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
     require") and "confirmed/announced plans to" are reported decisions; "not only" is not a negation."""
     if cue("question").search(sent):
         return "question"
+    if cue("by_gerund").search(sent, max(0, ts - 4), ts):
+        clause_start = ts  # "pledged to cooperate by signing a statement": the signing is done
     aside = asides(sent, clause_start, ts)
     pre = outside(sent[:ts], aside)[clause_start:]
+    # cues before a subordinator that opens the trigger's clause belong to the main clause
+    subs = [m.end() - clause_start for m in cue("subordinator").finditer(sent, clause_start, ts)]
+    cut = subs[-1] if subs else 0
     # "exports ... shall not be permitted": the negation is the prohibition itself
     window = pre if rule == "restriction.prohibited" else pre + sent[ts:te]
+    window = " " * cut + window[cut:]
     neg = cue("negation").search(window)
     if neg and not cue("negation_exception").match(window, neg.start()):
         return f"negated ({neg.group(0).strip()})"

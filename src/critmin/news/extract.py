@@ -141,14 +141,19 @@ class _Extractor:
 
     # .. the article's own country ...............................................................
     def _focus_country(self) -> str | None:
-        """The country the article is about: the most named country in its title and first sentences."""
-        counts: dict[str, int] = {}
-        head = list(self.sentences[:4])
+        """The country the article is about: the most named country of its title and first sentences (they
+        count double), then of the whole text; an Italian-language text without one is about Italy."""
+        counts: dict[str, float] = {}
         title = gazetteer().find(self.article.title) if self.article.title else []
-        for m in [*title, *(m for s in head for m in s.mentions)]:
-            if m.is_country_like and m.kind not in ("grouping", "company"):
-                value = self.congo if m.kind == "congo" else m.value
-                counts[value] = counts.get(value, 0) + 1
+        head = [m for s in self.sentences[:4] for m in s.mentions]
+        rest = [m for s in self.sentences[4:60] for m in s.mentions]
+        for weight, mentions in ((2.0, title), (2.0, head), (1.0, rest)):
+            for m in mentions:
+                if m.is_country_like and m.kind not in ("grouping", "company"):
+                    value = self.congo if m.kind == "congo" else m.value
+                    counts[value] = counts.get(value, 0.0) + weight
+        if self.article.language == "it":
+            counts["ITA"] = counts.get("ITA", 0.0) + 1.5
         return max(counts, key=counts.get) if counts else None
 
     def _context_actor(self) -> str | None:
@@ -469,7 +474,8 @@ class _Extractor:
         """An export restriction or a lifting: one imposer, the targets the text names, a mineral."""
         sent, text, ts, te = tr.sent, tr.sent.text, tr.ts, tr.te
         etype = ev.event_type
-        initiator = roles.pre or roles.by or roles.coref
+        # a passive's agent acts ("restrizioni decise da Pechino", "were banned by China")
+        initiator = roles.by or roles.pre or roles.coref
         if rule.id == "restriction.anaphora" and not initiator:
             done = self._anaphora(ev, text, ts, te)
             if done is not None:

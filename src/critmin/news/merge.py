@@ -63,8 +63,8 @@ def mergeable(a: Event, b: Event) -> bool:
         return False
     if a.event_type == "partnership_upgrade" and a.level and b.level and a.level != b.level:
         return False
-    if a.salience != b.salience and not (a._headline or b._headline):
-        return False  # an earlier act named in the body is not the news it is named beside
+    if not (a._headline or b._headline) and _earlier_act(a, b):
+        return False  # an earlier, dated act named in the body is not the undated news beside it
     if (
         a.event_type == "other"
         and not (a._headline or b._headline)
@@ -72,6 +72,14 @@ def mergeable(a: Event, b: Event) -> bool:
     ):
         return False
     return compatible_dates(a.date, b.date) and compatible_dates(a.effective_date, b.effective_date)
+
+
+def _earlier_act(a: Event, b: Event) -> bool:
+    """One is a dated background event and the other undated main news (it will take the publication month)."""
+    for old, new in ((a, b), (b, a)):
+        if old.salience == "background" and old.date is not None and new.salience == "main" and new.date is None:
+            return True
+    return False
 
 
 def merge(events: list[Event], headline_starts: set[int]) -> list[Event]:

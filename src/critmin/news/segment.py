@@ -25,6 +25,8 @@ _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'’ -]{1,40}|[A-Z][a-zà-ÿ]+(?:[ -][A-Z][a-zà-ÿ]+)?,\s+[A-Z][A-Za-z.]{1,20})"
     r"(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s+\d{4})?)?"  # "BEIJING, Oct 9" / "LIBREVILLE, May 29, 2025"
     r"\s*(?:\([^)\n]{1,40}\))?\s*(?:--|—|–|-)\s*(?=[\"“A-Z])"
+    # "BRUSSELS, (Agency / Other Agency - 25th Mar, 2025) The Commission ...": a source line in brackets
+    r"|^[A-Z][A-Z.'’ -]{1,40},?\s*\([^)\n]{1,100}\)\s*(?:--|—|–|-)?\s*(?=[\"“A-Z])"
 )
 _OPEN_END = re.compile(r"[.!?:;\"”’)]\s*$")
 _LOWER_START = re.compile(r"\s*[a-zà-ÿ]")

@@ -87,12 +87,18 @@ def main(argv=None) -> int:
         "meets_target": worst < 2.0,
         "rounds": args.rounds,
         "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     for name, r in res.items():
-        print(f"{name:9s} {r['chars']:>9,} chars {r['sentences']:>7,} sentences {r['events']:>6,} events {r['seconds']:7.3f} s")
+        print(
+            f"{name:9s} {r['chars']:>9,} chars {r['sentences']:>7,} sentences {r['events']:>6,} events {r['seconds']:7.3f} s"
+        )
     print(f"worst {worst:.3f} s (target < 2 s); wrote {args.out}")
     return 0
 

@@ -709,6 +709,9 @@ class _Extractor:
             ev.measure_type = "partnership_level"
             if not cue("mineral_partnership").search(text):
                 minerals = [m for m in minerals if m != GENERIC]
+        if etype == "other" and minerals == [GENERIC]:
+            # "a dispute over metal ores" in a story about nickel: the story's minerals, beside the generic
+            minerals = _unique([GENERIC, *self._context_minerals(sent)])
         ev.minerals = minerals
         ev.status = self._status(etype, rule.id, text, ts, te)
         ev.mineral_relevant = etype != "other" or bool(minerals)
@@ -814,7 +817,8 @@ class _Extractor:
         )
         upgrades = self._stage(sent, "partnership_upgrade", masked)
         for up in upgrades:
-            if cue("mineral_partnership").search(text):
+            tr = self.trace[id(up)]
+            if cue("mineral_partnership").search(text) or slots.minerals_between(sent, tr.cs, tr.ce):
                 # "a strategic partnership on raw materials" is a cooperation agreement, not a diplomatic level
                 ts = text.find(up.trigger)
                 up.event_type = "agreement"

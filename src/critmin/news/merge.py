@@ -41,6 +41,8 @@ def mergeable(a: Event, b: Event) -> bool:
     """Whether two events of one article are mentions of the same event."""
     if a.event_type != b.event_type:
         return False
+    if a.event_type == "investment" and a.amount and a.amount == b.amount:
+        return compatible_dates(a.date, b.date)  # the same sum named twice is one deal
     if a.event_type in SYMMETRIC_TYPES:
         if not set(a.actors) & set(b.actors):
             return False
@@ -77,7 +79,12 @@ def mergeable(a: Event, b: Event) -> bool:
 def _earlier_act(a: Event, b: Event) -> bool:
     """One is a dated background event and the other undated main news (it will take the publication month)."""
     for old, new in ((a, b), (b, a)):
-        if old.salience == "background" and old.date is not None and new.salience == "main" and new.date is None:
+        if (
+            old.salience == "background"
+            and old.date is not None
+            and new.salience == "main"
+            and new.date is None
+        ):
             return True
     return False
 

@@ -37,7 +37,7 @@ from critmin.errors import DataError
 WORD = r"[\w'’\"“”‘%,.$€£-]+"
 _MACRO = re.compile(r"\{(?:gap:(\d+)|([a-z][a-z0-9_]*))\}")
 _GAP_SPACE = re.compile(r"(\{gap:\d+\})[ ]+")
-_VERB = re.compile(r"(?<![\\\w])([a-zà-ÿ]+)~")
+_VERB = re.compile(r"(?:(?<=\\[bB])|(?<![\\\w]))([a-zà-ÿ]+)~")  # a word (after a space, "(", "|" or "\\b")
 _DOUBLING = re.compile(r"(?:^|[^aeiou])[aeiou][bdgklmnprt]$")
 
 

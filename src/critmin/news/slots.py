@@ -109,7 +109,7 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
         word = m.group(0).lower()
         if word == "would" and cue("reporting").search(pre, 0, m.start()):
             continue
-        if word.startswith("plan") and cue("plan_decided").search(pre, 0, m.end()):
+        if word.startswith("plan") and cue("plan_decided").search(window, 0, m.end()):
             continue
         if word == "can" and m.start() >= ts - clause_start:
             continue

@@ -254,7 +254,7 @@ def test_stockpile():
     assert (ev.event_type, ev.initiator, ev.minerals, ev.date) == (
         "stockpile",
         ["IND"],
-        ["lithium", "cobalt"],
+        ["critical_minerals", "lithium", "cobalt"],  # the text names both
         "2025-09-03",
     )
 

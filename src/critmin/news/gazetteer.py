@@ -282,14 +282,14 @@ def rare_earth_elements() -> frozenset[str]:
 
 
 def normalise_minerals(minerals: list[str]) -> list[str]:
-    """Distinct tokens in order; a specific mineral replaces the generic one; named rare-earth elements add
-    ``rare_earths`` in front."""
+    """Distinct tokens in order; named rare-earth elements add ``rare_earths`` before the first of them. The
+    generic token stays beside specific ones when the text names both ("critical minerals, including
+    gallium"): a reader filtering on either finds the event (linking maps it to catalogue ids)."""
     minerals = list(dict.fromkeys(minerals))
-    specific = [m for m in minerals if m != GENERIC]
-    if specific:
-        if "rare_earths" not in specific and any(m in rare_earth_elements() for m in specific):
-            specific.insert(0, "rare_earths")
-        return specific
+    if "rare_earths" not in minerals:
+        k = next((i for i, m in enumerate(minerals) if m in rare_earth_elements()), None)
+        if k is not None:
+            minerals.insert(k, "rare_earths")
     return minerals
 
 

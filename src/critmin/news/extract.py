@@ -48,6 +48,7 @@ PAIRWISE = (
     "other.body",
     "other.joint",
 )  # `other` rules that become agreements when two parties share minerals
+LEGISLATIVE = ("other.law", "other.law_it", "other.bill")
 SINGLE_ACTOR_OTHER = (
     "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
     "other.ratify", "other.order", "other.body_it", "other.ruling", "other.ruling_it",
@@ -155,6 +156,20 @@ class _Extractor:
         if self.article.language == "it":
             counts["ITA"] = counts.get("ITA", 0.0) + 1.5
         return max(counts, key=counts.get) if counts else None
+
+    def _legislature_country(self) -> str | None:
+        """The country whose legislature the article names ("the Senate of the Philippines", "Chile's
+        Congress", "the Philippine Senate"), else the article's country."""
+        for s in self.sentences[:60]:
+            for m in cue("legislature").finditer(s.text):
+                for x in s.mentions:
+                    if not x.is_country_like or x.kind in ("grouping", "company"):
+                        continue
+                    after = x.start - s.start - m.end()  # "Senate of the Philippines"
+                    before = m.start() - (x.end - s.start)  # "Philippine Senate", "Chile's Congress"
+                    if 0 <= after <= 12 or 0 <= before <= 4:
+                        return self.congo if x.kind == "congo" else x.value
+        return self.focus
 
     def _context_actor(self) -> str | None:
         """Whoever acts when a clause names no one: the previous sentence's actor, else the article's country."""
@@ -661,9 +676,12 @@ class _Extractor:
             actors = list(self.ctx.pair)  # "The deal was initially agreed to in February": the same parties
         if not actors and rule.id == "other.dispute":
             actors = list(self.ctx.pair or self.ctx.group)
+        if not actors and rule.id in LEGISLATIVE and cue("legislature").search(text):
+            actors = _unique([self._legislature_country()])  # "the Senate approved a bill": whose Senate
         if not actors and (etype in ("stockpile", "investment") or rule.id in SINGLE_ACTOR_OTHER):
             actor = self._context_actor()
             actors = [actor] if actor else []
+        actors = [a for a in actors if a]
         if not actors:
             self.rejected.append((sent.index, rule.id, "no actor"))
             return []
@@ -700,7 +718,12 @@ class _Extractor:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
         if etype in ("investment", "stockpile") and not minerals:
-            minerals = self._context_minerals(sent)
+            # the paragraph's minerals; a stockpile also the story's (its headline), a sum of money not
+            minerals = (
+                self._context_minerals(sent)
+                if etype == "stockpile"
+                else self._previous_sentence_minerals(sent)
+            )
             if not minerals:
                 self.rejected.append((sent.index, rule.id, "no mineral"))
                 return []

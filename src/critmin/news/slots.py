@@ -114,6 +114,10 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
         if word == "can" and m.start() >= ts - clause_start:
             continue
         return f"speculative/intent ({m.group(0)})"
+    if rule.startswith(("restriction.", "lifted.")):
+        proposal = cue("proposal").search(window)
+        if proposal:
+            return f"the content of a bill or proposal ({proposal.group(0)})"
     post = re.split(r"[,;.]", sent[te : te + 60], maxsplit=1)[0]
     if cue("post_modal").search(post):
         return "speculative (modal after trigger)"

@@ -275,7 +275,7 @@ class _Extractor:
         return None
 
     # .. dates ....................................................................................
-    def _dates(self, sent: Sentence, ts: int, te: int, cs: int, reference: bool = False):
+    def _dates(self, sent: Sentence, ts: int, te: int, cs: int, ce: int, reference: bool = False):
         """(date, precision, basis, effective, end, anchored) of the trigger at ``sent.text[ts:te]``; a
         reference to an earlier measure is dated by its own words only."""
         text = sent.text
@@ -286,6 +286,8 @@ class _Extractor:
             between = text[te : d.start] if d.start >= te else ""
             if slots.inside(d.start, relative) or slots.inside(d.start, aside):
                 continue  # "..., which had been in place since December 2024": about something else
+            if d.role in ("act", "since") and not (cs <= d.start < ce) and not self._reporting_date(text, d):
+                continue  # "... signed in Washington, after the invasion in February 2022": another clause's
             if d.role in ("act", "since"):
                 # "the controls announced on Oct. 9": a date that belongs to the trigger's object, not the act
                 if between and cue("object_participle").search(between):
@@ -338,6 +340,11 @@ class _Extractor:
         if self.pub and len(self.pub) == 10 and cue("document_decision").search(text):
             return self.pub, "day", "date of the announcement document (its dateline)", True
         return None, None, None, False
+
+    @staticmethod
+    def _reporting_date(text: str, d) -> bool:
+        """A day-precise date next to a reporting verb ("..., authorities said Monday"): the news's own date."""
+        return d.precision == "day" and cue("reporting").search(text, max(0, d.start - 30), d.end + 5) is not None
 
     def _paragraph_reporting_date(self, sent: Sentence):
         """A day-precise act date next to a reporting verb in a nearby sentence of the same paragraph."""
@@ -400,6 +407,13 @@ class _Extractor:
             found = [m.value for m in gazetteer().find(self.article.title) if m.kind == "mineral"]
         return normalise_minerals(found)
 
+    def _following_minerals(self, sent: Sentence, n: int = 4) -> list[str]:
+        """Specific minerals of the next ``n`` sentences (a list announced, then detailed)."""
+        found = []
+        for other in self.sentences[sent.index + 1 : sent.index + 1 + n]:
+            found += [m for m in slots.minerals_between(other, 0, len(other.text)) if m != GENERIC]
+        return normalise_minerals(found)
+
     def _next_sentence_minerals(self, sent: Sentence) -> list[str]:
         nxt = self.sentences[sent.index + 1] if sent.index + 1 < len(self.sentences) else None
         if nxt is None or nxt.para != sent.para or not cue("anaphoric_agreement").match(nxt.text):
@@ -457,7 +471,7 @@ class _Extractor:
         if reason:
             self.rejected.append((sent.index, rule.id, reason))
             return []
-        date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, cs, rule.stage == "reference")
+        date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, cs, ce, rule.stage == "reference")
         roles = self._roles(sent, ts, te, cs, ce, etype, date or self.pub, rule)
         # a joint body's minerals must be its own; a law's, a ruling's or a plan's may follow in a relative clause
         minerals = self._clause_minerals(sent, cs, ce, whole_sentence=rule.id not in PAIRWISE)
@@ -693,8 +707,10 @@ class _Extractor:
                 ev.counterparts.append(ev.host_country)
             ev.amount = slots.money(text)
         if rule.stage == "membership" or (etype == "agreement" and rule.objects_are_actors):
+            # a grouping named anywhere in the sentence ("Since MSP's inception, we welcomed ...") gives its scope
+            named = _unique([*roles.groupings, *(m.value for m in sent.mentions if m.kind == "grouping")])
             minerals = normalise_minerals(
-                [*minerals, *(m for g in roles.groupings for m in gazetteer().grouping_minerals.get(g, []))]
+                [*minerals, *(m for g in named for m in gazetteer().grouping_minerals.get(g, []))]
             )
         if etype == "other" and minerals and rule.id in PAIRWISE and len(actors) >= 2:
             etype = ev.event_type = "agreement"
@@ -711,19 +727,23 @@ class _Extractor:
                     (sent.index, rule.id, "a general trade deal; minerals only among its terms")
                 )
                 return []
+            if len(actors) < 2 and rule.stage == "reference" and set(actors) <= set(self.ctx.group):
+                # "the plan initiated under Japan's presidency" in a G7 story: the group's plan
+                actors = list(self.ctx.group)
+                ev.initiator, ev.counterparts = actors[:1], actors[1:]
             if len(actors) < 2 and self._domestic_parties(sent, tr.cs, tr.ce) >= 2:
                 # "CDP and MIMIT launched a memorandum": two bodies of one country, a national initiative
                 etype = ev.event_type = "other"
             elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
+        if rule.id == "investment.designation" and not [m for m in minerals if m != GENERIC]:
+            # "approved a list of 47 strategic projects": the minerals come with the list that follows
+            minerals = _unique([*minerals, *self._following_minerals(sent)])
         if etype in ("investment", "stockpile") and not minerals:
             # the paragraph's minerals; a stockpile also the story's (its headline), a sum of money not
-            minerals = (
-                self._context_minerals(sent)
-                if etype == "stockpile"
-                else self._previous_sentence_minerals(sent)
-            )
+            story = etype == "stockpile" or cue("refers_back").match(text)  # "The contract, coupled with ..."
+            minerals = self._context_minerals(sent) if story else self._previous_sentence_minerals(sent)
             if not minerals:
                 self.rejected.append((sent.index, rule.id, "no mineral"))
                 return []
@@ -773,12 +793,14 @@ class _Extractor:
         several ("signed separate memoranda with Chile and Peru", "partnerships with Rwanda, Namibia and
         Chile"); a trilateral agreement stays one."""
         text = tr.sent.text
-        if rule.stage == "membership" and roles.groupings:
+        groupings = [m for m in tr.sent.mentions if m.kind == "grouping"]
+        if rule.stage == "membership" and groupings:
             # the countries named one by one are the new members; the grouping's members are the other party
             named = _unique([*roles.pre_named, *roles.explicit_with])
+            day = ev.date or self.pub
+            group = _unique(c for g in groupings for c in slots.expand(g, day, self.congo))
             if named:
-                others = [x for x in ev.actors if x not in named]
-                return [self._pair(ev, [c], others) for c in named]
+                return [self._pair(ev, [c], [x for x in group if x not in named]) for c in named]
             return [ev]
         parties = roles.explicit_with
         plural = cue("plural_deals").search(text, tr.ts, tr.ce)

@@ -41,8 +41,9 @@ def mergeable(a: Event, b: Event) -> bool:
     """Whether two events of one article are mentions of the same event."""
     if a.event_type != b.event_type:
         return False
-    if a.event_type == "investment" and a.amount and a.amount == b.amount:
-        return compatible_dates(a.date, b.date)  # the same sum named twice is one deal
+    if a.event_type == "investment" and not (a._headline or b._headline):
+        # in the body, one sum is one deal: two sums (or a sum and a share of costs) are two investments
+        return a.amount is not None and a.amount == b.amount and compatible_dates(a.date, b.date)
     if a.event_type in SYMMETRIC_TYPES:
         if not set(a.actors) & set(b.actors):
             return False

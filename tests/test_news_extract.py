@@ -366,8 +366,9 @@ def test_arbitrary_text_never_crashes(text):
          "agreement", {"IND", "AUS"}, "rare_earths", "2025-03-14"),
         ("Exports of gallium and germanium were banned by China on Tuesday.", "2024-12-04",
          "export_restriction", {"CHN"}, "gallium", "2024-12-03"),
+        # in force since August 2023: an effective date, never the act's date (the corpus annotation rule)
         ("Beijing has restricted exports of gallium and germanium since August 2023.", "2024-12-04",
-         "export_restriction", {"CHN"}, "germanium", "2023-08"),
+         "export_restriction", {"CHN"}, "germanium", None),
         ("Pechino ha deciso di vietare l'esportazione di grafite verso gli Stati Uniti.", "2024-12-04",
          "export_restriction", {"CHN", "USA"}, "graphite", "2024-12"),  # fresh news: the publication month
         ("Roma e Tokyo hanno siglato un'intesa sulle terre rare.", None, "agreement", {"ITA", "JPN"}, "rare_earths",

@@ -51,7 +51,8 @@ PAIRWISE = (
 LEGISLATIVE = ("other.law", "other.law_it", "other.bill")
 SINGLE_ACTOR_OTHER = (
     "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
-    "other.ratify", "other.order", "other.body_it", "other.ruling", "other.ruling_it",
+    "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
+    "other.investigation", "other.designation",
 )  # fmt: skip
 
 
@@ -309,9 +310,9 @@ class _Extractor:
         holder = max((m.start() for m in cue("relative").finditer(text, 0, ts)), default=None)
         if holder is not None and any(d.start < holder for d in act):
             act = [d for d in act if d.start < holder]
-        # "since 2020" dates the act only when nothing else does (a measure in place since then)
-        a = nearest(act) or nearest(since)
-        effective, e = nearest(eff), nearest(end)
+        # "in place since January 2020" says when the measure took effect, never when it was decided
+        a = nearest(act)
+        effective, e = nearest(eff) or nearest(since), nearest(end)
         eff_value = effective.value if effective else None
         date = prec = basis = None
         anchored = False
@@ -344,7 +345,10 @@ class _Extractor:
     @staticmethod
     def _reporting_date(text: str, d) -> bool:
         """A day-precise date next to a reporting verb ("..., authorities said Monday"): the news's own date."""
-        return d.precision == "day" and cue("reporting").search(text, max(0, d.start - 30), d.end + 5) is not None
+        return (
+            d.precision == "day"
+            and cue("reporting").search(text, max(0, d.start - 30), d.end + 5) is not None
+        )
 
     def _paragraph_reporting_date(self, sent: Sentence):
         """A day-precise act date next to a reporting verb in a nearby sentence of the same paragraph."""

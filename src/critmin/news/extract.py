@@ -743,7 +743,7 @@ class _Extractor:
                 return []
         if rule.id == "investment.designation" and not [m for m in minerals if m != GENERIC]:
             # "approved a list of 47 strategic projects": the minerals come with the list that follows
-            minerals = _unique([*minerals, *self._following_minerals(sent)])
+            minerals = _unique([*minerals, *self._following_minerals(sent, 8)])
         if etype in ("investment", "stockpile") and not minerals:
             # the paragraph's minerals; a stockpile also the story's (its headline), a sum of money not
             story = etype == "stockpile" or cue("refers_back").match(text)  # "The contract, coupled with ..."

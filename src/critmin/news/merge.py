@@ -19,6 +19,27 @@ MAX_CANDIDATES = 64
 RESTRICTIVE = ("export_restriction", "restriction_lifted")
 
 
+_MONEY_NUMBER = re.compile(
+    r"(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|bn|b\b|million|mn|m\b|miliardi|milioni)?", re.I
+)
+_SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "miliardi": 1e9, "million": 1e6, "mn": 1e6,
+          "m": 1e6, "milioni": 1e6}  # fmt: skip
+
+
+def money_value(amount: str | None) -> float | None:
+    """The number an amount states ("$1.2bn" → 1.2e9, "US$ 500 million" → 5e8), currency aside."""
+    if not amount:
+        return None
+    m = _MONEY_NUMBER.search(amount)
+    if m is None:
+        return None
+    try:
+        number = float(m.group(1).replace(",", ""))
+    except ValueError:
+        return None
+    return number * _SCALE.get((m.group(2) or "").lower(), 1.0)
+
+
 def measure_family(measure: str | None) -> str | None:
     """The family of a measure ('ban' and 'suspension' are halts; licences and controls are controls)."""
     families = rulebook().values["measure_family"]
@@ -42,8 +63,15 @@ def mergeable(a: Event, b: Event) -> bool:
     if a.event_type != b.event_type:
         return False
     if a.event_type == "investment" and not (a._headline or b._headline):
-        # in the body, one sum is one deal: two sums (or a sum and a share of costs) are two investments
-        return a.amount is not None and a.amount == b.amount and compatible_dates(a.date, b.date)
+        # in the body, one sum is one deal: two sums (or a sum and a share of costs) are two investments; two
+        # mentions without a sum are one when the same funder acts ("approved 47 strategic projects" ... "the
+        # newly selected strategic projects")
+        if a.amount is None and b.amount is None:
+            same = bool(set(a.initiator) & set(b.initiator))
+        else:
+            va, vb = money_value(a.amount), money_value(b.amount)
+            same = va is not None and vb is not None and abs(va - vb) <= 0.01 * max(va, vb)
+        return same and compatible_dates(a.date, b.date)
     if a.event_type in SYMMETRIC_TYPES:
         if not set(a.actors) & set(b.actors):
             return False

@@ -25,6 +25,7 @@ def test_rule_matches_its_examples_and_not_its_counterexamples(rule):
         assert rule.pattern.search(example), f"{rule.id} does not match its example {example!r}"
         if rule.requires is not None:
             assert rule.requires.search(example), f"{rule.id}: 'requires' misses {example!r}"
+        assert rule.id in rulebook().keywords.names(example.lower()), f"{rule.id}: no keyword in {example!r}"
     for counter in rule.counterexamples:
         assert not rule.pattern.search(counter), f"{rule.id} matches its counterexample {counter!r}"
 

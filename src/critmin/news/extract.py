@@ -131,8 +131,6 @@ class _Extractor:
         self.sentences = segment(self.text)
         mentions = gazetteer().find(self.text)
         _assign_mentions(self.sentences, mentions)
-        for s in self.sentences:
-            s.dates = dates_mod.find_dates(s.text, self.pub)
         cod = any(m.value == "COD" and m.kind == "country" for m in mentions) or "Kinshasa" in self.text
         self.congo = "COG" if ("Brazzaville" in self.text and not cod) else "COD"
         self.focus = self._focus_country()
@@ -140,6 +138,16 @@ class _Extractor:
         self.rejected: list[tuple[int, str, str]] = []  # (sentence index, rule, reason) for explainability
         self.trace: dict[int, _Trace] = {}
         self._ruled: list[tuple[int, int]] = []  # spans of the current sentence a ruling is about
+        self._date_cache: dict[int, list] = {}
+        self._rules_here: set[str] = set()  # the rules whose keywords the current sentence contains
+
+    def _dates_of(self, sent: Sentence) -> list:
+        """The sentence's date expressions (found when first needed: most sentences never are)."""
+        found = self._date_cache.get(sent.index)
+        if found is None:
+            found = self._date_cache[sent.index] = dates_mod.find_dates(sent.text, self.pub)
+            sent.dates = found
+        return found
 
     # .. the article's own country ...............................................................
     def _focus_country(self) -> str | None:
@@ -283,7 +291,7 @@ class _Extractor:
         act, since, eff, end = [], [], [], []
         relative = slots.relative_clauses(text, te)
         aside = slots.asides(text, cs, ts)
-        for d in sent.dates:
+        for d in self._dates_of(sent):
             between = text[te : d.start] if d.start >= te else ""
             if slots.inside(d.start, relative) or slots.inside(d.start, aside):
                 continue  # "..., which had been in place since December 2024": about something else
@@ -356,7 +364,7 @@ class _Extractor:
         for other in self.sentences[lo:hi]:
             if other.para != sent.para or other is sent:
                 continue
-            for d in other.dates:
+            for d in self._dates_of(other):
                 if d.value and d.precision == "day" and d.role == "act":
                     around = other.text[max(0, d.start - 30) : d.end + 5]
                     if cue("reporting").search(around):
@@ -832,11 +840,12 @@ class _Extractor:
         event of the stage only from a later clause)."""
         text = sent.text
         book = rulebook()
-        if not book.prefilter[stage].search(text, sent.lower):
+        rules = [r for r in book.triggers[stage] if r.id in self._rules_here]
+        if not rules:
             return []
         found: list[Event] = []
         clause_end = -1
-        for rule in book.triggers[stage]:
+        for rule in rules:
             req = rule.requires.search(text) if rule.requires is not None else None
             if rule.requires is not None and req is None:
                 continue
@@ -859,6 +868,9 @@ class _Extractor:
 
     def _sentence(self, sent: Sentence) -> list[Event]:
         text = sent.text
+        self._rules_here = rulebook().keywords.names(sent.lower)
+        if not self._rules_here:
+            return []
         found: list[Event] = []
         masked: list[tuple[int, int]] = []
         terms_of_agreement = (
@@ -981,7 +993,7 @@ class _Extractor:
             ):
                 if not refers or other is None or other.para != tr.sent.para:
                     continue
-                d = next((d for d in other.dates if d.role == "act" and d.value), None)
+                d = next((d for d in self._dates_of(other) if d.role == "act" and d.value), None)
                 if d is not None:
                     ev.date, ev.date_precision = d.value, d.precision
                     ev.date_basis = f"{d.basis} (the neighbouring sentence it refers to)"
@@ -998,8 +1010,11 @@ class _Extractor:
                 ev.date_basis = f"publication month {self.pub[:7]} (fresh news; the day is not stated)"
 
     def run(self) -> list[Event]:
+        seen: set[str] = set()
         for sent in self.sentences:
-            events = self._sentence(sent)
+            # a sentence written again (a repeated block, a page pasted twice) says nothing new
+            events = self._sentence(sent) if sent.text not in seen else []
+            seen.add(sent.text)
             self._update_context(sent, events)
         self._neighbour_dates(self.ctx.events)
         events = merge(self.ctx.events, {s.start for s in self.sentences if s.headline})

@@ -29,6 +29,8 @@ import yaml
 _TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)+\.?|[^\W_]+(?:['’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 MAX_TOKENS = 8
+CACHE_SIZE = 200_000  # token lookups remembered per process (bounded memory)
+_MISSING = object()
 _GAP = re.compile(r"[ \t]*[-–&/]?[ \t]*|[ \t]+")
 
 # Codes of historic or residual entities in the country master that never name an actor in today's news.
@@ -153,6 +155,8 @@ class Gazetteer:
         self.ci = ci
         self.max_tokens = MAX_TOKENS
         self._index_firsts()
+        self._lookup_cache: dict[tuple[str, ...], tuple[str, str, bool] | None] = {}
+        self._max_len_cache: dict[str, int] = {}
 
     @staticmethod
     def _load_countries(put, cs) -> None:
@@ -195,6 +199,16 @@ class Gazetteer:
                 put(ci, n, "mineral", c.id)
 
     def _lookup(self, parts: list[str]) -> tuple[str, str, bool] | None:
+        # words repeat (Zipf): remember the answer for a run of words, within a bounded cache
+        cache_key = tuple(parts)
+        found = self._lookup_cache.get(cache_key, _MISSING)
+        if found is _MISSING:
+            found = self._lookup_uncached(parts)
+            if len(self._lookup_cache) < CACHE_SIZE:
+                self._lookup_cache[cache_key] = found
+        return found
+
+    def _lookup_uncached(self, parts: list[str]) -> tuple[str, str, bool] | None:
         key = _key(parts)
         possessive = False
         hit = self.cs.get(key)
@@ -227,6 +241,14 @@ class Gazetteer:
         self._firsts, self._firsts_ci = firsts, firsts_ci
 
     def _max_len(self, tok: str) -> int:
+        found = self._max_len_cache.get(tok)
+        if found is None:
+            found = self._max_len_uncached(tok)
+            if len(self._max_len_cache) < CACHE_SIZE:
+                self._max_len_cache[tok] = found
+        return found
+
+    def _max_len_uncached(self, tok: str) -> int:
         t = tok.rstrip(".").replace("’", "'")
         best = self._firsts.get(t, 0)
         if _POSSESSIVE.search(t):

@@ -9,13 +9,14 @@ thing; the dated body sentence is kept as evidence. Merging compares each event 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from critmin.news.gazetteer import GENERIC, normalise_minerals
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import rulebook
 
-MAX_CANDIDATES = 64
+MAX_CANDIDATES = 16
 RESTRICTIVE = ("export_restriction", "restriction_lifted")
 
 
@@ -26,6 +27,7 @@ _SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "miliardi": 1e9
           "m": 1e6, "milioni": 1e6}  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4096)
 def money_value(amount: str | None) -> float | None:
     """The number an amount states ("$1.2bn" → 1.2e9, "US$ 500 million" → 5e8), currency aside."""
     if not amount:

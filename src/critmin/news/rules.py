@@ -132,17 +132,47 @@ class Trigger:
     needs: str | None = None  # export_context | restriction_context: what the article must have said first
     examples: tuple[str, ...] = ()
     counterexamples: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # lower-case word starts (or phrases) one of which a match contains
 
 
-@dataclass(frozen=True)
-class Prefilter:
-    """Lower-case substrings at least one of which a sentence must contain for a stage's rules to match."""
+_TOKEN = re.compile(r"[^\W_]+|[$€£¥%]")
 
-    words: tuple[str, ...]
 
-    def search(self, text: str, lower: str | None = None) -> bool:
-        low = text.lower() if lower is None else lower
-        return any(w in low for w in self.words)
+class KeywordIndex:
+    """Which rules' keywords a sentence contains, in one pass over its words.
+
+    A keyword of one word matches the start of a word ("export" matches "exports", "esportaz" matches
+    "l'esportazione"); a keyword with a space or a sign ("set up", "end-use", "'s") matches anywhere.
+    """
+
+    def __init__(self, keywords: dict[str, tuple[str, ...]]):
+        self.by_prefix: dict[str, set[str]] = {}
+        phrases: dict[str, set[str]] = {}
+        for name, words in keywords.items():
+            for w in words:
+                if _TOKEN.fullmatch(w):
+                    self.by_prefix.setdefault(w, set()).add(name)
+                else:
+                    phrases.setdefault(w, set()).add(name)
+        self.phrases = [(p, frozenset(st)) for p, st in phrases.items()]
+        self.lengths = sorted({len(k) for k in self.by_prefix})
+
+    def names(self, lower: str) -> set[str]:
+        """The rules whose keywords occur in ``lower`` (a lower-case sentence)."""
+        out: set[str] = set()
+        get = self.by_prefix.get
+        for word in _TOKEN.findall(lower):
+            n = len(word)
+            for k in self.lengths:
+                if k > n:
+                    break
+                hit = get(word[:k])
+                if hit:
+                    out |= hit
+        for phrase, names in self.phrases:
+            if not names <= out and phrase in lower:
+                out |= names
+        return out
 
 
 @dataclass(frozen=True)
@@ -152,7 +182,7 @@ class RuleBook:
     lexicon: Lexicon
     order: tuple[str, ...]  # stages in the order their triggers are tried
     triggers: dict[str, tuple[Trigger, ...]]  # by stage
-    prefilter: dict[str, Prefilter]
+    keywords: KeywordIndex  # a rule is tried only on a sentence with one of its keywords
     cues: dict[str, re.Pattern]
     tables: dict[str, tuple[tuple[str, re.Pattern], ...]]
     values: dict[str, object]
@@ -225,6 +255,7 @@ def rulebook() -> RuleBook:
                 stage=stage,
                 objects_are_actors=spec.get("objects") == "actors",
                 needs=spec.get("needs"),
+                keywords=tuple(str(w).lower() for w in spec.get("keywords", ())),
                 requires=_compile(lex, spec["requires"], where) if spec.get("requires") else None,
                 unless=_compile(lex, spec["unless"], where) if spec.get("unless") else None,
                 salience=spec.get("salience"),
@@ -233,10 +264,14 @@ def rulebook() -> RuleBook:
                 counterexamples=tuple(spec.get("counterexamples", ())),
             )
         )
-    prefilter = {t: Prefilter(tuple(str(w).lower() for w in ws)) for t, ws in trig["prefilter"].items()}
-    missing = set(order) - set(prefilter)
+    stage_words = {t: tuple(str(w).lower() for w in ws) for t, ws in trig["prefilter"].items()}
+    missing = set(order) - set(stage_words)
     if missing:
         raise DataError(f"stages without a prefilter: {', '.join(sorted(missing))}", path="triggers.yaml")
+    # a rule without keywords of its own is tried on the sentences that have its stage's keywords
+    index = KeywordIndex(
+        {r.id: r.keywords or stage_words[stage] for stage, rules in triggers.items() for r in rules}
+    )
     cues = {n: _cue(lex, n, s, f"cues.yaml: {n}") for n, s in cues_doc["cues"].items()}
     tables = {
         name: tuple((label, _compile(lex, pat, f"cues.yaml: table {name}")) for label, pat in rows)
@@ -248,7 +283,7 @@ def rulebook() -> RuleBook:
         lexicon=lex,
         order=order,
         triggers={t: tuple(v) for t, v in triggers.items()},
-        prefilter=prefilter,
+        keywords=index,
         cues=cues,
         tables=tables,
         values=cues_doc.get("values", {}),

@@ -423,3 +423,18 @@ def test_since_a_date_is_not_the_date_of_a_new_decision():
 def test_italian_forms(text, etype, actors, mineral):
     ev = one(text, "2025-05-02")
     assert (ev.event_type, set(ev.actors), mineral in ev.minerals) == (etype, actors, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "etype", "actors"),
+    [
+        ("Stop della Cina all'export di antimonio", "export_restriction", {"CHN"}),
+        ("Intesa Italia-Cile sulle terre rare", "agreement", {"ITA", "CHL"}),
+        ("Japan-Chile deal on lithium", "agreement", {"JPN", "CHL"}),
+        ("Il decreto-legge sulle materie prime critiche è stato approvato dal Consiglio dei ministri.", "other",
+         {"ITA"}),
+    ],
+)  # fmt: skip
+def test_headline_forms_without_a_verb_and_italian_passives(text, etype, actors):
+    ev = one(text, "2025-05-02")
+    assert (ev.event_type, set(ev.actors)) == (etype, actors)

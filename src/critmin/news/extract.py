@@ -48,11 +48,11 @@ PAIRWISE = (
     "other.body",
     "other.joint",
 )  # `other` rules that become agreements when two parties share minerals
-LEGISLATIVE = ("other.law", "other.law_it", "other.bill")
+LEGISLATIVE = ("other.law", "other.law_it", "other.law_it_passive", "other.bill")
 SINGLE_ACTOR_OTHER = (
     "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
     "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
-    "other.investigation", "other.designation",
+    "other.investigation", "other.designation", "other.law_it_passive",
 )  # fmt: skip
 
 
@@ -718,7 +718,7 @@ class _Extractor:
             if ev.host_country and ev.host_country not in actors:
                 ev.counterparts.append(ev.host_country)
             ev.amount = slots.money(text)
-        if rule.stage == "membership" or (etype == "agreement" and rule.objects_are_actors):
+        if etype == "agreement":
             # a grouping named anywhere in the sentence ("Since MSP's inception, we welcomed ...") gives its scope
             named = _unique([*roles.groupings, *(m.value for m in sent.mentions if m.kind == "grouping")])
             minerals = normalise_minerals(
@@ -749,7 +749,7 @@ class _Extractor:
             elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
-        if rule.id == "investment.designation" and not [m for m in minerals if m != GENERIC]:
+        if rule.id.startswith("investment.designation") and not [m for m in minerals if m != GENERIC]:
             # "approved a list of 47 strategic projects": the minerals come with the list that follows
             minerals = _unique([*minerals, *self._following_minerals(sent, 8)])
         if etype in ("investment", "stockpile") and not minerals:

@@ -121,6 +121,8 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
     post = re.split(r"[,;.]", sent[te : te + 60], maxsplit=1)[0]
     if cue("post_modal").search(post):
         return "speculative (modal after trigger)"
+    if cue("post_condition").match(sent, te, te + 60):
+        return "conditional (a condition after the trigger)"
     return None
 
 

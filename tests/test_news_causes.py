@@ -438,3 +438,19 @@ def test_italian_forms(text, etype, actors, mineral):
 def test_headline_forms_without_a_verb_and_italian_passives(text, etype, actors):
     ev = one(text, "2025-05-02")
     assert (ev.event_type, set(ev.actors)) == (etype, actors)
+
+
+def test_battery_cell_loans_and_entity_lists_are_not_mineral_events():
+    loan = one(
+        "The Energy Department closed a $2.5 billion loan to a joint venture building lithium-ion battery cells.",
+        "2025-05-02",
+    )
+    assert loan.event_type == "investment" and not loan.mineral_relevant
+    evs = events(
+        "China added 28 US defence contractors to its export control list on Thursday.", "2025-01-03"
+    )
+    assert all(not e.mineral_relevant for e in evs)
+
+
+def test_stockpiling_by_traders_is_not_a_strategic_reserve():
+    assert events("Traders have been stockpiling antimony ahead of the controls.", "2025-05-02") == []

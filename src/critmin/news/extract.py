@@ -580,6 +580,9 @@ class _Extractor:
         m = cue("end_uses").search(text)
         ev.end_uses = m.group(0) if m else None
         ev.status = self._restriction_status(etype, text, ts, te, ev.effective_date, ev.salience, rule.id)
+        own = [m for m in slots.minerals_between(sent, tr.cs, tr.ce) if m != GENERIC]
+        if not own and cue("entity_measure").search(text, tr.cs, tr.ce):
+            ev.mineral_relevant = False  # controls on listed entities or military users, not on a mineral
         return self._split_measures(ev, tr)
 
     def _split_measures(self, ev: Event, tr: _Trace) -> list[Event]:
@@ -711,6 +714,11 @@ class _Extractor:
         if not actors:
             self.rejected.append((sent.index, rule.id, "no actor"))
             return []
+        if etype == "stockpile" and cue("private_stockpiler").search(text, tr.cs, ts):
+            self.rejected.append(
+                (sent.index, rule.id, "stockpiling by companies or traders, not a state reserve")
+            )
+            return []
         ev.initiator, ev.counterparts = actors[:1], actors[1:]
         ev.companies = slots.companies(sent)
         if etype == "investment":
@@ -770,6 +778,9 @@ class _Extractor:
         ev.minerals = minerals
         ev.status = self._status(etype, rule.id, text, ts, te)
         ev.mineral_relevant = etype != "other" or bool(minerals)
+        raw = [m for m in minerals if m not in (GENERIC, "lithium_battery_materials")]
+        if etype == "investment" and not raw and cue("battery_plant").search(text, tr.cs, tr.ce):
+            ev.mineral_relevant = False  # a loan for battery cells or a vehicle plant, not for minerals
         if etype == "agreement":
             ev.measure_type = slots.agreement_level(text[ts:te] + " " + text[te:ce])
             return self._split_parties(ev, tr, rule, roles)

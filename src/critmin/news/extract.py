@@ -419,6 +419,13 @@ class _Extractor:
             found = [m.value for m in gazetteer().find(self.article.title) if m.kind == "mineral"]
         return normalise_minerals(found)
 
+    def _headline_companies(self) -> set[str]:
+        heads = [s for s in self.sentences[:3] if s.headline]
+        found = {m.value for s in heads for m in s.mentions if m.kind == "company"}
+        if self.article.title:
+            found |= {m.value for m in gazetteer().find(self.article.title) if m.kind == "company"}
+        return found
+
     def _following_minerals(self, sent: Sentence, n: int = 4) -> list[str]:
         """Specific minerals of the next ``n`` sentences (a list announced, then detailed)."""
         found = []
@@ -762,7 +769,13 @@ class _Extractor:
             minerals = _unique([*minerals, *self._following_minerals(sent, 8)])
         if etype in ("investment", "stockpile") and not minerals:
             # the paragraph's minerals; a stockpile also the story's (its headline), a sum of money not
-            story = etype == "stockpile" or cue("refers_back").match(text)  # "The contract, coupled with ..."
+            # a stockpile's minerals may be the story's (its headline); a sum of money's only when the sentence
+            # refers back ("The contract, coupled with ...") or names the company the headline names
+            story = (
+                etype == "stockpile"
+                or cue("refers_back").match(text)
+                or bool(set(slots.companies(sent)) & self._headline_companies())
+            )
             minerals = self._context_minerals(sent) if story else self._previous_sentence_minerals(sent)
             if not minerals:
                 self.rejected.append((sent.index, rule.id, "no mineral"))

@@ -12,7 +12,8 @@ Relative expressions ("on Friday", "last December", "today", a month without a y
 the publication date: a past act takes the most recent matching day on or before it, an effective or end date
 the next one on or after it. Without a publication date they resolve to None — the date stays unknown rather
 than guessed. Values carry their precision: ``YYYY-MM-DD`` (day), ``YYYY-MM`` (month) or ``YYYY`` (year).
-English and Italian month and weekday names are recognised.
+English and Italian month and weekday names are recognised. The expressions, their role cues and the names
+are a table (``data/dates.yaml``); this module is the scanner that applies them.
 """
 
 from __future__ import annotations
@@ -21,86 +22,56 @@ import datetime as dt
 import heapq
 import re
 from dataclasses import dataclass
+from importlib import resources
 
-_EN_MONTHS = {
-    "January": 1, "Jan": 1, "February": 2, "Feb": 2, "March": 3, "Mar": 3, "April": 4, "Apr": 4, "May": 5,
-    "June": 6, "Jun": 6, "July": 7, "Jul": 7, "August": 8, "Aug": 8, "September": 9, "Sept": 9, "Sep": 9,
-    "October": 10, "Oct": 10, "November": 11, "Nov": 11, "December": 12, "Dec": 12,
-}  # fmt: skip
-_IT_MONTHS = {
-    "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7, "agosto": 8,
-    "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
-}  # fmt: skip
-_EN_WEEKDAYS = {
-    "Monday": 0,
-    "Tuesday": 1,
-    "Wednesday": 2,
-    "Thursday": 3,
-    "Friday": 4,
-    "Saturday": 5,
-    "Sunday": 6,
-}
-_IT_WEEKDAYS = {
-    "lunedì": 0, "lunedi": 0, "martedì": 1, "martedi": 1, "mercoledì": 2, "mercoledi": 2, "giovedì": 3,
-    "giovedi": 3, "venerdì": 4, "venerdi": 4, "sabato": 5, "domenica": 6,
-}  # fmt: skip
+import yaml
+
+
+def _table() -> dict:
+    text = resources.files("critmin.news").joinpath("data/dates.yaml").read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+_T = _table()
+_EN_MONTHS: dict[str, int] = _T["months"]["en"]
+_IT_MONTHS: dict[str, int] = _T["months"]["it"]
 MONTHS = {**_EN_MONTHS, **_IT_MONTHS}
-WEEKDAYS = {**_EN_WEEKDAYS, **_IT_WEEKDAYS}
+WEEKDAYS: dict[str, int] = {**_T["weekdays"]["en"], **_T["weekdays"]["it"]}
 
+
+def _alternation(names, flags: str = "", dot: bool = False) -> str:
+    group = "|".join(sorted(names, key=len, reverse=True))
+    return (f"(?{flags}:{group})" if flags else f"(?:{group})") + (r"\.?" if dot else "")
+
+
+# English month names are proper names (case-sensitive: "may" is a verb); abbreviations take a dot
 _FULL = [m for m in _EN_MONTHS if len(m) > 4 or m in ("May", "June", "July")]
-_ABBR = [m for m in _EN_MONTHS if m not in _FULL]
-_M = (
-    "(?:"
-    + "|".join(sorted(_FULL, key=len, reverse=True))
-    + ")"
-    + "|(?:"
-    + "|".join(sorted(_ABBR, key=len, reverse=True))
-    + r")\.?"
-    + "|(?i:"
-    + "|".join(_IT_MONTHS)
-    + ")"
+_MONTH_NAMES = "|".join(
+    [
+        _alternation(_FULL),
+        _alternation([m for m in _EN_MONTHS if m not in _FULL], dot=True),
+        _alternation(_IT_MONTHS, "i"),
+    ]
 )
-_MONTH = rf"(?P<month>{_M})"
-_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?"
-_YEAR = r"(?P<year>(?:19|20)\d\d)"
-_WD = "(?:" + "|".join(_EN_WEEKDAYS) + ")|(?i:" + "|".join(_IT_WEEKDAYS) + ")"
+_SLOTS = {
+    "{month}": f"(?P<month>{_MONTH_NAMES})",
+    "{day}": r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?",
+    "{year}": r"(?P<year>(?:19|20)\d\d)",
+    "{weekday}": _alternation(_T["weekdays"]["en"]) + "|" + _alternation(_T["weekdays"]["it"], "i"),
+}
 
-_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("iso", re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b")),
-    ("mdy", re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?:,?\s+{_YEAR}\b)?")),
-    ("dmy", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR}\b)?")),
-    ("my", re.compile(rf"\b{_MONTH}\s+(?:of\s+|del\s+|di\s+)?{_YEAR}\b")),
-    ("rel_month", re.compile(
-        rf"(?P<q>\b(?:last|this|next|early|late|mid|earlier\s+this|later\s+this|lo\s+scorso|scorso|prossimo)"
-        rf"[\s-]+)?(?<![\w-]){_MONTH}(?:\s+(?:scorso|prossimo))?(?![\w-])")),
-    ("weekday", re.compile(rf"(?P<q>\b(?:last|this|next|this\s+past|scorso|prossimo)\s+)?\b(?P<wd>{_WD})\b"
-                           r"(?:\s+(?:scorso|prossimo))?")),
-    ("deictic", re.compile(r"(?i)\b(?P<word>today|yesterday|tomorrow|oggi|ieri|domani)\b")),
-    ("rel_period", re.compile(
-        r"(?i)\b(?P<q>last|this|next|earlier\s+this|later\s+this|scorso|lo\s+scorso|l'|quest'|il|lo)\s*"
-        r"(?P<unit>month|year|mese|anno)\b(?:\s+(?P<q2>scorso|prossimo))?")),
-    ("year", re.compile(r"\b(?P<prep>in|since|from|until|by|during|early|late|mid|nel|dal|entro\s+il)"
-                        r"[\s-]+(?P<year>(?:19|20)\d\d)\b(?![-/]\d)")),
-]  # fmt: skip
 
-_PREP_MONTH = re.compile(
-    r"(?i)(?:\bin|\bsince|\bfrom|\buntil|\bby|\bof|\bduring|\bstarting|\bbeginning|\bthrough|\bbefore|\bafter"
-    r"|\ba|\bda|\bdi|\bnel|\bentro)\s*$"
-)
-_ROLE_EFFECTIVE = re.compile(
-    r"(?i)(?:starting(?:\s+(?:on|from|in))?|start(?:s|ed)?\s+(?:on|from|in)|\bfrom|effective(?:ly)?"
-    r"(?:\s+(?:from|on|as\s+of))?|as\s+of|with\s+effect\s+from|beginning(?:\s+(?:on|from|in))?"
-    r"|(?:come|comes|came|coming|enter(?:s|ed)?|entry|go(?:es)?|went)\s+into\s+(?:force|effect)(?:\s+on)?"
-    r"|tak(?:e|es|ing)\s+effect(?:\s+(?:on|from))?|took\s+effect(?:\s+on)?|in\s+force\s+(?:from|on)"
-    r"|a\s+partire\s+d(?:al|all'|alla)|\bdal|\bdall'|in\s+vigore\s+dal)\s*(?:last\s+|next\s+|this\s+)?$"
-)
-_ROLE_END = re.compile(
-    r"(?i)(?:until|till|through|thru|expir\w*(?:\s+on)?|ending(?:\s+on)?|end\s+on|fino\s+al)\s*$"
-)
-_ROLE_SINCE = re.compile(r"(?i)(?:\bsince|\bda)\s*(?:last\s+)?$")
-_ROLE_DEADLINE = re.compile(
-    r"(?i)(?:\bby|\bbefore|no\s+later\s+than|\bentro(?:\s+il)?)\s*(?:the\s+end\s+of\s+)?$"
-)
+def _compile(pattern: str) -> re.Pattern:
+    for slot, src in _SLOTS.items():
+        pattern = pattern.replace(slot, src)
+    return re.compile(pattern)
+
+
+_PATTERNS: list[tuple[str, re.Pattern]] = [(p["kind"], _compile(p["pattern"])) for p in _T["patterns"]]
+_PREP_MONTH = re.compile(_T["month_preposition"])
+_ROLES = [(role, re.compile(p)) for role, p in _T["roles"].items()]
+_YEAR_ROLES: dict[str, str] = _T["year_roles"]
+_PAST_TENSE = re.compile(_T["past_tense_before"])
 
 
 @dataclass(frozen=True)
@@ -180,15 +151,8 @@ def _month_number(text: str) -> int:
 
 
 def _role(before: str) -> str:
-    if _ROLE_EFFECTIVE.search(before):
-        return "effective"
-    if _ROLE_END.search(before):
-        return "end"
-    if _ROLE_SINCE.search(before):
-        return "since"
-    if _ROLE_DEADLINE.search(before):
-        return "deadline"
-    return "act"
+    """act | effective | end | since | deadline, from the words just before a date (``data/dates.yaml``)."""
+    return next((role for role, pat in _ROLES if pat.search(before)), "act")
 
 
 def _safe_date(y: int, m: int, d: int) -> dt.date | None:
@@ -201,11 +165,6 @@ def _safe_date(y: int, m: int, d: int) -> dt.date | None:
 def _shift_month(y: int, m: int, k: int) -> tuple[int, int]:
     idx = y * 12 + (m - 1) + k
     return idx // 12, idx % 12 + 1
-
-
-_PAST_TENSE = re.compile(
-    r"(?i)\b(?:took|came|went|entered|became|was|were|had|has\s+been|have\s+been)\b[^.;]*$"
-)
 
 
 def _resolve(
@@ -343,8 +302,7 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
         role = _role(before)
         if kind == "year":
             prep = m.group("prep").lower()
-            role = {"by": "deadline", "entro il": "deadline", "from": "effective", "dal": "effective",
-                    "since": "since", "until": "end"}.get(prep, role)  # fmt: skip
+            role = _YEAR_ROLES.get(prep, role)
         past = role in ("effective", "end") and bool(_PAST_TENSE.search(before[-30:]))
         if out and _SAME_DATE_GAP.fullmatch(text, out[-1].end, s):
             # "took effect on Saturday, June 10": one date written twice

@@ -378,3 +378,50 @@ def test_arbitrary_text_never_crashes(text):
 def test_passive_and_italian_forms(text, pub, etype, actors, mineral, date):
     ev = one(text, pub)
     assert (ev.event_type, set(ev.actors), mineral in ev.minerals, ev.date) == (etype, actors, True, date)
+
+
+# -- merging and bounds -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("amount", "value"),
+    [
+        ("$400 million", 4e8),
+        ("US$ 400m", 4e8),
+        ("A$1.2bn", 1.2e9),
+        ("€ 100 milioni", 1e8),
+        ("5,000", 5e3),
+        (None, None),
+    ],
+)
+def test_money_value_reads_the_number_an_amount_states(amount, value):
+    from critmin.news.merge import money_value
+
+    assert money_value(amount) == (pytest.approx(value) if value else value)
+
+
+def test_one_sum_written_two_ways_is_one_investment_two_sums_are_two():
+    same = events(
+        "The Pentagon will invest $400 million in MP Materials to expand rare earth output.\n\n"
+        "The US$400m investment makes the Pentagon the largest shareholder in the rare earths miner.",
+        "2025-07-10",
+    )
+    assert len([e for e in same if e.event_type == "investment"]) == 1
+    two = events(
+        "The Pentagon will invest $400 million in MP Materials to expand rare earth output.\n\n"
+        "Separately, the Energy Department lent $150 million to a rare earths refinery.",
+        "2025-07-10",
+    )
+    assert len([e for e in two if e.event_type == "investment"]) == 2
+
+
+def test_a_sentence_without_punctuation_is_cut_so_every_step_stays_linear():
+    from critmin.news.segment import MAX_SENTENCE_CHARS
+
+    text = "China Japan gallium export controls agreed " * 2000
+    sents = segment(text)
+    assert all(len(s.text) <= MAX_SENTENCE_CHARS for s in sents)
+    assert "".join(s.text for s in sents).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_repeated_sentence_is_read_once():
+    text = "China banned exports of gallium to Japan on Monday. " * 50
+    assert len(events(text, "2025-01-08")) == 1

@@ -122,7 +122,8 @@ def ingest_articles(
     """Store articles and their events (one transaction), then link the new events (unreviewed proposals).
 
     An article already in the store (same text) is left as it is, except that a publication date given now
-    for an article stored without one is recorded and its events are extracted again.
+    for an article stored without one — or the day of one stored only to the month — is recorded and its
+    events are extracted again.
     """
     from critmin.news.extract import EXTRACTOR_VERSION, extract_events
 

@@ -1003,7 +1003,7 @@ class _Extractor:
     def _neighbour_dates(self, events: list[Event]) -> None:
         """An undated main event takes the act date of the sentence it refers to ("On 3 March the ministry
         published a notice. The notice bans ...") or of the next sentence that refers back to it ("... The
-        decision was announced on Tuesday")."""
+        decision was announced on Tuesday"), adjacent in the text."""
         for ev in events:
             tr = self.trace.get(id(ev))
             if ev.date is not None or ev.salience != "main" or tr is None:
@@ -1015,7 +1015,8 @@ class _Extractor:
                 (prev, cue("refers_back").match(tr.sent.text)),
                 (nxt, nxt is not None and cue("refers_back").match(nxt.text)),
             ):
-                if not refers or other is None or other.para != tr.sent.para:
+                # the same paragraph, or the next one when a text gives every sentence a paragraph of its own
+                if not refers or other is None or abs(other.para - tr.sent.para) > 1:
                     continue
                 d = next((d for d in self._dates_of(other) if d.role == "act" and d.value), None)
                 if d is not None:

@@ -170,19 +170,24 @@ def combine(p: Event, s: Event) -> Event:
 def finalise(events: list[Event], article: Article) -> None:
     """Statuses that depend on the whole article, text order, ids."""
     events.sort(key=lambda e: e.evidence_start)
-    lifts = [e for e in events if e.event_type == "restriction_lifted"]
+    # (country, mineral) -> the first lifting the article reports (indexed: linear in the number of events)
+    lifted: dict[tuple[str, str], Event] = {}
+    for lift in events:
+        if lift.event_type == "restriction_lifted":
+            for key in ((c, m) for c in lift.initiator for m in lift.minerals):
+                lifted.setdefault(key, lift)
     for ev in events:
         if ev.event_type != "export_restriction" or ev.measure_type not in ("ban", "suspension"):
             continue
-        for lift in lifts:
-            # a background ban that the same article reports lifted
-            if (
-                set(lift.initiator) & set(ev.initiator)
-                and set(lift.minerals) & set(ev.minerals)
-                and ev.salience == "background"
-            ):
-                ev.status = "lifted"
-                ev.end_date = ev.end_date or lift.effective_date
+        if ev.salience != "background":
+            continue
+        # a background ban that the same article reports lifted
+        lift = next(
+            (lifted[k] for k in ((c, m) for c in ev.initiator for m in ev.minerals) if k in lifted), None
+        )
+        if lift is not None:
+            ev.status = "lifted"
+            ev.end_date = ev.end_date or lift.effective_date
     for ev in events:
         if (
             ev.event_type == "export_restriction"

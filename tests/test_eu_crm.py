@@ -147,8 +147,9 @@ def test_reproduces_the_published_2023_supply_risk(ds):
     assert expected_within <= set(rep.index[within]), rep.loc[
         sorted(expected_within - set(rep.index[within])), ["published_sr", "sr", "rel_diff"]
     ]
-    # most computable reported stages reproduce, and the median error is small
-    assert within.mean() >= 0.6
+    # most computable reported stages reproduce, and the median error is small (silver, computable since
+    # the catalogue gives silver concentrates a grade, is one of those outside: docs/risk-methods.md)
+    assert within.mean() >= 0.55
     assert rep["rel_diff"].abs().median() <= 0.10
     # global-supply-only materials: inputs fully comparable
     gs = res[(res["variant"] == "GSonly") & res["sr"].notna()]

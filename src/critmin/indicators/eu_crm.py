@@ -301,6 +301,7 @@ def eu_supply_risk(
     eol_rir, si_sr, sr, sr_global_only, sr_sourcing_only, reported (True on the stage with the higher SR),
     status, flags, inputs, provenance.
     """
+    from critmin.indicators import materiality
     from critmin.indicators.dependence import import_reliance
     from critmin.indicators.geopolrisk import _years_list, trade_provenance
     from critmin.indicators.risk_inputs import content_factors, production_index, stage_trade, trade_on_basis
@@ -389,6 +390,10 @@ def eu_supply_risk(
                         by_origin = imp.groupby("exporter", as_index=False)["tonnes_basis"].sum()
                         by_origin.columns = ["country", "tonnes"]
                         i_t, e_t = float(imp["tonnes_basis"].sum()), float(exp["tonnes_basis"].sum())
+                        # a score computed from a few dollars of imports is arithmetic, not exposure
+                        i_v = float(imp["value_kusd"].sum()) / len(win)
+                        if i_t > 0 and not bool(materiality.DEFAULT(i_v, i_v)):
+                            pfl.append("immaterial_imports")
                     else:
                         by_origin = pd.DataFrame(columns=["country", "tonnes"])
                         i_t = e_t = float("nan")

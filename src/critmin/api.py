@@ -865,7 +865,9 @@ class Dataset:
                     hit = hit[hit["year"] == hit["year"].max()]
                     r = hit.iloc[int(np.argmax(hit["gap"].abs().to_numpy()))]
                     alt_share.append(float(r["other_share"]))
-                    alt_src.append(f"{disagreement.edition_label(r['other_source'], r['other_edition'])}, {r['year']}")
+                    alt_src.append(
+                        f"{disagreement.edition_label(r['other_source'], r['other_edition'])}, {r['year']}"
+                    )
                     notes[i].append(f"world {stage}: " + disagreement.source_note("CHN", r))
                 else:
                     alt_share.append(np.nan)

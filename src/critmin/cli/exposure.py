@@ -87,7 +87,9 @@ def exposure(
         for _, part in df.groupby("party", sort=False):
             show_party(part)
     if path is not None:
-        render.console(stderr=True).print(f"wrote {render.plain(path)} ({len(df)} rows, {len(df.columns)} columns)")
+        render.console(stderr=True).print(
+            f"wrote {render.plain(path)} ({len(df)} rows, {len(df.columns)} columns)"
+        )
 
 
 def show_party(part, width: int | None = None) -> None:
@@ -112,8 +114,13 @@ def show_party(part, width: int | None = None) -> None:
         r["_note"] = ",".join(str(k) for k in dict.fromkeys(marks))
         r["_name"] = f"{r['commodity_name']} · {r['stage']}"
         r["_from"] = _marked(r[share_col], r["basis_disagrees"])
-        r["_mine"] = _marked(r["world_mine_china_share"], r["world_mine_china_share_alt"] == r["world_mine_china_share_alt"])
-        r["_ref"] = _marked(r["world_refined_china_share"], r["world_refined_china_share_alt"] == r["world_refined_china_share_alt"])
+        r["_mine"] = _marked(
+            r["world_mine_china_share"], r["world_mine_china_share_alt"] == r["world_mine_china_share_alt"]
+        )
+        r["_ref"] = _marked(
+            r["world_refined_china_share"],
+            r["world_refined_china_share_alt"] == r["world_refined_china_share_alt"],
+        )
         for k in (1, 2, 3):
             s = r[f"supplier_{k}"]
             r[f"_s{k}"] = f"{s} {100 * r[f'supplier_{k}_share']:.0f}%" if isinstance(s, str) else ""

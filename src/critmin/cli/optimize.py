@@ -18,42 +18,79 @@ partnerships_app = typer.Typer(
 
 
 # -- output helpers ----------------------------------------------------------------------------------------
+#: human column labels and kinds for the tables of this module (field -> (label, kind))
+LABELS = {
+    "id": ("Id", "name"),
+    "parties": ("Parties", "name"),
+    "level": ("Level", "name"),
+    "previous_level": ("Previous level", "name"),
+    "minerals": ("Minerals", "name"),
+    "date": ("Since", "code"),
+    "end_date": ("Ended", "code"),
+    "status": ("Status", "code"),
+    "source": ("Source", "code"),
+    "reviewed": ("Reviewed", "code"),
+    "via": ("Via", "code"),
+    "party": ("Party", "code"),
+    "commodity": ("Mineral", "name"),
+    "stage": ("Stage", "code"),
+    "case": ("Case", "name"),
+    "partners": ("Partners", "name"),
+    "need_tonnes": ("Need t", "tonnes"),
+    "risk_before": ("Import risk now", "num"),
+    "risk_after": ("Import risk optimised", "num"),
+    "partnership_gain": ("Gain from pooling", "num"),
+    "cost_after_kusd": ("Cost optimised USD", "kusd"),
+    "binding": ("Binding constraints", "name"),
+    "explanation": ("Why not feasible", "name"),
+    "supplier": ("Code", "code"),
+    "supplier_name": ("Supplier", "name"),
+    "instability_g": ("Instability g", "num"),
+    "capacity_tonnes": ("Capacity t", "tonnes"),
+    "current_tonnes": ("Now t", "tonnes"),
+    "optimised_tonnes": ("Optimised t", "tonnes"),
+    "optimised_share": ("Optimised share", "pct"),
+    "point": ("Point", "int"),
+    "cost_kusd": ("Cost USD", "kusd"),
+    "cost_change": ("Cost change", "pct"),
+    "import_risk": ("Import risk", "num"),
+    "other": ("Code", "code"),
+    "other_name": ("Country", "name"),
+    "other_ideal_point": ("Ideal point", "num"),
+    "distance": ("Distance", "num"),
+    "distance_lo": ("Distance low", "num"),
+    "distance_hi": ("Distance high", "num"),
+    "aligned": ("Aligned", "code"),
+    "stock_days": ("Stock days", "days"),
+    "coverage": ("Scenarios covered", "pct"),
+    "shortfall_mean_pct": ("Mean shortfall %", "num"),
+    "stock_tonnes": ("Stock t", "tonnes"),
+}
+
+
 def _write_out(df, out: Path | None) -> None:
     if out is None:
         return
     from critmin.cli.common import write_table
 
     write_table(df, out)
-    from rich.console import Console
+    from critmin.cli.render import console, plain
 
-    Console(stderr=True).print(f"wrote {len(df)} rows to {out}")
-
-
-def _fmt(v) -> str:
-    import math
-
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
-    if isinstance(v, list | tuple):
-        return ", ".join(map(str, v))
-    return str(v)
+    console(stderr=True).print(f"wrote {len(df)} rows to {plain(out)}")
 
 
-def _print_table(df, title: str | None = None, columns: list[str] | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _print_table(df, title: str | None = None, columns: list[str] | None = None, caption: str | None = None):
+    """``columns`` in order of importance (the first ones stay in a narrow terminal), shown in that order."""
+    from critmin.cli import render
+    from critmin.cli.render import Col
 
-    cols = columns or list(df.columns)
-    table = Table(title=title, show_lines=False)
-    for c in cols:
-        table.add_column(c, overflow="fold")
-    for row in df[cols].itertuples(index=False):
-        table.add_row(*[_fmt(v) for v in row])
-    Console().print(table)
+    cols = []
+    for k, c in enumerate(columns or list(df.columns)):
+        label, kind = LABELS.get(c, (c.replace("_", " ").capitalize(), "name"))
+        if c.startswith("shortfall_p") and c.endswith("_pct"):
+            label, kind = (f"p{c[11:-4]} shortfall %", "num")
+        cols.append(Col(c, label, kind, 0 if k < 2 else k, min_width=8))
+    render.render(df, cols, title=title, caption=caption)
 
 
 def _store(ctx: typer.Context):
@@ -92,21 +129,10 @@ def partnerships_list(
     df = pt.partnerships(
         _store(ctx), country=country, as_of=as_of, include_unreviewed=unreviewed, mineral=mineral
     )
-    cols = [
-        "id",
-        "parties",
-        "level",
-        "previous_level",
-        "minerals",
-        "date",
-        "end_date",
-        "status",
-        "source",
-        "reviewed",
-    ]
-    if country:
-        cols.append("via")
-    _print_table(df, f"{len(df)} partnerships", cols)
+    cols = ["parties", "level", "date", "minerals", "status", "id", "previous_level", "end_date", "source"]
+    cols += ["reviewed"] + (["via"] if country else [])
+    shown = df.assign(minerals=df["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
+    _print_table(shown, f"{len(df)} partnerships", cols)
     _write_out(df, out)
 
 
@@ -339,9 +365,9 @@ def optimize(
                 "cost_after_kusd",
             ],
         )
-        from rich.console import Console
+        from critmin.cli.render import console
 
-        con = Console()
+        con = console()
         for r in df.itertuples(index=False):
             text = r.explanation or r.binding
             if text:
@@ -353,9 +379,9 @@ def optimize(
         kw["objective"] = objective
         kw["scenarios"] = so.restriction_scenarios(ds, commodity, stage, year, imposers=imposers)
     res = so.optimize_sourcing(ds, party, commodity, stage, year, partners=partners, pareto=pareto, **kw)
-    from rich.console import Console
+    from critmin.cli.render import console
 
-    con = Console()
+    con = console()
     s = res.summary.iloc[0]
     con.print(
         f"[bold]{s['party']}[/] — {s['commodity']} ({s['stage']}), {s['year']}: need {s['need_tonnes']:,.0f} t; "
@@ -370,17 +396,19 @@ def optimize(
     mix = res.mix.head(15)
     _print_table(
         mix,
-        "current vs optimised mix (tonnes)",
+        f"Current vs optimised mix (t {s.get('basis', '') or ''}; {min(15, len(res.mix))} of {len(res.mix)} suppliers)",
         [
-            "supplier",
             "supplier_name",
-            "instability_g",
-            "capacity_tonnes",
             "current_tonnes",
             "optimised_tonnes",
             "optimised_share",
+            "capacity_tonnes",
+            "instability_g",
+            "supplier",
             "binding",
         ],
+        caption="Now: today's purchases; capacity: what the supplier can sell the party (exports of its own "
+        "output of the stage × expansion); instability g: WGI political stability rescaled to 0-1.",
     )
     if res.explanation:
         con.print("[bold red]infeasible:[/]")
@@ -516,9 +544,9 @@ def stockpile_cmd(
         method=method,
         seed=seed,
     )
-    from rich.console import Console
+    from critmin.cli.render import console
 
-    con = Console()
+    con = console()
     s = res.summary.iloc[0]
     need = (
         "more than " + f"{res.curve['stock_days'].max():g}"

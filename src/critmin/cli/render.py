@@ -85,10 +85,10 @@ def compact(x: float, unit: str = "") -> str:
 
 def format_value(x, kind: str = "text", digits: int | None = None) -> str:
     """One cell, formatted the same way in every table (NaN and None as '—')."""
+    if isinstance(x, bool) or type(x).__name__ == "bool_":
+        return "yes" if x else "no"
     if kind in ("text", "name", "code"):
         return plain(x) if not _missing(x) else ""
-    if isinstance(x, bool):
-        return "yes" if x else "no"
     if _missing(x):
         return DASH
     try:
@@ -100,9 +100,9 @@ def format_value(x, kind: str = "text", digits: int | None = None) -> str:
     if x == 0:
         x = 0.0  # no '-0'
     if kind == "int":
-        return f"{int(round(x)):,}"
+        return f"{round(x):,}"
     if kind == "pct":
-        return f"{100 * x:.{digits or 0}f}%"
+        return _no_negative_zero(f"{100 * x:.{digits or 0}f}%")
     if kind == "usd":
         return compact(x)
     if kind == "kusd":  # thousand USD in, USD shown
@@ -110,12 +110,17 @@ def format_value(x, kind: str = "text", digits: int | None = None) -> str:
     if kind == "tonnes":
         return compact(x)
     if kind == "hhi":
-        return f"{x:.{2 if digits is None else digits}f}"
+        return _no_negative_zero(f"{x:.{2 if digits is None else digits}f}")
     if kind == "days":
         return f"{x:,.0f}"
     if digits is None:
         digits = 3 if abs(x) < 10 else 1 if abs(x) < 1000 else 0
-    return f"{x:,.{digits}f}"
+    return _no_negative_zero(f"{x:,.{digits}f}")
+
+
+def _no_negative_zero(text: str) -> str:
+    """'-0.000' -> '0.000': a value that rounds to zero has no sign."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.,%") else text
 
 
 # -- columns ------------------------------------------------------------------------------------------------
@@ -189,6 +194,7 @@ def column_widths(cols: Sequence[Col], cells: list[list[str]]) -> tuple[list[int
 
 
 GAP = 2  # spaces between columns
+COMFORTABLE = 16  # the narrowest an optional name column is shown
 
 
 def table_width(widths: Iterable[int]) -> int:
@@ -205,8 +211,12 @@ def fit(cols: Sequence[Col], cells: list[list[str]], width: int | None) -> Layou
     cols = list(cols)
     if width is None:
         return Layout(cols)
-    lo, _ = column_widths(cols, cells)
-    need = {id(c): w for c, w in zip(cols, lo, strict=True)}
+    lo, hi = column_widths(cols, cells)
+    # an optional name column comes in only with room to be read (16 characters or its natural width)
+    need = {
+        id(c): (low if c.priority == 0 or c.kind != "name" else min(high, max(low, COMFORTABLE)))
+        for c, low, high in zip(cols, lo, hi, strict=True)
+    }
     chosen = [c for c in cols if c.priority == 0]
     if table_width(need[id(c)] for c in chosen) > width:
         return Layout(cols, [], stacked=True)
@@ -308,31 +318,58 @@ def render(
     ``notes`` are printed under the table, wrapped to the width. ``styles(row)`` may return a rich style for a
     row (e.g. 'dim' for immaterial rows). Returns the layout used (tests check it).
     """
+    w = width if width is not None else terminal_width()
+    group, layout, natural = table(
+        data, cols, title=title, caption=caption, notes=notes, width=w, styles=styles
+    )
+    con = out or console(w if w is not None else max(natural, 80))
+    con.print(group)
+    return layout
+
+
+def table(
+    data,
+    cols: Sequence[Col],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    notes: Sequence[str] = (),
+    width: int | None = None,
+    styles: Callable[[dict], str | None] | None = None,
+):
+    """The renderable behind :func:`render`: (a rich Group, the layout, the table's natural width).
+
+    ``width`` None lays the table out at its natural width (piped output)."""
     from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     cols = list(cols)
     rows = _rows(data)
-    w = width if width is not None else terminal_width()
+    w = width
     cells = [[c.cell(r) for c in cols] for r in rows]
     layout = fit(cols, cells, w)
+    parts: list = []
     if layout.stacked:
-        con = out or console(w)
-        if title:
-            con.print(Text(_wrap(plain(title), w), style="bold"))
-        _print_stacked(con, cols, rows, cells, w, styles)
         text_width = w
+        if title:
+            parts.append(Text(_wrap(plain(title), w), style="bold"))
+        parts.extend(_stacked(cols, rows, cells, w, styles))
+        total = w or 80
     else:
         idx = [cols.index(c) for c in layout.shown]
         shown_cells = [[r[j] for j in idx] for r in cells]
         lo, hi = column_widths(layout.shown, shown_cells)
+        lo = [
+            low if c.priority == 0 or c.kind != "name" else min(high, max(low, COMFORTABLE))
+            for c, low, high in zip(layout.shown, lo, hi, strict=True)
+        ]
         widths = allocate(layout.shown, lo, hi, w)
         total = table_width(widths)
-        con = out or console(w if w is not None else max(total, 80))
         text_width = w if w is not None else max(total, 100)
         if title:
-            con.print(Text(_wrap(plain(title), text_width), style="bold"))
+            parts.append(Text(_wrap(plain(title), text_width), style="bold"))
         t = Table(
             box=box.SIMPLE_HEAD,
             padding=(0, GAP - 1, 0, 0),
@@ -355,7 +392,7 @@ def render(
                 *(Text(wrap_cell(v, cw) if n else v) for v, cw, n in zip(row, widths, names, strict=True)),
                 style=styles(r) if styles else None,
             )
-        con.print(t)
+        parts.append(t)
     lines = list(notes)
     if layout.hidden:
         lines.append(
@@ -364,25 +401,27 @@ def render(
         )
     if caption:
         lines.append(caption)
-    for line in lines:
-        con.print(Text(_wrap(plain(line), text_width)))
-    return layout
+    parts.extend(Text(_wrap(plain(line), text_width)) for line in lines)
+    return Group(*parts), layout, total
 
 
-def _print_stacked(con, cols, rows, cells, width, styles) -> None:
+def _stacked(cols, rows, cells, width, styles) -> list:
     """One block per row: the essential text columns on a bold line, then '  label: value' lines."""
     from rich.text import Text
 
-    head = [j for j, c in enumerate(cols) if c.priority == 0 and not c.numeric]
-    head = head or [0]
+    out: list = []
+    head = [j for j, c in enumerate(cols) if c.priority == 0 and not c.numeric] or [0]
     for r, row in zip(rows, cells, strict=True):
-        con.print(Text(_wrap(" · ".join(row[j] for j in head if row[j]), width), style="bold"))
+        out.append(Text(_wrap(" · ".join(row[j] for j in head if row[j]), width), style="bold"))
         for j, c in enumerate(cols):
             if j in head or not row[j]:
                 continue
             label = c.label.replace("\n", " ")
-            con.print(Text(_wrap(f"{label}: {row[j]}", width, "  ").lstrip("\n")), style=styles(r) if styles else None)
-    con.print()
+            out.append(
+                Text(_wrap(f"{label}: {row[j]}", width, "  "), style=(styles(r) if styles else None) or "")
+            )
+    out.append(Text(""))
+    return out
 
 
 # -- exports ------------------------------------------------------------------------------------------------
@@ -474,5 +513,6 @@ __all__ = [
     "plain",
     "render",
     "stable_floats",
+    "table",
     "terminal_width",
 ]

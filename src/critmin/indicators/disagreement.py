@@ -69,10 +69,8 @@ def source_gaps(conc: pd.DataFrame, share_col: str, margin: float = MARGIN) -> p
         }
     )
     out["gap"] = out["other_share"] - out["share"]
-    return out[
-        ["commodity", "stage", "year", "basis", "source", "edition", "share", "other_source", "other_edition"]
-        + ["other_share", "gap"]
-    ].reset_index(drop=True)
+    cols = ["commodity", "stage", "year", "basis", "source", "edition", "share"]
+    return out[[*cols, "other_source", "other_edition", "other_share", "gap"]].reset_index(drop=True)
 
 
 def source_note(who: str, row) -> str:

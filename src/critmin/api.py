@@ -783,6 +783,10 @@ class Dataset:
     def _world_concentration(self) -> pd.DataFrame:
         return self.concentration(None)
 
+    def world_concentration(self) -> pd.DataFrame:
+        """:meth:`concentration` of every commodity, stage and year (computed once per Dataset; a copy)."""
+        return self._world_concentration.copy()
+
     def _add_world_concentration(self, out: pd.DataFrame, comms: list[cat.Commodity]) -> pd.DataFrame:
         """World production concentration of the mine and refined stages, latest year <= the trade year."""
         conc = self._world_concentration
@@ -856,24 +860,25 @@ class Dataset:
         ]
         gaps = self.source_disagreements
         for stage in ("mine", "refined"):
-            g = gaps[gaps["stage"] == stage].set_index("commodity")
-            alt_share, alt_src = [], []
-            for i, (c, py) in enumerate(zip(out["commodity"], out[f"world_{stage}_year"], strict=True)):
-                hit = g.loc[[c]] if c in g.index and not pd.isna(py) else g.iloc[:0]
-                hit = hit[(hit["year"] <= py) & (hit["year"] >= py - 1)] if len(hit) else hit
-                if len(hit):
-                    hit = hit[hit["year"] == hit["year"].max()]
-                    r = hit.iloc[int(np.argmax(hit["gap"].abs().to_numpy()))]
-                    alt_share.append(float(r["other_share"]))
-                    alt_src.append(
-                        f"{disagreement.edition_label(r['other_source'], r['other_edition'])}, {r['year']}"
-                    )
-                    notes[i].append(f"world {stage}: " + disagreement.source_note("CHN", r))
-                else:
-                    alt_share.append(np.nan)
-                    alt_src.append(None)
-            out[f"world_{stage}_china_share_alt"] = alt_share
-            out[f"world_{stage}_alt_source"] = alt_src
+            # per row, the gap of the latest year both sources cover, at most a year before the one shown
+            g = gaps[gaps["stage"] == stage].assign(_abs=lambda d: d["gap"].abs())
+            g = g.sort_values(["commodity", "year", "_abs"]).drop_duplicates(
+                ["commodity", "year"], keep="last"
+            )
+            rows = out[["commodity", f"world_{stage}_year"]].reset_index()
+            rows = rows.rename(columns={f"world_{stage}_year": "_py"}).dropna(subset=["_py"])
+            m = rows.merge(g, on="commodity")
+            m = m[(m["year"] <= m["_py"]) & (m["year"] >= m["_py"] - 1)]
+            m = m.sort_values(["index", "year"]).drop_duplicates("index", keep="last").set_index("index")
+            out[f"world_{stage}_china_share_alt"] = m["other_share"].reindex(out.index).astype(float)
+            out[f"world_{stage}_alt_source"] = [
+                f"{disagreement.edition_label(r.other_source, r.other_edition)}, {int(r.year)}"
+                if i in m.index
+                else None
+                for i, r in zip(out.index, m.reindex(out.index).itertuples(index=False), strict=True)
+            ]
+            for i, r in zip(m.index, m.itertuples(index=False), strict=True):
+                notes[out.index.get_loc(i)].append(f"world {stage}: " + disagreement.source_note("CHN", r))
         out["disagreement"] = ["; ".join(n) for n in notes]
         return out
 

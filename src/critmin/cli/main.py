@@ -52,7 +52,9 @@ def _root(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = {"db": db}
+    from critmin.cli.common import check_store_path
+
+    ctx.obj = {"db": check_store_path(db)}
 
 
 def _register_areas() -> None:

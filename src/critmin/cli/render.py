@@ -472,10 +472,11 @@ def output_plan(out: Path | str | None, fmt: str | None, file_formats=(".csv", "
             hint=f"name the file {Path(out).stem or 'out'}.csv, .json or .parquet, or --out - for stdout",
         )
     if f in ("csv", "json") and suffix != f".{f}":
-        raise UnknownValueError(
-            "output format for " + str(out),
-            f,
-            hint=f"the file name says {suffix[1:]}; use --out {Path(out).stem}.{f} or drop --format",
+        from critmin.errors import CritminError
+
+        raise CritminError(
+            f"--out {out} names a {suffix[1:]} file but --format is {f}: use --out {Path(out).stem}.{f}, "
+            "or drop --format"
         )
     return ("table" if f in (None, "table") else None), Path(out)
 

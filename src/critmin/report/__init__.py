@@ -87,6 +87,11 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str, str]], caption: str = 
     }
 
 
+def _lower(name: str) -> str:
+    """'Platinum-group metals (Pt, Pd, Rh)' -> 'platinum-group metals (Pt, Pd, Rh)' (symbols keep their case)."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
 def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
     """Key findings from material rows only (:mod:`critmin.indicators.materiality`): a stage the party
     imports for less than the threshold, or a single supplier below it, is not a finding."""
@@ -112,7 +117,7 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
         )
         if len(china):
             text += ": " + ", ".join(
-                f"{r.commodity_name.lower()} {r.stage} ({fmt(getattr(r, share_col), 'pct')})"
+                f"{_lower(r.commodity_name)} {r.stage} ({fmt(getattr(r, share_col), 'pct')})"
                 for r in china.head(6).itertuples()
             )
         text += "."
@@ -120,7 +125,7 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
             text += (
                 f" A single supplier exceeds the EU CRMA's 65 % benchmark for {len(single)} of them, e.g. "
                 + ", ".join(
-                    f"{r.commodity_name.lower()} ({r.supplier_1} {fmt(r.supplier_1_share, 'pct')})"
+                    f"{_lower(r.commodity_name)} ({r.supplier_1} {fmt(r.supplier_1_share, 'pct')})"
                     for r in single.head(4).itertuples()
                 )
                 + "."

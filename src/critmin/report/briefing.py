@@ -504,8 +504,8 @@ class Briefing:
             add(
                 "re-source away from China",
                 now - after,
-                f"China's share of imports {_pct(now / need)} → {_pct(after / need)}"
-                + (f"; cost at today's unit values {cost:+.0%}" if cost == cost else ""),
+                f"China's share of the tonnes imported {_pct(now / need)} → {_pct(after / need)}"
+                + (f"; cost at today's unit values {_signed_pct(cost)}" if cost == cost else ""),
                 f"others' exportable output of the stage, at most {REDIRECT:.0%} of what each sells others; "
                 "suppliers may themselves depend on Chinese inputs (see traced origin)",
             )
@@ -551,6 +551,12 @@ class Briefing:
 
 def _pct(x: float) -> str:
     return "—" if x is None or x != x else f"{100 * x:.0f} %"
+
+
+def _signed_pct(x: float) -> str:
+    """'+9 %', '−30 %' (a typographic minus), '±0 %'."""
+    v = round(100 * x)
+    return "±0 %" if v == 0 else f"{'+' if v > 0 else '−'}{abs(v)} %"
 
 
 __all__ = [
@@ -722,7 +728,7 @@ def summary_sections(b: Briefing) -> list:
             )
         )
     how = (
-        f"How to read: one analysis year, {b.year}, for every number (trade {b.exp['trade_source'].iloc[0]}; "
+        f"One analysis year, {b.year}, for every number (trade {b.exp['trade_source'].iloc[0]}; "
         f"production of that year or the latest before it); restrictions in force on {b.as_of.isoformat()}. "
         f"Material: imports ≥ {material.label}. Minerals that matter: the {TOP_VALUE} largest material imports, "
         f"the {TOP_RISK} with the highest GeoPolRisk score and the {TOP_CHINA} with the most import value from "
@@ -732,4 +738,13 @@ def summary_sections(b: Briefing) -> list:
         f"shortfall they close, at the party's import unit value. *: by tonnes the share is more than "
         f"{100 * MARGIN:.0f} points away (note). Detail, caveats and every mineral in the pages that follow."
     )
-    return [Section("summary", "Executive summary", notes=[how], subsections=subs, css="summary")]
+    return [
+        Section(
+            "summary",
+            "Executive summary",
+            notes=["How the minerals were chosen, the stress test and the ranking: next page."],
+            subsections=subs,
+            css="summary",
+        ),
+        Section("how-to-read", "How to read this briefing", paragraphs=[how]),
+    ]

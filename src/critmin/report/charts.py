@@ -16,6 +16,15 @@ import numpy as np
 import pandas as pd
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f8f3a", "#8064a2", "#f79646", "#4bacc6"]
+#: minerals the world map adds after the parties' minerals that matter: China's 2023-2025 export controls
+MAP_MINERALS = (
+    ("rare_earths", "refined"),
+    ("graphite", "refined"),
+    ("gallium", "refined"),
+    ("germanium", "refined"),
+    ("antimony", "mine"),
+    ("tungsten", "mine"),
+)
 WORLD_MAP_CAPTION = (
     "Each country's share of world production of the stage, for the minerals that matter to the parties "
     "(production series of the analysis year or the latest before it; sources and editions as in the table "
@@ -84,18 +93,22 @@ def _legend_above(ax, n: int) -> None:
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=max(1, n), frameon=False, borderaxespad=0.2)
 
 
-def china_share_bars(df: pd.DataFrame, share_col: str, limit: int = 16) -> str:
-    """Grouped horizontal bars: share of each party's imports from the named supplier, by mineral stage
-    (the largest import items), with the 65 % benchmark as a dashed line labelled above the plot."""
+def china_share_bars(df: pd.DataFrame, share_col: str, limit: int = 14) -> str:
+    """Grouped horizontal bars: share of each party's imports from the named supplier, by mineral stage (the
+    stages with the most import value from it), with the 65 % benchmark as a dashed line labelled above."""
     plt = _plt()
     d = df.dropna(subset=["import_value_kusd"])
     d = d[d["import_value_kusd"] > 0]
-    d = d.assign(label=[display_name(c, s) for c, s in zip(d["commodity"], d["stage"], strict=True)])
-    top = d.groupby("label")["import_value_kusd"].sum().sort_values(ascending=False).head(limit).index
+    d = d.assign(
+        label=[display_name(c, s) for c, s in zip(d["commodity"], d["stage"], strict=True)],
+        exposed=d["import_value_kusd"] * d[share_col].fillna(0),
+    )
+    top = d.groupby("label")["exposed"].max()
+    top = top[top > 0].sort_values(ascending=False).head(limit).index
     d = d[d["label"].isin(top)]
     labels = list(d.groupby("label")[share_col].max().sort_values().index)
     parties = list(dict.fromkeys(d["party"]))
-    fig, ax = plt.subplots(figsize=(7.4, 0.3 * len(labels) + 1.3))
+    fig, ax = plt.subplots(figsize=(8.5, 0.32 * len(labels) + 1.3))
     h = 0.8 / max(1, len(parties))
     y = np.arange(len(labels))
     for k, p in enumerate(parties):
@@ -262,7 +275,7 @@ def world_rings() -> dict[str, list[np.ndarray]] | None:
     return decode_topology(json.loads(text)) if text else None
 
 
-def share_maps(panels: list[tuple[str, pd.Series]], ncols: int = 3) -> str | None:
+def share_maps(panels: list[tuple[str, pd.Series]], ncols: int | None = None) -> str | None:
     """Small multiples of the world, one panel per (title, share of world production by ISO3, 0–1), on one
     colour scale; None when no world map is installed."""
     rings = world_rings()
@@ -274,8 +287,12 @@ def share_maps(panels: list[tuple[str, pd.Series]], ncols: int = 3) -> str | Non
 
     cmap = plt.get_cmap("YlOrRd")
     norm = Normalize(0, 1)
+    ncols = ncols or (2 if len(panels) <= 4 else 3)
     nrows = (len(panels) + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.6, 1.95 * nrows + 0.5), squeeze=False)
+    width = 10.0
+    panel_h = width / ncols * (142 / 360) + 0.4  # the map's aspect, plus its two-line title
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, panel_h * nrows + 0.5), squeeze=False)
+    fig.subplots_adjust(wspace=0.03, hspace=0.3)
     ids = [k for k in rings if k != "ATA"]  # Antarctica takes room and produces nothing
     polys = [r for k in ids for r in rings[k]]
     owner = [k for k in ids for _ in rings[k]]
@@ -289,11 +306,19 @@ def share_maps(panels: list[tuple[str, pd.Series]], ncols: int = 3) -> str | Non
         ax.set_ylim(-58, 84)
         ax.set_aspect("equal")
         ax.axis("off")
-        ax.set_title(title, fontsize=7.5, loc="left")
+        ax.set_title(title, fontsize=7.5, loc="left", pad=2)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=norm)
-    cbar = fig.colorbar(sm, ax=axes.ravel().tolist(), orientation="horizontal", fraction=0.04, pad=0.03)
+    cbar = fig.colorbar(
+        sm,
+        ax=axes.ravel().tolist(),
+        orientation="horizontal",
+        fraction=0.035,
+        pad=0.02,
+        shrink=0.4,
+        aspect=30,
+    )
     cbar.set_ticks([0, 0.25, 0.5, 0.75, 1], labels=["0 %", "25 %", "50 %", "75 %", "100 %"])
     cbar.set_label("share of world production", fontsize=7.5)
     return _svg(fig)
@@ -309,6 +334,9 @@ def world_map(b, limit: int = 6) -> str | None:
         .sum()
         .sort_values(ascending=False)
     )
+    # then the export-control minerals, so that the map shows where the controlled supply is
+    extra = [(c, s) for c, s in MAP_MINERALS if (c, s) not in key.index]
+    key = pd.concat([key, pd.Series(0.0, index=pd.MultiIndex.from_tuples(extra))]) if extra else key
     from critmin.api import REST_OF_WORLD
 
     world = b.ds.world_concentration()
@@ -324,8 +352,8 @@ def world_map(b, limit: int = 6) -> str | None:
         share = prod[prod["country"] != REST_OF_WORLD].groupby("country")["tonnes"].sum() / total
         panels.append(
             (
-                f"{display_name(c, s)}, {int(last['year'])}: {last['leader']} {100 * last['leader_share']:.0f} % "
-                f"({last['edition']})",
+                f"{display_name(c, s)}\n{last['leader']} {100 * last['leader_share']:.0f} %, HHI "
+                f"{last['hhi']:.2f} ({last['edition']}, {int(last['year'])})",
                 share,
             )
         )

@@ -44,7 +44,9 @@ def risk_sections(b):
     proxied = set(map(tuple, ok.loc[ok["status"] == "proxy", keys].to_numpy()))
     wide["origin_range"] = [
         f"{100 * org.loc[k, 'value_low']:.0f}–{100 * org.loc[k, 'value_high']:.0f} %"
-        if k in org.index and org.loc[k, "value_low"] == org.loc[k, "value_low"]
+        if k in org.index
+        and org.loc[k, "value_low"] == org.loc[k, "value_low"]
+        and org.loc[k, "value_high"] - org.loc[k, "value_low"] >= 0.005
         else ""
         for k in map(tuple, wide[keys].to_numpy())
     ]
@@ -67,7 +69,10 @@ def risk_sections(b):
         ["_p", "geopolrisk"], ascending=[True, False], na_position="last"
     )
     wide = wide[wide[["geopolrisk", "eu_sr", "origin"]].notna().any(axis=1)]
-    provenance = "; ".join(sorted(set("; ".join(ok["provenance"]).split("; "))))
+    # one entry per source and edition (the per-series detail is in `critmin risk --out`)
+    provenance = "; ".join(
+        sorted({p.split(" (")[0] for p in "; ".join(ok["provenance"]).split("; ") if p.strip()})
+    )
     return [
         Section(
             "risk",
@@ -129,7 +134,7 @@ def scenario_sections(b):
             f"{cat.get(c).name} ({s}), {off.network.basis}: world shortfall {w['shortfall_tonnes']:,.0f} t of "
             f"{w['world_consumption_tonnes']:,.0f} t ({w['countries_with_shortfall']} countries short); with the "
             f"supply response {wr['shortfall_tonnes']:,.0f} t (other producers add "
-            f"{wr['response_tonnes']:,.0f} t). Sources: {w['source']} ({w['edition']})."
+            f"{max(0.0, wr['response_tonnes']):,.0f} t). Sources: {w['source']} ({w['edition']})."
         )
     return [
         Section(
@@ -206,7 +211,7 @@ def countermeasure_sections(b):
                     ("Action", "action", "text"),
                     ("Mineral", "mineral", "text"),
                     ("The number", "number", "text"),
-                    ("Closes of the shortfall", "closes_text", "text"),
+                    ("Shortfall closed", "closes_text", "rtext"),
                     ("Value a year", "closes_kusd", "usd"),
                     ("Caveat", "caveat", "text"),
                 ],

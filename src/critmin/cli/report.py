@@ -53,7 +53,9 @@ def report(
     with progress("report", total=6) as step:
         step("opening the store", 0)
         ds = dataset(ctx)
-        result = report_mod.build(ds, parties, year, out, pdf, progress=lambda m: step(m), as_of=when)
+        result = report_mod.build(
+            ds, parties, year, out, pdf, progress=lambda m: step(m), as_of=when, parallel=None
+        )
     written = [str(p) for p in (result["html"], result["pdf"]) if p]
     con = console()
     con.print(f"wrote {plain(' and '.join(written))} (analysis year {result['year']})")

@@ -296,8 +296,12 @@ def appendix_sections(b) -> list[Section]:
     return out
 
 
-def chart_sections(b) -> list[Section]:
+def chart_sections(b, run=None) -> list[Section]:
+    """The charts (``run(fn, *args)`` makes each: at once, or in the report's second process)."""
     from critmin.report import charts
+    from critmin.report.pdf import Inline
+
+    run = run or Inline().submit
 
     exp, share_col, year = b.exp, b.share_col, b.year
     material = exp[exp["material"].astype(bool)]
@@ -305,7 +309,7 @@ def chart_sections(b) -> list[Section]:
         Section(
             "china-share",
             f"Share of imports from China, {year}",
-            chart_svg=charts.china_share_bars(material, share_col),
+            chart_svg=run(charts.china_share_bars, material, share_col),
             chart_caption=f"Share of import value from China for the largest material import items. Source: "
             f"{exp['trade_source'].iloc[0]} (CEPII). The dashed line is the EU Critical Raw Materials Act "
             "benchmark of at most 65 % from one third country.",
@@ -313,7 +317,7 @@ def chart_sections(b) -> list[Section]:
         Section(
             "matrix",
             "Exposure matrix: import concentration vs world supply concentration",
-            chart_svg=charts.exposure_matrix(material),
+            chart_svg=run(charts.exposure_matrix, material),
             chart_caption="Each bubble is a material mineral stage imported by the party (area ∝ import value); "
             "the largest are named. Right: few suppliers; top: world production concentrated in few countries "
             "(HHI of the mine or refined stage, whichever is higher). Top-right is where a single supplier's "
@@ -329,7 +333,7 @@ def chart_sections(b) -> list[Section]:
             Section(
                 f"series-{cid}",
                 f"{cat.get(cid).name} ({stage}): share of imports from China, {lo}–{year}",
-                chart_svg=charts.share_series(s, share_col, ""),
+                chart_svg=run(charts.share_series, s, share_col, ""),
                 chart_caption=f"Share of import value, HS {', '.join(cat.get(cid).stages[stage].hs92)}. Source: "
                 f"{exp['trade_source'].iloc[0]} (CEPII).",
             )
@@ -337,10 +341,13 @@ def chart_sections(b) -> list[Section]:
     return sections
 
 
-def world_sections(b) -> list[Section]:
+def world_sections(b, run=None) -> list[Section]:
     """World production concentration: the map of China's share and the table, with source disagreements."""
     from critmin.indicators.disagreement import MARGIN, source_note
     from critmin.report import charts
+    from critmin.report.pdf import Inline
+
+    run = run or Inline().submit
 
     # each stage in the analysis year, or its latest year before it (the table says which)
     conc = b.ds.world_concentration()
@@ -365,14 +372,15 @@ def world_sections(b) -> list[Section]:
         output=[f"{fmt(t, 't')} {b_}" for t, b_ in zip(conc["world_tonnes"], conc["basis"], strict=True)],
         lead=[f"{ld} {fmt(sh, 'pct')}" for ld, sh in zip(conc["leader"], conc["leader_share"], strict=True)],
     )
-    map_svg = charts.world_map(b)
+    has_map = charts.world_rings() is not None
+    map_svg = run(charts.share_maps, charts.world_map_panels(b)) if has_map else None
     return [
         Section(
             "world",
             f"World production: how concentrated, and where, {b.year}",
             chart_svg=map_svg,
-            chart_caption=charts.WORLD_MAP_CAPTION if map_svg else None,
-            paragraphs=[] if map_svg else [charts.WORLD_MAP_MISSING],
+            chart_caption=charts.WORLD_MAP_CAPTION if has_map else None,
+            paragraphs=[] if has_map else [charts.WORLD_MAP_MISSING],
             table=table(
                 conc,
                 [
@@ -462,17 +470,33 @@ def build(
     pdf: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     as_of: dt.date | None = None,
+    parallel: bool | None = False,
 ) -> dict:
     """Build the report; returns {"html": path|None, "pdf": path|None, "year": int, "sections": [...],
     "missing": [...], "briefing": Briefing}.
 
     ``year``: the analysis year (default :func:`analysis_year`, as ``critmin exposure``). ``as_of``: the date
-    for restrictions and partnerships in force (default today). ``out`` ending in .pdf writes only the PDF."""
+    for restrictions and partnerships in force (default today). ``out`` ending in .pdf writes only the PDF.
+    ``parallel``: make the charts and the PDF in a second process that starts first (None: when the machine
+    has a second CPU; :mod:`critmin.report.pdf`); the output is the same."""
+    from critmin.report import pdf as pdf_mod
+
+    html_path, pdf_path = check_outputs(out, pdf)
+    work = pdf_mod.runner(parallel if pdf_path is not None else False)
+    try:
+        return _build(ds, parties, year, html_path, pdf_path, progress, as_of, work)
+    finally:
+        work.close()
+
+
+def _build(ds, parties, year, html_path, pdf_path, progress, as_of, work) -> dict:
+    import time
+
+    t0 = time.process_time()
     import jinja2
 
     from critmin.report import briefing as briefing_mod
 
-    html_path, pdf_path = check_outputs(out, pdf)
     say = progress or (lambda _m: None)
     say("exposure tables")
     if year is None:
@@ -480,17 +504,14 @@ def build(
     b = briefing_mod.Briefing(ds, parties, int(year), as_of or dt.date.today(), say=say)
     b.exp  # noqa: B018 - fails early on a bad party or year
     summary = briefing_mod.summary_sections(b)
+    figures = [*world_sections(b, work.submit), *chart_sections(b, work.submit)]  # charts start now
     say("risk, scenarios, countermeasures, news")
     extra, missing = extra_sections(b)
     say("charts")
-    sections = [
-        *summary,
-        *exposure_sections(b),
-        *extra,
-        *world_sections(b),
-        *chart_sections(b),
-        *appendix_sections(b),
-    ]
+    for s in figures:
+        if hasattr(s.chart_svg, "result"):
+            s.chart_svg = s.chart_svg.result()
+    sections = [*summary, *exposure_sections(b), *extra, *figures, *appendix_sections(b)]
     from critmin.report import charts
 
     for s in sections:  # charts as images: one box each for the PDF engine, still one self-contained file
@@ -527,14 +548,21 @@ def build(
         html_path.write_text(html, encoding="utf-8")
     if pdf_path is not None:
         say("PDF")
-        try:
-            import weasyprint
-        except ImportError as exc:  # pragma: no cover - depends on the install
+        import importlib.util
+
+        from critmin.report import pdf as pdf_mod
+
+        if importlib.util.find_spec("weasyprint") is None:  # pragma: no cover - depends on the install
             from critmin.errors import CritminError
 
-            raise CritminError("PDF output needs WeasyPrint: pip install 'critmin[report]'") from exc
+            raise CritminError("PDF output needs WeasyPrint: pip install 'critmin[report]'")
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
-        weasyprint.HTML(string=html, base_url=str((html_path or pdf_path).parent)).write_pdf(pdf_path)
+        html_cpu = time.process_time() - t0
+        pdf_cpu = work.submit(
+            pdf_mod.write_pdf, html, str((html_path or pdf_path).parent), str(pdf_path)
+        ).result()
+    else:
+        html_cpu, pdf_cpu = time.process_time() - t0, 0.0
     return {
         "html": html_path,
         "pdf": pdf_path,
@@ -542,4 +570,6 @@ def build(
         "sections": [s.id for s in sections],
         "missing": missing,
         "briefing": b,
+        # CPU seconds of this process until the HTML was done, and of the PDF (wherever it was made)
+        "timings": {"html_cpu_s": html_cpu, "pdf_cpu_s": pdf_cpu},
     }

@@ -327,8 +327,12 @@ def share_maps(panels: list[tuple[str, pd.Series]], ncols: int | None = None) ->
 def world_map(b, limit: int = 6) -> str | None:
     """The map of supply concentration for the report: the minerals that matter to the parties (largest
     imports first), each country coloured by its share of world production of the stage."""
-    if world_rings() is None:
-        return None
+    return share_maps(world_map_panels(b, limit)) if world_rings() is not None else None
+
+
+def world_map_panels(b, limit: int = 6) -> list[tuple[str, pd.Series]]:
+    """(title, share of world production by ISO3) for :func:`world_map`: the parties' minerals that matter,
+    then China's export-control minerals, at most ``limit``."""
     key = (
         b.key.groupby(["commodity", "stage"], sort=False)["import_value_kusd"]
         .sum()
@@ -359,4 +363,4 @@ def world_map(b, limit: int = 6) -> str | None:
         )
         if len(panels) >= limit:
             break
-    return share_maps(panels)
+    return panels

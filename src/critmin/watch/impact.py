@@ -444,7 +444,7 @@ class Impact:
             group = [p for p in frames if keys[p] == keys[party] and (p, *keys[p]) not in self._eu]
             tc = frames[party]
             try:
-                df = risk(self.ds, ",".join(group), ("eu_sr",), self.year, [c], t_c=tc)
+                df = risk(_CallScoped(self.ds), ",".join(group), ("eu_sr",), self.year, [c], t_c=tc)
             except CritminError:
                 df = pd.DataFrame(columns=["party", "stage", "method", "value", "provenance"])
             for p in group:
@@ -763,6 +763,18 @@ class Impact:
                     continue
                 out.extend(self._scenario_changes(party, cid, s, self.in_force, self.in_force, stocks, how))
         return out
+
+
+class _CallScoped:
+    """The Dataset seen through a short-lived object. The supply-risk methods cache a commodity's whole trade
+    series (every year) per Dataset object for batch runs; a watch needs a few stages per run and may run for
+    months, so it scopes that cache to one call: the entries go when this object does."""
+
+    def __init__(self, ds):
+        self._ds = ds
+
+    def __getattr__(self, name):
+        return getattr(self._ds, name)
 
 
 # -- records -----------------------------------------------------------------------------------------------

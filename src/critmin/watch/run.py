@@ -164,35 +164,28 @@ def headline(event: dict, record: dict | None) -> str:
     return f"{who}: stockpile of {minerals or 'minerals'}"
 
 
-def signature(event: dict, record: dict | None) -> str:
-    """The identity of a measure or agreement, so the same one reported by several articles is one entry."""
+def signature(event: dict, record: dict | None, *, dated: bool = True) -> str:
+    """The identity of a measure or agreement, so the same one reported by several articles is one entry
+    (``dated=False`` leaves the dates out: within one article a headline and its body are one measure)."""
     et = event["event_type"]
     if record is not None and "imposer" in record:
+        when = record.get("effective_date") or record.get("announced_date")
         parts = [
             et,
             record["imposer"],
             sorted(record["commodities"]),
             sorted(record["targets"]),
             record["measure_type"],
-            record.get("effective_date") or record.get("announced_date"),
             sorted(record.get("relaxes") or []),
         ]
     elif record is not None and "parties" in record:
-        parts = [
-            et,
-            sorted(record["parties"]),
-            record.get("level"),
-            sorted(record.get("minerals") or []),
-            record.get("date"),
-        ]
+        when = record.get("date")
+        parts = [et, sorted(record["parties"]), record.get("level"), sorted(record.get("minerals") or [])]
     else:
-        parts = [
-            et,
-            sorted(event["initiator"]),
-            sorted(event["counterparts"]),
-            sorted(event["minerals"]),
-            event.get("date"),
-        ]
+        when = event.get("date")
+        parts = [et, sorted(event["initiator"]), sorted(event["counterparts"]), sorted(event["minerals"])]
+    if dated:
+        parts.append(when)
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -357,65 +350,69 @@ def catch_up(store, config: WatchConfig) -> list[Path]:
 
 
 def _entries(ds, impact: Impact, config: WatchConfig, events: list[dict], fresh, step: Progress):
+    """Digest entries of the new events (one per measure or agreement), the skip lines of the others, and the
+    keys that mark them reported."""
     from critmin.reference import blocs
     from critmin.watch.state import reported_entries
 
     feed_of = {a.article_id: f.name for f, a in fresh}
-    eu = blocs.members("EU27", impact.as_of)
-    skipped, candidates = [], []
-    for ev in events:
+    candidates, skipped = [], []
+    for ev in sorted(events, key=_completeness):
         label = f"{ev['event_type'].replace('_', ' ')} in “{(ev.get('title') or ev['article_id'])[:80]}”"
         reason = scope.skip_reason(ev)
         if reason:
             skipped.append({"item": label, "feed": feed_of.get(ev["article_id"]), "reason": reason})
-            continue
-        candidates.append((ev, label))
+        else:
+            candidates.append((ev, label))
     suppliers = scope.top_suppliers(impact.all_imports()) if candidates else []
+    eu = blocs.members("EU27", impact.as_of)
     by_key: dict[str, dict] = {}
     keys_of: dict[str, list[dict]] = {}
+    in_article: dict[tuple[str, str], str] = {}
+    who = ", ".join(p.label for p in impact.parties)
     for ev, label in candidates:
+        feed = feed_of.get(ev["article_id"])
         touched = scope.touches(ev, impact.parties, suppliers, eu)
         if not touched:
-            who = ", ".join(p.label for p in impact.parties)
-            skipped.append(
-                {
-                    "item": label,
-                    "feed": feed_of.get(ev["article_id"]),
-                    "reason": f"touches none of {who} or their top suppliers of its minerals",
-                }
-            )
+            reason = f"touches none of {who} or their top suppliers of its minerals"
+            skipped.append({"item": label, "feed": feed, "reason": reason})
             continue
         record = _record_of(ds, ev)
+        mark = {
+            "entry_key": f"event:{ev['event_id']}",
+            "event_id": ev["event_id"],
+            "record_id": ev.get("linked_id"),
+        }
+        # a headline restating its article's body sentence (one with fewer dates) is the same entry
+        same = in_article.get((ev["article_id"], signature(ev, record, dated=False)))
+        if same is not None:
+            keys_of[same].append(mark)
+            continue
         key = signature(ev, record)
         if key in by_key:  # the same measure in another article of this run: one entry, several sources
             by_key[key]["also_reported_by"].append(_source(ev, feed_of))
-            keys_of[key].append(
-                {
-                    "entry_key": f"event:{ev['event_id']}",
-                    "event_id": ev["event_id"],
-                    "record_id": ev.get("linked_id"),
-                }
-            )
+            keys_of[key].append(mark)
             continue
         before = reported_entries(ds.store, config.watch, [key])
         if key in before:
-            skipped.append(
-                {
-                    "item": label,
-                    "feed": feed_of.get(ev["article_id"]),
-                    "reason": f"the same measure was reported in digest {before[key]}",
-                }
-            )
+            reason = f"the same measure was reported in digest {before[key]}"
+            skipped.append({"item": label, "feed": feed, "reason": reason})
             continue
         step(f"what changes: {headline(ev, record)[:60]}")
         parties = list(dict.fromkeys(t.party for t in touched))
         changes = [ch for p in parties for ch in _changes(impact, ev, record, p)]
         by_key[key] = _entry(ev, record, touched, changes, impact, feed_of)
-        keys_of[key] = [{"entry_key": key, "event_id": ev["event_id"], "record_id": ev.get("linked_id")}]
+        keys_of[key] = [dict(mark, entry_key=key)]
+        in_article[(ev["article_id"], signature(ev, record, dated=False))] = key
     entries = sorted(by_key.values(), key=_newest_first, reverse=True)
     for n, e in enumerate(entries, start=1):
         e["entry_id"] = f"entry-{n}"
     return entries, skipped, [k for ks in keys_of.values() for k in ks]
+
+
+def _completeness(ev: dict) -> tuple:
+    """Sort key: per article, the event with an effective date and the most precise date first."""
+    return (ev["article_id"], ev.get("effective_date") is None, -len(ev.get("date") or ""), ev["event_id"])
 
 
 def _newest_first(e: dict) -> tuple[str, str]:

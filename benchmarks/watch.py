@@ -201,8 +201,8 @@ def serve(pages: dict[str, bytes], host: str = "127.0.0.1"):
     return srv
 
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the child, and its output."""
+def timed(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of the child, and its output."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read()
@@ -210,7 +210,7 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
     seconds = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"critmin watch failed:\n{out}")
-    return seconds, usage.ru_maxrss / 1024.0, out
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, out
 
 
 def main() -> None:
@@ -253,15 +253,16 @@ def main() -> None:
                 AS_OF,
             ]
             load0 = os.getloadavg()[0]
-            seconds, mb, _ = timed(cmd)
+            seconds, cpu, mb, _ = timed(cmd)
             digest = json.loads((tmp / "out" / "latest.json").read_text())
-            again_s, again_mb, _ = timed(cmd)
+            again_s, again_cpu, again_mb, _ = timed(cmd)
             again = json.loads((tmp / "out" / "latest.json").read_text())
             c, c2 = digest["counts"], again["counts"]
             runs.append(
                 {
                     "store_build_s": round(build_s, 2),
                     "run_s": round(seconds, 2),
+                    "run_cpu_s": round(cpu, 2),
                     "peak_rss_mb": round(mb, 1),
                     "items_read": c["items_read"],
                     "new_items": c["new_items"],
@@ -269,6 +270,7 @@ def main() -> None:
                     "entry_types": sorted({e["event_type"] for e in digest["entries"]}),
                     "changes": sum(len(e["changes"]) for e in digest["entries"]),
                     "steady_state_run_s": round(again_s, 2),
+                    "steady_state_cpu_s": round(again_cpu, 2),
                     "steady_state_peak_rss_mb": round(again_mb, 1),
                     "steady_state_feeds_not_modified": c2["feeds_not_modified"],
                     "steady_state_new_items": c2["new_items"],
@@ -276,7 +278,8 @@ def main() -> None:
                 }
             )
             print(
-                f"repeat {r + 1}: {seconds:.1f} s, {mb:.0f} MB, {c['new_items']} new items, {c['entries']} entries; "
+                f"repeat {r + 1}: {seconds:.1f} s ({cpu:.1f} s CPU), {mb:.0f} MB, {c['new_items']} new items, "
+                f"{c['entries']} entries; "
                 f"second run {again_s:.1f} s ({c2['feeds_not_modified']} feeds not modified); load {load0:.1f}"
             )
     for srv in servers:
@@ -290,6 +293,7 @@ def main() -> None:
         "targets": {"run_s": TARGET_S, "peak_rss_mb": TARGET_MB},
         "run_s_median": statistics.median(secs),
         "run_s_max": max(secs),
+        "run_cpu_s_median": statistics.median(r["run_cpu_s"] for r in runs),
         "peak_rss_mb_max": max(mbs),
         "met": max(secs) < TARGET_S and max(mbs) < TARGET_MB,
         "draws": 32,

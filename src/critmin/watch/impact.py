@@ -407,8 +407,9 @@ class Impact:
 
     def _eu_sr_change(self, party, c, s, with_measures) -> list[Change]:
         pname, cname = self.name(party), words(c)
-        a = self._eu_sr(party, c, s, self.in_force)
-        b = self._eu_sr(party, c, s, with_measures)
+        view = _CallScoped(self.ds)  # both numbers share the risk module's per-Dataset caches, then drop them
+        a = self._eu_sr(party, c, s, self.in_force, view)
+        b = self._eu_sr(party, c, s, with_measures, view)
         if a is None or b is None or a[0] is None or b[0] is None:
             return []
         restricted = ", ".join(sorted(b[2])) or "none"
@@ -433,7 +434,7 @@ class Impact:
             self._eu[key] = tc
         return self._eu[key]
 
-    def _eu_sr(self, party, c, s, measures) -> tuple[float | None, str, set[str]] | None:
+    def _eu_sr(self, party, c, s, measures, view) -> tuple[float | None, str, set[str]] | None:
         """EU supply risk of one stage with the trade factors of ``measures``, cached by the factors. The
         watched parties whose factors are the same are computed in one call."""
         frames = {p.label: self._trade_factors(p.label, c, s, measures) for p in self.parties}
@@ -444,7 +445,7 @@ class Impact:
             group = [p for p in frames if keys[p] == keys[party] and (p, *keys[p]) not in self._eu]
             tc = frames[party]
             try:
-                df = risk(_CallScoped(self.ds), ",".join(group), ("eu_sr",), self.year, [c], t_c=tc)
+                df = risk(view, ",".join(group), ("eu_sr",), self.year, [c], t_c=tc)
             except CritminError:
                 df = pd.DataFrame(columns=["party", "stage", "method", "value", "provenance"])
             for p in group:
@@ -767,8 +768,9 @@ class Impact:
 
 class _CallScoped:
     """The Dataset seen through a short-lived object. The supply-risk methods cache a commodity's whole trade
-    series (every year) per Dataset object for batch runs; a watch needs a few stages per run and may run for
-    months, so it scopes that cache to one call: the entries go when this object does."""
+    series (every year) per Dataset object, for batch runs over the catalogue; a watch computes a few stages
+    per run and may run for months, so it scopes that cache to the numbers of one stage: the entries go when
+    this object does (peak memory stays flat however many minerals a run touches)."""
 
     def __init__(self, ds):
         self._ds = ds

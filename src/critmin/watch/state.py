@@ -169,27 +169,19 @@ def commit_run(store, run: RunRecord) -> None:
                     int(read or 0) + int(f.get("items", 0)),
                 ],
             )
-        for it in run.items:
-            con.execute(
-                f"INSERT OR IGNORE INTO {ITEMS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run.watch,
-                    it["sha256"],
-                    it.get("article_id"),
-                    it.get("feed_url"),
-                    it.get("link"),
-                    it.get("title"),
-                    it.get("published"),
-                    run.finished_at,
-                    run.digest_id,
-                    it.get("outcome"),
-                ],
-            )
-        for e in run.entries:
-            con.execute(
-                f"INSERT OR IGNORE INTO {ENTRIES} VALUES (?, ?, ?, ?, ?)",
-                [run.watch, e["entry_key"], run.digest_id, e.get("event_id"), e.get("record_id")],
-            )
+        item_rows = [
+            [run.watch, it["sha256"], it.get("article_id"), it.get("feed_url"), it.get("link"), it.get("title"),
+             it.get("published"), run.finished_at, run.digest_id, it.get("outcome")]
+            for it in run.items
+        ]  # fmt: skip
+        if item_rows:
+            con.executemany(f"INSERT OR IGNORE INTO {ITEMS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
+        entry_rows = [
+            [run.watch, e["entry_key"], run.digest_id, e.get("event_id"), e.get("record_id")]
+            for e in run.entries
+        ]
+        if entry_rows:
+            con.executemany(f"INSERT OR IGNORE INTO {ENTRIES} VALUES (?, ?, ?, ?, ?)", entry_rows)
         counts = run.digest.get("counts", {})
         con.execute(
             f"INSERT OR REPLACE INTO {DIGESTS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

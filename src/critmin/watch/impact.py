@@ -58,6 +58,7 @@ SUBSTITUTION = (0.0, 0.2)  # f_c, the share of a residual shock absorbed by cons
 DEFAULT_DRAWS = 32
 DEFAULT_STOCK_DAYS = 60.0  # JOGMEC's national stockpile target
 RESTRICTED_T = 1.1
+RISK_VIEW_MINERALS = 4  # minerals whose whole trade series the supply-risk calls may keep cached at once
 ENDED = ("suspended", "lifted", "expired", "rejected")
 MAX_GENERIC_COMMODITIES = 3
 PCT = "% of import value"
@@ -254,6 +255,7 @@ class Impact:
         self._eu: dict = {}
         self._lp: dict = {}
         self._partners: dict = {}
+        self._view, self._view_minerals = None, set()
 
     # -- inputs ------------------------------------------------------------------------------------------
     @functools.cached_property
@@ -407,7 +409,7 @@ class Impact:
 
     def _eu_sr_change(self, party, c, s, with_measures) -> list[Change]:
         pname, cname = self.name(party), words(c)
-        view = _CallScoped(self.ds)  # both numbers share the risk module's per-Dataset caches, then drop them
+        view = self._risk_view(c)
         a = self._eu_sr(party, c, s, self.in_force, view)
         b = self._eu_sr(party, c, s, with_measures, view)
         if a is None or b is None or a[0] is None or b[0] is None:
@@ -420,6 +422,16 @@ class Impact:
         )
         prov = f"{a[1]}; EC 2017 method, t = {RESTRICTED_T} for suppliers under export measures (Grohol & Veeh 2023)"
         return [self._change(party, c, s, "risk", "eu_supply_risk", SR_UNIT, a[0], b[0], text, prov)]
+
+    def _risk_view(self, commodity: str) -> _CallScoped:
+        """The Dataset view the supply-risk calls of a few minerals share (see :class:`_CallScoped`): a new
+        one, and the old one's cached trade series dropped, every :data:`RISK_VIEW_MINERALS` minerals."""
+        if commodity not in self._view_minerals and len(self._view_minerals) >= RISK_VIEW_MINERALS:
+            self._view, self._view_minerals = None, set()
+        if self._view is None:
+            self._view = _CallScoped(self.ds)
+        self._view_minerals.add(commodity)
+        return self._view
 
     def _trade_factors(self, party, c, s, measures) -> pd.DataFrame:
         """t_c per supplier of the EU method for these measures (:mod:`critmin.indicators.eu_crm`)."""
@@ -768,9 +780,9 @@ class Impact:
 
 class _CallScoped:
     """The Dataset seen through a short-lived object. The supply-risk methods cache a commodity's whole trade
-    series (every year) per Dataset object, for batch runs over the catalogue; a watch computes a few stages
-    per run and may run for months, so it scopes that cache to the numbers of one stage: the entries go when
-    this object does (peak memory stays flat however many minerals a run touches)."""
+    series (every year, ~8 MB a mineral) per Dataset object, for batch runs over the catalogue; a watch
+    touches a few minerals per entry and may run for months, so it shares one view among a few minerals and
+    then drops it with its cache (peak memory stays flat however many minerals a run touches)."""
 
     def __init__(self, ds):
         self._ds = ds

@@ -189,21 +189,14 @@ def signature(event: dict, record: dict | None, *, dated: bool = True) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
 
 
-def _record_of(ds, event: dict) -> dict | None:
-    table, rid = event.get("linked_table"), event.get("linked_id")
-    if not rid:
-        return None
-    if table == "restrictions":
-        from critmin.scenarios.registry import get_restriction
+def _records(ds) -> dict[tuple[str, str], dict]:
+    """Every registry and partnerships record by (table, id), read once per run (proposals included)."""
+    from critmin.reference import partnerships as pt
+    from critmin.scenarios.registry import all_records
 
-        return dict(get_restriction(ds, rid))
-    if table == "partnerships":
-        from critmin.reference import partnerships as pt
-
-        for r in pt.records(ds):
-            if r["id"] == rid:
-                return dict(r)
-    return None
+    out = {("restrictions", r["id"]): dict(r) for r in all_records(ds)}
+    out.update({("partnerships", r["id"]): dict(r) for r in pt.records(ds)})
+    return out
 
 
 def _touch_text(t: scope.Touch, impact: Impact) -> str:
@@ -365,6 +358,7 @@ def _entries(ds, impact: Impact, config: WatchConfig, events: list[dict], fresh,
         else:
             candidates.append((ev, label))
     suppliers = scope.top_suppliers(impact.all_imports()) if candidates else []
+    records = _records(ds) if candidates else {}
     eu = blocs.members("EU27", impact.as_of)
     by_key: dict[str, dict] = {}
     keys_of: dict[str, list[dict]] = {}
@@ -377,7 +371,7 @@ def _entries(ds, impact: Impact, config: WatchConfig, events: list[dict], fresh,
             reason = f"touches none of {who} or their top suppliers of its minerals"
             skipped.append({"item": label, "feed": feed, "reason": reason})
             continue
-        record = _record_of(ds, ev)
+        record = records.get((ev.get("linked_table"), ev.get("linked_id")))
         mark = {
             "entry_key": f"event:{ev['event_id']}",
             "event_id": ev["event_id"],

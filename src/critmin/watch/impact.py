@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError
+from critmin.scenarios.registry import FIELDS as REGISTRY_FIELDS
+from critmin.scenarios.registry import LIST_FIELDS as REGISTRY_LIST_FIELDS
 
 # Share of the imposer's exports (to the measure's targets) a measure stops, by measure type: a ban or an
 # export suspension stops everything; for licence regimes the observed first-year fall of China's exports
@@ -265,7 +267,7 @@ class Impact:
 
         df = restrictions(self.ds, in_force=self.as_of)
         self.ds.con.execute("SELECT 1").fetchall()  # the registry probe can leave a pending result (duckdb 2)
-        return [_record(r) for r in df.to_dict("records")]
+        return [record_for_impact(r) for r in df.to_dict("records")]
 
     @functools.cached_property
     def trade_source(self) -> str:
@@ -439,7 +441,7 @@ class Impact:
         if key not in self._eu:
             from critmin.indicators.eu_crm import trade_factors_from_registry
 
-            recs = pd.DataFrame([r for r in measures if _covers(r, c)], columns=list(_RECORD_FIELDS))
+            recs = pd.DataFrame([r for r in measures if _covers(r, c)], columns=list(REGISTRY_FIELDS))
             members = self._party[party].members
             tc, _ = trade_factors_from_registry(recs, c, s, members, restricted_t=RESTRICTED_T)
             tc = tc[["country", "scope", "t"]].sort_values(["country", "scope"]).reset_index(drop=True)
@@ -792,36 +794,16 @@ class _CallScoped:
 
 
 # -- records -----------------------------------------------------------------------------------------------
-_RECORD_FIELDS = (
-    "id",
-    "imposer",
-    "commodities",
-    "hs_codes",
-    "measure_type",
-    "targets",
-    "end_uses",
-    "announced_date",
-    "effective_date",
-    "end_date",
-    "status",
-    "relaxes",
-)
-
-
-def _record(r: dict) -> dict:
-    out = {k: r.get(k) for k in _RECORD_FIELDS}
-    for k in ("commodities", "hs_codes", "targets", "relaxes"):
+def record_for_impact(r: dict) -> dict:
+    """A registry record (a dict or a DataFrame row) with lists as lists and missing values as None."""
+    out = {k: r.get(k) for k in REGISTRY_FIELDS}
+    for k in REGISTRY_LIST_FIELDS:
         v = out[k]
         out[k] = [] if v is None or (isinstance(v, float) and pd.isna(v)) else list(v)
     for k in ("end_uses", "announced_date", "effective_date", "end_date"):
         v = out[k]
         out[k] = None if v is None or (isinstance(v, float) and pd.isna(v)) else v
     return out
-
-
-def record_for_impact(r: dict) -> dict:
-    """A registry record reduced to the fields the computations use (lists and None normalised)."""
-    return _record(r)
 
 
 def _covers(record: dict, commodity: str) -> bool:

@@ -58,9 +58,12 @@ def digest_run(tmp_path_factory):
         Feed("https://wire.example.org/rss", "Minerals Policy Wire"),
         Feed("https://ministry.example.com/notes.atom", "Industry Ministry Notes"),
         Feed("https://hostile.example.org/rss", "Hostile <b>feed</b>"),
+        Feed("https://compliance.example.org/rss", "Trade Compliance Digest"),
     ]
     mp = pytest.MonkeyPatch()
-    mp.setattr(run_mod, "poll_all", _fake_poll(["wire-1.xml", "ministry-1.atom", "hostile.xml"]))
+    mp.setattr(
+        run_mod, "poll_all", _fake_poll(["wire-1.xml", "ministry-1.atom", "hostile.xml", "mirror.xml"])
+    )
     ds = critmin.open(db)
     try:
         res = run_mod.run_once(
@@ -175,3 +178,18 @@ def test_markdown_escapes_syntax_but_keeps_words_readable():
     assert md_escape("line\nbreak\x1b[31m") == "line break"
     assert md_link("t", "javascript:alert(1)") == "t"
     assert md_link("t", "https://a.example.org/x y") == "[t](<https://a.example.org/x%20y>)"
+
+
+def test_one_measure_in_two_outlets_is_one_entry_with_both_sources(digest_run):
+    d = digest_run.digest
+    licences = [e for e in d["entries"] if e["measure_type"] == "licence" and e["initiator"] == ["CHN"]]
+    assert len(licences) == 1
+    [e] = licences
+    sources = {e["url"], *(o["url"] for o in e["also_reported_by"])}
+    assert sources == {
+        "https://wire.example.org/2026/02/10/graphite-licences-japan",
+        "https://compliance.example.org/2026/02/10/graphite-japan",
+    }
+    assert "Also reported by" in Path(digest_run.paths["md"]).read_text()
+    outcomes = {i["link"]: i["outcome"] for i in d["items"]}
+    assert outcomes["https://compliance.example.org/2026/02/10/graphite-japan"] == "entry"

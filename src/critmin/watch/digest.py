@@ -134,6 +134,11 @@ def _md_entry(n: int, e: dict) -> list[str]:
     feed = f" via {md_escape(e['feed'])}" if e.get("feed") else ""
     out.append(f"- Source: {src}{feed}" + (f" ({md_escape(e['publisher'])})" if e.get("publisher") else ""))
     out.append(f"- Touches: {md_escape('; '.join(t['text'] for t in e['touches']))}")
+    for o in e.get("also_reported_by") or []:
+        out.append(
+            f"- Also reported by: {md_link(o.get('title') or o.get('url') or 'source', o.get('url'))}"
+            + (f" via {md_escape(o['feed'])}" if o.get("feed") else "")
+        )
     rec = e.get("record")
     if rec and rec.get("id"):
         out.append(
@@ -182,8 +187,19 @@ def render_html(d: dict) -> str:
     return _environment().from_string(text).render(d=d, parties=_parties(d))
 
 
+def json_safe(value):
+    """A copy with every NaN or infinite float replaced by None (strict JSON has neither)."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def render_json(d: dict) -> str:
-    return json.dumps(d, indent=1, ensure_ascii=False, allow_nan=False)
+    return json.dumps(json_safe(d), indent=1, ensure_ascii=False, allow_nan=False)
 
 
 # -- files --------------------------------------------------------------------------------------------------

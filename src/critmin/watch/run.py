@@ -21,7 +21,7 @@ from pathlib import Path
 
 from critmin.errors import CritminError
 from critmin.watch import scope
-from critmin.watch.digest import SCHEMA, digest_paths, write_digest
+from critmin.watch.digest import SCHEMA, digest_paths, json_safe, write_digest
 from critmin.watch.feeds import Feed
 from critmin.watch.impact import (
     DEFAULT_DRAWS,
@@ -311,6 +311,7 @@ def run_once(ds, config: WatchConfig, *, progress: Progress | None = None) -> Ru
             items,
             known,
         )
+        digest = json_safe(digest)  # strict JSON: a NaN from a data gap becomes null
         step("writing the digest")
         commit_run(
             store,

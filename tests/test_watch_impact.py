@@ -146,3 +146,26 @@ def test_immaterial_imports_are_not_a_finding(imp):
     # Japan's antimony ores come from Austria for about USD 0.2 m a year
     changes = imp.restriction_changes(_record(imposer="AUT", commodities=["antimony"], targets=[]), "JPN")
     assert [c.kind for c in changes] == ["context"] and "no material exposure" in changes[0].text
+
+
+def test_supply_risk_computed_in_one_pass_equals_one_by_one(ds):
+    parties = ds.parties("JPN,ITA,JPN+ITA", YEAR)
+    jobs = [
+        ("JPN", _record(), None),  # China → Japan, graphite: the factors differ by party (a targeted measure)
+        ("JPN+ITA", _record(), None),
+        (
+            "ITA",
+            _record(id="t2", imposer="VNM", commodities=["rare_earths"], targets=[], measure_type="quota"),
+            None,
+        ),
+        ("JPN", _record(id="t3", imposer="MDG", targets=[]), None),  # graphite again, other factors
+    ]
+    batched = Impact(ds, parties, year=YEAR, as_of=AS_OF, draws=2)
+    batched.prepare(jobs)
+    single = Impact(ds, parties, year=YEAR, as_of=AS_OF, draws=2)
+    for party, rec, note in jobs:
+        a = [c for c in batched.restriction_changes(rec, party, note) if c.kind == "risk"]
+        b = [c for c in single.restriction_changes(rec, party, note) if c.kind == "risk"]
+        assert a and [x for c in a for x in (c.without, c.with_)] == pytest.approx(
+            [x for c in b for x in (c.without, c.with_)], rel=1e-12
+        )

@@ -60,7 +60,6 @@ SUBSTITUTION = (0.0, 0.2)  # f_c, the share of a residual shock absorbed by cons
 DEFAULT_DRAWS = 32
 DEFAULT_STOCK_DAYS = 60.0  # JOGMEC's national stockpile target
 RESTRICTED_T = 1.1
-RISK_VIEW_MINERALS = 4  # minerals whose whole trade series the supply-risk calls may keep cached at once
 ENDED = ("suspended", "lifted", "expired", "rejected")
 MAX_GENERIC_COMMODITIES = 3
 PCT = "% of import value"
@@ -257,7 +256,6 @@ class Impact:
         self._eu: dict = {}
         self._lp: dict = {}
         self._partners: dict = {}
-        self._view, self._view_minerals = None, set()
 
     # -- inputs ------------------------------------------------------------------------------------------
     @functools.cached_property
@@ -411,9 +409,8 @@ class Impact:
 
     def _eu_sr_change(self, party, c, s, with_measures) -> list[Change]:
         pname, cname = self.name(party), words(c)
-        view = self._risk_view(c)
-        a = self._eu_sr(party, c, s, self.in_force, view)
-        b = self._eu_sr(party, c, s, with_measures, view)
+        a = self._eu_sr(party, c, s, self.in_force)
+        b = self._eu_sr(party, c, s, with_measures)
         if a is None or b is None or a[0] is None or b[0] is None:
             return []
         restricted = ", ".join(sorted(b[2])) or "none"
@@ -425,51 +422,75 @@ class Impact:
         prov = f"{a[1]}; EC 2017 method, t = {RESTRICTED_T} for suppliers under export measures (Grohol & Veeh 2023)"
         return [self._change(party, c, s, "risk", "eu_supply_risk", SR_UNIT, a[0], b[0], text, prov)]
 
-    def _risk_view(self, commodity: str) -> _CallScoped:
-        """The Dataset view the supply-risk calls of a few minerals share (see :class:`_CallScoped`): a new
-        one, and the old one's cached trade series dropped, every :data:`RISK_VIEW_MINERALS` minerals."""
-        if commodity not in self._view_minerals and len(self._view_minerals) >= RISK_VIEW_MINERALS:
-            self._view, self._view_minerals = None, set()
-        if self._view is None:
-            self._view = _CallScoped(self.ds)
-        self._view_minerals.add(commodity)
-        return self._view
-
     def _trade_factors(self, party, c, s, measures) -> pd.DataFrame:
         """t_c per supplier of the EU method for these measures (:mod:`critmin.indicators.eu_crm`)."""
         key = ("t_c", party, c, s, tuple(sorted(r["id"] for r in measures if _covers(r, c))))
         if key not in self._eu:
             from critmin.indicators.eu_crm import trade_factors_from_registry
 
-            recs = pd.DataFrame([r for r in measures if _covers(r, c)], columns=list(REGISTRY_FIELDS))
+            recs = [r for r in measures if _covers(r, c)]
             members = self._party[party].members
-            tc, _ = trade_factors_from_registry(recs, c, s, members, restricted_t=RESTRICTED_T)
-            tc = tc[["country", "scope", "t"]].sort_values(["country", "scope"]).reset_index(drop=True)
-            self._eu[key] = tc
+            rows, _ = trade_factors_from_registry(recs, c, s, members, restricted_t=RESTRICTED_T)
+            tc = pd.DataFrame(rows, columns=["country", "scope", "t", "measures"])[["country", "scope", "t"]]
+            self._eu[key] = tc.sort_values(["country", "scope"]).reset_index(drop=True)
         return self._eu[key]
 
-    def _eu_sr(self, party, c, s, measures, view) -> tuple[float | None, str, set[str]] | None:
-        """EU supply risk of one stage with the trade factors of ``measures``, cached by the factors. The
-        watched parties whose factors are the same are computed in one call."""
-        frames = {p.label: self._trade_factors(p.label, c, s, measures) for p in self.parties}
-        keys = {p: (c, s, tuple(map(tuple, f.astype(str).to_numpy()))) for p, f in frames.items()}
-        if (party, *keys[party]) not in self._eu:
-            from critmin.indicators.risk import risk
+    def _eu_key(self, party, c, s, measures) -> tuple[tuple, pd.DataFrame]:
+        tc = self._trade_factors(party, c, s, measures)
+        return (party, c, s, tuple(map(tuple, tc.astype(str).to_numpy()))), tc
 
-            group = [p for p in frames if keys[p] == keys[party] and (p, *keys[p]) not in self._eu]
-            tc = frames[party]
+    def _eu_sr(self, party, c, s, measures) -> tuple[float | None, str, set[str]]:
+        """EU supply risk of one stage with the trade factors of ``measures`` (cached by the factors)."""
+        key, tc = self._eu_key(party, c, s, measures)
+        if key not in self._eu:
+            self._compute_eu_sr({key: tc})
+        return self._eu[key]
+
+    def prepare(self, jobs: Iterable[tuple[str, dict, str | None]]) -> None:
+        """Compute, in as few calls of the supply-risk engine as possible, every EU supply risk that
+        :meth:`restriction_changes` will ask for these (party, record, link note) jobs."""
+        from critmin.reference import commodities as cat
+
+        need: dict[tuple, pd.DataFrame] = {}
+        for party, record, note in jobs:
+            with_measures, _ = self.with_set(record, note)
+            for c in self._record_commodities(record, party):
+                for s in cat.get(c).trade_stages:
+                    for measures in (self.in_force, with_measures):
+                        key, tc = self._eu_key(party, c, s, measures)
+                        if key not in self._eu:
+                            need[key] = tc
+        self._compute_eu_sr(need)
+
+    def _compute_eu_sr(self, need: dict[tuple, pd.DataFrame]) -> None:
+        """One engine call (:func:`critmin.indicators.risk.risk`, all parties and minerals at once) per
+        round; a round takes every (party, mineral, stage) whose stage has not yet another set of trade
+        factors in it (the factors are given per mineral and stage, for all the call's parties)."""
+        from critmin.indicators.risk import risk
+
+        pending = dict(need)
+        while pending:
+            chosen: dict[tuple[str, str], tuple] = {}
+            batch = {k: tc for k, tc in pending.items() if chosen.setdefault((k[1], k[2]), k[3]) == k[3]}
+            frames = {(k[1], k[2]): tc for k, tc in batch.items()}
+            rows = [
+                dict(r, commodity=c, stage=s) for (c, s), tc in frames.items() for r in tc.to_dict("records")
+            ]
+            table = pd.DataFrame(rows, columns=["country", "scope", "t", "commodity", "stage"])
+            parties = sorted({k[0] for k in batch})
+            minerals = sorted({k[1] for k in batch})
             try:
-                df = risk(view, ",".join(group), ("eu_sr",), self.year, [c], t_c=tc)
+                df = risk(self.ds, ",".join(parties), ("eu_sr",), self.year, minerals, t_c=table)
+                df = df[df["method"] == "eu_sr"].set_index(["party", "commodity", "stage"])
             except CritminError:
-                df = pd.DataFrame(columns=["party", "stage", "method", "value", "provenance"])
-            for p in group:
-                row = df[(df["party"] == p) & (df["stage"] == s) & (df["method"] == "eu_sr")]
-                if row.empty or pd.isna(row["value"].iloc[0]):
-                    self._eu[(p, *keys[p])] = (None, "", set())
+                df = pd.DataFrame(columns=["value", "provenance"])
+            for key, tc in batch.items():
+                row = df.loc[key[:3]] if key[:3] in df.index else None
+                if row is None or pd.isna(row["value"]):
+                    self._eu[key] = (None, "", set())
                 else:
-                    value, prov = float(row["value"].iloc[0]), str(row["provenance"].iloc[0])
-                    self._eu[(p, *keys[p])] = (value, prov, set(tc["country"]))
-        return self._eu[(party, *keys[party])]
+                    self._eu[key] = (float(row["value"]), str(row["provenance"]), set(tc["country"]))
+                del pending[key]
 
     # -- scenarios ----------------------------------------------------------------------------------------
     def acting(self, measures: Sequence[dict], commodity: str, stage: str, net) -> list[dict]:
@@ -778,19 +799,6 @@ class Impact:
                     continue
                 out.extend(self._scenario_changes(party, cid, s, self.in_force, self.in_force, stocks, how))
         return out
-
-
-class _CallScoped:
-    """The Dataset seen through a short-lived object. The supply-risk methods cache a commodity's whole trade
-    series (every year, ~8 MB a mineral) per Dataset object, for batch runs over the catalogue; a watch
-    touches a few minerals per entry and may run for months, so it shares one view among a few minerals and
-    then drops it with its cache (peak memory stays flat however many minerals a run touches)."""
-
-    def __init__(self, ds):
-        self._ds = ds
-
-    def __getattr__(self, name):
-        return getattr(self._ds, name)
 
 
 # -- records -----------------------------------------------------------------------------------------------

@@ -364,6 +364,7 @@ def _entries(ds, impact: Impact, config: WatchConfig, events: list[dict], fresh,
     by_key: dict[str, dict] = {}
     keys_of: dict[str, list[dict]] = {}
     in_article: dict[tuple[str, str], str] = {}
+    planned: dict[str, tuple[dict, dict | None, list[str]]] = {}
     who = ", ".join(p.label for p in impact.parties)
     for ev, label in candidates:
         feed = feed_of.get(ev["article_id"])
@@ -393,12 +394,20 @@ def _entries(ds, impact: Impact, config: WatchConfig, events: list[dict], fresh,
             reason = f"the same measure was reported in digest {before[key]}"
             skipped.append({"item": label, "feed": feed, "reason": reason})
             continue
-        step(f"what changes: {headline(ev, record)[:60]}")
-        parties = list(dict.fromkeys(t.party for t in touched))
-        changes = [ch for p in parties for ch in _changes(impact, ev, record, p)]
-        by_key[key] = _entry(ev, record, touched, changes, impact, feed_of)
+        by_key[key] = _entry(ev, record, touched, [], impact, feed_of)
+        planned[key] = (ev, record, list(dict.fromkeys(t.party for t in touched)))
         keys_of[key] = [dict(mark, entry_key=key)]
         in_article[(ev["article_id"], signature(ev, record, dated=False))] = key
+    # the supply-risk numbers of every restriction at once (one engine pass instead of one per number)
+    impact.prepare(
+        (p, record_for_impact(rec), ev.get("link_note"))
+        for ev, rec, parties in planned.values()
+        if ev["event_type"] in ("export_restriction", "restriction_lifted") and rec is not None
+        for p in parties
+    )
+    for key, (ev, record, parties) in planned.items():
+        step(f"what changes: {headline(ev, record)[:60]}")
+        by_key[key]["changes"] = [ch for p in parties for ch in _changes(impact, ev, record, p)]
     entries = sorted(by_key.values(), key=_newest_first, reverse=True)
     for n, e in enumerate(entries, start=1):
         e["entry_id"] = f"entry-{n}"

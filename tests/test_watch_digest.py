@@ -47,13 +47,11 @@ def _fake_poll(names):
 
 
 @pytest.fixture(scope="module")
-def digest_run(tmp_path_factory):
+def digest_run(tmp_path_factory, store_copy):
     import critmin
-    from critmin.store import Store
 
     root = tmp_path_factory.mktemp("watch-digest")
-    db = root / "critmin.duckdb"
-    Store(db).close()
+    db = store_copy(root / "critmin.duckdb")
     feeds = [
         Feed("https://wire.example.org/rss", "Minerals Policy Wire"),
         Feed("https://ministry.example.com/notes.atom", "Industry Ministry Notes"),

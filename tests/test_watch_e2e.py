@@ -126,14 +126,12 @@ def _config(server, out: Path) -> WatchConfig:
 
 
 @pytest.fixture(scope="module")
-def runs(server, tmp_path_factory):
+def runs(server, tmp_path_factory, store_copy):
     """Three runs on one store: feeds version 1, version 2, version 2 again after a restart."""
     import critmin
-    from critmin.store import Store
 
     root = tmp_path_factory.mktemp("watch-e2e")
-    db = root / "critmin.duckdb"
-    Store(db).close()
+    db = store_copy(root / "critmin.duckdb")
     out = root / "digests"
     ds = critmin.open(db)
     server.run = 1
@@ -297,13 +295,11 @@ def test_lost_digest_files_are_written_again(runs):
     )
 
 
-def test_a_run_that_dies_before_committing_misses_nothing(server, tmp_path, monkeypatch):
+def test_a_run_that_dies_before_committing_misses_nothing(server, tmp_path, monkeypatch, store_copy):
     import critmin
-    from critmin.store import Store
     from critmin.watch import run as run_mod
 
-    db = tmp_path / "critmin.duckdb"
-    Store(db).close()
+    db = store_copy(tmp_path / "critmin.duckdb")
     server.run = 2
     ds = critmin.open(db)
     cfg = _config(server, tmp_path / "out")
@@ -322,14 +318,12 @@ def test_a_run_that_dies_before_committing_misses_nothing(server, tmp_path, monk
     ds.close()
 
 
-def test_cli_once_writes_the_digest_and_prints_a_summary(server, tmp_path):
+def test_cli_once_writes_the_digest_and_prints_a_summary(server, tmp_path, store_copy):
     from typer.testing import CliRunner
 
     from critmin.cli.main import app
-    from critmin.store import Store
 
-    db = tmp_path / "critmin.duckdb"
-    Store(db).close()
+    db = store_copy(tmp_path / "critmin.duckdb")
     feeds = tmp_path / "feeds.txt"
     feeds.write_text(f"{server.base}/wire.xml Minerals Policy Wire\n{server.base}/nowhere.xml Gone\n")
     server.run = 1

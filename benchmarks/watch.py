@@ -258,6 +258,10 @@ def main() -> None:
             digest = json.loads((tmp / "out" / "latest.json").read_text())
             again_s, again_cpu, again_mb, _ = timed(cmd)
             again = json.loads((tmp / "out" / "latest.json").read_text())
+            # the floor every command reading trade pays: one exposure query on the same store
+            _, _, floor_mb, _ = timed(
+                [critmin_bin, "--db", str(db), "exposure", "--for", "JPN", "--commodity", "graphite"]
+            )
             c, c2 = digest["counts"], again["counts"]
             runs.append(
                 {
@@ -270,6 +274,7 @@ def main() -> None:
                     "entries": c["entries"],
                     "entry_types": sorted({e["event_type"] for e in digest["entries"]}),
                     "changes": sum(len(e["changes"]) for e in digest["entries"]),
+                    "exposure_reference_peak_rss_mb": round(floor_mb, 1),
                     "steady_state_run_s": round(again_s, 2),
                     "steady_state_cpu_s": round(again_cpu, 2),
                     "steady_state_peak_rss_mb": round(again_mb, 1),

@@ -730,9 +730,13 @@ class Impact:
         ]
         ra, rb = (self._lp_risk(party, c, s, x) for x in (before, after)) if added else (None, None)
         if ra is not None and rb is not None:
+            # an infeasible plan (the partners cannot cover the need under the cap) has no risk to report
+            words_a, words_b = (
+                fmt_num(r[0], 3) if math.isfinite(r[0]) else f"no plan ({r[3]})" for r in (ra, rb)
+            )
             text = (
                 f"import risk of {pname}'s {cname} ({s}) after re-sourcing toward partners (65 % cap, partners' "
-                f"exports as capacity, others at most today's volumes): {arrow(fmt_num(ra[0], 3), fmt_num(rb[0], 3))}"
+                f"exports as capacity, others at most today's volumes): {arrow(words_a, words_b)}"
                 f" (today {fmt_num(ra[1], 3)})"
             )
             q = "import_risk_after_partner_sourcing"
@@ -766,7 +770,12 @@ class Impact:
                 )
                 row = res.summary.iloc[0]
                 prov = f"{row['trade_source']}; {row['governance_source']}; status {row['status']}"
-                self._lp[key] = (float(row["risk_after"]), float(row["risk_before"]), prov)
+                self._lp[key] = (
+                    float(row["risk_after"]),
+                    float(row["risk_before"]),
+                    prov,
+                    str(row["status"]),
+                )
             except CritminError:
                 self._lp[key] = None
         return self._lp[key]

@@ -144,7 +144,14 @@ def _names(codes: Sequence[str]) -> str:
 def headline(event: dict, record: dict | None) -> str:
     """A one-line description of the event from its structured fields (never from the article's title)."""
     et = event["event_type"]
-    minerals = ", ".join(m.replace("_", " ") for m in (record or {}).get("commodities") or event["minerals"])
+    from critmin.news.linking import catalogue_ids
+
+    named = (
+        (record or {}).get("commodities")
+        or (record or {}).get("minerals")
+        or catalogue_ids(event["minerals"])
+    )
+    minerals = ", ".join(m.replace("_", " ") for m in named)
     who = _names(event["initiator"]) or "Unknown"
     if et == "export_restriction":
         words = _MEASURE_WORDS.get(event.get("measure_type") or "other", "export restriction")

@@ -33,12 +33,7 @@ def main(*args, env=None):
     )
 
 
-def test_report_out_pdf_writes_a_pdf(ds, tmp_path):
-    pytest.importorskip("weasyprint")
-    from critmin import report
-
-    r = report.build(ds, "ITA", 2024, tmp_path / "r.pdf")
-    assert r["html"] is None and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+# report --out r.pdf writing a PDF: tests/test_report.py::test_summary_on_page_one_with_ranked_actions
 
 
 @pytest.mark.parametrize(

@@ -123,11 +123,12 @@ def show_measures(df, title: str, width: int | None = None) -> None:
             Col("end", "Ended", "code", 4),
             Col("title", "Title", "name", 5, min_width=20),
         ],
-        title=f"{title}: {len(df)} measure(s)",
+        title=title,
         caption="Official announcements, dated and cited (critmin restrictions show ID for the legal "
         "reference, HS codes and source; --format csv for every field).",
         width=width,
     )
+    render.console(width).print(f"{len(df)} measures. Details: critmin restrictions show ID")
 
 
 @restrictions_app.command("show")

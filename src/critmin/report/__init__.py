@@ -310,7 +310,7 @@ def chart_sections(b, run=None) -> list[Section]:
             "china-share",
             f"Share of imports from China, {year}",
             chart_svg=run(charts.china_share_bars, material, share_col),
-            chart_caption=f"Share of import value from China for the largest material import items. Source: "
+            chart_caption=f"Share of import value from China, for the material imports with the most value from China. Source: "
             f"{exp['trade_source'].iloc[0]} (CEPII). The dashed line is the EU Critical Raw Materials Act "
             "benchmark of at most 65 % from one third country.",
         ),

@@ -16,7 +16,7 @@ import typer
 from critmin.errors import CritminError
 
 # Every area module that may exist; a missing one is skipped (so a partial install still runs).
-AREAS = ("data", "exposure", "risk", "restrictions", "scenario", "optimize", "news", "web", "report")
+AREAS = ("data", "exposure", "risk", "restrictions", "scenario", "optimize", "news", "web", "serve", "report")
 
 app = typer.Typer(
     name="critmin",

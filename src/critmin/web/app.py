@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -22,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin import __version__
 from critmin.errors import CritminError, DataError, NoDataError, OfflineError, StoreError, UnknownValueError
-from critmin.web.guard import LOOPBACK_HOSTS, BodyTooLarge, Guard
+from critmin.web.guard import LOOPBACK_HOSTS, Guard
 from critmin.web.service import ComputeTimeout, Limits, ServerBusy, Service
 
 log = logging.getLogger("critmin.web")
@@ -69,7 +70,8 @@ def _respond(request: Request, status: int, body: dict, headers: dict | None = N
 
 
 def _location(loc) -> str:
-    parts = [str(p) for p in loc]
+    # pydantic adds the branch of a union to the location ('constrained-float', 'list[...]'): not a field name
+    parts = [str(p) for p in loc if isinstance(p, int) or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(p))]
     if parts and parts[0] in ("query", "path", "body", "header"):
         where = {
             "query": "query parameter",
@@ -85,7 +87,8 @@ def _location(loc) -> str:
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        errors = exc.errors()
+        # a check of ours ('value_error', e.g. a range given high-low) says more than a union's type mismatch
+        errors = sorted(exc.errors(), key=lambda e: e.get("type") != "value_error")
         details = [
             {
                 "location": [str(p) for p in e.get("loc", ())],
@@ -119,38 +122,22 @@ def _install_errors(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(BodyTooLarge)
-    async def too_large(request: Request, exc: BodyTooLarge):
-        limit = request.app.state.service.limits.max_body_bytes
-        return _respond(
-            request,
-            413,
-            error_body(413, "body_too_large", f"the request body exceeds the limit of {limit:,} bytes"),
-        )
-
     @app.exception_handler(CritminError)
     async def critmin_error(request: Request, exc: CritminError):
         status, code = _status(exc)
         suggestions = list(exc.suggestions) if isinstance(exc, UnknownValueError) else None
         headers = {"Retry-After": "5"} if status in (429, 503) else None
-        return _respond(request, status, error_body(status, code, str(exc), suggestions=suggestions), headers)
+        message = str(exc)
+        if isinstance(exc, UnknownValueError) and " " in str(exc.value) and "+" in request.url.query:
+            # 'for=JPN+ITA' typed into a URL arrives as 'JPN ITA': a query string decodes '+' as a space
+            message += " (in a URL query string '+' means a space: write JPN%2BITA for the union JPN+ITA)"
+        return _respond(request, status, error_body(status, code, message, suggestions=suggestions), headers)
 
     @app.exception_handler(ValueError)
     async def value_error(request: Request, exc: ValueError):
         # the library validates its inputs with ValueError in a few places (e.g. negative stock days)
         log.info("ValueError on %s: %s", request.url.path, exc)
         return _respond(request, 422, error_body(422, "invalid_request", str(exc) or "invalid value"))
-
-    @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception):
-        log.exception("internal error on %s %s", request.method, request.url.path)
-        return _respond(
-            request,
-            500,
-            error_body(
-                500, "internal_error", "internal error: the server log has the details (nothing was changed)"
-            ),
-        )
 
 
 class WriteGate:
@@ -215,7 +202,11 @@ def create_app(
         app.include_router(router, prefix=API)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("critmin.web", "static")]), name="static")
-    write_paths = [r.path_regex for r in app.routes if "writes" in (getattr(r, "tags", None) or [])]
+    # the write routes, as the app sees them (under the API prefix)
+    write_paths = [
+        re.compile("^" + re.escape(API) + r.path_regex.pattern.removeprefix("^"))
+        for r in writes.router.routes
+    ]
     app.add_middleware(WriteGate, service=service, write_paths=write_paths)
     app.add_middleware(
         Guard,

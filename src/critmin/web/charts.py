@@ -14,6 +14,13 @@ import numpy as np
 import pandas as pd
 
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12, "color": "#222"}
+# Sequential scales from light to dark. Production and trade are very unequal (China often holds most of it), so
+# the 'skewed' scales spend half their range on the first tenth of the values: small producers stay visible.
+SCALES = {
+    "blue": [[0, "#eef4fb"], [0.02, "#c6dbef"], [0.1, "#6baed6"], [0.3, "#2171b5"], [1, "#08306b"]],
+    "red": [[0, "#fff0ec"], [0.02, "#fcbba1"], [0.1, "#fb6a4a"], [0.3, "#cb181d"], [1, "#67000d"]],
+    "red-linear": [[0, "#fff0ec"], [0.25, "#fcbba1"], [0.5, "#fb6a4a"], [0.75, "#cb181d"], [1, "#67000d"]],
+}
 PALETTE = ["#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#c47f3f"]
 
 
@@ -48,7 +55,7 @@ def world_map(
     names: Sequence[str],
     *,
     unit: str,
-    colorscale: str = "Reds",
+    colorscale: str = "red",
     fmt: str = ",.0f",
     zmin: float | None = None,
     zmax: float | None = None,
@@ -60,7 +67,7 @@ def world_map(
         "z": _values(values),
         "text": [esc(n) for n in names],
         "locationmode": "ISO-3",
-        "colorscale": colorscale,
+        "colorscale": SCALES[colorscale],
         "marker": {"line": {"color": "#fff", "width": 0.4}},
         "colorbar": {"title": {"text": esc(unit)}, "thickness": 12, "len": 0.8},
         "hovertemplate": "%{text} (%{location})<br>%{z:" + fmt + "} " + esc(unit) + "<extra></extra>",
@@ -265,35 +272,42 @@ def lines(
 
 
 def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
-    """Export measures as bars from their effective (or announced) date to their end (or today); news events
-    as markers on their own row."""
+    """Export measures as bars from their effective (or announced) date to their end (or today), one row
+    each; relaxations (records suspending others) in their own colour; news events as markers."""
     data = []
     rows: list[str] = []
     if not measures.empty:
-        xs, ys, texts = [], [], []
-        for r in measures.itertuples(index=False):
-            start = r.effective_date or r.announced_date
-            if not start:
-                continue
-            label = f"{r.imposer} {', '.join(r.commodities)[:40]}"
-            end = r.end_date or today
-            xs += [start, end, None]
-            ys += [label, label, None]
-            t = esc(f"{r.id}: {r.title or r.measure_type} ({start} → {r.end_date or 'in force'})")
-            texts += [t, t, None]
-            rows.append(label)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "export measure",
-                "x": xs,
-                "y": ys,
-                "text": texts,
-                "line": {"width": 9, "color": PALETTE[1]},
-                "hovertemplate": "%{text}<extra></extra>",
-            }
-        )
+        for relaxing, name, color in (
+            (False, "export measure", PALETTE[1]),
+            (True, "relaxation / suspension", PALETTE[4]),
+        ):
+            xs, ys, texts = [], [], []
+            for r in measures.itertuples(index=False):
+                start = r.effective_date or r.announced_date
+                if not start or bool(len(r.relaxes)) != relaxing:
+                    continue
+                what = ", ".join(r.commodities)[:36] or r.measure_type
+                label = esc(f"{r.imposer} {what} ({start})")
+                end = max(r.end_date or today, start)  # lifted before it took effect: a point
+                xs += [start, end, None]
+                ys += [label, label, None]
+                t = esc(f"{r.id}: {r.title or r.measure_type} ({start} → {r.end_date or 'in force'})")
+                texts += [t, t, None]
+                rows.append(label)
+            if xs:
+                data.append(
+                    {
+                        "type": "scatter",
+                        "mode": "lines+markers",
+                        "name": name,
+                        "x": xs,
+                        "y": ys,
+                        "text": texts,
+                        "line": {"width": 8, "color": color},
+                        "marker": {"size": 8, "color": color},
+                        "hovertemplate": "%{text}<extra></extra>",
+                    }
+                )
     if not events.empty:
         ev = events[events["date"].notna()]
         data.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import urllib.parse
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,31 +43,32 @@ class Table:
     limit: int | None = None
     api: str | None = None  # the equivalent API call, shown for reuse
     shown: pd.DataFrame | None = None  # the rows shown, when not the whole frame (e.g. one party of three)
+    links: dict[str, str] = field(default_factory=dict)  # column -> URL pattern with {column} fields
 
     @property
     def visible(self) -> pd.DataFrame:
         df = self.frame if self.shown is None else self.shown
         return df if self.limit is None else df.head(self.limit)
 
-    def rows(self) -> list[list[str]]:
-        df = self.visible
+    def rows(self) -> list[list[tuple[str, str | None]]]:
+        """Shown cells as (text, link or None)."""
         out = []
-        for rec in df.to_dict("records"):
+        for rec in self.visible.to_dict("records"):
             row = []
             for _, col, kind in self.columns:
-                v = rec.get(col)
-                if kind in ("text", "date"):
-                    if isinstance(v, list | tuple | np.ndarray):
-                        v = ", ".join(map(str, v))
-                    row.append("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-                else:
-                    row.append(fmt(v, kind))
+                href = self.links.get(col)
+                if href:
+                    href = href.format(**{k: urllib.parse.quote(str(v), safe="+") for k, v in rec.items()})
+                row.append((cell(rec.get(col), kind), href))
             out.append(row)
         return out
 
     @property
     def align(self) -> list[str]:
-        return [{"text": "left", "date": "left nowrap"}.get(k, "right") for _, _, k in self.columns]
+        return [
+            {"text": "left", "date": "left nowrap", "flags": "left small"}.get(k, "right")
+            for _, _, k in self.columns
+        ]
 
 
 @dataclass
@@ -98,6 +100,34 @@ class Page:
         raise UnknownValueError(
             "table", table_id, ids, hint="tables of this page: " + (", ".join(ids) or "none")
         )
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
+def cell(v, kind: str) -> str:
+    """One table cell: the report's formats (critmin.report.fmt: usd, t, pct, hhi, num) plus signed tonnes
+    ('dt'), whole days ('days'), percent values already ×100 ('pct100'), JSON flag lists ('flags') and text."""
+    if kind in ("text", "date"):
+        if isinstance(v, list | tuple | np.ndarray):
+            return ", ".join(map(str, v))
+        return "" if _missing(v) else str(v)
+    if kind == "flags":
+        try:
+            items = json.loads(v) if isinstance(v, str) else list(v or [])
+        except ValueError:
+            return str(v)
+        return ", ".join(str(i).replace("_", " ") for i in items)
+    if _missing(v):
+        return "—"
+    if kind == "dt":
+        return f"{v:,.0f} t".replace("-0 t", "0 t")
+    if kind == "days":
+        return "unlimited" if np.isinf(v) else f"{v:,.0f}"
+    if kind == "pct100":
+        return f"{v:.1f} %"
+    return fmt(v, kind)
 
 
 def today() -> str:
@@ -316,31 +346,33 @@ def origin_section(ds, party: str, year: int, memo) -> Section:
     ok["direct_share"] = [json.loads(x or "{}").get("direct_share") for x in ok["inputs"]]
     ok["name"] = ok["commodity"].map(_name) + " (" + ok["stage"] + ")"
     ok = ok.sort_values("value", ascending=False).reset_index(drop=True)
+    top = ok[(ok["value"] >= 0.02) | (ok["direct_share"].fillna(0) >= 0.02)].head(16)
+    editions = _flat(p.split(" (")[0] for p in ok["provenance"].str.split("; ").explode().dropna())
     chart = Chart(
         "origin",
         f"China's share of supply: direct imports vs traced origin, {year}",
         charts.grouped_bars(
-            list(ok["name"]),
-            {"direct (imports from China)": ok["direct_share"], "traced through re-exports": ok["value"]},
+            list(top["name"]),
+            {"direct (imports from China)": top["direct_share"], "traced through re-exports": top["value"]},
             unit="share of supply",
             percent=True,
             horizontal=True,
         ),
-        "Origin tracing (Kastner et al. 2011) on " + _flat(ok["provenance"].str.split("; ").explode()) + ".",
+        f"origin tracing (Kastner et al. 2011) on {editions}; the series of each stage per row in the CSV.",
         note="Traced origin follows each import back to the producing country: metal China refined but Malaysia or Vietnam re-exported counts as Chinese.",
     )
     table = Table(
         "origin-table",
         "Direct and traced shares",
-        ok[["party", "commodity", "stage", "year", "direct_share", "value", "flags", "provenance"]].rename(
-            columns={"value": "traced_share"}
-        ),
+        ok[
+            ["party", "commodity", "name", "stage", "year", "direct_share", "value", "flags", "provenance"]
+        ].rename(columns={"value": "traced_share"}),
         [
-            ("Mineral", "commodity", "text"),
+            ("Mineral", "name", "text"),
             ("Stage", "stage", "text"),
             ("Direct", "direct_share", "pct"),
             ("Traced", "traced_share", "pct"),
-            ("Flags", "flags", "text"),
+            ("Flags", "flags", "flags"),
         ],
         caption="Shares of supply in tonnes on the production series' basis; flags say where the basis is approximate.",
         api=f"/api/v1/risk?for={party}&method=origin&year={year}",
@@ -472,10 +504,10 @@ def landing(ds, year: int | None, memo) -> Page:
                         ("Country", "country", "text"),
                         ("Consumption", "consumption_tonnes", "t"),
                         ("Direct loss", "direct_loss_tonnes", "t"),
-                        ("Stocks (days)", "stocks_days", "num"),
+                        ("Stocks (days)", "stocks_days", "days"),
                         ("Shortfall", "shortfall_tonnes", "t"),
-                        ("% of consumption", "shortfall_pct_of_consumption", "num"),
-                        ("Days of cover", "days_of_cover", "num"),
+                        ("% of consumption", "shortfall_pct_of_consumption", "pct100"),
+                        ("Days of cover", "days_of_cover", "days"),
                         ("Basis", "basis", "text"),
                     ],
                     caption="Tonnes per year on each network's basis; sources per mineral in the notes below.",
@@ -751,7 +783,7 @@ def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Pa
                         named["tonnes"],
                         named["country_name"],
                         unit=f"t {r0['basis']}",
-                        colorscale="Blues",
+                        colorscale="blue",
                     ),
                     f"{src}, {year}; tonnes of {r0['basis']}.",
                 ),
@@ -972,6 +1004,8 @@ def scenario(ds, form: dict, memo) -> Page:
                         unit="% of consumption",
                         fmt=".1f",
                         zmin=0,
+                        zmax=100,
+                        colorscale="red-linear",
                     ),
                     src,
                 ),
@@ -985,13 +1019,13 @@ def scenario(ds, form: dict, memo) -> Page:
                         ("Country", "country", "text"),
                         ("Name", "country_name", "text"),
                         ("Consumption", "consumption_tonnes", "t"),
-                        ("Stocks (days)", "stocks_days", "num"),
+                        ("Stocks (days)", "stocks_days", "days"),
                         ("Direct loss", "direct_loss_tonnes", "t"),
-                        ("Stock drawdown", "delta_stocks_tonnes", "t"),
+                        ("Stock change", "delta_stocks_tonnes", "dt"),
                         ("Shortfall", "shortfall_tonnes", "t"),
-                        ("% of consumption", "shortfall_pct_of_consumption", "num"),
-                        ("Δ imports", "delta_imports_tonnes", "t"),
-                        ("Days of cover", "days_of_cover", "num"),
+                        ("% of consumption", "shortfall_pct_of_consumption", "pct100"),
+                        ("Δ imports", "delta_imports_tonnes", "dt"),
+                        ("Days of cover", "days_of_cover", "days"),
                     ],
                     caption=src,
                     limit=40,
@@ -1034,7 +1068,10 @@ def sourcing(ds, form: dict, memo) -> Page:
     )
     s = res.summary.iloc[0]
     mix = res.mix
-    shown = mix[(mix["current_tonnes"] > 0) | (mix["optimised_tonnes"].fillna(0) > 0)].head(15)
+    # largest either today or after: the supplier the optimum drops (often China) stays in view
+    size = np.maximum(mix["current_tonnes"].fillna(0), mix["optimised_tonnes"].fillna(0))
+    ranked = mix.loc[size.sort_values(ascending=False, kind="stable").index]
+    shown = ranked[size.loc[ranked.index] > 0].head(15)
     src = f"{s['trade_source']}; {s['governance_source']}; {s['year']}."
     paras = [
         f"{s['party']} needs {s['need_tonnes']:,.0f} t of {_name(s['commodity'])} ({s['stage']}) in {s['year']}; status "
@@ -1042,7 +1079,6 @@ def sourcing(ds, form: dict, memo) -> Page:
         f"cost at suppliers' unit values {fmt(s['cost_before_kusd'], 'usd')} → {fmt(s['cost_after_kusd'], 'usd')}."
     ]
     cons = res.constraints
-    words = [str(t) for t in cons["text"]] if len(cons) and "text" in cons else []
     if res.explanation:
         paras.append("Infeasible: " + " ".join(res.explanation))
     page.sections.append(
@@ -1081,6 +1117,7 @@ def sourcing(ds, form: dict, memo) -> Page:
                     caption=src,
                     limit=25,
                     api="POST /api/v1/optimize",
+                    shown=ranked,
                 ),
                 Table(
                     "constraints",
@@ -1091,10 +1128,11 @@ def sourcing(ds, form: dict, memo) -> Page:
                         ("Supplier", "supplier_name", "text"),
                         ("In words", "text", "text"),
                     ],
-                    caption="What limits the optimum: relaxing the first one would lower the risk most.",
+                    caption="The limits the optimum sits on; the CSV gives how much 1,000 t more of each would "
+                    "lower the risk (risk_change_per_1000_tonnes).",
+                    limit=10,
                 ),
             ],
-            notes=words[:1] if not words else [],
         )
     )
     from critmin.reference import blocs
@@ -1220,6 +1258,7 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                         ("Article", "title", "text"),
                     ],
                     caption="The evidence column quotes the article exactly.",
+                    links={"title": "/news/{article_id}"},
                 )
             ],
             notes=[]
@@ -1246,6 +1285,7 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                         ("Events", "n_events", "text"),
                         ("Id", "article_id", "text"),
                     ],
+                    links={"title": "/news/{article_id}", "article_id": "/news/{article_id}"},
                 )
             ],
         )

@@ -13,6 +13,9 @@ headers on every response.
 from __future__ import annotations
 
 import json
+import logging
+
+log = logging.getLogger("critmin.web")
 
 CSP = "; ".join(
     [
@@ -39,10 +42,6 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), usb=(), payment=()"),
 ]
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def _json_error(status: int, code: str, message: str) -> tuple[dict, bytes]:
@@ -124,17 +123,39 @@ class Guard:
                         f"the request body of {n:,} bytes exceeds the limit of {self.max_body:,} bytes",
                     )
                     return
-        received = 0
-        started = False
+        if scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            # read the (bounded) body here, so an oversized one is refused before the app parses anything
+            chunks, size = [], 0
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:
+                    await self._reject(
+                        send,
+                        413,
+                        "body_too_large",
+                        f"the request body exceeds the limit of {self.max_body:,} bytes",
+                    )
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            body, replayed = b"".join(chunks), False
 
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise BodyTooLarge
-            return message
+            async def replay():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            downstream = replay
+        else:
+            downstream = receive
+        started = False
 
         async def send_with_headers(message):
             nonlocal started
@@ -149,12 +170,11 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_headers)
-        except BodyTooLarge:
+            await self.app(scope, downstream, send_with_headers)
+        except Exception:
+            # the last line of defence: never a traceback to the client (the log has it)
+            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
             if not started:
                 await self._reject(
-                    send,
-                    413,
-                    "body_too_large",
-                    f"the request body exceeds the limit of {self.max_body:,} bytes",
+                    send, 500, "internal_error", "internal error: the server log has the details"
                 )

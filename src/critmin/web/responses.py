@@ -64,14 +64,23 @@ def frame_csv(df: pd.DataFrame) -> bytes:
 
 
 def frame_records_json(df: pd.DataFrame) -> str:
-    """Records with NaN/inf as null, numpy scalars as numbers, dates as ISO strings."""
+    """Records with every float at full precision (``repr``), NaN/inf as null, numpy scalars as numbers,
+    dates as ISO strings. (pandas' ``to_json`` rounds to a number of decimals, which loses small shares.)"""
     frame = df.copy()
     for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: list(v) if isinstance(v, tuple | np.ndarray) else v)
-        elif pd.api.types.is_float_dtype(frame[col]):
-            frame[col] = frame[col].where(np.isfinite(frame[col].astype(float)), np.nan)
-    return frame.to_json(orient="records", date_format="iso", force_ascii=False, double_precision=10)
+        if pd.api.types.is_float_dtype(frame[col]):
+            v = frame[col].astype(float)
+            frame[col] = v.astype(object).where(np.isfinite(v), None)
+        elif pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].map(lambda t: None if pd.isna(t) else t.isoformat())
+        else:
+            frame[col] = (
+                frame[col].astype(object).where(frame[col].notna(), None)
+                if frame[col].dtype != object
+                else frame[col]
+            )
+    rows = frame.to_dict("records")
+    return json.dumps(rows, ensure_ascii=False, default=_default, allow_nan=False)
 
 
 def table(

@@ -51,7 +51,8 @@ class Limits:
     max_query_chars: int = 2_048  # the query string of one URL
     max_parties: int = 12  # comma-separated parties in one table request
     max_years: int = 30  # years in one time series
-    max_risk_cells: int = 24  # parties x years of one supply-risk request (each is a full computation)
+    max_risk_cells: int = 6  # parties x years of one supply-risk request (each a full computation, seconds)
+    max_risk_commodities: int = 64  # commodities of one supply-risk request (the catalogue has 41)
     max_draws: int = 20_000  # Monte Carlo draws of a sweep
     max_stockpile_draws: int = 2_000
     compute_seconds: float = 30.0  # wall-time limit of one compute request

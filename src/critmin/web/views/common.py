@@ -39,6 +39,7 @@ def _err(description: str) -> dict:
 
 
 ERRORS = {
+    400: _err("Malformed request (e.g. a body that is not JSON)"),
     404: _err("No data for a valid query, or no such record"),
     413: _err("Request body too large"),
     414: _err("Query string too long"),
@@ -72,27 +73,37 @@ def cache_key(request: Request, csv: bool) -> tuple:
     return (request.url.path, items, csv)
 
 
+def arguments(scope: dict) -> tuple:
+    """An endpoint's validated arguments (its ``locals()`` on entry) as a key: requests that differ only in
+    spelling — a default given explicitly, an unknown extra parameter, the parameter order — share a result."""
+    return tuple(sorted((k, repr(v)) for k, v in scope.items() if k not in ("request", "fmt")))
+
+
 async def table_response(
     request: Request,
     name: str,
     fmt: str | None,
     compute: Callable[[Any], pd.DataFrame],
+    args: tuple,
     *,
     meta: dict | None = None,
 ) -> Response:
-    """The table ``compute(ds)`` as JSON or CSV, from the cache when the store has not changed."""
+    """The table ``compute(ds)`` as JSON or CSV, from the cache when the store has not changed (the frame
+    itself is kept too, so JSON and CSV of one query are computed once)."""
     svc = service(request)
     csv = rs.wants_csv(fmt, request.headers.get("accept"))
 
     def produce() -> Cached:
         with svc.using() as ds:
-            df = compute(ds)
+            df = svc.memo(("table", name, args), lambda: compute(ds))
         return rs.table(df, name, csv=csv, meta=meta)
 
-    return send(await svc.cached(cache_key(request, csv), produce))
+    return send(await svc.cached(("table", name, args, csv), produce))
 
 
-async def document_response(request: Request, compute: Callable[[Any], Any]) -> Response:
+async def document_response(
+    request: Request, name: str, compute: Callable[[Any], Any], args: tuple
+) -> Response:
     """A JSON document ``compute(ds)``, cached like tables."""
     svc = service(request)
 
@@ -100,4 +111,4 @@ async def document_response(request: Request, compute: Callable[[Any], Any]) -> 
         with svc.using() as ds:
             return rs.document(compute(ds))
 
-    return send(await svc.cached(cache_key(request, False), produce))
+    return send(await svc.cached(("document", name, args), produce))

@@ -20,7 +20,7 @@ from critmin.web.params import (
     parse_years,
     split_list,
 )
-from critmin.web.views.common import TABLE_RESPONSES, TableOut, service, table_response
+from critmin.web.views.common import TABLE_RESPONSES, TableOut, arguments, service, table_response
 
 router = APIRouter()
 
@@ -34,6 +34,20 @@ def _year_args(request: Request, year: int | None, years: str | None) -> list[in
 
 def _check_parties(request: Request, spec: str) -> None:
     split_list(spec, "country or bloc list", service(request).limits.max_parties)
+
+
+def _check_risk_commodities(request: Request, commodity: str | None) -> None:
+    """Supply-risk methods cost a computation per commodity: the server may bound how many at once."""
+    from critmin.reference import commodities as cat
+
+    limit = service(request).limits.max_risk_commodities
+    n = len(cat.resolve_many(commodity))
+    if n > limit:
+        raise UnknownValueError(
+            "commodity list",
+            commodity or "all",
+            hint=f"this server computes supply risk for at most {limit} commodities per request",
+        )
 
 
 @router.get("/concentration", response_model=TableOut, responses=TABLE_RESPONSES, tags=["indicators"])
@@ -50,12 +64,14 @@ async def concentration(
 ):
     """World production concentration by commodity, stage and year: HHI (0-1 and ×10,000), top-N share, the
     share of ``share_of``, the leader, with basis, source and edition."""
+    args = arguments(locals())
     ys = _year_args(request, year, years)
     return await table_response(
         request,
         "concentration",
         fmt,
         lambda ds: ds.concentration(commodity, stage, ys, source=source, share_of=share_of, top=top),
+        args,
     )
 
 
@@ -74,9 +90,10 @@ async def production(
 ):
     """Production by country (tonnes of the series' content basis), one edition per source and year; a
     country 'ROW' is a residual rest-of-world aggregate."""
+    args = arguments(locals())
     ys = _year_args(request, year, years)
     return await table_response(
-        request, "production", fmt, lambda ds: ds.production(commodity, stage, ys, source, basis=basis)
+        request, "production", fmt, lambda ds: ds.production(commodity, stage, ys, source, basis=basis), args
     )
 
 
@@ -94,6 +111,7 @@ async def exposure(
 ):
     """Exposure of importers to every critical mineral (the table of ``critmin exposure``): imports, top
     suppliers, supplier HHI, the share from ``share_from``, net import reliance, world concentration."""
+    args = arguments(locals())
     _check_parties(request, parties)
     ys = parse_years(years, service(request).limits.max_years)
     return await table_response(
@@ -109,6 +127,7 @@ async def exposure(
             intra_bloc=intra_bloc,
             share_from=share_from,
         ),
+        args,
     )
 
 
@@ -126,6 +145,7 @@ async def bilateral(
     fmt: Format = None,
 ):
     """Imports (or exports) of each party by partner: value_kusd (thousand USD, FOB) and gross tonnes (BACI)."""
+    args = arguments(locals())
     _check_parties(request, parties)
     ys = _year_args(request, year, years)
 
@@ -135,7 +155,7 @@ async def bilateral(
             parties, commodity, y, stage=stage, intra_bloc=intra_bloc, direction=direction, by_hs=by_hs
         )
 
-    return await table_response(request, "bilateral", fmt, compute)
+    return await table_response(request, "bilateral", fmt, compute, args)
 
 
 @router.get("/trade", response_model=TableOut, responses=TABLE_RESPONSES, tags=["indicators"])
@@ -149,13 +169,14 @@ async def trade(
 ):
     """World bilateral flows of a commodity's HS92 codes in one year, largest first (BACI: value_kusd FOB,
     gross tonnes)."""
+    args = arguments(locals())
 
     def compute(ds):
         y = year if year is not None else ds.trade_years()[1]
         df = ds.trade(commodity, stage, y)
         return df.sort_values("value_kusd", ascending=False).head(top).reset_index(drop=True)
 
-    return await table_response(request, "trade", fmt, compute)
+    return await table_response(request, "trade", fmt, compute, args)
 
 
 Method = Annotated[
@@ -185,10 +206,12 @@ async def risk(
 ):
     """Supply-risk methods side by side (the table of ``critmin risk``): party, commodity, stage, year,
     method, value, unit, status, inputs (JSON), flags (JSON), provenance."""
+    args = arguments(locals())
     from critmin.indicators import risk as risk_mod
 
     svc = service(request)
     methods = risk_mod.check_methods(method)
+    _check_risk_commodities(request, commodity)
     labels = split_list(parties, "country or bloc list", svc.limits.max_parties)
     ys = _year_args(request, year, years)
     n_years = len(ys) if isinstance(ys, list) else 1
@@ -205,6 +228,7 @@ async def risk(
         lambda ds: risk_mod.risk(
             ds, parties, methods, ys, commodity, share_of=share_of, missing=missing, units=units
         ),
+        args,
     )
 
 
@@ -219,13 +243,16 @@ async def risk_matrix(
 ):
     """The risk matrix of one party: world production HHI (x) against net import reliance (y) per mineral
     and stage, with the GeoPolRisk score and the traced China share."""
+    args = arguments(locals())
     from critmin.indicators import risk as risk_mod
 
+    _check_risk_commodities(request, commodity)
     return await table_response(
         request,
         "risk_matrix",
         fmt,
         lambda ds: risk_mod.risk_matrix(ds, party, year, commodity, missing=missing),
+        args,
     )
 
 
@@ -243,6 +270,7 @@ async def origin(
 ):
     """Origin tracing through re-exports (Kastner et al. 2011): direct supplier shares next to the shares
     traced to the producing country, per party and year."""
+    args = arguments(locals())
     from critmin.indicators.origin import trace_origin
 
     _check_parties(request, parties)
@@ -252,6 +280,7 @@ async def origin(
         "origin",
         fmt,
         lambda ds: trace_origin(ds, parties, commodity, ys, stage=stage, top=top, balance=balance),
+        args,
     )
 
 
@@ -267,8 +296,9 @@ async def alignment(
     fmt: Format = None,
 ):
     """Distance in UNGA ideal points (Bailey, Strezhnev & Voeten 2017) from one country to the others."""
+    args = arguments(locals())
     from critmin.optimize.alignment import alignment as align
 
     return await table_response(
-        request, "alignment", fmt, lambda ds: align(ds, country, others, session=session, within=within)
+        request, "alignment", fmt, lambda ds: align(ds, country, others, session=session, within=within), args
     )

@@ -9,7 +9,14 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 
 from critmin.web.params import Date, Format
-from critmin.web.views.common import ERRORS, TABLE_RESPONSES, TableOut, document_response, table_response
+from critmin.web.views.common import (
+    ERRORS,
+    TABLE_RESPONSES,
+    TableOut,
+    arguments,
+    document_response,
+    table_response,
+)
 
 router = APIRouter()
 
@@ -48,12 +55,14 @@ def commodity_table() -> pd.DataFrame:
 @router.get("/commodities", response_model=TableOut, responses=TABLE_RESPONSES, tags=["reference"])
 async def commodities(request: Request, fmt: Format = None):
     """The catalogue: every critical mineral and stage with its HS92 codes and production series."""
-    return await table_response(request, "commodities", fmt, lambda ds: commodity_table())
+    args = arguments(locals())
+    return await table_response(request, "commodities", fmt, lambda ds: commodity_table(), args)
 
 
 @router.get("/commodities/{commodity}", responses=ERRORS, tags=["reference"])
 async def commodity(request: Request, commodity: Annotated[str, Path(max_length=60)]):
     """One commodity: name, aliases, stages, HS92 codes, content factors, production series."""
+    args = arguments(locals())
     from critmin.reference import commodities as cat
 
     def doc(ds):
@@ -83,21 +92,25 @@ async def commodity(request: Request, commodity: Annotated[str, Path(max_length=
             ],
         }
 
-    return await document_response(request, doc)
+    return await document_response(request, "commodity", doc, args)
 
 
 @router.get("/countries", response_model=TableOut, responses=TABLE_RESPONSES, tags=["reference"])
 async def countries(request: Request, fmt: Format = None):
     """Countries with ISO3/ISO2 codes, the codes used by BACI, WGI, WMD and COW, and aliases."""
+    args = arguments(locals())
     from critmin.reference import countries as cmod
 
-    return await table_response(request, "countries", fmt, lambda ds: cmod.table().reset_index(drop=True))
+    return await table_response(
+        request, "countries", fmt, lambda ds: cmod.table().reset_index(drop=True), args
+    )
 
 
 @router.get("/blocs", response_model=TableOut, responses=TABLE_RESPONSES, tags=["reference"])
 async def blocs(request: Request, as_of: Date = None, fmt: Format = None):
     """Bloc memberships (G7, EU27, G20, OECD, MSP, QUAD, BRICS, SCO, NATO), dated; ``as_of`` keeps the members
     on that day."""
+    args = arguments(locals())
     from critmin.reference import blocs as bmod
 
     def compute(ds):
@@ -107,7 +120,7 @@ async def blocs(request: Request, as_of: Date = None, fmt: Format = None):
             df = df[(df["joined"].isna() | (df["joined"] <= day)) & (df["left"].isna() | (df["left"] > day))]
         return df.reset_index(drop=True)
 
-    return await table_response(request, "blocs", fmt, compute)
+    return await table_response(request, "blocs", fmt, compute, args)
 
 
 @router.get("/parties/{spec}", responses=ERRORS, tags=["reference"])
@@ -118,12 +131,13 @@ async def party(
 ):
     """Resolve a country or bloc (``JPN``, ``Japan``, ``G7``, ``JPN+ITA``): label, name, kind and members (bloc
     membership as of 31 December of ``year``)."""
+    args = arguments(locals())
 
     def doc(ds):
         p = ds.party(spec, year)
         return {"label": p.label, "name": p.name, "kind": p.kind, "members": list(p.members), "year": year}
 
-    return await document_response(request, doc)
+    return await document_response(request, "party", doc, args)
 
 
 @router.get("/partnerships", response_model=TableOut, responses=TABLE_RESPONSES, tags=["registries"])
@@ -136,6 +150,7 @@ async def partnerships(
     fmt: Format = None,
 ):
     """Critical-minerals partnerships (seed table + the store); ``country`` includes those through a bloc."""
+    args = arguments(locals())
     from critmin.reference import partnerships as pt
 
     return await table_response(
@@ -145,6 +160,7 @@ async def partnerships(
         lambda ds: pt.partnerships(
             ds, country=country, as_of=as_of, mineral=mineral, include_unreviewed=unreviewed
         ),
+        args,
     )
 
 
@@ -159,6 +175,7 @@ async def restrictions(
     fmt: Format = None,
 ):
     """Export measures of the registry (dated, cited); ``in_force`` keeps those applying on that date."""
+    args = arguments(locals())
     from critmin.scenarios.registry import restrictions as reg
 
     return await table_response(
@@ -173,15 +190,17 @@ async def restrictions(
             include_unreviewed=unreviewed,
             relaxations=relaxations,
         ),
+        args,
     )
 
 
 @router.get("/restrictions/{id}", responses=ERRORS, tags=["registries"])
 async def restriction(request: Request, id: Annotated[str, Path(max_length=200)]):
     """One export measure by id (every field)."""
+    args = arguments(locals())
     from critmin.scenarios.registry import get_restriction
 
-    return await document_response(request, lambda ds: get_restriction(ds, id))
+    return await document_response(request, "restriction", lambda ds: get_restriction(ds, id), args)
 
 
 EventType = Literal[
@@ -208,6 +227,7 @@ async def news_events(
     fmt: Format = None,
 ):
     """Events extracted from ingested news, newest first, with the exact evidence sentence."""
+    args = arguments(locals())
     from critmin.news import store as news_store
 
     return await table_response(
@@ -224,32 +244,39 @@ async def news_events(
             review_status=review_status,
             include_undated=undated,
         ),
+        args,
     )
 
 
 @router.get("/news/articles", response_model=TableOut, responses=TABLE_RESPONSES, tags=["news"])
 async def news_articles(request: Request, fmt: Format = None):
     """Ingested articles (without their text) and the number of events of each."""
+    args = arguments(locals())
     from critmin.news import store as news_store
 
-    return await table_response(request, "news_articles", fmt, lambda ds: news_store.articles(ds.store))
+    return await table_response(request, "news_articles", fmt, lambda ds: news_store.articles(ds.store), args)
 
 
 @router.get("/news/articles/{article_id}", responses=ERRORS, tags=["news"])
 async def news_article(request: Request, article_id: Annotated[str, Path(min_length=4, max_length=80)]):
     """One article with its plain text (untrusted: render it as text, never as HTML)."""
+    args = arguments(locals())
     from critmin.news import store as news_store
 
-    return await document_response(request, lambda ds: news_store.article(ds.store, article_id))
+    return await document_response(
+        request, "news_article", lambda ds: news_store.article(ds.store, article_id), args
+    )
 
 
 @router.get("/data/status", response_model=TableOut, responses=TABLE_RESPONSES, tags=["data"])
 async def data_status(request: Request, fmt: Format = None):
     """Sources, editions, years, row counts, origin and licence of everything in the store."""
-    return await table_response(request, "data_status", fmt, lambda ds: ds.store.status())
+    args = arguments(locals())
+    return await table_response(request, "data_status", fmt, lambda ds: ds.store.status(), args)
 
 
 @router.get("/data/sources", response_model=TableOut, responses=TABLE_RESPONSES, tags=["data"])
 async def data_sources(request: Request, fmt: Format = None):
     """Every (source, edition) loaded into the store: file, sha256, rows, licence, citation."""
-    return await table_response(request, "data_sources", fmt, lambda ds: ds.sources())
+    args = arguments(locals())
+    return await table_response(request, "data_sources", fmt, lambda ds: ds.sources(), args)

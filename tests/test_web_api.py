@@ -74,6 +74,7 @@ READ_URLS = [
     "/api/v1/concentration?commodity=graphite&stage=mine",
     "/api/v1/production?commodity=graphite&stage=mine&year=2023",
     "/api/v1/exposure?for=JPN&year=2023&commodity=graphite",
+    "/api/v1/exposure?for=JPN,JPN%2BITA&year=2023",
     "/api/v1/bilateral?for=JPN&commodity=graphite&year=2023",
     "/api/v1/trade?commodity=graphite&year=2023&top=10",
     "/api/v1/risk?for=JPN&commodity=graphite&year=2023&method=hhi,import_reliance",

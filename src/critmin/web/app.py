@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin import __version__
 from critmin.errors import CritminError, DataError, NoDataError, OfflineError, StoreError, UnknownValueError
+from critmin.web.front import FrontCache
 from critmin.web.guard import LOOPBACK_HOSTS, Guard
 from critmin.web.service import ComputeTimeout, Limits, ServerBusy, Service
 
@@ -133,12 +134,6 @@ def _install_errors(app: FastAPI) -> None:
             message += " (in a URL query string '+' means a space: write JPN%2BITA for the union JPN+ITA)"
         return _respond(request, status, error_body(status, code, message, suggestions=suggestions), headers)
 
-    @app.exception_handler(ValueError)
-    async def value_error(request: Request, exc: ValueError):
-        # the library validates its inputs with ValueError in a few places (e.g. negative stock days)
-        log.info("ValueError on %s: %s", request.url.path, exc)
-        return _respond(request, 422, error_body(422, "invalid_request", str(exc) or "invalid value"))
-
 
 class WriteGate:
     """Refuses writes without the token before their body is read (so even a malformed write gets 403)."""
@@ -208,6 +203,7 @@ def create_app(
         for r in writes.router.routes
     ]
     app.add_middleware(WriteGate, service=service, write_paths=write_paths)
+    app.add_middleware(FrontCache, service=service)
     app.add_middleware(
         Guard,
         max_body_bytes=service.limits.max_body_bytes,

@@ -63,23 +63,29 @@ def frame_csv(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _json_value(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float | np.floating):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, tuple | list | np.ndarray):
+        return [_json_value(x) for x in v]
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
 def frame_records_json(df: pd.DataFrame) -> str:
     """Records with every float at full precision (``repr``), NaN/inf as null, numpy scalars as numbers,
-    dates as ISO strings. (pandas' ``to_json`` rounds to a number of decimals, which loses small shares.)"""
-    frame = df.copy()
-    for col in frame.columns:
-        if pd.api.types.is_float_dtype(frame[col]):
-            v = frame[col].astype(float)
-            frame[col] = v.astype(object).where(np.isfinite(v), None)
-        elif pd.api.types.is_datetime64_any_dtype(frame[col]):
-            frame[col] = frame[col].map(lambda t: None if pd.isna(t) else t.isoformat())
-        else:
-            frame[col] = (
-                frame[col].astype(object).where(frame[col].notna(), None)
-                if frame[col].dtype != object
-                else frame[col]
-            )
-    rows = frame.to_dict("records")
+    lists as lists, dates as ISO strings. (pandas' ``to_json`` rounds to a number of decimals, which loses
+    small shares.)"""
+    cols = [str(c) for c in df.columns]
+    columns = [[_json_value(v) for v in df[c].tolist()] for c in df.columns]
+    rows = [dict(zip(cols, values, strict=True)) for values in zip(*columns, strict=True)] if cols else []
     return json.dumps(rows, ensure_ascii=False, default=_default, allow_nan=False)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import threading
@@ -195,6 +196,7 @@ class Service:
         self._compute = threading.BoundedSemaphore(self.limits.compute_slots)
         self._inflight: dict[tuple, asyncio.Future] = {}
         self._memo: OrderedDict[tuple, Any] = OrderedDict()
+        self._writes = 0  # writes through this server (on top of the file's own mtime and size)
         self.started = time.time()
 
     # -- the store --------------------------------------------------------------------------------------
@@ -203,7 +205,8 @@ class Service:
         return self.token is not None
 
     def version(self) -> str:
-        return file_version(self.path)
+        """What identifies the store's content: its files' size and mtime, and the writes made through us."""
+        return f"{file_version(self.path)}:{self._writes}"
 
     def _dataset(self):
         import critmin
@@ -249,6 +252,7 @@ class Service:
                 return fn(ds.store)
             finally:
                 ds.store.close()
+                self._writes += 1
                 self.cache.clear()
                 self._memo.clear()
 
@@ -264,7 +268,8 @@ class Service:
         thread (once, however many requests wait for it)."""
         from starlette.concurrency import run_in_threadpool
 
-        full = (self.version(), *key)
+        # the date is part of the key: pages say what is in force today
+        full = (self.version(), dt.date.today().isoformat(), *key)
         hit = self.cache.get(full)
         if hit is not None:
             return hit

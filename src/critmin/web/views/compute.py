@@ -36,6 +36,8 @@ def _ordered(v: list[float]) -> list[float]:
 FractionRange = Annotated[list[Fraction], Field(min_length=2, max_length=2), AfterValidator(_ordered)]
 DaysRange = Annotated[list[Days], Field(min_length=2, max_length=2), AfterValidator(_ordered)]
 FractionSpec = Fraction | FractionRange
+# countries as a JSON list or, as on the command line, one comma-separated string ("CHN,RUS")
+Countries = Annotated[list[Name], Field(max_length=60)] | Annotated[str, Field(max_length=600)]
 DaysSpec = Days | DaysRange
 StageName = Literal["mine", "refined", "product"]
 YearIn = Annotated[int | None, Field(ge=1995, le=2100, description="Trade year (default: as the CLI).")]
@@ -43,6 +45,10 @@ YearIn = Annotated[int | None, Field(ge=1995, le=2100, description="Trade year (
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _names(v) -> list[str]:
+    return [t.strip() for t in v.split(",") if t.strip()] if isinstance(v, str) else list(v or [])
 
 
 def _spec(v):
@@ -65,15 +71,15 @@ class RestrictIn(Body):
     commodity: Name = "rare_earths"
     stage: StageName | None = Field(None, description="Default: the first stage with trade codes.")
     year: YearIn = None
-    by: Annotated[list[Name], Field(max_length=10)] | None = Field(None, description="Restricting countries.")
+    by: Countries | None = Field(None, description="Restricting countries.")
     measure: Annotated[str, Field(max_length=200)] | None = Field(
         None, description="A registry record id instead of `by`."
     )
     share: Fraction | None = Field(
         None, description="Fraction of exports stopped (default 1, or the record's)."
     )
-    targets: Annotated[list[Name], Field(max_length=60)] = Field(
-        default_factory=list, description="Default: all."
+    targets: Countries = Field(
+        default_factory=list, description="Target countries (default: all destinations)."
     )
     stocks: Annotated[dict[Name, Days], Field(max_length=60)] = Field(
         default_factory=dict, description="Days per country."
@@ -113,16 +119,16 @@ def run_restrict(ds, body: RestrictIn):
         from critmin.scenarios.registry import get_restriction
 
         restrictions = [Restriction.from_record(get_restriction(ds, body.measure), body.share)]
-    elif not body.by:
+    elif not _names(body.by):
         raise CritminError("say who restricts: by=['CHN'] (or measure=REGISTRY_ID)")
     return restrict(
         ds,
-        by=body.by,
+        by=_names(body.by),
         commodity=body.commodity,
         stage=body.stage,
         year=year,
         share=1.0 if body.share is None else body.share,
-        targets=body.targets,
+        targets=_names(body.targets),
         restrictions=restrictions,
         stocks=stocks,
         default_stock_days=body.default_stock_days,
@@ -157,7 +163,7 @@ class SweepIn(Body):
     share: FractionSpec = Field(
         [0.5, 1.0], description="Restricted share: a number or [low, high] (uniform)."
     )
-    targets: Annotated[list[Name], Field(max_length=60)] = Field(default_factory=list)
+    targets: Countries = Field(default_factory=list)
     stocks: Annotated[dict[Name, DaysSpec], Field(max_length=60)] = Field(default_factory=dict)
     default_stock_days: DaysSpec = 0.0
     substitution: FractionSpec = Field([0.0, 0.2])
@@ -186,7 +192,7 @@ def scenario_sweep(request: Request, body: SweepIn, fmt: Format = None):
             by = body.by if isinstance(body.by, str | dict) else list(body.by)
             probs = normalise_imposers(net, by, ds=ds)  # reads the registry: inside the store lock
             stocks = {countries.resolve(k): _spec(v) for k, v in body.stocks.items()}
-            targets = [countries.resolve(t) for t in body.targets]
+            targets = [countries.resolve(t) for t in _names(body.targets)]
         # the draws need only the network: other requests may use the store meanwhile
         res = sweep(
             net,

@@ -80,6 +80,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (label, href)
     notes: list[str] = field(default_factory=list)
+    cards: list[dict] = field(default_factory=list)  # headline figures: title, value, lines, href
 
 
 @dataclass
@@ -175,30 +176,39 @@ EXPOSURE_COLUMNS = [
 ]
 
 
-def exposure_findings(exp: pd.DataFrame) -> list[str]:
-    """One sentence per party: what it imports, how much of it from China, where one supplier dominates."""
-    out = []
+def exposure_cards(exp: pd.DataFrame) -> list[dict]:
+    """Headline figures per party: import value, stages mostly from China, stages above the 65 % benchmark."""
+    cards = []
     for party, part in exp.groupby("party", sort=False):
-        traded = part.dropna(subset=["import_value_kusd"])
-        traded = traded[traded["import_value_kusd"] > 0]
-        chn = traded[traded["share_from_CHN"] >= 0.5].sort_values("import_value_kusd", ascending=False)
-        single = traded[traded["supplier_1_share"] > 0.65]
-        text = (
-            f"{part['party_name'].iloc[0]} ({party}) imported {fmt(traded['import_value_kusd'].sum(), 'usd')} of "
-            f"critical minerals in {int(part['year'].max())}, across {len(traded)} traded stages. China supplied at "
-            f"least half the value of {len(chn)} of them"
+        traded = part[part["import_value_kusd"].fillna(0) > 0]
+        cards.append(
+            {
+                "title": f"{part['party_name'].iloc[0]} ({party})",
+                "value": fmt(traded["import_value_kusd"].sum(), "usd"),
+                "lines": [
+                    f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}",
+                    f"{int((traded['share_from_CHN'] >= 0.5).sum())} of them at least half from China",
+                    f"{int((traded['supplier_1_share'] > 0.65).sum())} with one supplier above 65 %",
+                ],
+                "href": f"/profile/{party}",
+            }
         )
-        if len(chn):
-            text += (
-                " ("
-                + ", ".join(
-                    f"{r.commodity_name.lower()} {r.stage} {fmt(r.share_from_CHN, 'pct')}"
-                    for r in chn.head(5).itertuples()
-                )
-                + ")"
-            )
-        text += f"; a single supplier held more than 65 % (the EU CRMA benchmark) in {len(single)}."
-        out.append(text)
+    return cards
+
+
+def exposure_findings(exp: pd.DataFrame) -> list[str]:
+    """Per party, the mineral stages China supplied at least half of (by import value), largest first."""
+    out = []
+    for _party, part in exp.groupby("party", sort=False):
+        traded = part[part["import_value_kusd"].fillna(0) > 0]
+        chn = traded[traded["share_from_CHN"] >= 0.5].sort_values("import_value_kusd", ascending=False)
+        if chn.empty:
+            out.append(f"{part['party_name'].iloc[0]}: no stage came at least half from China.")
+            continue
+        items = ", ".join(
+            f"{r.commodity_name.lower()} {r.stage} {fmt(r.share_from_CHN, 'pct')}" for r in chn.itertuples()
+        )
+        out.append(f"{part['party_name'].iloc[0]}: at least half from China — {items}.")
     return out
 
 
@@ -438,8 +448,9 @@ def landing(ds, year: int | None, memo) -> Page:
         Section(
             "exposure",
             "How exposed, and to whom",
+            cards=exposure_cards(exp),
             paragraphs=exposure_findings(exp),
-            charts=[china_share_chart(exp, "china-share")],
+            charts=[china_share_chart(exp, "china-share", limit=10)],
             tables=[
                 exposure_table(
                     exp,
@@ -644,6 +655,7 @@ def profile(ds, party: str, year: int | None, commodity: str | None, memo) -> Pa
         Section(
             "exposure",
             "Imports by mineral",
+            cards=exposure_cards(exp),
             paragraphs=exposure_findings(exp),
             tables=[
                 exposure_table(

@@ -246,6 +246,85 @@ class Dataset:
     def sources(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM sources ORDER BY data_table, source, edition").df()
 
+    # -- IEA outlook (critmin.outlook) -------------------------------------------------------------------
+    def _outlook_table(self, table: str) -> pd.DataFrame:
+        # one edition per source: a later IEA edition has other years and must not be mixed with this one
+        best = self._best_editions(table, "source")
+        return self.con.execute(f"SELECT t.* FROM {table} t JOIN ({best}) b USING (source, edition)").df()
+
+    @functools.cached_property
+    def _supply_outlook_all(self) -> pd.DataFrame:
+        return self._outlook_table("supply_outlook")
+
+    @functools.cached_property
+    def _demand_outlook_all(self) -> pd.DataFrame:
+        return self._outlook_table("demand_outlook")
+
+    def supply_outlook(
+        self,
+        commodity: str | Iterable[str] | None = None,
+        stage: str | Iterable[str] | None = None,
+        years: int | Iterable[int] | None = None,
+    ) -> pd.DataFrame:
+        """IEA supply by country (kt contained): 2023 observed and the base-case projections for 2030, 2035
+        and 2040 (``projection``), for copper, cobalt, lithium, nickel, graphite and magnet rare earths at the
+        mine and refined stages. The projections are the IEA's base case (announced projects weighted by
+        their probability of coming online), not critmin's forecasts. ``country`` ROW = rest of world."""
+        from critmin.outlook import iea
+
+        df = self._supply_outlook_all
+        mask = df["commodity"].isin(iea.check_minerals(commodity)) & df["stage"].isin(iea.check_stages(stage))
+        if years is not None:
+            mask &= df["year"].isin(iea.check_years(years))
+        return df[mask].sort_values(["commodity", "stage", "year", "country"]).reset_index(drop=True)
+
+    def demand_outlook(
+        self,
+        commodity: str | Iterable[str] | None = None,
+        scenario: str | Iterable[str] | None = None,
+        years: int | Iterable[int] | None = None,
+    ) -> pd.DataFrame:
+        """IEA demand by end-use sector (kt contained) under STEPS, APS and NZE, 2023-2050 (2023 observed and
+        repeated under each scenario). ``sector_kind``: sector, subtotal (clean technologies) or total."""
+        from critmin.outlook import iea
+
+        df = self._demand_outlook_all
+        mask = df["commodity"].isin(iea.check_minerals(commodity)) & df["scenario"].isin(
+            iea.check_scenarios(scenario)
+        )
+        ys = _years(years)
+        if ys is not None:
+            mask &= df["year"].isin(ys)
+        return df[mask].sort_values(["commodity", "scenario", "sector", "year"]).reset_index(drop=True)
+
+    def outlook(
+        self,
+        commodity: str | Iterable[str] | None = None,
+        stage: str | Iterable[str] | None = None,
+        scenarios: str | Iterable[str] | None = None,
+        years: int | Iterable[int] | None = None,
+        *,
+        share_of: str = "CHN",
+    ) -> pd.DataFrame:
+        """Projected concentration and world balance, 2023 -> 2030 -> 2035 -> 2040 (IEA base case).
+
+        One row per commodity, stage, scenario and year: world supply (kt), HHI (0-1 and ×10,000), top-3
+        share, leader, share of ``share_of`` (NaN when the IEA does not name it, with its upper bound in
+        ``share_<label>_max``), the scenario's demand, balance_kt = supply − demand where like for like, and
+        supply and demand growth since 2023. See :mod:`critmin.outlook.concentration`.
+        """
+        from critmin.outlook import iea
+        from critmin.outlook.concentration import outlook_table
+
+        who = self.party(share_of)
+        sup = self.supply_outlook(commodity, stage)
+        out = outlook_table(
+            sup, self._demand_outlook_all, set(who.members), who.label, iea.check_scenarios(scenarios)
+        )
+        if years is not None:
+            out = out[out["year"].isin(iea.check_years(years))].reset_index(drop=True)
+        return out
+
     # -- production concentration -------------------------------------------------------------------------
     def _preferred_production(self, commodity: cat.Commodity, stage: str, source: str | None) -> pd.DataFrame:
         """Production of one stage from one source: ``source`` or the catalogue's first source with data.

@@ -42,8 +42,15 @@ SCHEMA: dict[str, str] = {
                        agree_rus DOUBLE, source VARCHAR, edition VARCHAR""",
     "blocs": """bloc VARCHAR, bloc_name VARCHAR, country VARCHAR, joined VARCHAR, "left" VARCHAR, source VARCHAR,
                 note VARCHAR""",
+    # IEA outlook: supply by country (2023 + base-case projections) and demand by sector and scenario, kt
+    "supply_outlook": """commodity VARCHAR, stage VARCHAR, country VARCHAR, year SMALLINT, supply_kt DOUBLE,
+                         projection BOOLEAN, "case" VARCHAR, basis VARCHAR, series VARCHAR, note VARCHAR,
+                         source VARCHAR, edition VARCHAR""",
+    "demand_outlook": """commodity VARCHAR, sector VARCHAR, sector_kind VARCHAR, scenario VARCHAR, year SMALLINT,
+                         demand_kt DOUBLE, projection BOOLEAN, basis VARCHAR, series VARCHAR, source VARCHAR,
+                         edition VARCHAR""",
 }
-DATA_TABLES = ("trade", "production", "governance", "ideal_points")
+DATA_TABLES = ("trade", "production", "governance", "ideal_points", "supply_outlook", "demand_outlook")
 SOURCES_DDL = """CREATE TABLE IF NOT EXISTS sources (
     source VARCHAR, edition VARCHAR, data_table VARCHAR, origin VARCHAR, file VARCHAR, sha256 VARCHAR,
     rows BIGINT, licence VARCHAR, citation VARCHAR, loaded_at VARCHAR)"""

@@ -16,7 +16,19 @@ import typer
 from critmin.errors import CritminError
 
 # Every area module that may exist; a missing one is skipped (so a partial install still runs).
-AREAS = ("data", "exposure", "risk", "restrictions", "scenario", "optimize", "news", "web", "serve", "report")
+AREAS = (
+    "data",
+    "exposure",
+    "risk",
+    "restrictions",
+    "scenario",
+    "optimize",
+    "outlook",
+    "news",
+    "web",
+    "serve",
+    "report",
+)
 
 app = typer.Typer(
     name="critmin",

@@ -20,7 +20,7 @@ from pathlib import Path
 from critmin.ingest.common import sha256_file
 
 REFERENCE_TABLES = ("countries", "hs_codes", "blocs")
-DATA_TABLES = ("trade", "production", "governance", "ideal_points")
+DATA_TABLES = ("trade", "production", "governance", "ideal_points", "supply_outlook", "demand_outlook")
 
 
 @dataclass

@@ -338,10 +338,17 @@ def news_sections(ds, parties, year, exp):
     ]
 
 
+def outlook_sections(ds, parties, year, exp):
+    from critmin.report.outlook import outlook_sections as sections
+
+    return sections(ds, parties, year, exp)
+
+
 PROVIDERS: list = [
     ("supply-risk methods", risk_sections),
     ("scenarios", scenario_sections),
     ("countermeasures", countermeasure_sections),
+    ("outlook to 2040", outlook_sections),
     ("restriction registry", registry_sections),
     ("partnerships", partnership_sections),
     ("news events", news_sections),

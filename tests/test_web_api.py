@@ -595,6 +595,9 @@ def test_stockpile_sizing_is_the_python_result(client, ds):
         "required_days"
     ] == pytest.approx(want.required_days)
     assert close(pd.DataFrame(r.json()["curve"])["coverage"], want.curve["coverage"])
+    # found by the schema tests: a year before any production data was a 500 (max() of nothing)
+    r = client.post("/api/v1/stockpile", json={**body, "year": 1995})
+    assert r.status_code == 404 and "in or before 1995" in r.json()["message"]
 
 
 # -- small parts --------------------------------------------------------------------------------------------
@@ -632,3 +635,40 @@ def test_figure_json_cannot_close_its_script_tag():
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text)["data"][0]["text"][0] == "</script><script>alert(1)</script>"
     assert json.loads(text)["x"] is None
+
+
+# -- the store, shared with other processes -----------------------------------------------------------------
+def test_the_cli_can_write_while_the_server_runs_and_the_server_sees_it(tmp_store):
+    import subprocess
+    import sys
+
+    with TestClient(create_app(tmp_store), base_url=BASE) as c:
+        before = table(c.get("/api/v1/restrictions?imposer=ZAF"))
+        assert before.empty
+        r = subprocess.run(
+            [sys.executable, "-m", "critmin.cli.main", "--db", str(tmp_store), "restrictions", "add",
+             "--imposer", "ZAF", "--commodity", "manganese", "--type", "export_tax", "--effective", "2025-01-01"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        after = table(c.get("/api/v1/restrictions?imposer=ZAF"))
+        assert list(after["commodities"]) == [["manganese"]]  # the cached empty answer was not reused
+
+
+def test_a_store_held_by_a_writer_answers_503_not_a_traceback(tmp_store):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(tmp_store)!r}); print('ok', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with TestClient(create_app(tmp_store), base_url=BASE) as c:
+            r = c.get("/api/v1/restrictions")
+            assert r.status_code == 503 and r.headers["retry-after"]
+            assert "cannot open the store" in r.json()["message"]
+    finally:
+        holder.kill()
+        holder.wait()

@@ -154,7 +154,7 @@ def grouped_bars(
         layout = _layout(
             max(260, 22 * len(cats) * max(1, len(series)) // 2 + 90),
             barmode="group",
-            legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
+            legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "reversed"},
             margin={"l": 190, "r": 20, "t": 40, "b": 60},
             xaxis=axis,
         )

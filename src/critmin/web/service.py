@@ -182,11 +182,10 @@ class Service:
     def __init__(
         self, db: str | Path | None = None, *, token: str | None = None, limits: Limits | None = None
     ):
-        from critmin.store import Store
+        from critmin.store import default_db_path
 
-        store = Store(db)  # builds the store from the embedded data when it does not exist yet
-        self.path = store.path
-        store.close()
+        # the store is built (from the embedded data, if missing) on first use, not here
+        self.path = Path(db) if db else default_db_path()
         self.token = token or None
         self.limits = limits or Limits()
         self.cache = ResponseCache(self.limits.cache_entries, self.limits.cache_bytes)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 
+from critmin.news.model import EVENT_TYPES
+from critmin.news.store import REVIEW_STATUSES
 from critmin.web.params import Date, Format
 from critmin.web.views.common import (
     ERRORS,
@@ -203,15 +205,7 @@ async def restriction(request: Request, id: Annotated[str, Path(max_length=200)]
     return await document_response(request, "restriction", lambda ds: get_restriction(ds, id), args)
 
 
-EventType = Literal[
-    "agreement",
-    "export_restriction",
-    "restriction_lifted",
-    "investment",
-    "stockpile",
-    "partnership_upgrade",
-    "other",
-]
+EventType = Literal[EVENT_TYPES]  # the news model's types, one source of truth
 
 
 @router.get("/news/events", response_model=TableOut, responses=TABLE_RESPONSES, tags=["news"])
@@ -222,7 +216,7 @@ async def news_events(
     type: Annotated[EventType | None, Query()] = None,
     country: Country = None,
     mineral: Mineral = None,
-    review_status: Annotated[Literal["pending", "accepted", "rejected"] | None, Query()] = None,
+    review_status: Annotated[Literal[REVIEW_STATUSES] | None, Query()] = None,
     undated: Flag = False,
     fmt: Format = None,
 ):

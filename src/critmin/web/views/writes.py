@@ -18,6 +18,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmin.errors import CritminError
+from critmin.reference.partnerships import STATUSES as PARTNERSHIP_STATUSES
+from critmin.scenarios.registry import MEASURE_TYPES, STATUSES
 from critmin.web import responses as rs
 from critmin.web.views.common import WRITE_ERRORS, send, service
 
@@ -60,14 +62,14 @@ class ReviewIn(Body):
 class RestrictionIn(Body):
     imposer: Short
     commodities: Names = Field(description="Catalogue ids or names, or critical_minerals.")
-    measure_type: Literal["licence", "ban", "quota", "export_tax", "suspension", "other"]
+    measure_type: Literal[MEASURE_TYPES]
     effective_date: IsoDate | None = None
     announced_date: IsoDate | None = None
     end_date: IsoDate | None = None
     targets: Names | None = Field(None, description="Target countries (default: all destinations).")
     hs_codes: Names | None = None
     end_uses: Short | None = None
-    status: Literal["announced", "planned", "in_force", "suspended", "lifted", "expired"] | None = None
+    status: Literal[STATUSES] | None = None
     title: Short | None = None
     legal_reference: Short | None = None
     source_url: Short | None = None
@@ -95,7 +97,7 @@ class PartnershipIn(Body):
     date: IsoDate
     minerals: Names = "critical_minerals"
     previous_level: Short | None = None
-    status: Literal["announced", "agreed", "signed", "in_force", "ended"] = "signed"
+    status: Literal[PARTNERSHIP_STATUSES] = "signed"
     end_date: IsoDate | None = None
     title: Short | None = None
     source_url: Short | None = None

@@ -672,3 +672,61 @@ def test_a_store_held_by_a_writer_answers_503_not_a_traceback(tmp_store):
     finally:
         holder.kill()
         holder.wait()
+
+
+# -- critmin serve ------------------------------------------------------------------------------------------
+def test_serve_binds_loopback_read_only_and_checks_its_token(tmp_store, tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    short = tmp_path / "token"
+    short.write_text("too-short\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "critmin.cli.main", "--db", str(tmp_store), "serve", "--token-file", str(short)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 2 and "at least 16 characters" in r.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**__import__("os").environ, "CRITMIN_TOKEN": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "critmin.cli.main", "--db", str(tmp_store), "serve", "--port", str(port), "--no-warm", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                body = json.loads(urllib.request.urlopen(base + "/api/v1/parties/JPN+ITA", timeout=5).read())
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body["members"] == ["ITA", "JPN"]
+        listening = subprocess.run(["ss", "-ltn", f"sport = :{port}"], capture_output=True, text=True).stdout
+        local = [line.split()[3] for line in listening.splitlines()[1:] if line.strip()]
+        if local:  # iproute2 present: every listening socket of the port is on loopback
+            assert all(a == f"127.0.0.1:{port}" for a in local), local
+        req = urllib.request.Request(
+            base + "/api/v1/restrictions",
+            data=b"{}",
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(req, timeout=10)
+        assert err.value.code == 403
+        req = urllib.request.Request(
+            base + "/api/v1/commodities", headers={"Host": "critmin.attacker.example"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(req, timeout=10)
+        assert err.value.code == 400
+    finally:
+        proc.terminate()
+        _out, errs = proc.communicate(timeout=30)
+    assert "read-only on" in errs and f"127.0.0.1:{port}" in errs

@@ -146,7 +146,9 @@ def test_exposure_is_the_python_api_table(client, ds):
     want = ds.exposure(["JPN", "JPN+ITA"], 2023, commodities="graphite,rare_earths")
     assert list(got.columns) == list(want.columns)
     assert list(got["party"]) == list(want["party"])
-    for col in ("import_value_kusd", "import_tonnes", "share_from_CHN", "supplier_hhi", "import_reliance"):
+    numeric = [c for c in want.columns if pd.api.types.is_float_dtype(want[c])]
+    assert {"import_value_kusd", "share_from_CHN", "supplier_hhi", "import_reliance"} <= set(numeric)
+    for col in numeric:
         assert close(got[col], want[col]), col
     assert (got["trade_source"] == want["trade_source"]).all()
 
@@ -568,8 +570,13 @@ def test_optimisation_alone_and_pooled_are_the_python_results(client, ds):
     assert r.status_code == 200, r.text
     doc = r.json()
     want = optimize_sourcing(ds, "JPN", "rare_earths", "refined", 2023, partners="G7,AUS")
-    assert doc["summary"]["risk_after"] == pytest.approx(want.risk_after, rel=1e-9)
+    assert close(
+        [doc["summary"]["risk_after"] if doc["summary"]["risk_after"] is not None else np.nan],
+        [want.risk_after],
+    )
+    assert doc["summary"]["status"] == want.status
     assert doc["summary"]["binding"] == want.summary["binding"].iloc[0]
+    assert doc["explanation"] == list(want.explanation)
     assert close(pd.DataFrame(doc["mix"])["optimised_tonnes"], want.mix["optimised_tonnes"])
     r = client.post(
         "/api/v1/optimize/pooled",

@@ -164,7 +164,8 @@ EXPOSURE_COLUMNS = [
     ("Mineral", "commodity_name", "text"),
     ("Stage", "stage", "text"),
     ("Imports", "import_value_kusd", "usd"),
-    ("Tonnes", "import_tonnes", "t"),
+    ("Tonnes", "import_content_tonnes", "t"),
+    ("Basis", "content_basis", "text"),
     ("1st supplier", "supplier_1", "text"),
     ("share", "supplier_1_share", "pct"),
     ("Supplier HHI", "supplier_hhi", "hhi"),
@@ -275,11 +276,17 @@ def supplier_map(ds, party, commodity: str | None, year: int, chart_id: str) -> 
     from critmin.reference import countries
 
     bil = ds.bilateral(party, commodity, year)
+    # value adds up across minerals; tonnes only within one content basis (no ore added to metal)
+    bases = sorted(set(bil["basis"].dropna())) if "basis" in bil else []
+    physical = commodity is not None and len(bases) == 1 and "tonnes" in bil
+    cols = ["value_kusd", "tonnes"] if physical else ["value_kusd"]
     by = (
-        bil.groupby("partner", as_index=False)[["value_kusd", "tonnes"]]
-        .sum()
+        bil.groupby("partner", as_index=False)[cols]
+        .sum(min_count=1)
         .sort_values("value_kusd", ascending=False)
     )
+    if physical:
+        by["basis"] = bases[0]
     total = by["value_kusd"].sum()
     by["share_of_value"] = by["value_kusd"] / total if total > 0 else np.nan
     by["partner_name"] = by["partner"].map(countries.name)
@@ -308,9 +315,14 @@ def supplier_map(ds, party, commodity: str | None, year: int, chart_id: str) -> 
             ("Name", "partner_name", "text"),
             ("Imports", "value_kusd", "usd"),
             ("Share", "share_of_value", "pct"),
-            ("Tonnes", "tonnes", "t"),
-        ],
-        caption=chart.source,
+        ]
+        + ([("Tonnes", "tonnes", "t"), ("Basis", "basis", "text")] if physical else []),
+        caption=chart.source
+        + (
+            ""
+            if physical
+            else " Tonnes are not added up across minerals or stages of different content bases."
+        ),
         limit=15,
     )
     return chart, table
@@ -710,7 +722,8 @@ def profile(ds, party: str, year: int | None, commodity: str | None, memo) -> Pa
                         ("Year", "year", "text"),
                         ("Stage", "stage", "text"),
                         ("Imports", "import_value_kusd", "usd"),
-                        ("Tonnes", "import_tonnes", "t"),
+                        ("Tonnes", "import_content_tonnes", "t"),
+                        ("Basis", "content_basis", "text"),
                         ("From CHN", "share_from_CHN", "pct"),
                         ("Supplier HHI", "supplier_hhi", "hhi"),
                         ("Net import reliance", "import_reliance", "pct"),

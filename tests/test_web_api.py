@@ -608,6 +608,17 @@ def test_stockpile_sizing_is_the_python_result(client, ds):
 
 
 # -- small parts --------------------------------------------------------------------------------------------
+def test_csv_cells_cannot_run_as_spreadsheet_formulas():
+    from critmin.web.responses import frame_csv
+
+    df = pd.DataFrame(
+        {"title": ['=HYPERLINK("http://x")', "+1", "@SUM(A1)", "plain", None], "value": [-1.5, 2, 3, 4, 5]}
+    )
+    back = pd.read_csv(io.BytesIO(frame_csv(df)))
+    assert list(back["title"][:4]) == ['\'=HYPERLINK("http://x")', "'+1", "'@SUM(A1)", "plain"]
+    assert back["value"].tolist() == [-1.5, 2, 3, 4, 5]  # numbers are numbers, minus signs kept
+
+
 def test_the_response_cache_is_bounded():
     from critmin.web.service import Cached, ResponseCache
 

@@ -106,13 +106,15 @@ class Visit:
         self.settle()
         return self.page
 
-    def settle(self):
+    def settle(self, timeout: float = 120.0):
         self.page.wait_for_load_state("networkidle", timeout=300_000)
-        # every figure drawn (app.js marks each plot once plotly.js has drawn it)
-        self.page.wait_for_function(
-            "Array.from(document.querySelectorAll('[data-figure]')).every(e => e.dataset.rendered === 'true')",
-            timeout=120_000,
-        )
+        # every figure drawn (app.js marks each plot once plotly.js has drawn it). Polled from here: Playwright's
+        # wait_for_function builds its predicate with eval, which the page's CSP (rightly) forbids.
+        end = time.monotonic() + timeout
+        drawn = "Array.from(document.querySelectorAll('[data-figure]')).every(e => e.dataset.rendered === 'true')"
+        while not self.page.evaluate(drawn):
+            assert time.monotonic() < end, "charts not drawn in time"
+            time.sleep(0.1)
 
     def outside(self) -> list[str]:
         return [u for u in self.requests if not (u.startswith(self.base + "/") or u.startswith("data:"))]

@@ -151,6 +151,17 @@ def _flat(values) -> str:
     return "; ".join(sorted({str(v) for v in values if isinstance(v, str) and v}))
 
 
+def editions(ds, data_table: str) -> str:
+    """'WMD 2026; USGS MCS 2024; ...': the sources and editions loaded for one data table of the store."""
+    src = ds.sources()
+    src = src[src["data_table"] == data_table]
+    labels = [
+        e if str(e).startswith(str(s)) else f"{s} {e}"
+        for s, e in zip(src["source"], src["edition"], strict=True)
+    ]
+    return "; ".join(dict.fromkeys(labels))
+
+
 def _trade_caption(exp: pd.DataFrame) -> str:
     srcs = _flat(pd.concat([exp["world_mine_source"], exp["world_refined_source"]]))
     return (
@@ -333,12 +344,16 @@ def matrix_section(ds, party: str, year: int, memo) -> Section:
 
     m = memo(("risk_matrix", party, year), lambda: risk_matrix(ds, party, year))
     m = m.assign(name=m["commodity"].map(_name))
-    prov = "GeoPolRisk and origin: WGI political stability and BACI trade; HHI and net import reliance: world production series (WMD, USGS, IEA) and BACI"
+    prov = (
+        f"trade {editions(ds, 'trade')}; governance {editions(ds, 'governance')}; "
+        f"production {editions(ds, 'production')}"
+    )
     chart = Chart(
         "matrix",
         f"Risk matrix, {year}",
         charts.risk_matrix(m),
-        f"critmin risk (hhi, import_reliance, geopolrisk, origin), {year}. {prov}.",
+        f"critmin risk (hhi, import_reliance, geopolrisk, origin), {year}, on {prov}; the series of each value "
+        "in the CSV of /api/v1/risk.",
         note="Right: production in few countries (HHI > 0.25 is highly concentrated); top: most of the supply is imported. Colour: GeoPolRisk score.",
     )
     table = Table(

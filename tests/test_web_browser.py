@@ -111,7 +111,9 @@ class Visit:
         # every figure drawn (app.js marks each plot once plotly.js has drawn it). Polled from here: Playwright's
         # wait_for_function builds its predicate with eval, which the page's CSP (rightly) forbids.
         end = time.monotonic() + timeout
-        drawn = "Array.from(document.querySelectorAll('[data-figure]')).every(e => e.dataset.rendered === 'true')"
+        drawn = (
+            "Array.from(document.querySelectorAll('[data-figure]')).every(e => e.dataset.rendered === 'true')"
+        )
         while not self.page.evaluate(drawn):
             assert time.monotonic() < end, "charts not drawn in time"
             time.sleep(0.1)

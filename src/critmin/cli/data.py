@@ -208,19 +208,102 @@ def ingest_cmd(
             "<file>.rejects.csv in the current directory)."
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Let the file remove more of the rows it replaces than the guard allows (more than 20 % of "
+            "a part's rows, or a whole year or HS code). Without it such an ingest stops and names what "
+            "would disappear.",
+        ),
+    ] = False,
 ) -> None:
-    """Ingest an official file: validated, in one transaction, idempotent (the same file twice changes nothing)."""
-    from rich.markup import escape
-
+    """Ingest an official file: validated, in one transaction, idempotent (the same file twice changes nothing),
+    recorded in the history (undo with `critmin data undo ID`)."""
     from critmin.ingest import check_source
     from critmin.ingest.writer import ingest
+    from critmin.untrusted import terminal_text
 
     key = check_source(source)
     with _ingest_progress(f"ingest {key}") as cb:
         report = ingest(
-            _db(ctx), key, file, edition=edition, skip_bad=skip_bad, progress=cb, rejects_path=rejects
+            _db(ctx),
+            key,
+            file,
+            edition=edition,
+            skip_bad=skip_bad,
+            replace=replace,
+            progress=cb,
+            rejects_path=rejects,
         )
-    _console().print(escape(str(report)), highlight=False)
+    _console().print(terminal_text(str(report), single_line=False), highlight=False)
+
+
+@data_app.command("history")
+def history_cmd(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the full history to .csv, .json or .parquet.")
+    ] = None,
+) -> None:
+    """Every ingest that changed the store: when, who, which file (sha256), what it added and replaced."""
+    from rich.table import Table
+
+    from critmin.cli.common import write_table
+    from critmin.ingest.history import history
+    from critmin.ingest.writer import _fmt_parts
+    from critmin.untrusted import terminal_text
+
+    df = history(_db(ctx))
+    if out is not None:
+        write_table(df, out)
+    if df.empty:
+        _console().print("nothing was ingested into this store yet (only the embedded data)")
+        return
+    t = Table(title="ingest history", header_style="bold")
+    for col, justify in (
+        ("ID", "right"),
+        ("When (UTC)", "left"),
+        ("Who", "left"),
+        ("File", "left"),
+        ("Source / edition", "left"),
+        ("Parts", "left"),
+        ("Added", "right"),
+        ("Replaced", "right"),
+        ("Status", "left"),
+    ):
+        t.add_column(col, justify=justify, overflow="fold")
+    for r in df.itertuples(index=False):
+        status = r.status if r.status == "active" else f"undone {r.undone_at or ''}".strip()
+        t.add_row(
+            str(r.id),
+            terminal_text(str(r.ingested_at).replace("T", " ").replace("+00:00", "")),
+            terminal_text(f"{r.user_name}@{r.host}", 24),
+            terminal_text(f"{r.file} ({str(r.sha256)[:12]}…)", 48),
+            terminal_text(f"{r.source} '{r.edition}' → {r.data_table}", 40),
+            terminal_text(_fmt_parts(list(r.parts)), 40),
+            f"{r.rows_added:,}",
+            f"{r.rows_replaced:,}",
+            terminal_text(status),
+        )
+    _console(160).print(t)
+
+
+@data_app.command("undo")
+def undo_cmd(
+    ctx: typer.Context,
+    ingest_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The ingest to undo (see `critmin data history`).")
+    ],
+) -> None:
+    """Restore the store as it was before ingest ID: its rows go, the rows it replaced come back (one transaction).
+
+    An ingest whose parts a later ingest replaced again is undone after that one (newest first)."""
+    from critmin.ingest.history import undo
+    from critmin.untrusted import terminal_text
+
+    report = undo(_db(ctx), ingest_id)
+    _console().print(terminal_text(str(report)), highlight=False)
 
 
 @data_app.command("update")
@@ -241,6 +324,7 @@ def update_cmd(
     from rich.markup import escape
 
     from critmin.ingest.update import describe, update
+    from critmin.untrusted import terminal_text
 
     console = _console()
     if list_:
@@ -252,4 +336,4 @@ def update_cmd(
     with _ingest_progress(f"update {source or 'all'}") as cb:
         reports = update(_db(ctx), source, timeout=timeout, url=url, progress=cb)
     for report in reports:
-        console.print(escape(str(report)), highlight=False)
+        console.print(terminal_text(str(report), single_line=False), highlight=False)

@@ -70,6 +70,7 @@ class _Counting(io.RawIOBase):
     def __init__(self, raw):
         self.raw = raw
         self.bytes = 0
+        self.last = b""  # the last byte read: a complete CSV ends with a line break
 
     def readable(self) -> bool:
         return True
@@ -79,6 +80,8 @@ class _Counting(io.RawIOBase):
         n = len(data)
         b[:n] = data
         self.bytes += n
+        if n:
+            self.last = data[-1:]
         return n
 
 
@@ -140,6 +143,11 @@ def parse(
         chunks=iter(()),
         rejects=rejects,
         stats=stats,
+        extra_columns=("_file", "_line", "_i", "_j"),
+        # the file's own codes: two rows of the same year, exporter, importer and product are one flow twice
+        # (distinct legacy codes mapped to one ISO3, e.g. Belgium-Luxembourg and Belgium, are summed)
+        duplicate_key=("year", "_i", "_j", "hs6"),
+        duplicate_key_name="year, exporter, importer and product",
     )
     parsed.chunks = _chunks(path, members, cmap, edition, parsed, progress)
     return parsed
@@ -182,6 +190,15 @@ def _chunks(
                     row0 += batch.num_rows
                     if progress:
                         progress("reading", done_before + counter.bytes, total)
+                if counter.last not in (b"", b"\n", b"\r"):
+                    raise DataError(
+                        "the file does not end with a line break: it looks cut short (an interrupted download "
+                        "or copy?) and its last row would be read as complete; download it again",
+                        path=label,
+                        line=row0 + len(skipped) + 1,
+                    )
+            except (zipfile.BadZipFile, EOFError) as exc:
+                raise DataError(f"damaged zip member ({exc})", path=label) from None
             finally:
                 raw.close()
             done_before += size
@@ -229,7 +246,12 @@ def _open_csv(stream, label: str, skipped: list[int], parsed: Parsed, pacsv):
             field="header",
         ) from exc
     except pa.ArrowException as exc:
-        raise DataError(f"unreadable CSV ({str(exc).splitlines()[0]})", path=label, line=1) from exc
+        raise DataError(f"unreadable CSV ({_first_line(exc)})", path=label, line=1) from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def _lines(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
@@ -252,7 +274,7 @@ def _batches(reader, label: str, pa):
         except StopIteration:
             return
         except pa.ArrowException as exc:
-            raise DataError(f"unreadable CSV ({str(exc).splitlines()[0]})", path=label) from exc
+            raise DataError(f"unreadable CSV ({_first_line(exc)})", path=label) from None
         yield batch
 
 
@@ -323,10 +345,12 @@ def _validate(
         codes[col] = iso
     v = num("v")
     flag(v.isna(), "v", "trade value missing or not a number")
+    flag(~np.isfinite(v.fillna(0.0)), "v", "trade value is not a finite number")
     flag(v < 0, "v", "negative trade value")
     q_raw = df["q"].str.strip()
     q = num("q")
     flag(q.isna() & ~q_raw.isin(["NA", "", "na", "nan"]), "q", "quantity is not a number")
+    flag(~np.isfinite(q.fillna(0.0)), "q", "quantity is not a finite number")
     flag(q < 0, "q", "negative quantity")
     parsed.rejects.extend(found)
     good = ~bad
@@ -343,5 +367,9 @@ def _validate(
             "tonnes": q[good].astype("float64").to_numpy(),
             "source": SOURCE,
             "edition": edition,
+            "_file": label,
+            "_line": df.index[good].to_numpy(),
+            "_i": df.loc[good, "i"].str.strip().to_numpy(),
+            "_j": df.loc[good, "j"].str.strip().to_numpy(),
         }
     )

@@ -10,6 +10,7 @@ already in the store.
 
 from __future__ import annotations
 
+import re
 import socket
 import tempfile
 import threading
@@ -175,14 +176,42 @@ def update(
     for key in keys:
         release = RELEASES[key]
         src_url = url or release.url
-        name = Path(urllib.parse.unquote(urllib.parse.urlsplit(src_url).path)).name
-        if key == "usgs" and "name=" in src_url:
-            name = urllib.parse.parse_qs(urllib.parse.urlsplit(src_url).query)["name"][0]
         with tempfile.TemporaryDirectory(prefix="critmin-update-") as tmp:
-            dest = Path(tmp) / (name or release.file_name)
+            dest = Path(tmp) / download_name(src_url, release)
+            if dest.resolve().parent != Path(tmp).resolve():  # never write outside the download folder
+                raise DataError("unsafe download file name", path=src_url)
             download(src_url, dest, max_bytes=release.max_bytes, timeout=download_timeout, progress=progress)
-            reports.append(ingest(store_path, key, dest, progress=progress))
+            reports.append(ingest(store_path, key, dest, progress=progress, location=src_url))
     return reports
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()+-]")
+
+
+def safe_file_name(name: str) -> str | None:
+    """A file name taken from a URL, reduced to a plain name that cannot leave the download folder.
+
+    Folder parts (``/``, ``\\``, ``..``) are dropped, characters outside letters, digits and ``. _ - ( ) +``
+    and space become ``_``, leading dots are removed (no hidden or relative names) and the length is capped;
+    None when nothing usable is left.
+    """
+    base = re.split(r"[/\\]", name)[-1]
+    base = _SAFE_NAME.sub("_", base).strip(" ._")[:120].strip(" ._")
+    return base or None
+
+
+def download_name(url: str, release: Release) -> str:
+    """The name a download is saved under: the URL's file name (or, for ScienceBase, its ``name=`` parameter)
+    made safe by :func:`safe_file_name`, else the release's known file name. The parsers read editions from
+    names, so the name is kept where it is safe."""
+    parts = urllib.parse.urlsplit(url)
+    candidates = urllib.parse.parse_qs(parts.query).get("name", [])[:1]
+    candidates.append(urllib.parse.unquote(parts.path))
+    for raw in candidates:
+        name = safe_file_name(raw)
+        if name:
+            return name
+    return release.file_name
 
 
 def describe() -> list[dict]:

@@ -270,6 +270,8 @@ def test_sigkill_mid_ingest_leaves_the_store_as_it_was(stage, big_baci, template
     before = fingerprint(store)
     _kill_at(stage, store, big_baci, tmp_path)
     assert fingerprint(store) == before
+    # the killed writer's copy of the store is left behind; the store itself was never written in place
+    assert list(store.parent.glob(f".{store.name}.writing-*"))
     from critmin.store import Store
 
     Store(store).close()  # opens (and is not rebuilt: same content)
@@ -280,3 +282,4 @@ def test_sigkill_mid_ingest_leaves_the_store_as_it_was(stage, big_baci, template
         done = ingest(store, "baci", big_baci)
         assert done.status == "ingested" and done.rows > 50_000 and done.outside_catalogue > 0
         assert verify(store).ok
+        assert not list(store.parent.glob(f".{store.name}.writing-*"))  # the next writer removed it

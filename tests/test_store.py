@@ -81,7 +81,9 @@ def test_outdated_store_is_refreshed_while_a_reader_holds_it_open(tmp_store):
     assert _digest(tmp_store) != "old"
     # the reader's open connection still sees the state it opened; its next query sees the new file
     assert old_con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0] == "old"
-    assert holder.con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0] != "old"
+    assert (
+        holder.con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0] != "old"
+    )
     holder.close()
 
 

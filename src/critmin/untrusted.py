@@ -26,12 +26,16 @@ _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u20
 
 
 def csv_cell(value):
-    """``value`` made safe to open in a spreadsheet (strings only; numbers and None are returned as they are)."""
-    if not isinstance(value, str) or not value or not value.startswith(FORMULA_START):
+    """``value`` made safe to open in a spreadsheet (strings only; numbers and None are returned as they are).
+
+    Carriage returns become line breaks: the CSV writer quotes a cell holding a line break, but not one holding
+    a lone CR, which a spreadsheet would take as the start of a new row.
+    """
+    if not isinstance(value, str) or not value:
         return value
-    if _PLAIN_NUMBER.fullmatch(value):
-        return value
-    return "'" + value
+    if value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
 
 
 def csv_text(value):

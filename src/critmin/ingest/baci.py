@@ -35,7 +35,7 @@ from critmin.ingest.common import (
 
 SOURCE = "BACI"
 COLUMNS = ("t", "i", "j", "k", "v", "q")
-BLOCK_BYTES = 1 << 20  # pyarrow CSV block: 1 MB of text per batch (pyarrow reads ~30 blocks ahead)
+BLOCK_BYTES = 1 << 18  # pyarrow CSV block: 256 KB of text per batch (its memory pool keeps what it used)
 NAME_RX = re.compile(r"BACI_(HS\d\d)_(?:Y(\d{4})_)?(V\d{6}[a-z]?)", re.I)
 YEAR_FILE_RX = re.compile(r"BACI_HS\d\d_Y(\d{4})_V\d{6}[a-z]?\.csv$", re.I)
 # BACI/WMD special codes that are not ISO 3166 alpha-3 for the same entity
@@ -339,8 +339,9 @@ def _validate(
     codes = {}
     for col in ("i", "j"):
         c = num(col)
-        flag(c.isna() | (c != c.round()), col, "country code is not an integer")
-        iso = c.map(lambda x: lookup.get(int(x)) if x == x else None)
+        whole = c.notna() & np.isfinite(c.fillna(0.0)) & (c == c.round())
+        flag(~whole, col, "country code is not an integer")
+        iso = c.where(whole).map(lambda x: lookup.get(int(x)) if x == x else None)
         flag(iso.isna(), col, "unknown BACI country code (not in the BACI/critmin country dictionary)")
         codes[col] = iso
     v = num("v")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import math
 import re
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from critmin.errors import DataError
@@ -184,8 +186,39 @@ def parse_number(raw: object) -> tuple[float | None, bool, str | None]:
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def clean_label(text: object) -> str:
-    return re.sub(r"\s+", " ", str(text).replace("\xa0", " ").replace("\ufeff", "")).strip()
+    """A label with runs of white space (no-break spaces included) made one space, BOM removed, stripped."""
+    if isinstance(text, str) and len(text) < 200:
+        return _clean_short(text)
+    return _SPACES.sub(" ", str(text).replace("\xa0", " ").replace("\ufeff", "")).strip()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_short(text: str) -> str:  # the same few thousand labels repeat over a file's cells
+    return _SPACES.sub(" ", text.replace("\xa0", " ").replace("\ufeff", "")).strip()
+
+
+def first_occurrences(keys, files, lines, values, seen: dict, bad: list[BadRow], reason) -> np.ndarray:
+    """Mask of the rows whose key was not read before (``seen`` maps key -> first line, across chunks).
+
+    A repeat becomes a bad row in field ``Country`` with ``reason(first_line, key)`` — one per line, however
+    many of its cells (years) repeat.
+    """
+    keys = list(keys)
+    keep = np.ones(len(keys), dtype=bool)
+    reported = set()
+    for i, (key, f, line, value) in enumerate(zip(keys, files, lines, values, strict=True)):
+        first = seen.setdefault(key, line)
+        if first == line:
+            continue
+        keep[i] = False
+        if (f, line) not in reported:
+            reported.add((f, line))
+            bad.append(BadRow(f, line, "Country", reason(first, key), value))
+    return keep
 
 
 def country_index():

@@ -184,6 +184,7 @@ def undo(store_path, ingest_id: int, *, wait: float | None = None) -> UndoReport
                     ingest_id,
                     ids,
                     hint="see `critmin data history`" if ids else "nothing ingested yet",
+                    suggestions=ids[::-1][:3],  # the latest ingests
                 )
             table, source, edition, file, sha, parts, status, undone_at, digest = row[0]
             if status != "active":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import socket
 import tempfile
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from critmin.errors import CritminError, DataError, OfflineError
 from critmin.ingest import check_source
+from critmin.net import getaddrinfo
 
 
 @dataclass(frozen=True)
@@ -86,24 +86,14 @@ def check_reachable(url: str, release: Release, timeout: float = 5.0) -> None:
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or url
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    result: dict = {}
-
-    def resolve() -> None:
-        try:
-            result["addr"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            result["error"] = exc
-
-    # getaddrinfo has no timeout of its own: resolve in a thread and stop waiting after `timeout`
-    t = threading.Thread(target=resolve, daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        raise _offline(release, host, f"no DNS answer within {timeout:g} s", url)
-    if "error" in result:
-        raise _offline(release, host, f"DNS lookup failed: {result['error']}", url)
+    try:
+        infos = getaddrinfo(host, port, timeout)
+    except TimeoutError:
+        raise _offline(release, host, f"no DNS answer within {timeout:g} s", url) from None
+    except OSError as exc:
+        raise _offline(release, host, f"DNS lookup failed: {exc}", url) from None
     last: OSError | None = None
-    for family, stype, proto, _, addr in result["addr"]:
+    for family, stype, proto, _, addr in infos:
         try:
             with socket.socket(family, stype, proto) as s:
                 s.settimeout(timeout)

@@ -48,6 +48,7 @@ from critmin.ingest.common import (
     country_suggestions,
     csv_records,
     detect_encoding,
+    first_occurrences,
     last_plausible_year,
     lookup_country,
     parse_number,
@@ -189,6 +190,7 @@ def _norm_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def code_for_name(name: str) -> str | None:
     """USGS 5-letter code for an MCS chapter name ('Rare Earths' -> 'raree'); longest known prefix wins."""
     n = _norm_name(name)
@@ -205,6 +207,7 @@ def unit_factor(unit: str) -> float | None:
     return UNIT_TO_TONNES.get(u.lower().rstrip("."))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def strip_footnotes(name: str) -> str:
     """'Other countries6' -> 'Other countries'; 'Korea, Republic of3' -> 'Korea, Republic of'."""
     return re.sub(r"(?<=[A-Za-z)])[\d,]+$", "", clean_label(name)).strip()
@@ -500,6 +503,9 @@ def map_to_catalogue(
     matched = np.zeros(len(df), dtype=bool)
     types = df["type"].fillna("").astype(str).str.strip()
     codes = df["commodity_code"].fillna("").astype(str)
+    # the regexes are tried on the distinct (code, type) pairs, not on every cell
+    pair = pd.Series(list(zip(codes, types, strict=True)), index=df.index, dtype=object)
+    distinct = list(dict.fromkeys(pair))
     parts = []
     bad_lines: set = set()
     for c in cat.catalogue().values():
@@ -507,11 +513,9 @@ def map_to_catalogue(
             for p in s.production:
                 if p.source != "usgs":
                     continue
-                rx = re.compile(p.type)
-                mask = (
-                    codes.str.fullmatch(p.code).to_numpy()
-                    & types.map(lambda t, rx=rx: bool(rx.search(t))).to_numpy()
-                )
+                code_rx, type_rx = re.compile(p.code), re.compile(p.type)
+                hits = {k for k in distinct if code_rx.fullmatch(k[0]) and type_rx.search(k[1])}
+                mask = pair.isin(hits).to_numpy() if hits else np.zeros(len(df), dtype=bool)
                 if not mask.any():
                     continue
                 matched |= mask
@@ -599,27 +603,22 @@ def map_to_catalogue(
 
 
 def _first_occurrences(sub: pd.DataFrame, series: tuple, seen: dict, bad: list[BadRow]) -> np.ndarray:
-    """Mask of the rows of ``sub`` whose (series, file, code, type, qualifier, year, country) was not read
-    before; the others become bad rows naming the first line."""
-    keep = np.ones(len(sub), dtype=bool)
-    cols = ("file", "commodity_code", "type", "qualifier", "year", "country", "line", "country_clean")
-    for i, (f, code, typ, qual, year, iso, line, name) in enumerate(
-        zip(*(sub[c] for c in cols), strict=True)
-    ):
-        key = (series, f, code, typ, qual, int(year), iso)
-        first = seen.setdefault(key, line)
-        if first != line:
-            keep[i] = False
-            bad.append(
-                BadRow(
-                    f,
-                    line,
-                    "Country",
-                    f"duplicate of line {first} (same country, type and year {int(year)})",
-                    name,
-                )
-            )
-    return keep
+    """Rows of ``sub`` whose (series, file, code, type, qualifier, year, country) was not read before."""
+    keys = zip(
+        *(sub[c] for c in ("file", "commodity_code", "type", "qualifier")),
+        sub["year"].astype(int),
+        sub["country"],
+        strict=True,
+    )
+    return first_occurrences(
+        ((series, *k) for k in keys),
+        sub["file"],
+        sub["line"],
+        sub["country_clean"],
+        seen,
+        bad,
+        lambda first, _key: f"duplicate of line {first} (same country and type)",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

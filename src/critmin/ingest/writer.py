@@ -62,7 +62,7 @@ NUMERIC = {
     "governance": ("estimate", "stddev", "nsource", "pctrank"),
 }
 MAX_LOSS_SHARE = 0.20  # an ingest removing more of a part's keys than this needs --replace
-INGEST_MEMORY = "256MB"  # DuckDB memory limit while ingesting (it spills to a temporary folder beyond)
+INGEST_MEMORY = "96MB"  # DuckDB memory limit while ingesting (it spills to a temporary folder beyond)
 
 
 @dataclass
@@ -250,10 +250,12 @@ def _stage(con, parsed, say) -> tuple[int, tuple[str, ...]]:
         for c in extra:
             frame[c] = frame[c].astype("string")
         frame["_seq"] = pd.RangeIndex(staged, staged + len(frame))
-        con.register("_critmin_chunk", frame)
+        # read through DuckDB's replacement scan of the local name: con.register() inside a transaction
+        # keeps every registered frame alive until COMMIT, so memory would grow with the file
+        _critmin_chunk = frame
         con.execute(f"INSERT INTO {STAGING} SELECT {select}, _seq FROM _critmin_chunk")
-        con.unregister("_critmin_chunk")
         staged += len(frame)
+        del _critmin_chunk, frame
         say("staging", staged, None)
     return staged, extra
 
@@ -440,11 +442,12 @@ def _write(
             # merged legacy codes (e.g. Belgium-Luxembourg -> BEL) give the same ISO3 key: sum them
             select = (
                 f"SELECT year, exporter, importer, hs6, sum(value_kusd), sum(tonnes), source, edition "
-                f"FROM {STAGING} GROUP BY ALL ORDER BY {ORDER[table]}"
+                f"FROM {STAGING} WHERE {part} = ? GROUP BY ALL ORDER BY {ORDER[table]}"
             )
         else:
-            select = f"SELECT {col_list} FROM {STAGING} ORDER BY {ORDER[table]}"
-        con.execute(f"INSERT INTO {table} ({col_list}) {select}")
+            select = f"SELECT {col_list} FROM {STAGING} WHERE {part} = ? ORDER BY {ORDER[table]}"
+        for p in parts:  # part by part (a year of BACI): the sort and sums stay within the memory limit
+            con.execute(f"INSERT INTO {table} ({col_list}) {select}", [p])
         con.execute(f"DROP TABLE {STAGING}")
         inserted = con.execute(
             f"SELECT count(*) FROM {table} WHERE source = ? AND edition = ? AND {part} IN "

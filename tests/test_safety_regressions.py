@@ -540,6 +540,23 @@ def test_usgs_results_do_not_depend_on_the_chunk_size(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(whole, chunked)
 
 
+def test_wmd_results_do_not_depend_on_the_chunk_size(tmp_path, monkeypatch):
+    from critmin.ingest import wmd
+
+    body = [
+        [c, "metr. t", 10 * i, 20 * i, 30 * i, 40 * i, 50 * i, "r"]
+        for i, c in enumerate(
+            ["Congo, D.R.", "Indonesia", "Australia", "China", "Russia", "Canada", "Cuba", "Philippines"],
+            start=1,
+        )
+    ]
+    f = workbook(tmp_path / WMD_NAME, {"Cobalt": body, "Platinum": body[:3], "Palladium": body[2:6]})
+    whole = pd.concat(list(parse("wmd", f).chunks)).sort_values(["commodity", "country", "year"])
+    monkeypatch.setattr(wmd, "CHUNK_CELLS", 7)
+    chunked = pd.concat(list(parse("wmd", f).chunks)).sort_values(["commodity", "country", "year"])
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), chunked.reset_index(drop=True))
+
+
 # ---------------------------------------------------------------------------------------------------------
 # 12. Malformed inputs give an error naming the file, not a traceback
 

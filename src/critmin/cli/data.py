@@ -247,12 +247,10 @@ def history_cmd(
     ] = None,
 ) -> None:
     """Every ingest that changed the store: when, who, which file (sha256), what it added and replaced."""
-    from rich.table import Table
-
     from critmin.cli.common import write_table
     from critmin.ingest.history import history
     from critmin.ingest.writer import _fmt_parts
-    from critmin.untrusted import terminal_text
+    from critmin.untrusted import terminal_text as tt
 
     df = history(_db(ctx))
     if out is not None:
@@ -260,33 +258,22 @@ def history_cmd(
     if df.empty:
         _console().print("nothing was ingested into this store yet (only the embedded data)")
         return
-    t = Table(title="ingest history", header_style="bold")
-    for col, justify in (
-        ("ID", "right"),
-        ("When (UTC)", "left"),
-        ("Who", "left"),
-        ("File", "left"),
-        ("Source / edition", "left"),
-        ("Parts", "left"),
-        ("Added", "right"),
-        ("Replaced", "right"),
-        ("Status", "left"),
-    ):
-        t.add_column(col, justify=justify, overflow="fold")
+    # one block per ingest (nine columns do not fit 80 columns); --out writes every column
+    console = _console()
+
+    def when(stamp) -> str:
+        return tt(str(stamp)[:16].replace("T", " ")) + " UTC"
+
     for r in df.itertuples(index=False):
-        status = r.status if r.status == "active" else f"undone {r.undone_at or ''}".strip()
-        t.add_row(
-            str(r.id),
-            terminal_text(str(r.ingested_at).replace("T", " ").replace("+00:00", "")),
-            terminal_text(f"{r.user_name}@{r.host}", 24),
-            terminal_text(f"{r.file} ({str(r.sha256)[:12]}…)", 48),
-            terminal_text(f"{r.source} '{r.edition}' → {r.data_table}", 40),
-            terminal_text(_fmt_parts(list(r.parts)), 40),
-            f"{r.rows_added:,}",
-            f"{r.rows_replaced:,}",
-            terminal_text(status),
+        state = "[green]active[/]" if r.status == "active" else f"[yellow]undone[/] {when(r.undone_at)}"
+        console.print(
+            f"[bold]{r.id:>3}[/]  {when(r.ingested_at)}  {tt(r.user_name)}@{tt(r.host)}  "
+            f"{state}\n     {tt(r.file)} (sha256 {str(r.sha256)[:12]}…)\n"
+            f"     {tt(r.source)} '{tt(r.edition)}' {tt(_fmt_parts(list(r.parts)))}: {r.rows_added:,} rows added, "
+            f"{r.rows_replaced:,} replaced",
+            highlight=False,
         )
-    _console(160).print(t)
+    console.print("undo one with: critmin data undo ID")
 
 
 @data_app.command("undo")

@@ -77,17 +77,29 @@ def networks(draw, max_n: int = 7):
     return P, R, F
 
 
-def _balance(P, R, F, shock, res):
+def _balance(P, R, F, shock, res, W=None, Q=None, C=None):
+    """The invariants every run must keep, whatever the rules and buffers."""
     dI = res.dF.sum(axis=0)
     dE = res.dF.sum(axis=1)
     scale = max(1.0, np.abs(shock).sum(), F.sum())
-    # Σ ΔR + ΔC = Σ shock, and per country shock + ΔI − ΔE = ΔR + ΔC (Marchand et al. 2016, sim_diagnostics)
-    assert res.dR.sum() + res.dC.sum() == pytest.approx(shock.sum(), abs=1e-9 * scale)
-    np.testing.assert_allclose(shock + dI - dE, res.dR + res.dC, atol=1e-9 * scale)
-    # nothing is created: stocks never go below zero, flows never negative, no country gains
+    dW = res.dW if res.dW is not None else 0.0
+    dQ = res.dQ if res.dQ is not None else 0.0
+    buffers = res.dR + dW + dQ
+    # Σ ΔW + ΔR + ΔQ + ΔC = Σ shock, and per country shock + ΔI − ΔE = ΔW + ΔR + ΔQ + ΔC (Marchand et al. 2016,
+    # sim_diagnostics, with critmin's two extra buffers)
+    assert (buffers + res.dC).sum() == pytest.approx(shock.sum(), abs=1e-9 * scale)
+    np.testing.assert_allclose(shock + dI - dE, buffers + res.dC, atol=1e-9 * scale)
+    # nothing is created: buffers never go below zero, flows never negative, no country gains
     assert np.all(res.dR >= -R - 1e-9 * scale)
+    if W is not None:
+        assert np.all(res.dW >= -W - 1e-9 * scale) and np.all(res.dW <= 1e-9 * scale)
+    if Q is not None:
+        assert np.all(res.dQ >= -Q - 1e-9 * scale) and np.all(res.dQ <= 1e-9 * scale)
     assert np.all(F + res.dF >= -1e-9 * scale)
     assert np.all(res.dC <= 1e-9 * scale)
+    # a shortfall never exceeds the country's apparent consumption; a negative one is nothing to lose
+    C0 = np.maximum(P + F.sum(axis=0) - F.sum(axis=1) if C is None else C, 0.0)
+    assert np.all(-res.dC <= C0 + 1e-9 * scale)
 
 
 @settings(max_examples=150, deadline=None)
@@ -122,8 +134,10 @@ def test_mass_is_conserved_for_export_restrictions(net, data, f_c):
     ini = res.initial
     flow_after = network.dense() - _dense(network, ini.removed)
     dense = _dense(network, res.result.dF)
-    fake = type("R", (), {"dR": res.result.dR, "dC": res.result.dC, "dF": dense})
-    _balance(P, res.stocks, flow_after, ini.shock, fake)
+    fake = type(
+        "R", (), {"dR": res.result.dR, "dC": res.result.dC, "dF": dense, "dW": res.result.dW, "dQ": None}
+    )
+    _balance(P, res.stocks, flow_after, ini.shock, fake, W=ini.retained, C=network.consumption)
     # the restricting country is never asked for more
     assert np.all(dense[imposer] <= 1e-9 * max(1.0, F.sum()))
 
@@ -177,23 +191,22 @@ def test_a_destination_ban_costs_the_world_no_more_than_a_full_ban(net, data, f_
 
 def test_a_destination_ban_can_hurt_a_non_target_more_than_a_full_ban():
     """The per-country version ("a destination ban never hurts a non-target more than a full ban") is NOT
-    an invariant of the Marchand et al. (2016) cascade: the asym rule makes it non-monotone. Under the
-    full ban non-target C3 is hit directly, becomes 'shocked' in round 1 and can no longer be drawn on;
-    under the ban on C0 alone, C3 stays open and the shock is pulled through it. Random networks fail the
-    per-country inequality in roughly a quarter of cases (see docs/scenarios.md); pinned here so nobody
-    mistakes it for an invariant."""
-    F = np.array([[0, 0, 1, 1, 1], [1, 0, 1, 1, 1], [1, 1, 0, 1, 1], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0]], float)
-    codes = [f"C{i}" for i in range(5)]
-    net = from_matrix(codes, np.zeros(5), F)
-    dest = run(net, [Restriction("C2", 1.0, ("C0",))], stocks=0)
-    full = run(net, [Restriction("C2", 1.0)], stocks=0)
+    an invariant of the cascade: the asym rule makes it non-monotone. Under the full ban non-target C2 is
+    hit directly, becomes 'shocked' in round 1 and can no longer be drawn on; under the ban on C1 alone, C2
+    stays open and target C1 pulls the shock through it. Random networks fail the per-country inequality
+    in a few per cent of cases under pro-rata rationing (more under trade-first; docs/scenarios.md); pinned
+    here so nobody mistakes it for an invariant."""
+    F = np.array([[0, 2, 1, 0], [2, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0]], float)
+    codes = [f"C{i}" for i in range(4)]
+    net = from_matrix(codes, [1.0, 2.0, 3.0, 2.0], F)
+    assert np.all(net.consumption >= 0)
+    dest = run(net, [Restriction("C0", 1.0, ("C1",))], stocks=0)
+    full = run(net, [Restriction("C0", 1.0)], stocks=0)
     assert bool(dest.result.converged) and bool(full.result.converged)
-    loss_dest = -(dest.result.dR + dest.result.dC)
-    loss_full = -(full.result.dR + full.result.dC)
-    assert loss_dest[3] == pytest.approx(7 / 19, abs=1e-9)
-    assert loss_full[3] == pytest.approx(1 / 3, abs=1e-9)
-    assert loss_dest[3] > loss_full[3]
-    assert loss_dest.sum() == pytest.approx(1.0) and loss_full.sum() == pytest.approx(4.0)
+    short_dest, short_full = -dest.result.dC, -full.result.dC
+    assert short_dest[2] == pytest.approx(8 / 9, abs=1e-9)
+    assert short_full[2] == pytest.approx(4 / 5, abs=1e-9)
+    assert short_dest[2] > short_full[2]
 
 
 def test_restriction_shock_scales_and_targets_links():

@@ -26,3 +26,33 @@ def test_antimony_backtest_compares_like_with_like(ds):
     assert top["direct_sim_tonnes"] == pytest.approx(-top["imports_from_imposer_t0_tonnes"])
     for key in ("redistribution_by_importer", "exports_of_other_suppliers"):
         assert {"n", "pearson", "spearman", "sign_agreement"} <= set(ban[key])
+
+
+def test_wape_of_a_no_change_forecast_is_one():
+    import pandas as pd
+
+    from critmin.scenarios.backtest import errors, wape
+
+    obs = pd.Series([10.0, -30.0, 0.0])
+    assert wape(pd.Series([0.0, 0.0, 0.0]), obs) == pytest.approx(1.0)
+    assert wape(obs, obs) == 0.0
+    # |12 − 10| + |−20 + 30| + |5 − 0| = 17 over Σ|obs| = 40
+    e = errors(pd.Series([12.0, -20.0, 5.0]), obs)
+    assert e["wape"] == pytest.approx(17 / 40) and e["mae_tonnes"] == pytest.approx(17 / 3)
+    assert e["total_sim_tonnes"] == -3.0 and e["total_obs_tonnes"] == -20.0
+    assert wape(obs, pd.Series([0.0, 0.0, 0.0])) is None
+
+
+def test_backtest_runs_with_and_without_supply_response(ds):
+    from critmin.scenarios.response import SupplyResponse
+
+    r = backtest(ds, "graphite", "mine", "CHN", 2023, 2024, shares=(1.0,), responses=(None, SupplyResponse()))
+    off, on = r["runs"]
+    assert off["supply_response"] == {"on": False} and on["supply_response"]["on"] is True
+    assert off["response_tonnes"] == 0 and on["response_tonnes"] > 0
+    for run in (off, on):
+        err = run["redistribution_by_importer"]["error"]
+        assert err["total_obs_tonnes"] == pytest.approx(run["total_redistribution_obs_tonnes"])
+        assert err["wape"] is not None and err["wape"] >= 0
+    # with other producers' idle capacity, more reaches China's former customers than without
+    assert on["total_redistribution_sim_tonnes"] > off["total_redistribution_sim_tonnes"]

@@ -63,7 +63,9 @@ def test_destination_ban_on_real_network_balances_and_uses_stocks(graphite):
         (graphite.src == graphite.index("CHN")) & (graphite.dst == graphite.index("USA"))
     ].sum()
     assert w["initial_shock_tonnes"] == pytest.approx(chn_usa)
-    assert w["delta_stocks_tonnes"] + w["delta_consumption_tonnes"] == pytest.approx(-chn_usa, rel=1e-9)
+    # what the world lost: stocks, consumption, and China's own import losses covered from what it withholds
+    lost = w["delta_stocks_tonnes"] + w["delta_consumption_tonnes"] - w["withheld_used_tonnes"]
+    assert lost == pytest.approx(-chn_usa, rel=1e-9)
     assert usa["direct_loss_tonnes"] == pytest.approx(chn_usa)
     assert usa["stocks_tonnes"] == pytest.approx(60 / 365 * usa["consumption_tonnes"])
     assert usa["delta_stocks_tonnes"] < 0 and w["converged"]

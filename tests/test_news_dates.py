@@ -95,3 +95,62 @@ def test_an_effective_day_without_year_is_never_long_before_publication(pub, mon
     value = dt.date.fromisoformat(d.value)
     assert value >= pub - dt.timedelta(days=60)
     assert (value.month, value.day) == (month, day)
+
+
+# -- month-precision publication dates ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("the ministry said on Friday", None),  # a weekday needs the day
+        ("the ban announced today", None),
+        ("tightened exports last December", "2024-12"),
+        ("signed on 3 October", "2025-10-03"),
+        ("signed on 3 December", "2024-12-03"),  # after the publication month: the year before
+        ("effective from 1 January", "2026-01-01"),  # an effective date looks forward
+        ("earlier this month", "2025-10"),
+    ],
+)
+def test_month_precision_publication_resolves_what_it_can(text, value):
+    assert _one(text, "2025-10").value == value
+
+
+# -- the scanner is linear (issue 10 item 10): same answers as the obvious quadratic resolution ----------------
+def _naive_spans(text):
+    """Reference: for every pattern in order, keep matches that overlap no kept match (quadratic)."""
+    from critmin.news.dates import _PATTERNS, _PREP_MONTH
+
+    kept = []
+    for kind, pat in _PATTERNS:
+        for m in pat.finditer(text):
+            s, e = m.span()
+            if any(s < k.end() and k.start() < e for _, k in kept):
+                continue
+            if (
+                kind == "rel_month"
+                and not m.group("q")
+                and not m.group(0).endswith(("scorso", "prossimo"))
+                and not _PREP_MONTH.search(text[max(0, s - 40) : s])
+                and text[e : e + 2] not in ("'s", "’s")
+            ):
+                continue
+            kept.append((kind, m))
+    return sorted((m.start(), m.end(), kind) for kind, m in kept)
+
+
+PIECES = ["on Friday", "since March", "May's", "March’s", "March 3", "3 March 2024", "in 2020", "last month", "May", " ", ", ",
+          "in May 2021", "until", "from", "2024-05-06", "ieri", "lo scorso dicembre", "x"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_linear_scanner_equals_the_quadratic_reference(parts):
+    from critmin.news.dates import _matches
+
+    text = " ".join(parts)
+    assert sorted((m.start(), m.end(), k) for k, m in _matches(text)) == _naive_spans(text)
+
+
+def test_many_dates_in_one_long_text_are_all_found():
+    text = " ".join(f"on {d} March 2024 and since {2000 + d % 20}," for d in range(1, 29)) * 400
+    found = find_dates(text, "2025-01-01")
+    assert len(found) == 28 * 400 * 2
+    assert found[0].value == "2024-03-01" and found[1].role == "since"

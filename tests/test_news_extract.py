@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from critmin.news.extract import extract_events, segment
+from critmin.news.extract import extract_events
 from critmin.news.gazetteer import countries_in, find, minerals_in
 from critmin.news.model import Article
+from critmin.news.segment import segment
 
 
 def events(text, published=None):
@@ -253,7 +254,7 @@ def test_stockpile():
     assert (ev.event_type, ev.initiator, ev.minerals, ev.date) == (
         "stockpile",
         ["IND"],
-        ["lithium", "cobalt"],
+        ["critical_minerals", "lithium", "cobalt"],  # the text names both
         "2025-09-03",
     )
 
@@ -365,10 +366,11 @@ def test_arbitrary_text_never_crashes(text):
          "agreement", {"IND", "AUS"}, "rare_earths", "2025-03-14"),
         ("Exports of gallium and germanium were banned by China on Tuesday.", "2024-12-04",
          "export_restriction", {"CHN"}, "gallium", "2024-12-03"),
+        # in force since August 2023: an effective date, never the act's date (the corpus annotation rule)
         ("Beijing has restricted exports of gallium and germanium since August 2023.", "2024-12-04",
-         "export_restriction", {"CHN"}, "germanium", "2023-08"),
+         "export_restriction", {"CHN"}, "germanium", None),
         ("Pechino ha deciso di vietare l'esportazione di grafite verso gli Stati Uniti.", "2024-12-04",
-         "export_restriction", {"CHN", "USA"}, "graphite", None),
+         "export_restriction", {"CHN", "USA"}, "graphite", "2024-12"),  # fresh news: the publication month
         ("Roma e Tokyo hanno siglato un'intesa sulle terre rare.", None, "agreement", {"ITA", "JPN"}, "rare_earths",
          None),
     ],
@@ -376,3 +378,50 @@ def test_arbitrary_text_never_crashes(text):
 def test_passive_and_italian_forms(text, pub, etype, actors, mineral, date):
     ev = one(text, pub)
     assert (ev.event_type, set(ev.actors), mineral in ev.minerals, ev.date) == (etype, actors, True, date)
+
+
+# -- merging and bounds -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("amount", "value"),
+    [
+        ("$400 million", 4e8),
+        ("US$ 400m", 4e8),
+        ("A$1.2bn", 1.2e9),
+        ("€ 100 milioni", 1e8),
+        ("5,000", 5e3),
+        (None, None),
+    ],
+)
+def test_money_value_reads_the_number_an_amount_states(amount, value):
+    from critmin.news.merge import money_value
+
+    assert money_value(amount) == (pytest.approx(value) if value else value)
+
+
+def test_one_sum_written_two_ways_is_one_investment_two_sums_are_two():
+    same = events(
+        "The Pentagon will invest $400 million in MP Materials to expand rare earth output.\n\n"
+        "The US$400m investment makes the Pentagon the largest shareholder in the rare earths miner.",
+        "2025-07-10",
+    )
+    assert len([e for e in same if e.event_type == "investment"]) == 1
+    two = events(
+        "The Pentagon will invest $400 million in MP Materials to expand rare earth output.\n\n"
+        "Separately, the Energy Department lent $150 million to a rare earths refinery.",
+        "2025-07-10",
+    )
+    assert len([e for e in two if e.event_type == "investment"]) == 2
+
+
+def test_a_sentence_without_punctuation_is_cut_so_every_step_stays_linear():
+    from critmin.news.segment import MAX_SENTENCE_CHARS
+
+    text = "China Japan gallium export controls agreed " * 2000
+    sents = segment(text)
+    assert all(len(s.text) <= MAX_SENTENCE_CHARS for s in sents)
+    assert "".join(s.text for s in sents).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_repeated_sentence_is_read_once():
+    text = "China banned exports of gallium to Japan on Monday. " * 50
+    assert len(events(text, "2025-01-08")) == 1

@@ -180,11 +180,13 @@ CASES = {
         "2024-09-11",
         [],
     ),
+    # an intention is not an event; a plan unveiled is (the corpus annotation counts "announced plans to
+    # stockpile" as a stockpile decision)
     "plans": (
         "The U.S. Defense Logistics Agency plans to buy up to $500 million of cobalt for the national defense "
         "stockpile.\nThe EU unveils plan to stockpile critical raw materials.",
         "2025-10-13",
-        [],
+        [("stockpile", {"EUU"}, "critical_minerals", "2025-10")],
     ),
     "lithium-slump": (
         "Australian lithium producer Pilbara Minerals said on Tuesday it would cut production as lithium prices "

@@ -224,3 +224,49 @@ def test_cli_interactive_review(tmp_store, tmp_path):
     assert res.exit_code == 0, res.output
     statuses = sorted(_q(news_store.events, tmp_store)["review_status"])
     assert statuses == ["accepted", "pending", "rejected"]
+
+
+def test_cli_events_as_json_and_csv_on_stdout_with_list_fields_as_lists(tmp_store, tmp_path):
+    import csv
+    import io
+    import json
+
+    src = tmp_path / "news.txt"
+    src.write_text(TEXT, encoding="utf-8")
+    assert _cli(["news", "ingest", str(src), "--published", PUB], tmp_store).exit_code == 0
+    res = _cli(["news", "events", "--format", "json"], tmp_store)
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 3
+    ban = next(r for r in rows if r["event_type"] == "export_restriction")
+    assert ban["initiator"] == ["ZWE"] and ban["minerals"] == ["lithium"] and ban["targets"] == []
+    res = _cli(["news", "events", "--format", "csv", "--type", "export_restriction"], tmp_store)
+    assert res.exit_code == 0, res.output
+    (row,) = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert json.loads(row["initiator"]) == ["ZWE"] and json.loads(row["minerals"]) == ["lithium"]
+    assert row["date"] == "2025-03-04"
+
+
+def test_cli_publication_month_then_day(tmp_store, tmp_path):
+    src = tmp_path / "news.txt"
+    src.write_text(TEXT, encoding="utf-8")
+    assert _cli(["news", "ingest", str(src), "--published", "2025-03"], tmp_store).exit_code == 0
+    assert _q(news_store.articles, tmp_store).iloc[0]["published"] == "2025-03"
+    res = _cli(["news", "events", "--since", "2025-03", "--until", "2025-03", "--format", "json"], tmp_store)
+    assert res.exit_code == 0, res.output
+    # a day given later narrows the month and re-extracts: "on Tuesday" now resolves
+    assert _cli(["news", "ingest", str(src), "--published", PUB], tmp_store).exit_code == 0
+    ban = _q(news_store.events, tmp_store, event_type="export_restriction").iloc[0]
+    assert ban["date"] == "2025-03-04"
+
+
+def test_cli_event_listing_fits_80_columns_and_shows_markup_literally(tmp_store, tmp_path):
+    from critmin.cli.main import app
+
+    src = tmp_path / "news.txt"
+    src.write_text(TEXT.replace("raw lithium ore", "raw lithium ore [bold]x[/bold]"), encoding="utf-8")
+    assert _cli(["news", "ingest", str(src), "--published", PUB], tmp_store).exit_code == 0
+    res = CliRunner().invoke(app, ["--db", str(tmp_store), "news", "events"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    assert max(len(line) for line in res.output.splitlines()) <= 80
+    assert "[bold]x[/bold]" in res.output

@@ -168,3 +168,45 @@ def test_sniff_and_language():
     assert sniff("Plain words.") == "text"
     assert detect_language("Il ministro della cultura e il governo per la cooperazione") == "it"
     assert detect_language("The minister said that the government will act") == "en"
+
+
+# -- publication dates known only to the month; hostile JSON (issue 10 item 12, issue 14 item 5) --------------
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2025-10", "2025-10"),
+        ("2025-10-16", "2025-10-16"),
+        ("2025-02-29", None),
+        ("2025-13", None),
+        ("10/2025", None),
+    ],
+)
+def test_publication_date_may_be_a_month(given, stored):
+    if stored is None:
+        with pytest.raises(UnknownValueError, match="YYYY-MM"):
+            parse_bytes(b"Text.", name="t.txt", published=given)
+        return
+    (a,) = parse_bytes(b"Text.", name="t.txt", published=given)
+    assert a.published == stored
+
+
+def test_json_publication_month_and_timestamp_are_accepted():
+    recs = [
+        {"text": "One.", "published": "2025-10"},
+        {"text": "Two.", "published": "2025-10-16T08:30:00Z"},
+    ]
+    a, b = parse_bytes(json.dumps(recs).encode(), name="m.json")
+    assert (a.published, b.published) == ("2025-10", "2025-10-16")
+
+
+@pytest.mark.parametrize("suffix", ["deep.json", "deep.txt"])
+def test_json_nested_100k_deep_is_a_clear_error_not_a_traceback(suffix):
+    deep = b'{"text": "x", "meta": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(DataError, match="nested more than 64 levels"):
+        parse_bytes(deep, name=suffix)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    text = "[" * 200
+    (a,) = parse_bytes(json.dumps({"text": f'Body {text} with \\" quotes.'}).encode(), name="s.json")
+    assert text in a.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 from typer.testing import CliRunner
@@ -43,7 +44,10 @@ def test_restrict_destination_ban_writes_json(store_path, tmp_path):
     doc = json.loads(out.read_text())
     w = doc["world"]
     assert w["restrictions"][0] == {"imposer": "CHN", "share": 1.0, "targets": ["JPN"], "label": None}
-    assert abs(w["delta_stocks_tonnes"] + w["delta_consumption_tonnes"] + w["initial_shock_tonnes"]) < 1e-6
+    lost = w["delta_stocks_tonnes"] + w["delta_consumption_tonnes"] - w["withheld_used_tonnes"]
+    assert abs(lost + w["initial_shock_tonnes"]) < 1e-6
+    assert w["supply_response"] == {"on": False} and w["rationing"] == "pro_rata"
+    assert "supply response: off" in res.output
     jpn = next(c for c in doc["countries"] if c["country"] == "JPN")
     assert jpn["stocks_days"] == 60 and jpn["direct_loss_tonnes"] > 0
     assert doc["links"] and {"importer", "exporter", "delta_tonnes"} <= set(doc["links"][0])
@@ -61,7 +65,7 @@ def test_restrict_from_a_registry_measure(store_path):
         "2019",
     )
     assert res.exit_code == 0, res.output
-    assert "restricted" in res.output
+    assert "IDN withheld" in res.output
 
 
 def test_sweep_writes_summary_csv(store_path, tmp_path):
@@ -108,3 +112,32 @@ def test_bad_arguments_are_clean_errors(store_path):
     assert isinstance(res.exception, CritminError) and "--by" in str(res.exception)
     res = run(store_path, "sweep", "--commodity", "gallium", "--draws", "5")
     assert isinstance(res.exception, CritminError) and "trade" in str(res.exception)
+
+
+def test_restrict_with_supply_response_says_so(store_path, tmp_path):
+    out = tmp_path / "ree.json"
+    args = ["restrict", "--by", "CHN", "--commodity", "graphite", "--stage", "mine", "--year", "2023"]
+    res = run(store_path, *args, "--response", "--horizon-months", "9", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "supply response: on, 9 months" in res.output
+    resp = json.loads(out.read_text())["world"]["supply_response"]
+    assert resp["on"] is True and resp["horizon_months"] == 9 and resp["spare"] == "demonstrated"
+    assert 0 < resp["extra_output_tonnes"] <= resp["capacity_tonnes"] + 1e-6
+    res = run(store_path, *args, "--response", "--spare", "MOZ=1000", "--no-redirect")
+    assert res.exit_code == 0, res.output
+    assert "spare capacity 1,000 t (given)" in res.output
+    bad = run(store_path, *args, "--response", "--horizon-months", "120")
+    assert bad.exit_code != 0 and "horizon" in str(bad.exception)
+
+
+def test_tables_fit_an_80_column_terminal(store_path):
+    res = runner.invoke(
+        app,
+        ["--db", str(store_path), "scenario", "restrict", "--by", "CHN", "--commodity", "rare_earths",
+         "--stage", "refined", "--targets", "JPN", "--year", "2023", "--stocks", "JPN=60"],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    table = res.output.split("\n\n")[0].splitlines()
+    assert max(len(line.rstrip()) for line in table) <= 80
+    assert not re.search(r"\d…", res.output)  # numbers are never cut ('20,0…'), only names

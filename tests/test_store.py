@@ -14,7 +14,14 @@ from critmin.store import Store
 def test_store_built_with_all_tables_and_provenance(store_path):
     with Store(store_path) as s:
         status = s.status()
-        assert set(status["data_table"]) == {"trade", "production", "governance", "ideal_points"}
+        assert set(status["data_table"]) == {
+            "trade",
+            "production",
+            "governance",
+            "ideal_points",
+            "supply_outlook",
+            "demand_outlook",
+        }
         assert set(status["source"]) >= {"BACI", "WMD", "USGS", "IEA", "WGI", "UNGA ideal points"}
         assert (status["origin"] == "embedded").all()
         assert status["licence"].notna().all()
@@ -27,7 +34,15 @@ def test_store_built_with_all_tables_and_provenance(store_path):
 def test_row_counts_match_the_manifest(store_path):
     manifest = json.loads((embedded_dir() / "manifest.json").read_text())
     with Store(store_path) as s:
-        for table in ("trade", "production", "governance", "ideal_points", "blocs", "countries"):
+        for table in (
+            "trade",
+            "production",
+            "governance",
+            "ideal_points",
+            "blocs",
+            "countries",
+            "supply_outlook",
+        ):
             n = s.query(f"SELECT count(*) AS n FROM {table}")["n"].iloc[0]
             assert n == manifest["tables"][table]["rows"], table
 

@@ -12,7 +12,9 @@ SCHEMA_VERSION = 1
 SCHEMA: dict[str, str] = {
     "countries": """iso3 VARCHAR PRIMARY KEY, name VARCHAR, iso2 VARCHAR, baci_codes INTEGER[], wgi_code VARCHAR,
                     wmd_code VARCHAR, cow_code INTEGER, is_aggregate BOOLEAN, aliases VARCHAR[]""",
-    "hs_codes": "hs6 VARCHAR, description VARCHAR, commodity VARCHAR, stage VARCHAR",
+    "hs_codes": """hs6 VARCHAR, description VARCHAR, commodity VARCHAR, stage VARCHAR, form VARCHAR, basis VARCHAR,
+                   content_factor DOUBLE, content_approximate BOOLEAN, ore_basis VARCHAR, ore_content_factor DOUBLE,
+                   unit_value_floor DOUBLE, reason VARCHAR""",
     "trade": """year SMALLINT, exporter VARCHAR, importer VARCHAR, hs6 VARCHAR, value_kusd DOUBLE, tonnes DOUBLE,
                 source VARCHAR, edition VARCHAR""",
     "production": """commodity VARCHAR, stage VARCHAR, country VARCHAR, year SMALLINT, tonnes DOUBLE, basis VARCHAR,
@@ -24,8 +26,15 @@ SCHEMA: dict[str, str] = {
                        agree_rus DOUBLE, source VARCHAR, edition VARCHAR""",
     "blocs": """bloc VARCHAR, bloc_name VARCHAR, country VARCHAR, joined VARCHAR, "left" VARCHAR, source VARCHAR,
                 note VARCHAR""",
+    # IEA outlook: supply by country (2023 + base-case projections) and demand by sector and scenario, kt
+    "supply_outlook": """commodity VARCHAR, stage VARCHAR, country VARCHAR, year SMALLINT, supply_kt DOUBLE,
+                         projection BOOLEAN, "case" VARCHAR, basis VARCHAR, series VARCHAR, note VARCHAR,
+                         source VARCHAR, edition VARCHAR""",
+    "demand_outlook": """commodity VARCHAR, sector VARCHAR, sector_kind VARCHAR, scenario VARCHAR, year SMALLINT,
+                         demand_kt DOUBLE, projection BOOLEAN, basis VARCHAR, series VARCHAR, source VARCHAR,
+                         edition VARCHAR""",
 }
-DATA_TABLES = ("trade", "production", "governance", "ideal_points")
+DATA_TABLES = ("trade", "production", "governance", "ideal_points", "supply_outlook", "demand_outlook")
 REFERENCE_TABLES = ("countries", "hs_codes", "blocs")
 SOURCES_DDL = """CREATE TABLE IF NOT EXISTS sources (
     source VARCHAR, edition VARCHAR, data_table VARCHAR, origin VARCHAR, file VARCHAR, sha256 VARCHAR,

@@ -33,9 +33,9 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from critmin.errors import StoreError
 from critmin.schema import (
@@ -50,12 +50,43 @@ from critmin.schema import (
     split_columns,
 )
 
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported by duckdb's .df() when a caller asks for a frame
+    import pandas as pd
+
 log = logging.getLogger("critmin")
 
 DEFAULT_LOCK_WAIT = 60.0  # seconds a writer waits for another writer (or a reader for a foreign lock)
 _shadow_counter = itertools.count()
 
-__all__ = ["DATA_TABLES", "SCHEMA", "SCHEMA_VERSION", "Store", "Unchanged", "default_db_path", "lock_wait"]
+__all__ = [
+    "DATA_TABLES",
+    "EDITION_RANK",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "Store",
+    "Unchanged",
+    "best_editions_sql",
+    "default_db_path",
+    "lock_wait",
+]
+
+
+# Which edition wins when a (source, year) is loaded more than once: ingested data beat the embedded
+# default, a later load beats an earlier one, and between embedded editions the later edition name wins
+# (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate). ``s`` is the sources table.
+EDITION_RANK = (
+    "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
+    "coalesce(s.loaded_at, '') || '|' || s.edition"
+)
+
+
+def best_editions_sql(table: str, keys: str) -> str:
+    """SQL selecting, per ``keys`` (e.g. 'source, year'), the winning edition of ``table``."""
+    dkeys = ", ".join(f"d.{k.strip()}" for k in keys.split(","))
+    return f"""SELECT {dkeys}, arg_max(d.edition, {EDITION_RANK.replace("s.edition", "d.edition")}) AS edition
+               FROM (SELECT DISTINCT {keys}, edition FROM {table}) d
+               LEFT JOIN sources s ON s.data_table = '{table}' AND s.source = d.source AND s.edition = d.edition
+               GROUP BY {dkeys}"""
 
 
 class Unchanged(Exception):
@@ -462,6 +493,49 @@ class Store:
             if _meta_digest(con) == digest:
                 raise Unchanged  # another process built it while this one waited
             load_embedded_into(con, manifest, digest)
+
+    # -- trade and production on the stage basis (critmin.data.basis) -------------------------------------------
+    @staticmethod
+    def _refresh_basis(con: duckdb.DuckDBPyConnection) -> None:
+        from critmin.data import basis
+
+        basis.refresh(con)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('trade_basis_digest', ?)", [basis.digest(con)])
+
+    def ensure_basis(self) -> None:
+        """Build ``trade_basis`` and ``production_basis`` (:mod:`critmin.data.basis`) if they are missing or
+        stale (new data ingested, a new catalogue). :class:`critmin.Dataset` calls this when it opens the
+        store; SQL users of a store opened otherwise call it first. A few seconds, once per change."""
+        from critmin.data import basis
+
+        def current(con) -> tuple[str | None, list]:
+            try:
+                want = basis.digest(con)
+                rows = con.execute("SELECT value FROM meta WHERE key = 'trade_basis_digest'").fetchall()
+            except duckdb.Error:
+                return None, []
+            return want, rows
+
+        want, rows = current(self.con)
+        if rows and rows[0][0] == want:
+            return
+        # stale tables: a reader does not wait for another writer, it keeps going on the last committed ones;
+        # missing ones (a store never opened by a Dataset) must be built, after a bounded wait
+        missing = not rows
+        try:
+            with self.transaction(wait=None if missing else 0.0) as con:
+                want, rows = current(con)
+                if rows and rows[0][0] == want:
+                    raise Unchanged  # another process rebuilt them meanwhile
+                self._refresh_basis(con)
+        except StoreError as exc:
+            if missing:
+                raise
+            warnings.warn(
+                f"the trade basis tables of {self.path} are out of date (new data were ingested) and cannot be "
+                f"rebuilt now ({exc}); run critmin again when it has finished",
+                stacklevel=3,
+            )
 
     # -- queries ----------------------------------------------------------------------------------------
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:

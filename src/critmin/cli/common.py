@@ -81,10 +81,14 @@ def progress(description: str, total: int | None = None, *, transient: bool = Tr
         yield advance
 
 
+YEAR_BOUNDS = (1900, 2100)  # checked before a range is expanded, so '0-100000000' allocates nothing
+
+
 def parse_years(year: int | None, years: str | None) -> tuple[int | None, list[int] | None]:
     """``--year 2023`` or ``--years 2018-2024`` / ``--years 2019,2021``."""
     if years is None:
         return year, None
+    lo_ok, hi_ok = YEAR_BOUNDS
     out: list[int] = []
     for part in years.split(","):
         part = part.strip()
@@ -94,12 +98,19 @@ def parse_years(year: int | None, years: str | None) -> tuple[int | None, list[i
                 lo, hi = int(a), int(b)
             except ValueError:
                 raise UnknownValueError("year range", part, hint="write e.g. 2018-2024") from None
+            if not lo_ok <= lo <= hi <= hi_ok:
+                raise UnknownValueError(
+                    "year range", part, hint=f"low to high, within {lo_ok}-{hi_ok}, e.g. 2018-2024"
+                )
             out.extend(range(lo, hi + 1))
         elif part:
             try:
-                out.append(int(part))
+                y = int(part)
             except ValueError:
                 raise UnknownValueError("year", part, hint="write e.g. 2023 or 2018-2024") from None
+            if not lo_ok <= y <= hi_ok:
+                raise UnknownValueError("year", part, hint=f"within {lo_ok}-{hi_ok}")
+            out.append(y)
     return None, out
 
 

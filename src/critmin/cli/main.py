@@ -17,8 +17,20 @@ import typer
 from critmin.errors import CritminError
 
 DEBUG_ENV = "CRITMIN_DEBUG"
+_state = {"debug": False}  # --debug of the command being run
 # Every area module that may exist; a missing one is skipped (so a partial install still runs).
-AREAS = ("data", "exposure", "risk", "restrictions", "scenario", "optimize", "news", "web", "report")
+AREAS = (
+    "data",
+    "exposure",
+    "risk",
+    "restrictions",
+    "scenario",
+    "optimize",
+    "outlook",
+    "news",
+    "web",
+    "report",
+)
 
 app = typer.Typer(
     name="critmin",
@@ -52,8 +64,7 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = {"db": db, "debug": debug}
-    if debug:
-        os.environ[DEBUG_ENV] = "1"  # read by main() when an exception reaches it
+    _state["debug"] = debug  # read by main() when an exception reaches it
 
 
 def _register_areas() -> None:
@@ -72,7 +83,7 @@ _register_areas()
 
 
 def _debugging() -> bool:
-    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return _state["debug"] or os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def error_message(exc: BaseException) -> str:
@@ -102,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     Exit codes: 2 for critmin's own errors (bad input, unknown value, no data, offline, locked store), 1 for
     anything unexpected, 130 when interrupted. ``--debug`` or ``CRITMIN_DEBUG=1`` re-raises for the traceback.
     """
+    _state["debug"] = False
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit:

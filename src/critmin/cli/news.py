@@ -53,31 +53,84 @@ def _console(stderr: bool = False):
 
 
 def _events_table(df, title: str):
-    from rich.table import Table
+    """Events as blocks that read in an 80-column terminal: one line of facts (id, type, date, actors,
+    minerals, status), the evidence quoted below it, and the proposed record. Built from ``rich.text.Text``
+    pieces, so article text is never parsed as markup."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
 
-    table = Table(title=title, show_lines=False, expand=False)
-    table.add_column("event", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("actors", max_width=24)
-    table.add_column("minerals", max_width=28)
-    table.add_column("status", no_wrap=True)
-    table.add_column("linked", max_width=26, overflow="fold")
-    table.add_column("evidence", ratio=1, min_width=20)
+    from critmin.news.model import clean_text
+
+    def plain(value, limit=None) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return "—"
+        if isinstance(value, list | tuple) or (hasattr(value, "tolist") and not isinstance(value, str)):
+            value = ", ".join(str(v) for v in list(value)) or "—"
+        text = clean_text(str(value)).replace("\n", " ")
+        return text if not limit or len(text) <= limit else text[: limit - 1] + "…"
+
+    blocks = [Text(title, style="bold")]
     for r in df.to_dict("records"):
-        actors = list(dict.fromkeys([*r["initiator"], *r["counterparts"]]))
-        linked = r["linked_id"] if r.get("linked_id") else (r.get("link_note") or "—")
-        table.add_row(
-            _safe(r["event_id"]),
-            _safe(r["event_type"]),
-            _safe(r["date"]),
-            _safe(actors),
-            _safe(r["minerals"]),
-            _safe(f"{r['status']}/{r['review_status']}"),
-            _safe(linked, 60),
-            _safe(r["evidence"], 140),
+        actors = list(dict.fromkeys([*list(r["initiator"]), *list(r["counterparts"])]))
+        head = Text()
+        head.append(plain(r["event_id"]), style="bold")
+        head.append("  ")
+        head.append(plain(r["event_type"]), style="cyan")
+        head.append(f"  {plain(r['date'])}  {plain(actors)}  ")
+        head.append(plain(r["minerals"]), style="green")
+        head.append(f"  {plain(r['status'])}/{plain(r['review_status'])}", style="dim")
+        lines = [head, Padding(Text(f"“{plain(r['evidence'], 240)}”", style="italic"), (0, 0, 0, 4))]
+        linked = r["linked_id"] if r.get("linked_id") else r.get("link_note")
+        if linked:
+            lines.append(
+                Padding(Text(f"→ {plain(r.get('linked_table'))}: {plain(linked, 160)}"), (0, 0, 0, 4))
+            )
+        blocks.append(Group(*lines))
+    return Group(*blocks)
+
+
+OUTPUT_STYLES = ("table", "json", "csv")
+
+
+def _plain(value):
+    """A JSON-ready value: arrays and tuples as lists, NaN/NaT as None, numpy scalars as Python ones."""
+    import math
+
+    if value is None:
+        return None
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _emit(df, style: str) -> None:
+    """Events (or articles) to stdout as JSON (an array of objects) or CSV; list fields stay lists — JSON
+    arrays, and JSON-encoded lists inside CSV cells — so a reader gets back exactly what was stored."""
+    import csv
+    import json
+    import sys
+
+    records = [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+    if style == "json":
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(list(df.columns))
+    for r in records:
+        writer.writerow(
+            [
+                json.dumps(v, ensure_ascii=False) if isinstance(v, list) else ("" if v is None else v)
+                for v in r.values()
+            ]
         )
-    return table
 
 
 def _write(df, out: Path) -> None:
@@ -102,7 +155,8 @@ def ingest_cmd(
         typer.Option(
             "--published",
             "-p",
-            help="Publication date YYYY-MM-DD (resolves 'on Friday'; without it relative dates stay unknown).",
+            help="Publication date YYYY-MM-DD, or YYYY-MM when only the month is known (a day resolves "
+            "'on Friday'; without one relative dates stay unknown).",
         ),
     ] = None,
     fmt: Annotated[
@@ -183,7 +237,7 @@ def ingest_cmd(
 def extract_cmd(
     source: Annotated[str, typer.Argument(help="A file, directory or explicit http(s):// URL.")],
     published: Annotated[
-        str | None, typer.Option("--published", "-p", help="Publication date YYYY-MM-DD.")
+        str | None, typer.Option("--published", "-p", help="Publication date YYYY-MM-DD (or YYYY-MM).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="auto, text, html, feed or json.")] = "auto",
     explain: Annotated[
@@ -233,9 +287,11 @@ def extract_cmd(
 @news_app.command("events")
 def events_cmd(
     ctx: typer.Context,
-    since: Annotated[str | None, typer.Option("--since", help="Events dated on or after YYYY-MM-DD.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Events dated on or after YYYY-MM-DD (or YYYY-MM).")
+    ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Events dated on or before YYYY-MM-DD.")
+        str | None, typer.Option("--until", help="Events dated on or before YYYY-MM-DD (or YYYY-MM).")
     ] = None,
     event_type: Annotated[
         str | None,
@@ -258,14 +314,26 @@ def events_cmd(
     undated: Annotated[
         bool, typer.Option("--undated", help="With --since/--until, also list events without a date.")
     ] = False,
+    style: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the terminal), json or csv (to stdout; list fields as JSON lists).",
+        ),
+    ] = "table",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write .csv/.json/.parquet instead of a table.")
     ] = None,
 ) -> None:
-    """List extracted events, e.g. ``critmin news events --since 2025-01-01 --type export_restriction``."""
+    """List extracted events, e.g. ``critmin news events --since 2025-01-01 --type export_restriction``;
+    ``--format json`` or ``--format csv`` writes them to stdout for other programs."""
     from critmin.cli.common import check_output
+    from critmin.errors import UnknownValueError
     from critmin.news import store as news_store
 
+    if style not in OUTPUT_STYLES:
+        raise UnknownValueError("output format", style, OUTPUT_STYLES)
     if out:
         check_output(out)
     df = news_store.events(
@@ -280,6 +348,9 @@ def events_cmd(
     )
     if out:
         _write(df, out)
+        return
+    if style != "table":
+        _emit(df, style)
         return
     if df.empty:
         _console().print("no events (ingest news with [bold]critmin news ingest[/])")
@@ -339,7 +410,9 @@ def show_cmd(
         f"{_safe(a['publisher'])} · published {_safe(a['published'])} ({_safe(a['published_basis'])}) · "
         f"{_safe(a['url'])}"
     )
-    console.print(Text(a["text"]))  # a Text object is never parsed as markup
+    from critmin.news.model import clean_text
+
+    console.print(Text(clean_text(a["text"])))  # a Text object is never parsed as markup
     df = news_store.events(store, article_id=a["article_id"])
     if not df.empty:
         console.print(_events_table(df, "events"))

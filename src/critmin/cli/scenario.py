@@ -93,6 +93,104 @@ def _fmt(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _response(
+    on: bool,
+    horizon: float,
+    elasticity: float,
+    demand_elasticity: float,
+    lead: float,
+    spare: str,
+    redirect: bool,
+):
+    """The --response options as a SupplyResponse (None when off)."""
+    if not on:
+        return None
+    from critmin.scenarios.response import SupplyResponse
+
+    spare_spec: object = spare.strip()
+    if spare_spec != "demonstrated":
+        spare_spec = (
+            {k: float(v) for k, v in _pairs(spare, "--spare").items()}
+            if "=" in spare
+            else _spec(spare, "--spare")
+        )
+    return SupplyResponse(
+        horizon_months=horizon,
+        supply_elasticity=elasticity,
+        demand_elasticity=demand_elasticity,
+        lead_months=lead,
+        spare=spare_spec,
+        redirect=redirect,
+    )
+
+
+def _response_line(info: dict, imposers: str) -> str:
+    """One line saying whether the supply response was on and, if so, what it did."""
+    if not info.get("on"):
+        return "supply response: off (--response lets other producers and the imposer's redirection respond)"
+    extra = info.get("extra_output_tonnes", info.get("extra_output_mean_tonnes", 0.0))
+    moved = (
+        f"{'mean ' if 'extra_output_mean_tonnes' in info else ''}+{extra:,.0f} t from other producers"
+        if extra > 0.5
+        else "no extra output from other producers"
+    )
+    if info.get("redirected_tonnes"):
+        moved += f", {info['redirected_tonnes']:,.0f} t redirected by {imposers}"
+    pr = info.get("price_rise", info.get("price_rise_p50", 0.0))
+    return (
+        f"supply response: on, {info['horizon_months']:g} months ({info['ramp_share']:.0%} of full output "
+        f"on line, lead {info['lead_months']:g} months), ε {info['supply_elasticity']:g}, "
+        f"η {info['demand_elasticity']:g}, price signal +{pr:.0%}; spare capacity "
+        f"{info['spare_capacity_tonnes']:,.0f} t ({info['spare_capacity_source']}): {moved}"
+    )
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]):
+    """A compact table for an 80-column terminal: numbers are never cut (each numeric column is as wide as
+    its widest cell or header line); the country name gives way with an ellipsis."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=0, pad_edge=False, title_justify="left")
+    for i, col in enumerate(columns):
+        if col == "country":
+            table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=9, max_width=16)
+        else:
+            width = max([len(r[i]) for r in rows] + [len(line) for line in col.split("\n")])
+            table.add_column(col, justify="right", no_wrap=True, min_width=width + 1)
+    for r in rows:
+        table.add_row(*r)
+    return table
+
+
+RESPONSE_OPTIONS = {
+    "response": typer.Option(
+        "--response/--no-response",
+        help="Let producers that do not restrict add output (spare capacity, short-run elasticity) and the "
+        "imposer redirect to non-targets (docs/scenarios.md §3).",
+    ),
+    "horizon": typer.Option("--horizon-months", help="Horizon of the supply response, months (≤ 36)."),
+    "elasticity": typer.Option("--elasticity", help="Short-run price elasticity of supply."),
+    "demand_elasticity": typer.Option(
+        "--demand-elasticity", help="Short-run price elasticity of demand (< 0)."
+    ),
+    "lead": typer.Option("--lead-months", help="Months for idle capacity to reach full output."),
+    "spare": typer.Option(
+        "--spare", help="Spare capacity: demonstrated | share of output | ISO3=t,... (e.g. MOZ=50000)."
+    ),
+    "redirect": typer.Option(
+        "--redirect/--no-redirect", help="With --response: the imposer sells withheld volume to non-targets."
+    ),
+    "rationing": typer.Option(
+        "--rationing",
+        help="pro_rata (short countries share losses with their customers) | trade_first (Marchand 2016).",
+    ),
+}
+
+
+RO = RESPONSE_OPTIONS
+
+
 @scenario_app.command("restrict")
 def restrict_cmd(
     ctx: typer.Context,
@@ -123,6 +221,14 @@ def restrict_cmd(
             "--substitution", help="f_c: share of each residual shock absorbed by consumption (0-1)."
         ),
     ] = 0.0,
+    rationing: Annotated[str, RO["rationing"]] = "pro_rata",
+    response: Annotated[bool, RO["response"]] = False,
+    horizon: Annotated[float, RO["horizon"]] = 12.0,
+    elasticity: Annotated[float, RO["elasticity"]] = 0.1,
+    demand_elasticity: Annotated[float, RO["demand_elasticity"]] = -0.1,
+    lead: Annotated[float, RO["lead"]] = 6.0,
+    spare: Annotated[str, RO["spare"]] = "demonstrated",
+    redirect: Annotated[bool, RO["redirect"]] = True,
     top: Annotated[int, typer.Option("--top", help="Rows to show.")] = 15,
     out: Annotated[
         Path | None,
@@ -132,16 +238,21 @@ def restrict_cmd(
     """One export-restriction cascade, e.g. ``critmin scenario restrict --by CHN --commodity rare_earths
     --stage refined --share 1.0 --targets JPN --year 2023 --stocks JPN=60``."""
     from rich.console import Console
-    from rich.table import Table
 
     from critmin.errors import CritminError
-    from critmin.scenarios.scenario import Restriction, restrict
+    from critmin.scenarios.scenario import Restriction, check_rationing, restrict
 
+    if out:
+        from critmin.cli.common import check_output
+
+        check_output(out)
+    check_rationing(rationing)
     stock_days = _pairs(stocks, "--stocks")
     if any(isinstance(v, tuple) for v in stock_days.values()):
         raise CritminError(
             "--stocks: ranges (LOW:HIGH) are for 'scenario sweep'; give one number per country"
         )
+    resp = _response(response, horizon, elasticity, demand_elasticity, lead, spare, redirect)
     ds, net = _network(ctx, commodity, stage, year)
     restrictions = None
     if measure:
@@ -160,45 +271,70 @@ def restrict_cmd(
         stocks=stock_days,
         default_stock_days=default_stocks,
         substitution=substitution,
+        rationing=rationing,
+        response=resp,
+        ds=ds,
     )
     df = res.countries(affected_only=True)
     if out:
         _write(res.to_json(), out, df)
     w = res.world()
     console = Console()
-    table = Table(title=f"{res.name}: {net.basis} t/yr, {w['rounds']} rounds", show_lines=False)
-    for col in (
-        "country",
-        "consumption t",
-        "stocks d",
-        "direct loss t",
-        "Δstocks t",
-        "shortfall t",
-        "shortfall %",
-        "Δimports t",
-        "days of cover",
-    ):
-        table.add_column(col, justify="left" if col == "country" else "right")
-    for r in df.head(top).itertuples(index=False):
-        table.add_row(
-            f"{r.country} {r.country_name}"[:28],
+    rows = [
+        [
+            f"{r.country} {r.country_name}",
             _fmt(r.consumption_tonnes),
             _fmt(r.stocks_days),
             _fmt(r.direct_loss_tonnes),
             _fmt(r.delta_stocks_tonnes),
             _fmt(r.shortfall_tonnes),
             _fmt(r.shortfall_pct_of_consumption, 1),
-            _fmt(r.delta_imports_tonnes),
             _fmt(r.days_of_cover),
-        )
-    console.print(table)
-    console.print(
-        f"restricted {w['restricted_tonnes']:,.0f} t; world: Δstocks {w['delta_stocks_tonnes']:,.0f} t, "
-        f"shortfall {w['shortfall_tonnes']:,.0f} t ({w['countries_with_shortfall']} countries); "
-        f"sources {w['source']} ({w['edition']})"
+        ]
+        for r in df.head(top).itertuples(index=False)
+    ]
+    table = _table(
+        f"{res.name}: {net.basis}, t/yr, {w['rounds']} rounds",
+        [
+            "country",
+            "consump.\nt",
+            "stocks\ndays",
+            "direct\nloss t",
+            "Δstocks\nt",
+            "short-\nfall t",
+            "short-\nfall %",
+            "days of\ncover",
+        ],
+        rows,
     )
-    for note in w["notes"]:
-        console.print(f"[dim]note: {note}[/]")
+    console.print(table)
+    imposers = "+".join(x.imposer for x in res.restrictions)
+    held = f"{imposers} withheld {w['restricted_tonnes']:,.0f} t"
+    if w["withheld_used_tonnes"] > 0:
+        held += f" and covered {w['withheld_used_tonnes']:,.0f} t of its own import losses from it"
+    console.print(
+        f"{held}; world: Δstocks {w['delta_stocks_tonnes']:,.0f} t, shortfall {w['shortfall_tonnes']:,.0f} t "
+        f"({w['countries_with_shortfall']} countries); rationing {w['rationing']}; "
+        f"sources {w['source']} ({w['edition']})",
+        highlight=False,
+    )
+    console.print(_response_line(w["supply_response"], imposers), highlight=False)
+    _print_notes(console, w)
+
+
+def _print_notes(console, world: dict) -> None:
+    neg = world.get("negative_consumption_countries") or []
+    if neg:
+        console.print(
+            f"[dim]note: {len(neg)} countries export more than they produce and import ({', '.join(neg[:8])}"
+            f"{', …' if len(neg) > 8 else ''}): read as unrecorded supply, they pass losses on and have "
+            "no shortfall[/]",
+            highlight=False,
+        )
+    for note in world["notes"]:
+        if neg and "export more than they produce" in note:
+            continue  # said above, with what the cascade does with them
+        console.print(f"[dim]note: {note}[/]", highlight=False)
 
 
 @scenario_app.command("sweep")
@@ -227,6 +363,14 @@ def sweep_cmd(
         str, typer.Option("--default-stocks", help="Days for other countries: number or LOW:HIGH.")
     ] = "0",
     substitution: Annotated[str, typer.Option("--substitution", help="f_c: number or LOW:HIGH.")] = "0:0.2",
+    rationing: Annotated[str, RO["rationing"]] = "pro_rata",
+    response: Annotated[bool, RO["response"]] = False,
+    horizon: Annotated[float, RO["horizon"]] = 12.0,
+    elasticity: Annotated[float, RO["elasticity"]] = 0.1,
+    demand_elasticity: Annotated[float, RO["demand_elasticity"]] = -0.1,
+    lead: Annotated[float, RO["lead"]] = 6.0,
+    spare: Annotated[str, RO["spare"]] = "demonstrated",
+    redirect: Annotated[bool, RO["redirect"]] = True,
     draws: Annotated[int, typer.Option("--draws", "-n")] = 10_000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     dask: Annotated[
@@ -245,18 +389,26 @@ def sweep_cmd(
     """Monte Carlo over who restricts, how much, stocks and substitution → p50/p90/p99 shortfall per country."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from critmin.scenarios.executors import get_executor
-    from critmin.scenarios.montecarlo import sweep
+    from critmin.scenarios.montecarlo import check_sweep_size, sweep
+    from critmin.scenarios.scenario import check_rationing
 
+    if out:
+        from critmin.cli.common import check_output
+
+        check_output(out)
+    check_rationing(rationing)
+    check_sweep_size(draws, 1)  # the full check needs the network's size; refuse the absurd before loading
     if "=" in by:
         imposers = {k: float(v) for k, v in _pairs(by, "--by").items()}
     elif by.strip().lower() == "registry":
         imposers = "registry"
     else:
         imposers = _countries(by)
+    resp = _response(response, horizon, elasticity, demand_elasticity, lead, spare, redirect)
     ds, net = _network(ctx, commodity, stage, year)
+    check_sweep_size(draws, net.n)
     console = Console()
     with (
         get_executor(dask=dask, scheduler=scheduler, n_workers=workers) as ex,
@@ -284,20 +436,17 @@ def sweep_cmd(
             chunk_size=chunk_size,
             progress=lambda k: progress.advance(task, k),
             ds=ds,
+            rationing=rationing,
+            response=resp,
         )
     summary = res.summary()
     if out:
         _write(res.to_json(), out, summary)
     w = res.world()
     who = ", ".join(f"{k} {v:.0%}" for k, v in w["imposers"].items())
-    table = Table(
-        title=f"{net.commodity} {net.stage} {net.year}: {draws:,} draws, imposer {who} ({net.basis} t/yr)"
-    )
-    for col in ("country", "P(short)", "p50 t", "p90 t", "p99 t", "p90 %", "days p50", "days p10", "days p1"):
-        table.add_column(col, justify="left" if col == "country" else "right")
-    for r in summary.head(top).itertuples(index=False):
-        table.add_row(
-            f"{r.country} {r.country_name}"[:28],
+    rows = [
+        [
+            f"{r.country} {r.country_name}",
             f"{r.p_shortfall:.0%}",
             _fmt(r.shortfall_p50_tonnes),
             _fmt(r.shortfall_p90_tonnes),
@@ -306,10 +455,25 @@ def sweep_cmd(
             _fmt(r.days_of_cover_p50),
             _fmt(r.days_of_cover_p10),
             _fmt(r.days_of_cover_p1),
-        )
+        ]
+        for r in summary.head(top).itertuples(index=False)
+    ]
+    table = _table(
+        f"{net.commodity} {net.stage} {net.year}: {draws:,} draws, imposer {who} ({net.basis}, t/yr)",
+        ["country", "P(short)", "p50 t", "p90 t", "p99 t", "p90 %", "days\np50", "days\np10", "days\np1"],
+        rows,
+    )
     console.print(table)
     console.print(
         f"world shortfall p50 {w['world_shortfall_p50_tonnes']:,.0f} t, p90 "
-        f"{w['world_shortfall_p90_tonnes']:,.0f} t, p99 {w['world_shortfall_p99_tonnes']:,.0f} t; "
-        f"sources {w['source']} ({w['edition']})"
+        f"{w['world_shortfall_p90_tonnes']:,.0f} t, p99 {w['world_shortfall_p99_tonnes']:,.0f} t; draws where "
+        f"a shortfall exceeds consumption: {w['shortfall_above_consumption']}; rationing {w['rationing']}; "
+        f"sources {w['source']} ({w['edition']})",
+        highlight=False,
     )
+    console.print(_response_line(w["supply_response"], "the imposer"), highlight=False)
+    _print_notes(console, {**w, "negative_consumption_countries": _negative(net)})
+
+
+def _negative(net) -> list[str]:
+    return [net.countries[i] for i in range(net.n) if net.consumption[i] < -1e-9]

@@ -23,6 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from critmin.data import iea as iea_mod
+from critmin.data.basis import hs_code_table
 from critmin.errors import DataError
 from critmin.ingest.common import repair_mojibake
 from critmin.reference import commodities as cat
@@ -30,6 +32,8 @@ from critmin.reference.countries import CountryIndex, hand_aliases
 
 # ---------------------------------------------------------------------------------------------------------
 # Source registry: what each input is, who publishes it, under which licence.
+
+IEA_WORKBOOK = "iea-critical-minerals/CM_Data_Explorer_May2024.xlsx"
 
 
 @dataclass(frozen=True)
@@ -93,13 +97,14 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "iea",
-            "Critical Minerals Data Explorer, supply by country (mining and refining)",
+            "Critical Minerals Data Explorer: supply by country (mining and refining; 2023 and base-case "
+            "projections 2030-2040) and demand by sector (STEPS, APS, NZE to 2050)",
             "International Energy Agency",
             "May 2024",
             "CC BY 4.0",
             "IEA (2024) Critical Minerals Data Explorer, https://www.iea.org/data-and-statistics/data-tools/critical-minerals-data-explorer",
             "https://www.iea.org/data-and-statistics/data-tools/critical-minerals-data-explorer",
-            ("iea-critical-minerals/iea_supply_by_country_mining_refining_2023_2040.csv",),
+            (IEA_WORKBOOK,),
         ),
         Source(
             "wgi",
@@ -386,10 +391,9 @@ def build_trade(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, pd.DataF
     out["edition"] = SOURCES["baci"].edition
     prod = pd.read_csv(_require(root, "baci-raw-materials/product_codes_HS92_V202401b.csv"), dtype=str)
     prod["code"] = prod["code"].str.zfill(6)
-    hs = prod[prod["code"].isin(hs_map)].rename(columns={"code": "hs6"}).copy()
-    hs["commodity"] = hs["hs6"].map(lambda h: hs_map[h][0])
-    hs["stage"] = hs["hs6"].map(lambda h: hs_map[h][1])
-    return out.reset_index(drop=True), hs.sort_values("hs6").reset_index(drop=True)
+    # the audited catalogue (stage, form, content factor, reason) with BACI's product descriptions
+    hs = hs_code_table(dict(zip(prod["code"], prod["description"], strict=True)))
+    return out.reset_index(drop=True), hs
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -449,42 +453,136 @@ def _usgs(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
     return out, mapped.unmapped
 
 
-def _iea(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
-    path = _require(root, "iea-critical-minerals/iea_supply_by_country_mining_refining_2023_2040.csv")
-    df = pd.read_csv(path)
-    df = df[(df["year"] == 2023) & ~df["is_projection"] & df["row_type"].isin(["country", "rest_of_world"])]
-    df = df.dropna(subset=["value"])
-    unmapped: set[str] = set()
-    mapper = _country_mapper(index, unmapped)
-    rows = []
+def _iea_series() -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(IEA mineral, IEA stage) -> (commodity, stage, basis) from the catalogue's ``iea`` production entries."""
+    out = {}
     for c in cat.catalogue().values():
         for s in c.stages.values():
             for p in s.production:
-                if p.source != "iea":
-                    continue
-                sub = df[(df["mineral"] == p.mineral) & (df["stage"] == p.iea_stage)].copy()
-                if sub.empty:
-                    raise DataError(
-                        f"IEA series {p.mineral}/{p.iea_stage} for {c.id} matched no rows", path=str(path)
-                    )
-                if set(sub["unit"]) != {"kt"}:
-                    raise DataError(
-                        f"unexpected IEA unit(s) {set(sub['unit'])}", path=str(path), field="unit"
-                    )
-                sub["country"] = [
-                    ("ROW" if t == "rest_of_world" else mapper(n))
-                    for n, t in zip(sub["country"], sub["row_type"], strict=True)
-                ]
-                sub = sub.dropna(subset=["country"])
-                g = sub.groupby(["country", "year"], as_index=False).agg(tonnes=("value", "sum"))
-                g["tonnes"] = g["tonnes"] * 1e3
-                g["estimated"] = False
-                g["commodity"], g["stage"], g["basis"] = c.id, s.name, p.basis
-                g["series"] = f"{p.mineral}: {p.iea_stage}"
-                rows.append(g)
-    out = pd.concat(rows, ignore_index=True)
+                if p.source == "iea":
+                    out[(p.mineral, p.iea_stage)] = (c.id, s.name, p.basis)
+    return out
+
+
+def _iea_supply(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
+    """The workbook's supply sheet mapped to the catalogue: commodity, stage, country (ISO3 or ROW), year,
+    supply_kt, basis, series, note."""
+    path = _require(root, IEA_WORKBOOK)
+    df = iea_mod.read_supply(path)
+    series = _iea_series()
+    missing = sorted(set(series) - set(zip(df["mineral"], df["stage"], strict=True)))
+    if missing:
+        raise DataError(f"IEA series named in the catalogue not in the workbook: {missing}", path=str(path))
+    unknown = sorted(set(zip(df["mineral"], df["stage"], strict=True)) - set(series))
+    if unknown:
+        raise DataError(
+            f"IEA supply blocks with no catalogue entry: {unknown} (add them to commodities.yaml)",
+            path=str(path),
+        )
+    unmapped: set[str] = set()
+    mapper = _country_mapper(index, unmapped)
+    df["country_iea"] = df["country"]
+    df["country"] = [
+        "ROW" if t == "rest_of_world" else mapper(n)
+        for n, t in zip(df["country"], df["row_type"], strict=True)
+    ]
+    if unmapped:
+        raise DataError(f"IEA producer names without an ISO3 code: {sorted(unmapped)}", path=str(path))
+    keys = [series[(m, s)] for m, s in zip(df["mineral"], df["stage"], strict=True)]
+    df["commodity"] = [k[0] for k in keys]
+    df["stage_iea"] = df["stage"]
+    df["stage"] = [k[1] for k in keys]
+    df["basis"] = [k[2] for k in keys]
+    df["series"] = df["mineral"] + ": " + df["stage_iea"]
+    return df, unmapped
+
+
+def _iea(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
+    """IEA 2023 (observed) supply by country, in the production table's layout (tonnes)."""
+    df, unmapped = _iea_supply(root, index)
+    g = df[df["year"] == iea_mod.BASE_YEAR].copy()
+    g["tonnes"] = g["supply_kt"] * 1e3
+    g["estimated"] = False
+    out = g[["country", "year", "tonnes", "estimated", "commodity", "stage", "basis", "series"]].copy()
     out["source"], out["edition"] = "IEA", SOURCES["iea"].edition
-    return out, unmapped
+    return out.reset_index(drop=True), unmapped
+
+
+def build_supply_outlook(root: Path, index: CountryIndex) -> pd.DataFrame:
+    """IEA supply by country, 2023 and the base-case projections for 2030, 2035 and 2040 (kt contained).
+
+    The projections are the IEA's base case (operating and announced projects weighted by their
+    probability of coming online), not critmin's forecasts; ``projection`` marks them.
+    """
+    df, _ = _iea_supply(root, index)
+    out = pd.DataFrame(
+        {
+            "commodity": df["commodity"],
+            "stage": df["stage"],
+            "country": df["country"],
+            "year": df["year"].astype("int16"),
+            "supply_kt": df["supply_kt"].astype("float64"),
+            "projection": df["year"] > iea_mod.BASE_YEAR,
+            "case": "base case",
+            "basis": df["basis"],
+            "series": df["series"],
+            "note": df["note"].where(df["note"] != "", None),
+            "source": "IEA",
+            "edition": SOURCES["iea"].edition,
+        }
+    )
+    dup = out.duplicated(["commodity", "stage", "country", "year"])
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise DataError(
+            f"IEA supply: {r['country']} appears twice in {r['commodity']}/{r['stage']} {r['year']}",
+            path=str(root / IEA_WORKBOOK),
+        )
+    return out.sort_values(["commodity", "stage", "year", "country"]).reset_index(drop=True)
+
+
+# Content basis of the IEA demand figures (the workbook's notes): Li content; magnet REE = Nd + Pr + Dy + Tb;
+# graphite of all grades, mined (natural) and synthetic.
+IEA_DEMAND_BASIS = {
+    "Copper": ("copper", "Cu"),
+    "Cobalt": ("cobalt", "Co"),
+    "Lithium": ("lithium", "Li"),
+    "Nickel": ("nickel", "Ni"),
+    "Magnet rare earth elements": ("rare_earths", "magnet REE content (Nd, Pr, Dy, Tb)"),
+    "Graphite (all grades: natural and synthetic)": (
+        "graphite",
+        "graphite, all grades (natural and synthetic)",
+    ),
+}
+
+
+def build_demand_outlook(root: Path) -> pd.DataFrame:
+    """IEA demand by mineral, end-use sector, scenario (STEPS, APS, NZE) and year, 2023-2050 (kt contained).
+
+    2023 is observed and common to the three scenarios; it is repeated under each so that every scenario
+    is a complete series (``projection`` is false for it).
+    """
+    path = _require(root, IEA_WORKBOOK)
+    df = iea_mod.read_demand(path)
+    unknown = sorted(set(df["mineral"]) - set(IEA_DEMAND_BASIS))
+    if unknown:
+        raise DataError(f"IEA demand minerals with no catalogue mapping: {unknown}", path=str(path))
+    out = pd.DataFrame(
+        {
+            "commodity": df["mineral"].map(lambda m: IEA_DEMAND_BASIS[m][0]),
+            "sector": df["sector"],
+            "sector_kind": df["sector_kind"],
+            "scenario": df["scenario"],
+            "year": df["year"].astype("int16"),
+            "demand_kt": df["demand_kt"].astype("float64"),
+            "projection": df["year"] > iea_mod.BASE_YEAR,
+            "basis": df["mineral"].map(lambda m: IEA_DEMAND_BASIS[m][1]),
+            "series": df["mineral"],
+            "source": "IEA",
+            "edition": SOURCES["iea"].edition,
+        }
+    )
+    return out.sort_values(["commodity", "scenario", "sector", "year"]).reset_index(drop=True)
 
 
 def build_production(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
@@ -669,6 +767,9 @@ def build(
     trade, hs = build_trade(root, index)
     say("production (WMD, USGS, IEA)")
     production, unmapped = build_production(root, index)
+    say("outlook (IEA supply projections and scenario demand)")
+    supply_outlook = build_supply_outlook(root, index)
+    demand_outlook = build_demand_outlook(root)
     say("governance (WGI)")
     governance = build_governance(root)
     say("ideal points (UNGA)")
@@ -692,6 +793,8 @@ def build(
         "governance": governance,
         "ideal_points": ideal,
         "blocs": blocs,
+        "supply_outlook": supply_outlook,
+        "demand_outlook": demand_outlook,
     }
     manifest: dict = {"format": 1, "tables": {}, "sources": {}}
     for name, df in tables.items():

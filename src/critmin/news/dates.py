@@ -12,94 +12,66 @@ Relative expressions ("on Friday", "last December", "today", a month without a y
 the publication date: a past act takes the most recent matching day on or before it, an effective or end date
 the next one on or after it. Without a publication date they resolve to None — the date stays unknown rather
 than guessed. Values carry their precision: ``YYYY-MM-DD`` (day), ``YYYY-MM`` (month) or ``YYYY`` (year).
-English and Italian month and weekday names are recognised.
+English and Italian month and weekday names are recognised. The expressions, their role cues and the names
+are a table (``data/dates.yaml``); this module is the scanner that applies them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 from dataclasses import dataclass
+from importlib import resources
 
-_EN_MONTHS = {
-    "January": 1, "Jan": 1, "February": 2, "Feb": 2, "March": 3, "Mar": 3, "April": 4, "Apr": 4, "May": 5,
-    "June": 6, "Jun": 6, "July": 7, "Jul": 7, "August": 8, "Aug": 8, "September": 9, "Sept": 9, "Sep": 9,
-    "October": 10, "Oct": 10, "November": 11, "Nov": 11, "December": 12, "Dec": 12,
-}  # fmt: skip
-_IT_MONTHS = {
-    "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7, "agosto": 8,
-    "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
-}  # fmt: skip
-_EN_WEEKDAYS = {
-    "Monday": 0,
-    "Tuesday": 1,
-    "Wednesday": 2,
-    "Thursday": 3,
-    "Friday": 4,
-    "Saturday": 5,
-    "Sunday": 6,
-}
-_IT_WEEKDAYS = {
-    "lunedì": 0, "lunedi": 0, "martedì": 1, "martedi": 1, "mercoledì": 2, "mercoledi": 2, "giovedì": 3,
-    "giovedi": 3, "venerdì": 4, "venerdi": 4, "sabato": 5, "domenica": 6,
-}  # fmt: skip
+import yaml
+
+
+def _table() -> dict:
+    text = resources.files("critmin.news").joinpath("data/dates.yaml").read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+_T = _table()
+_EN_MONTHS: dict[str, int] = _T["months"]["en"]
+_IT_MONTHS: dict[str, int] = _T["months"]["it"]
 MONTHS = {**_EN_MONTHS, **_IT_MONTHS}
-WEEKDAYS = {**_EN_WEEKDAYS, **_IT_WEEKDAYS}
+WEEKDAYS: dict[str, int] = {**_T["weekdays"]["en"], **_T["weekdays"]["it"]}
 
+
+def _alternation(names, flags: str = "", dot: bool = False) -> str:
+    group = "|".join(sorted(names, key=len, reverse=True))
+    return (f"(?{flags}:{group})" if flags else f"(?:{group})") + (r"\.?" if dot else "")
+
+
+# English month names are proper names (case-sensitive: "may" is a verb); abbreviations take a dot
 _FULL = [m for m in _EN_MONTHS if len(m) > 4 or m in ("May", "June", "July")]
-_ABBR = [m for m in _EN_MONTHS if m not in _FULL]
-_M = (
-    "(?:"
-    + "|".join(sorted(_FULL, key=len, reverse=True))
-    + ")"
-    + "|(?:"
-    + "|".join(sorted(_ABBR, key=len, reverse=True))
-    + r")\.?"
-    + "|(?i:"
-    + "|".join(_IT_MONTHS)
-    + ")"
+_MONTH_NAMES = "|".join(
+    [
+        _alternation(_FULL),
+        _alternation([m for m in _EN_MONTHS if m not in _FULL], dot=True),
+        _alternation(_IT_MONTHS, "i"),
+    ]
 )
-_MONTH = rf"(?P<month>{_M})"
-_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?"
-_YEAR = r"(?P<year>(?:19|20)\d\d)"
-_WD = "(?:" + "|".join(_EN_WEEKDAYS) + ")|(?i:" + "|".join(_IT_WEEKDAYS) + ")"
+_SLOTS = {
+    "{month}": f"(?P<month>{_MONTH_NAMES})",
+    "{day}": r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?",
+    "{year}": r"(?P<year>(?:19|20)\d\d)",
+    "{weekday}": _alternation(_T["weekdays"]["en"]) + "|" + _alternation(_T["weekdays"]["it"], "i"),
+}
 
-_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("iso", re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b")),
-    ("mdy", re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?:,?\s+{_YEAR}\b)?")),
-    ("dmy", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR}\b)?")),
-    ("my", re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b")),
-    ("rel_month", re.compile(
-        rf"(?P<q>\b(?:last|this|next|early|late|mid|earlier\s+this|later\s+this|lo\s+scorso|scorso|prossimo)"
-        rf"[\s-]+)?(?<![\w-]){_MONTH}(?:\s+(?:scorso|prossimo))?(?![\w-])")),
-    ("weekday", re.compile(rf"(?P<q>\b(?:last|this|next|this\s+past|scorso|prossimo)\s+)?\b(?P<wd>{_WD})\b"
-                           r"(?:\s+(?:scorso|prossimo))?")),
-    ("deictic", re.compile(r"(?i)\b(?P<word>today|yesterday|tomorrow|oggi|ieri|domani)\b")),
-    ("rel_period", re.compile(
-        r"(?i)\b(?P<q>last|this|next|earlier\s+this|later\s+this|scorso|lo\s+scorso|l'|quest'|il|lo)\s*"
-        r"(?P<unit>month|year|mese|anno)\b(?:\s+(?P<q2>scorso|prossimo))?")),
-    ("year", re.compile(r"\b(?P<prep>in|since|from|until|by|during|early|late|mid|nel|dal|entro\s+il)"
-                        r"[\s-]+(?P<year>(?:19|20)\d\d)\b(?![-/]\d)")),
-]  # fmt: skip
 
-_PREP_MONTH = re.compile(
-    r"(?i)(?:\bin|\bsince|\bfrom|\buntil|\bby|\bof|\bduring|\bstarting|\bbeginning|\bthrough|\bbefore|\bafter"
-    r"|\ba|\bda|\bdi|\bnel|\bentro)\s*$"
-)
-_ROLE_EFFECTIVE = re.compile(
-    r"(?i)(?:starting(?:\s+(?:on|from|in))?|start(?:s|ed)?\s+(?:on|from|in)|\bfrom|effective(?:ly)?"
-    r"(?:\s+(?:from|on|as\s+of))?|as\s+of|with\s+effect\s+from|beginning(?:\s+(?:on|from|in))?"
-    r"|(?:come|comes|came|coming|enter(?:s|ed)?|entry|go(?:es)?|went)\s+into\s+(?:force|effect)(?:\s+on)?"
-    r"|tak(?:e|es|ing)\s+effect(?:\s+(?:on|from))?|took\s+effect(?:\s+on)?|in\s+force\s+(?:from|on)"
-    r"|a\s+partire\s+d(?:al|all'|alla)|\bdal|\bdall'|in\s+vigore\s+dal)\s*(?:last\s+|next\s+|this\s+)?$"
-)
-_ROLE_END = re.compile(
-    r"(?i)(?:until|till|through|thru|expir\w*(?:\s+on)?|ending(?:\s+on)?|end\s+on|fino\s+al)\s*$"
-)
-_ROLE_SINCE = re.compile(r"(?i)(?:\bsince|\bda)\s*(?:last\s+)?$")
-_ROLE_DEADLINE = re.compile(
-    r"(?i)(?:\bby|\bbefore|no\s+later\s+than|\bentro(?:\s+il)?)\s*(?:the\s+end\s+of\s+)?$"
-)
+def _compile(pattern: str) -> re.Pattern:
+    for slot, src in _SLOTS.items():
+        pattern = pattern.replace(slot, src)
+    return re.compile(pattern)
+
+
+_PATTERNS: list[tuple[str, re.Pattern]] = [(p["kind"], _compile(p["pattern"])) for p in _T["patterns"]]
+_PREP_MONTH = re.compile(_T["month_preposition"])
+_ROLES = [(role, re.compile(p)) for role, p in _T["roles"].items()]
+_YEAR_ROLES: dict[str, str] = _T["year_roles"]
+_PAST_TENSE = re.compile(_T["past_tense_before"])
 
 
 @dataclass(frozen=True)
@@ -121,18 +93,56 @@ class DateExpr:
         return self.precision == "day" and self.role == "act"
 
 
-def parse_date(value) -> dt.date | None:
+@dataclass(frozen=True)
+class Publication:
+    """When an article was published: a day, or only a month (``2025-10``). Relative expressions need a day
+    ("on Friday"); a month and a year ("last December", "on 3 March") resolve against either."""
+
+    first: dt.date  # the first day it can be
+    last: dt.date  # the last day it can be
+    precision: str  # day | month
+
+    @property
+    def value(self) -> str:
+        return self.first.isoformat() if self.precision == "day" else self.first.isoformat()[:7]
+
+    @property
+    def day(self) -> dt.date | None:
+        return self.first if self.precision == "day" else None
+
+
+_MONTH_VALUE = re.compile(r"^((?:19|20)\d\d)-(0[1-9]|1[0-2])$")
+
+
+def parse_publication(value) -> Publication | None:
+    """A :class:`Publication` from ``YYYY-MM-DD`` (or a date/datetime, or an ISO timestamp) or ``YYYY-MM``;
+    None when the value is missing or not a date."""
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
+    if isinstance(value, Publication):
         return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return Publication(value, value, "day")
     text = str(value).strip()
+    m = _MONTH_VALUE.match(text)
+    if m:
+        y, mo = int(m.group(1)), int(m.group(2))
+        first = dt.date(y, mo, 1)
+        nxt = dt.date(y + mo // 12, mo % 12 + 1, 1)
+        return Publication(first, nxt - dt.timedelta(days=1), "month")
     try:
-        return dt.date.fromisoformat(text[:10])
+        d = dt.date.fromisoformat(text[:10])
     except ValueError:
         return None
+    return Publication(d, d, "day")
+
+
+def parse_date(value) -> dt.date | None:
+    """The day of a day-precise publication date, else None."""
+    pub = parse_publication(value)
+    return pub.day if pub else None
 
 
 def _month_number(text: str) -> int:
@@ -141,15 +151,8 @@ def _month_number(text: str) -> int:
 
 
 def _role(before: str) -> str:
-    if _ROLE_EFFECTIVE.search(before):
-        return "effective"
-    if _ROLE_END.search(before):
-        return "end"
-    if _ROLE_SINCE.search(before):
-        return "since"
-    if _ROLE_DEADLINE.search(before):
-        return "deadline"
-    return "act"
+    """act | effective | end | since | deadline, from the words just before a date (``data/dates.yaml``)."""
+    return next((role for role, pat in _ROLES if pat.search(before)), "act")
 
 
 def _safe_date(y: int, m: int, d: int) -> dt.date | None:
@@ -164,17 +167,13 @@ def _shift_month(y: int, m: int, k: int) -> tuple[int, int]:
     return idx // 12, idx % 12 + 1
 
 
-_PAST_TENSE = re.compile(
-    r"(?i)\b(?:took|came|went|entered|became|was|were|had|has\s+been|have\s+been)\b[^.;]*$"
-)
-
-
 def _resolve(
-    kind: str, m: re.Match, role: str, pub: dt.date | None, past: bool = False
+    kind: str, m: re.Match, role: str, pub: Publication | None, past: bool = False
 ) -> tuple[str | None, str | None, str, str]:
     """(value, precision, kind, basis) of one match; ``past``: the verb before it is in the past tense."""
     g = m.groupdict()
-    pubtxt = f"publication date {pub.isoformat()}" if pub else "no publication date"
+    pubtxt = f"publication date {pub.value}" if pub else "no publication date"
+    said = m.group(0).strip()
     # an effective/end date looks forward ("starting on Monday") unless the verb is past ("took effect on Saturday")
     future = role in ("effective", "end", "deadline") and not past
     if kind == "iso":
@@ -188,54 +187,29 @@ def _resolve(
             return (d.isoformat() if d else None), "day", "explicit", "explicit"
         if pub is None:
             return None, "day", "relative", "day and month without a year; no publication date"
-        d = _safe_date(pub.year, month, day)
+        d = _safe_date(pub.first.year, month, day)
         if d is None:
             return None, "day", "relative", "invalid day"
-        if future and d < pub - dt.timedelta(days=60):
-            d = _safe_date(pub.year + 1, month, day)
-        elif not future and d > pub + dt.timedelta(days=7):
-            d = _safe_date(pub.year - 1, month, day)
+        if future and d < pub.first - dt.timedelta(days=60):
+            d = _safe_date(pub.first.year + 1, month, day)
+        elif not future and d > pub.last + dt.timedelta(days=7):
+            d = _safe_date(pub.first.year - 1, month, day)
         return (d.isoformat() if d else None), "day", "relative", f"year from the {pubtxt}"
     if kind == "my":
         return f"{int(g['year']):04d}-{_month_number(g['month']):02d}", "month", "explicit", "explicit"
     if kind == "rel_month":
-        month = _month_number(g["month"])
-        q = (g.get("q") or "").strip().lower()
-        q2 = m.group(0).lower()
         if pub is None:
-            return None, "month", "relative", f"'{m.group(0).strip()}' needs a publication date"
-        if q in ("last", "lo scorso", "scorso") or q2.endswith("scorso"):
-            y = pub.year if month < pub.month else pub.year - 1
-        elif q in ("next", "prossimo") or q2.endswith("prossimo"):
-            y = pub.year if month > pub.month else pub.year + 1
-        elif q.startswith(("this", "earlier this", "later this")):
-            y = pub.year
-        elif future:
-            y = pub.year if month >= pub.month else pub.year + 1
-        else:
-            y = pub.year if month <= pub.month else pub.year - 1
-        return f"{y:04d}-{month:02d}", "month", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
-    if kind == "weekday":
-        wd = WEEKDAYS.get(g["wd"]) if g["wd"] in WEEKDAYS else WEEKDAYS[g["wd"].lower()]
-        q = (g.get("q") or "").strip().lower()
-        if pub is None:
-            return None, "day", "relative", f"'{m.group(0).strip()}' needs a publication date"
-        if q in ("next", "prossimo") or (future and q not in ("last", "this past", "scorso")):
-            delta = (wd - pub.weekday()) % 7 or (7 if q in ("next", "prossimo") else 0)
-            d = pub + dt.timedelta(days=delta)
-        else:
-            delta = (pub.weekday() - wd) % 7
-            if delta == 0 and q in ("last", "this past", "scorso"):
-                delta = 7
-            d = pub - dt.timedelta(days=delta)
-        return d.isoformat(), "day", "relative", f"relative ('{m.group(0).strip()}') + {pubtxt}"
-    if kind == "deictic":
-        if pub is None:
-            return None, "day", "relative", f"'{g['word']}' needs a publication date"
-        shift = {"today": 0, "oggi": 0, "yesterday": -1, "ieri": -1, "tomorrow": 1, "domani": 1}[
-            g["word"].lower()
-        ]
-        d = pub + dt.timedelta(days=shift)
+            return None, "month", "relative", f"'{said}' needs a publication date"
+        return _relative_month(g, said.lower(), future, pub), "month", "relative", f"'{said}' + {pubtxt}"
+    if kind in ("weekday", "deictic"):
+        if pub is None or pub.day is None:
+            need = "a publication date" if pub is None else "a day-precise publication date"
+            return None, "day", "relative", f"'{said}' needs {need}"
+        if kind == "weekday":
+            d = _weekday(g, future, pub.day)
+            return d.isoformat(), "day", "relative", f"relative ('{said}') + {pubtxt}"
+        shift = _DEICTIC_SHIFT[g["word"].lower()]
+        d = pub.day + dt.timedelta(days=shift)
         return d.isoformat(), "day", "relative", f"relative ('{g['word']}') + {pubtxt}"
     if kind == "rel_period":
         q = " ".join(filter(None, [(g.get("q") or "").lower(), (g.get("q2") or "").lower()]))
@@ -243,47 +217,94 @@ def _resolve(
         if q.strip() in ("il", "lo", "l'") and not g.get("q2"):
             return None, None, "relative", "not a date"
         if pub is None:
-            return None, None, "relative", f"'{m.group(0).strip()}' needs a publication date"
+            return None, None, "relative", f"'{said}' needs a publication date"
         k = -1 if ("last" in q or "scorso" in q) else (1 if ("next" in q or "prossimo" in q) else 0)
         if unit in ("month", "mese"):
-            y, mo = _shift_month(pub.year, pub.month, k)
-            return f"{y:04d}-{mo:02d}", "month", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
-        return f"{pub.year + k:04d}", "year", "relative", f"'{m.group(0).strip()}' + {pubtxt}"
+            y, mo = _shift_month(pub.first.year, pub.first.month, k)
+            return f"{y:04d}-{mo:02d}", "month", "relative", f"'{said}' + {pubtxt}"
+        return f"{pub.first.year + k:04d}", "year", "relative", f"'{said}' + {pubtxt}"
     if kind == "year":
         return g["year"], "year", "explicit", "explicit"
     raise AssertionError(kind)
 
 
-def find_dates(text: str, published=None) -> list[DateExpr]:
-    """Date expressions in ``text`` (left to right, non-overlapping), resolved against ``published``."""
-    pub = parse_date(published)
-    found: list[tuple[str, re.Match]] = []
+_DEICTIC_SHIFT = {"today": 0, "oggi": 0, "yesterday": -1, "ieri": -1, "tomorrow": 1, "domani": 1}
+
+
+def _relative_month(g: dict, said: str, future: bool, pub: Publication) -> str:
+    """'last December', 'in March', 'marzo scorso' → YYYY-MM relative to the publication month."""
+    month = _month_number(g["month"])
+    q = (g.get("q") or "").strip().lower()
+    year, pub_month = pub.first.year, pub.first.month
+    if q in ("last", "lo scorso", "scorso") or said.endswith("scorso"):
+        y = year if month < pub_month else year - 1
+    elif q in ("next", "prossimo") or said.endswith("prossimo"):
+        y = year if month > pub_month else year + 1
+    elif q.startswith(("this", "earlier this", "later this")):
+        y = year
+    elif future:
+        y = year if month >= pub_month else year + 1
+    else:
+        y = year if month <= pub_month else year - 1
+    return f"{y:04d}-{month:02d}"
+
+
+def _weekday(g: dict, future: bool, day: dt.date) -> dt.date:
+    """'on Friday', 'last Monday', 'next Tuesday' → the day, looking back for acts and forward for effects."""
+    wd = WEEKDAYS.get(g["wd"]) if g["wd"] in WEEKDAYS else WEEKDAYS[g["wd"].lower()]
+    q = (g.get("q") or "").strip().lower()
+    if q in ("next", "prossimo") or (future and q not in ("last", "this past", "scorso")):
+        delta = (wd - day.weekday()) % 7 or (7 if q in ("next", "prossimo") else 0)
+        return day + dt.timedelta(days=delta)
+    delta = (day.weekday() - wd) % 7
+    if delta == 0 and q in ("last", "this past", "scorso"):
+        delta = 7
+    return day - dt.timedelta(days=delta)
+
+
+def _matches(text: str) -> list[tuple[str, re.Match]]:
+    """Non-overlapping date matches, left to right; where two overlap, the earlier pattern of
+    :data:`_PATTERNS` wins. Linear: every pattern's matches are merged with the kept ones in one pass."""
+    kept: list[tuple[str, re.Match]] = []
     for kind, pat in _PATTERNS:
+        new: list[tuple[str, re.Match]] = []
+        i = 0
         for m in pat.finditer(text):
             s, e = m.span()
-            if any(s < m2.end() and m2.start() < e for _, m2 in found):
-                continue
-            # a bare month name is a date only after a preposition ("in March", "since February")
+            while i < len(kept) and kept[i][1].end() <= s:
+                i += 1
+            if i < len(kept) and kept[i][1].start() < e:
+                continue  # overlaps a match of an earlier pattern
+            # a bare month name is a date only after a preposition ("in March", "since February") or as a
+            # possessive ("February's decision")
             if (
                 kind == "rel_month"
                 and not m.group("q")
                 and not m.group(0).endswith(("scorso", "prossimo"))
-                and not _PREP_MONTH.search(text[max(0, s - 40) : s])
+                and not _PREP_MONTH.search(text, max(0, s - 40), s)
+                and text[e : e + 2] not in ("'s", "’s")
             ):
                 continue
-            found.append((kind, m))
-    found.sort(key=lambda km: km[1].start())
+            new.append((kind, m))
+        if new:
+            kept = list(heapq.merge(kept, new, key=lambda km: km[1].start()))
+    return kept
+
+
+def find_dates(text: str, published=None) -> list[DateExpr]:
+    """Date expressions in ``text`` (left to right, non-overlapping), resolved against ``published``
+    (``YYYY-MM-DD``, ``YYYY-MM`` or a :class:`Publication`). Linear in the length of ``text``."""
+    pub = parse_publication(published)
     out: list[DateExpr] = []
-    for kind, m in found:
+    for kind, m in _matches(text):
         s = m.start()
         before = text[max(0, s - 40) : s]
         role = _role(before)
         if kind == "year":
             prep = m.group("prep").lower()
-            role = {"by": "deadline", "entro il": "deadline", "from": "effective", "dal": "effective",
-                    "since": "since", "until": "end"}.get(prep, role)  # fmt: skip
+            role = _YEAR_ROLES.get(prep, role)
         past = role in ("effective", "end") and bool(_PAST_TENSE.search(before[-30:]))
-        if out and re.fullmatch(r",?\s*", text[out[-1].end : s]):
+        if out and _SAME_DATE_GAP.fullmatch(text, out[-1].end, s):
             # "took effect on Saturday, June 10": one date written twice
             role = out[-1].role
             past = past or bool(_PAST_TENSE.search(text[max(0, out[-1].start - 30) : out[-1].start]))
@@ -292,6 +313,9 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
             continue
         out.append(DateExpr(s, m.end(), m.group(0), value, precision, role, vkind, basis))
     return out
+
+
+_SAME_DATE_GAP = re.compile(r",?\s*")
 
 
 def at_precision(value: str | None, precision: str | None) -> str | None:

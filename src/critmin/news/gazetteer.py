@@ -29,6 +29,8 @@ import yaml
 _TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)+\.?|[^\W_]+(?:['’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 MAX_TOKENS = 8
+CACHE_SIZE = 200_000  # token lookups remembered per process (bounded memory)
+_MISSING = object()
 _GAP = re.compile(r"[ \t]*[-–&/]?[ \t]*|[ \t]+")
 
 # Codes of historic or residual entities in the country master that never name an actor in today's news.
@@ -46,9 +48,7 @@ class Mention:
     start: int
     end: int
     text: str
-    kind: (
-        str  # country | demonym | capital | leader | institution | eu | grouping | company | mineral | congo
-    )
+    kind: str  # country | demonym | capital | leader | institution | eu | grouping | company | mineral | product | congo
     value: str
     possessive: bool = False
 
@@ -117,7 +117,7 @@ class Gazetteer:
         # precedence: later loops do not overwrite earlier ones unless overwrite=True
         for name in d.get("not_countries", []):
             put(cs, name, "none", "")
-        for name in d.get("companies", []):
+        for name in d.get("companies", {}):
             put(cs, name, "company", name)
         for iso3, names in d.get("eu", {}).items():
             for n in names:
@@ -144,10 +144,19 @@ class Gazetteer:
         put(cs, "Congo", "congo", "COD", overwrite=True)
         put(cs, "Congo's", "congo", "COD", overwrite=True)
         self._load_minerals(put, ci, d)
+        for name in d.get("products", {}):
+            put(ci, name, "product", name, overwrite=True)
+        self.company_country: dict[str, str | None] = dict(d.get("companies", {}))
+        self.product_minerals: dict[str, list[str]] = {k: list(v) for k, v in d.get("products", {}).items()}
+        self.grouping_minerals: dict[str, list[str]] = {
+            k: list(v) for k, v in d.get("grouping_minerals", {}).items()
+        }
         self.cs = cs
         self.ci = ci
         self.max_tokens = MAX_TOKENS
         self._index_firsts()
+        self._lookup_cache: dict[tuple[str, ...], tuple[str, str, bool] | None] = {}
+        self._max_len_cache: dict[str, int] = {}
 
     @staticmethod
     def _load_countries(put, cs) -> None:
@@ -190,6 +199,16 @@ class Gazetteer:
                 put(ci, n, "mineral", c.id)
 
     def _lookup(self, parts: list[str]) -> tuple[str, str, bool] | None:
+        # words repeat (Zipf): remember the answer for a run of words, within a bounded cache
+        cache_key = tuple(parts)
+        found = self._lookup_cache.get(cache_key, _MISSING)
+        if found is _MISSING:
+            found = self._lookup_uncached(parts)
+            if len(self._lookup_cache) < CACHE_SIZE:
+                self._lookup_cache[cache_key] = found
+        return found
+
+    def _lookup_uncached(self, parts: list[str]) -> tuple[str, str, bool] | None:
         key = _key(parts)
         possessive = False
         hit = self.cs.get(key)
@@ -222,6 +241,14 @@ class Gazetteer:
         self._firsts, self._firsts_ci = firsts, firsts_ci
 
     def _max_len(self, tok: str) -> int:
+        found = self._max_len_cache.get(tok)
+        if found is None:
+            found = self._max_len_uncached(tok)
+            if len(self._max_len_cache) < CACHE_SIZE:
+                self._max_len_cache[tok] = found
+        return found
+
+    def _max_len_uncached(self, tok: str) -> int:
         t = tok.rstrip(".").replace("’", "'")
         best = self._firsts.get(t, 0)
         if _POSSESSIVE.search(t):
@@ -265,6 +292,27 @@ class Gazetteer:
                 out.append(Mention(start, end, text[start:end], kind, value, possessive))
             i += length
         return out
+
+
+GENERIC = "critical_minerals"  # the generic token: critical minerals / raw materials in general
+
+
+@functools.cache
+def rare_earth_elements() -> frozenset[str]:
+    """Tokens of the named rare-earth elements (each also implies ``rare_earths``)."""
+    return frozenset(data()["rare_earth_elements"])
+
+
+def normalise_minerals(minerals: list[str]) -> list[str]:
+    """Distinct tokens in order; named rare-earth elements add ``rare_earths`` before the first of them. The
+    generic token stays beside specific ones when the text names both ("critical minerals, including
+    gallium"): a reader filtering on either finds the event (linking maps it to catalogue ids)."""
+    minerals = list(dict.fromkeys(minerals))
+    if "rare_earths" not in minerals:
+        k = next((i for i, m in enumerate(minerals) if m in rare_earth_elements()), None)
+        if k is not None:
+            minerals.insert(k, "rare_earths")
+    return minerals
 
 
 @functools.cache

@@ -60,12 +60,12 @@ def record_id(event: Event) -> str:
 
 def catalogue_ids(minerals: list[str]) -> list[str]:
     """Extractor mineral tokens → catalogue ids (named rare-earth elements → rare_earths)."""
-    from critmin.news.extract import GENERIC, RARE_EARTH_ELEMENTS
+    from critmin.news.gazetteer import GENERIC, rare_earth_elements
     from critmin.reference import commodities as cat
 
     out = []
     for m in minerals:
-        if m in RARE_EARTH_ELEMENTS:
+        if m in rare_earth_elements():
             out.append("rare_earths")
         elif m in _TOKEN_TO_CATALOGUE:
             out.extend(_TOKEN_TO_CATALOGUE[m])

@@ -122,7 +122,8 @@ def ingest_articles(
     """Store articles and their events (one transaction), then link the new events (unreviewed proposals).
 
     An article already in the store (same text) is left as it is, except that a publication date given now
-    for an article stored without one is recorded and its events are extracted again.
+    for an article stored without one — or the day of one stored only to the month — is recorded and its
+    events are extracted again.
     """
     from critmin.news.extract import EXTRACTOR_VERSION, extract_events
 
@@ -140,7 +141,11 @@ def ingest_articles(
             row = rows[0] if rows else None
             status = "new"
             if row is not None:
-                if row[0] is not None or a.published is None:
+                # a new publication date counts when none was stored, or it narrows a month to its day
+                sharper = a.published is not None and (
+                    row[0] is None or (len(a.published) > len(row[0]) and a.published.startswith(row[0]))
+                )
+                if not sharper:
                     report.articles.append(
                         {
                             "article_id": a.article_id,
@@ -289,11 +294,13 @@ def events(
             continue
         from critmin.news.text import check_published
 
-        day = check_published(bound)
-        # compare at the event's own precision: '2025-02' is inside since=2025-02-10
-        cond = f"substr(e.date, 1, length(e.date)) {op} substr(?, 1, length(e.date))"
+        day = check_published(bound)  # YYYY-MM-DD or YYYY-MM
+        # compare at the coarser of the two precisions: '2025-02' is inside since=2025-02-10, and
+        # '2025-10-20' is inside until=2025-10
+        n = "least(length(e.date), length(?))"
+        cond = f"substr(e.date, 1, {n}) {op} substr(?, 1, {n})"
         where.append(f"(({cond}) OR (e.date IS NULL AND ?))")
-        params.extend([day, include_undated])
+        params.extend([day, day, day, include_undated])
     if country is not None:
         from critmin.reference import countries
 
@@ -323,10 +330,10 @@ def events(
 
 
 def _mineral_token(name: str) -> str:
-    from critmin.news.extract import GENERIC, RARE_EARTH_ELEMENTS
+    from critmin.news.gazetteer import GENERIC, rare_earth_elements
 
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
-    if key in RARE_EARTH_ELEMENTS or key in (GENERIC, "superhard_materials", "lithium_battery_materials"):
+    if key in rare_earth_elements() or key in (GENERIC, "superhard_materials", "lithium_battery_materials"):
         return key
     from critmin.reference import commodities as cat
 

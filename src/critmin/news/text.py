@@ -44,7 +44,8 @@ _IT_WORDS = re.compile(
     r"\b(?:il|della|delle|degli|che|di|per|con|del|nel|una|sono|è|anche|alla|dei|gli|le)\b"
 )
 _EN_WORDS = re.compile(r"\b(?:the|of|and|to|in|that|for|with|on|was|is|said|its|by|from|has)\b")
-_DATE_ARG = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_ARG = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
+_ISO_PREFIX = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?")
 
 
 def detect_language(text: str) -> str:
@@ -58,18 +59,20 @@ def detect_language(text: str) -> str:
 
 
 def check_published(value: str | None) -> str | None:
-    """A publication date given by the user: ``YYYY-MM-DD`` or None."""
+    """A publication date given by the user: ``YYYY-MM-DD``, or ``YYYY-MM`` when only the month is known;
+    None when empty."""
     if value is None or value == "":
         return None
-    import datetime as dt
+    from critmin.news.dates import parse_publication
 
     text = str(value).strip()
     if _DATE_ARG.match(text):
-        try:
-            return dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            pass
-    raise UnknownValueError("publication date", value, hint="write it as YYYY-MM-DD, e.g. 2026-01-16")
+        pub = parse_publication(text)
+        if pub is not None:
+            return pub.value
+    raise UnknownValueError(
+        "publication date", value, hint="write it as YYYY-MM-DD, or YYYY-MM when only the month is known"
+    )
 
 
 def decode(
@@ -139,6 +142,28 @@ def _parses_as_json(text: str) -> bool:
             return True
         except json.JSONDecodeError:
             continue
+        except RecursionError:
+            return True  # JSON nested too deeply: the JSON reader says so
+    return False
+
+
+# An article record is an object of strings; nesting deeper than this is not an article (and Python's JSON
+# parser would exhaust the stack on 100,000 levels).
+MAX_JSON_DEPTH = 64
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether brackets nest deeper than ``limit`` (string literals skipped; one linear pass)."""
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        c = m.group(0)
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in "]}":
+            depth -= 1
     return False
 
 
@@ -303,6 +328,12 @@ _JSON_FIELDS = {"id", "url", "title", "publisher", "published", "text", "languag
 def _from_json(text: str, *, name, published) -> list[Article]:
     records = []
     stripped = text.strip()
+    if _json_depth_exceeds(stripped):
+        raise DataError(
+            f"JSON nested more than {MAX_JSON_DEPTH} levels deep; an article is an object of strings "
+            '({"id", "url", "title", "publisher", "published", "text"})',
+            path=name,
+        )
     try:
         data = json.loads(stripped)
         records = data if isinstance(data, list) else [data]
@@ -330,7 +361,8 @@ def _from_json(text: str, *, name, published) -> list[Article]:
         pub = published or rec.get("published")
         if pub is not None:
             try:
-                pub = check_published(str(pub)[:10])
+                m = _ISO_PREFIX.match(str(pub).strip())  # "2025-10", "2025-10-16", "2025-10-16T08:00Z"
+                pub = check_published(m.group(0) if m else str(pub))
             except UnknownValueError as exc:
                 raise DataError(str(exc), field="published", **where) from None
         basis = (

@@ -4,28 +4,47 @@ Marchand P., Carr J.A., Dell'Angelo J., et al. (2016). *Reserves and trade joint
 supply shocks.* Environ. Res. Lett. 11, 095009. doi:10.1088/1748-9326/11/9/095009 — a port of the authors'
 ``sim_cascade`` (R, repository pmarchand1/cereals-network-shocks, ``cereals-network-funcs.R``).
 
-Notation: countries j, k; production P_j; reserves (stocks) R_j; trade F_jk = exports j → k; net supply
-S_j = P_j + Σ_k F_kj − Σ_k F_jk (= apparent consumption); ΔS'_j the supply shock reaching j in a round.
-Each round, for all countries at once:
+Notation: countries j, k; production P_j; reserves (stocks) R_j; trade F_jk = exports j → k; apparent
+consumption C_j = P_j + Σ_k F_kj − Σ_k F_jk (the paper's net supply S); ΔS'_j the supply shock reaching j in a
+round. Each round, for all countries at once:
 
-1. reserves absorb first:            ΔR_j = max(ΔS'_j, −R_j)
-2. j is *shocked* if a residual is left (asym rule: a shocked country never exports more, and nobody can
-   draw extra imports from it);      shocked_j |= ΔS'_j − ΔR_j < 0
-3. consumption absorbs a fraction f_c (substitution / demand destruction):
-                                     ΔC_j = f_c (ΔS'_j − ΔR_j),  ΔS''_j = (1 − f_c)(ΔS'_j − ΔR_j)
-4. the rest moves to trade, capped by the trade volume V_j = Σ_k F_jk + Σ_{k unshocked} F_kj;
-   residuals below α·S_j are absorbed locally: ΔB_j = 0 if |ΔS''_j| < α S_j else max(ΔS''_j, −V_j)
-5. what trade cannot carry hits consumption: ΔC_j += ΔS''_j − ΔB_j
-6. each country spreads ΔB_j over its links in proportion to their volume (it cuts exports and raises imports
-   from unshocked partners):         ΔF_jk = (ΔB_j / V_j − 1[j unshocked] · ΔB_k / V_k) · F_jk
-7. the next shock is what others did to j: ΔS'_j ← Σ_k ΔF_kj − Σ_k ΔF_jk + ΔB_j
+1. buffers absorb first, in this order: the volume an imposer withholds W_j (export controls only),
+   reserves R_j, the supply response Q_j (extra output a producer can bring on line; 0 unless asked):
+                                     ΔW_j = clip(ΔS'_j, −W_j, 0), ΔR_j = max(·, −R_j), ΔQ_j = clip(·, −Q_j, 0)
+2. j is *shocked* if a residual r_j is left (asym rule: a shocked country never exports more, and nobody can
+   draw extra imports from it); with ``share_stocks=False`` also as soon as it draws on its reserves (stocks
+   are for the holder's own use: a country living off its stockpile does not export more meanwhile)
+3. consumption absorbs a fraction f_c (substitution / demand destruction): ΔC_j = f_c r_j, r''_j = (1 − f_c) r_j
+4. the rest goes to trade: X_j ≤ 0 cut from j's exports E_j, M_j ≤ 0 drawn as extra imports from unshocked
+   partners (capacity I°_j); residuals below α·C_j are absorbed locally. Two rationing rules:
+   * ``trade_first`` (the paper): ΔB_j = max(r''_j, −V_j), V_j = E_j + I°_j, split in proportion to volume,
+     X_j = ΔB_j E_j / V_j, M_j = ΔB_j I°_j / V_j — consumption is hit only when trade cannot carry the loss;
+   * ``pro_rata``: j first draws what it can from unshocked partners, M_j = max(r''_j, −I°_j), and shares
+     the rest between its export customers and its own use in proportion to their shares of its supply,
+     X_j = max((r''_j − M_j) E_j / (E_j + C_j), −E_j) — a supplier short of material allocates among its
+     customers and its own needs pro rata, the usual reading of "fair and reasonable" allocation
+     (U.C.C. § 2-615(b)); a re-export hub (C_j = 0) passes everything on, a target cannot push its whole
+     loss onto the countries it supplies;
+5. what trade does not carry hits consumption: ΔC_j += r''_j − X_j − M_j; **consumption never falls below
+   zero**: a deficit beyond C_j is cut from j's exports instead (always possible: a country that has nothing
+   left exports more than its production, imports and drawn buffers, so E_j covers the deficit);
+6. links change in proportion to their volume (exporter cuts, importer draws from unshocked partners):
+                                     ΔF_jk = (X_j / E_j − 1[jk open] · M_k / I°_k) · F_jk
+7. the next shock is what others did to j: ΔS'_j ← Σ_k ΔF_kj − Σ_k ΔF_jk + X_j + M_j
 
 Stop when every |ΔS'_j| ≤ tol (the authors stop when min ΔS' ≈ 0; with negative shocks ΔS' ≤ 0 always).
 The negligible remainder is booked to consumption so that both invariants hold exactly:
-Σ_j (ΔR_j + ΔC_j) = Σ_j shock_j, and per country shock_j + ΔI_j − ΔE_j = ΔR_j + ΔC_j.
+Σ_j (ΔW_j + ΔR_j + ΔQ_j + ΔC_j) = Σ_j shock_j, and per country shock_j + ΔI_j − ΔE_j = ΔW_j + ΔR_j + ΔQ_j + ΔC_j.
 
-Extension for export controls (not in the paper): ``blocked`` marks countries that are shocked from the
-start — an exporter that restricts does not raise exports to anyone to make up for it.
+**Negative apparent consumption** (exports above production + imports: re-exports from unrecorded stocks,
+missing production, or a data or basis error) is read as unrecorded supply equal to the gap: such a country
+has zero consumption to lose and passes every shock on through trade. Hence, by construction,
+0 ≤ shortfall_j = −ΔC_j ≤ max(C_j, 0) for every country.
+
+Extensions for export controls (not in the paper): ``blocked`` marks countries that are shocked from the
+start (an exporter that restricts does not raise exports to anyone to make up); ``withheld`` is the volume an
+imposer keeps at home, which absorbs its own import losses before it cuts anyone else; ``closed`` marks links
+that can never be drawn on (restricted links, when an imposer is left open to redirect to non-targets).
 """
 
 from __future__ import annotations
@@ -35,6 +54,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+RATIONING = ("trade_first", "pro_rata")
+
 
 @dataclass
 class CascadeResult:
@@ -43,6 +64,8 @@ class CascadeResult:
     ``dR``, ``dC``: change in reserves and in consumption by country (negative = loss), same units as the
     inputs. ``dF``: change of each trade link (edge order of the input, or an n×n matrix from :func:`cascade`).
     ``rounds``: rounds until convergence; ``converged``: False when ``max_rounds`` was reached.
+    ``dW``: change of the withheld volume (≤ 0: what imposers used to cover their own import losses or sent to
+    non-targets); ``dQ``: change of the supply-response capacity (≤ 0: extra output brought on line).
     """
 
     dR: np.ndarray
@@ -51,6 +74,8 @@ class CascadeResult:
     rounds: np.ndarray
     converged: np.ndarray
     shocked: np.ndarray
+    dW: np.ndarray | None = None
+    dQ: np.ndarray | None = None
 
 
 def _segment_sum(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
@@ -60,6 +85,49 @@ def _segment_sum(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
         return np.bincount(index, weights=values[0], minlength=n)[None, :]
     flat = (index[None, :] + n * np.arange(d)[:, None]).ravel()
     return np.bincount(flat, weights=values.ravel(), minlength=d * n).reshape(d, n)
+
+
+class _Segments:
+    """Σ over edges grouped by node for a fixed batch size: the flattened bincount index is built once."""
+
+    def __init__(self, index: np.ndarray, d: int, n: int):
+        self.d, self.n = d, n
+        self.flat = index if d == 1 else (index[None, :] + n * np.arange(d)[:, None]).ravel()
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(self.flat, weights=values.ravel(), minlength=self.d * self.n)
+        return sums.reshape(self.d, self.n)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _pool(x, d: int, n: int, name: str) -> np.ndarray:
+    out = np.zeros((d, n)) if x is None else np.array(np.broadcast_to(np.asarray(x, dtype=float), (d, n)))
+    if np.any(out < 0):
+        raise ValueError(f"{name} must be non-negative")
+    return out
+
+
+def trade_adjustment(
+    res: np.ndarray,
+    exports: np.ndarray,
+    open_imports: np.ndarray,
+    consumption: np.ndarray,
+    rationing: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split a residual loss ``res`` (≤ 0) into an export cut X and an import draw M (both ≤ 0), step 4 of the
+    module docstring: ``trade_first`` (Marchand et al. 2016) or ``pro_rata`` rationing."""
+    if rationing == "trade_first":
+        vol = exports + open_imports
+        frac = _ratio(np.maximum(res, -vol), vol)
+        return frac * exports, frac * open_imports
+    M = np.maximum(res, -open_imports)
+    X = np.maximum((res - M) * _ratio(exports, exports + consumption), -exports)
+    return X, M
 
 
 def cascade_edges(
@@ -74,16 +142,29 @@ def cascade_edges(
     alpha: float = 1e-5,
     asym: bool = True,
     blocked: np.ndarray | None = None,
+    withheld: np.ndarray | None = None,
+    response: np.ndarray | None = None,
+    closed: np.ndarray | None = None,
+    consumption: np.ndarray | None = None,
+    rationing: str = "trade_first",
+    share_stocks: bool = True,
     max_rounds: int = 200,
     rtol: float = 1e-10,
 ) -> CascadeResult:
     """Marchand et al. (2016) cascade on an edge list, for one scenario or a batch of d scenarios at once.
 
-    Shapes: n countries, m links (``src[e] → dst[e]``, no self-links). ``P``, ``R``, ``shock`` and ``blocked``
-    are (n,) or (d, n); ``flow`` is (m,) or (d, m); ``f_c`` is a scalar or (d,). Units: any mass per period
-    (tonnes per year in critmin). ``shock`` is the initial drop in supply (ΔP in the paper; negative = loss).
-    Convergence: every |ΔS'| ≤ rtol · Σ|shock| (per scenario). See the module docstring for the equations.
+    Shapes: n countries, m links (``src[e] → dst[e]``, no self-links). ``P``, ``R``, ``shock``, ``blocked``,
+    ``withheld``, ``response`` and ``consumption`` are (n,) or (d, n); ``flow`` and ``closed`` are (m,) or
+    (d, m); ``f_c`` is a scalar or (d,). Units: any mass per period (tonnes per year in critmin). ``shock`` is
+    the initial drop in supply (ΔP in the paper; negative = loss). ``consumption``: apparent consumption
+    before the shock, default P + I − E of the given flows (right for a production shock; an export
+    restriction passes the flows after the cut, so it gives the consumption before it). ``rationing``:
+    'trade_first' (the paper) or 'pro_rata'. ``share_stocks``: True (the paper) lets others draw on a
+    country's reserves; False closes a country to extra draws once it draws on them. Convergence: every
+    |ΔS'| ≤ rtol · Σ|shock| (per scenario). See the module docstring for the equations.
     """
+    if rationing not in RATIONING:
+        raise ValueError(f"rationing must be one of {RATIONING}, got {rationing!r}")
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     if np.any(src == dst):
@@ -94,9 +175,11 @@ def cascade_edges(
     d, n = shock2.shape
     m = src.shape[0]
     P2 = np.broadcast_to(np.asarray(P, dtype=float), (d, n))
-    R2 = np.array(np.broadcast_to(np.asarray(R, dtype=float), (d, n)))
+    R2 = _pool(R, d, n, "reserves")
+    W2 = _pool(withheld, d, n, "withheld volumes")
+    Q2 = _pool(response, d, n, "supply-response capacities")
     F = np.array(np.broadcast_to(np.asarray(flow, dtype=float), (d, m)))
-    if np.any(R2 < 0) or np.any(F < 0):
+    if np.any(F < 0):
         raise ValueError("reserves and trade flows must be non-negative")
     fc = np.broadcast_to(np.asarray(f_c, dtype=float), (d,))[:, None]
     if np.any((fc < 0) | (fc > 1)):
@@ -104,10 +187,16 @@ def cascade_edges(
     shocked = np.zeros((d, n), dtype=bool)
     if blocked is not None:
         shocked |= np.broadcast_to(np.asarray(blocked, dtype=bool), (d, n))
+    drawable = None if closed is None else ~np.broadcast_to(np.asarray(closed, dtype=bool), (d, m))
 
-    S = P2 + _segment_sum(F, dst, n) - _segment_sum(F, src, n)
-    dR_tot = np.zeros((d, n))
-    dC_tot = np.zeros((d, n))
+    by_src, by_dst = _Segments(src, d, n), _Segments(dst, d, n)
+    E = by_src(F)  # exports, kept up to date as links change
+    # consumption that can be lost: apparent consumption, with a negative one read as unrecorded supply
+    if consumption is None:
+        C = np.maximum(P2 + by_dst(F) - E, 0.0)
+    else:
+        C = np.array(np.broadcast_to(np.maximum(np.asarray(consumption, dtype=float), 0.0), (d, n)))
+    dR_tot, dC_tot, dW_tot, dQ_tot = (np.zeros((d, n)) for _ in range(4))
     dF_tot = np.zeros((d, m))
     rounds = np.zeros(d, dtype=np.int64)
     tol = rtol * np.abs(shock2).sum(axis=1)
@@ -117,26 +206,45 @@ def cascade_edges(
         if not active.any():
             break
         rounds += active
-        dR = np.maximum(dS, -R2)
-        res = dS - dR
+        dW = np.clip(dS, -W2, 0.0)
+        dR = np.maximum(dS - dW, -R2)
+        dQ = np.clip(dS - dW - dR, -Q2, 0.0)
+        res = dS - dW - dR - dQ
         if asym:
             shocked |= res < 0
+        if not share_stocks:
+            shocked |= dR < 0  # stocks are drawn for the holder's own use: it raises no exports meanwhile
         dC = fc * res
         res = (1.0 - fc) * res
-        open_exporter = ~shocked
-        Tvol = _segment_sum(F, src, n) + _segment_sum(F * open_exporter[:, src], dst, n)
-        dT = np.where(np.abs(res) < alpha * S, 0.0, np.maximum(res, -Tvol))
-        dC += res - dT
-        with np.errstate(invalid="ignore", divide="ignore"):
-            prop = np.where(Tvol == 0, 0.0, dT / np.where(Tvol == 0, 1.0, Tvol))
-        dF = (prop[:, src] - open_exporter[:, src] * prop[:, dst]) * F
+        open_edge = ~shocked[:, src] if drawable is None else ~shocked[:, src] & drawable
+        I_open = by_dst(F * open_edge)
+        X, M = trade_adjustment(res, E, I_open, C, rationing)
+        local = np.abs(res) < alpha * C
+        X[local] = 0.0
+        M[local] = 0.0
+        dC += res - X - M
+        # consumption cannot go below zero: the deficit is cut from exports instead (E covers it, see step 5;
+        # the second clip only catches rounding)
+        deficit = np.where(active[:, None], np.minimum(C + dC, 0.0), 0.0)  # finished draws stay frozen
+        X += deficit
+        dC -= deficit
+        spill = np.minimum(X + E, 0.0)
+        X -= spill
+        dC += spill
+        dF = (_ratio(X, E)[:, src] - open_edge * _ratio(M, I_open)[:, dst]) * F
+        W2 += dW
         R2 += dR
+        Q2 += dQ
         F += dF
-        S += dR + dC
+        C += dC
+        dW_tot += dW
         dR_tot += dR
+        dQ_tot += dQ
         dC_tot += dC
         dF_tot += dF
-        dS = _segment_sum(dF, dst, n) - _segment_sum(dF, src, n) + dT
+        dE = by_src(dF)
+        E = np.maximum(E + dE, 0.0)  # the clip only removes rounding below zero
+        dS = by_dst(dF) - dE + X + M
         done = np.abs(dS).max(axis=1) <= tol
         # book the negligible remainder to consumption (keeps the invariants exact) and freeze the draw
         finishing = active & done
@@ -152,8 +260,10 @@ def cascade_edges(
         )
         dC_tot[active] += dS[active]  # keep the books balanced even when stopped early
     if not batched:
-        return CascadeResult(dR_tot[0], dC_tot[0], dF_tot[0], rounds[0], converged[0], shocked[0])
-    return CascadeResult(dR_tot, dC_tot, dF_tot, rounds, converged, shocked)
+        return CascadeResult(
+            dR_tot[0], dC_tot[0], dF_tot[0], rounds[0], converged[0], shocked[0], dW_tot[0], dQ_tot[0]
+        )
+    return CascadeResult(dR_tot, dC_tot, dF_tot, rounds, converged, shocked, dW_tot, dQ_tot)
 
 
 def cascade(
@@ -166,6 +276,10 @@ def cascade(
     alpha: float = 1e-5,
     asym: bool = True,
     blocked: np.ndarray | None = None,
+    withheld: np.ndarray | None = None,
+    response: np.ndarray | None = None,
+    rationing: str = "trade_first",
+    share_stocks: bool = True,
     max_rounds: int = 200,
     rtol: float = 1e-10,
 ) -> CascadeResult:
@@ -195,12 +309,16 @@ def cascade(
         alpha=alpha,
         asym=asym,
         blocked=blocked,
+        withheld=withheld,
+        response=response,
+        rationing=rationing,
+        share_stocks=share_stocks,
         max_rounds=max_rounds,
         rtol=rtol,
     )
     dF = np.zeros((n, n))
     dF[src, dst] = res.dF
-    return CascadeResult(res.dR, res.dC, dF, res.rounds, res.converged, res.shocked)
+    return CascadeResult(res.dR, res.dC, dF, res.rounds, res.converged, res.shocked, res.dW, res.dQ)
 
 
 def days_of_cover(

@@ -27,10 +27,35 @@ import pandas as pd
 from critmin.errors import CritminError, NoDataError
 from critmin.scenarios.cascade import _segment_sum, cascade_edges, days_of_cover
 from critmin.scenarios.network import Network
-from critmin.scenarios.scenario import net_targets
+from critmin.scenarios.response import (
+    ResponseInputs,
+    SupplyResponse,
+    capacity_by_scenario,
+    market_loss,
+    resolve,
+)
+from critmin.scenarios.scenario import check_rationing, consumption_flags, net_targets
 
 Spec = float | tuple[float, float]
 QUANTILES = (0.5, 0.9, 0.99)
+# draws × countries float64 arrays a sweep keeps (inputs: stock days; results: ΔR, ΔC, ΔW, ΔQ, shock) plus the
+# temporaries of the summary (shortfall, stocks, days of cover, quantiles)
+ARRAYS_PER_DRAW_AND_COUNTRY = 10
+MAX_SWEEP_BYTES = 4 * 2**30
+
+
+def check_sweep_size(draws: int, countries: int, max_bytes: float | None = None) -> None:
+    """Refuse, before anything is allocated, a sweep whose draws × countries arrays exceed ``max_bytes``."""
+    if draws < 1:
+        raise CritminError(f"draws must be >= 1, got {draws}")
+    limit = float(MAX_SWEEP_BYTES if max_bytes is None else max_bytes)
+    need = float(draws) * countries * 8 * ARRAYS_PER_DRAW_AND_COUNTRY
+    if need > limit:
+        fit = int(limit // (countries * 8 * ARRAYS_PER_DRAW_AND_COUNTRY))
+        raise CritminError(
+            f"{draws:,} draws × {countries} countries need about {need / 2**30:,.1f} GiB of result arrays, "
+            f"over the {limit / 2**30:,.1f} GiB limit: use at most {fit:,} draws"
+        )
 
 
 def _draw(rng: np.random.Generator, spec: Spec, size, name: str, lo: float = 0.0, hi: float = math.inf):
@@ -113,8 +138,7 @@ def draw_inputs(
     seed: int | None = 0,
 ) -> Draws:
     """All random inputs of a sweep, drawn up front from ``seed``."""
-    if draws < 1:
-        raise CritminError(f"draws must be >= 1, got {draws}")
+    check_sweep_size(draws, net.n)
     rng = np.random.default_rng(seed)
     names = list(imposers)
     p = np.array([imposers[k] for k in names])
@@ -127,7 +151,13 @@ def draw_inputs(
     return Draws(imp_idx.astype(np.int64), sh, days, fc)
 
 
-def _pack(net: Network, targets: Iterable[str] | None) -> dict:
+def _pack(
+    net: Network,
+    targets: Iterable[str] | None,
+    rationing: str = "pro_rata",
+    response: ResponseInputs | None = None,
+    shared_stocks: bool = False,
+) -> dict:
     tmask = np.ones(net.n, dtype=bool)
     if targets:
         tmask[:] = False
@@ -137,32 +167,64 @@ def _pack(net: Network, targets: Iterable[str] | None) -> dict:
         "src": net.src,
         "dst": net.dst,
         "flow": net.flow,
+        "consumption": net.consumption,
         "cons_pos": np.maximum(net.consumption, 0.0),
         "target_on_edge": tmask[net.dst],
         "n": net.n,
+        "rationing": rationing,
+        "response": response,
+        "shared_stocks": shared_stocks,
     }
 
 
 def run_chunk(pack: dict, chunk: Draws) -> dict:
-    """Run one chunk of draws (vectorised); returns ΔR, ΔC (float64, d×n), rounds and convergence."""
+    """Run one chunk of draws (vectorised); returns ΔR, ΔC, ΔW, ΔQ (float64, d×n), rounds and convergence."""
     src, dst, flow, n = pack["src"], pack["dst"], pack["flow"], pack["n"]
     d = len(chunk)
     hit = (src[None, :] == chunk.imposer[:, None]) & pack["target_on_edge"][None, :]
     removed = chunk.share[:, None] * flow[None, :] * hit
     shock = -_segment_sum(removed, dst, n)
+    withheld = _segment_sum(removed, src, n)
     blocked = np.zeros((d, n), dtype=bool)
     blocked[np.arange(d), chunk.imposer] = True
     R = chunk.days / 365.0 * pack["cons_pos"][None, :]
+    restricted = removed.sum(axis=1)
+    inputs: ResponseInputs | None = pack.get("response")
+    Q, price_rise, closed = None, np.zeros(d), None
+    if inputs is not None:
+        # what the imposer could place with non-targets instead, displacing their other suppliers
+        others = ~pack["target_on_edge"][None, :] & ~blocked[:, src] & ~blocked[:, dst]
+        lost = market_loss(restricted, (flow[None, :] * others).sum(axis=1), inputs.params.redirect)
+        Q, price_rise = capacity_by_scenario(pack["P"], pack["consumption"], inputs, blocked, lost)
+        if inputs.params.redirect:
+            closed = hit & (chunk.share[:, None] > 0)
+            blocked = None
     res = cascade_edges(
-        pack["P"], R, src, dst, flow[None, :] - removed, shock, f_c=chunk.substitution, blocked=blocked
+        pack["P"],
+        R,
+        src,
+        dst,
+        flow[None, :] - removed,
+        shock,
+        f_c=chunk.substitution,
+        blocked=blocked,
+        withheld=withheld,
+        response=Q,
+        closed=closed,
+        consumption=pack["consumption"],
+        rationing=pack.get("rationing", "pro_rata"),
+        share_stocks=pack.get("shared_stocks", False),
     )
     return {
         "dR": res.dR,
         "dC": res.dC,
+        "dW": res.dW,
+        "dQ": res.dQ,
         "rounds": res.rounds,
         "converged": res.converged,
         "shock": shock,
-        "restricted": removed.sum(axis=1),
+        "restricted": restricted,
+        "price_rise": price_rise,
     }
 
 
@@ -182,6 +244,12 @@ class SweepResult:
     converged: np.ndarray
     executor: str = "local"
     extra: dict = field(default_factory=dict)
+    dW: np.ndarray | None = None
+    dQ: np.ndarray | None = None
+    price_rise: np.ndarray | None = None
+    rationing: str = "pro_rata"
+    response: ResponseInputs | None = None
+    shared_stocks: bool = False
 
     @property
     def shortfall(self) -> np.ndarray:
@@ -206,6 +274,7 @@ class SweepResult:
                 "share": self.inputs.share,
                 "substitution": self.inputs.substitution,
                 "restricted_tonnes": self.restricted,
+                "price_rise": self.price_rise if self.price_rise is not None else 0.0,
                 "rounds": self.rounds,
                 "converged": self.converged,
             }
@@ -221,6 +290,8 @@ class SweepResult:
         df["stocks_tonnes"] = self.stocks[:, i]
         df["direct_loss_tonnes"] = -self.shock[:, i]
         df["delta_stocks_tonnes"] = self.dR[:, i]
+        df["withheld_used_tonnes"] = -self.dW[:, i] if self.dW is not None else 0.0
+        df["response_tonnes"] = -self.dQ[:, i] if self.dQ is not None else 0.0
         df["shortfall_tonnes"] = self.shortfall[:, i]
         df["shortfall_pct_of_consumption"] = 100.0 * self.shortfall[:, i] / cons if cons > 0 else np.nan
         df["days_of_cover"] = self.days_of_cover[:, i]
@@ -247,6 +318,9 @@ class SweepResult:
                 "draws": len(self.inputs),
                 "p_shortfall": (short > tiny).mean(axis=0),
                 "shortfall_mean_tonnes": short.mean(axis=0),
+                "shortfall_max_tonnes": short.max(axis=0),
+                "response_mean_tonnes": -self.dQ.mean(axis=0) if self.dQ is not None else 0.0,
+                "consumption_flag": consumption_flags(cons),
             }
         )
         qv = np.quantile(short, qs, axis=0)
@@ -268,6 +342,28 @@ class SweepResult:
             drop=True
         )
 
+    def exceedances(self, rtol: float = 1e-9) -> int:
+        """Number of (draw, country) pairs whose shortfall exceeds the country's apparent consumption (or is
+        positive where that consumption is ≤ 0) — 0 by construction of the cascade; reported as a check."""
+        cons = np.maximum(self.network.consumption, 0.0)[None, :]
+        tol = rtol * max(1.0, float(np.abs(self.shock).sum(axis=1).max()))
+        return int((self.shortfall > cons + tol).sum())
+
+    def supply_response(self) -> dict:
+        """Whether the supply response was on, its parameters and what it delivered (means over draws)."""
+        if self.response is None:
+            return {"on": False}
+        pr = self.price_rise if self.price_rise is not None else np.zeros(len(self.inputs))
+        return {
+            "on": True,
+            **self.response.params.describe(),
+            "spare_capacity_source": self.response.spare_source,
+            "spare_capacity_tonnes": float(self.response.spare_tonnes.sum()),
+            "price_rise_p50": float(np.quantile(pr, 0.5)),
+            "extra_output_mean_tonnes": float(-self.dQ.sum(axis=1).mean()),
+            "notes": list(self.response.notes),
+        }
+
     def world(self, quantiles: Iterable[float] = QUANTILES) -> dict:
         qs = list(quantiles)
         tot = self.shortfall.sum(axis=1)
@@ -279,9 +375,13 @@ class SweepResult:
             "imposers": self.imposers,
             "targets": list(self.targets),
             "executor": self.executor,
+            "rationing": self.rationing,
+            "stocks_use": "shared (others may draw on them)" if self.shared_stocks else "own use",
+            "supply_response": self.supply_response(),
             "restricted_mean_tonnes": float(self.restricted.mean()),
             "world_shortfall_mean_tonnes": float(tot.mean()),
             **{f"world_shortfall_p{_pct(q)}_tonnes": float(np.quantile(tot, q)) for q in qs},
+            "shortfall_above_consumption": self.exceedances(),
             "rounds_max": int(self.rounds.max()),
             "all_converged": bool(self.converged.all()),
             "basis": self.network.basis,
@@ -321,6 +421,9 @@ def run_draws(
     executor=None,
     chunk_size: int = 250,
     progress: Callable[[int], None] | None = None,
+    rationing: str = "pro_rata",
+    response: ResponseInputs | None = None,
+    shared_stocks: bool = False,
 ) -> dict:
     """Run prepared draws in chunks on an executor; returns concatenated arrays."""
     from critmin.scenarios.executors import LocalExecutor
@@ -329,12 +432,42 @@ def run_draws(
     spans = _chunks(len(inputs), max(1, int(chunk_size)))
     parts = executor.map(
         run_chunk,
-        _pack(net, targets),
+        _pack(net, targets, check_rationing(rationing), response, shared_stocks),
         [inputs.slice(a, b) for a, b in spans],
         sizes=[b - a for a, b in spans],
         progress=progress,
     )
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _resolve_response(net: Network, response, ds) -> ResponseInputs | None:
+    if response is None or response is False:
+        return None
+    if response is True:
+        response = SupplyResponse()
+    return resolve(ds, net, response) if isinstance(response, SupplyResponse) else response
+
+
+def _result(net, inputs, probs, tg, out, executor, rationing, response, shared_stocks) -> SweepResult:
+    return SweepResult(
+        net,
+        inputs,
+        probs,
+        tg,
+        out["dR"],
+        out["dC"],
+        out["shock"],
+        out["restricted"],
+        out["rounds"],
+        out["converged"],
+        executor=getattr(executor, "name", "local"),
+        dW=out["dW"],
+        dQ=out["dQ"],
+        price_rise=out["price_rise"],
+        rationing=rationing,
+        response=response,
+        shared_stocks=shared_stocks,
+    )
 
 
 def sweep(
@@ -352,15 +485,24 @@ def sweep(
     chunk_size: int = 250,
     progress: Callable[[int], None] | None = None,
     ds=None,
+    rationing: str = "pro_rata",
+    response: SupplyResponse | ResponseInputs | bool | None = None,
+    shared_stocks: bool = False,
 ) -> SweepResult:
     """Monte Carlo over who restricts, how much, stocks and substitution (see the module docstring).
 
     ``imposers``: None/'registry' (probabilities from the registry), 'CHN', 'CHN,COD', a list, or a dict
     {ISO3: weight}. ``targets``: fixed target countries (None = all destinations). ``stocks``: {ISO3: spec}
-    in days of consumption; other countries get ``default_stock_days``.
+    in days of consumption; other countries get ``default_stock_days``. ``rationing``: 'pro_rata' or
+    'trade_first' (:mod:`critmin.scenarios.cascade`); ``shared_stocks``: whether others may draw on a
+    country's stocks (default False: stocks are for the holder's own use). ``response``: None/False (off), True (defaults) or a
+    :class:`~critmin.scenarios.response.SupplyResponse`; its price signal and capacity are per draw.
     """
+    check_sweep_size(draws, net.n)
+    check_rationing(rationing)
     probs = normalise_imposers(net, imposers, ds=ds)
     tg = tuple(targets or ())
+    resp = _resolve_response(net, response, ds)
     inputs = draw_inputs(
         net,
         draws,
@@ -371,20 +513,18 @@ def sweep(
         substitution=substitution,
         seed=seed,
     )
-    out = run_draws(net, inputs, targets=tg, executor=executor, chunk_size=chunk_size, progress=progress)
-    return SweepResult(
+    out = run_draws(
         net,
         inputs,
-        probs,
-        tg,
-        out["dR"],
-        out["dC"],
-        out["shock"],
-        out["restricted"],
-        out["rounds"],
-        out["converged"],
-        executor=getattr(executor, "name", "local"),
+        targets=tg,
+        executor=executor,
+        chunk_size=chunk_size,
+        progress=progress,
+        rationing=rationing,
+        response=resp,
+        shared_stocks=shared_stocks,
     )
+    return _result(net, inputs, probs, tg, out, executor, rationing, resp, shared_stocks)
 
 
 def stock_sweep(
@@ -404,6 +544,9 @@ def stock_sweep(
     chunk_size: int = 250,
     progress: Callable[[int], None] | None = None,
     ds=None,
+    rationing: str = "pro_rata",
+    response: SupplyResponse | ResponseInputs | bool | None = None,
+    shared_stocks: bool = False,
 ) -> pd.DataFrame:
     """Shortfall distribution of one country for each stock level (days of its consumption).
 
@@ -414,8 +557,11 @@ def stock_sweep(
     levels = [float(x) for x in days]
     if not levels or min(levels) < 0:
         raise CritminError(f"stock levels must be >= 0 days, got {levels}")
+    check_sweep_size(draws * len(levels), net.n)
+    check_rationing(rationing)
     probs = normalise_imposers(net, imposers, ds=ds)
     tg = tuple(targets or ())
+    resp = _resolve_response(net, response, ds)
     base = draw_inputs(
         net,
         draws,
@@ -436,20 +582,18 @@ def stock_sweep(
         days_all.reshape(L * draws, net.n),
         np.tile(base.substitution, L),
     )
-    out = run_draws(net, stacked, targets=tg, executor=executor, chunk_size=chunk_size, progress=progress)
-    res = SweepResult(
+    out = run_draws(
         net,
         stacked,
-        probs,
-        tg,
-        out["dR"],
-        out["dC"],
-        out["shock"],
-        out["restricted"],
-        out["rounds"],
-        out["converged"],
-        executor=getattr(executor, "name", "local"),
+        targets=tg,
+        executor=executor,
+        chunk_size=chunk_size,
+        progress=progress,
+        rationing=rationing,
+        response=resp,
+        shared_stocks=shared_stocks,
     )
+    res = _result(net, stacked, probs, tg, out, executor, rationing, resp, shared_stocks)
     df = res.per_draw(net.countries[i])
     df.insert(0, "stock_level_days", np.repeat(levels, draws))
     df["draw"] = np.tile(np.arange(draws), L)

@@ -1,0 +1,213 @@
+"""The news corpus (corpus/news/): records validate, the split is stable, evidence quotes its text.
+
+Texts that may not be redistributed live in a local cache outside the repository (``$CRITMIN_NEWS_CACHE``,
+default ``~/.cache/critmin/news-corpus``); tests that need them skip with the reason when it is absent.
+The few public-domain texts kept in ``corpus/news/texts/`` are checked everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from critmin.errors import DataError, UnknownValueError
+from critmin.news import corpus as nc
+
+
+@pytest.fixture(scope="module")
+def records():
+    return nc.read_articles()
+
+
+@pytest.fixture(scope="module")
+def gold(records):
+    return nc.read_gold(article_ids={r["id"] for r in records})
+
+
+def _cached(split: str):
+    """The split with texts, skipping (with the reason) when the local text cache is absent."""
+    cache = nc.cache_dir()
+    corpus = nc.load_corpus(split)
+    outside = [a for a in corpus.articles if not a.meta["text_in_repo"]]
+    if outside and all(a.text is None for a in outside):
+        pytest.skip(
+            f"news corpus text cache not found at {cache} (set CRITMIN_NEWS_CACHE); texts that may not be "
+            "redistributed are kept out of the repository"
+        )
+    return corpus
+
+
+def test_corpus_is_large_and_varied_enough(records):
+    assert len(records) >= 60
+    assert len({r["outlet"] for r in records}) >= 15
+    langs = Counter(r["language"] for r in records)
+    assert langs["en"] >= 20 and langs["it"] >= 15
+    assert sum(r["role"] == "distractor" for r in records) >= 8
+    years = {int(r["published"][:4]) for r in records if r["published"]}
+    assert min(years) >= 2019 and max(years) <= 2026
+
+
+def test_every_record_names_its_licence_and_repository_texts_are_the_licensed_ones(records):
+    for r in records:
+        text_file = nc.default_root() / "texts" / f"{r['id']}.txt"
+        assert text_file.exists() == r["text_in_repo"], r["id"]
+        if r["text_in_repo"]:
+            assert r["licence"].startswith(("public domain", "CC BY")), r["id"]
+            assert r["split"] == "tuning", "held-out texts stay out of the repository"
+
+
+def test_gold_events_belong_to_event_articles_and_distractors_have_none(records, gold):
+    role = {r["id"]: r["role"] for r in records}
+    for aid, events in gold.items():
+        assert role[aid] == "event", aid
+        assert [e["event_id"] for e in events] == [f"{aid}-{n}" for n in range(1, len(events) + 1)]
+    for split in nc.SPLITS:
+        ids = [r["id"] for r in records if r["split"] == split and r["role"] == "event"]
+        if not any(i in gold for i in ids):
+            continue  # that part's annotations are not committed yet
+        assert [i for i in ids if i not in gold] == [], f"{split} event articles without gold"
+
+
+def test_recorded_split_is_the_seeded_assignment(records):
+    assert nc.assign_split(records) == {r["id"]: r["split"] for r in records}
+
+
+def test_split_keeps_stories_whole_and_halves_each_language(records):
+    parts = {}
+    for r in records:
+        assert parts.setdefault(r["story"], r["split"]) == r["split"], r["story"]
+    for lang in nc.LANGUAGES:
+        n = Counter(r["split"] for r in records if r["language"] == lang)
+        assert abs(n["tuning"] - n["heldout"]) <= 4, (lang, n)
+
+
+def test_stratum_is_the_language_and_main_event_type(records, gold):
+    for r in records:
+        if r["id"] in gold or r["role"] == "distractor":
+            want = f"{r['language']}/{nc.main_event_type(gold.get(r['id'], []))}"
+            assert r["stratum"] == want, r["id"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 12), st.sampled_from(["en", "it"]), st.sampled_from(["en/a", "en/b", "it/a"])
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 2**32),
+)
+def test_assign_split_is_deterministic_keeps_stories_and_balances_strata(rows, seed):
+    records = [
+        {"id": f"c{i:03d}", "story": f"s{story}", "language": lang, "stratum": stratum}
+        for i, (story, lang, stratum) in enumerate(rows)
+    ]
+    # a story's stratum is its first member's; give members of one story one stratum and language
+    first = {}
+    for r in records:
+        f = first.setdefault(r["story"], r)
+        r["stratum"], r["language"] = f["stratum"], f["language"]
+    out = nc.assign_split(records, seed)
+    assert out == nc.assign_split(list(reversed(records)), seed)
+    assert set(out.values()) <= set(nc.SPLITS) and set(out) == {r["id"] for r in records}
+    for s in {r["story"] for r in records}:
+        assert len({out[r["id"]] for r in records if r["story"] == s}) == 1
+    biggest = max(Counter(r["story"] for r in records).values())
+    for stratum in {r["stratum"] for r in records}:
+        n = Counter(out[r["id"]] for r in records if r["stratum"] == stratum)
+        assert abs(n["tuning"] - n["heldout"]) <= biggest
+
+
+def test_repository_texts_hold_their_evidence():
+    corpus = nc.load_corpus("tuning")
+    in_repo = [a for a in corpus.articles if a.meta["text_in_repo"]]
+    assert in_repo and all(a.text is not None for a in in_repo)
+    ids = {a.id for a in in_repo}
+    assert [p for p in corpus.problems() if p.split(":")[0].rsplit("-", 1)[0] in ids] == []
+
+
+@pytest.mark.parametrize("split", nc.SPLITS)
+def test_cached_texts_are_intact_and_hold_every_evidence_quote(split):
+    corpus = _cached(split)
+    assert corpus.missing_text == []
+    assert corpus.problems() == []
+    for a in corpus.articles:
+        art = a.to_article()
+        assert art.external_id == a.id and art.text == a.text and art.language == a.language
+
+
+def test_load_corpus_needs_a_known_split():
+    with pytest.raises(UnknownValueError, match="heldout"):
+        nc.load_corpus("held-out")
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRITMIN_NEWS_CACHE", str(tmp_path / "c"))
+    assert nc.cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("CRITMIN_NEWS_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert nc.cache_dir() == tmp_path / "x" / "critmin" / "news-corpus"
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path):
+    """A writable copy of corpus/news (metadata, gold, repository texts) and an empty cache."""
+    root = tmp_path / "news"
+    shutil.copytree(nc.default_root(), root)
+    (tmp_path / "cache").mkdir()
+    return root, tmp_path / "cache"
+
+
+def _rewrite(path, n, change):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[n - 1])
+    change(rec)
+    lines[n - 1] = json.dumps(rec, ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "message"),
+    [
+        ("articles.jsonl", lambda r: r.update(split="dev"), r"articles.jsonl:2 \[split\].*'dev'"),
+        ("articles.jsonl", lambda r: r.update(published="2025-13"), r"articles.jsonl:2 \[published\]"),
+        ("articles.jsonl", lambda r: r.pop("licence"), r"articles.jsonl:2 \[licence\]: missing"),
+        ("gold.jsonl", lambda r: r.update(event_type="ban"), r"gold.jsonl:2 \[event_type\].*'ban'"),
+        (
+            "gold.jsonl",
+            lambda r: r.update(minerals=["rare_earth"]),
+            r"\[minerals\].*did you mean rare_earths",
+        ),
+        ("gold.jsonl", lambda r: r.update(initiator=["XXX"]), r"gold.jsonl:2 \[initiator\].*'XXX'"),
+        ("gold.jsonl", lambda r: r.update(date="2024-05", date_precision="day"), r"\[date_precision\]"),
+        ("gold.jsonl", lambda r: r.update(article_id="c999", event_id="c999-1"), r"\[article_id\].*c999"),
+    ],
+)
+def test_malformed_records_are_refused_with_file_line_and_field(corpus_copy, file, change, message):
+    root, cache = corpus_copy
+    _rewrite(root / file, 2, change)
+    with pytest.raises((DataError, UnknownValueError), match=message):
+        nc.load_corpus("all", root=root, cache=cache)
+
+
+def test_an_edited_text_is_refused_rather_than_scored(corpus_copy):
+    root, cache = corpus_copy
+    rec = next(r for r in nc.read_articles(root) if r["text_in_repo"])
+    path = root / "texts" / f"{rec['id']}.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("the", "a", 1), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"{rec['id']}\.txt: text does not match the sha256"):
+        nc.load_corpus("tuning", root=root, cache=cache)
+
+
+def test_absent_texts_load_as_missing_not_as_errors(corpus_copy):
+    root, cache = corpus_copy
+    corpus = nc.load_corpus("heldout", root=root, cache=cache)
+    assert corpus.with_text == [] and len(corpus.missing_text) == len(corpus.articles)
+    with pytest.raises(DataError, match="not available"):
+        corpus.articles[0].to_article()

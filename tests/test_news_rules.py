@@ -1,0 +1,76 @@
+"""Rules as data: every trigger rule of ``data/triggers.yaml`` matches its own invented examples and none of
+its counterexamples; the engine compiles the table syntax; bad tables fail with a clear error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from critmin.errors import DataError
+from critmin.news.rules import Lexicon, inflect, rulebook
+
+RULES = [r for rules in rulebook().triggers.values() for r in rules]
+
+
+def test_every_rule_has_invented_examples():
+    missing = [r.id for r in RULES if not r.examples]
+    assert missing == [], f"rules without examples: {missing}"
+    assert len({r.id for r in RULES}) == len(RULES), "rule ids must be unique"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_matches_its_examples_and_not_its_counterexamples(rule):
+    for example in rule.examples:
+        assert rule.pattern.search(example), f"{rule.id} does not match its example {example!r}"
+        if rule.requires is not None:
+            assert rule.requires.search(example), f"{rule.id}: 'requires' misses {example!r}"
+        assert rule.id in rulebook().keywords.names(example.lower()), f"{rule.id}: no keyword in {example!r}"
+    for counter in rule.counterexamples:
+        assert not rule.pattern.search(counter), f"{rule.id} matches its counterexample {counter!r}"
+
+
+def test_no_table_syntax_survives_compilation():
+    book = rulebook()
+    patterns = [r.pattern.pattern for r in RULES] + [p.pattern for p in book.cues.values()]
+    for p in patterns:
+        assert "~" not in p and not re.search(r"\{(?:gap:\d+|[a-z_]+)\}", p), p
+
+
+@pytest.mark.parametrize(
+    ("lemma", "forms"),
+    [
+        ("ban", {"ban", "bans", "banned", "banning"}),
+        ("impose", {"impose", "imposes", "imposed", "imposing"}),
+        ("ratify", {"ratifies", "ratified"}),
+        ("commit", {"committed", "committing"}),
+        ("halt", {"halts", "halted", "halting"}),
+    ],
+)
+def test_inflections_cover_the_regular_forms(lemma, forms):
+    assert forms <= set(inflect(lemma))
+
+
+def test_table_syntax_spaces_classes_gaps_and_verbs():
+    lex = Lexicon({"noun": ["export bans?", "quotas?"], "verb": ["ban~"]})
+    pat = re.compile(lex.expand("{verb} {gap:3}{noun}"), re.I)
+    assert pat.search("Ruritania banned  all cobalt export bans")
+    assert pat.search("They ban\tsome quotas")
+    assert not pat.search("a bank of quotas")  # a verb only as a whole word
+    assert re.fullmatch(lex.expand("[a b]+"), "a b")  # a space inside a class stays a space
+
+
+def test_unknown_class_and_self_reference_are_clear_errors():
+    with pytest.raises(DataError, match="unknown lexicon class"):
+        Lexicon({}).expand("{nothing}")
+    with pytest.raises(DataError, match="refers to itself"):
+        Lexicon({"a": ["{a}"]}).group("a")
+
+
+def test_cues_and_tables_answer():
+    from critmin.news.rules import cue, label
+
+    assert cue("negation").search("Japan will refrain from imposing controls")
+    assert cue("speculation").search("China could ban exports")
+    assert label("measure_type", "export quotas") == "quota"
+    assert label("agreement_level", "a memorandum of understanding") == "MoU"

@@ -36,6 +36,7 @@ from critmin.ingest.common import (
 SOURCE = "BACI"
 COLUMNS = ("t", "i", "j", "k", "v", "q")
 BLOCK_BYTES = 1 << 18  # pyarrow CSV block: 256 KB of text per batch (its memory pool keeps what it used)
+VALIDATE_ROWS = 4_096  # catalogue rows validated together (a dense block is validated on its own)
 NAME_RX = re.compile(r"BACI_(HS\d\d)_(?:Y(\d{4})_)?(V\d{6}[a-z]?)", re.I)
 YEAR_FILE_RX = re.compile(r"BACI_HS\d\d_Y(\d{4})_V\d{6}[a-z]?\.csv$", re.I)
 # BACI/WMD special codes that are not ISO 3166 alpha-3 for the same entity
@@ -185,11 +186,21 @@ def _chunks(
                 skipped: list[int] = []
                 reader = _open_csv(counter, label, skipped, parsed, pacsv)
                 row0 = 0  # accepted rows before this batch
+                kept, lines, n_kept = [], [], 0  # catalogue rows waiting to be validated together
                 for batch in _batches(reader, label, pa):
-                    yield from _batch(batch, row0, skipped, label, hs_codes, lookup, edition, parsed, pa, pc)
+                    found = _catalogue_rows(batch, row0, skipped, label, hs_codes, parsed, pa, pc)
                     row0 += batch.num_rows
+                    if found is not None:
+                        kept.append(found[0])
+                        lines.append(found[1])
+                        n_kept += found[0].num_rows
+                    if n_kept >= VALIDATE_ROWS:
+                        yield from _validate_kept(kept, lines, label, lookup, edition, parsed, pa)
+                        kept, lines, n_kept = [], [], 0
                     if progress:
                         progress("reading", done_before + counter.bytes, total)
+                if kept:
+                    yield from _validate_kept(kept, lines, label, lookup, edition, parsed, pa)
                 if counter.last not in (b"", b"\n", b"\r"):
                     raise DataError(
                         "the file does not end with a line break: it looks cut short (an interrupted download "
@@ -278,18 +289,8 @@ def _batches(reader, label: str, pa):
         yield batch
 
 
-def _batch(
-    batch,
-    row0: int,
-    skipped: list[int],
-    label: str,
-    hs_codes,
-    lookup: dict[int, str],
-    edition: str,
-    parsed: Parsed,
-    pa,
-    pc,
-) -> Iterator[pd.DataFrame]:
+def _catalogue_rows(batch, row0: int, skipped: list[int], label: str, hs_codes, parsed: Parsed, pa, pc):
+    """(the batch's catalogue rows, their physical lines) or None; counts the rest, rejects bad HS codes."""
     stats = parsed.stats
     n = batch.num_rows
     stats["rows_read"] += n
@@ -308,10 +309,15 @@ def _batch(
     n_kept = pc.sum(in_cat).as_py() or 0
     stats["outside_catalogue"] += n - n_kept - n_bad_k
     if not n_kept:
-        return
+        return None
     pos = np.flatnonzero(in_cat.to_numpy(zero_copy_only=False))
-    sub = batch.take(pa.array(pos)).to_pandas()
-    sub.index = _lines(pos + row0, skipped)
+    return batch.take(pa.array(pos)), _lines(pos + row0, skipped)
+
+
+def _validate_kept(kept: list, lines: list, label: str, lookup, edition: str, parsed: Parsed, pa):
+    """Validate the catalogue rows of several batches at once (pandas has a fixed cost per call)."""
+    sub = pa.Table.from_batches(kept).to_pandas()
+    sub.index = np.concatenate(lines)
     yield from _validate(sub, label, lookup, edition, parsed)
 
 

@@ -229,8 +229,9 @@ def _sha256_dir(path: Path) -> str:
 # Staging and checks
 
 
-def _stage(con, parsed, say) -> tuple[int, tuple[str, ...]]:
-    """Stream the parsed chunks into the staging table; returns (rows staged, extra columns staged)."""
+def _stage(con, parsed, say) -> int:
+    """Stream the parsed chunks into the staging table (store columns, the parser's extra ones, ``_seq``);
+    returns the rows staged."""
     import pandas as pd
 
     table = parsed.table
@@ -257,7 +258,7 @@ def _stage(con, parsed, say) -> tuple[int, tuple[str, ...]]:
         staged += len(frame)
         del _critmin_chunk, frame
         say("staging", staged, None)
-    return staged, extra
+    return staged
 
 
 def _where(row_file, row_line) -> tuple[str | None, object]:
@@ -392,7 +393,7 @@ def _write(
         if _recorded(con, table, sha):  # another process got there first
             already = True
             raise Unchanged
-        staged, _ = _stage(con, parsed, say)
+        staged = _stage(con, parsed, say)
         rejects = parsed.rejects
         if staged:
             _check_duplicates(con, parsed, label, skip_bad)

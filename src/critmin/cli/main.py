@@ -28,6 +28,7 @@ AREAS = (
     "optimize",
     "outlook",
     "news",
+    "watch",
     "web",
     "report",
 )

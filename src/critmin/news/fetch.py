@@ -15,6 +15,11 @@ Rules (server-side request forgery defences, OWASP "SSRF Prevention Cheat Sheet"
   (the ``Content-Length`` header is checked before reading, and reading stops one byte past the limit);
 * only textual content types are accepted (HTML, XML feeds, JSON, plain text).
 
+For repeated polling (``critmin watch``) two politeness helpers are optional: a conditional GET (pass the
+``etag`` / ``last_modified`` validators of the previous response; a ``304 Not Modified`` comes back as a
+result with ``not_modified`` true and no body, RFC 9110 §13.1) and a per-host rate limit
+(:class:`HostRateLimit`; its waits do not count against the deadline).
+
 Environment proxies are not used. A caller that must reach a trusted internal server can pass its network
 explicitly (``allow_networks=["10.1.2.0/24"]``); nothing is allowed by default.
 """
@@ -28,8 +33,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from critmin.errors import CritminError, DataError, OfflineError
@@ -62,8 +67,48 @@ class FetchResult:
     data: bytes
     content_type: str | None
     charset: str | None
-    status: int  # 200, or 304 (not modified) for a conditional request
-    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. ETag, Last-Modified for the next request
+    status: int
+    # validators for a conditional GET next time (RFC 9110 §8.8); None when the server sent none
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """True for a ``304 Not Modified`` answer to a conditional GET (no body)."""
+        return self.status == 304
+
+
+class HostRateLimit:
+    """At most one request every ``min_interval`` seconds to each host name (thread-safe).
+
+    ``clock`` and ``sleep`` can be replaced (tests). :meth:`wait` returns the seconds it slept.
+    """
+
+    def __init__(self, min_interval: float = 1.0, *, clock=time.monotonic, sleep=time.sleep):
+        if min_interval < 0:
+            raise ValueError(f"min_interval must be >= 0, got {min_interval}")
+        self.min_interval = float(min_interval)
+        self._clock, self._sleep = clock, sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, host: str) -> float:
+        key = host.lower()
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next.get(key, now))
+            self._next[key] = start + self.min_interval
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
+def _validator(value: str | None) -> str | None:
+    """A stored ETag/Last-Modified value fit to send back (no control characters: header injection)."""
+    if not value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or len(value) > 1024:
+        return None
+    return value
 
 
 class _Deadline:
@@ -98,6 +143,19 @@ class _Deadline:
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
+
+    def extend(self, seconds: float) -> None:
+        """Move the deadline ``seconds`` later (time spent waiting politely, not on the network)."""
+        if seconds <= 0:
+            return
+        with self._lock:
+            if self.expired:
+                return
+            self._timer.cancel()
+            self.at += seconds
+            self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
 
     def passed(self) -> bool:
         return self.expired or time.monotonic() >= self.at
@@ -227,28 +285,42 @@ def fetch_url(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_networks: Iterable[str] = (),
+    etag: str | None = None,
+    last_modified: str | None = None,
+    rate_limit: HostRateLimit | None = None,
     deadline: float | None = None,
-    headers: Mapping[str, str] | None = None,
 ) -> FetchResult:
     """GET one URL under the rules of this module; returns the body and its content type.
 
     ``timeout`` bounds each DNS lookup, connection and read; ``deadline`` (default ``4 × timeout``) bounds
-    the whole fetch, redirects included, whatever the server does. ``headers`` are added to the request
-    (e.g. ``If-None-Match``/``If-Modified-Since`` for a conditional request; a 304 answer is returned with
-    status 304 and no body). Raises :class:`UnsafeURLError` (refused), :class:`~critmin.errors.OfflineError`
-    (network, timeout, HTTP error) or :class:`~critmin.errors.DataError` (too large, not text).
+    the whole fetch, redirects included, whatever the server does. ``etag`` / ``last_modified``: validators
+    of an earlier response, sent as ``If-None-Match`` / ``If-Modified-Since`` (a 304 answer is returned with
+    ``not_modified`` true and no body). ``rate_limit``: waits before each request (redirects included) until
+    the host may be contacted again; the wait does not count against the deadline.
+
+    Raises :class:`UnsafeURLError` (refused), :class:`~critmin.errors.OfflineError` (network, timeout, HTTP
+    error) or :class:`~critmin.errors.DataError` (too large, not text).
     """
-    allow_networks = list(allow_networks)
     limit = _Deadline(deadline if deadline is not None else DEADLINE_FACTOR * timeout)
     try:
-        return _fetch(url, timeout, max_bytes, allow_networks, limit, dict(headers or {}))
+        return _fetch(url, timeout, max_bytes, list(allow_networks), limit, (etag, last_modified), rate_limit)
     finally:
         limit.cancel()
 
 
 def _fetch(
-    url: str, timeout: float, max_bytes: int, allow_networks: list[str], limit: _Deadline, extra: dict
+    url: str,
+    timeout: float,
+    max_bytes: int,
+    allow_networks: list[str],
+    limit: _Deadline,
+    validators: tuple[str | None, str | None],
+    rate_limit: HostRateLimit | None,
 ) -> FetchResult:
+    extra = {}
+    for name, value in zip(("If-None-Match", "If-Modified-Since"), map(_validator, validators), strict=True):
+        if value:
+            extra[name] = value
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         scheme, host, port, path = check_url(current)
@@ -257,6 +329,8 @@ def _fetch(
         addresses = resolve_public(host, port, allow_networks, timeout=min(timeout, limit.remaining()))
         cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
         conn = cls(host, port, addresses[0], timeout, limit)
+        if rate_limit is not None:
+            limit.extend(rate_limit.wait(host))
         try:
             conn.request(
                 "GET",
@@ -277,7 +351,9 @@ def _fetch(
                 current = urljoin(current, location)
                 continue
             if resp.status == 304:
-                return FetchResult(current, b"", None, None, 304, dict(resp.getheaders()))
+                etag = resp.getheader("ETag") or validators[0]
+                modified = resp.getheader("Last-Modified") or validators[1]
+                return FetchResult(current, b"", None, None, 304, etag=etag, last_modified=modified)
             if resp.status >= 400:
                 raise OfflineError(f"{current}: HTTP {resp.status} {resp.reason}")
             ctype, charset = _content_type(resp.getheader("Content-Type"))
@@ -302,9 +378,8 @@ def _fetch(
                 if size > max_bytes:
                     raise DataError(f"response exceeds the limit of {max_bytes:,} bytes", path=current)
                 chunks.append(chunk)
-            return FetchResult(
-                current, b"".join(chunks), ctype, charset, resp.status, dict(resp.getheaders())
-            )
+            found = {"etag": resp.getheader("ETag"), "last_modified": resp.getheader("Last-Modified")}
+            return FetchResult(current, b"".join(chunks), ctype, charset, resp.status, **found)
         except TimeoutError:
             if limit.passed():
                 raise limit.error(current) from None

@@ -182,7 +182,9 @@ def partnerships_add(
         "source": "user",
     }
     new_id = pt.add_partnership(_store(ctx), {k: v for k, v in rec.items() if v is not None})
-    typer.echo(f"saved partnership {new_id}")
+    from critmin.untrusted import plain_text
+
+    typer.echo(f"saved partnership {plain_text(new_id)}")
 
 
 @partnerships_app.command("import")
@@ -220,7 +222,9 @@ def partnerships_review(
     from critmin.reference import partnerships as pt
 
     pt.review_partnership(_store(ctx), id, accepted=not reject)
-    typer.echo(f"{'rejected' if reject else 'accepted'} {id}")
+    from critmin.untrusted import plain_text
+
+    typer.echo(f"{'rejected' if reject else 'accepted'} {plain_text(id)}")
 
 
 # -- optimize ------------------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,26 +42,17 @@ FORMATS = ("table", "csv", "json")
 SIGNIFICANT_DIGITS = 10
 DASH = "—"
 
-# C0 controls except newline, DEL, C1 controls, bidirectional embeddings/overrides/isolates (Trojan Source)
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 # -- cell text ----------------------------------------------------------------------------------------------
-def _visible(match: re.Match) -> str:
-    code = ord(match.group(0))
-    return " " if code == 9 else (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-
-
 def plain(value, limit: int | None = None) -> str:
-    """Untrusted text as one line of plain text: control characters shown as escapes, cut to ``limit``."""
+    """Untrusted text as one line of plain text (:func:`critmin.untrusted.plain_text`: control characters and
+    bidirectional overrides shown as escapes), cut to ``limit``; NaN and arrays handled as table cells."""
+    from critmin.untrusted import plain_text
+
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, list | tuple) or (hasattr(value, "tolist") and not isinstance(value, str)):
-        value = ", ".join(str(v) for v in list(value))
-    text = _CONTROL.sub(_visible, str(value).replace("\r\n", " ").replace("\n", " "))
-    if limit and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    return plain_text(value, limit)
 
 
 def _missing(x) -> bool:

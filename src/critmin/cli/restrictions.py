@@ -33,12 +33,19 @@ def _write_out(df, out: Path) -> None:
     from critmin.scenarios.registry import export_records
 
     export_records(df, out)
-    Console(stderr=True).print(f"wrote {len(df)} records to {out}")
+    Console(stderr=True).print(f"wrote {len(df)} records to {_t(out)}")
+
+
+def _t(value, limit: int | None = None) -> str:
+    """Record fields come from users and the news: shown as text, never as markup or terminal codes."""
+    from critmin.untrusted import terminal_text
+
+    return terminal_text(value, limit)
 
 
 def _short(items) -> str:
     items = list(items)
-    return ", ".join(items) if items else "all"
+    return _t(", ".join(items)) if items else "all"
 
 
 @restrictions_app.command("list")
@@ -209,7 +216,7 @@ def add_cmd(
         "source": "user",
     }
     rid = add_restriction(_store(ctx), rec)
-    Console().print(f"stored {rid}")
+    Console().print(f"stored {_t(rid)}")
 
 
 @restrictions_app.command("import")
@@ -222,7 +229,7 @@ def import_cmd(
     from critmin.scenarios.registry import import_restrictions
 
     got = import_restrictions(_store(ctx), file)
-    Console().print(f"imported {len(got)} records from {file}")
+    Console().print(f"imported {len(got)} records from {_t(file)}")
 
 
 @restrictions_app.command("export")
@@ -252,4 +259,4 @@ def review_cmd(
     from critmin.scenarios.registry import review_restriction
 
     review_restriction(_store(ctx), id, accept)
-    Console().print(f"{id}: {'accepted' if accept else 'rejected'}")
+    Console().print(f"{_t(id)}: {'accepted' if accept else 'rejected'}")

@@ -42,6 +42,7 @@ FORMATS = ("table", "csv", "json")
 SIGNIFICANT_DIGITS = 10
 DASH = "—"
 
+
 # -- cell text ----------------------------------------------------------------------------------------------
 def plain(value, limit: int | None = None) -> str:
     """Untrusted text as one line of plain text (:func:`critmin.untrusted.plain_text`: control characters and
@@ -472,16 +473,14 @@ def output_plan(out: Path | str | None, fmt: str | None, file_formats=(".csv", "
 
 
 def emit(df, fmt: str, stream=None) -> None:
-    """Write a tidy table to stdout as CSV or JSON records (list cells joined with ';' in CSV)."""
+    """Write a tidy table to stdout as CSV (:func:`critmin.untrusted.neutralise_frame`) or JSON records."""
     stream = stream or sys.stdout
     frame = stable_floats(df)
     if fmt == "csv":
-        for col in frame.columns:
-            if frame[col].dtype == object:
-                frame[col] = frame[col].map(
-                    lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v
-                )
-        frame.to_csv(stream, index=False)
+        from critmin.untrusted import write_csv
+
+        # list cells joined with ';', formula-looking text neutralised, as in every CSV critmin writes
+        write_csv(frame, stream)
     elif fmt == "json":
         stream.write(frame.to_json(orient="records", indent=1, date_format="iso", force_ascii=False))
         stream.write("\n")

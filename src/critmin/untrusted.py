@@ -70,11 +70,13 @@ def neutralise_frame(df):
     return frame
 
 
-def write_csv(df, path: str | Path) -> Path:
-    """Write ``df`` as UTF-8 CSV with formula-looking text cells neutralised (see the module docstring)."""
-    path = Path(path)
-    neutralise_frame(df).to_csv(path, index=False)
-    return path
+def write_csv(df, path):
+    """Write ``df`` as UTF-8 CSV with formula-looking text cells neutralised (see the module docstring).
+
+    ``path`` is a file path (returned as a Path) or an open text stream (returned as it is)."""
+    target = path if hasattr(path, "write") else Path(path)
+    neutralise_frame(df).to_csv(target, index=False)
+    return target
 
 
 def _visible(match: re.Match) -> str:

@@ -684,7 +684,7 @@ def test_a_store_held_by_a_writer_is_read_in_its_last_committed_state(tmp_store)
         "import sys, time; from critmin.store import Store\n"
         f"s = Store({str(tmp_store)!r})\n"
         "with s.transaction() as con:\n"
-        "    con.execute(\"DELETE FROM trade\")\n"
+        '    con.execute("DELETE FROM trade")\n'
         "    print('ok', flush=True); time.sleep(60)\n"
     )
     import critmin
@@ -696,7 +696,9 @@ def test_a_store_held_by_a_writer_is_read_in_its_last_committed_state(tmp_store)
         with TestClient(create_app(tmp_store), base_url=BASE) as c:
             r = c.get("/api/v1/exposure?for=JPN&commodity=rare_earths&year=2023")
             assert r.status_code == 200, r.text
-            assert table(r)["import_value_kusd"].sum() > 0  # the committed trade, not the deletion in progress
+            assert (
+                table(r)["import_value_kusd"].sum() > 0
+            )  # the committed trade, not the deletion in progress
     finally:
         holder.kill()
         holder.wait()

@@ -1,12 +1,18 @@
-"""Ingest benchmark: a BACI-like yearly CSV at growing sizes (real BACI HS92 yearly files hold ~11M rows,
-~200 MB, of which ~1% are the catalogue's HS codes).
+"""Ingest benchmark: BACI-like CSVs at growing sizes, peak memory and time of the ingest process.
 
-For each size a CSV is generated (written in chunks), then ingested into a fresh store in a separate Python
-process, so the wall time and peak RSS are the ingest's own. Peak RSS should not grow with the file size
-(the file is streamed in 8 MB blocks). Writes benchmarks/results/ingest_baci.json.
+Two kinds of file are generated (distinct exporter-importer-product flows, as in a real BACI file):
 
-    python benchmarks/ingest_baci.py            # 1M and 4M rows
-    python benchmarks/ingest_baci.py 11000000   # the size of a real yearly file
+* ``realistic``: one year, ~5,000 HS codes of which the catalogue's are ~1% (real BACI HS92 yearly files hold
+  ~11M rows, ~200 MB);
+* ``all-kept``: every row a catalogue flow, spread over several years (2M flows a year) — the worst case for
+  memory, since every row is staged, checked for duplicates, compared with the store and written.
+
+The store is built in one process, then the file is ingested into it by a fresh Python process, so the wall
+time and peak RSS (``VmHWM``: Python, pandas, pyarrow and DuckDB together) are the ingest's own. Target
+(issue 10): below 400 MB for 8M rows. Writes benchmarks/results/ingest_baci.json.
+
+    python benchmarks/ingest_baci.py                       # realistic 1M, 4M; all-kept 8M
+    python benchmarks/ingest_baci.py realistic:11000000    # the size of a real yearly file
 """
 
 from __future__ import annotations
@@ -26,66 +32,90 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "ingest_baci.json"
+FLOWS_PER_YEAR = 2_000_000
 
+BUILD = "from critmin.store import Store; Store({db!r}).close()"
+# peak RSS from VmHWM, the high-water mark of this process's own memory (ru_maxrss would also count the
+# parent's memory at the time of the fork)
 INGEST = """
-import json, resource, time
-from critmin.store import Store
-Store({db!r}).close()
+import json, time
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
 t = time.perf_counter()
 from critmin.ingest.writer import ingest
 r = ingest({db!r}, "baci", {csv!r})
 print(json.dumps({{"seconds": time.perf_counter() - t, "rows_read": r.rows_read, "rows": r.rows,
-                   "outside_catalogue": r.outside_catalogue,
-                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                   "outside_catalogue": r.outside_catalogue, "peak_rss_mb": hwm()}}))
 """
 
 
-def generate(path: Path, n: int, seed: int = 0) -> None:
-    """n flows between the BACI countries over ~5,000 HS codes, the catalogue's ~1% of them."""
+def _flows(rng, countries: np.ndarray, codes: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
+    """m distinct (exporter, importer, product) triples."""
+    flat = rng.choice(len(countries) ** 2 * len(codes), m, replace=False)
+    pair, k = np.divmod(flat, len(codes))
+    i, j = np.divmod(pair, len(countries))
+    return countries[i], countries[j], codes[k]
+
+
+def generate(path: Path, n: int, kind: str, seed: int = 0) -> None:
     from critmin.reference.commodities import hs_index
     from critmin.reference.countries import index
 
     rng = np.random.default_rng(seed)
     catalogue = np.array(sorted(int(h) for h in hs_index()))
-    others = np.setdiff1d(rng.integers(10_000, 970_000, 6_000), catalogue)[:4_950]
-    codes = np.concatenate([catalogue, others])
     countries = np.array(sorted(index().baci))
+    if kind == "realistic":
+        others = np.setdiff1d(rng.integers(10_000, 970_000, 6_000), catalogue)[:4_950]
+        codes = np.concatenate([catalogue, others])
+        years = [(2023, n)]
+    else:
+        codes = catalogue
+        years = [
+            (2024 - y, min(FLOWS_PER_YEAR, n - y * FLOWS_PER_YEAR)) for y in range(-(-n // FLOWS_PER_YEAR))
+        ]
     with open(path, "w") as fh:
         fh.write("t,i,j,k,v,q\n")
-        left = n
-        while left:
-            m = min(left, 1_000_000)
-            df = pd.DataFrame(
-                {
-                    "t": 2023,
-                    "i": rng.choice(countries, m),
-                    "j": rng.choice(countries, m),
-                    "k": rng.choice(codes, m),
-                    "v": (rng.lognormal(3, 2, m)).round(3),
-                    "q": (rng.lognormal(1, 2, m)).round(3),
-                }
-            )
-            df.to_csv(fh, header=False, index=False)
-            left -= m
+        for year, m in years:
+            i, j, k = _flows(rng, countries, codes, m)
+            for lo in range(0, m, 1_000_000):
+                hi = min(m, lo + 1_000_000)
+                pd.DataFrame(
+                    {
+                        "t": year,
+                        "i": i[lo:hi],
+                        "j": j[lo:hi],
+                        "k": k[lo:hi],
+                        "v": rng.lognormal(3, 2, hi - lo).round(3),
+                        "q": rng.lognormal(1, 2, hi - lo).round(3),
+                    }
+                ).to_csv(fh, header=False, index=False)
 
 
-def main(sizes: list[int]) -> dict:
-    out: dict = {"python": platform.python_version(), "cpus": os.cpu_count(), "runs": []}
+def main(cases: list[tuple[str, int]]) -> dict:
+    out: dict = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "target_peak_rss_mb": 400,
+        "runs": [],
+    }
     tmp = Path(tempfile.mkdtemp(prefix="critmin-bench-ingest-"))
     try:
-        for n in sizes:
+        for kind, n in cases:
             csv = tmp / "BACI_HS92_Y2023_V209901.csv"
             t = time.perf_counter()
-            generate(csv, n)
+            generate(csv, n, kind)
             gen_s = time.perf_counter() - t
-            db = tmp / f"store-{n}.duckdb"
+            db = tmp / f"store-{kind}-{n}.duckdb"
+            subprocess.run([sys.executable, "-c", BUILD.format(db=str(db))], check=True)
             res = subprocess.run(
                 [sys.executable, "-c", INGEST.format(db=str(db), csv=str(csv))],
                 capture_output=True,
                 text=True,
                 check=True,
             )
-            run = json.loads(res.stdout.strip().splitlines()[-1])
+            run = {"kind": kind, **json.loads(res.stdout.strip().splitlines()[-1])}
             run.update(
                 {
                     "rows_in_file": n,
@@ -107,5 +137,13 @@ def main(sizes: list[int]) -> dict:
     return out
 
 
+def _case(arg: str) -> tuple[str, int]:
+    kind, _, n = arg.rpartition(":")
+    return (kind or "realistic", int(n))
+
+
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1_000_000, 4_000_000])
+    main(
+        [_case(a) for a in sys.argv[1:]]
+        or [("realistic", 1_000_000), ("realistic", 4_000_000), ("all-kept", 8_000_000)]
+    )

@@ -39,7 +39,13 @@ def test_yearly_file_maps_codes_and_keeps_only_catalogue_codes():
         "tonnes",
         "source",
         "edition",
+        # where each row comes from and the file's own country codes (for duplicate checks), not stored
+        "_file",
+        "_line",
+        "_i",
+        "_j",
     ]
+    assert p.extra_columns == ("_file", "_line", "_i", "_j")
     jpn = df[df["importer"] == "JPN"].set_index(["exporter", "hs6"])
     assert jpn.loc[("CHN", "284690"), "value_kusd"] == 1200.5
     assert jpn.loc[("CHN", "284690"), "tonnes"] == 310.25

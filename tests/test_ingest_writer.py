@@ -107,7 +107,7 @@ def test_yearly_files_replace_only_their_year(tmp_store, tmp_path):
     fixed = tmp_path / "fixed" / BACI_2023.name
     fixed.parent.mkdir()
     fixed.write_text("t,i,j,k,v,q\n2023,156,392,284690,999,1\n")
-    report = ingest(tmp_store, "baci", fixed)
+    report = ingest(tmp_store, "baci", fixed, replace=True)  # 7 of 8 flows go: only with --replace
     assert report.replaced == 8 and report.rows == 1
     con = duckdb.connect(str(tmp_store), read_only=True)
     by_year = dict(
@@ -137,7 +137,8 @@ def test_ingested_year_is_the_one_the_dataset_uses(tmp_store):
 
 
 def test_usgs_file_replaces_its_commodity_in_the_embedded_edition(tmp_store):
-    report = ingest(tmp_store, "usgs", FIXTURES / "mcs2024-lithi_world.csv")
+    # the fixture holds 10 of the 18 rows of lithium in the embedded MCS 2024: the guard wants --replace
+    report = ingest(tmp_store, "usgs", FIXTURES / "mcs2024-lithi_world.csv", replace=True)
     assert report.edition == "MCS 2024" and report.parts == ["lithium/mine"]
     assert report.replaced > 0
     con = duckdb.connect(str(tmp_store), read_only=True)
@@ -159,7 +160,7 @@ def test_usgs_file_replaces_its_commodity_in_the_embedded_edition(tmp_store):
 
 
 def test_wgi_release_replaces_the_embedded_indicator_rows(tmp_store):
-    report = ingest(tmp_store, "wgi", FIXTURES / "wgidataset_2024release_sample.csv")
+    report = ingest(tmp_store, "wgi", FIXTURES / "wgidataset_2024release_sample.csv", replace=True)
     assert report.parts == ["cc", "pv"] and report.rows == 6
     with critmin.open(tmp_store) as ds:
         pv = ds.governance("pv", years=2023, edition="2024 release").set_index("country")["estimate"]
@@ -208,12 +209,16 @@ def big_baci(tmp_path_factory) -> Path:
     n = 300_000
     codes = np.array([int(h) for h in sorted(hs_index())] + [10121, 270900, 80211, 870323, 300490])
     countries = np.array(sorted(index().baci))
+    # distinct (exporter, importer, product) flows, as in a real BACI file
+    flat = rng.choice(len(countries) ** 2 * len(codes), n, replace=False)
+    pair, k = np.divmod(flat, len(codes))
+    i, j = np.divmod(pair, len(countries))
     df = pd.DataFrame(
         {
             "t": 2023,
-            "i": rng.choice(countries, n),
-            "j": rng.choice(countries, n),
-            "k": rng.choice(codes, n),
+            "i": countries[i],
+            "j": countries[j],
+            "k": codes[k],
             "v": (rng.random(n) * 1e4).round(3),
             "q": (rng.random(n) * 1e2).round(3),
         }
@@ -265,6 +270,8 @@ def test_sigkill_mid_ingest_leaves_the_store_as_it_was(stage, big_baci, template
     before = fingerprint(store)
     _kill_at(stage, store, big_baci, tmp_path)
     assert fingerprint(store) == before
+    # the killed writer's copy of the store is left behind; the store itself was never written in place
+    assert list(store.parent.glob(f".{store.name}.writing-*"))
     from critmin.store import Store
 
     Store(store).close()  # opens (and is not rebuilt: same content)
@@ -275,3 +282,4 @@ def test_sigkill_mid_ingest_leaves_the_store_as_it_was(stage, big_baci, template
         done = ingest(store, "baci", big_baci)
         assert done.status == "ingested" and done.rows > 50_000 and done.outside_catalogue > 0
         assert verify(store).ok
+        assert not list(store.parent.glob(f".{store.name}.writing-*"))  # the next writer removed it

@@ -77,21 +77,40 @@ def test_store_location_from_environment(monkeypatch, tmp_path):
     assert default_db_path() == tmp_path / "critmin" / "critmin.duckdb"
 
 
-def test_outdated_store_held_open_elsewhere_is_served_with_a_warning(tmp_store):
-    import duckdb
-
-    from critmin.store import Store
-
-    with duckdb.connect(str(tmp_store)) as con:  # pretend the embedded dataset changed since the build
+def _pretend_outdated(path) -> None:
+    with duckdb.connect(str(path)) as con:  # as if the embedded dataset changed since the build
         con.execute("UPDATE meta SET value = 'old' WHERE key = 'embedded_digest'")
-    holder = duckdb.connect(str(tmp_store), read_only=True)  # another connection keeps the file open
-    try:
+
+
+def _digest(path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0]
+
+
+def test_outdated_store_is_refreshed_while_a_reader_holds_it_open(tmp_store):
+    _pretend_outdated(tmp_store)
+    holder = Store.__new__(Store)  # a reader that opened the store before the refresh
+    holder.path, holder._con, holder._file_id = tmp_store, None, None
+    old_con = holder.con
+    Store(tmp_store).close()  # refreshes although the file is open (copy-on-write)
+    assert _digest(tmp_store) != "old"
+    # the reader's open connection still sees the state it opened; its next query sees the new file
+    assert old_con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0] == "old"
+    assert (
+        holder.con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0] != "old"
+    )
+    holder.close()
+
+
+def test_outdated_store_being_written_elsewhere_is_served_with_a_warning(tmp_store):
+    import fcntl
+
+    _pretend_outdated(tmp_store)
+    with open(str(tmp_store) + ".lock", "a+") as lock:  # another process is writing
+        fcntl.flock(lock, fcntl.LOCK_EX)
         with pytest.warns(UserWarning, match="older embedded dataset"):
             s = Store(tmp_store)
         assert s.query("SELECT count(*) AS n FROM trade")["n"].iloc[0] > 0
         s.close()
-    finally:
-        holder.close()
-    Store(tmp_store).close()  # with the file free, the store is refreshed
-    with duckdb.connect(str(tmp_store), read_only=True) as con:
-        assert con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()[0][0] != "old"
+    Store(tmp_store).close()  # with the writer gone, the store is refreshed
+    assert _digest(tmp_store) != "old"

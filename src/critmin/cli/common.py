@@ -38,19 +38,17 @@ def check_output(path: Path) -> str:
 def write_table(df, path: Path) -> Path:
     """Write a tidy table as CSV, JSON (records) or Parquet, chosen by the file suffix.
 
-    CSV has no list type: list cells (e.g. partners, flags) are written joined with ';'.
+    CSV has no list type: list cells (e.g. partners, flags) are written joined with ';'. CSV is written by
+    :func:`critmin.untrusted.write_csv`: text cells that a spreadsheet would run as a formula (leading ``=``,
+    ``+``, ``-``, ``@``, tab, CR) are prefixed with ``'`` (OWASP "CSV Injection").
     """
+    from critmin.untrusted import write_csv
+
     path = Path(path)
     suffix = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame = df.copy()
-        for col in frame.columns:
-            if frame[col].map(lambda v: isinstance(v, list | tuple)).any():
-                frame[col] = frame[col].map(
-                    lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v
-                )
-        frame.to_csv(path, index=False)
+        write_csv(df, path)
     elif suffix == ".json":
         df.to_json(path, orient="records", indent=1, date_format="iso", force_ascii=False)
     else:

@@ -321,19 +321,89 @@ def ingest_cmd(
             "<file>.rejects.csv in the current directory)."
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Let the file remove more of the rows it replaces than the guard allows (more than 20 % of "
+            "a part's rows, or a whole year or HS code). Without it such an ingest stops and names what "
+            "would disappear.",
+        ),
+    ] = False,
 ) -> None:
-    """Ingest an official file: validated, in one transaction, idempotent (the same file twice changes nothing)."""
-    from rich.markup import escape
-
+    """Ingest an official file: validated, in one transaction, idempotent (the same file twice changes nothing),
+    recorded in the history (undo with `critmin data undo ID`)."""
     from critmin.ingest import check_source
     from critmin.ingest.writer import ingest
+    from critmin.untrusted import terminal_text
 
     key = check_source(source)
     with _ingest_progress(f"ingest {key}") as cb:
         report = ingest(
-            _db(ctx), key, file, edition=edition, skip_bad=skip_bad, progress=cb, rejects_path=rejects
+            _db(ctx),
+            key,
+            file,
+            edition=edition,
+            skip_bad=skip_bad,
+            replace=replace,
+            progress=cb,
+            rejects_path=rejects,
         )
-    _console().print(escape(str(report)), highlight=False)
+    _console().print(terminal_text(str(report), single_line=False), highlight=False)
+
+
+@data_app.command("history")
+def history_cmd(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the full history to .csv, .json or .parquet.")
+    ] = None,
+) -> None:
+    """Every ingest that changed the store: when, who, which file (sha256), what it added and replaced."""
+    from critmin.cli.common import write_table
+    from critmin.ingest.history import history
+    from critmin.ingest.writer import _fmt_parts
+    from critmin.untrusted import terminal_text as tt
+
+    df = history(_db(ctx))
+    if out is not None:
+        write_table(df, out)
+    if df.empty:
+        _console().print("nothing was ingested into this store yet (only the embedded data)")
+        return
+    # one block per ingest (nine columns do not fit 80 columns); --out writes every column
+    console = _console()
+
+    def when(stamp) -> str:
+        return tt(str(stamp)[:16].replace("T", " ")) + " UTC"
+
+    for r in df.itertuples(index=False):
+        state = "[green]active[/]" if r.status == "active" else f"[yellow]undone[/] {when(r.undone_at)}"
+        console.print(
+            f"[bold]{r.id:>3}[/]  {when(r.ingested_at)}  {tt(r.user_name)}@{tt(r.host)}  "
+            f"{state}\n     {tt(r.file)} (sha256 {str(r.sha256)[:12]}…)\n"
+            f"     {tt(r.source)} '{tt(r.edition)}' {tt(_fmt_parts(list(r.parts)))}: {r.rows_added:,} rows added, "
+            f"{r.rows_replaced:,} replaced",
+            highlight=False,
+        )
+    console.print("undo one with: critmin data undo ID")
+
+
+@data_app.command("undo")
+def undo_cmd(
+    ctx: typer.Context,
+    ingest_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The ingest to undo (see `critmin data history`).")
+    ],
+) -> None:
+    """Restore the store as it was before ingest ID: its rows go, the rows it replaced come back (one transaction).
+
+    An ingest whose parts a later ingest replaced again is undone after that one (newest first)."""
+    from critmin.ingest.history import undo
+    from critmin.untrusted import terminal_text
+
+    report = undo(_db(ctx), ingest_id)
+    _console().print(terminal_text(str(report)), highlight=False)
 
 
 @data_app.command("update")
@@ -354,6 +424,7 @@ def update_cmd(
     from rich.markup import escape
 
     from critmin.ingest.update import describe, update
+    from critmin.untrusted import terminal_text
 
     console = _console()
     if list_:
@@ -365,4 +436,4 @@ def update_cmd(
     with _ingest_progress(f"update {source or 'all'}") as cb:
         reports = update(_db(ctx), source, timeout=timeout, url=url, progress=cb)
     for report in reports:
-        console.print(escape(str(report)), highlight=False)
+        console.print(terminal_text(str(report), single_line=False), highlight=False)

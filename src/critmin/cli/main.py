@@ -7,6 +7,7 @@ Modules import their heavy dependencies inside the command functions so that ``c
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,8 @@ import typer
 
 from critmin.errors import CritminError
 
+DEBUG_ENV = "CRITMIN_DEBUG"
+_state = {"debug": False}  # --debug of the command being run
 # Every area module that may exist; a missing one is skipped (so a partial install still runs).
 AREAS = (
     "data",
@@ -53,8 +56,17 @@ def _root(
             envvar="CRITMIN_DB",
         ),
     ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="On an error, show the full Python traceback (also CRITMIN_DEBUG=1).",
+            envvar=DEBUG_ENV,
+        ),
+    ] = False,
 ) -> None:
-    ctx.obj = {"db": db}
+    ctx.obj = {"db": db, "debug": debug}
+    _state["debug"] = debug  # read by main() when an exception reaches it
 
 
 def _register_areas() -> None:
@@ -72,16 +84,66 @@ def _register_areas() -> None:
 _register_areas()
 
 
+def _debugging() -> bool:
+    return _state["debug"] or os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def error_message(exc: BaseException) -> str:
+    """What the user is told about an exception that reached the command line (no traceback).
+
+    critmin's own errors say what was wrong and what to do; anything else is named by its type with its
+    first line and a pointer to ``--debug`` (an unexpected error is a bug worth reporting).
+    """
+    if isinstance(exc, CritminError):
+        return str(exc)
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    if isinstance(exc, MemoryError):
+        return "out of memory (the machine could not hold what this command needed; try a smaller input)"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or first or type(exc).__name__}{where}"
+    kind = type(exc).__name__
+    return (
+        f"unexpected {kind}: {first or 'no message'} — this is a bug in critmin; rerun with --debug (or "
+        f"{DEBUG_ENV}=1) for the traceback and please report it"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: runs the app and turns critmin's own errors into a one-line message and exit code 2."""
+    """Entry point: runs the app and turns every exception into a one-line ``error:`` message on stderr.
+
+    Exit codes: 2 for critmin's own errors (bad input, unknown value, no data, offline, locked store), 1 for
+    anything unexpected, 130 when interrupted. ``--debug`` or ``CRITMIN_DEBUG=1`` re-raises for the traceback.
+    """
+    _state["debug"] = False
     try:
         app(args=argv, standalone_mode=True)
-    except CritminError as exc:
-        from rich.console import Console
-        from rich.markup import escape
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        if _debugging():
+            raise
+        _say("interrupted; nothing was written (every write is one transaction)")
+        sys.exit(130)
+    except BaseException as exc:
+        if _debugging():
+            raise
+        _say(error_message(exc))
+        sys.exit(2 if isinstance(exc, CritminError) else 1)
 
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
-        sys.exit(2)
+
+def _say(message: str) -> None:
+    try:
+        from rich.console import Console
+
+        from critmin.untrusted import terminal_text
+
+        text = "\n".join(terminal_text(line, single_line=True) for line in message.splitlines())
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {text}", highlight=False, markup=True, soft_wrap=True
+        )
+    except Exception:  # the error display must never fail on top of the error
+        print(f"error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

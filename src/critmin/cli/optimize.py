@@ -51,8 +51,11 @@ def _print_table(df, title: str | None = None, columns: list[str] | None = None)
     table = Table(title=title, show_lines=False)
     for c in cols:
         table.add_column(c, overflow="fold")
+    from critmin.untrusted import terminal_text
+
     for row in df[cols].itertuples(index=False):
-        table.add_row(*[_fmt(v) for v in row])
+        # partnership fields come from users and the news: text, never markup or terminal codes
+        table.add_row(*[terminal_text(_fmt(v)) for v in row])
     Console().print(table)
 
 
@@ -156,7 +159,9 @@ def partnerships_add(
         "source": "user",
     }
     new_id = pt.add_partnership(_store(ctx), {k: v for k, v in rec.items() if v is not None})
-    typer.echo(f"saved partnership {new_id}")
+    from critmin.untrusted import plain_text
+
+    typer.echo(f"saved partnership {plain_text(new_id)}")
 
 
 @partnerships_app.command("import")
@@ -194,7 +199,9 @@ def partnerships_review(
     from critmin.reference import partnerships as pt
 
     pt.review_partnership(_store(ctx), id, accepted=not reject)
-    typer.echo(f"{'rejected' if reject else 'accepted'} {id}")
+    from critmin.untrusted import plain_text
+
+    typer.echo(f"{'rejected' if reject else 'accepted'} {plain_text(id)}")
 
 
 # -- optimize ------------------------------------------------------------------------------------------------

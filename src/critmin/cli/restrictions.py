@@ -33,12 +33,19 @@ def _write_out(df, out: Path) -> None:
     from critmin.scenarios.registry import export_records
 
     export_records(df, out)
-    Console(stderr=True).print(f"wrote {len(df)} records to {out}")
+    Console(stderr=True).print(f"wrote {len(df)} records to {_t(out)}")
+
+
+def _t(value, limit: int | None = None) -> str:
+    """Record fields come from users and the news: shown as text, never as markup or terminal codes."""
+    from critmin.untrusted import terminal_text
+
+    return terminal_text(value, limit)
 
 
 def _short(items) -> str:
     items = list(items)
-    return ", ".join(items) if items else "all"
+    return _t(", ".join(items)) if items else "all"
 
 
 @restrictions_app.command("list")
@@ -80,21 +87,21 @@ def list_cmd(
     if out:
         _write_out(df, out)
         return
-    title = "Export measures" + (f" in force on {in_force}" if in_force else "")
+    title = "Export measures" + (f" in force on {_t(in_force)}" if in_force else "")
     table = Table(title=title, show_lines=False)
     table.add_column("id", no_wrap=True)
     for col in ("imposer", "commodities", "type", "targets", "effective", "end", "status"):
         table.add_column(col, overflow="fold")
     for r in df.itertuples(index=False):
         table.add_row(
-            r.id,
-            r.imposer,
+            _t(r.id),
+            _t(r.imposer),
             _short(r.commodities),
-            r.measure_type,
+            _t(r.measure_type),
             _short(r.targets),
-            r.effective_date or "",
-            r.end_date or "",
-            r.status + ("" if r.reviewed else " (unreviewed)"),
+            _t(r.effective_date or ""),
+            _t(r.end_date or ""),
+            _t(r.status) + ("" if r.reviewed else " (unreviewed)"),
         )
     console = Console()
     console.print(table)
@@ -110,12 +117,12 @@ def show_cmd(ctx: typer.Context, id: Annotated[str, typer.Argument(help="Record 
     from critmin.scenarios.registry import FIELDS, get_restriction
 
     rec = get_restriction(_store(ctx), id)
-    table = Table(show_header=False, title=rec["id"])
+    table = Table(show_header=False, title=_t(rec["id"]))
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for f in FIELDS:
         v = rec[f]
-        table.add_row(f, ", ".join(v) if isinstance(v, list) else ("" if v is None else str(v)))
+        table.add_row(f, _t(", ".join(v) if isinstance(v, list) else ("" if v is None else str(v))))
     Console().print(table)
 
 
@@ -177,7 +184,7 @@ def add_cmd(
         "source": "user",
     }
     rid = add_restriction(_store(ctx), rec)
-    Console().print(f"stored {rid}")
+    Console().print(f"stored {_t(rid)}")
 
 
 @restrictions_app.command("import")
@@ -190,7 +197,7 @@ def import_cmd(
     from critmin.scenarios.registry import import_restrictions
 
     got = import_restrictions(_store(ctx), file)
-    Console().print(f"imported {len(got)} records from {file}")
+    Console().print(f"imported {len(got)} records from {_t(file)}")
 
 
 @restrictions_app.command("export")
@@ -220,4 +227,4 @@ def review_cmd(
     from critmin.scenarios.registry import review_restriction
 
     review_restriction(_store(ctx), id, accept)
-    Console().print(f"{id}: {'accepted' if accept else 'rejected'}")
+    Console().print(f"{_t(id)}: {'accepted' if accept else 'rejected'}")

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from critmin.data import iea as iea_mod
 from critmin.data.basis import hs_code_table
 from critmin.errors import DataError
+from critmin.ingest.common import repair_mojibake
 from critmin.reference import commodities as cat
 from critmin.reference.countries import CountryIndex, hand_aliases
 
@@ -321,7 +322,12 @@ def build_countries(root: Path) -> pd.DataFrame:
         ):
             rows[iso3]["name"] = names[0]
     out = pd.DataFrame(sorted(rows.values(), key=lambda d: d["iso3"]))
-    out["aliases"] = [sorted(set(a) - {n}) for a, n in zip(out["aliases"], out["name"], strict=True)]
+    # the BACI dictionary is UTF-8 that was once decoded as cp1252 ('CuraÃ§ao'): store the real names
+    out["name"] = out["name"].map(repair_mojibake)
+    out["aliases"] = [
+        sorted({repair_mojibake(x) for x in a} - {n})
+        for a, n in zip(out["aliases"], out["name"], strict=True)
+    ]
     out["baci_codes"] = [sorted(set(c)) for c in out["baci_codes"]]
     out["cow_code"] = out["cow_code"].astype("Int64")
     return out[
@@ -425,8 +431,9 @@ def _usgs(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, set[str]]:
     frames = []
     for folder in USGS_WORLD_DIRS:
         path = _require(root, folder)
-        for label, data in usgs_ingest._inputs(path):
-            frames.append(usgs_ingest.read_any(data, label)[0])
+        for inp in usgs_ingest._inputs(path):
+            with inp.open() as fh:
+                frames.append(usgs_ingest.read_any(fh.read(), inp.label)[0])
     p26 = _require(root, "usgs-mcs/mcs2026_commodities_data_subset_Co_Ga_Li_REE.csv")
     long26, _ = usgs_ingest.read_commodities_data_2026(p26.read_bytes(), "MCS2026_Commodities_Data.csv")
     long = pd.concat(frames, ignore_index=True)

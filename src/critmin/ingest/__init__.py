@@ -52,8 +52,10 @@ def ingest(
     *,
     edition: str | None = None,
     skip_bad: bool = False,
+    replace: bool = False,
     progress=None,
     rejects_path=None,
+    location: str | None = None,
 ):
     """See :func:`critmin.ingest.writer.ingest`."""
     from critmin.ingest.writer import ingest as _ingest
@@ -64,9 +66,18 @@ def ingest(
         path,
         edition=edition,
         skip_bad=skip_bad,
+        replace=replace,
         progress=progress,
         rejects_path=rejects_path,
+        location=location,
     )
 
 
-__all__ = ["PARSERS", "check_source", "ingest", "parse", "parser"]
+def undo(store_path, ingest_id: int):
+    """See :func:`critmin.ingest.history.undo`."""
+    from critmin.ingest.history import undo as _undo
+
+    return _undo(store_path, ingest_id)
+
+
+__all__ = ["PARSERS", "check_source", "ingest", "parse", "parser", "undo"]

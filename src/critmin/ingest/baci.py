@@ -35,7 +35,8 @@ from critmin.ingest.common import (
 
 SOURCE = "BACI"
 COLUMNS = ("t", "i", "j", "k", "v", "q")
-BLOCK_BYTES = 1 << 20  # pyarrow CSV block: 1 MB of text per batch (pyarrow reads ~30 blocks ahead)
+BLOCK_BYTES = 1 << 18  # pyarrow CSV block: 256 KB of text per batch (its memory pool keeps what it used)
+VALIDATE_ROWS = 4_096  # catalogue rows validated together (a dense block is validated on its own)
 NAME_RX = re.compile(r"BACI_(HS\d\d)_(?:Y(\d{4})_)?(V\d{6}[a-z]?)", re.I)
 YEAR_FILE_RX = re.compile(r"BACI_HS\d\d_Y(\d{4})_V\d{6}[a-z]?\.csv$", re.I)
 # BACI/WMD special codes that are not ISO 3166 alpha-3 for the same entity
@@ -70,6 +71,7 @@ class _Counting(io.RawIOBase):
     def __init__(self, raw):
         self.raw = raw
         self.bytes = 0
+        self.last = b""  # the last byte read: a complete CSV ends with a line break
 
     def readable(self) -> bool:
         return True
@@ -79,6 +81,8 @@ class _Counting(io.RawIOBase):
         n = len(data)
         b[:n] = data
         self.bytes += n
+        if n:
+            self.last = data[-1:]
         return n
 
 
@@ -140,6 +144,11 @@ def parse(
         chunks=iter(()),
         rejects=rejects,
         stats=stats,
+        extra_columns=("_file", "_line", "_i", "_j"),
+        # the file's own codes: two rows of the same year, exporter, importer and product are one flow twice
+        # (distinct legacy codes mapped to one ISO3, e.g. Belgium-Luxembourg and Belgium, are summed)
+        duplicate_key=("year", "_i", "_j", "hs6"),
+        duplicate_key_name="year, exporter, importer and product",
     )
     parsed.chunks = _chunks(path, members, cmap, edition, parsed, progress)
     return parsed
@@ -177,11 +186,30 @@ def _chunks(
                 skipped: list[int] = []
                 reader = _open_csv(counter, label, skipped, parsed, pacsv)
                 row0 = 0  # accepted rows before this batch
+                kept, lines, n_kept = [], [], 0  # catalogue rows waiting to be validated together
                 for batch in _batches(reader, label, pa):
-                    yield from _batch(batch, row0, skipped, label, hs_codes, lookup, edition, parsed, pa, pc)
+                    found = _catalogue_rows(batch, row0, skipped, label, hs_codes, parsed, pa, pc)
                     row0 += batch.num_rows
+                    if found is not None:
+                        kept.append(found[0])
+                        lines.append(found[1])
+                        n_kept += found[0].num_rows
+                    if n_kept >= VALIDATE_ROWS:
+                        yield from _validate_kept(kept, lines, label, lookup, edition, parsed, pa)
+                        kept, lines, n_kept = [], [], 0
                     if progress:
                         progress("reading", done_before + counter.bytes, total)
+                if kept:
+                    yield from _validate_kept(kept, lines, label, lookup, edition, parsed, pa)
+                if counter.last not in (b"", b"\n", b"\r"):
+                    raise DataError(
+                        "the file does not end with a line break: it looks cut short (an interrupted download "
+                        "or copy?) and its last row would be read as complete; download it again",
+                        path=label,
+                        line=row0 + len(skipped) + 1,
+                    )
+            except (zipfile.BadZipFile, EOFError) as exc:
+                raise DataError(f"damaged zip member ({exc})", path=label) from None
             finally:
                 raw.close()
             done_before += size
@@ -229,7 +257,12 @@ def _open_csv(stream, label: str, skipped: list[int], parsed: Parsed, pacsv):
             field="header",
         ) from exc
     except pa.ArrowException as exc:
-        raise DataError(f"unreadable CSV ({str(exc).splitlines()[0]})", path=label, line=1) from exc
+        raise DataError(f"unreadable CSV ({_first_line(exc)})", path=label, line=1) from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def _lines(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
@@ -252,22 +285,12 @@ def _batches(reader, label: str, pa):
         except StopIteration:
             return
         except pa.ArrowException as exc:
-            raise DataError(f"unreadable CSV ({str(exc).splitlines()[0]})", path=label) from exc
+            raise DataError(f"unreadable CSV ({_first_line(exc)})", path=label) from None
         yield batch
 
 
-def _batch(
-    batch,
-    row0: int,
-    skipped: list[int],
-    label: str,
-    hs_codes,
-    lookup: dict[int, str],
-    edition: str,
-    parsed: Parsed,
-    pa,
-    pc,
-) -> Iterator[pd.DataFrame]:
+def _catalogue_rows(batch, row0: int, skipped: list[int], label: str, hs_codes, parsed: Parsed, pa, pc):
+    """(the batch's catalogue rows, their physical lines) or None; counts the rest, rejects bad HS codes."""
     stats = parsed.stats
     n = batch.num_rows
     stats["rows_read"] += n
@@ -286,10 +309,15 @@ def _batch(
     n_kept = pc.sum(in_cat).as_py() or 0
     stats["outside_catalogue"] += n - n_kept - n_bad_k
     if not n_kept:
-        return
+        return None
     pos = np.flatnonzero(in_cat.to_numpy(zero_copy_only=False))
-    sub = batch.take(pa.array(pos)).to_pandas()
-    sub.index = _lines(pos + row0, skipped)
+    return batch.take(pa.array(pos)), _lines(pos + row0, skipped)
+
+
+def _validate_kept(kept: list, lines: list, label: str, lookup, edition: str, parsed: Parsed, pa):
+    """Validate the catalogue rows of several batches at once (pandas has a fixed cost per call)."""
+    sub = pa.Table.from_batches(kept).to_pandas()
+    sub.index = np.concatenate(lines)
     yield from _validate(sub, label, lookup, edition, parsed)
 
 
@@ -317,16 +345,19 @@ def _validate(
     codes = {}
     for col in ("i", "j"):
         c = num(col)
-        flag(c.isna() | (c != c.round()), col, "country code is not an integer")
-        iso = c.map(lambda x: lookup.get(int(x)) if x == x else None)
+        whole = c.notna() & np.isfinite(c.fillna(0.0)) & (c == c.round())
+        flag(~whole, col, "country code is not an integer")
+        iso = c.where(whole).map(lambda x: lookup.get(int(x)) if x == x else None)
         flag(iso.isna(), col, "unknown BACI country code (not in the BACI/critmin country dictionary)")
         codes[col] = iso
     v = num("v")
     flag(v.isna(), "v", "trade value missing or not a number")
+    flag(~np.isfinite(v.fillna(0.0)), "v", "trade value is not a finite number")
     flag(v < 0, "v", "negative trade value")
     q_raw = df["q"].str.strip()
     q = num("q")
     flag(q.isna() & ~q_raw.isin(["NA", "", "na", "nan"]), "q", "quantity is not a number")
+    flag(~np.isfinite(q.fillna(0.0)), "q", "quantity is not a finite number")
     flag(q < 0, "q", "negative quantity")
     parsed.rejects.extend(found)
     good = ~bad
@@ -343,5 +374,9 @@ def _validate(
             "tonnes": q[good].astype("float64").to_numpy(),
             "source": SOURCE,
             "edition": edition,
+            "_file": label,
+            "_line": df.index[good].to_numpy(),
+            "_i": df.loc[good, "i"].str.strip().to_numpy(),
+            "_j": df.loc[good, "j"].str.strip().to_numpy(),
         }
     )

@@ -10,9 +10,9 @@ already in the store.
 
 from __future__ import annotations
 
+import re
 import socket
 import tempfile
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from critmin.errors import CritminError, DataError, OfflineError
 from critmin.ingest import check_source
+from critmin.net import getaddrinfo
 
 
 @dataclass(frozen=True)
@@ -85,24 +86,14 @@ def check_reachable(url: str, release: Release, timeout: float = 5.0) -> None:
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or url
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    result: dict = {}
-
-    def resolve() -> None:
-        try:
-            result["addr"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            result["error"] = exc
-
-    # getaddrinfo has no timeout of its own: resolve in a thread and stop waiting after `timeout`
-    t = threading.Thread(target=resolve, daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        raise _offline(release, host, f"no DNS answer within {timeout:g} s", url)
-    if "error" in result:
-        raise _offline(release, host, f"DNS lookup failed: {result['error']}", url)
+    try:
+        infos = getaddrinfo(host, port, timeout)
+    except TimeoutError:
+        raise _offline(release, host, f"no DNS answer within {timeout:g} s", url) from None
+    except OSError as exc:
+        raise _offline(release, host, f"DNS lookup failed: {exc}", url) from None
     last: OSError | None = None
-    for family, stype, proto, _, addr in result["addr"]:
+    for family, stype, proto, _, addr in infos:
         try:
             with socket.socket(family, stype, proto) as s:
                 s.settimeout(timeout)
@@ -175,14 +166,42 @@ def update(
     for key in keys:
         release = RELEASES[key]
         src_url = url or release.url
-        name = Path(urllib.parse.unquote(urllib.parse.urlsplit(src_url).path)).name
-        if key == "usgs" and "name=" in src_url:
-            name = urllib.parse.parse_qs(urllib.parse.urlsplit(src_url).query)["name"][0]
         with tempfile.TemporaryDirectory(prefix="critmin-update-") as tmp:
-            dest = Path(tmp) / (name or release.file_name)
+            dest = Path(tmp) / download_name(src_url, release)
+            if dest.resolve().parent != Path(tmp).resolve():  # never write outside the download folder
+                raise DataError("unsafe download file name", path=src_url)
             download(src_url, dest, max_bytes=release.max_bytes, timeout=download_timeout, progress=progress)
-            reports.append(ingest(store_path, key, dest, progress=progress))
+            reports.append(ingest(store_path, key, dest, progress=progress, location=src_url))
     return reports
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()+-]")
+
+
+def safe_file_name(name: str) -> str | None:
+    """A file name taken from a URL, reduced to a plain name that cannot leave the download folder.
+
+    Folder parts (``/``, ``\\``, ``..``) are dropped, characters outside letters, digits and ``. _ - ( ) +``
+    and space become ``_``, leading dots are removed (no hidden or relative names) and the length is capped;
+    None when nothing usable is left.
+    """
+    base = re.split(r"[/\\]", name)[-1]
+    base = _SAFE_NAME.sub("_", base).strip(" ._")[:120].strip(" ._")
+    return base or None
+
+
+def download_name(url: str, release: Release) -> str:
+    """The name a download is saved under: the URL's file name (or, for ScienceBase, its ``name=`` parameter)
+    made safe by :func:`safe_file_name`, else the release's known file name. The parsers read editions from
+    names, so the name is kept where it is safe."""
+    parts = urllib.parse.urlsplit(url)
+    candidates = urllib.parse.parse_qs(parts.query).get("name", [])[:1]
+    candidates.append(urllib.parse.unquote(parts.path))
+    for raw in candidates:
+        name = safe_file_name(raw)
+        if name:
+            return name
+    return release.file_name
 
 
 def describe() -> list[dict]:

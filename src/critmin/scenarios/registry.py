@@ -338,9 +338,12 @@ def read_file(path: str | Path, *, default_source: str = "user") -> list[dict]:
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise DataError(f"invalid CSV: {exc}", path=str(path)) from None
+        from critmin.untrusted import csv_text
+
         out = []
         for i, row in enumerate(df.to_dict("records")):
-            rec = {k: (v if v != "" else None) for k, v in row.items()}
+            # cells critmin's export neutralised for spreadsheets ("'=...") come back as they were
+            rec = {k: (csv_text(v) if v != "" else None) for k, v in row.items()}
             out.append(validate(rec, path=path, line=i + 2, default_source=default_source))
         return out
     raise DataError(f"unsupported file type {suffix!r} (use .yaml, .yml, .json or .csv)", path=str(path))
@@ -583,10 +586,12 @@ def export_records(df: pd.DataFrame, path: str | Path) -> Path:
     elif suffix == ".json":
         path.write_text(json.dumps(recs, indent=2, ensure_ascii=False), encoding="utf-8")
     elif suffix == ".csv":
+        from critmin.untrusted import write_csv
+
         flat = pd.DataFrame.from_records(
             [{**r, **{f: ";".join(r[f]) for f in LIST_FIELDS}} for r in recs], columns=list(FIELDS)
         )
-        flat.to_csv(path, index=False)
+        write_csv(flat, path)  # formula-looking cells (news-derived titles, notes) are neutralised
     elif suffix == ".parquet":
         df.to_parquet(path, index=False)
     else:

@@ -266,6 +266,22 @@ def optimize(
             "--imposers", help="With expected_shortfall: who may restrict (default: the registry's history)."
         ),
     ] = None,
+    risk_weight: Annotated[
+        str,
+        typer.Option(
+            "--risk-weight",
+            help="Supplier weight minimised: wgi (political instability) or coercion (adds UNGA distance to "
+            "the importer and the supplier's record of export restrictions).",
+        ),
+    ] = "wgi",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="With --risk-weight coercion: read the restriction record on this date "
+            "(YYYY-MM-DD or 'today'; default 31 Dec of the trade year).",
+        ),
+    ] = None,
     pooled: Annotated[
         bool, typer.Option("--pooled", help="For a bloc: each member alone vs pooled buying.")
     ] = False,
@@ -278,8 +294,12 @@ def optimize(
 ) -> None:
     """Re-source an import need at least supply risk within capacities, share caps and a partner set."""
     import critmin
+    from critmin.indicators.coercion import as_of_date, check_risk_weight
     from critmin.optimize import sourcing as so
 
+    risk_weight = check_risk_weight(risk_weight)
+    if as_of is not None:
+        as_of_date(2000, as_of)  # a bad date fails before any work
     ds = critmin.open((ctx.obj or {}).get("db"))
     share = None if max_share is None or max_share >= 1 else max_share
     kw = dict(
@@ -289,6 +309,8 @@ def optimize(
         capacity=capacity,
         non_partners=non_partners,
         max_cost_increase=max_cost_increase,
+        risk_weight=risk_weight,
+        as_of=as_of,
     )
     many = commodity.strip().lower() == "all" or "," in commodity
     if many:
@@ -362,8 +384,15 @@ def optimize(
         f"partners: {s['partners']}; max share {s['max_share'] if s['max_share'] else 'none'}; "
         f"status [bold]{s['status']}[/]"
     )
+    what = (
+        "expected shortfall (share of need)"
+        if s["objective"] != "import_risk"
+        else (
+            "import risk (Σ g·x / F)" if risk_weight == "wgi" else "import risk (Σ gᶜ·x / F, coercion-aware)"
+        )
+    )
     con.print(
-        f"{'import risk (Σ g·x / F)' if s['objective'] == 'import_risk' else 'expected shortfall (share of need)'}: "
+        f"{what}: "
         f"{_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
         f"cost at unit values: {s['cost_before_kusd']:,.0f} → {_money(s['cost_after_kusd'])} kUSD"
     )
@@ -374,7 +403,7 @@ def optimize(
         [
             "supplier",
             "supplier_name",
-            "instability_g",
+            "instability_g" if risk_weight == "wgi" else "risk_weight",
             "capacity_tonnes",
             "current_tonnes",
             "optimised_tonnes",
@@ -489,6 +518,21 @@ def stockpile_cmd(
     ] = "0",
     others_days: Annotated[str, typer.Option("--others-days", help="Other countries' stocks (days).")] = "0",
     method: Annotated[str, typer.Option("--method", help="auto | cascade | proxy")] = "auto",
+    risk_weight: Annotated[
+        str | None,
+        typer.Option(
+            "--risk-weight",
+            help="Draw the restricting supplier from the country's material suppliers in proportion to wgi "
+            "(political instability) or coercion (adds UNGA distance and the restriction record) instead "
+            "of the registry's history.",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="With --risk-weight coercion: the day the restriction record is read on."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the coverage curve (.csv/.json/.parquet).")
@@ -496,8 +540,13 @@ def stockpile_cmd(
 ) -> None:
     """Days of stock needed so the shortfall stays on target in a share of restriction scenarios (vs JOGMEC 60)."""
     import critmin
+    from critmin.indicators.coercion import as_of_date, check_risk_weight
     from critmin.optimize import stockpile as sp
 
+    if risk_weight is not None:
+        risk_weight = check_risk_weight(risk_weight)
+    if as_of is not None:
+        as_of_date(2000, as_of)
     ds = critmin.open((ctx.obj or {}).get("db"))
     res = sp.stockpile(
         ds,
@@ -515,6 +564,8 @@ def stockpile_cmd(
         others_stock_days=_range(others_days),
         method=method,
         seed=seed,
+        risk_weight=risk_weight,
+        as_of=as_of,
     )
     from rich.console import Console
 
@@ -532,7 +583,7 @@ def stockpile_cmd(
     )
     con.print(
         f"[bold]{s['country']}[/] — {s['commodity']} ({s['stage']}), {s['year']}, method: {s['method']}; "
-        f"imposers {s['imposers']}, share {s['share']}, {s['draws']} draws",
+        f"imposers ({s['imposer_weights']}) {s['imposers']}, share {s['share']}, {s['draws']} draws",
         highlight=False,
     )
     con.print(

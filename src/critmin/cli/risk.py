@@ -115,6 +115,22 @@ def risk_command(
     share_of: Annotated[
         str, typer.Option(help="Origin whose traced share the origin method reports.")
     ] = "CHN",
+    risk_weight: Annotated[
+        str,
+        typer.Option(
+            "--risk-weight",
+            help="GeoPolRisk supplier weight: wgi (political instability, the published method) or coercion "
+            "(adds UNGA distance to the importer and the supplier's record of export restrictions).",
+        ),
+    ] = "wgi",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="With --risk-weight coercion: read the restriction record on this date "
+            "(YYYY-MM-DD or 'today'; default 31 Dec of each year).",
+        ),
+    ] = None,
     proxy: Annotated[
         bool,
         typer.Option(
@@ -142,8 +158,12 @@ def risk_command(
     from rich.markup import escape
 
     from critmin.errors import UnknownValueError
+    from critmin.indicators.coercion import as_of_date, check_risk_weight
     from critmin.indicators.engine import METHODS, check_methods
 
+    risk_weight = check_risk_weight(risk_weight)
+    if as_of is not None:
+        as_of_date(2000, as_of)  # a bad date fails here, before any work
     year, year_list = parse_years(year, years)
     ys = year_list if year_list is not None else year
     console = Console() if Console().is_terminal else Console(width=100)
@@ -172,6 +192,8 @@ def risk_command(
                 missing=missing,
                 units=units,
                 proxy=proxy,
+                risk_weight=risk_weight,
+                as_of=as_of,
                 progress=lambda msg: step(msg),
             )
 
@@ -189,7 +211,7 @@ def risk_command(
             "selection", parties, hint="no result for these parties, commodities and years"
         )
     if not quiet:
-        _print(console, cols, rows, methods, share_of)
+        _print(console, cols, rows, methods, share_of, risk_weight)
     if out is not None:
         console.print(f"[green]wrote[/] {escape(str(out))} ({len(rows)} rows)")
 
@@ -272,7 +294,9 @@ def _cell(method: str, value, low, high, status: str) -> str:
     return ("~" + text) if status == "proxy" else text
 
 
-def _print(console, cols: list[str], rows: list[tuple], methods: list[str], share_of: str) -> None:
+def _print(
+    console, cols: list[str], rows: list[tuple], methods: list[str], share_of: str, risk_weight: str = "wgi"
+) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -318,8 +342,14 @@ def _print(console, cols: list[str], rows: list[tuple], methods: list[str], shar
             row.append(escape(", ".join(sorted(e["flags"]))))
             t.add_row(*row)
         console.print(t)
+    weight = (
+        " with the coercion-aware supplier weight (WGI instability, UNGA distance, restriction record; "
+        "not comparable with published GeoPolRisk values)"
+        if risk_weight == "coercion"
+        else ""
+    )
     console.print(
-        f"  GPR: GeoPolRisk score 0-1. EU SR*: the stage the EU method reports. {share_of} origin: share of "
+        f"  GPR: GeoPolRisk score 0-1{weight}. EU SR*: the stage the EU method reports. {share_of} origin: share of "
         "supply traced to it through re-exports, (low–high) across balancing options and production "
         "sources. ~: production-share proxy (no trade data). Inputs, flags and provenance per row with --out.",
         highlight=False,

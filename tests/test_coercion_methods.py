@@ -179,6 +179,8 @@ def test_cli_options_on_risk_optimize_and_stockpile(ds, store_path):  # ds: the 
     assert isinstance(r.exception, UnknownValueError) and "risk weight 'friendly'" in str(r.exception)
     r = run("risk", "--for", "JPN", "-c", "graphite", "--risk-weight", "coercion", "--as-of", "2023-13-01")
     assert isinstance(r.exception, UnknownValueError) and "as-of date" in str(r.exception)
+    r = run("optimize", "--for", "JPN", "-c", "graphite", "--as-of", "2023-12-31")
+    assert "add --risk-weight coercion" in str(r.exception)
 
 
 # -- the report -----------------------------------------------------------------------------------------------------

@@ -300,6 +300,12 @@ def optimize(
     risk_weight = check_risk_weight(risk_weight)
     if as_of is not None:
         as_of_date(2000, as_of)  # a bad date fails before any work
+        if risk_weight != "coercion":
+            from critmin.errors import CritminError
+
+            raise CritminError(
+                "--as-of dates the restriction record of the coercion weight: add --risk-weight coercion"
+            )
     ds = critmin.open((ctx.obj or {}).get("db"))
     share = None if max_share is None or max_share >= 1 else max_share
     kw = dict(
@@ -547,6 +553,12 @@ def stockpile_cmd(
         risk_weight = check_risk_weight(risk_weight)
     if as_of is not None:
         as_of_date(2000, as_of)
+        if risk_weight != "coercion":
+            from critmin.errors import CritminError
+
+            raise CritminError(
+                "--as-of dates the restriction record of the coercion weight: add --risk-weight coercion"
+            )
     ds = critmin.open((ctx.obj or {}).get("db"))
     res = sp.stockpile(
         ds,

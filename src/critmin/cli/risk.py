@@ -157,13 +157,17 @@ def risk_command(
     from rich.console import Console
     from rich.markup import escape
 
-    from critmin.errors import UnknownValueError
+    from critmin.errors import CritminError, UnknownValueError
     from critmin.indicators.coercion import as_of_date, check_risk_weight
     from critmin.indicators.engine import METHODS, check_methods
 
     risk_weight = check_risk_weight(risk_weight)
     if as_of is not None:
         as_of_date(2000, as_of)  # a bad date fails here, before any work
+        if risk_weight != "coercion":
+            raise CritminError(
+                "--as-of dates the restriction record of the coercion weight: add --risk-weight coercion"
+            )
     year, year_list = parse_years(year, years)
     ys = year_list if year_list is not None else year
     console = Console() if Console().is_terminal else Console(width=100)

@@ -7,11 +7,12 @@ weapon: in 2023 China (g = 0.53) and the United States (0.54) are equally "risky
 it. The weight here adds the two things political stability leaves out, and is importer-specific:
 
 * **geopolitical distance** d_ij = |θ_i − θ_j| between importer i's and supplier j's UNGA ideal points
-  (Bailey, Strezhnev & Voeten 2017, J. Conflict Resolut. 61(2):430), the "ideal point distance" used as the
-  measure of geopolitical distance in work on geoeconomic fragmentation (IMF World Economic Outlook, April
-  2023, ch. 4: FDI increasingly concentrated among geopolitically aligned countries; Gopinath et al. 2024,
-  IMF WP/24/76; Airaudo et al. 2025, Fed IFDP 1408, on the measure and its sensitivity). It is rescaled by
-  the spread of the session's ideal points (min–max normalisation, Nardo et al. 2008, OECD/JRC Handbook on
+  (Bailey, Strezhnev & Voeten 2017, J. Conflict Resolut. 61(2):430), a widely used measure of geopolitical
+  distance (Airaudo et al. 2025, Fed IFDP 1408, on the measure and its sensitivity) in the work on
+  geoeconomic fragmentation (IMF World Economic Outlook, April 2023, ch. 4: FDI increasingly concentrated
+  among geopolitically aligned countries; Gopinath et al. 2024, IMF WP/24/76: trade and FDI between distant
+  blocs down since 2022). It is rescaled by the spread of the session's ideal points (min–max normalisation,
+  Nardo et al. 2008, OECD/JRC Handbook on
   Constructing Composite Indicators):  d̃_ij = min(d_ij / (θ_max − θ_min), 1);
 * the supplier's **record of export restrictions** in critmin's dated registry
   (:mod:`critmin.scenarios.registry`), as known on an as-of date (31 December of the analysis year by
@@ -318,14 +319,14 @@ def register(
     as_of=None,
     g_wgi: str = "_g_wgi",
     parties: str = "_parties",
-    suppliers: str | None = None,
+    grid: str | None = None,
     out: str = "_g",
 ) -> str:
     """Create ``out`` (year, party, commodity, country, g) and ``out``_detail (one row per party member) on
     cursor ``cur`` from the relations ``g_wgi`` (year, country, g: WGI instability) and ``parties`` (party,
-    member) and the store's ``ideal_points``. ``suppliers`` optionally names a relation (commodity, country)
-    limiting the countries weighed (the engine passes the exporters and producers it will look up).
-    Returns a provenance note."""
+    member) and the store's ``ideal_points``. ``grid`` optionally names a relation (year, party, commodity,
+    country) of the weights wanted — the engine passes the suppliers it will look up; by default every
+    country with a WGI estimate for every party, commodity and year. Returns a provenance note."""
     if missing not in MISSING_DISTANCE:
         raise UnknownValueError("missing-governance policy", missing, list(MISSING_DISTANCE))
     ys = sorted({int(y) for y in years})
@@ -372,9 +373,14 @@ def register(
     fill_sql = "NULL" if fill is None else repr(float(fill))
     d_raw = "abs(im.ideal_point - ie.ideal_point)"
     d_sc = f"CASE WHEN {d_raw} IS NULL OR sp.spread IS NULL THEN NULL ELSE least({d_raw} / nullif(sp.spread, 0), 1.0) END"
-    limit = (
-        f"JOIN {suppliers} su ON su.commodity = c.commodity AND su.country = w.country" if suppliers else ""
-    )
+    if grid is None:
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {out}_grid AS
+                SELECT w.year, pa.party, c.commodity, w.country
+                FROM {g_wgi} w JOIN {out}_years yy ON yy.year = w.year CROSS JOIN {out}_comms c
+                CROSS JOIN (SELECT DISTINCT party FROM {parties}) pa"""
+        )
+        grid = f"{out}_grid"
     g_member = coercion_weight_sql(
         "w.g", f"coalesce({d_sc}, {fill_sql})", "coalesce(rs.record, rd.record, 0.0)", params
     )
@@ -384,11 +390,9 @@ def register(
                    {d_raw} AS distance, {d_sc} AS distance_scaled, sp.ip_year,
                    coalesce(rs.record, rd.record, 0.0) AS record, coalesce(rs.measures, rd.measures, '') AS measures,
                    CASE WHEN w.country = pa.member THEN NULL ELSE {g_member} END AS g
-            FROM {g_wgi} w
-            JOIN {out}_years yy ON yy.year = w.year
-            CROSS JOIN {out}_comms c
-            {limit}
-            CROSS JOIN {parties} pa
+            FROM (SELECT DISTINCT year, party, commodity, country FROM {grid}) c
+            JOIN {g_wgi} w ON w.year = c.year AND w.country = c.country
+            JOIN {parties} pa ON pa.party = c.party
             LEFT JOIN {out}_spread sp ON sp.year = w.year
             LEFT JOIN {out}_ip im ON im.year = w.year AND im.country = pa.member
             LEFT JOIN {out}_ip ie ON ie.year = w.year AND ie.country = w.country
@@ -471,18 +475,20 @@ def supplier_weights(
             "_cw_parties",
             {"party": ("VARCHAR", [p.label] * len(p.members)), "member": ("VARCHAR", list(p.members))},
         )
-        lim = None
+        grid = None
         if suppliers is not None:
             sup = list(dict.fromkeys(suppliers))
             _create(
                 cur,
                 "_cw_sup",
                 {
+                    "year": ("SMALLINT", [int(year)] * (len(sup) * len(comms))),
+                    "party": ("VARCHAR", [p.label] * (len(sup) * len(comms))),
                     "commodity": ("VARCHAR", [c for c in comms for _ in sup]),
                     "country": ("VARCHAR", sup * len(comms)),
                 },
             )
-            lim = "_cw_sup"
+            grid = "_cw_sup"
         prov = register(
             cur,
             years=[int(year)],
@@ -493,7 +499,7 @@ def supplier_weights(
             as_of=as_of,
             g_wgi="_cw_wgi",
             parties="_cw_parties",
-            suppliers=lim,
+            grid=grid,
             out="_cw",
         )
         ed = cur.execute("SELECT edition FROM _pv_edition").fetchall()[0][0]

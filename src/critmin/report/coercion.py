@@ -53,7 +53,7 @@ def supplier_table(ds, parties: list[str], year: int) -> pd.DataFrame:
                 rows.append(
                     {
                         "party": party,
-                        "mineral": f"{cat.get(cid).name} ({stage})",
+                        "mineral": f"{cat.get(cid).name}, {stage}",
                         "supplier": c,
                         "supplier_name": r["country_name"],
                         "import_share": float(imp.get(c, 0.0) / imp.sum()),
@@ -101,7 +101,7 @@ def optimum_table(ds, parties: list[str], year: int) -> pd.DataFrame:
                 try:
                     res = optimize_sourcing(ds, party, cid, stage, year, risk_weight=weight)
                 except Exception as exc:  # a party without imports of the stage: say so, keep the rest
-                    rows.append({"party": party, "mineral": f"{cat.get(cid).name} ({stage})", "weight": weight,
+                    rows.append({"party": party, "mineral": f"{cat.get(cid).name}, {stage}", "weight": weight,
                                  "why": str(exc)})  # fmt: skip
                     continue
                 s = res.summary.iloc[0]
@@ -110,7 +110,7 @@ def optimum_table(ds, parties: list[str], year: int) -> pd.DataFrame:
                 rows.append(
                     {
                         "party": party,
-                        "mineral": f"{cat.get(cid).name} ({stage})",
+                        "mineral": f"{cat.get(cid).name}, {stage}",
                         "weight": weight,
                         "need": s["need_tonnes"],
                         "risk_before": s["risk_before"],

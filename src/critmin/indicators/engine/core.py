@@ -442,10 +442,17 @@ class Engine:
 
         cur, opts = self.cur, self.opts
         cur.execute("ALTER TABLE _g RENAME TO _g_wgi")
+        # the weights a method looks up: each party's suppliers in the flows, and the producers of minerals
+        # without a flow that year (the production-share proxy)
         cur.execute(
-            """CREATE OR REPLACE TEMP TABLE _g_sup AS
-               SELECT DISTINCT commodity, exporter AS country FROM _flows
-               UNION SELECT DISTINCT commodity, country FROM _prod"""
+            """CREATE OR REPLACE TEMP TABLE _g_grid AS
+               SELECT DISTINCT f.year, pa.party, f.commodity, f.exporter AS country
+               FROM _flows f JOIN _parties pa ON pa.member = f.importer
+               UNION
+               SELECT DISTINCT y.year, pm.party, p.commodity, p.country
+               FROM (SELECT DISTINCT commodity, country FROM _prod) p CROSS JOIN _win_years y
+               CROSS JOIN _party_meta pm
+               WHERE NOT EXISTS (SELECT 1 FROM _world_flows w WHERE w.commodity = p.commodity AND w.year = y.year)"""
         )
         return coercion.register(
             cur,
@@ -457,7 +464,7 @@ class Engine:
             as_of=opts.as_of,
             g_wgi="_g_wgi",
             parties="_parties",
-            suppliers="_g_sup",
+            grid="_g_grid",
             out="_g",
         )
 

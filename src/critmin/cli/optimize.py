@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from critmin.cli.common import AsOf, RiskWeight, risk_weight_options
+
 partnerships_app = typer.Typer(
     help="Critical-minerals partnerships (seed table + your store): list, add, import, review, export.",
     no_args_is_help=True,
@@ -266,22 +268,8 @@ def optimize(
             "--imposers", help="With expected_shortfall: who may restrict (default: the registry's history)."
         ),
     ] = None,
-    risk_weight: Annotated[
-        str,
-        typer.Option(
-            "--risk-weight",
-            help="Supplier weight minimised: wgi (political instability) or coercion (adds UNGA distance to "
-            "the importer and the supplier's record of export restrictions).",
-        ),
-    ] = "wgi",
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="With --risk-weight coercion: read the restriction record on this date "
-            "(YYYY-MM-DD or 'today'; default 31 Dec of the trade year).",
-        ),
-    ] = None,
+    risk_weight: RiskWeight = "wgi",
+    as_of: AsOf = None,
     pooled: Annotated[
         bool, typer.Option("--pooled", help="For a bloc: each member alone vs pooled buying.")
     ] = False,
@@ -294,18 +282,9 @@ def optimize(
 ) -> None:
     """Re-source an import need at least supply risk within capacities, share caps and a partner set."""
     import critmin
-    from critmin.indicators.coercion import as_of_date, check_risk_weight
     from critmin.optimize import sourcing as so
 
-    risk_weight = check_risk_weight(risk_weight)
-    if as_of is not None:
-        as_of_date(2000, as_of)  # a bad date fails before any work
-        if risk_weight != "coercion":
-            from critmin.errors import CritminError
-
-            raise CritminError(
-                "--as-of dates the restriction record of the coercion weight: add --risk-weight coercion"
-            )
+    risk_weight = risk_weight_options(risk_weight, as_of)
     ds = critmin.open((ctx.obj or {}).get("db"))
     share = None if max_share is None or max_share >= 1 else max_share
     kw = dict(
@@ -524,21 +503,8 @@ def stockpile_cmd(
     ] = "0",
     others_days: Annotated[str, typer.Option("--others-days", help="Other countries' stocks (days).")] = "0",
     method: Annotated[str, typer.Option("--method", help="auto | cascade | proxy")] = "auto",
-    risk_weight: Annotated[
-        str | None,
-        typer.Option(
-            "--risk-weight",
-            help="Draw the restricting supplier from the country's material suppliers in proportion to wgi "
-            "(political instability) or coercion (adds UNGA distance and the restriction record) instead "
-            "of the registry's history.",
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", help="With --risk-weight coercion: the day the restriction record is read on."
-        ),
-    ] = None,
+    risk_weight: RiskWeight = None,
+    as_of: AsOf = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the coverage curve (.csv/.json/.parquet).")
@@ -546,19 +512,9 @@ def stockpile_cmd(
 ) -> None:
     """Days of stock needed so the shortfall stays on target in a share of restriction scenarios (vs JOGMEC 60)."""
     import critmin
-    from critmin.indicators.coercion import as_of_date, check_risk_weight
     from critmin.optimize import stockpile as sp
 
-    if risk_weight is not None:
-        risk_weight = check_risk_weight(risk_weight)
-    if as_of is not None:
-        as_of_date(2000, as_of)
-        if risk_weight != "coercion":
-            from critmin.errors import CritminError
-
-            raise CritminError(
-                "--as-of dates the restriction record of the coercion weight: add --risk-weight coercion"
-            )
+    risk_weight = risk_weight_options(risk_weight, as_of)
     ds = critmin.open((ctx.obj or {}).get("db"))
     res = sp.stockpile(
         ds,

@@ -25,7 +25,9 @@ AREAS = (
     "optimize",
     "outlook",
     "news",
+    "watch",
     "web",
+    "serve",
     "report",
 )
 

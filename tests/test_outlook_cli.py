@@ -100,6 +100,7 @@ def test_crma_table_on_the_embedded_data(ds):
     df = crma_benchmarks(ds, "EU27,JPN", "cobalt,rare_earths").set_index(["party", "commodity", "stage"])
     assert len(df) == 2 * 2 * 2
     eu = df.loc[("EU27", "cobalt", "refined")]
+
     # EU refining: Finland (IEA) over Finland + net extra-EU imports of refined cobalt (contained)
     def flows(direction):
         f = ds.bilateral("EU27", "cobalt", 2023, stage="refined", by_hs=True, direction=direction)

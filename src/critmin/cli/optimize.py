@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from critmin.cli.common import AsOf, RiskWeight, risk_weight_options
+
 partnerships_app = typer.Typer(
     help="Critical-minerals partnerships (seed table + your store): list, add, import, review, export.",
     no_args_is_help=True,
@@ -273,6 +275,8 @@ def optimize(
             "--imposers", help="With expected_shortfall: who may restrict (default: the registry's history)."
         ),
     ] = None,
+    risk_weight: RiskWeight = "wgi",
+    as_of: AsOf = None,
     pooled: Annotated[
         bool, typer.Option("--pooled", help="For a bloc: each member alone vs pooled buying.")
     ] = False,
@@ -287,6 +291,7 @@ def optimize(
     import critmin
     from critmin.optimize import sourcing as so
 
+    risk_weight = risk_weight_options(risk_weight, as_of)
     ds = critmin.open((ctx.obj or {}).get("db"))
     share = None if max_share is None or max_share >= 1 else max_share
     kw = dict(
@@ -296,6 +301,8 @@ def optimize(
         capacity=capacity,
         non_partners=non_partners,
         max_cost_increase=max_cost_increase,
+        risk_weight=risk_weight,
+        as_of=as_of,
     )
     many = commodity.strip().lower() == "all" or "," in commodity
     if many:
@@ -369,8 +376,15 @@ def optimize(
         f"partners: {s['partners']}; max share {s['max_share'] if s['max_share'] else 'none'}; "
         f"status [bold]{s['status']}[/]"
     )
+    what = (
+        "expected shortfall (share of need)"
+        if s["objective"] != "import_risk"
+        else (
+            "import risk (Σ g·x / F)" if risk_weight == "wgi" else "import risk (Σ gᶜ·x / F, coercion-aware)"
+        )
+    )
     con.print(
-        f"{'import risk (Σ g·x / F)' if s['objective'] == 'import_risk' else 'expected shortfall (share of need)'}: "
+        f"{what}: "
         f"{_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
         f"cost at unit values: {s['cost_before_kusd']:,.0f} → {_money(s['cost_after_kusd'])} kUSD"
     )
@@ -381,7 +395,7 @@ def optimize(
         [
             "supplier",
             "supplier_name",
-            "instability_g",
+            "instability_g" if risk_weight == "wgi" else "risk_weight",
             "capacity_tonnes",
             "current_tonnes",
             "optimised_tonnes",
@@ -496,6 +510,8 @@ def stockpile_cmd(
     ] = "0",
     others_days: Annotated[str, typer.Option("--others-days", help="Other countries' stocks (days).")] = "0",
     method: Annotated[str, typer.Option("--method", help="auto | cascade | proxy")] = "auto",
+    risk_weight: RiskWeight = None,
+    as_of: AsOf = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the coverage curve (.csv/.json/.parquet).")
@@ -505,6 +521,7 @@ def stockpile_cmd(
     import critmin
     from critmin.optimize import stockpile as sp
 
+    risk_weight = risk_weight_options(risk_weight, as_of)
     ds = critmin.open((ctx.obj or {}).get("db"))
     res = sp.stockpile(
         ds,
@@ -522,6 +539,8 @@ def stockpile_cmd(
         others_stock_days=_range(others_days),
         method=method,
         seed=seed,
+        risk_weight=risk_weight,
+        as_of=as_of,
     )
     from rich.console import Console
 
@@ -539,7 +558,7 @@ def stockpile_cmd(
     )
     con.print(
         f"[bold]{s['country']}[/] — {s['commodity']} ({s['stage']}), {s['year']}, method: {s['method']}; "
-        f"imposers {s['imposers']}, share {s['share']}, {s['draws']} draws",
+        f"imposers ({s['imposer_weights']}) {s['imposers']}, share {s['share']}, {s['draws']} draws",
         highlight=False,
     )
     con.print(

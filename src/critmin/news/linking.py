@@ -18,6 +18,7 @@ Unreviewed records are invisible to scenario and partnership queries until accep
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from critmin.errors import CritminError
@@ -197,6 +198,10 @@ def corroborated_restrictions(store, rec: dict) -> list[str]:
     return out
 
 
+def _year_before(day: str) -> str:
+    return (dt.date.fromisoformat(day[:10]) - dt.timedelta(days=365)).isoformat()
+
+
 def relaxed_restrictions(store, event: Event, commodities: list[str]) -> list[str]:
     """Registry measures (any review state) that a restriction_lifted event relaxes."""
     from critmin.scenarios import registry
@@ -217,6 +222,10 @@ def relaxed_restrictions(store, event: Event, commodities: list[str]) -> list[st
         if not set(r["commodities"]) & set(commodities):
             continue
         if day and r["effective_date"] and r["effective_date"] > day:
+            continue
+        if day and r["end_date"] and r["end_date"] < _year_before(day):
+            # it stopped applying long before (e.g. the 2010-2015 rare-earth quotas): not what a later
+            # relaxation relaxes; a record ended by this very relaxation ends within days of the report
             continue
         if event.targets and r["targets"] and not set(event.targets) & set(r["targets"]):
             continue

@@ -27,7 +27,14 @@ def test_rule_matches_its_examples_and_not_its_counterexamples(rule):
             assert rule.requires.search(example), f"{rule.id}: 'requires' misses {example!r}"
         assert rule.id in rulebook().keywords.names(example.lower()), f"{rule.id}: no keyword in {example!r}"
     for counter in rule.counterexamples:
-        assert not rule.pattern.search(counter), f"{rule.id} matches its counterexample {counter!r}"
+        # a counterexample is not proposed: the pattern misses it, or what the rule requires is absent, or
+        # what it excludes is present
+        proposed = (
+            rule.pattern.search(counter)
+            and (rule.requires is None or rule.requires.search(counter))
+            and not (rule.unless is not None and rule.unless.search(counter))
+        )
+        assert not proposed, f"{rule.id} proposes its counterexample {counter!r}"
 
 
 def test_no_table_syntax_survives_compilation():

@@ -52,7 +52,7 @@ LEGISLATIVE = ("other.law", "other.law_it", "other.law_it_passive", "other.bill"
 SINGLE_ACTOR_OTHER = (
     "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
     "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
-    "other.investigation", "other.designation", "other.law_it_passive",
+    "other.investigation", "other.designation", "other.law_it_passive", "other.law_in_force",
 )  # fmt: skip
 
 
@@ -714,6 +714,14 @@ class _Extractor:
             actors = list(self.ctx.pair or self.ctx.group)
         if not actors and rule.id in LEGISLATIVE and cue("legislature").search(text):
             actors = _unique([self._legislature_country()])  # "the Senate approved a bill": whose Senate
+        if etype == "investment" and cue("non_funding_money").search(text, tr.cs, tr.ce):
+            self.rejected.append((sent.index, rule.id, "money that is not funding (revenue, dividends ...)"))
+            return []
+        if not actors and etype != "stockpile" and self._company_acts(sent, tr.cs, ts):
+            # "The miner halted production", "the company will invest $300 million": a corporate act whose
+            # country the text does not give; the article's own country would be a guess
+            self.rejected.append((sent.index, rule.id, "a company acts; the text names no country for it"))
+            return []
         if not actors and (etype in ("stockpile", "investment") or rule.id in SINGLE_ACTOR_OTHER):
             actor = self._context_actor()
             actors = [actor] if actor else []
@@ -798,6 +806,14 @@ class _Extractor:
             ev.measure_type = slots.agreement_level(text[ts:te] + " " + text[te:ce])
             return self._split_parties(ev, tr, rule, roles)
         return [ev]
+
+    @staticmethod
+    def _company_acts(sent: Sentence, cs: int, ts: int) -> bool:
+        """Whether the subject before the trigger is a company rather than a state body."""
+        pre = sent.text[cs:ts]
+        named = any(m.kind == "company" for m in slots.actor_mentions(sent, cs, ts, True))
+        company = named or cue("company_subject").search(pre)
+        return bool(company) and not cue("state_subject").search(pre)
 
     @staticmethod
     def _domestic_parties(sent: Sentence, cs: int, ce: int) -> int:
@@ -948,6 +964,9 @@ class _Extractor:
         investments = [e for e in found if e.event_type == "investment"]
         kept = []
         for agr in agreements:
+            end = text.find(agr.trigger) + len(agr.trigger)
+            if any(0 <= text.find(e.trigger) - end <= 25 for e in investments):
+                continue  # "agreed to buy a 10% stake", "agreed to invest $200 million": the investment itself
             if cue("financial_agreement").search(text):
                 if not investments:  # "JBIC signed a loan agreement with Lynas": an investment
                     agr.event_type, agr.amount = "investment", slots.money(text)

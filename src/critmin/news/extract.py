@@ -316,7 +316,11 @@ class _Extractor:
 
         # a trigger inside ", which will ... in 2026": the act is the main clause's ("presented ... on Wednesday")
         holder = max((m.start() for m in cue("relative").finditer(text, 0, ts)), default=None)
-        if holder is not None and any(d.start < holder for d in act):
+        compared = max((m.start() for m in cue("comparison").finditer(text, 0, ts)), default=None)
+        if compared is not None and any(d.start >= compared for d in act):
+            # "... similar to what Indonesia put in place in 2020": the compared act has its own date
+            act = [d for d in act if d.start >= compared]
+        elif holder is not None and any(d.start < holder for d in act):
             act = [d for d in act if d.start < holder]
         # "in place since January 2020" says when the measure took effect, never when it was decided
         a = nearest(act)
@@ -590,7 +594,43 @@ class _Extractor:
         own = [m for m in slots.minerals_between(sent, tr.cs, tr.ce) if m != GENERIC]
         if not own and cue("entity_measure").search(text, tr.cs, tr.ce):
             ev.mineral_relevant = False  # controls on listed entities or military users, not on a mineral
-        return self._split_measures(ev, tr)
+        return [e for item in self._split_dated_items(ev, tr) for e in self._split_measures(item, tr)]
+
+    def _split_dated_items(self, ev: Event, tr: _Trace) -> list[Event]:
+        """ "stopped exports of nickel ore in 2020, and bauxite in 2022": a mineral coordinated after the
+        measure with a date of its own is a measure of its own, taken on that date."""
+        sent, text = tr.sent, tr.sent.text
+        acts = [d for d in self._dates_of(sent) if d.role == "act" and d.value and tr.te <= d.start < tr.ce]
+        if not acts:
+            return [ev]
+        items: list[Event] = []
+        for m in sent.mentions:
+            s, e = m.start - sent.start, m.end - sent.start
+            if m.kind != "mineral" or not (tr.te <= s < tr.ce) or m.value not in ev.minerals:
+                continue
+            if not cue("gapped_conjunction").search(text, max(0, s - 12), s):
+                continue
+            d = next((d for d in acts if d.start >= e and cue("gapped_date_gap").fullmatch(text, e, d.start)), None)
+            if d is None:
+                continue
+            item = Event(**ev.to_dict())
+            item.minerals = [m.value]
+            item.date, item.date_precision, item.date_basis = d.value, d.precision, d.basis
+            items.append(item)
+        if not items:
+            return [ev]
+        taken = {d for it in items for d in it.minerals}
+        ev.minerals = [m for m in ev.minerals if m not in taken] or ev.minerals
+        if ev.date in {it.date for it in items}:
+            own = [d for d in self._dates_of(sent) if d.role == "act" and d.value and d.value != ev.date]
+            own = [d for d in own if tr.cs <= d.start < tr.te or self._reporting_date(text, d)] or own[:0]
+            first = min(own, key=lambda d: abs(d.start - tr.ts), default=None)
+            if first is not None:
+                ev.date, ev.date_precision, ev.date_basis = first.value, first.precision, first.basis
+        for it in items:
+            self.ctx.anchored[id(it)] = False
+            self.trace[id(it)] = tr
+        return [ev, *items]
 
     def _split_measures(self, ev: Event, tr: _Trace) -> list[Event]:
         """One event per measure of a list ("export controls on gallium, a ban on antimony exports and quotas
@@ -933,7 +973,9 @@ class _Extractor:
         for ruling in self._stage(sent, "ruling", masked):
             tr = self.trace[id(ruling)]
             if ruling.rule == "other.bill":
-                masked.append((tr.te, len(text)))  # a bill's provisions are not measures yet
+                # a bill's provisions are not measures yet; another country's measure it is compared to is
+                comp = cue("comparison").search(text, tr.te)
+                masked.append((tr.te, comp.start() if comp else len(text)))
             else:
                 self._ruled.append((tr.te, tr.ce))  # what a court ruled on is background, not this act
             found.append(ruling)
@@ -1023,6 +1065,11 @@ class _Extractor:
         """An undated main event takes the act date of the sentence it refers to ("On 3 March the ministry
         published a notice. The notice bans ...") or of the next sentence that refers back to it ("... The
         decision was announced on Tuesday"), adjacent in the text."""
+        types_at: dict[int, set[str]] = {}
+        for ev in events:
+            tr = self.trace.get(id(ev))
+            if tr is not None:
+                types_at.setdefault(tr.sent.index, set()).add(ev.event_type)
         for ev in events:
             tr = self.trace.get(id(ev))
             if ev.date is not None or ev.salience != "main" or tr is None:
@@ -1037,6 +1084,10 @@ class _Extractor:
                 # the same paragraph, or the next one when a text gives every sentence a paragraph of its own
                 if not refers or other is None or abs(other.para - tr.sent.para) > 1:
                     continue
+                if types_at.get(other.index, {ev.event_type}) != {ev.event_type} or cue("background").search(
+                    other.text
+                ):
+                    continue  # "The ban was initially introduced in December 2024": another act's date
                 d = next((d for d in self._dates_of(other) if d.role == "act" and d.value), None)
                 if d is not None:
                     ev.date, ev.date_precision = d.value, d.precision

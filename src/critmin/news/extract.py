@@ -859,7 +859,7 @@ class _Extractor:
     def _domestic_parties(sent: Sentence, cs: int, ce: int) -> int:
         """How many distinct institutions, leaders and companies the clause names (one country)."""
         kinds = ("institution", "leader", "company")
-        return len({m.value for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds})
+        return len({m.text.lower() for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds})
 
     def _general_deal(self, sent: Sentence, ts: int, te: int, ce: int) -> bool:
         """ "agreed to a 90-day trade truce that includes a pause in rare earth controls": the deal is about

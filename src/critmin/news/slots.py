@@ -186,13 +186,16 @@ def minerals_between(sentence: Sentence, lo: int, hi: int) -> list[str]:
     text = sentence.text
     skip = [(m.start(), m.end()) for m in cue("example_parenthesis").finditer(text)]
     products = gazetteer().product_minerals
+    scoped = gazetteer().institution_minerals
     out: list[str] = []
     last_mineral_end = -100
     for m in sentence.mentions:
         s = m.start - sentence.start
-        if m.kind not in ("mineral", "product") or not (lo <= s < hi) or inside(s, skip):
+        if m.kind not in ("mineral", "product", "institution") or not (lo <= s < hi) or inside(s, skip):
             continue
-        if m.kind == "mineral":
+        if m.kind == "institution":
+            out.extend(scoped.get(m.text, []))  # "the Critical Raw Materials Act": an act with a mineral scope
+        elif m.kind == "mineral":
             out.append(m.value)
             last_mineral_end = m.end - sentence.start
         elif s - last_mineral_end > 16:

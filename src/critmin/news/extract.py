@@ -56,6 +56,10 @@ SINGLE_ACTOR_OTHER = (
 )  # fmt: skip
 
 
+# `other` rules whose act a company can do as well as a state (a halt, a plan): a company's is not a policy event
+CORPORATE_ALIKE = ("other.halt", "other.halt_it", "other.plan", "other.plan_it")
+
+
 @dataclass
 class _Context:
     """What the article has said so far (for coreference and inheritance)."""
@@ -337,6 +341,17 @@ class _Extractor:
             eff_value = date
         return date, prec, basis, eff_value, (e.value if e else None), anchored
 
+    @staticmethod
+    def _background(text: str, ts: int, te: int, cs: int, ce: int) -> bool:
+        """Whether the sentence reports an earlier act: a cue of the past outside the trigger's relative clauses
+        ("already", "had been", "since"; not "said it had signed", a reported present perfect), or a temporal
+        clause that places the act before the news ("three years after Indonesia banned exports")."""
+        plain = slots.outside(text, slots.relative_clauses(text, te))
+        for m in cue("background").finditer(plain):
+            if not cue("backshift").search(plain, max(0, m.start() - 40), m.start() + 3):
+                return True
+        return cue("earlier_clause").search(text, cs, ts) is not None
+
     def _context_date(self, sent: Sentence, text: str, te: int):
         """A date for a sentence without one: the paragraph's reporting date, the event before it ('also'),
         the announcement's own dateline, or the publication month of a present-tense lead."""
@@ -504,8 +519,7 @@ class _Extractor:
         ev.date, ev.date_precision, ev.date_basis = date, prec, basis
         ev.effective_date, ev.end_date = eff, end
         ev.measure = " ".join(text[ts:ce].split()).strip(" ,.;:")[:200]
-        background = cue("background").search(slots.outside(text, slots.relative_clauses(text, te)))
-        ev.salience = rule.salience or ("background" if background else "main")
+        ev.salience = rule.salience or ("background" if self._background(text, ts, te, cs, ce) else "main")
         if self.pub and any(d and _is_old(d, self.pub) for d in (date, eff)):
             ev.salience = "background"  # decided, or in force, long before the news
         if slots.inside(ts, self._ruled):
@@ -527,7 +541,7 @@ class _Extractor:
         sent, text, ts, te = tr.sent, tr.sent.text, tr.ts, tr.te
         etype = ev.event_type
         # a passive's agent acts ("restrizioni decise da Pechino", "were banned by China")
-        initiator = roles.by or roles.pre or roles.coref
+        initiator = roles.by or self._owner(sent, ts, te) or roles.pre or roles.coref
         if rule.id == "restriction.anaphora" and not initiator:
             done = self._anaphora(ev, text, ts, te)
             if done is not None:
@@ -610,7 +624,9 @@ class _Extractor:
                 continue
             if not cue("gapped_conjunction").search(text, max(0, s - 12), s):
                 continue
-            d = next((d for d in acts if d.start >= e and cue("gapped_date_gap").fullmatch(text, e, d.start)), None)
+            d = next(
+                (d for d in acts if d.start >= e and cue("gapped_date_gap").fullmatch(text, e, d.start)), None
+            )
             if d is None:
                 continue
             item = Event(**ev.to_dict())
@@ -680,6 +696,22 @@ class _Extractor:
         if prev.effective_date is None:
             immediate = cue("immediate").search(text) and prev.date_precision == "day"
             prev.effective_date = ev.effective_date or (prev.date if immediate else None)
+        return []
+
+    def _owner(self, sent: Sentence, ts: int, te: int) -> list[str]:
+        """The country whose measure it is when a possessive names it right before the measure noun ("Trump's
+        order and China's December ban on exports": China), whatever other countries the clause named first."""
+        for m in reversed(sent.mentions):
+            s, e = m.start - sent.start, m.end - sent.start
+            if e > te or s < ts - 60:
+                continue
+            if (
+                m.possessive
+                and m.is_country_like
+                and m.kind not in ("grouping", "company")
+                and cue("owned_measure").match(sent.text, e)
+            ):
+                return slots.expand(m, None, self.congo)
         return []
 
     def _continuation(self, sent, rule, text, minerals, eff, targets=()) -> list[Event]:
@@ -757,6 +789,10 @@ class _Extractor:
         if etype == "investment" and cue("non_funding_money").search(text, tr.cs, tr.ce):
             self.rejected.append((sent.index, rule.id, "money that is not funding (revenue, dividends ...)"))
             return []
+        if rule.id in CORPORATE_ALIKE and not roles.by and self._company_acts(sent, tr.cs, ts):
+            # "CATL suspended production at a mine", "the miner unveiled a plan": a company's own business
+            self.rejected.append((sent.index, rule.id, "a company's own act, not a policy"))
+            return []
         if not actors and etype != "stockpile" and self._company_acts(sent, tr.cs, ts):
             # "The miner halted production", "the company will invest $300 million": a corporate act whose
             # country the text does not give; the article's own country would be a guess
@@ -808,6 +844,9 @@ class _Extractor:
                 ev.initiator, ev.counterparts = actors[:1], actors[1:]
             if len(actors) < 2 and self._domestic_parties(sent, tr.cs, tr.ce) >= 2:
                 # "CDP and MIMIT launched a memorandum": two bodies of one country, a national initiative
+                etype = ev.event_type = "other"
+            elif len(actors) < 2 and rule.stage == "reference" and cue("national_plan").search(ev.trigger):
+                # "Canada's critical minerals strategy, launched in December": one country's plan
                 etype = ev.event_type = "other"
             elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))

@@ -194,7 +194,9 @@ def minerals_between(sentence: Sentence, lo: int, hi: int) -> list[str]:
         if m.kind not in ("mineral", "product", "institution") or not (lo <= s < hi) or inside(s, skip):
             continue
         if m.kind == "institution":
-            out.extend(scoped.get(m.text, []))  # "the Critical Raw Materials Act": an act with a mineral scope
+            out.extend(
+                scoped.get(m.text, [])
+            )  # "the Critical Raw Materials Act": an act with a mineral scope
         elif m.kind == "mineral":
             out.append(m.value)
             last_mineral_end = m.end - sentence.start

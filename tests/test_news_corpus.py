@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -27,6 +28,35 @@ def records():
 @pytest.fixture(scope="module")
 def gold(records):
     return nc.read_gold(article_ids={r["id"] for r in records})
+
+
+@pytest.fixture(scope="module")
+def batches():
+    """corpus/news/batches.json: the collection batches (id ranges) and the split seed."""
+    return json.loads((nc.default_root() / "batches.json").read_text(encoding="utf-8"))
+
+
+def _batch_of(record_id: str, batches: dict) -> int:
+    n = int(record_id[1:])
+    found = [b["batch"] for b in batches["batches"] if int(b["first_id"][1:]) <= n <= int(b["last_id"][1:])]
+    assert len(found) == 1, f"{record_id} belongs to {len(found)} batches"
+    return found[0]
+
+
+def batchwise_split(records: list[dict], batches: dict) -> dict[str, str]:
+    """The split batches.json prescribes: batches in order; an article whose story appeared in an earlier batch
+    takes that story's part, the others are assigned by ``assign_split`` over their own batch."""
+    out: dict[str, str] = {}
+    story_part: dict[str, str] = {}
+    for b in sorted(batches["batches"], key=lambda b: b["batch"]):
+        members = [r for r in records if _batch_of(r["id"], batches) == b["batch"]]
+        inherited = {r["id"]: story_part[r["story"]] for r in members if r["story"] in story_part}
+        fresh = [r for r in members if r["id"] not in inherited]
+        out.update(inherited)
+        out.update(nc.assign_split(fresh, batches["seed"]))
+        for r in members:
+            story_part.setdefault(r["story"], out[r["id"]])
+    return out
 
 
 def _cached(split: str):
@@ -61,20 +91,79 @@ def test_every_record_names_its_licence_and_repository_texts_are_the_licensed_on
             assert r["split"] == "tuning", "held-out texts stay out of the repository"
 
 
-def test_gold_events_belong_to_event_articles_and_distractors_have_none(records, gold):
+def test_gold_events_belong_to_event_articles_and_distractors_have_none(records, gold, batches):
     role = {r["id"]: r["role"] for r in records}
     for aid, events in gold.items():
         assert role[aid] == "event", aid
         assert [e["event_id"] for e in events] == [f"{aid}-{n}" for n in range(1, len(events) + 1)]
-    for split in nc.SPLITS:
-        ids = [r["id"] for r in records if r["split"] == split and r["role"] == "event"]
-        if not any(i in gold for i in ids):
-            continue  # that part's annotations are not committed yet
-        assert [i for i in ids if i not in gold] == [], f"{split} event articles without gold"
+    for b in batches["batches"]:
+        for split in nc.SPLITS:
+            ids = [
+                r["id"]
+                for r in records
+                if r["split"] == split and r["role"] == "event" and _batch_of(r["id"], batches) == b["batch"]
+            ]
+            if not any(i in gold for i in ids):
+                continue  # that part of the batch is not annotated yet (tuning gold is committed first)
+            assert [i for i in ids if i not in gold] == [], (
+                f"batch {b['batch']} {split}: event articles without gold"
+            )
 
 
-def test_recorded_split_is_the_seeded_assignment(records):
-    assert nc.assign_split(records) == {r["id"]: r["split"] for r in records}
+def test_recorded_split_is_the_seeded_assignment(records, batches):
+    assert batches["seed"] == nc.SPLIT_SEED
+    assert batchwise_split(records, batches) == {r["id"]: r["split"] for r in records}
+
+
+def test_first_batch_split_is_unchanged_by_later_batches(records, batches):
+    first = [r for r in records if _batch_of(r["id"], batches) == 1]
+    assert len(first) == 101
+    assert nc.assign_split(first) == {r["id"]: r["split"] for r in first}
+
+
+def test_batches_cover_every_record_once_in_id_order(records, batches):
+    ranges = sorted((int(b["first_id"][1:]), int(b["last_id"][1:])) for b in batches["batches"])
+    assert all(lo <= hi for lo, hi in ranges)
+    assert all(prev[1] + 1 == nxt[0] for prev, nxt in pairwise(ranges)), "gaps or overlaps"
+    ids = sorted(int(r["id"][1:]) for r in records)
+    assert ids == list(range(ranges[0][0], ranges[-1][1] + 1))
+    assert [r["id"] for r in records] == sorted(r["id"] for r in records)
+
+
+def test_each_batch_halves_its_new_stories(records, batches):
+    """Within a batch, the articles of new stories are split evenly per language (up to a few articles)."""
+    seen: set[str] = set()
+    for b in sorted(batches["batches"], key=lambda b: b["batch"]):
+        members = [r for r in records if _batch_of(r["id"], batches) == b["batch"]]
+        fresh = [r for r in members if r["story"] not in seen]
+        for lang in nc.LANGUAGES:
+            n = Counter(r["split"] for r in fresh if r["language"] == lang)
+            assert abs(n["tuning"] - n["heldout"]) <= 4, (b["batch"], lang, n)
+        seen |= {r["story"] for r in members}
+
+
+def test_batchwise_split_keeps_earlier_batches_and_stories():
+    """An invented two-batch corpus: the first batch's split never depends on the second, and a later article of an
+    earlier story lands on that story's side."""
+    first = [
+        {"id": f"c{i:03d}", "story": f"s{i // 2}", "language": "en", "stratum": "en/a"} for i in range(1, 11)
+    ]
+    second = [
+        {"id": "c011", "story": "s0", "language": "it", "stratum": "it/b"},
+        {"id": "c012", "story": "new", "language": "it", "stratum": "it/b"},
+        {"id": "c013", "story": "new2", "language": "it", "stratum": "it/b"},
+    ]
+    spec = {
+        "seed": 7,
+        "batches": [
+            {"batch": 1, "first_id": "c001", "last_id": "c010"},
+            {"batch": 2, "first_id": "c011", "last_id": "c013"},
+        ],
+    }
+    both = batchwise_split(first + second, spec)
+    assert {k: v for k, v in both.items() if int(k[1:]) <= 10} == nc.assign_split(first, 7)
+    assert both["c011"] == both["c001"]
+    assert {both["c012"], both["c013"]} == set(nc.SPLITS)
 
 
 def test_split_keeps_stories_whole_and_halves_each_language(records):

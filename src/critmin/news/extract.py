@@ -31,10 +31,12 @@ laws, project halts, national plans) are ``mineral_relevant`` when they name a m
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 
 from critmin.news import dates as dates_mod
-from critmin.news import slots
+from critmin.news import learned, slots
 from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals
 from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
@@ -58,6 +60,14 @@ SINGLE_ACTOR_OTHER = (
 
 # `other` rules whose act a company can do as well as a state (a halt, a plan): a company's is not a policy event
 CORPORATE_ALIKE = ("other.halt", "other.halt_it", "other.plan", "other.plan_it")
+GROUP_PLANS = ("other.plan", "other.plan_it")  # a grouping's plan is its members' agreement
+# `other` acts whose minerals may come from the story when the sentence names none (not joint bodies: a space
+# council in a minerals story is still not a minerals event)
+CONTEXT_SCOPED = (
+    "other.law", "other.law_it", "other.law_it_passive", "other.law_participle", "other.law_in_force",
+    "other.plan", "other.plan_it", "other.ruling", "other.ruling_it", "other.ruling_noun", "other.bill",
+    "other.dispute",
+)  # fmt: skip
 
 
 @dataclass
@@ -128,8 +138,9 @@ def _is_old(date: str, pub: str, months: int = 2) -> bool:
 
 
 class _Extractor:
-    def __init__(self, article: Article):
+    def __init__(self, article: Article, sentence_model=None):
         self.article = article
+        self.sentence_model = sentence_model
         self.text = article.text
         self.pub = article.published
         self.sentences = segment(self.text)
@@ -445,6 +456,32 @@ class _Extractor:
             found |= {m.value for m in gazetteer().find(self.article.title) if m.kind == "company"}
         return found
 
+    def _story_minerals(self) -> list[str]:
+        """The specific mineral the article names most (at least twice; ties kept): the story's mineral."""
+        counts: dict[str, int] = {}
+        for m in (m for s in self.sentences for m in s.mentions if m.kind == "mineral" and m.value != GENERIC):
+            counts[m.value] = counts.get(m.value, 0) + 1
+        top = max(counts.values(), default=0)
+        return normalise_minerals([v for v, k in counts.items() if k == top]) if top >= 2 else []
+
+    def _title_generic(self) -> list[str]:
+        """``critical_minerals`` when the title or the first headline names the generic (the article's topic)."""
+        heads = [s.text for s in self.sentences[:2] if s.headline]
+        for text in [self.article.title or "", *heads]:
+            if any(m.kind == "mineral" and m.value == GENERIC for m in gazetteer().find(text)):
+                return [GENERIC]
+        return []
+
+    def _shares_title_name(self, sent: Sentence) -> bool:
+        """Whether the sentence names a proper noun of the title that is not a place or a mineral ("In 2020 the
+        DFC made an initial $25m investment in TechMet" under "TechMet secures $50m from DFC")."""
+        title = self.article.title or ""
+        if not title:
+            return False
+        named = {m.text for m in gazetteer().find(title)}
+        names = {w for w in cue("proper_name").findall(title) if w not in named and len(w) > 3}
+        return any(re.search(rf"\b{re.escape(w)}\b", sent.text) for w in names)
+
     def _following_minerals(self, sent: Sentence, n: int = 4) -> list[str]:
         """Specific minerals of the next ``n`` sentences (a list announced, then detailed)."""
         found = []
@@ -505,7 +542,15 @@ class _Extractor:
         etype = rule.event_type
         cs, ce = slots.clause_bounds(text, ts, te)
         cs = min(cs, ts)
-        reason = slots.modality_blocked(text, ts, te, cs, rule.id)
+        reason = slots.modality_blocked(
+            text,
+            ts,
+            te,
+            cs,
+            rule.id,
+            negation_only=rule.modality == "negation",
+            unilateral=etype in ("export_restriction", "restriction_lifted", "other"),
+        )
         if reason:
             self.rejected.append((sent.index, rule.id, reason))
             return []
@@ -540,6 +585,14 @@ class _Extractor:
         """An export restriction or a lifting: one imposer, the targets the text names, a mineral."""
         sent, text, ts, te = tr.sent, tr.sent.text, tr.ts, tr.te
         etype = ev.event_type
+        if etype == "export_restriction" and cue("licences_granted").match(text, ts, te):
+            # "China has started issuing export licences": approvals under a measure, not a new one
+            self.rejected.append((sent.index, rule.id, "licences granted, not a restriction"))
+            return []
+        if cue("accident").search(text, tr.cs, tr.ce):
+            # "exports have been halted since December due to a fire at the smelter": not a policy measure
+            self.rejected.append((sent.index, rule.id, "an accident or an outage, not a measure"))
+            return []
         # a passive's agent acts ("restrizioni decise da Pechino", "were banned by China")
         initiator = roles.by or self._owner(sent, ts, te) or roles.pre or roles.coref
         if rule.id == "restriction.anaphora" and not initiator:
@@ -825,6 +878,13 @@ class _Extractor:
             )
         if etype == "other" and minerals and rule.id in PAIRWISE and len(actors) >= 2:
             etype = ev.event_type = "agreement"
+        if etype == "other" and minerals and rule.id in GROUP_PLANS and roles.groupings:
+            etype = ev.event_type = "agreement"  # "the G7 launches an action plan": the members' agreement
+        if etype == "agreement" and cue("financial_agreement").search(text, ts, ce):
+            # "JBIC signed a loan agreement with ...": the loan is the event (an investment of the lender)
+            etype = ev.event_type = "investment"
+            ev.measure_type, ev.amount = None, slots.money(text)
+            ev.initiator, ev.counterparts = actors[:1], []
         if etype == "agreement":
             if not minerals:
                 # the headline's or an earlier sentence's agreement of the same parties, or "The agreement
@@ -848,6 +908,9 @@ class _Extractor:
             elif len(actors) < 2 and rule.stage == "reference" and cue("national_plan").search(ev.trigger):
                 # "Canada's critical minerals strategy, launched in December": one country's plan
                 etype = ev.event_type = "other"
+            elif len(actors) < 2 and self._non_state_partner(sent, te, ce):
+                # "the State Department signed an MoU with a nonprofit": one government's initiative
+                etype = ev.event_type = "other"
             elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
@@ -860,8 +923,10 @@ class _Extractor:
             # refers back ("The contract, coupled with ...") or names the company the headline names
             story = (
                 etype == "stockpile"
+                or rule.event_type == "agreement"  # a loan agreement: the story's project
                 or cue("refers_back").match(text)
                 or bool(set(slots.companies(sent)) & self._headline_companies())
+                or self._shares_title_name(sent)
             )
             minerals = self._context_minerals(sent) if story else self._previous_sentence_minerals(sent)
             if not minerals:
@@ -875,6 +940,9 @@ class _Extractor:
         if etype == "other" and minerals == [GENERIC]:
             # "a dispute over metal ores" in a story about nickel: the story's minerals, beside the generic
             minerals = _unique([GENERIC, *self._context_minerals(sent)])
+        if etype == "other" and not minerals and rule.id in CONTEXT_SCOPED:
+            # "the Council approved its position on the proposal" in a story about critical raw materials
+            minerals = self._previous_sentence_minerals(sent) or self._story_minerals() or self._title_generic()
         ev.minerals = minerals
         ev.status = self._status(etype, rule.id, text, ts, te)
         ev.mineral_relevant = etype != "other" or bool(minerals)
@@ -885,6 +953,12 @@ class _Extractor:
             ev.measure_type = slots.agreement_level(text[ts:te] + " " + text[te:ce])
             return self._split_parties(ev, tr, rule, roles)
         return [ev]
+
+    @staticmethod
+    def _non_state_partner(sent: Sentence, te: int, ce: int) -> bool:
+        """Whether the clause names a partner that is not a state ("with SAFE's Minerals Center", "with a
+        nonprofit", "with Mizuho Bank") after the trigger."""
+        return cue("non_state_partner").search(sent.text, te, ce) is not None
 
     @staticmethod
     def _company_acts(sent: Sentence, cs: int, ts: int) -> bool:
@@ -935,9 +1009,12 @@ class _Extractor:
             return [ev]
         parties = roles.explicit_with
         plural = cue("plural_deals").search(text, tr.ts, tr.ce)
-        if plural is None or len(parties) < 2 or len(roles.pre) != 1 or roles.groupings:
+        first = roles.pre
+        if not first and cue("we").search(text, tr.cs, tr.ts) and self.focus:
+            first = [self.focus]  # "We've entered into agreements with Japan, Korea and India": the speaker's
+        if plural is None or len(parties) < 2 or len(first) != 1 or roles.groupings:
             return [ev]
-        return [self._pair(ev, roles.pre, [c]) for c in parties if c not in roles.pre]
+        return [self._pair(ev, first, [c]) for c in parties if c not in first]
 
     @staticmethod
     def _pair(ev: Event, initiator: list[str], counterparts: list[str]) -> Event:
@@ -998,7 +1075,9 @@ class _Extractor:
         upgrades = self._stage(sent, "partnership_upgrade", masked)
         for up in upgrades:
             tr = self.trace[id(up)]
-            if cue("mineral_partnership").search(text) or slots.minerals_between(sent, tr.cs, tr.ce):
+            near = text.find(",", tr.te)
+            near = tr.ce if near < 0 else min(tr.ce, near)
+            if cue("mineral_partnership").search(text) or slots.minerals_between(sent, tr.ts, near):
                 # "a strategic partnership on raw materials" is a cooperation agreement, not a diplomatic level
                 ts = text.find(up.trigger)
                 up.event_type = "agreement"
@@ -1064,6 +1143,30 @@ class _Extractor:
                 if e.event_type not in ("investment", "stockpile") or text.find(e.trigger) < at
             ]
         return found + kept
+
+    def _learned(self, sent: Sentence, found: list[Event]) -> list[Event]:
+        """Events of the types the sentence model proposes for a sentence in which no rule found one of that
+        type, read by the rules' slot filling from an anchor word of the type (``learned_anchor`` cues)."""
+        feats = learned.features(
+            learned.tokens(sent.text, sent.mentions, sent.start),
+            self.article.language or "en",
+            self._rules_here,
+        )
+        have = {e.event_type for e in found}
+        out: list[Event] = []
+        for etype, p in self.sentence_model.proposed(feats):
+            if etype in have:
+                continue
+            anchor = cue(f"learned_anchor_{etype}").search(sent.text)
+            if anchor is None:
+                continue
+            rule = _learned_rule(etype)
+            evs = self._event(sent, rule, *anchor.span())
+            for e in evs:
+                e.rule, e._score = rule.id, p
+            out += evs
+            have |= {e.event_type for e in evs}
+        return out
 
     def _update_context(self, sent: Sentence, events: list[Event]) -> None:
         for ev in events:
@@ -1148,6 +1251,8 @@ class _Extractor:
         for sent in self.sentences:
             # a sentence written again (a repeated block, a page pasted twice) says nothing new
             events = self._sentence(sent) if sent.text not in seen else []
+            if self.sentence_model is not None and sent.text not in seen:
+                events += self._learned(sent, events)
             seen.add(sent.text)
             self._update_context(sent, events)
         self._neighbour_dates(self.ctx.events)
@@ -1160,13 +1265,25 @@ class _Extractor:
         return events
 
 
-def extract_events(article: Article, *, explain: list | None = None) -> list[Event]:
+@functools.cache
+def _learned_rule(etype: str) -> Trigger:
+    """The pseudo-rule of events the sentence model proposes (its anchor word is the trigger)."""
+    return Trigger(id=f"learned.{etype}", event_type=etype, language="any", pattern=re.compile(r"(?!)"), stage=etype)
+
+
+def extract_events(
+    article: Article, *, explain: list | None = None, sentence_model: object = "shipped"
+) -> list[Event]:
     """The events of one article, in text order.
 
     ``explain``: a list that receives ``(sentence index, rule, reason)`` for every trigger that matched but was
     rejected (negated, speculative, no actor, no mineral) — the extractor's reasoning, for debugging rules.
+    ``sentence_model``: the learned sentence classifier used as a recall source (:mod:`critmin.news.learned`):
+    ``"shipped"`` (the artefact in ``data/``, if built), None (rules only) or a
+    :class:`~critmin.news.learned.SentenceModel`.
     """
-    ex = _Extractor(article)
+    chosen = learned.model() if sentence_model == "shipped" else sentence_model
+    ex = _Extractor(article, chosen)
     events = ex.run()
     if explain is not None:
         explain.extend(ex.rejected)

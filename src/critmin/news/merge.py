@@ -18,6 +18,7 @@ from critmin.news.rules import rulebook
 
 MAX_CANDIDATES = 16
 RESTRICTIVE = ("export_restriction", "restriction_lifted")
+RULINGS = ("other.ruling", "other.ruling_it", "other.ruling_noun")
 
 
 _MONEY_NUMBER = re.compile(
@@ -102,6 +103,7 @@ def mergeable(a: Event, b: Event) -> bool:
         a.event_type == "other"
         and not (a._headline or b._headline)
         and head_noun(a.trigger) != head_noun(b.trigger)
+        and not (a.rule in RULINGS and b.rule in RULINGS)  # "the panel upheld ..." "it also found ...": one ruling
     ):
         return False
     return compatible_dates(a.date, b.date) and compatible_dates(a.effective_date, b.effective_date)

@@ -130,6 +130,9 @@ class Trigger:
     span_requires: bool = False  # the trigger spans its match and the first match of ``requires``
     objects_are_actors: bool = False  # countries after the trigger are actors too ("welcomed X as a member")
     needs: str | None = None  # export_context | restriction_context: what the article must have said first
+    # "full": negation, speculation and conditions block it; "negation": the trigger names an act whose own
+    # wording is tentative (a letter of interest, "a ruling that found ..."), so only negation blocks it
+    modality: str = "full"
     examples: tuple[str, ...] = ()
     counterexamples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # lower-case word starts (or phrases) one of which a match contains
@@ -254,6 +257,7 @@ def rulebook() -> RuleBook:
                 pattern=_compile(lex, spec["pattern"], where),
                 stage=stage,
                 objects_are_actors=spec.get("objects") == "actors",
+                modality=spec.get("modality", "full"),
                 needs=spec.get("needs"),
                 keywords=tuple(str(w).lower() for w in spec.get("keywords", ())),
                 requires=_compile(lex, spec["requires"], where) if spec.get("requires") else None,

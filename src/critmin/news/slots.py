@@ -82,12 +82,22 @@ def inside(pos: int, spans: list[Span]) -> bool:
 
 
 # -- modality ------------------------------------------------------------------------------------------------
-def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str = "") -> str | None:
+def modality_blocked(
+    sent: str,
+    ts: int,
+    te: int,
+    clause_start: int,
+    rule: str = "",
+    negation_only: bool = False,
+    unilateral: bool = False,
+) -> str | None:
     """Why the trigger at ``sent[ts:te]`` is not a fact (negated, speculative, a question), or None.
 
     Cues count in the trigger's clause up to the trigger's end, except inside asides (", which could ...,")
     and except the documented exceptions: "would" after a reporting verb ("announced that it would
-    require") and "confirmed/announced plans to" are reported decisions; "not only" is not a negation."""
+    require") and "confirmed/announced plans to" are reported decisions; a state's plan to take a measure of
+    its own (``unilateral``: a ban, a stockpile, a law) is an announced measure ("Malaysia is planning to ban
+    ..."), while a plan to sign with others is an intention; "not only" is not a negation."""
     if cue("question").search(sent):
         return "question"
     if cue("by_gerund").search(sent, max(0, ts - 4), ts):
@@ -103,6 +113,8 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
     neg = cue("negation").search(window)
     if neg and not cue("negation_exception").match(window, neg.start()):
         return f"negated ({neg.group(0).strip()})"
+    if negation_only:
+        return None
     for m in cue("speculation").finditer(window):
         if m.group(0) == "May":  # the month
             continue
@@ -111,6 +123,8 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
             continue
         if word.startswith("plan") and cue("plan_decided").search(window, 0, m.end()):
             continue
+        if word.startswith("plan") and unilateral and cue("state_plan").search(window, 0, m.start()):
+            continue  # "Malaysia is planning to ban ...": a government's announced measure, not an intention
         if word == "can" and m.start() >= ts - clause_start:
             continue
         return f"speculative/intent ({m.group(0)})"

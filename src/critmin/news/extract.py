@@ -1237,12 +1237,35 @@ class _Extractor:
                     break
 
     def _publication_month(self, events: list[Event]) -> None:
-        """Fresh news without a stated day is dated by its publication month (the annotation rule); background
-        events and ongoing programmes stay undated."""
-        if not self.pub:
+        """Fresh news without a stated day is dated by the day of the announcement the article leads with
+        (its first main event dated to the day in the first paragraphs, when that day falls in the publication
+        month or the publication date is unknown), else by its publication month (the annotation rule);
+        background events, ongoing programmes and acts placed vaguely ("a few days ago") stay undated."""
+        lead = next(
+            (
+                e
+                for e in events
+                if e.salience == "main"
+                and e.date_precision == "day"
+                and self.ctx.anchored.get(id(e))
+                and (tr := self.trace.get(id(e))) is not None
+                and tr.sent.para <= 2
+            ),
+            None,
+        )
+        if lead is not None and self.pub and lead.date[:7] != self.pub[:7]:
+            lead = None
+        if not self.pub and lead is None:
             return
         for ev in events:
-            if ev.date is None and ev.salience == "main" and ev.status != "ongoing" and ev.mineral_relevant:
+            if ev.date is not None or ev.salience != "main" or ev.status == "ongoing" or not ev.mineral_relevant:
+                continue
+            if cue("vague_time").search(ev.evidence):
+                continue
+            if lead is not None:
+                ev.date, ev.date_precision = lead.date, "day"
+                ev.date_basis = f"the day of the announcement the article leads with ({lead.date_basis})"
+            else:
                 ev.date, ev.date_precision = self.pub[:7], "month"
                 ev.date_basis = f"publication month {self.pub[:7]} (fresh news; the day is not stated)"
 

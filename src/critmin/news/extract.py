@@ -55,6 +55,7 @@ SINGLE_ACTOR_OTHER = (
     "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
     "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
     "other.investigation", "other.designation", "other.law_it_passive", "other.law_in_force",
+    "other.act_reference", "other.law_participle",
 )  # fmt: skip
 
 
@@ -237,10 +238,12 @@ class _Extractor:
                     role = "targets"
             elif m.kind == "grouping" and cue("descriptor_before").search(before):
                 role = None
+            elif etype == "other" and s < te and m.kind == "institution":
+                role = "pre"  # "the implementation of the Critical Raw Materials Act": the act names its maker
             elif s < ts:
                 place = m.kind in ("capital", "country", "eu") and not m.possessive
-                if not (place and cue("place_before").search(before)):
-                    role = "pre"
+                if not (place and cue("place_before").search(before)) or cue("adjectival").match(text, e):
+                    role = "pre"  # "A U.S. judge ordered": a country qualifying the subject, not a place
             else:
                 role = self._post_role(m, text, s, e, before, etype, rule, joins, hyphen_pair)
                 if (
@@ -454,6 +457,25 @@ class _Extractor:
         found = {m.value for s in heads for m in s.mentions if m.kind == "company"}
         if self.article.title:
             found |= {m.value for m in gazetteer().find(self.article.title) if m.kind == "company"}
+        return found
+
+    def _title_pair(self) -> list[str]:
+        """The two countries the title (or the first headline) names, when it names exactly two: the parties of
+        an agreement the body reports without naming them."""
+        found = self.__dict__.get("_pair")
+        if found is None:
+            heads = [s.text for s in self.sentences[:2] if s.headline]
+            found = []
+            for text in [self.article.title or "", *heads]:
+                codes = _unique(
+                    self.congo if m.kind == "congo" else m.value
+                    for m in gazetteer().find(text)
+                    if m.is_country_like and m.kind not in ("grouping", "company")
+                )
+                if len(codes) == 2:
+                    found = codes
+                    break
+            self.__dict__["_pair"] = found
         return found
 
     def _story_minerals(self) -> list[str]:
@@ -835,6 +857,10 @@ class _Extractor:
             actors = _unique([*funders, *roles.coref]) or roles.hosts
         if not actors and etype == "agreement" and cue("anaphoric_agreement").match(text):
             actors = list(self.ctx.pair)  # "The deal was initially agreed to in February": the same parties
+        if etype == "agreement" and rule.stage == "agreement" and len(actors) < 2 and not roles.groupings:
+            pair = self._title_pair()
+            if pair and set(actors) <= set(pair):
+                actors = pair  # "Firmata anche una dichiarazione di intenti" under "Tajani in Kazakistan"
         if not actors and rule.id == "other.dispute":
             actors = list(self.ctx.pair or self.ctx.group)
         if not actors and rule.id in LEGISLATIVE and cue("legislature").search(text):

@@ -3,8 +3,9 @@
 Scores the extractor under the development set's rule (:mod:`critmin.news.evaluate`) on, in this order:
 
 1. the **held-out** part of the project's corpus (``corpus/news``, split ``heldout``) — the number that
-   counts; reported as aggregates only (precision, recall, F1, dates, recall by event type and language),
-   never event by event, so that nobody tunes on it through this file;
+   counts; reported as aggregates only (precision, recall, F1, dates, recall by event type, language and
+   collection batch — ``corpus/news/batches.json``), never event by event, so that nobody tunes on it
+   through this file;
 2. the **tuning** part (split ``tuning``), with every matched, missed and spurious event listed;
 3. the development set ``../shared/news-dev`` and the seed article ``../shared/seed``.
 
@@ -68,8 +69,18 @@ def _summary(result: dict) -> dict:
     }
 
 
+def _batch_of(root: Path) -> dict[int, tuple[int, int]]:
+    """Collection batches of the corpus (``batches.json``: batch -> first/last article number); {} when absent."""
+    path = Path(root) / "batches.json"
+    if not path.exists():
+        return {}
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    return {b["batch"]: (int(b["first_id"][1:]), int(b["last_id"][1:])) for b in spec["batches"]}
+
+
 def score_part(corpus, extracted: dict[str, list[dict]], *, detail: bool) -> dict:
-    """Scores of one corpus part: overall, by event type, by language, distractors; rows only if ``detail``."""
+    """Scores of one corpus part: overall, by collection batch, by event type, by language, distractors; rows
+    only if ``detail``. The batch breakdown shows whether a score holds on articles collected after the tuning."""
     from critmin.news.evaluate import score
 
     present = corpus.with_text
@@ -98,6 +109,15 @@ def score_part(corpus, extracted: dict[str, list[dict]], *, detail: bool) -> dic
         sub = score({i: extracted[i] for i in ids}, {i: gold[i] for i in ids})
         out["by_language"][lang] = {"n_articles": len(ids), **_summary(sub)}
         del out["by_language"][lang]["by_type"]
+    out["by_batch"] = {}
+    for batch, (lo, hi) in sorted(_batch_of(corpus.root).items()):
+        ids = [a.id for a in present if lo <= int(a.id[1:]) <= hi]
+        if not ids:
+            continue
+        sub = score({i: extracted[i] for i in ids}, {i: gold[i] for i in ids})
+        n_gold = sum(1 for i in ids for g in gold[i] if g["mineral_relevant"])
+        out["by_batch"][str(batch)] = {"n_articles": len(ids), "n_gold_scored": n_gold, **_summary(sub)}
+        del out["by_batch"][str(batch)]["by_type"]
     distractors = [a.id for a in present if a.meta["role"] == "distractor"]
     out["distractors"] = {
         "n": len(distractors),
@@ -234,12 +254,18 @@ def _line(name: str, part: dict) -> str:
         f"{t} {v['tp']}/{v['tp'] + v['fn']}" for t, v in part["by_type"].items() if v["tp"] + v["fn"]
     )
     dates = f"{part['date_accuracy']:.2f}" if part["date_accuracy"] is not None else "n/a"
+    batches = "; ".join(
+        f"batch {b}: {v['n_articles']} articles, P {v['precision']:.2f} R {v['recall']:.2f} F1 {v['f1']:.2f} "
+        f"dates {v['date_accuracy'] if v['date_accuracy'] is None else round(v['date_accuracy'], 2)}"
+        for b, v in part.get("by_batch", {}).items()
+    )
     return (
         f"{name}: {part['n_with_text']} articles, {part['n_gold_scored']} gold events — precision "
         f"{part['precision']:.3f}  recall {part['recall']:.3f}  F1 {part['f1']:.3f}  (tp {part['tp']}, fp "
         f"{part['fp']}, fn {part['fn']}); dates {dates} ({part['dates_correct']}/{part['dates_scored']})\n"
         f"  recall by type: {types}\n  by language: {langs}; distractors with spurious events: "
         f"{part['distractors']['with_spurious_events']}/{part['distractors']['n']}"
+        + (f"\n  by batch: {batches}" if batches else "")
     )
 
 

@@ -86,7 +86,10 @@ def test_exposure_has_units_and_provenance_columns(ds):
     e = ds.exposure("ITA", 2023, commodities="graphite")
     for col in (
         "import_value_kusd",
-        "import_tonnes",
+        "import_gross_tonnes",
+        "import_content_tonnes",
+        "content_basis",
+        "material",
         "trade_source",
         "world_mine_source",
         "world_mine_year",

@@ -274,13 +274,17 @@ def test_instability_sql_matches_the_python_rescaling():
 
 
 # -- on the dataset: options ------------------------------------------------------------------------------
-def test_units_content_refuses_to_mix_ore_tonnes_with_metal_content(ds):
+def test_units_content_puts_ore_tonnes_on_metal_content(ds):
+    # nickel ore is traded as wet laterite: the catalogue's grade (0.015 t Ni per t) puts it on the Ni basis
     strict = gpr.geopolrisk(ds, "USA", "nickel", 2022).iloc[0]
     peer = gpr.geopolrisk(ds, "USA", "nickel", 2022, units="gross").iloc[0]
-    assert strict["status"] == "mixed units" and np.isnan(strict["score"])
-    assert "trade_production_basis_mismatch" in strict["flags"]
-    assert peer["status"] == "ok" and "mixed_units" in peer["flags"] and peer["import_risk"] < 0.01
-    assert strict["domestic_tonnes"] > 100 * strict["imports_tonnes"]  # 17,500 t Ni vs ~38 t of ore
+    assert strict["status"] == "ok" and strict["units"] == "content:Ni"
+    assert "approximate_content_factor" in strict["flags"]
+    assert peer["status"] == "ok" and "mixed_units" in peer["flags"]
+    t = ds.trade("nickel", "mine", 2022)
+    usa = t[(t["importer"] == "USA") & (t["exporter"] != "USA")]
+    assert strict["imports_tonnes"] == pytest.approx(usa["content_tonnes"].sum(), rel=1e-9)
+    assert strict["imports_tonnes"] == pytest.approx(0.015 * usa["gross_tonnes"].sum(), rel=1e-9)
 
 
 def test_content_basis_is_used_when_factors_exist(ds):

@@ -39,7 +39,8 @@ def test_risk_returns_one_tidy_table_with_provenance(table):
     assert not table.duplicated(["party", "commodity", "stage", "year", "method"]).any()
 
 
-def test_risk_reports_no_data_for_gallium_and_germanium_instead_of_zero(table):
+def test_without_the_proxy_gallium_and_germanium_are_no_data_not_zero(ds):
+    table = rk.risk(ds, "JPN", ("geopolrisk", "eu_sr", "hhi"), 2023, "gallium,germanium", proxy=False)
     ga = table[(table["commodity"] == "gallium") & (table["method"] == "geopolrisk")]
     assert (ga["status"] == "no data").all() and ga["value"].isna().all()
     assert all("no_trade_code" in json.loads(f) for f in ga["flags"])

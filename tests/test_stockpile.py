@@ -95,7 +95,7 @@ def test_errors_are_clear(ds):
     with pytest.raises(UnknownValueError, match="coverage"):
         sp.stockpile(ds, "JPN", "rare_earths", "refined", 2023, coverage=1.5)
     with pytest.raises(NoDataError, match="net exporter"):
-        sp.stockpile(ds, "AUS", "rare_earths", "refined", 2023, draws=10, imposers="CHN")
+        sp.stockpile(ds, "MYS", "rare_earths", "refined", 2023, draws=10, imposers="CHN")
     with pytest.raises(UnknownValueError, match="producer of gallium"):
         sp.stockpile(ds, "JPN", "gallium", imposers="FRA", draws=10)
 

@@ -14,13 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from critmin.data.basis import TRADE_BASIS_COLUMNS
 from critmin.errors import NoDataError, UnknownValueError
+from critmin.indicators import materiality
 from critmin.indicators.dependence import import_reliance
 from critmin.indicators.tables import REST_OF_WORLD, group_concentration
 from critmin.reference import blocs as blocs_mod
 from critmin.reference import commodities as cat
 from critmin.reference.blocs import Party
-from critmin.store import Store
+from critmin.store import EDITION_RANK, Store, best_editions_sql
 
 TRADE_SOURCE = "BACI"
 
@@ -44,6 +46,7 @@ class Dataset:
 
     def __init__(self, db: str | Path | None = None):
         self.store = Store(db)
+        self.store.ensure_basis()
 
     @property
     def con(self):
@@ -88,35 +91,37 @@ class Dataset:
         return blocs_mod.members(bloc, date)
 
     # -- raw tables -----------------------------------------------------------------------------------------
-    # Which edition wins when a (source, year) is loaded more than once: ingested data beat the embedded
-    # default, a later load beats an earlier one, and between embedded editions the later edition name wins
-    # (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate).
-    _EDITION_RANK = (
-        "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
-        "coalesce(s.loaded_at, '') || '|' || s.edition"
-    )
+    _EDITION_RANK = EDITION_RANK
 
-    def _best_editions(self, table: str, keys: str) -> str:
+    @staticmethod
+    def _best_editions(table: str, keys: str) -> str:
         """SQL selecting, per ``keys`` (e.g. 'source, year'), the winning edition of ``table``."""
-        dkeys = ", ".join(f"d.{k.strip()}" for k in keys.split(","))
-        return f"""SELECT {dkeys}, arg_max(d.edition, {self._EDITION_RANK.replace("s.edition", "d.edition")}) AS edition
-                   FROM (SELECT DISTINCT {keys}, edition FROM {table}) d
-                   LEFT JOIN sources s ON s.data_table = '{table}' AND s.source = d.source AND s.edition = d.edition
-                   GROUP BY {dkeys}"""
+        return best_editions_sql(table, keys)
+
+    _TRADE_CATEGORIES = (
+        "exporter",
+        "importer",
+        "hs6",
+        "commodity",
+        "hs_stage",
+        "stage",
+        "form",
+        "basis",
+        "flag",
+        "source",
+        "edition",
+    )
 
     @functools.cached_property
     def _trade_all(self) -> pd.DataFrame:
-        best = self._best_editions("trade", "source, year")
+        """Every flow of the winning BACI edition on its stage basis: the ``trade_basis`` table
+        (:mod:`critmin.data.basis`; columns in docs/data.md)."""
+        cols = ", ".join(c for c, _, _ in TRADE_BASIS_COLUMNS)
         # a cursor of its own: independent of any half-fetched result on the shared connection
-        rel = self.con.cursor().sql(
-            "SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.tonnes, h.commodity, h.stage, "
-            f"t.source, t.edition FROM trade t JOIN ({best}) b USING (source, year, edition) "
-            "JOIN hs_codes h USING (hs6)"
-        )
+        rel = self.con.cursor().sql(f"SELECT {cols} FROM trade_basis")
         # duckdb 2 renamed the Arrow fetch; support both spellings
         tbl = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
-        cat_cols = ("exporter", "importer", "hs6", "commodity", "stage", "source", "edition")
-        for col in cat_cols:
+        for col in self._TRADE_CATEGORIES:
             i = tbl.schema.get_field_index(col)
             tbl = tbl.set_column(i, col, tbl.column(col).dictionary_encode())
         df = tbl.to_pandas()
@@ -130,26 +135,55 @@ class Dataset:
         years: int | Iterable[int] | None = None,
         *,
         hs6: Iterable[str] | None = None,
+        flagged: bool = False,
     ) -> pd.DataFrame:
-        """Bilateral flows of a commodity's HS92 codes: year, exporter, importer, hs6, value_kusd, tonnes.
+        """Bilateral flows counted in a commodity's stage, on the stage's content basis.
 
-        ``stage`` defaults to all trade stages of the commodity. Values are thousand current USD (FOB),
-        quantities metric tonnes of gross product weight, as in BACI.
+        Columns (docs/data.md, ``trade_basis``): year, exporter, importer, hs6, commodity, hs_stage, stage,
+        form, value_kusd (thousand current USD, FOB), tonnes (as BACI reports it, gross weight, may be
+        missing), gross_tonnes (estimated from the value where missing), tonnes_estimated, content_tonnes (t of
+        ``basis``), basis, content_approximate, unit values, flag, source, edition.
+
+        ``stage`` defaults to every stage of the commodity. Flows judged ore or intermediate inside a refined
+        code (unit-value and exporter rules) count in no stage and are left out unless ``flagged``, which
+        returns every flow of the stage's HS codes with its flag.
         """
         c = cat.get(commodity)
-        stages = [c.stage(stage).name] if stage else c.trade_stages
-        codes = [h for s in stages for h in c.stages[s].hs92]
-        if hs6 is not None:
-            codes = [h for h in codes if h in set(hs6)]
         df = self._trade_all
-        mask = df["hs6"].isin(codes)
+        mask = df["commodity"] == c.id
+        if stage:
+            st = c.stage(stage).name
+            mask &= (df["hs_stage"] == st) if flagged else (df["stage"] == st)
+        elif not flagged:
+            mask &= df["stage"].notna()
+        if hs6 is not None:
+            mask &= df["hs6"].isin([str(h) for h in hs6])
         ys = _years(years)
         if ys is not None:
             mask &= df["year"].isin(ys)
         out = df[mask].copy()
-        for col in ("exporter", "importer", "hs6", "commodity", "stage", "source", "edition"):
-            out[col] = out[col].astype(str)
+        for col in self._TRADE_CATEGORIES:
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
         return out.reset_index(drop=True)
+
+    def stage_production(
+        self, commodity: str, stage: str, years: int | Iterable[int] | None = None
+    ) -> pd.DataFrame:
+        """Production on the stage's content basis: the stage's preferred series per year, converted
+        (``production_basis`` table; :func:`critmin.data.basis.preferred_stage_production`). The basis every
+        tonne of :meth:`trade` is also on. A row with country ``ROW`` is a rest-of-world residual."""
+        c = cat.get(commodity)
+        st = c.stage(stage)
+        df = self._production_basis_all
+        mask = (df["commodity"] == c.id) & (df["stage"] == st.name)
+        ys = _years(years)
+        if ys is not None:
+            mask &= df["year"].isin(ys)
+        return df[mask].reset_index(drop=True)
+
+    @functools.cached_property
+    def _production_basis_all(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM production_basis").df()
 
     def trade_years(self) -> tuple[int, int]:
         lo, hi = self._one("SELECT min(year), max(year) FROM trade")
@@ -432,10 +466,13 @@ class Dataset:
         direction: str = "imports",
         by_hs: bool = False,
     ) -> pd.DataFrame:
-        """Imports (or exports) of each party by partner.
+        """Imports (or exports) of each party by partner, counted in the stage the flows belong to.
 
-        Columns: party, commodity, stage, year, partner, [hs6,] value_kusd (thousand USD, FOB), tonnes (gross
-        weight). For a bloc, members' flows with other members are dropped unless ``intra_bloc``.
+        Columns: party, commodity, stage, year, partner, [hs6,] value_kusd (thousand USD, FOB), tonnes (t of
+        product weight as BACI reports it, NaN where it has none), gross_tonnes (the same, estimated from the
+        value where BACI has no quantity), content_tonnes (t of the stage's content basis), basis. For a bloc, members' flows with other members are dropped
+        unless ``intra_bloc``. Flows judged ore or intermediate inside refined codes are not counted
+        (:meth:`trade` with ``flagged=True`` lists them).
         """
         if direction not in ("imports", "exports"):
             raise UnknownValueError("direction", direction, ["imports", "exports"])
@@ -444,7 +481,7 @@ class Dataset:
         if stage is not None:
             cat.check_stage(stage)
         df = self._trade_all
-        mask = df["commodity"].isin([c.id for c in comms])
+        mask = df["commodity"].isin([c.id for c in comms]) & df["stage"].notna()
         if stage:
             mask &= df["stage"] == stage
         ys = _years(years)
@@ -452,9 +489,12 @@ class Dataset:
             mask &= df["year"].isin(ys)
         own, other = ("importer", "exporter") if direction == "imports" else ("exporter", "importer")
         pf = self._party_frame(ps)
-        cols = ["year", "exporter", "importer", "hs6", "commodity", "stage", "value_kusd", "tonnes"]
+        cols = [
+            "year", "exporter", "importer", "hs6", "commodity", "stage", "value_kusd", "tonnes", "gross_tonnes",
+            "content_tonnes", "basis",
+        ]  # fmt: skip
         t = df.loc[mask & df[own].isin(pf["member"]), cols]
-        for col in ("exporter", "importer", "hs6", "commodity", "stage"):
+        for col in ("exporter", "importer", "hs6", "commodity", "stage", "basis"):
             t[col] = t[col].astype(str)
         t = t.merge(pf, left_on=own, right_on="member")
         if not intra_bloc:
@@ -462,9 +502,16 @@ class Dataset:
                 pd.MultiIndex.from_frame(pf[["party", "member"]])
             )
             t = t[~inside]
-        keys = ["party", "commodity", "stage", "year", other] + (["hs6"] if by_hs else [])
+        keys = ["party", "commodity", "stage", "basis", "year", other] + (["hs6"] if by_hs else [])
         g = t.groupby(keys, observed=True, sort=False)
-        out = pd.DataFrame({"value_kusd": g["value_kusd"].sum(), "tonnes": g["tonnes"].sum(min_count=1)})
+        out = pd.DataFrame(
+            {
+                "value_kusd": g["value_kusd"].sum(),
+                "tonnes": g["tonnes"].sum(min_count=1),
+                "gross_tonnes": g["gross_tonnes"].sum(min_count=1),
+                "content_tonnes": g["content_tonnes"].sum(min_count=1),
+            }
+        )
         return out.reset_index().rename(columns={other: "partner"})
 
     def exposure(
@@ -480,12 +527,15 @@ class Dataset:
     ) -> pd.DataFrame:
         """Exposure of importers to every critical mineral: the main table of critmin.
 
-        For each party (country or bloc), commodity and trade stage: import value (kUSD) and tonnes, exports,
-        the top three suppliers with shares, supplier HHI, the share of imports from ``share_from`` (China
-        by default), net import reliance where production is known, and world production concentration
-        (HHI, top-3 share, China share) for the mine and refined stages. Shares are of import value unless
-        ``basis='tonnes'``. ``year`` defaults to the latest year with trade data; ``years`` gives a time series.
-        Commodities or stages with no HS92 code in the data get a row whose ``coverage`` says so.
+        For each party (country or bloc), commodity and trade stage: import value (kUSD), gross tonnes and
+        content tonnes on the stage's basis (``content_basis``), exports, the top three suppliers with shares,
+        supplier HHI, the share of imports from ``share_from`` (China by default), net import reliance where
+        production is known, world production concentration (HHI, top-3 share, China share) for the mine and
+        refined stages, and whether the row is ``material`` (:mod:`critmin.indicators.materiality`). Shares
+        are of import value unless ``basis='tonnes'`` (content tonnes). ``year`` defaults to the latest year
+        with trade data; ``years`` gives a time series. Commodities or stages with no HS92 code in the data
+        get a row whose ``coverage`` says so. Flows of the stage's codes judged ore or intermediate are not
+        counted (``import_flagged_value_kusd`` says how much was left out).
         """
         if basis not in ("value", "tonnes"):
             raise UnknownValueError("basis", basis, ["value", "tonnes"])
@@ -499,7 +549,7 @@ class Dataset:
         comms = cat.resolve_many(commodities)
         ps = self.parties(parties, max(ys))
         src = self.party(share_from)
-        qty = "value_kusd" if basis == "value" else "tonnes"
+        qty = "value_kusd" if basis == "value" else "content_tonnes"
         keys = ["party", "commodity", "stage", "year"]
 
         imp = self.bilateral(ps, [c.id for c in comms], ys, intra_bloc=intra_bloc, by_hs=True)
@@ -536,6 +586,16 @@ class Dataset:
         )
         for col in ("import_value_kusd", "export_value_kusd", "n_suppliers"):
             out[col] = np.where(has_hs, out[col].fillna(0.0), np.nan)
+        out = out.merge(self._flagged_imports(ps, comms, ys, intra_bloc), on=keys, how="left")
+        out["import_flagged_value_kusd"] = np.where(
+            has_hs, out["import_flagged_value_kusd"].fillna(0.0), np.nan
+        )
+        out["content_basis"] = [
+            cat.get(c).stages[s].basis for c, s in zip(out["commodity"], out["stage"], strict=True)
+        ]
+        # material: at least USD 1 M and 1 % of the party's imports of the mineral (all its stages)
+        mineral_total = out.groupby(["party", "commodity", "year"])["import_value_kusd"].transform("sum")
+        out["material"] = materiality.DEFAULT(out["import_value_kusd"], mineral_total)
 
         out = self._add_reliance(out, ps, has_hs)
         out = self._add_world_concentration(out, comms)
@@ -567,32 +627,38 @@ class Dataset:
             .reset_index(drop=True)
         )
 
-    def _flow_totals(self, flows: pd.DataFrame, prefix: str) -> pd.DataFrame:
-        """Value, gross tonnes and content tonnes (production basis) per party/commodity/stage/year."""
-        factors = {
-            (c.id, s.name, h): (
-                s.content[h].factor
-                if h in s.content and s.production and s.content[h].basis == s.production[0].basis
-                else np.nan
-            )
-            for c in cat.catalogue().values()
-            for s in c.stages.values()
-            for h in s.hs92
-        }
-        f = flows.copy()
-        f["_factor"] = [
-            factors.get(k, np.nan) for k in zip(f["commodity"], f["stage"], f["hs6"], strict=True)
-        ]
-        f["_content"] = f["tonnes"] * f["_factor"]
+    @staticmethod
+    def _flow_totals(flows: pd.DataFrame, prefix: str) -> pd.DataFrame:
+        """Value, gross tonnes and content tonnes (the stage's basis) per party/commodity/stage/year."""
         keys = ["party", "commodity", "stage", "year"]
-        g = f.groupby(keys, observed=True, sort=False)
+        g = flows.groupby(keys, observed=True, sort=False)
         return pd.DataFrame(
             {
                 f"{prefix}_value_kusd": g["value_kusd"].sum(),
-                f"{prefix}_tonnes": g["tonnes"].sum(min_count=1),
-                f"_{prefix}_content_t": g["_content"].sum(min_count=1),
+                f"{prefix}_gross_tonnes": g["gross_tonnes"].sum(min_count=1),
+                f"{prefix}_content_tonnes": g["content_tonnes"].sum(min_count=1),
             }
         ).reset_index()
+
+    def _flagged_imports(
+        self, parties: list[Party], comms, years: list[int], intra_bloc: bool
+    ) -> pd.DataFrame:
+        """Value of each party's imports of a stage's codes judged ore or intermediate (not counted)."""
+        t = self._trade_all
+        t = t[t["stage"].isna() & t["commodity"].isin([c.id for c in comms]) & t["year"].isin(years)]
+        pf = self._party_frame(parties)
+        t = t[t["importer"].isin(pf["member"])][
+            ["year", "exporter", "importer", "commodity", "hs_stage", "value_kusd"]
+        ]
+        t = t.astype({"exporter": str, "importer": str, "commodity": str, "hs_stage": str})
+        t = t.merge(pf, left_on="importer", right_on="member")
+        if not intra_bloc:
+            inside = pd.MultiIndex.from_frame(t[["party", "exporter"]]).isin(
+                pd.MultiIndex.from_frame(pf[["party", "member"]])
+            )
+            t = t[~inside]
+        out = t.groupby(["party", "commodity", "hs_stage", "year"], as_index=False)["value_kusd"].sum()
+        return out.rename(columns={"hs_stage": "stage", "value_kusd": "import_flagged_value_kusd"})
 
     @functools.cached_property
     def _trade_edition(self) -> str:
@@ -614,20 +680,11 @@ class Dataset:
             return "no recorded imports"
         return ""
 
-    @functools.cached_property
-    def _preferred_production_all(self) -> pd.DataFrame:
-        frames = []
-        for c in cat.catalogue().values():
-            for sname in c.stages:
-                df = self._preferred_production(c, sname, None)
-                if not df.empty:
-                    frames.append(df)
-        return pd.concat(frames, ignore_index=True)
-
     def _add_reliance(self, out: pd.DataFrame, parties: list[Party], has_hs: np.ndarray) -> pd.DataFrame:
-        """Net import reliance, on the production series' content basis (USGS definition, see
-        :func:`critmin.indicators.dependence.import_reliance`)."""
-        prod = self._preferred_production_all
+        """Net import reliance on the stage's content basis (USGS definition, see
+        :func:`critmin.indicators.dependence.import_reliance`): trade and production both from the data
+        layer's one basis per stage (``trade_basis``, ``production_basis``)."""
+        prod = self._production_basis_all
         pf = self._party_frame(parties)
         own = (
             prod.merge(pf, left_on="country", right_on="member")
@@ -645,9 +702,7 @@ class Dataset:
         out["production_tonnes"] = np.where(known, out["production_tonnes"].fillna(0.0), np.nan)
         content_ok = np.array(
             [
-                bool(st.hs92)
-                and bool(st.production)
-                and all(h in st.content and st.content[h].basis == st.production[0].basis for h in st.hs92)
+                bool(st.hs92) and all(h.content is not None for h in st.codes)
                 for st in (cat.get(c).stages[s] for c, s in zip(out["commodity"], out["stage"], strict=True))
             ]
         )
@@ -657,21 +712,17 @@ class Dataset:
                 for c, s in zip(out["commodity"], out["stage"], strict=True)
             ]
         )
-        imp_raw = out["import_tonnes"].fillna(0.0).to_numpy()
-        exp_raw = out["export_tonnes"].fillna(0.0).to_numpy()
-        imp_c = out["_import_content_t"].fillna(0.0).to_numpy()
-        exp_c = out["_export_content_t"].fillna(0.0).to_numpy()
+        imp_c = out["import_content_tonnes"].fillna(0.0).to_numpy()
+        exp_c = out["export_content_tonnes"].fillna(0.0).to_numpy()
         p = out["production_tonnes"].to_numpy()
         no_prod = known & (p == 0)
-        # with no domestic production NIR is unit-free: 1 for a net importer, 0 for a net exporter
-        nir_free = import_reliance(imp_raw, exp_raw, np.zeros_like(p))
         nir_content = import_reliance(imp_c, exp_c, p)
         nir = np.where(
             ~has_hs | ~known,
             np.nan,
             np.where(
                 no_prod,
-                np.where(imp_raw - exp_raw != 0, nir_free, np.nan),
+                np.where(imp_c - exp_c != 0, nir_content, np.nan),
                 np.where(content_ok, nir_content, np.nan),
             ),
         )
@@ -694,7 +745,7 @@ class Dataset:
         )
         out["import_reliance"] = nir
         out["import_reliance_note"] = notes
-        return out.drop(columns=["_prod_known", "_import_content_t", "_export_content_t"])
+        return out.drop(columns=["_prod_known"])
 
     @functools.cached_property
     def _world_concentration(self) -> pd.DataFrame:

@@ -18,11 +18,14 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from critmin.errors import StoreError
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported by duckdb's .df() when a caller asks for a frame
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 
@@ -30,7 +33,9 @@ SCHEMA_VERSION = 1
 SCHEMA: dict[str, str] = {
     "countries": """iso3 VARCHAR PRIMARY KEY, name VARCHAR, iso2 VARCHAR, baci_codes INTEGER[], wgi_code VARCHAR,
                     wmd_code VARCHAR, cow_code INTEGER, is_aggregate BOOLEAN, aliases VARCHAR[]""",
-    "hs_codes": "hs6 VARCHAR, description VARCHAR, commodity VARCHAR, stage VARCHAR",
+    "hs_codes": """hs6 VARCHAR, description VARCHAR, commodity VARCHAR, stage VARCHAR, form VARCHAR, basis VARCHAR,
+                   content_factor DOUBLE, content_approximate BOOLEAN, ore_basis VARCHAR, ore_content_factor DOUBLE,
+                   unit_value_floor DOUBLE, reason VARCHAR""",
     "trade": """year SMALLINT, exporter VARCHAR, importer VARCHAR, hs6 VARCHAR, value_kusd DOUBLE, tonnes DOUBLE,
                 source VARCHAR, edition VARCHAR""",
     "production": """commodity VARCHAR, stage VARCHAR, country VARCHAR, year SMALLINT, tonnes DOUBLE, basis VARCHAR,
@@ -55,6 +60,24 @@ SOURCES_DDL = """CREATE TABLE IF NOT EXISTS sources (
     source VARCHAR, edition VARCHAR, data_table VARCHAR, origin VARCHAR, file VARCHAR, sha256 VARCHAR,
     rows BIGINT, licence VARCHAR, citation VARCHAR, loaded_at VARCHAR)"""
 META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+
+
+# Which edition wins when a (source, year) is loaded more than once: ingested data beat the embedded
+# default, a later load beats an earlier one, and between embedded editions the later edition name wins
+# (e.g. MCS 2024's revised 2022 figure over MCS 2023's estimate). ``s`` is the sources table.
+EDITION_RANK = (
+    "(CASE s.origin WHEN 'ingest' THEN '1' ELSE '0' END) || '|' || "
+    "coalesce(s.loaded_at, '') || '|' || s.edition"
+)
+
+
+def best_editions_sql(table: str, keys: str) -> str:
+    """SQL selecting, per ``keys`` (e.g. 'source, year'), the winning edition of ``table``."""
+    dkeys = ", ".join(f"d.{k.strip()}" for k in keys.split(","))
+    return f"""SELECT {dkeys}, arg_max(d.edition, {EDITION_RANK.replace("s.edition", "d.edition")}) AS edition
+               FROM (SELECT DISTINCT {keys}, edition FROM {table}) d
+               LEFT JOIN sources s ON s.data_table = '{table}' AND s.source = d.source AND s.edition = d.edition
+               GROUP BY {dkeys}"""
 
 
 def default_db_path() -> Path:
@@ -226,6 +249,41 @@ class Store:
                         )
             for key, value in (("embedded_digest", digest), ("schema_version", str(SCHEMA_VERSION))):
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    # -- trade and production on the stage basis (critmin.data.basis) -------------------------------------------
+    @staticmethod
+    def _refresh_basis(con: duckdb.DuckDBPyConnection) -> None:
+        from critmin.data import basis
+
+        basis.refresh(con)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('trade_basis_digest', ?)", [basis.digest(con)])
+
+    def ensure_basis(self) -> None:
+        """Build ``trade_basis`` and ``production_basis`` (:mod:`critmin.data.basis`) if they are missing or
+        stale (new data ingested, a new catalogue). :class:`critmin.Dataset` calls this when it opens the
+        store; SQL users of a store opened otherwise call it first. A few seconds, once per change."""
+        from critmin.data import basis
+
+        self.close()
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            want = basis.digest(con)
+            rows = con.execute("SELECT value FROM meta WHERE key = 'trade_basis_digest'").fetchall()
+        except duckdb.Error:
+            want, rows = None, []
+        finally:
+            con.close()
+        if rows and rows[0][0] == want:
+            return
+        try:
+            with self.transaction() as con:
+                self._refresh_basis(con)
+        except StoreError:
+            warnings.warn(
+                f"the trade basis tables of {self.path} are out of date (new data were ingested) and cannot be "
+                "rebuilt while another process or connection has the store open; close it and run critmin again",
+                stacklevel=3,
+            )
 
     # -- queries ----------------------------------------------------------------------------------------
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:

@@ -146,6 +146,119 @@ def status_cmd(
     _console(160).print(t)
 
 
+AUDIT_BEGIN, AUDIT_END = "<!-- stage-audit:begin -->", "<!-- stage-audit:end -->"
+BALANCE_BEGIN, BALANCE_END = "<!-- stage-balance:begin -->", "<!-- stage-balance:end -->"
+
+
+def replace_between(text: str, begin: str, end: str, body: str, *, where: str = "the file") -> str:
+    """``text`` with what lies between the ``begin`` and ``end`` markers replaced by ``body``."""
+    if begin not in text or end not in text:
+        raise typer.BadParameter(f"{where} has no {begin} ... {end} markers to write the table between")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}{end}{tail}"
+
+
+@data_app.command("stages")
+def stages_cmd(
+    ctx: typer.Context,
+    commodity: Annotated[str | None, typer.Option(help="Commodities (comma-separated); default all.")] = None,
+    reasons: Annotated[bool, typer.Option(help="Show why each code sits in its stage.")] = False,
+    balance: Annotated[
+        int | None, typer.Option(help="Also check world apparent consumption against production for a year.")
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rewrite the tables between the stage-audit (and stage-balance) markers of a file."
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the audit to .csv, .json or .parquet.")] = None,
+) -> None:
+    """The stage audit: every HS92 code's stage, physical form, content factor and reason, and the stages
+    without a code (docs/data.md). With --balance YEAR, world apparent consumption against production for
+    every traded stage on its content basis."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from critmin.cli.common import write_table
+    from critmin.data.basis import (
+        PRODUCTION_BASIS_COLUMNS,
+        TRADE_BASIS_COLUMNS,
+        columns_markdown,
+        stage_audit,
+        stage_audit_markdown,
+    )
+    from critmin.reference import commodities as cat
+
+    audit = stage_audit()
+    if commodity:
+        audit = audit[audit["commodity"].isin([c.id for c in cat.resolve_many(commodity)])]
+    bal = None
+    if balance is not None:
+        import critmin
+        from critmin.scenarios.network import world_balance
+
+        with critmin.open(_db(ctx)) as ds:
+            bal = world_balance(ds, balance, commodity)
+    if out is not None:
+        write_table(audit, out)
+    if markdown is not None:
+        text = markdown.read_text(encoding="utf-8")
+        text = replace_between(text, AUDIT_BEGIN, AUDIT_END, stage_audit_markdown(audit), where=str(markdown))
+        for name, cols in (
+            ("trade-basis", TRADE_BASIS_COLUMNS),
+            ("production-basis", PRODUCTION_BASIS_COLUMNS),
+        ):
+            b, e = f"<!-- {name}-columns:begin -->", f"<!-- {name}-columns:end -->"
+            if b in text:
+                text = replace_between(text, b, e, columns_markdown(cols), where=str(markdown))
+        if bal is not None:
+            from critmin.scenarios.network import world_balance_markdown
+
+            text = replace_between(
+                text, BALANCE_BEGIN, BALANCE_END, world_balance_markdown(bal), where=str(markdown)
+            )
+        markdown.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote the stage audit{' and balance' if bal is not None else ''} into {markdown}")
+        return
+    t = Table(title="Stage audit: HS92 codes by value-chain stage", header_style="bold")
+    for col, justify in (("Mineral", "left"), ("Stage", "left"), ("HS92", "left"), ("Form", "left"),
+                         ("t/t", "right"), ("Basis", "left")):  # fmt: skip
+        t.add_column(col, justify=justify)
+    if reasons:
+        t.add_column("Reason", ratio=1)
+    for r in audit.itertuples(index=False):
+        f = (
+            ""
+            if r.content_factor != r.content_factor
+            else f"{r.content_factor:g}" + ("~" if r.approximate else "")
+        )
+        row = [r.commodity, r.stage, r.hs6 or "none", r.form or "", f, escape(str(r.basis or ""))]
+        if reasons:
+            row.append(escape(str(r.reason)))
+        t.add_row(*row)
+    console = _console(160 if reasons else 80)
+    console.print(t)
+    console.print("t/t: t of the basis per t traded (~ a typical grade); --reasons says why.")
+    if bal is not None:
+        b = Table(title=f"World apparent consumption vs production, {balance}", header_style="bold")
+        for col in ("Mineral", "Stage", "Production t", "Consumption t", "Margin"):
+            b.add_column(col, justify="left" if col in ("Mineral", "Stage") else "right")
+        for r in bal.itertuples(index=False):
+            m = f"{r.margin:.1%}" if r.margin == r.margin else "—"
+            if r.within_margin is False:
+                m = f"[red]{m}[/red]"
+            b.add_row(
+                r.commodity,
+                r.stage,
+                "—" if r.production_tonnes != r.production_tonnes else f"{r.production_tonnes:,.0f}",
+                "—" if r.consumption_tonnes != r.consumption_tonnes else f"{r.consumption_tonnes:,.0f}",
+                m,
+            )
+        console.print(b)
+
+
 @data_app.command("verify")
 def verify_cmd(
     ctx: typer.Context,

@@ -94,7 +94,7 @@ def exposure(
             if part["year"].nunique() > 1:
                 t.add_column("Year", justify="right")
             t.add_column("Imports\nUSD", justify="right")
-            t.add_column("Imports\ntonnes", justify="right")
+            t.add_column("Imports\nt content", justify="right")
             t.add_column("Top suppliers (% of imports)", no_wrap=True)
             t.add_column("Supplier\nHHI", justify="right")
             t.add_column(f"From\n{share_col[11:]}", justify="right")
@@ -116,7 +116,9 @@ def exposure(
                     row.append(str(r.year))
                 row += [
                     fmt_big(r.import_value_kusd * 1e3) if r.import_value_kusd == r.import_value_kusd else "—",
-                    fmt_big(r.import_tonnes),
+                    f"{fmt_big(r.import_content_tonnes)} {r.content_basis}"
+                    if r.import_content_tonnes == r.import_content_tonnes
+                    else "—",
                     escape(sup) or "—",
                     fmt_num(r.supplier_hhi),
                     fmt_share(getattr(r, share_col)),

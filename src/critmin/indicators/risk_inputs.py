@@ -2,16 +2,18 @@
 
 Every method of :mod:`critmin.indicators.risk` needs, for a commodity, a value-chain stage and a year,
 (1) production by country for that stage (world concentration, domestic production) and (2) bilateral
-trade of the stage's HS92 codes on the same unit basis as that production. This module picks them and
-says which choice it made, so no method mixes ore tonnes with metal content silently:
+trade of the stage on the same basis as that production. Both come from the data layer's one basis per
+stage (:mod:`critmin.data.basis`): ``production_basis`` (the stage's preferred series, converted to the
+stage's content basis) and ``trade_basis`` (flows counted in the stage, in content tonnes of that basis; ore
+and intermediates shipped under refined codes are not part of a refined stage). This module picks them and
+says which choice it made:
 
-* production: the catalogue's preferred source for the stage and year; failing that the same stage in the
-  nearest year within ``max_year_gap`` (flag ``production_year:<y>``); failing that the mine stage as a
-  proxy (flag ``production_proxy_stage:mine``);
-* trade: gross product weight (BACI tonnes) converted to the production basis with the catalogue's content
-  factors when every HS code of the stage has one on that basis (``units = 'content:<basis>'``);
-  otherwise the trade stays in gross weight (``units = 'gross weight'``) and the methods that add trade
-  to production say so.
+* production: the stage's series for the year; failing that the same stage in the nearest year within
+  ``max_year_gap`` (flag ``production_year:<y>``); failing that the mine stage as a proxy (flag
+  ``production_proxy_stage:mine``);
+* trade: content tonnes of the stage basis, converted to the picked production's basis when it differs
+  (the mine proxy) and a conversion exists (``units = 'content:<basis>'``); otherwise gross weight
+  (``units = 'gross weight'``), and the methods that add trade to production say so.
 """
 
 from __future__ import annotations
@@ -52,32 +54,23 @@ class ProductionPick:
 
 
 class ProductionIndex:
-    """All production of one commodity, indexed for fast picks by (stage, year)."""
+    """All production of one commodity on each stage's basis, indexed for fast picks by (stage, year)."""
 
     def __init__(self, ds, commodity: str, max_year_gap: int = 2):
         self.c = cat.get(commodity)
         self.max_year_gap = max_year_gap
         self._by_stage: dict[str, pd.DataFrame] = {}
-        for sname, st in self.c.stages.items():
-            if not st.production:
-                continue
-            df = ds.production(self.c.id, sname)
-            if df.empty:
-                continue
-            order = {p.source.upper(): i for i, p in enumerate(st.production)}
-            df = df.assign(_rank=df["source"].str.upper().map(order).fillna(99))
-            best = df.groupby("year")["_rank"].transform("min")
-            self._by_stage[sname] = df[df["_rank"] == best].drop(columns="_rank")
+        for sname in self.c.stages:
+            df = ds.stage_production(self.c.id, sname)
+            if not df.empty:
+                self._by_stage[sname] = df
         self._cache: dict[tuple[str, int], ProductionPick] = {}
 
     def stages_with_data(self) -> list[str]:
         return list(self._by_stage)
 
     def _basis(self, stage: str, source: str) -> str:
-        for p in self.c.stages[stage].production:
-            if p.source.upper() == source.upper():
-                return p.basis
-        return ""
+        return str(self.c.stages[stage].basis or "")
 
     def _take(self, pick: ProductionPick, stage: str, year: int) -> ProductionPick:
         df = self._by_stage[stage]
@@ -131,34 +124,38 @@ class ProductionIndex:
 def content_factors(
     commodity: str, stage: str, basis: str | None
 ) -> tuple[dict[str, float] | None, list[str]]:
-    """Factors (t of ``basis`` per t of traded product) for every HS code of the stage, or None.
+    """Factors taking the stage's content tonnes (``trade_basis.content_tonnes``) to ``basis``, per HS code.
 
-    Returns (factors, flags). None when some code has no factor on ``basis`` (the trade then stays in gross
-    weight). Flags: ``approximate_content_factor`` when a factor is a typical grade rather than
-    stoichiometric.
+    1.0 when ``basis`` is the stage's own basis; a unit conversion (:mod:`critmin.reference.units`) when the
+    picked production is on another basis (the mine stage as a proxy); None when no conversion exists (the
+    trade then stays in gross weight). Flags: ``approximate_content_factor`` when a code's factor is a
+    typical grade or the conversion is approximate.
     """
+    from critmin.errors import UnknownValueError
+    from critmin.reference import units
+
     st = cat.get(commodity).stages[stage]
     flags: list[str] = []
-    if basis is None or not st.hs92:
+    if basis is None or not st.hs92 or st.basis is None:
         return None, flags
-    out = {}
-    for hs in st.hs92:
-        f = st.content.get(hs)
-        if f is None or f.basis != basis:
-            return None, flags
-        out[hs] = f.factor
-        if f.approximate and "approximate_content_factor" not in flags:
-            flags.append("approximate_content_factor")
-    return out, flags
+    try:
+        f, approx = units.factor(st.basis, basis)
+    except UnknownValueError:
+        return None, flags
+    if approx or any(h.approximate for h in st.codes):
+        flags.append("approximate_content_factor")
+    return dict.fromkeys(st.hs92, f), flags
 
 
 def trade_on_basis(trade: pd.DataFrame, factors: dict[str, float] | None) -> pd.DataFrame:
-    """Add ``tonnes_basis``: trade tonnes converted with ``factors`` (or gross tonnes when None)."""
+    """Add ``tonnes_basis``: the flows' content tonnes converted with ``factors`` (:func:`content_factors`),
+    or gross tonnes when None."""
     out = trade.copy()
+    gross = out["gross_tonnes"] if "gross_tonnes" in out else out["tonnes"]
     if factors is None:
-        out["tonnes_basis"] = out["tonnes"].astype(float)
+        out["tonnes_basis"] = gross.astype(float)
     else:
-        out["tonnes_basis"] = out["tonnes"].astype(float) * out["hs6"].map(factors).astype(float)
+        out["tonnes_basis"] = out["content_tonnes"].astype(float) * out["hs6"].map(factors).astype(float)
     return out
 
 

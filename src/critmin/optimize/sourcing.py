@@ -3,18 +3,24 @@ can export, a maximum share per third country, an allowed partner set and an opt
 
 For party P (a country, or a bloc whose members buy jointly), commodity c, stage s and year t:
 
-* **need** D_m: member m's imports of c at stage s in year t (tonnes of product weight, BACI; a flow with no
-  quantity gets tonnes from its value at the median unit value of its HS code that year, counted in
-  ``tonnes_estimated``);
+* **need** D_m: member m's imports of c at stage s in year t, in tonnes of the stage's content basis (REO,
+  Co, Li ...: the data layer's ``trade_basis``, so ore and intermediates shipped under refined codes are not
+  part of a refined need; a flow with no quantity gets tonnes from its value at the median unit value of
+  its HS code that year, counted in ``estimated_tonnes``);
 * **current mix** x0_mi: those imports by supplier;
 * **risk** of supplier i: g_i = clip((2.5 − PV_i)/5, 0, 1) (GeoPolRisk instability, contract 3,
   :func:`critmin.indicators.geopolrisk.instability`), 0 for a fellow member of the party; or, with
   ``objective='expected_shortfall'``, the expected share of i's deliveries lost over a scenario set;
-* **exportable capacity** cap_i = x0_i + redirect · (expansion · E_i − x0_i), where E_i is i's exports to
-  every destination in year t (``capacity='exports'``) or its net exports max(E_i − I_i, 0) = production
-  minus apparent domestic use (``capacity='net_exports'``); a fellow member always offers net exports only
-  (re-exports of third-country material are not new supply);
-* **unit cost** u_i: i's average export unit value in year t (kUSD/t), for the cost bound and the front.
+* **exportable capacity** cap_i = x0_i + redirect · max(expansion · B_i − x0_i, 0): today's purchases stay
+  available, and what more i can sell comes from its own output of the stage: B_i = min(E_i, P_i), i's
+  exports of the stage in year t to every destination (``capacity='exports'``) or its net exports
+  max(E_i − I_i, 0) (``capacity='net_exports'``), never more than its production of the stage P_i (on the
+  same basis, the stage's network: :func:`critmin.scenarios.network.build_network`). Re-exports of other
+  countries' output are not new supply, and a miner's concentrate is not refined capacity. Where the stage
+  has no production series (vanadium, niobium, tantalum, tungsten and PGM refined) B_i is the exports
+  alone, and the summary says so. A fellow member always offers net exports only;
+* **unit cost** u_i: i's average export unit value in year t, kUSD per tonne of the stage's content basis,
+  for the cost bound and the front.
 
 The LP and its solution are in :mod:`critmin.optimize.lp`; this module assembles the data, words the
 binding constraints and the infeasibility diagnosis, and compares pooled buying with each member alone.
@@ -58,6 +64,8 @@ class Market:
     trade_source: str
     governance_source: str
     notes: list[str] = field(default_factory=list)
+    basis: str = "gross weight"  # the stage's content basis of every tonne above
+    production: pd.Series | None = None  # ISO3 -> t of the stage (basis), None: no production series
 
 
 def _check_stage(commodity: str, stage: str | None) -> tuple[str, str]:
@@ -122,16 +130,22 @@ def market(
     notes: list[str] = []
     if t.empty:
         raise NoDataError(f"no trade recorded for {cid} ({stage}) in {year}")
-    t = t[t["exporter"] != t["importer"]].copy()
-    # a flow with no quantity: tonnes from its value at the HS code's median unit value that year
-    uv = (t["value_kusd"] / t["tonnes"]).where(t["tonnes"] > 0)
-    med = uv.groupby(t["hs6"]).transform("median")
-    est = t["tonnes"].isna() & med.notna() & (med > 0)
-    t["estimated_tonnes"] = np.where(est, t["value_kusd"] / med, 0.0)
-    t["tonnes"] = np.where(est, t["value_kusd"] / med, t["tonnes"].fillna(0.0))
+    t = t[(t["exporter"] != t["importer"]) & t["content_tonnes"].notna()].copy()
+    basis = str(t["basis"].iloc[0]) if len(t) else "gross weight"
+    # tonnes of the stage's content basis; quantities BACI lacks were estimated from values (data layer)
+    t["tonnes"] = t["content_tonnes"].astype(float)
+    t["estimated_tonnes"] = np.where(t["tonnes_estimated"], t["tonnes"], 0.0)
+    est = t["tonnes_estimated"].to_numpy(dtype=bool)
     share = t.loc[est, "tonnes"].sum() / max(t["tonnes"].sum(), 1e-12) if est.any() else 0.0
     if share >= 0.0005:
         notes.append(f"{share:.1%} of traded tonnes estimated from values (flows without a quantity)")
+    flagged = ds.trade(cid, stage, year, flagged=True)
+    flagged = flagged[flagged["flag"] != "ok"]
+    if len(flagged):
+        notes.append(
+            f"{flagged['gross_tonnes'].sum():,.0f} t gross ({flagged['value_kusd'].sum() / 1e3:,.0f} M USD) of "
+            "the stage's codes judged ore or intermediate are not counted (docs/data.md)"
+        )
     flows = t.groupby(["exporter", "importer"], as_index=False).agg(
         tonnes=("tonnes", "sum"),
         value_kusd=("value_kusd", "sum"),
@@ -142,6 +156,14 @@ def market(
     ev = flows.groupby("exporter")["value_kusd"].sum()
     unit_value = (ev / exports).where(exports > 0)
     unit_value = unit_value.fillna(unit_value.median())
+    production = _stage_production(ds, cid, stage, year)
+    if production is not None:
+        notes.extend(production.attrs.get("notes", []))
+    if production is None:
+        notes.append(
+            f"no {stage} production series for {cid}: supplier capacity is taken from exports alone "
+            "(re-exports included)"
+        )
     # governance: the trade year, else the latest year before it
     g, g_year = _instability(ds, year, missing)
     if g_year != year:
@@ -159,7 +181,24 @@ def market(
         trade_source=f"{t['source'].iloc[0]} {t['edition'].iloc[0]}",
         governance_source=f"{g.attrs.get('source', 'WGI')} {g.attrs.get('edition', '')}".strip(),
         notes=notes,
+        basis=basis,
+        production=production,
     )
+
+
+def _stage_production(ds, commodity: str, stage: str, year: int) -> pd.Series | None:
+    """Each country's production of the stage on its basis, as the stage's network has it but without the
+    rest-of-world residual the network spreads over unnamed net exporters: capacity needs a producer the
+    series names (Laos's mixed carbonates must not become refined capacity). None when the stage has no
+    production that year."""
+    from critmin.scenarios.network import build_network
+
+    net = build_network(ds, commodity, stage, year, allocate_rest=False)
+    if not net.production.any():
+        return None
+    out = pd.Series(net.production, index=list(net.countries))
+    out.attrs["notes"] = [n for n in net.notes if n.startswith("production of ")]
+    return out
 
 
 # -- scenario sets ------------------------------------------------------------------------------------------
@@ -333,12 +372,17 @@ def _setup(
     exports = mk.exports.reindex(suppliers).fillna(0.0).to_numpy()
     imports = mk.imports.reindex(suppliers).fillna(0.0).to_numpy()
     net = np.maximum(exports - imports, 0.0)
+    if mk.production is not None:
+        # what a supplier can sell more of is its own output of the stage, not re-exports or another stage
+        own = mk.production.reindex(suppliers).fillna(0.0).to_numpy(dtype=float)
+        exports, net = np.minimum(exports, own), np.minimum(net, own)
     base = exports if capacity == "exports" else net
     is_member = np.array([s in mset for s in suppliers])
     in_pool = np.array([s in pset for s in suppliers])
     base = np.where(in_pool, net, base) * expansion
     x0_tot = x0.sum(axis=0)
-    cap = np.maximum(x0_tot + redirect * (base - x0_tot), 0.0)
+    # today's purchases stay available; more comes only from the supplier's own capacity
+    cap = x0_tot + redirect * np.maximum(base - x0_tot, 0.0)
     cap = np.where(in_pool, base * redirect, cap)
     if cap_override is not None:
         cap = np.asarray(cap_override, dtype=float)
@@ -441,13 +485,21 @@ def _constraint_rows(
         mu = float(sol.cap_marginal[i])
         if tight_cap and (used > 0 or mu < 0):
             limiting = mu < -1e-12
-            base = f"{expansion:g} × its {mk.year} {what}" + (
-                f", {redirect:.0%} of it redirectable" if redirect < 1 else ""
+            base = (
+                f"{expansion:g} × its {mk.year} {what}"
+                + (f" of its own {mk.stage} output" if mk.production is not None else "")
+                + (f", {redirect:.0%} of it redirectable" if redirect < 1 else "")
             )
             if su.non_partner[i]:
                 text = f"{_name(s)} (not a partner) kept at no more than today's {lim:,.0f} t"
+            elif su.base_cap[i] <= su.x0.sum(axis=0)[i] + 1e-9:
+                text = f"{_name(s)} kept at today's {lim:,.0f} t {mk.basis}: " + (
+                    f"no {mk.stage} output of its own beyond that in {mk.year}"
+                    if mk.production is not None
+                    else f"its {mk.year} {what} leave no more"
+                )
             else:
-                text = f"limited by {_possessive(_name(s))} exportable capacity ({lim:,.0f} t = {base})"
+                text = f"limited by {_possessive(_name(s))} exportable capacity ({lim:,.0f} t {mk.basis} = {base})"
             if limiting:
                 text += f"; 1,000 t more would lower the risk by {-mu * 1000 / need:.4f}"
             rows.append(
@@ -551,13 +603,23 @@ def explain(
     for d in sol.diagnosis:
         if d["constraint"] == "capacity":
             short = d["shortfall_tonnes"]
+            basis = f" {market_.basis}" if market_ is not None else ""
+            own = (
+                f" of their own {market_.stage} output"
+                if market_ is not None and market_.production is not None
+                else ""
+            )
             line = (
                 f"capacity: the allowed suppliers ({partners_label}) can export at most "
-                f"{d['available_tonnes']:,.0f} t ({expansion:g} × their {year} {what}), "
-                f"{party} needs {need:,.0f} t: short by {short:,.0f} t ({short / need:.1%} of the need)"
+                f"{d['available_tonnes']:,.0f} t{basis} ({expansion:g} × their {year} {what}{own}, "
+                f"today's purchases included), {party} needs {need:,.0f} t{basis}: short by {short:,.0f} t "
+                f"({short / need:.1%} of the need)"
             )
-            if expansion > 0 and d["available_tonnes"] > 0:
+            own_cap = float(su.base_cap[p.allowed.any(axis=0)].sum())
+            if expansion > 0 and own_cap > 0 and d["available_tonnes"] > 0:
                 line += f"; an expansion factor of about {expansion * need / d['available_tonnes']:.2f} would close it"
+            elif market_ is not None and market_.production is not None:
+                line += f"; they have no {market_.stage} output of their own to offer more"
             out.append(line)
         elif d["constraint"] == "max_share":
             line = (
@@ -681,6 +743,7 @@ def optimize_sourcing(
             expansion=expansion,
             capacity=capacity,
             year=mk.year,
+            market_=mk,
         )
         if sol.status == "infeasible"
         else []
@@ -722,12 +785,16 @@ def optimize_sourcing(
             "instability_g": su.g[keep],
             "risk_weight": np.where(member_mask & (objective == "import_risk"), 0.0, rvec)[keep],
             "capacity_tonnes": p.cap[keep],
+            "stage_production_tonnes": (
+                mk.production.reindex(sup).to_numpy(dtype=float) if mk.production is not None else np.nan
+            ),
             "current_tonnes": x0s[keep],
             "optimised_tonnes": xs[keep],
             "current_share": x0s[keep] / need if need > 0 else np.nan,
             "optimised_share": xs[keep] / need if need > 0 else np.nan,
             "change_tonnes": (xs - x0s)[keep],
             "unit_value_kusd_per_tonne": p.unit_cost[keep],
+            "basis": mk.basis,
             "binding": [",".join(binding.get(s, [])) for s in sup],
             "trade_source": mk.trade_source,
             "governance_source": mk.governance_source,
@@ -756,6 +823,7 @@ def optimize_sourcing(
                 "objective": objective,
                 "status": sol.status,
                 "need_tonnes": need,
+                "basis": mk.basis,
                 "risk_before": risk_before,
                 "risk_after": risk_after,
                 "risk_reduction": risk_before - risk_after if optimal else np.nan,
@@ -832,8 +900,9 @@ def pooled(
     its own partner set and the share cap applies to its own need; the capacity it can count on is
     (``alone_capacity``):
 
-    * 'proportional' (default): each supplier's capacity × the member's share of the joint need. The
-      combined plan is then feasible for the pooled problem, so ``partnership_gain`` ≥ 0;
+    * 'proportional' (default): what the member buys from each supplier today plus the supplier's spare
+      capacity × the member's share of the joint need. The members' capacities add up to the pooled one, so
+      the combined plan is feasible for the pooled problem and ``partnership_gain`` ≥ 0;
     * 'residual': what the other members do not buy today (the others keep their current purchases);
     * 'full': all of it, as if the others did not buy — the combined plan can over-claim a supplier; the
       row says by how much, and no gain is reported (an over-claimed plan cannot be carried out).
@@ -894,7 +963,14 @@ def pooled(
     alone = {}
     for k, m in enumerate(members):
         if alone_capacity == "proportional":
-            cap = psu.problem.cap * (need[m] / total if total > 0 else 0.0)
+            # its own purchases today plus a share of every supplier's spare capacity in proportion to its
+            # need: the members' capacities add up to the pooled one
+            x0_all = psu.x0.sum(axis=0)
+            kept = np.where(
+                x0_all > 0, np.minimum(1.0, psu.problem.cap / np.where(x0_all > 0, x0_all, 1.0)), 0.0
+            )
+            spare = np.maximum(psu.problem.cap - x0_all, 0.0)
+            cap = psu.x0[k] * kept + spare * (need[m] / total if total > 0 else 0.0)
         elif alone_capacity == "residual":
             cap = np.maximum(psu.problem.cap - (psu.x0.sum(axis=0) - psu.x0[k]), 0.0)
         else:

@@ -270,14 +270,12 @@ class _ProxyRunner:
         from critmin.reference import commodities as cat
 
         c = cat.get(commodity)
-        prod = ds.production(c.id, stage)
+        # the stage's preferred series on the stage's content basis (data layer, docs/data.md)
+        prod = ds.stage_production(c.id, stage)
         if prod.empty:
             raise NoDataError(
                 f"{c.id} ({stage}) has neither trade nor production data: cannot size a stockpile"
             )
-        order = {p.source.upper(): i for i, p in enumerate(c.stages[stage].production)}
-        prod = prod.assign(_r=prod["source"].str.upper().map(order).fillna(99))
-        prod = prod[prod["_r"] == prod["_r"].min()]
         years = sorted(prod["year"].unique())
         y = (
             int(year)

@@ -14,12 +14,15 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
 
 from critmin.errors import DataError, UnknownValueError
 from critmin.reference import countries
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 BLOC_ALIASES = {
     "EU": "EU27",
@@ -54,9 +57,23 @@ class Party:
 
 @functools.cache
 def table() -> pd.DataFrame:
+    import pandas as pd
+
     from critmin.data import embedded_path
 
     return pd.read_parquet(embedded_path("blocs.parquet"))
+
+
+@functools.cache
+def _rows() -> tuple[dict, ...]:
+    """Bloc memberships as plain records, read with DuckDB (no pandas on the command line's start-up path)."""
+    import duckdb
+
+    from critmin.data import embedded_path
+
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{embedded_path('blocs.parquet')}')")
+    cols = rel.columns
+    return tuple(dict(zip(cols, r, strict=True)) for r in rel.fetchall())
 
 
 def _user_bloc_file() -> Path | None:
@@ -93,13 +110,13 @@ def load_user_blocs(path: str | Path | None = None) -> dict[str, tuple[str, ...]
 
 
 def known() -> list[str]:
-    return sorted(set(table()["bloc"]))
+    return sorted({r["bloc"] for r in _rows()})
 
 
 def canonical(name: str) -> str | None:
     key = name.strip().upper()
     key = BLOC_ALIASES.get(key, key)
-    return key if key in set(table()["bloc"]) else None
+    return key if key in {r["bloc"] for r in _rows()} else None
 
 
 def members(bloc: str, date: str | dt.date | int | None = None) -> tuple[str, ...]:
@@ -107,22 +124,24 @@ def members(bloc: str, date: str | dt.date | int | None = None) -> tuple[str, ..
     key = canonical(bloc)
     if key is None:
         raise UnknownValueError("bloc", bloc, known())
-    df = table()[table()["bloc"] == key]
+    rows = [r for r in _rows() if r["bloc"] == key]
     if date is not None:
         if isinstance(date, int):
             date = f"{date}-12-31"
         day = str(date)[:10]
-        joined_ok = df["joined"].isna() | (df["joined"] <= day)
-        left_ok = df["left"].isna() | (df["left"] > day)
-        df = df[joined_ok & left_ok]
-    return tuple(sorted(df["country"]))
+        rows = [
+            r
+            for r in rows
+            if (r["joined"] is None or r["joined"] <= day) and (r["left"] is None or r["left"] > day)
+        ]
+    return tuple(sorted(r["country"] for r in rows))
 
 
 def bloc_name(bloc: str) -> str:
     key = canonical(bloc)
     if key is None:
         return bloc
-    return str(table().loc[table()["bloc"] == key, "bloc_name"].iloc[0])
+    return str(next(r["bloc_name"] for r in _rows() if r["bloc"] == key))
 
 
 def _resolve_token(token: str, date, user: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], str]:

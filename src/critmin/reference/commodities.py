@@ -17,6 +17,10 @@ import yaml
 from critmin.errors import UnknownValueError
 
 STAGES = ("mine", "refined", "product")
+# Physical form of what an HS code carries. Intermediates (mattes, crude hydroxides, mixed rare-earth
+# carbonates) belong to the mine stage: the mine production series count their metal, the refined ones do not.
+FORMS = ("ore/concentrate", "intermediate", "refined/metal", "product")
+DEFAULT_UNIT_VALUE_FLOOR = 0.25  # the unit-value rule's ratio (critmin.data.basis, docs/data.md)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,19 @@ class ContentFactor:
 
 
 @dataclass(frozen=True)
+class HSCode:
+    """One HS92 code of a stage, as audited: what it physically carries and its content on the stage basis."""
+
+    code: str
+    form: str  # one of FORMS
+    content: float | None  # t of the stage basis per t of traded gross weight; None = no defensible factor
+    approximate: bool
+    reason: str
+    ore_content: float | None = None  # t of the mine stage's basis per t, for flows judged ore/intermediate
+    unit_value_floor: float = DEFAULT_UNIT_VALUE_FLOOR
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     description: str
@@ -48,10 +65,18 @@ class Stage:
     content: dict[str, ContentFactor] = field(default_factory=dict)
     content_note: str | None = None
     production: tuple[ProductionSeries, ...] = ()
+    basis: str | None = None  # the content basis of every tonne of this stage
+    codes: tuple[HSCode, ...] = ()
 
     @property
     def has_trade(self) -> bool:
         return bool(self.hs92)
+
+    def code(self, hs6: str) -> HSCode:
+        for h in self.codes:
+            if h.code == hs6:
+                return h
+        raise UnknownValueError(f"HS code of the {self.name} stage", hs6, self.hs92)
 
 
 @dataclass(frozen=True)
@@ -84,11 +109,55 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+_CODE_KEYS = {"code", "form", "content", "approximate", "ore_content", "unit_value_floor", "reason"}
+
+
+def _parse_code(where: str, h: dict) -> HSCode:
+    """One audited ``hs92`` entry; errors name the commodity, stage, code and field."""
+    if not isinstance(h, dict):
+        raise ValueError(
+            f"commodities.yaml: {where}: hs92 entries need code, form, content and reason (got {h!r})"
+        )
+    code = str(h.get("code", ""))
+    at = f"commodities.yaml: {where} HS {code or '?'}"
+    unknown = set(h) - _CODE_KEYS
+    if unknown:
+        raise ValueError(f"{at}: unknown keys {sorted(unknown)} (allowed: {sorted(_CODE_KEYS)})")
+    if not re.fullmatch(r"\d{6}", code):
+        raise ValueError(f"{at} [code]: an HS code has six digits (quote it: '284690')")
+    if h.get("form") not in FORMS:
+        raise ValueError(f"{at} [form]: {h.get('form')!r} is not one of {', '.join(FORMS)}")
+    if not str(h.get("reason") or "").strip():
+        raise ValueError(f"{at} [reason]: say why the code belongs to this stage")
+    content = h.get("content")
+    if content is not None and not float(content) > 0:
+        raise ValueError(f"{at} [content]: a content factor is > 0 (or null when none is defensible)")
+    floor = float(h.get("unit_value_floor", DEFAULT_UNIT_VALUE_FLOOR))
+    if not 0 <= floor < 1:
+        raise ValueError(f"{at} [unit_value_floor]: a ratio in [0, 1) (got {floor})")
+    ore = h.get("ore_content")
+    return HSCode(
+        code=code,
+        form=str(h["form"]),
+        content=None if content is None else float(content),
+        approximate=bool(h.get("approximate", False)),
+        reason=" ".join(str(h["reason"]).split()),
+        ore_content=None if ore is None else float(ore),
+        unit_value_floor=floor,
+    )
+
+
 def _parse(entry: dict) -> Commodity:
     stages = {}
     for sname, s in entry["stages"].items():
         if sname not in STAGES:
             raise ValueError(f"commodities.yaml: {entry['id']}: unknown stage {sname!r}")
+        codes = tuple(_parse_code(f"{entry['id']}/{sname}", h) for h in s.get("hs92") or [])
+        basis = s.get("basis")
+        if codes and not basis:
+            raise ValueError(
+                f"commodities.yaml: {entry['id']}/{sname} [basis]: a stage with HS codes needs a basis"
+            )
         prods = []
         for p in s.get("production") or []:
             unknown = set(p) - {"source", "basis", "series", "code", "type", "mineral", "stage"}
@@ -112,17 +181,20 @@ def _parse(entry: dict) -> Commodity:
                 )
             )
         content = {
-            str(k): ContentFactor(float(v[0]), str(v[1]), bool(v[2]))
-            for k, v in (s.get("content") or {}).items()
+            h.code: ContentFactor(h.content, str(basis), h.approximate)
+            for h in codes
+            if h.content is not None
         }
         stages[sname] = Stage(
             name=sname,
             description=s.get("description", ""),
-            hs92=tuple(str(h) for h in s.get("hs92") or ()),
+            hs92=tuple(h.code for h in codes),
             hs_note=s.get("hs_note"),
             content=content,
             content_note=s.get("content_note"),
             production=tuple(prods),
+            basis=None if basis is None else str(basis),
+            codes=codes,
         )
     return Commodity(
         id=entry["id"],
@@ -140,7 +212,8 @@ def catalogue() -> dict[str, Commodity]:
     """All commodities, keyed by id, in catalogue order."""
     text = resources.files("critmin.reference").joinpath("commodities.yaml").read_text(encoding="utf-8")
     out: dict[str, Commodity] = {}
-    for entry in yaml.safe_load(text):
+    # libyaml's loader when present: every command parses the catalogue at start-up
+    for entry in yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         c = _parse(entry)
         if c.id in out:
             raise ValueError(f"commodities.yaml: duplicate id {c.id!r}")

@@ -12,11 +12,14 @@ import functools
 import re
 import unicodedata
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
 
 from critmin.errors import UnknownValueError, close_matches
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 def norm(text: str) -> str:
@@ -30,31 +33,49 @@ def norm(text: str) -> str:
 @functools.cache
 def hand_aliases() -> dict[str, list[str]]:
     text = resources.files("critmin.reference").joinpath("country_aliases.yaml").read_text(encoding="utf-8")
-    return {k: [str(v) for v in vals] for k, vals in yaml.safe_load(text).items()}
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: start-up time
+    return {k: [str(v) for v in vals] for k, vals in data.items()}
 
 
 @functools.cache
 def table() -> pd.DataFrame:
     """The country master (one row per ISO3), from the embedded dataset."""
+    import pandas as pd
+
     from critmin.data import embedded_path
 
     path = embedded_path("countries.parquet")
     return pd.read_parquet(path).set_index("iso3", drop=False)
 
 
+@functools.cache
+def _rows() -> tuple[dict, ...]:
+    """The country master as plain records, read with DuckDB (name lookups need no pandas, which keeps the
+    command line's start-up short)."""
+    import duckdb
+
+    from critmin.data import embedded_path
+
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{embedded_path('countries.parquet')}')")
+    cols = rel.columns
+    return tuple(dict(zip(cols, r, strict=True)) for r in rel.fetchall())
+
+
 class CountryIndex:
     """Name/code -> ISO3 lookup built from a country table (used at run time and during the build)."""
 
-    def __init__(self, countries: pd.DataFrame):
+    def __init__(self, countries: pd.DataFrame | list[dict] | tuple[dict, ...]):
         self.countries = countries
-        self.names = dict(zip(countries["iso3"], countries["name"], strict=True))
+        rows = countries.to_dict("records") if hasattr(countries, "to_dict") else list(countries)
+        self.names = {r["iso3"]: r["name"] for r in rows}
         lookup: dict[str, str] = {}
-        for row in countries.itertuples(index=False):
-            keys = [row.iso3, row.name, *(row.aliases if row.aliases is not None else [])]
-            if isinstance(row.iso2, str) and row.iso2:
-                keys.append(row.iso2)
+        for row in rows:
+            aliases = row["aliases"]
+            keys = [row["iso3"], row["name"], *(list(aliases) if aliases is not None else [])]
+            if isinstance(row["iso2"], str) and row["iso2"]:
+                keys.append(row["iso2"])
             for k in keys:
-                lookup.setdefault(norm(k), row.iso3)
+                lookup.setdefault(norm(k), row["iso3"])
         # the hand list wins over generic dictionaries (e.g. 'Congo' = Rep. of the Congo)
         for iso3, names in hand_aliases().items():
             for k in names:
@@ -62,9 +83,9 @@ class CountryIndex:
             lookup.setdefault(norm(iso3), iso3)
         self.lookup = lookup
         self.baci: dict[int, str] = {}
-        for row in countries.itertuples(index=False):
-            for code in row.baci_codes if row.baci_codes is not None else []:
-                self.baci[int(code)] = row.iso3
+        for row in rows:
+            for code in row["baci_codes"] if row["baci_codes"] is not None else []:
+                self.baci[int(code)] = row["iso3"]
 
     def get(self, text: str) -> str | None:
         return self.lookup.get(norm(text))
@@ -82,7 +103,7 @@ class CountryIndex:
 
 @functools.cache
 def index() -> CountryIndex:
-    return CountryIndex(table().reset_index(drop=True))
+    return CountryIndex(_rows())
 
 
 def resolve(text: str) -> str:

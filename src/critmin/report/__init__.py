@@ -81,6 +81,10 @@ def analysis_year(ds) -> int:
 
 
 def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
+    """Key findings from material rows only (:mod:`critmin.indicators.materiality`): a stage the party
+    imports for less than the threshold, or a single supplier below it, is not a finding."""
+    from critmin.indicators.materiality import DEFAULT as material
+
     out = []
     src = share_col.removeprefix("share_from_")
     for party, part in exp.groupby("party", sort=False):
@@ -88,12 +92,16 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
         traded = part.dropna(subset=["import_value_kusd"])
         total = traded["import_value_kusd"].sum()
         year = int(part["year"].max())
-        china = traded[traded[share_col] >= 0.5].sort_values("import_value_kusd", ascending=False)
-        single = traded[traded["supplier_1_share"] > 0.65].sort_values("import_value_kusd", ascending=False)
+        rows = traded[traded["material"].astype(bool)]
+        small = traded[(traded["import_value_kusd"] > 0) & ~traded["material"].astype(bool)]
+        china = rows[rows[share_col] >= 0.5].sort_values("import_value_kusd", ascending=False)
+        top_value = rows["supplier_1_share"] * rows["import_value_kusd"]
+        single = rows[(rows["supplier_1_share"] > 0.65) & material(top_value, rows["import_value_kusd"])]
+        single = single.sort_values("import_value_kusd", ascending=False)
         text = (
             f"{name} ({party}) imported {fmt(total, 'usd')} of the catalogue's critical minerals in {year} "
             f"(BACI, FOB). {src} supplied at least half of the import value of {len(china)} of "
-            f"{len(traded)} traded mineral stages"
+            f"{len(rows)} mineral stages with material imports"
         )
         if len(china):
             text += ": " + ", ".join(
@@ -110,6 +118,11 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
                 )
                 + "."
             )
+        if len(small):
+            text += (
+                f" {len(small)} further stage(s) with imports below {material.label} "
+                f"({fmt(small['import_value_kusd'].sum(), 'usd')} in all) are not counted."
+            )
         out.append(text)
     return out
 
@@ -125,7 +138,8 @@ def exposure_sections(ds, parties: str, year: int | None) -> tuple[list[Section]
         ("Mineral", "commodity_name", "text"),
         ("Stage", "stage", "text"),
         ("Imports", "import_value_kusd", "usd"),
-        ("Tonnes", "import_tonnes", "t"),
+        ("Tonnes content", "import_content_tonnes", "t"),
+        ("Basis", "content_basis", "text"),
         ("1st supplier", "supplier_1", "text"),
         ("share", "supplier_1_share", "pct"),
         ("2nd", "supplier_2", "text"),
@@ -160,9 +174,10 @@ def exposure_sections(ds, parties: str, year: int | None) -> tuple[list[Section]
                     part,
                     cols,
                     caption=(
-                        f"Trade: {part['trade_source'].iloc[0]} (CEPII), values FOB in current USD, tonnes of gross product "
-                        f"weight; shares of import value. World production: {'; '.join(srcs)}. HHI on the 0–1 scale. "
-                        "Net import reliance = (I−E)/(P+I−E) on the production series' content basis."
+                        f"Trade: {part['trade_source'].iloc[0]} (CEPII), values FOB in current USD, tonnes of content on "
+                        "each stage's basis (ore and intermediates shipped under refined codes left out); shares of "
+                        f"import value. World production: {'; '.join(srcs)}. HHI on the 0–1 scale. "
+                        "Net import reliance = (I−E)/(P+I−E) on the stage's content basis."
                     ),
                 ),
             )
@@ -171,7 +186,7 @@ def exposure_sections(ds, parties: str, year: int | None) -> tuple[list[Section]
         Section(
             "china-share",
             f"Share of imports from China, {year}",
-            chart_svg=charts.china_share_bars(exp, share_col),
+            chart_svg=charts.china_share_bars(exp[exp["material"].astype(bool)], share_col),
             chart_caption="Share of import value (BACI) from China for the largest import items; the dashed line is "
             "the EU Critical Raw Materials Act benchmark of at most 65 % from one third country.",
         )
@@ -180,7 +195,7 @@ def exposure_sections(ds, parties: str, year: int | None) -> tuple[list[Section]
         Section(
             "matrix",
             "Exposure matrix: import concentration vs world supply concentration",
-            chart_svg=charts.exposure_matrix(exp),
+            chart_svg=charts.exposure_matrix(exp[exp["material"].astype(bool)]),
             chart_caption="Each bubble is a mineral stage imported by the party (area ∝ import value). Right: few "
             "suppliers; top: production concentrated in few countries. Top-right is where a single "
             "supplier's decision matters most.",

@@ -46,13 +46,26 @@ def risk_sections(ds, parties, year, exp):
         years=[year],
         commodities=",".join(KEY_MINERALS),
     )
-    ok = r[r["status"] == "ok"]
+    # proxies rank the minerals without trade data (gallium, germanium ...), marked as such in the table
+    ok = r[r["status"].isin(["ok", "proxy"])]
     wide = ok.pivot_table(
         index=["party", "party_name", "commodity", "stage"], columns="method", values="value", aggfunc="first"
     ).reset_index()
     for col in ("geopolrisk", "eu_sr", "origin"):
         if col not in wide:
             wide[col] = float("nan")
+    keys = ["party", "commodity", "stage"]
+    org = ok[(ok["method"] == "origin") & (ok["status"] == "ok")].set_index(keys)
+    proxied = set(map(tuple, ok.loc[ok["status"] == "proxy", keys].to_numpy()))
+    wide["origin_range"] = [
+        f"{100 * org.loc[k, 'value_low']:.0f}–{100 * org.loc[k, 'value_high']:.0f} %"
+        if k in org.index and org.loc[k, "value_low"] == org.loc[k, "value_low"]
+        else ""
+        for k in map(tuple, wide[keys].to_numpy())
+    ]
+    wide["basis"] = [
+        "production-share proxy" if k in proxied else "" for k in map(tuple, wide[keys].to_numpy())
+    ]
     share_col = next(c for c in exp.columns if c.startswith("share_from_"))
     direct = exp.set_index(["party", "commodity", "stage"])[share_col]
     wide["direct_chn"] = [
@@ -80,7 +93,9 @@ def risk_sections(ds, parties, year, exp):
                 "(European Commission 2017 method, generalised to the party's own sourcing; substitution "
                 "index set to 1 where not published, so values are an upper bound). Origin: China's share of "
                 "the party's supply traced through re-exports (Kastner et al. 2011) next to China's direct "
-                "share of imports."
+                "share of imports. The traced share's range spans the balancing options and production "
+                "sources (docs/risk-methods.md). Minerals without trade data are ranked by a production-share "
+                "proxy (the party sourcing like the world), marked in the last column."
             ],
             table=table(
                 wide,
@@ -92,6 +107,8 @@ def risk_sections(ds, parties, year, exp):
                     ("EU supply risk", "eu_sr", "num"),
                     ("China direct", "direct_chn", "pct"),
                     ("China traced origin", "origin", "pct"),
+                    ("traced, range", "origin_range", "text"),
+                    ("note", "basis", "text"),
                 ],
                 caption=f"Sources: {provenance}.",
             ),

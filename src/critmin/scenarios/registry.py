@@ -25,13 +25,17 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from critmin.errors import CritminError, DataError, UnknownValueError
 
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built (keeps CLI start-up short)
+    import pandas as pd
+
+# libyaml's loader when present: the seed is parsed on every command that looks at restrictions
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MEASURE_TYPES = ("licence", "ban", "quota", "export_tax", "suspension", "other")
 STATUSES = ("announced", "planned", "in_force", "suspended", "lifted", "expired")
 REJECTED = "rejected"
@@ -84,7 +88,7 @@ def _where(path, line, field):
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, float) and pd.isna(value):
+    if isinstance(value, float) and value != value:
         return []
     if isinstance(value, str):
         value = value.strip()
@@ -101,7 +105,7 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _as_date(value: Any, field: str, where: dict) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+    if value is None or (isinstance(value, float) and value != value) or value == "":
         return None
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
@@ -119,14 +123,14 @@ def _as_date(value: Any, field: str, where: dict) -> str | None:
 
 
 def _as_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and value != value):
         return None
     text = str(value).strip()
     return text or None
 
 
 def _as_bool(value: Any, default: bool) -> bool:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+    if value is None or (isinstance(value, float) and value != value) or value == "":
         return default
     if isinstance(value, str):
         v = value.strip().lower()
@@ -265,7 +269,7 @@ def validate(
 # -- seed and store ---------------------------------------------------------------------------------------
 def _mapping_lines(text: str) -> list[int]:
     """1-based line of each top-level list item of a YAML document (for error messages)."""
-    node = yaml.compose(text)
+    node = yaml.compose(text, Loader=_LOADER)
     if node is None or not isinstance(node, yaml.SequenceNode):
         return []
     return [item.start_mark.line + 1 for item in node.value]
@@ -273,7 +277,7 @@ def _mapping_lines(text: str) -> list[int]:
 
 def _load_yaml(text: str, path: str, default_source: str) -> list[dict]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
         lines = _mapping_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -328,6 +332,8 @@ def read_file(path: str | Path, *, default_source: str = "user") -> list[dict]:
             data = data.get("restrictions", [data])
         return [validate(r, path=path, line=None, default_source=default_source) for r in data]
     if suffix == ".csv":
+        import pandas as pd
+
         try:
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -368,8 +374,8 @@ def store_records(store) -> list[dict]:
     con = store.con
     if not _table_exists(con):
         return []
-    df = con.execute(f"SELECT {', '.join(FIELDS)} FROM {TABLE}").df()
-    recs = df.to_dict("records")
+    rows = con.execute(f"SELECT {', '.join(FIELDS)} FROM {TABLE}").fetchall()
+    recs = [dict(zip(FIELDS, row, strict=True)) for row in rows]
     for r in recs:
         for f in LIST_FIELDS:
             r[f] = _as_list(r[f])
@@ -418,6 +424,8 @@ def is_in_force(record: dict, on: str | dt.date) -> bool:
 
 
 def _frame(records: list[dict]) -> pd.DataFrame:
+    import pandas as pd
+
     df = pd.DataFrame.from_records(records, columns=list(FIELDS))
     df["reviewed"] = df["reviewed"].astype(bool)
     return df
@@ -559,6 +567,8 @@ def review_restriction(store, id: str, accepted: bool) -> None:
 
 def export_records(df: pd.DataFrame, path: str | Path) -> Path:
     """Write records to .yaml/.yml, .json, .csv or .parquet (lists joined by ';' in CSV)."""
+    import pandas as pd
+
     path = Path(path)
     suffix = path.suffix.lower()
     recs = df.to_dict("records")

@@ -1,0 +1,111 @@
+"""The one-basis data layer: time to build trade_basis/production_basis, a typical SQL read of them, and what
+the rules moved out; world apparent consumption against production per stage (2023).
+
+Each timed phase runs in a fresh Python process. Writes benchmarks/results/basis.json.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "basis.json"
+
+REFRESH = """
+import duckdb, json, resource, time
+from critmin.store import Store
+con = duckdb.connect({db!r})
+con.execute("DELETE FROM meta WHERE key = 'trade_basis_digest'")
+con.close()
+s = Store({db!r})
+t = time.perf_counter()
+s.ensure_basis()
+print(json.dumps({{"seconds": time.perf_counter() - t,
+                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+QUERY = """
+import duckdb, json, time
+con = duckdb.connect({db!r}, read_only=True)
+t = time.perf_counter()
+n = con.execute('''SELECT commodity, stage, year, importer, exporter, sum(content_tonnes), sum(value_kusd)
+                   FROM trade_basis WHERE stage IS NOT NULL GROUP BY ALL''').fetchall()
+print(json.dumps({{"seconds": time.perf_counter() - t, "groups": len(n)}}))
+"""
+
+
+def run(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    import critmin
+    from critmin.scenarios.network import BALANCE_MARGIN, world_balance
+
+    tmp = Path(tempfile.mkdtemp(prefix="critmin-basis-"))
+    try:
+        db = str(tmp / "bench.duckdb")
+        with critmin.open(db) as ds:
+            flags = ds.con.execute(
+                "SELECT flag, count(*), sum(gross_tonnes), sum(value_kusd) FROM trade_basis GROUP BY flag"
+            ).fetchall()
+            moved = ds.con.execute(
+                """SELECT commodity, exporter, flag, sum(gross_tonnes) AS t FROM trade_basis
+                   WHERE flag <> 'ok' AND year = 2023 GROUP BY ALL ORDER BY t DESC LIMIT 8"""
+            ).fetchall()
+            bal = world_balance(ds, 2023)
+        refresh = [run(REFRESH.format(db=db)) for _ in range(3)]
+        query = [run(QUERY.format(db=db)) for _ in range(3)]
+        have = bal[bal["margin"].notna()]
+        ree = bal[(bal["commodity"] == "rare_earths") & (bal["stage"] == "refined")].iloc[0]
+        out = {
+            "machine": {"python": platform.python_version(), "platform": platform.platform()},
+            "refresh_s": {
+                "what": "build trade_basis (678k flows) and production_basis in an existing store",
+                "median": statistics.median(r["seconds"] for r in refresh),
+                "runs": [round(r["seconds"], 3) for r in refresh],
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in refresh),
+            },
+            "sql_read_s": {
+                "what": "content tonnes and value by commodity, stage, year, importer, exporter (all flows)",
+                "median": statistics.median(q["seconds"] for q in query),
+                "groups": query[0]["groups"],
+            },
+            "flows_by_flag": {f: {"flows": n, "gross_tonnes": t, "value_kusd": v} for f, n, t, v in flags},
+            "largest_moved_out_2023": [
+                {"commodity": c, "exporter": e, "flag": f, "gross_tonnes": round(t)} for c, e, f, t in moved
+            ],
+            "world_balance_2023": {
+                "margin_documented": BALANCE_MARGIN,
+                "stages_with_production": len(have),
+                "within_margin": int(have["within_margin"].astype(bool).sum()),
+                "beyond_margin": sorted(
+                    f"{r.commodity}/{r.stage} {r.margin:.1%}"
+                    for r in have.itertuples()
+                    if not r.within_margin
+                ),
+                "rare_earths_refined": {
+                    "production_t_REO": round(float(ree["production_tonnes"])),
+                    "apparent_consumption_t_REO": round(float(ree["consumption_tonnes"])),
+                    "margin": round(float(ree["margin"]), 4),
+                    "before_issue_16": "205,813 t of apparent consumption against 74,500 t of production",
+                },
+            },
+        }
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(out, indent=2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

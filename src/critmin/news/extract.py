@@ -955,6 +955,9 @@ class _Extractor:
                 or self._shares_title_name(sent)
             )
             minerals = self._context_minerals(sent) if story else self._previous_sentence_minerals(sent)
+            if not minerals and etype == "investment" and cue("project_funding").search(text, tr.cs, tr.ce):
+                # "will receive a $100 million equity investment" for a project in a minerals story: the story's
+                minerals = self._story_minerals() or self._title_generic()
             if not minerals:
                 self.rejected.append((sent.index, rule.id, "no mineral"))
                 return []

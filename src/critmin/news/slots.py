@@ -13,6 +13,8 @@ from critmin.news.rules import cue, label
 from critmin.news.segment import BULLET, Sentence
 
 Span = tuple[int, int]
+# triggers whose own words are negative ("shall not be permitted", "rejected", "denied"): only cues before count
+SELF_NEGATING = ("restriction.prohibited", "other.ruling", "other.ruling_it")
 
 
 # -- clauses -------------------------------------------------------------------------------------------------
@@ -107,8 +109,8 @@ def modality_blocked(
     # cues before a subordinator that opens the trigger's clause belong to the main clause
     subs = [m.end() - clause_start for m in cue("subordinator").finditer(sent, clause_start, ts)]
     cut = subs[-1] if subs else 0
-    # "exports ... shall not be permitted": the negation is the prohibition itself
-    window = pre if rule == "restriction.prohibited" else pre + sent[ts:te]
+    # "exports ... shall not be permitted", "the court rejected the challenge": the negative word is the act
+    window = pre if rule in SELF_NEGATING else pre + sent[ts:te]
     window = " " * cut + window[cut:]
     neg = cue("negation").search(window)
     if neg and not cue("negation_exception").match(window, neg.start()):
@@ -208,15 +210,20 @@ def minerals_between(sentence: Sentence, lo: int, hi: int) -> list[str]:
         if m.kind not in ("mineral", "product", "institution") or not (lo <= s < hi) or inside(s, skip):
             continue
         if m.kind == "institution":
-            out.extend(
-                scoped.get(m.text, [])
-            )  # "the Critical Raw Materials Act": an act with a mineral scope
+            # "the Critical Raw Materials Act", "a Critical Minerals Office": a body or an act named for minerals
+            out.extend(scoped.get(m.text) or _named_minerals(m.text))
         elif m.kind == "mineral":
             out.append(m.value)
             last_mineral_end = m.end - sentence.start
         elif s - last_mineral_end > 16:
             out.extend(products.get(m.value, []))
     return list(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_minerals(name: str) -> tuple[str, ...]:
+    """The minerals an institution's own name states ("Critical Minerals Office" → critical_minerals)."""
+    return tuple(m.value for m in gazetteer().find(name.lower()) if m.kind == "mineral")
 
 
 def bullet_items(sentences: list[Sentence], idx: int) -> list[Sentence]:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from critmin.news import dates as dates_mod
 from critmin.news import learned, slots
 from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals
-from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge
+from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge, money_value
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import Trigger, cue, label, rulebook
 from critmin.news.segment import Sentence, segment
@@ -145,7 +145,8 @@ class _Extractor:
         self.text = article.text
         self.pub = article.published
         self.sentences = segment(self.text)
-        mentions = gazetteer().find(self.text)
+        # "US$760 million", "A$1.2bn": a currency prefix names no actor
+        mentions = [m for m in gazetteer().find(self.text) if self.text[m.end : m.end + 1] != "$"]
         _assign_mentions(self.sentences, mentions)
         cod = any(m.value == "COD" and m.kind == "country" for m in mentions) or "Kinshasa" in self.text
         self.congo = "COG" if ("Brazzaville" in self.text and not cod) else "COD"
@@ -458,6 +459,16 @@ class _Extractor:
         if self.article.title:
             found |= {m.value for m in gazetteer().find(self.article.title) if m.kind == "company"}
         return found
+
+    def _recent_investment(self, sent: Sentence) -> bool:
+        """Whether an investment was reported in the last few sentences."""
+        for ev in reversed(self.ctx.events[-LOOKBACK_EVENTS:]):
+            tr = self.trace.get(id(ev))
+            if tr is not None and sent.index - tr.sent.index > NEIGHBOURS:
+                return False
+            if ev.event_type == "investment":
+                return True
+        return False
 
     def _title_pair(self) -> list[str]:
         """The two countries the title (or the first headline) names, when it names exactly two: the parties of
@@ -855,6 +866,15 @@ class _Extractor:
             # the funder first: "X will receive $N from the Australian government"
             funders = [*roles.by, *roles.pre] if rule.id == "investment.receive" else [*roles.pre, *roles.by]
             actors = _unique([*funders, *roles.coref]) or roles.hosts
+            if cue("investment_anaphor").match(text) and self._recent_investment(sent):
+                # "The loan is part of a $500 million financing package": more about the investment reported
+                self.rejected.append((sent.index, rule.id, "more about the investment just reported"))
+                return []
+            if not actors and cue("recipient_subject").search(text, tr.cs, ts):
+                # "The project has received A$1.5 billion from its owners": the funder is not a state the text
+                # names; the article's country would be a guess
+                self.rejected.append((sent.index, rule.id, "a recipient without a named funder"))
+                return []
         if not actors and etype == "agreement" and cue("anaphoric_agreement").match(text):
             actors = list(self.ctx.pair)  # "The deal was initially agreed to in February": the same parties
         if etype == "agreement" and rule.stage == "agreement" and len(actors) < 2 and not roles.groupings:
@@ -1309,12 +1329,23 @@ class _Extractor:
             self._update_context(sent, events)
         self._neighbour_dates(self.ctx.events)
         events = merge(self.ctx.events, {s.start for s in self.sentences if s.headline})
+        events = _stockpile_money(events)
         # a headline deep in the page that no body sentence supports is a "related news" link, not this story
         late_headlines = {s.start for s in self.sentences if s.headline and s.para > 3}
         events = [e for e in events if e.evidence_start not in late_headlines]
         self._publication_month(events)
         finalise(events, self.article)
         return events
+
+
+def _stockpile_money(events: list[Event]) -> list[Event]:
+    """Without the investments whose sum is a stockpile's of the same article ("commits A$1.2bn to a critical
+    minerals reserve" ... "will set aside A$1.2 billion to establish a strategic reserve"): one act, a stockpile."""
+    sums = {money_value(e.amount) for e in events if e.event_type == "stockpile" and e.amount}
+    sums.discard(None)
+    if not sums:
+        return events
+    return [e for e in events if not (e.event_type == "investment" and money_value(e.amount) in sums)]
 
 
 @functools.cache

@@ -24,6 +24,8 @@ def clause_bounds(sent: str, ts: int, te: int) -> Span:
     before a subordinate tail ("as ...", "which ...", ", said ...")."""
     start = 0
     semi = sent.rfind(";", 0, ts)
+    while semi >= 0 and sent.count("(", 0, semi) > sent.count(")", 0, semi):
+        semi = sent.rfind(";", 0, semi)  # "(JBIC; Governor: ...)": a semicolon inside brackets ends no clause
     if semi >= 0:
         start = semi + 1
     for m in cue("coordinated_clause").finditer(sent, start):  # (its lookahead reads past the trigger)

@@ -55,7 +55,7 @@ SINGLE_ACTOR_OTHER = (
     "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
     "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
     "other.investigation", "other.designation", "other.law_it_passive", "other.law_in_force",
-    "other.act_reference", "other.law_participle",
+    "other.act_reference", "other.law_participle", "other.greenlight",
 )  # fmt: skip
 
 

@@ -47,7 +47,7 @@ KIND_TOKEN = {
 }
 _MONEY = re.compile(
     r"(?:(?:US|A|C|AU|NZ|HK|S)?\$|€|£|¥|\b(?:USD|EUR|AUD|CAD|JPY|GBP|CNY|RMB)\s?)\s?\d[\d,.]*"
-    r"(?:\s?(?:million|billion|trillion|bn|mn|m|b|miliardi|milioni)\b)?"
+    r"(?:\s?(?:million|billion|trillion|bn|mn|m|b|miliardi|milioni|miliardo|milione)\b)?"
     r"|\b\d[\d,.]*\s?(?:million|billion|trillion|bn|mn|miliardi|milioni)\b(?:\s(?:di\s)?(?:dollars|euros?|yen|euro|dollari))?",
     re.I,
 )

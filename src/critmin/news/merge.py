@@ -22,10 +22,10 @@ RULINGS = ("other.ruling", "other.ruling_it", "other.ruling_noun")
 
 
 _MONEY_NUMBER = re.compile(
-    r"(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|bn|b\b|million|mn|m\b|miliardi|milioni)?", re.I
+    r"(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|bn|b\b|million|mn|m\b|miliardi|milioni|miliardo|milione)?", re.I
 )
-_SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "miliardi": 1e9, "million": 1e6, "mn": 1e6,
-          "m": 1e6, "milioni": 1e6}  # fmt: skip
+_SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "miliardi": 1e9, "miliardo": 1e9, "million": 1e6,
+          "mn": 1e6, "m": 1e6, "milioni": 1e6, "milione": 1e6}  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4096)

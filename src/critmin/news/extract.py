@@ -622,6 +622,11 @@ class _Extractor:
             # "China has started issuing export licences": approvals under a measure, not a new one
             self.rejected.append((sent.index, rule.id, "licences granted, not a restriction"))
             return []
+        if rule.own_minerals and (
+            not slots.minerals_between(sent, tr.cs, tr.ce) or cue("non_mineral_goods").search(text, tr.cs, tr.ce)
+        ):
+            self.rejected.append((sent.index, rule.id, "no mineral of its own"))
+            return []
         if cue("accident").search(text, tr.cs, tr.ce):
             # "exports have been halted since December due to a fire at the smelter": not a policy measure
             self.rejected.append((sent.index, rule.id, "an accident or an outage, not a measure"))
@@ -634,6 +639,9 @@ class _Extractor:
                 return done
             prev = self._antecedent(slots.measure_type(text[ts:te]))
             initiator = prev.initiator if prev is not None else []
+        if not initiator and rule.own_minerals:
+            self.rejected.append((sent.index, rule.id, "no actor of its own"))  # a back-off reads no context
+            return []
         if not initiator:
             prev = self.ctx.restriction
             specific = {m for m in minerals if m != GENERIC}
@@ -892,6 +900,10 @@ class _Extractor:
             # "CATL suspended production at a mine", "the miner unveiled a plan": a company's own business
             self.rejected.append((sent.index, rule.id, "a company's own act, not a policy"))
             return []
+        if not actors and etype == "investment" and self._unknown_named_subject(sent, tr.cs, ts):
+            # "During 2022, TechMet invested more than $250m": a named investor the gazetteer does not know
+            self.rejected.append((sent.index, rule.id, "an investor the text names but no country for it"))
+            return []
         if not actors and etype != "stockpile" and self._company_acts(sent, tr.cs, ts):
             # "The miner halted production", "the company will invest $300 million": a corporate act whose
             # country the text does not give; the article's own country would be a guess
@@ -1002,6 +1014,16 @@ class _Extractor:
             ev.measure_type = slots.agreement_level(text[ts:te] + " " + text[te:ce])
             return self._split_parties(ev, tr, rule, roles)
         return [ev]
+
+    @staticmethod
+    def _unknown_named_subject(sent: Sentence, cs: int, ts: int) -> bool:
+        """Whether a capitalised name the gazetteer does not know stands right before the trigger (its
+        subject, auxiliaries and adverbs aside): "TechMet invested", "Victory Metals in April 2025 secured"."""
+        m = cue("named_subject").search(sent.text, cs, ts)
+        if m is None:
+            return False
+        s = m.start(1)
+        return not any(x.start - sent.start <= s < x.end - sent.start for x in sent.mentions)
 
     @staticmethod
     def _non_state_partner(sent: Sentence, te: int, ce: int) -> bool:

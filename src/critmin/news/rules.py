@@ -133,6 +133,7 @@ class Trigger:
     # "full": negation, speculation and conditions block it; "negation": the trigger names an act whose own
     # wording is tentative (a letter of interest, "a ruling that found ..."), so only negation blocks it
     modality: str = "full"
+    own_minerals: bool = False  # the clause itself must name a mineral (none from context) and no other goods
     examples: tuple[str, ...] = ()
     counterexamples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # lower-case word starts (or phrases) one of which a match contains
@@ -258,6 +259,7 @@ def rulebook() -> RuleBook:
                 stage=stage,
                 objects_are_actors=spec.get("objects") == "actors",
                 modality=spec.get("modality", "full"),
+                own_minerals=spec.get("minerals") == "own",
                 needs=spec.get("needs"),
                 keywords=tuple(str(w).lower() for w in spec.get("keywords", ())),
                 requires=_compile(lex, spec["requires"], where) if spec.get("requires") else None,

@@ -604,6 +604,7 @@ class _Extractor:
             # "ruled that Indonesia's ban on nickel exports ...": the ban is background, not dated by the ruling
             ev.salience, ev.date, ev.date_precision, ev.date_basis = "background", None, None, None
         trace = _Trace(sent, ts, te, cs, ce)
+        ev._additional = cue("additive").search(text, cs, te) is not None
         if etype in RESTRICTIVE:
             events = self._restrictive(ev, trace, rule, roles, minerals, anchored)
         else:

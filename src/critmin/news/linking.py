@@ -25,7 +25,11 @@ from critmin.news.dates import first_day
 from critmin.news.model import Article, Event
 
 # mineral tokens of the extractor that are not catalogue ids
-_TOKEN_TO_CATALOGUE = {"lithium_battery_materials": ["lithium"], "superhard_materials": ["critical_minerals"]}
+_TOKEN_TO_CATALOGUE = {
+    "lithium_battery_materials": ["lithium"],
+    "superhard_materials": ["critical_minerals"],
+    "platinum_group_metals": ["platinum_group"],
+}
 _RESTRICTION_STATUS = {
     "announced": "announced",
     "planned": "planned",

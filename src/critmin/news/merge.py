@@ -97,6 +97,13 @@ def mergeable(a: Event, b: Event) -> bool:
         return False
     if a.event_type == "partnership_upgrade" and a.level and b.level and a.level != b.level:
         return False
+    if (
+        a.event_type in RESTRICTIVE
+        and not (a._headline or b._headline)
+        and (a._additional or b._additional)
+        and a.evidence_start != b.evidence_start
+    ):
+        return False  # "Inoltre, la Cina ha imposto restrizioni anche all'esportazione di attrezzature": another measure
     if not (a._headline or b._headline) and _earlier_act(a, b):
         return False  # an earlier, dated act named in the body is not the undated news beside it
     if (

@@ -949,6 +949,9 @@ class _Extractor:
                 # the headline's or an earlier sentence's agreement of the same parties, or "The agreement
                 # covers lithium and copper." right after
                 minerals = self._inherit_agreement_minerals(actors) or self._next_sentence_minerals(sent)
+            if not minerals and rule.id == "agreement.plural_with":
+                # "(later eased by bilateral deals with the EU and the US)": deals about the story's minerals
+                minerals = self._previous_sentence_minerals(sent) or self._story_minerals()
             if not minerals:
                 self.rejected.append((sent.index, rule.id, "agreement without a mineral"))
                 return []

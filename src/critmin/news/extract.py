@@ -1359,6 +1359,11 @@ class _Extractor:
         # a headline deep in the page that no body sentence supports is a "related news" link, not this story
         late_headlines = {s.start for s in self.sentences if s.headline and s.para > 3}
         events = [e for e in events if e.evidence_start not in late_headlines]
+        story = self._story_minerals()
+        for e in events:
+            if e._headline and story and all(m == GENERIC for m in e.minerals):
+                # "Gabon latest country to halt raw export of critical mineral": the story's mineral (manganese)
+                e.minerals = normalise_minerals([*e.minerals, *story])
         self._publication_month(events)
         finalise(events, self.article)
         return events

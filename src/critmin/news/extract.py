@@ -634,6 +634,10 @@ class _Extractor:
             return []
         # a passive's agent acts ("restrizioni decise da Pechino", "were banned by China")
         initiator = roles.by or self._owner(sent, ts, te) or roles.pre or roles.coref
+        if not initiator and tr.cs > 0 and ev.date is not None:
+            # "La RDC è il principale fornitore ...; a febbraio aveva fermato le esportazioni": a dated act whose
+            # subject is the sentence's, before the semicolon
+            initiator = self._sentence_subject(sent, tr.cs)
         if rule.id == "restriction.anaphora" and not initiator:
             done = self._anaphora(ev, text, ts, te)
             if done is not None:
@@ -791,6 +795,18 @@ class _Extractor:
         if prev.effective_date is None:
             immediate = cue("immediate").search(text) and prev.date_precision == "day"
             prev.effective_date = ev.effective_date or (prev.date if immediate else None)
+        return []
+
+    def _sentence_subject(self, sent: Sentence, before: int) -> list[str]:
+        """The first country named at the start of the sentence, before position ``before`` (not as a place)."""
+        for m in sent.mentions:
+            s = m.start - sent.start
+            if s >= before or s > 60:
+                break
+            if m.is_country_like and m.kind not in ("grouping", "company"):
+                place = m.kind in ("capital", "country", "eu") and not m.possessive
+                if not (place and cue("place_before").search(sent.text[max(0, s - 40) : s])):
+                    return slots.expand(m, None, self.congo)
         return []
 
     def _owner(self, sent: Sentence, ts: int, te: int) -> list[str]:

@@ -104,7 +104,7 @@ def mergeable(a: Event, b: Event) -> bool:
         and a.evidence_start != b.evidence_start
     ):
         return False  # "Inoltre, la Cina ha imposto restrizioni anche all'esportazione di attrezzature": another measure
-    if not (a._headline or b._headline) and _earlier_act(a, b):
+    if _earlier_act(a, b):
         return False  # an earlier, dated act named in the body is not the undated news beside it
     if (
         a.event_type == "other"

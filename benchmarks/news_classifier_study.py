@@ -60,7 +60,9 @@ def _marginal(events_by_article: dict, gold: dict, etype: str, threshold: float)
             aid: [
                 e.to_dict()
                 for e in evs
-                if not (e.rule.startswith("learned.") and (e._score or 0) < (t if e.event_type == etype else 2))
+                if not (
+                    e.rule.startswith("learned.") and (e._score or 0) < (t if e.event_type == etype else 2)
+                )
             ]
             for aid, evs in events_by_article.items()
         }
@@ -129,9 +131,13 @@ def main(argv=None) -> int:
     a.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
     r = res["rules_only"]
     print(f"{res['cv']}")
-    print(f"rules only:        P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} (tp {r['tp']} fp {r['fp']})")
+    print(
+        f"rules only:        P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} (tp {r['tp']} fp {r['fp']})"
+    )
     for th, r in res["rules_plus_model"].items():
-        print(f"rules + model {th}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} (tp {r['tp']} fp {r['fp']})")
+        print(
+            f"rules + model {th}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} (tp {r['tp']} fp {r['fp']})"
+        )
     for t, by in res["marginal_by_type"].items():
         print(f"  {t:20s} " + "  ".join(f"{th}: +{tp}/-{fp}" for th, (tp, fp) in by.items()))
     print(f"wrote {a.out}")

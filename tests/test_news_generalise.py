@@ -215,3 +215,139 @@ def test_italian_month_after_ad_dates_a_background_measure():
     )
     bans = of_type(events(text, "2025-10-09", language="it"), "export_restriction")
     assert sorted(b.date for b in bans) == ["2025-04", "2025-10"]  # two acts, not one
+
+
+# == liftings phrased as permissions, resumptions and extensions ==============================================
+@pytest.mark.parametrize(
+    "text",
+    [
+        "China imposed export curbs on bauxite in 2023. Indonesia will allow bauxite exports to resume until June, "
+        "the energy minister said.",
+        "Indonesia banned copper concentrate exports last year. The government granted Freeport a six-month "
+        "extension to export copper concentrate.",
+        "Indonesia banned copper concentrate exports last year. The government decided to extend Freeport's export "
+        "permit until the damaged smelter is repaired.",
+        "Myanmar halted rare earth exports in May. Myanmar reopened its border crossings for rare earth shipments.",
+    ],
+)
+def test_permissions_resumptions_and_extensions_are_liftings(text):
+    lifts = of_type(events(text, "2025-06-02"), "restriction_lifted")
+    assert len(lifts) == 1
+    assert not of_type(events(text, "2025-06-02"), "export_restriction")[1:]  # the extension is not a new ban
+
+
+def test_licences_granted_under_a_regime_are_not_a_new_restriction():
+    text = "EU officials said that China has started issuing longer-term rare earth export licences to European firms."
+    assert of_type(events(text, "2025-12-18"), "export_restriction") == []
+
+
+# == investments: state lenders, letters of interest, one deal told twice ======================================
+def test_a_state_lender_s_loan_agreement_is_its_investment():
+    text = (
+        "Loan for a copper mine in Chile\n\n"
+        "The Japan Bank for International Cooperation (JBIC; Governor: a banker) signed on April 25 a loan "
+        "agreement of up to USD248 million with a Chilean company."
+    )
+    (ev,) = of_type(events(text, "2025-04-28"), "investment")
+    assert ev.initiator == ["JPN"] and ev.minerals == ["copper"]
+
+
+def test_a_letter_of_interest_is_an_investment_despite_its_tentative_words():
+    text = "The bank said the U.S. Export-Import Bank was prepared to finance up to $122 million for its magnesium plant."
+    (ev,) = of_type(events(text, "2025-10-21"), "investment")
+    assert ev.initiator == ["USA"]
+
+
+def test_one_deal_told_twice_is_one_investment():
+    text = (
+        "The U.S. International Development Finance Corporation will lend $150 million to a nickel project in "
+        "Brazil, the agency said on Tuesday.\n\nThe loan is part of a $500 million financing package for the "
+        "project."
+    )
+    assert len(of_type(events(text, "2025-05-13"), "investment")) == 1
+
+
+def test_a_stockpile_s_money_is_not_also_an_investment():
+    text = (
+        "Australia commits A$1.2bn to critical minerals reserve\n\n"
+        "Australia will set aside A$1.2 billion (US$760 million) to establish a strategic reserve of critical "
+        "minerals, the prime minister said on Thursday."
+    )
+    evs = events(text, "2025-04-24")
+    assert [e.event_type for e in evs] == ["stockpile"]
+    assert evs[0].actors == ["AUS"]  # "US$" is a currency, not the United States
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The project has received A$1.5 billion in total investment from its owners.",
+        "During 2022 and 2023, TechMet invested more than $250m into critical metals projects.",
+        "The partnership allows these countries to co-invest in mining and refining projects for lithium.",
+    ],
+)
+def test_funding_without_a_state_funder_or_as_an_ability_is_no_event(text):
+    assert of_type(events("Japan backs lithium. " + text, "2025-03-10"), "investment") == []
+
+
+# == whose act, which clause ===================================================================================
+def test_a_country_used_as_an_adjective_is_the_subject():
+    text = "A U.S. judge on Monday ordered regulators to reconsider the permit of Lithium Americas' lithium mine."
+    (ev,) = of_type(events(text, "2025-03-03"), "other")
+    assert ev.initiator == ["USA"]
+
+
+def test_a_dated_act_after_a_semicolon_takes_the_sentence_subject():
+    text = (
+        "Congo extended its ban on cobalt exports by three months on Saturday.\n\n"
+        "Congo is the largest supplier of cobalt; in February it had halted exports of the metal."
+    )
+    bans = of_type(events(text, "2025-06-22"), "export_restriction")
+    assert sorted(b.date for b in bans) == ["2025-02", "2025-06-21"]
+
+
+def test_a_further_measure_is_not_merged_with_the_first():
+    text = (
+        "On Thursday China tightened controls on exports of rare earth metals.\n\n"
+        "In addition, China also imposed restrictions on exports of equipment used to refine rare earths."
+    )
+    assert len(of_type(events(text, "2025-04-05"), "export_restriction")) == 2
+
+
+def test_a_headline_naming_only_the_generic_takes_the_story_mineral():
+    text = (
+        "Ruritanian neighbour latest country to halt raw export of critical mineral\n\n"
+        "Gabon will cease exporting raw manganese from 2029. Manganese is the country's main export."
+    )
+    for ev in of_type(events(text, "2025-05-31"), "export_restriction"):
+        assert "manganese" in ev.minerals
+
+
+def test_several_agreements_named_with_their_partners():
+    text = (
+        "Il governo cinese aveva introdotto limitazioni sulle terre rare ad aprile (poi risolte con accordi "
+        "bilaterali con Unione Europea e Stati Uniti)."
+    )
+    pairs = sorted(tuple(sorted(e.actors)) for e in of_type(events(text, "2025-10-09", "it"), "agreement"))
+    assert pairs == [("CHN", "EUU"), ("CHN", "USA")]
+
+
+# == acts named for minerals, votes, policies ==================================================================
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        ("Indonesia's Constitutional Court rejected a challenge to the nickel mining law.", "IDN"),
+        ("The European Parliament voted in favour of the Critical Raw Materials Act on Tuesday.", "EUU"),
+        ("Japan's cabinet approved a revised basic policy on critical minerals.", "JPN"),
+        ("The Australian government established a Critical Minerals Office in Canberra.", "AUS"),
+        ("Mali's new mining code, adopted in 2023, raised the state's stake in lithium projects.", "MLI"),
+        ("Via libera del Consiglio dei ministri al decreto sulle materie prime critiche.", "ITA"),
+        ("Il Parlamento europeo ha approvato il Critical Raw Materials Act.", "EUU"),
+    ],
+)
+def test_other_acts_of_states(text, actor):
+    evs = of_type(
+        events(text, "2025-05-20", "it" if " il " in text.lower() or "via libera" in text.lower() else None),
+        "other",
+    )
+    assert len(evs) == 1 and actor in evs[0].actors, evs

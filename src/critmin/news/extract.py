@@ -240,7 +240,9 @@ class _Extractor:
             elif m.kind == "grouping" and cue("descriptor_before").search(before):
                 role = None
             elif etype == "other" and s < te and m.kind == "institution":
-                role = "pre"  # "the implementation of the Critical Raw Materials Act": the act names its maker
+                role = (
+                    "pre"  # "the implementation of the Critical Raw Materials Act": the act names its maker
+                )
             elif s < ts:
                 place = m.kind in ("capital", "country", "eu") and not m.possessive
                 if not (place and cue("place_before").search(before)) or cue("adjectival").match(text, e):
@@ -492,7 +494,9 @@ class _Extractor:
     def _story_minerals(self) -> list[str]:
         """The specific mineral the article names most (at least twice; ties kept): the story's mineral."""
         counts: dict[str, int] = {}
-        for m in (m for s in self.sentences for m in s.mentions if m.kind == "mineral" and m.value != GENERIC):
+        for m in (
+            m for s in self.sentences for m in s.mentions if m.kind == "mineral" and m.value != GENERIC
+        ):
             counts[m.value] = counts.get(m.value, 0) + 1
         top = max(counts.values(), default=0)
         return normalise_minerals([v for v, k in counts.items() if k == top]) if top >= 2 else []
@@ -624,7 +628,8 @@ class _Extractor:
             self.rejected.append((sent.index, rule.id, "licences granted, not a restriction"))
             return []
         if rule.own_minerals and (
-            not slots.minerals_between(sent, tr.cs, tr.ce) or cue("non_mineral_goods").search(text, tr.cs, tr.ce)
+            not slots.minerals_between(sent, tr.cs, tr.ce)
+            or cue("non_mineral_goods").search(text, tr.cs, tr.ce)
         ):
             self.rejected.append((sent.index, rule.id, "no mineral of its own"))
             return []
@@ -1002,6 +1007,7 @@ class _Extractor:
             story = (
                 etype == "stockpile"
                 or rule.event_type == "agreement"  # a loan agreement: the story's project
+                or cue("financial_agreement").search(text, tr.cs, tr.ce) is not None
                 or cue("refers_back").match(text)
                 or bool(set(slots.companies(sent)) & self._headline_companies())
                 or self._shares_title_name(sent)
@@ -1023,7 +1029,9 @@ class _Extractor:
             minerals = _unique([GENERIC, *self._context_minerals(sent)])
         if etype == "other" and not minerals and rule.id in CONTEXT_SCOPED:
             # "the Council approved its position on the proposal" in a story about critical raw materials
-            minerals = self._previous_sentence_minerals(sent) or self._story_minerals() or self._title_generic()
+            minerals = (
+                self._previous_sentence_minerals(sent) or self._story_minerals() or self._title_generic()
+            )
         ev.minerals = minerals
         ev.status = self._status(etype, rule.id, text, ts, te)
         ev.mineral_relevant = etype != "other" or bool(minerals)
@@ -1349,7 +1357,12 @@ class _Extractor:
         if not self.pub and lead is None:
             return
         for ev in events:
-            if ev.date is not None or ev.salience != "main" or ev.status == "ongoing" or not ev.mineral_relevant:
+            if (
+                ev.date is not None
+                or ev.salience != "main"
+                or ev.status == "ongoing"
+                or not ev.mineral_relevant
+            ):
                 continue
             if cue("vague_time").search(ev.evidence):
                 continue
@@ -1398,7 +1411,9 @@ def _stockpile_money(events: list[Event]) -> list[Event]:
 @functools.cache
 def _learned_rule(etype: str) -> Trigger:
     """The pseudo-rule of events the sentence model proposes (its anchor word is the trigger)."""
-    return Trigger(id=f"learned.{etype}", event_type=etype, language="any", pattern=re.compile(r"(?!)"), stage=etype)
+    return Trigger(
+        id=f"learned.{etype}", event_type=etype, language="any", pattern=re.compile(r"(?!)"), stage=etype
+    )
 
 
 def extract_events(

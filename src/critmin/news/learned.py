@@ -105,7 +105,9 @@ class SentenceModel:
             if w is not None:
                 for k, v in enumerate(w):
                     z[k] += v
-        return {t: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, zk)))) for t, zk in zip(self.types, z, strict=True)}
+        return {
+            t: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, zk)))) for t, zk in zip(self.types, z, strict=True)
+        }
 
     def proposed(self, feats: list[str]) -> list[tuple[str, float]]:
         """The types whose score reaches their threshold, best first."""
@@ -189,7 +191,9 @@ def train(rows: list[dict], types: list[str], c: float = 1.0, min_df: int = 2) -
         ind += cols
         data += [1.0] * len(cols)
         ptr.append(len(ind))
-    X = csr_matrix((np.array(data), np.array(ind, dtype=np.int64), np.array(ptr)), shape=(len(rows), len(vocab)))
+    X = csr_matrix(
+        (np.array(data), np.array(ind, dtype=np.int64), np.array(ptr)), shape=(len(rows), len(vocab))
+    )
     W = np.zeros((len(vocab), len(types)))
     bias = {}
     for k, t in enumerate(types):
@@ -211,7 +215,9 @@ def build(out: Path | None = None, c: float = 1.0, thresholds: dict[str, float] 
 
     tuning = load_corpus("tuning")
     if tuning.missing_text:
-        raise DataError(f"{len(tuning.missing_text)} tuning texts are missing from the cache", path=str(tuning.cache))
+        raise DataError(
+            f"{len(tuning.missing_text)} tuning texts are missing from the cache", path=str(tuning.cache)
+        )
     rows = sentence_rows(tuning.with_text, tuning.gold)
     types = [t for t in EVENT_TYPES if any(t in r["labels"] for r in rows)]
     spec = train(rows, types, c=c)
@@ -226,7 +232,9 @@ def build(out: Path | None = None, c: float = 1.0, thresholds: dict[str, float] 
         "method": "one L2 logistic regression per type over word 1-2-grams (names and numbers by kind)",
     }
     path = out or Path(__file__).with_name("data") / MODEL_FILE
-    path.write_text(json.dumps(spec, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(spec, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8"
+    )
     return spec
 
 

@@ -22,7 +22,8 @@ RULINGS = ("other.ruling", "other.ruling_it", "other.ruling_noun")
 
 
 _MONEY_NUMBER = re.compile(
-    r"(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|bn|b\b|million|mn|m\b|miliardi|milioni|miliardo|milione)?", re.I
+    r"(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|bn|b\b|million|mn|m\b|miliardi|milioni|miliardo|milione)?",
+    re.I,
 )
 _SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "miliardi": 1e9, "miliardo": 1e9, "million": 1e6,
           "mn": 1e6, "m": 1e6, "milioni": 1e6, "milione": 1e6}  # fmt: skip
@@ -110,7 +111,9 @@ def mergeable(a: Event, b: Event) -> bool:
         a.event_type == "other"
         and not (a._headline or b._headline)
         and head_noun(a.trigger) != head_noun(b.trigger)
-        and not (a.rule in RULINGS and b.rule in RULINGS)  # "the panel upheld ..." "it also found ...": one ruling
+        and not (
+            a.rule in RULINGS and b.rule in RULINGS
+        )  # "the panel upheld ..." "it also found ...": one ruling
     ):
         return False
     return compatible_dates(a.date, b.date) and compatible_dates(a.effective_date, b.effective_date)

@@ -129,8 +129,8 @@ def modality_blocked(
             continue
         if word.startswith("plan") and unilateral and cue("state_plan").search(window, 0, m.start()):
             continue  # "Malaysia is planning to ban ...": a government's announced measure, not an intention
-        if word == "can" and m.start() >= ts - clause_start:
-            continue
+        if word.startswith(("can", "allow", "enable")) and m.start() >= ts - clause_start:
+            continue  # "can", "allow ... to" inside the trigger ("allow exports to resume") are the act's words
         return f"speculative/intent ({m.group(0)})"
     if rule.startswith(("restriction.", "lifted.")):
         proposal = cue("proposal").search(window)

@@ -21,6 +21,7 @@ numpy and scipy (L-BFGS).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
@@ -76,7 +77,7 @@ def features(words: list[str], language: str = "en", rules: set[str] | frozenset
     """Unigrams and bigrams of the normalised words, the language, and the trigger rules whose keywords the
     sentence holds (``rules``: rule ids, from :meth:`critmin.news.rules.KeywordIndex.names`)."""
     out = list(words)
-    out += [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    out += [f"{a} {b}" for a, b in itertools.pairwise(words)]
     out.append(f"lang={language}")
     out += [f"kw={r.split('.')[0]}" for r in rules]
     if "_mineral_" in words:
@@ -157,7 +158,7 @@ def _fit_binary(X, y, sample_weight, c: float):
     import numpy as np
     from scipy.optimize import minimize
 
-    n, d = X.shape
+    d = X.shape[1]
     ys = np.where(y, 1.0, -1.0)
 
     def loss(theta):

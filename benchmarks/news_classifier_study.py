@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-THRESHOLDS = (0.15, 0.2, 0.3, 0.4, 0.5, 0.7)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.9)
 
 
 def story_folds(articles, k: int) -> list[list[str]]:

@@ -922,6 +922,9 @@ class _Extractor:
             # "CATL suspended production at a mine", "the miner unveiled a plan": a company's own business
             self.rejected.append((sent.index, rule.id, "a company's own act, not a policy"))
             return []
+        if rule.own_minerals and (not actors or not slots.minerals_between(sent, tr.cs, tr.ce)):
+            self.rejected.append((sent.index, rule.id, "no actor or mineral of its own"))
+            return []
         if not actors and etype == "investment" and self._unknown_named_subject(sent, tr.cs, ts):
             # "During 2022, TechMet invested more than $250m": a named investor the gazetteer does not know
             self.rejected.append((sent.index, rule.id, "an investor the text names but no country for it"))
@@ -1243,15 +1246,18 @@ class _Extractor:
             ]
         return found + kept
 
-    def _learned(self, sent: Sentence, found: list[Event]) -> list[Event]:
-        """Events of the types the sentence model proposes for a sentence in which no rule found one of that
-        type, read by the rules' slot filling from an anchor word of the type (``learned_anchor`` cues)."""
+    def _learned(self, sent: Sentence) -> list[Event]:
+        """Events of the types the sentence model proposes for a sentence in which no rule found an event, read
+        by the rules' slot filling from an anchor word of the type (``learned_anchor`` cues). Only sentences
+        with a keyword of some rule are scored (the others name no act the model was trained on)."""
+        if not self._rules_here or cue("market_report").search(sent.text):
+            return []
         feats = learned.features(
             learned.tokens(sent.text, sent.mentions, sent.start),
             self.article.language or "en",
             self._rules_here,
         )
-        have = {e.event_type for e in found}
+        have: set[str] = set()
         out: list[Event] = []
         for etype, p in self.sentence_model.proposed(feats):
             if etype in have:
@@ -1378,8 +1384,8 @@ class _Extractor:
         for sent in self.sentences:
             # a sentence written again (a repeated block, a page pasted twice) says nothing new
             events = self._sentence(sent) if sent.text not in seen else []
-            if self.sentence_model is not None and sent.text not in seen:
-                events += self._learned(sent, events)
+            if self.sentence_model is not None and sent.text not in seen and not events:
+                events = self._learned(sent)
             seen.add(sent.text)
             self._update_context(sent, events)
         self._neighbour_dates(self.ctx.events)
@@ -1412,7 +1418,12 @@ def _stockpile_money(events: list[Event]) -> list[Event]:
 def _learned_rule(etype: str) -> Trigger:
     """The pseudo-rule of events the sentence model proposes (its anchor word is the trigger)."""
     return Trigger(
-        id=f"learned.{etype}", event_type=etype, language="any", pattern=re.compile(r"(?!)"), stage=etype
+        id=f"learned.{etype}",
+        event_type=etype,
+        language="any",
+        pattern=re.compile(r"(?!)"),
+        stage=etype,
+        own_minerals=True,  # a learned event reads no actor or mineral from context
     )
 
 

@@ -205,7 +205,8 @@ def train(rows: list[dict], types: list[str], c: float = 1.0, min_df: int = 2) -
         w, b = _fit_binary(X, y, sw, c)
         W[:, k] = w
         bias[t] = b
-    keep = {f: [round(float(v), 4) for v in W[i]] for f, i in index.items() if np.abs(W[i]).max() >= 1e-3}
+    # features whose weights are all small change no score that matters: dropped (a smaller artefact)
+    keep = {f: [round(float(v), 3) for v in W[i]] for f, i in index.items() if np.abs(W[i]).max() >= 0.02}
     return {"types": list(types), "bias": bias, "weights": keep, "thresholds": {t: 0.5 for t in types}}
 
 

@@ -122,12 +122,7 @@ def restriction_record(event: Event, article: Article, *, relaxes: list[str] | N
         "effective_date": first_day(event.effective_date),
         "end_date": first_day(event.end_date),
         "status": _RESTRICTION_STATUS.get(event.status or "", "announced"),
-        "title": (event.measure or event.event_type)[:200],
-        "source_url": article.url,
-        "source": "news",
-        "reviewed": False,
-        "evidence": event.evidence,
-        "article_id": article.article_id,
+        **_provenance(event, article),
     }
     if event.event_type == "restriction_lifted":
         if relaxes:
@@ -168,15 +163,22 @@ def partnership_record(event: Event, article: Article) -> dict | None:
         "minerals": minerals,
         "date": first_day(event.date),
         "status": _PARTNERSHIP_STATUS.get(event.status or "", "agreed"),
+        **_provenance(event, article),
+        "notes": _notes(event, article, [_date_note("date", event.date)]),
+    }
+    return rec
+
+
+def _provenance(event: Event, article: Article) -> dict:
+    """The fields every proposed record carries: title, where it comes from, unreviewed."""
+    return {
         "title": (event.measure or event.event_type)[:200],
         "source_url": article.url,
         "source": "news",
         "reviewed": False,
         "evidence": event.evidence,
         "article_id": article.article_id,
-        "notes": _notes(event, article, [_date_note("date", event.date)]),
     }
-    return rec
 
 
 def _same_level(a: str | None, b: str | None) -> bool:

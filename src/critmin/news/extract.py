@@ -55,19 +55,19 @@ SINGLE_ACTOR_OTHER = (
     "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
     "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
     "other.investigation", "other.designation", "other.law_it_passive", "other.law_in_force",
-    "other.act_reference", "other.law_participle", "other.greenlight",
+    "other.act_reference", "other.law_participle", "other.greenlight", "other.nationalise", "other.approval",
 )  # fmt: skip
 
 
 # `other` rules whose act a company can do as well as a state (a halt, a plan): a company's is not a policy event
-CORPORATE_ALIKE = ("other.halt", "other.halt_it", "other.plan", "other.plan_it")
+CORPORATE_ALIKE = ("other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.approval")
 GROUP_PLANS = ("other.plan", "other.plan_it")  # a grouping's plan is its members' agreement
 # `other` acts whose minerals may come from the story when the sentence names none (not joint bodies: a space
 # council in a minerals story is still not a minerals event)
 CONTEXT_SCOPED = (
     "other.law", "other.law_it", "other.law_it_passive", "other.law_participle", "other.law_in_force",
     "other.plan", "other.plan_it", "other.ruling", "other.ruling_it", "other.ruling_noun", "other.bill",
-    "other.dispute",
+    "other.dispute", "other.nationalise",
 )  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 * ``ds``: a Dataset on a fresh store built from the embedded data (one per test session).
 * ``store_path``: the path of that store (read-only use).
 * ``tmp_store``: a fresh store path for tests that write.
+* ``store_copy``: ``store_copy(dest)`` copies the opened session store to ``dest`` (tests that write much).
 * ``shared_dir``: ``../shared`` (skips the test with a clear reason when it is absent).
 """
 
@@ -55,6 +56,22 @@ def ds(store_path):
     dataset = critmin.open(store_path)
     yield dataset
     dataset.close()
+
+
+@pytest.fixture(scope="session")
+def store_copy(ds, store_path):
+    """``store_copy(dest)`` makes a writable copy of the session store as a Dataset has opened it (basis
+    tables built), for tests that write much (a watch run) without paying a store's first opening again.
+    The session store is only read by tests, so every copy starts from the embedded data alone."""
+    import shutil
+
+    def make(dest: Path) -> Path:
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(store_path, dest)
+        return dest
+
+    return make
 
 
 @pytest.fixture()

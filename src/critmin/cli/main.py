@@ -25,6 +25,7 @@ AREAS = (
     "optimize",
     "outlook",
     "news",
+    "watch",
     "web",
     "report",
 )

@@ -13,6 +13,11 @@ Rules (server-side request forgery defences, OWASP "SSRF Prevention Cheat Sheet"
   ``Content-Length`` header is checked before reading, and reading stops one byte past the limit);
 * only textual content types are accepted (HTML, XML feeds, JSON, plain text).
 
+For repeated polling (``critmin watch``) two politeness helpers are optional: a conditional GET (pass the
+``etag`` / ``last_modified`` validators of the previous response; a ``304 Not Modified`` comes back as a
+result with ``not_modified`` true and no body, RFC 9110 §13.1) and a per-host rate limit
+(:class:`HostRateLimit`).
+
 Environment proxies are not used. A caller that must reach a trusted internal server can pass its network
 explicitly (``allow_networks=["10.1.2.0/24"]``); nothing is allowed by default.
 """
@@ -23,6 +28,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,6 +63,47 @@ class FetchResult:
     content_type: str | None
     charset: str | None
     status: int
+    # validators for a conditional GET next time (RFC 9110 §8.8); None when the server sent none
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """True for a ``304 Not Modified`` answer to a conditional GET (no body)."""
+        return self.status == 304
+
+
+class HostRateLimit:
+    """At most one request every ``min_interval`` seconds to each host name (thread-safe).
+
+    ``clock`` and ``sleep`` can be replaced (tests). :meth:`wait` returns the seconds it slept.
+    """
+
+    def __init__(self, min_interval: float = 1.0, *, clock=time.monotonic, sleep=time.sleep):
+        if min_interval < 0:
+            raise ValueError(f"min_interval must be >= 0, got {min_interval}")
+        self.min_interval = float(min_interval)
+        self._clock, self._sleep = clock, sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, host: str) -> float:
+        key = host.lower()
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next.get(key, now))
+            self._next[key] = start + self.min_interval
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
+def _validator(value: str | None) -> str | None:
+    """A stored ETag/Last-Modified value fit to send back (no control characters: header injection)."""
+    if not value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or len(value) > 1024:
+        return None
+    return value
 
 
 def address_refusal(address: str, allow_networks: Iterable[str] = ()) -> str | None:
@@ -160,8 +207,15 @@ def fetch_url(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_networks: Iterable[str] = (),
+    etag: str | None = None,
+    last_modified: str | None = None,
+    rate_limit: HostRateLimit | None = None,
 ) -> FetchResult:
     """GET one URL under the rules of this module; returns the body and its content type.
+
+    ``etag`` / ``last_modified``: validators of an earlier response, sent as ``If-None-Match`` /
+    ``If-Modified-Since`` (a 304 answer is returned with ``not_modified`` true and no body). ``rate_limit``:
+    waits before each request (redirects included) until the host may be contacted again.
 
     Raises :class:`UnsafeURLError` (refused), :class:`~critmin.errors.OfflineError` (network, timeout, HTTP
     error) or :class:`~critmin.errors.DataError` (too large, not text).
@@ -174,13 +228,22 @@ def fetch_url(
         addresses = resolve_public(host, port, allow_networks)
         cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
         conn = cls(host, port, addresses[0], timeout)
+        headers = {"User-Agent": USER_AGENT, "Accept": "text/html, application/xml;q=0.9, */*;q=0.5"}
+        for name, value in (
+            ("If-None-Match", _validator(etag)),
+            ("If-Modified-Since", _validator(last_modified)),
+        ):
+            if value:
+                headers[name] = value
+        if rate_limit is not None:
+            rate_limit.wait(host)
         try:
-            conn.request(
-                "GET",
-                path,
-                headers={"User-Agent": USER_AGENT, "Accept": "text/html, application/xml;q=0.9, */*;q=0.5"},
-            )
+            conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
+            if resp.status == 304:
+                etag = resp.getheader("ETag") or etag
+                modified = resp.getheader("Last-Modified") or last_modified
+                return FetchResult(current, b"", None, None, 304, etag=etag, last_modified=modified)
             if resp.status in (301, 302, 303, 307, 308):
                 location = resp.getheader("Location")
                 if not location:
@@ -211,7 +274,8 @@ def fetch_url(
                 if size > max_bytes:
                     raise DataError(f"response exceeds the limit of {max_bytes:,} bytes", path=current)
                 chunks.append(chunk)
-            return FetchResult(current, b"".join(chunks), ctype, charset, resp.status)
+            validators = {"etag": resp.getheader("ETag"), "last_modified": resp.getheader("Last-Modified")}
+            return FetchResult(current, b"".join(chunks), ctype, charset, resp.status, **validators)
         except TimeoutError:
             raise OfflineError(f"{current}: timed out (limit {timeout:g} s)") from None
         except ssl.SSLError as exc:

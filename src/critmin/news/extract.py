@@ -493,13 +493,18 @@ class _Extractor:
 
     def _story_minerals(self) -> list[str]:
         """The specific mineral the article names most (at least twice; ties kept): the story's mineral."""
+        found = self.__dict__.get("_story")
+        if found is not None:
+            return found
         counts: dict[str, int] = {}
         for m in (
             m for s in self.sentences for m in s.mentions if m.kind == "mineral" and m.value != GENERIC
         ):
             counts[m.value] = counts.get(m.value, 0) + 1
         top = max(counts.values(), default=0)
-        return normalise_minerals([v for v, k in counts.items() if k == top]) if top >= 2 else []
+        found = normalise_minerals([v for v, k in counts.items() if k == top]) if top >= 2 else []
+        self.__dict__["_story"] = found
+        return found
 
     def _title_generic(self) -> list[str]:
         """``critical_minerals`` when the title or the first headline names the generic (the article's topic)."""

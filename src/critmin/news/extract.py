@@ -12,16 +12,22 @@ Systems* 85:12–22, §3). The knowledge is data — trigger patterns, cue words
    investment → agreement → membership → reference → other). A ruling masks the clause it rules on; a
    lifting masks the restriction words it contains; an upgrade suppresses the agreement verb of its
    sentence. A type may fire again in a later clause of the same sentence (", and Indonesia halted ...").
+   Each stage ends with its widest phrasings (the back-off rules, which read no actor or mineral from
+   context).
 3. **Modality** (:func:`critmin.news.slots.modality_blocked`): negated, speculative or intended acts are
    not events; reported decisions are.
 4. **Slots**: actors by their role around the trigger (subject, "with/between", targets after "to", "by",
    hosts after "in", funders after "from", list continuations, coreference to the previous sentence's
    actors); an agentless clause takes its actor from context — the previous sentence's actor, else the
-   article's own country. Minerals from the clause (products count as their minerals), else from the
-   context. Dates from the clause, the paragraph's reporting date, a neighbouring sentence the sentence
-   refers to, or — for fresh news — the publication month.
+   article's own country — never for a company, an unknown name or a recipient of money. Minerals from the
+   clause (products count as their minerals), else from the context. Dates from the clause, the
+   paragraph's reporting date, a neighbouring sentence the sentence refers to, or — for fresh news — the
+   day of the announcement the article leads with, else the publication month.
 5. **Splitting** lists into one event per measure, per bilateral pair and per new member.
 6. **Merging** (:mod:`critmin.news.merge`) the mentions of one event.
+7. Optionally, a **learned sentence classifier** (:mod:`critmin.news.learned`) proposes events in
+   sentences no rule read; the study in ``benchmarks/news_classifier_study.py`` found no gain, so none is
+   shipped and extraction is rules only unless a model is built or passed.
 
 Production and market facts ("the world's largest producer", "prices hit a low") have no trigger, so they
 never become events. Restrictions, liftings, investments and stockpiles need a mineral and an actor;
@@ -43,7 +49,7 @@ from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import Trigger, cue, label, rulebook
 from critmin.news.segment import Sentence, segment
 
-EXTRACTOR_VERSION = "2.0"
+EXTRACTOR_VERSION = "2.1"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
 PAIRWISE = (

@@ -81,3 +81,28 @@ def test_cues_and_tables_answer():
     assert cue("speculation").search("China could ban exports")
     assert label("measure_type", "export quotas") == "quota"
     assert label("agreement_level", "a memorandum of understanding") == "MoU"
+
+
+def test_every_flag_is_declared_and_used_and_an_unknown_flag_is_a_clear_error(monkeypatch):
+    import critmin.news.rules as rules_mod
+
+    declared = set(rules_mod._read("triggers.yaml")["flags"])
+    used = {f for r in RULES for f in r.flags}
+    assert used == declared, (declared - used, used - declared)
+
+    real = rules_mod._read
+
+    def with_bad_flag(name):
+        doc = real(name)
+        if name == "triggers.yaml":
+            doc["rules"][0] = {**doc["rules"][0], "flags": ["no_such_flag"]}
+        return doc
+
+    monkeypatch.setattr(rules_mod, "_read", with_bad_flag)
+    rules_mod.rulebook.cache_clear()
+    try:
+        with pytest.raises(DataError, match="unknown flag 'no_such_flag'"):
+            rules_mod.rulebook()
+    finally:
+        monkeypatch.undo()
+        rules_mod.rulebook.cache_clear()

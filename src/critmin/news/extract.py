@@ -52,29 +52,6 @@ from critmin.news.segment import Sentence, segment
 EXTRACTOR_VERSION = "2.1"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
-PAIRWISE = (
-    "other.body",
-    "other.joint",
-)  # `other` rules that become agreements when two parties share minerals
-LEGISLATIVE = ("other.law", "other.law_it", "other.law_it_passive", "other.bill")
-SINGLE_ACTOR_OTHER = (
-    "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
-    "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
-    "other.investigation", "other.designation", "other.law_it_passive", "other.law_in_force",
-    "other.act_reference", "other.law_participle", "other.greenlight", "other.nationalise", "other.approval",
-)  # fmt: skip
-
-
-# `other` rules whose act a company can do as well as a state (a halt, a plan): a company's is not a policy event
-CORPORATE_ALIKE = ("other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.approval")
-GROUP_PLANS = ("other.plan", "other.plan_it")  # a grouping's plan is its members' agreement
-# `other` acts whose minerals may come from the story when the sentence names none (not joint bodies: a space
-# council in a minerals story is still not a minerals event)
-CONTEXT_SCOPED = (
-    "other.law", "other.law_it", "other.law_it_passive", "other.law_participle", "other.law_in_force",
-    "other.plan", "other.plan_it", "other.ruling", "other.ruling_it", "other.ruling_noun", "other.bill",
-    "other.dispute", "other.nationalise",
-)  # fmt: skip
 
 
 @dataclass
@@ -605,7 +582,7 @@ class _Extractor:
         date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, cs, ce, rule.stage == "reference")
         roles = self._roles(sent, ts, te, cs, ce, etype, date or self.pub, rule)
         # a joint body's minerals must be its own; a law's, a ruling's or a plan's may follow in a relative clause
-        minerals = self._clause_minerals(sent, cs, ce, whole_sentence=rule.id not in PAIRWISE)
+        minerals = self._clause_minerals(sent, cs, ce, whole_sentence="pairwise" not in rule.flags)
         ev = Event(event_type=etype, initiator=[], rule=rule.id, trigger=text[ts:te])
         ev.language = self.article.language or "en"
         ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
@@ -924,12 +901,12 @@ class _Extractor:
                 actors = pair  # "Firmata anche una dichiarazione di intenti" under "Tajani in Kazakistan"
         if not actors and rule.id == "other.dispute":
             actors = list(self.ctx.pair or self.ctx.group)
-        if not actors and rule.id in LEGISLATIVE and cue("legislature").search(text):
+        if not actors and "legislative" in rule.flags and cue("legislature").search(text):
             actors = _unique([self._legislature_country()])  # "the Senate approved a bill": whose Senate
         if etype == "investment" and cue("non_funding_money").search(text, tr.cs, tr.ce):
             self.rejected.append((sent.index, rule.id, "money that is not funding (revenue, dividends ...)"))
             return []
-        if rule.id in CORPORATE_ALIKE and not roles.by and self._company_acts(sent, tr.cs, ts):
+        if "corporate" in rule.flags and not roles.by and self._company_acts(sent, tr.cs, ts):
             # "CATL suspended production at a mine", "the miner unveiled a plan": a company's own business
             self.rejected.append((sent.index, rule.id, "a company's own act, not a policy"))
             return []
@@ -945,7 +922,7 @@ class _Extractor:
             # country the text does not give; the article's own country would be a guess
             self.rejected.append((sent.index, rule.id, "a company acts; the text names no country for it"))
             return []
-        if not actors and (etype in ("stockpile", "investment") or rule.id in SINGLE_ACTOR_OTHER):
+        if not actors and (etype in ("stockpile", "investment") or "single_actor" in rule.flags):
             actor = self._context_actor()
             actors = [actor] if actor else []
         actors = [a for a in actors if a]
@@ -970,9 +947,9 @@ class _Extractor:
             minerals = normalise_minerals(
                 [*minerals, *(m for g in named for m in gazetteer().grouping_minerals.get(g, []))]
             )
-        if etype == "other" and minerals and rule.id in PAIRWISE and len(actors) >= 2:
+        if etype == "other" and minerals and "pairwise" in rule.flags and len(actors) >= 2:
             etype = ev.event_type = "agreement"
-        if etype == "other" and minerals and rule.id in GROUP_PLANS and roles.groupings:
+        if etype == "other" and minerals and "group_plan" in rule.flags and roles.groupings:
             etype = ev.event_type = "agreement"  # "the G7 launches an action plan": the members' agreement
         if etype == "agreement" and cue("financial_agreement").search(text, ts, ce):
             # "JBIC signed a loan agreement with ...": the loan is the event (an investment of the lender)
@@ -1041,7 +1018,7 @@ class _Extractor:
         if etype == "other" and minerals == [GENERIC]:
             # "a dispute over metal ores" in a story about nickel: the story's minerals, beside the generic
             minerals = _unique([GENERIC, *self._context_minerals(sent)])
-        if etype == "other" and not minerals and rule.id in CONTEXT_SCOPED:
+        if etype == "other" and not minerals and "story_minerals" in rule.flags:
             # "the Council approved its position on the proposal" in a story about critical raw materials
             minerals = (
                 self._previous_sentence_minerals(sent) or self._story_minerals() or self._title_generic()

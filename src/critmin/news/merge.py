@@ -14,11 +14,10 @@ import re
 
 from critmin.news.gazetteer import GENERIC, normalise_minerals
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
-from critmin.news.rules import rulebook
+from critmin.news.rules import has_flag, rulebook
 
 MAX_CANDIDATES = 16
 RESTRICTIVE = ("export_restriction", "restriction_lifted")
-RULINGS = ("other.ruling", "other.ruling_it", "other.ruling_noun")
 
 
 _MONEY_NUMBER = re.compile(
@@ -111,9 +110,8 @@ def mergeable(a: Event, b: Event) -> bool:
         a.event_type == "other"
         and not (a._headline or b._headline)
         and head_noun(a.trigger) != head_noun(b.trigger)
-        and not (
-            a.rule in RULINGS and b.rule in RULINGS
-        )  # "the panel upheld ..." "it also found ...": one ruling
+        # "the panel upheld ..." "it also found ...": one ruling
+        and not (has_flag(a.rule, "ruling") and has_flag(b.rule, "ruling"))
     ):
         return False
     return compatible_dates(a.date, b.date) and compatible_dates(a.effective_date, b.effective_date)

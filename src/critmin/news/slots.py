@@ -9,12 +9,10 @@ import functools
 import re
 
 from critmin.news.gazetteer import Mention, gazetteer
-from critmin.news.rules import cue, label
+from critmin.news.rules import cue, has_flag, label
 from critmin.news.segment import BULLET, Sentence
 
 Span = tuple[int, int]
-# triggers whose own words are negative ("shall not be permitted", "rejected", "denied"): only cues before count
-SELF_NEGATING = ("restriction.prohibited", "other.ruling", "other.ruling_it")
 
 
 # -- clauses -------------------------------------------------------------------------------------------------
@@ -112,7 +110,7 @@ def modality_blocked(
     subs = [m.end() - clause_start for m in cue("subordinator").finditer(sent, clause_start, ts)]
     cut = subs[-1] if subs else 0
     # "exports ... shall not be permitted", "the court rejected the challenge": the negative word is the act
-    window = pre if rule in SELF_NEGATING else pre + sent[ts:te]
+    window = pre if has_flag(rule, "self_negating") else pre + sent[ts:te]
     window = " " * cut + window[cut:]
     neg = cue("negation").search(window)
     if neg and not cue("negation_exception").match(window, neg.start()):

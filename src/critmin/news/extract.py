@@ -46,7 +46,7 @@ from critmin.news import learned, slots
 from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals
 from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge, money_value
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
-from critmin.news.rules import Trigger, cue, label, rulebook
+from critmin.news.rules import Trigger, cue, has_flag, label, rulebook
 from critmin.news.segment import Sentence, segment
 
 EXTRACTOR_VERSION = "2.1"
@@ -536,7 +536,7 @@ class _Extractor:
             return "announced"
         if eff and self.pub and eff > self.pub[: len(eff)]:
             return "announced"
-        if salience == "background" or rule == "restriction.anaphora" or eff:
+        if salience == "background" or has_flag(rule, "anaphora") or eff:
             return "in_force"
         return "announced"
 
@@ -546,7 +546,7 @@ class _Extractor:
         if etype == "other":
             if cue("planned").search(text, 0, te):
                 return "planned"
-            if rule == "other.joint":
+            if has_flag(rule, "ongoing"):
                 return "ongoing"
             return "launched" if "launch" in trig else "agreed"
         if etype == "partnership_upgrade":
@@ -575,6 +575,7 @@ class _Extractor:
             rule.id,
             negation_only=rule.modality == "negation",
             unilateral=etype in ("export_restriction", "restriction_lifted", "other"),
+            restrictive=etype in RESTRICTIVE,
         )
         if reason:
             self.rejected.append((sent.index, rule.id, reason))
@@ -631,7 +632,7 @@ class _Extractor:
             # "La RDC è il principale fornitore ...; a febbraio aveva fermato le esportazioni": a dated act whose
             # subject is the sentence's, before the semicolon
             initiator = self._sentence_subject(sent, tr.cs)
-        if rule.id == "restriction.anaphora" and not initiator:
+        if "anaphora" in rule.flags and not initiator:
             done = self._anaphora(ev, text, ts, te)
             if done is not None:
                 return done
@@ -882,7 +883,7 @@ class _Extractor:
         actors = _unique([*roles.pre, *roles.coref, *roles.post_with, *roles.by])
         if etype == "investment":
             # the funder first: "X will receive $N from the Australian government"
-            funders = [*roles.by, *roles.pre] if rule.id == "investment.receive" else [*roles.pre, *roles.by]
+            funders = [*roles.by, *roles.pre] if "recipient_first" in rule.flags else [*roles.pre, *roles.by]
             actors = _unique([*funders, *roles.coref]) or roles.hosts
             if cue("investment_anaphor").match(text) and self._recent_investment(sent):
                 # "The loan is part of a $500 million financing package": more about the investment reported
@@ -899,7 +900,7 @@ class _Extractor:
             pair = self._title_pair()
             if pair and set(actors) <= set(pair):
                 actors = pair  # "Firmata anche una dichiarazione di intenti" under "Tajani in Kazakistan"
-        if not actors and rule.id == "other.dispute":
+        if not actors and "pair_context" in rule.flags:
             actors = list(self.ctx.pair or self.ctx.group)
         if not actors and "legislative" in rule.flags and cue("legislature").search(text):
             actors = _unique([self._legislature_country()])  # "the Senate approved a bill": whose Senate
@@ -961,7 +962,7 @@ class _Extractor:
                 # the headline's or an earlier sentence's agreement of the same parties, or "The agreement
                 # covers lithium and copper." right after
                 minerals = self._inherit_agreement_minerals(actors) or self._next_sentence_minerals(sent)
-            if not minerals and rule.id == "agreement.plural_with":
+            if not minerals and "story_minerals" in rule.flags:
                 # "(later eased by bilateral deals with the EU and the US)": deals about the story's minerals
                 minerals = self._previous_sentence_minerals(sent) or self._story_minerals()
             if not minerals:
@@ -988,7 +989,7 @@ class _Extractor:
             elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
-        if rule.id.startswith("investment.designation") and not [m for m in minerals if m != GENERIC]:
+        if "list_follows" in rule.flags and not [m for m in minerals if m != GENERIC]:
             # "approved a list of 47 strategic projects": the minerals come with the list that follows
             minerals = _unique([*minerals, *self._following_minerals(sent, 8)])
         if etype in ("investment", "stockpile") and not minerals:
@@ -1180,7 +1181,7 @@ class _Extractor:
         self._ruled = []
         for ruling in self._stage(sent, "ruling", masked):
             tr = self.trace[id(ruling)]
-            if ruling.rule == "other.bill":
+            if has_flag(ruling.rule, "masks_provisions"):
                 # a bill's provisions are not measures yet; another country's measure it is compared to is
                 comp = cue("comparison").search(text, tr.te)
                 masked.append((tr.te, comp.start() if comp else len(text)))

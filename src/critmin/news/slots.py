@@ -92,6 +92,7 @@ def modality_blocked(
     rule: str = "",
     negation_only: bool = False,
     unilateral: bool = False,
+    restrictive: bool = False,
 ) -> str | None:
     """Why the trigger at ``sent[ts:te]`` is not a fact (negated, speculative, a question), or None.
 
@@ -130,7 +131,7 @@ def modality_blocked(
         if word.startswith(("can", "allow", "enable")) and m.start() >= ts - clause_start:
             continue  # "can", "allow ... to" inside the trigger ("allow exports to resume") are the act's words
         return f"speculative/intent ({m.group(0)})"
-    if rule.startswith(("restriction.", "lifted.")):
+    if restrictive:
         proposal = cue("proposal").search(window)
         if proposal:
             return f"the content of a bill or proposal ({proposal.group(0)})"

@@ -27,6 +27,7 @@ AREAS = (
     "news",
     "watch",
     "web",
+    "serve",
     "report",
 )
 

@@ -277,11 +277,12 @@ class _ProxyRunner:
                 f"{c.id} ({stage}) has neither trade nor production data: cannot size a stockpile"
             )
         years = sorted(prod["year"].unique())
-        y = (
-            int(year)
-            if year is not None and year in years
-            else int(max(y for y in years if year is None or y <= year))
-        )
+        earlier = [v for v in years if year is None or v <= year]
+        if not earlier:
+            raise NoDataError(
+                f"no {c.id} ({stage}) production data in or before {year} (years {years[0]}-{years[-1]})"
+            )
+        y = int(year) if year is not None and year in years else int(max(earlier))
         p = prod[(prod["year"] == y) & (prod["country"] != "ROW")].groupby("country")["tonnes"].sum()
         total = float(prod.loc[prod["year"] == y, "tonnes"].sum())
         if total <= 0:

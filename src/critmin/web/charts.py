@@ -1,0 +1,338 @@
+"""Plotly figures as plain dicts (``{"data": [...], "layout": {...}}``), drawn in the browser by plotly.js.
+
+The server only arranges numbers the Python API computed; nothing here calculates an indicator. Text that
+can come from users or the news (registry titles, article headlines) is HTML-escaped, because plotly.js
+interprets a few tags in labels.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12, "color": "#222"}
+# Sequential scales from light to dark. Production and trade are very unequal (China often holds most of it), so
+# the 'skewed' scales spend half their range on the first tenth of the values: small producers stay visible.
+SCALES = {
+    "blue": [[0, "#eef4fb"], [0.02, "#c6dbef"], [0.1, "#6baed6"], [0.3, "#2171b5"], [1, "#08306b"]],
+    "red": [[0, "#fff0ec"], [0.02, "#fcbba1"], [0.1, "#fb6a4a"], [0.3, "#cb181d"], [1, "#67000d"]],
+    "red-linear": [[0, "#fff0ec"], [0.25, "#fcbba1"], [0.5, "#fb6a4a"], [0.75, "#cb181d"], [1, "#67000d"]],
+}
+PALETTE = ["#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#c47f3f"]
+
+
+def esc(text) -> str:
+    return html.escape("" if text is None else str(text), quote=False)
+
+
+def _layout(height: int = 380, **kw) -> dict:
+    base = {
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
+        "font": FONT,
+        "paper_bgcolor": "#fff",
+        "plot_bgcolor": "#fff",
+        "colorway": PALETTE,
+        "legend": {"orientation": "h", "y": -0.18},
+        "hoverlabel": {"font": {"family": FONT["family"]}},
+    }
+    base.update(kw)
+    return base
+
+
+def _values(s) -> list:
+    """A column as JSON-ready numbers (NaN → None)."""
+    a = pd.to_numeric(pd.Series(s), errors="coerce").astype(float).to_numpy()
+    return [None if not np.isfinite(v) else float(v) for v in a]
+
+
+def world_map(
+    iso3: Sequence[str],
+    values: Sequence[float],
+    names: Sequence[str],
+    *,
+    unit: str,
+    colorscale: str = "red",
+    fmt: str = ",.0f",
+    zmin: float | None = None,
+    zmax: float | None = None,
+) -> dict:
+    """A world choropleth by ISO3 code (drawn from the bundled Natural Earth 1:110m map)."""
+    trace = {
+        "type": "choropleth",
+        "locations": list(iso3),
+        "z": _values(values),
+        "text": [esc(n) for n in names],
+        "locationmode": "ISO-3",
+        "colorscale": SCALES[colorscale],
+        "marker": {"line": {"color": "#fff", "width": 0.4}},
+        "colorbar": {"title": {"text": esc(unit)}, "thickness": 12, "len": 0.8},
+        "hovertemplate": "%{text} (%{location})<br>%{z:" + fmt + "} " + esc(unit) + "<extra></extra>",
+    }
+    if zmin is not None:
+        trace["zmin"] = zmin
+    if zmax is not None:
+        trace["zmax"] = zmax
+    geo = {
+        "scope": "world",
+        "resolution": 110,
+        "projection": {"type": "natural earth", "rotation": {"lon": 0}},
+        "center": {"lon": 0},
+        "lonaxis": {"range": [-180, 180]},
+        "showframe": False,
+        "showcoastlines": False,
+        "showcountries": True,
+        "countrycolor": "#bbb",
+        "countrywidth": 0.4,
+        "showland": True,
+        "landcolor": "#f0f0f0",
+        "bgcolor": "#fff",
+    }
+    return {"data": [trace], "layout": _layout(420, margin={"l": 0, "r": 0, "t": 0, "b": 0}, geo=geo)}
+
+
+def hbar(
+    labels: Sequence[str], values: Sequence[float], *, unit: str, fmt: str = ",.0f", color: str = PALETTE[0]
+) -> dict:
+    """Horizontal bars, largest on top."""
+    n = len(labels)
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": [esc(x) for x in labels][::-1],
+                "x": _values(values)[::-1],
+                "marker": {"color": color},
+                "hovertemplate": "%{y}: %{x:" + fmt + "} " + esc(unit) + "<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            max(220, 26 * n + 70),
+            margin={"l": 170, "r": 20, "t": 10, "b": 40},
+            xaxis={"title": {"text": esc(unit)}, "tickformat": fmt},
+        ),
+    }
+
+
+def grouped_bars(
+    categories: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    unit: str,
+    percent: bool = False,
+    horizontal: bool = False,
+) -> dict:
+    """Bars of several series per category (e.g. direct vs traced share, current vs optimised tonnes)."""
+    fmt = ".0%" if percent else ",.0f"
+    cats = [esc(c) for c in categories]
+    data = []
+    for name, vals in series.items():
+        bar = {
+            "type": "bar",
+            "name": esc(name),
+            "hovertemplate": "%{fullData.name}: %{"
+            + ("x" if horizontal else "y")
+            + ":"
+            + fmt
+            + "}<extra>%{"
+            + ("y" if horizontal else "x")
+            + "}</extra>",
+        }
+        if horizontal:
+            bar.update(orientation="h", y=cats[::-1], x=_values(vals)[::-1])
+        else:
+            bar.update(x=cats, y=_values(vals))
+        data.append(bar)
+    axis = {"title": {"text": esc(unit)}, "tickformat": fmt}
+    if percent:
+        axis["range"] = [0, 1.02]
+    if horizontal:
+        layout = _layout(
+            max(260, 22 * len(cats) * max(1, len(series)) // 2 + 90),
+            barmode="group",
+            legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "reversed"},
+            margin={"l": 190, "r": 20, "t": 40, "b": 60},
+            xaxis=axis,
+        )
+    else:
+        layout = _layout(
+            400,
+            barmode="group",
+            margin={"l": 60, "r": 20, "t": 10, "b": 120},
+            yaxis=axis,
+            xaxis={"tickangle": -40},
+        )
+    return {"data": data, "layout": layout}
+
+
+def risk_matrix(m: pd.DataFrame, labelled: int = 8) -> dict:
+    """World production concentration (x) against net import reliance (y); colour: GeoPolRisk score. The
+    ``labelled`` highest GeoPolRisk scores carry their name (the rest on hover: many sit at 100 %)."""
+    label = [f"{c.replace('_', ' ')} ({s})" for c, s in zip(m["commodity"], m["stage"], strict=True)]
+    gpr = m["geopolrisk"] if "geopolrisk" in m else pd.Series(np.nan, index=m.index)
+    top = set(gpr.fillna(-1).sort_values(ascending=False).index[:labelled])
+    origin = m["origin"] if "origin" in m else pd.Series(np.nan, index=m.index)
+    trace = {
+        "type": "scatter",
+        "mode": "markers+text",
+        "x": _values(m["hhi"]),
+        "y": _values(m["import_reliance"]),
+        "text": [esc(x) if i in top else "" for i, x in zip(m.index, label, strict=True)],
+        "hovertext": [esc(x) for x in label],
+        "textposition": "top center",
+        "textfont": {"size": 10},
+        "customdata": [[a, b] for a, b in zip(_values(gpr), _values(origin), strict=True)],
+        "marker": {
+            "size": 11,
+            "color": [(-0.01 if v is None else v) for v in _values(gpr)],
+            "colorscale": "Reds",
+            "cmin": 0,
+            "showscale": True,
+            "colorbar": {"title": {"text": "GeoPolRisk"}, "thickness": 12},
+            "line": {"width": 1, "color": "#333"},
+        },
+        "hovertemplate": "%{hovertext}<br>world HHI %{x:.2f}<br>net import reliance %{y:.0%}<br>GeoPolRisk %{customdata[0]:.3f}"
+        "<br>China share, traced %{customdata[1]:.0%}<extra></extra>",
+    }
+    shapes = [
+        {
+            "type": "line",
+            "x0": 0.25,
+            "x1": 0.25,
+            "y0": -0.05,
+            "y1": 1.1,
+            "line": {"dash": "dot", "color": "#999"},
+        },
+        {"type": "line", "x0": 0, "x1": 1.05, "y0": 0.5, "y1": 0.5, "line": {"dash": "dot", "color": "#999"}},
+    ]
+    return {
+        "data": [trace],
+        "layout": _layout(
+            520,
+            showlegend=False,
+            shapes=shapes,
+            xaxis={"title": {"text": "World production concentration (HHI, 0–1)"}, "range": [0, 1.05]},
+            yaxis={"title": {"text": "Net import reliance"}, "range": [-0.05, 1.12], "tickformat": ".0%"},
+        ),
+    }
+
+
+def lines(
+    x: Sequence,
+    series: dict[str, Sequence[float]],
+    *,
+    unit: str,
+    percent: bool = False,
+    y2: dict[str, Sequence[float]] | None = None,
+    y2_unit: str = "",
+) -> dict:
+    """Time series; ``y2`` series go on a right-hand axis."""
+    fmt = ".0%" if percent else ",.2f"
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": esc(name),
+            "x": list(x),
+            "y": _values(v),
+            "hovertemplate": "%{x}: %{y:" + fmt + "}<extra>%{fullData.name}</extra>",
+        }
+        for name, v in series.items()
+    ]
+    layout = _layout(
+        360,
+        xaxis={"title": {"text": "year"}, "dtick": 2},
+        yaxis={"title": {"text": esc(unit)}, "tickformat": fmt, "rangemode": "tozero"},
+    )
+    for name, v in (y2 or {}).items():
+        data.append(
+            {
+                "type": "bar",
+                "name": esc(name),
+                "x": list(x),
+                "y": _values(v),
+                "yaxis": "y2",
+                "opacity": 0.35,
+                "hovertemplate": "%{x}: %{y:,.0f}<extra>%{fullData.name}</extra>",
+            }
+        )
+    if y2:
+        layout["yaxis2"] = {
+            "title": {"text": esc(y2_unit)},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+        }
+        layout["margin"] = {"l": 60, "r": 70, "t": 20, "b": 50}
+    return {"data": data, "layout": layout}
+
+
+def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
+    """Export measures as bars from their effective (or announced) date to their end (or today), one row
+    each; relaxations (records suspending others) in their own colour; news events as markers."""
+    data = []
+    rows: list[str] = []
+    if not measures.empty:
+        for relaxing, name, color in (
+            (False, "export measure", PALETTE[1]),
+            (True, "relaxation / suspension", PALETTE[4]),
+        ):
+            xs, ys, texts = [], [], []
+            for r in measures.itertuples(index=False):
+                start = r.effective_date or r.announced_date
+                if not start or bool(len(r.relaxes)) != relaxing:
+                    continue
+                what = ", ".join(r.commodities)[:36] or r.measure_type
+                label = esc(f"{r.imposer} {what} ({start})")
+                end = max(r.end_date or today, start)  # lifted before it took effect: a point
+                xs += [start, end, None]
+                ys += [label, label, None]
+                t = esc(f"{r.id}: {r.title or r.measure_type} ({start} → {r.end_date or 'in force'})")
+                texts += [t, t, None]
+                rows.append(label)
+            if xs:
+                data.append(
+                    {
+                        "type": "scatter",
+                        "mode": "lines+markers",
+                        "name": name,
+                        "x": xs,
+                        "y": ys,
+                        "text": texts,
+                        "line": {"width": 8, "color": color},
+                        "marker": {"size": 8, "color": color},
+                        "hovertemplate": "%{text}<extra></extra>",
+                    }
+                )
+    if not events.empty:
+        ev = events[events["date"].notna()]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "news event",
+                "x": list(ev["date"]),
+                "y": ["news: " + esc(t) for t in ev["event_type"]],
+                "text": [
+                    esc(f"{d}: {t}") for d, t in zip(ev["date"], ev["evidence"].fillna(""), strict=True)
+                ],
+                "marker": {"size": 11, "symbol": "diamond", "color": PALETTE[0]},
+                "hovertemplate": "%{text}<extra></extra>",
+            }
+        )
+        rows += list(dict.fromkeys("news: " + esc(t) for t in ev["event_type"]))
+    height = max(260, 22 * len(set(rows)) + 100)
+    return {
+        "data": data,
+        "layout": _layout(
+            height,
+            margin={"l": 230, "r": 20, "t": 10, "b": 50},
+            xaxis={"type": "date"},
+            yaxis={"automargin": True, "categoryorder": "trace"},
+        ),
+    }

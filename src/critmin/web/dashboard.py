@@ -1,0 +1,1404 @@
+"""The dashboard's pages as data: sections of paragraphs, charts and tables built from the Python API.
+
+Each builder takes the Dataset and the page's parameters and returns a :class:`Page`. Every table keeps the
+full tidy frame the API returned (downloaded as CSV from the page with ``?download=<table id>``), every chart
+names its source and edition. Nothing here computes an indicator: numbers are arranged, counted or summed
+for display only (e.g. import value by supplier over the minerals of the catalogue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.parse
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from critmin.errors import CritminError, NoDataError, UnknownValueError
+from critmin.report import fmt
+from critmin.web import charts
+
+LANDING_PARTIES = ("JPN", "ITA", "JPN+ITA")
+KEY_MINERALS = (("rare_earths", "refined"), ("graphite", "mine"), ("antimony", "mine"))
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    figure: dict
+    source: str  # source and edition, shown under the chart
+    note: str = ""
+
+
+@dataclass
+class Table:
+    id: str
+    title: str
+    frame: pd.DataFrame  # the full tidy table (CSV download)
+    columns: list[tuple[str, str, str]]  # (header, column, format kind of critmin.report.fmt or 'text')
+    caption: str = ""
+    limit: int | None = None
+    api: str | None = None  # the equivalent API call, shown for reuse
+    shown: pd.DataFrame | None = None  # the rows shown, when not the whole frame (e.g. one party of three)
+    links: dict[str, str] = field(default_factory=dict)  # column -> URL pattern with {column} fields
+
+    @property
+    def visible(self) -> pd.DataFrame:
+        df = self.frame if self.shown is None else self.shown
+        return df if self.limit is None else df.head(self.limit)
+
+    def rows(self) -> list[list[tuple[str, str | None]]]:
+        """Shown cells as (text, link or None)."""
+        out = []
+        for rec in self.visible.to_dict("records"):
+            row = []
+            for _, col, kind in self.columns:
+                href = self.links.get(col)
+                if href:
+                    href = href.format(**{k: urllib.parse.quote(str(v), safe="+") for k, v in rec.items()})
+                row.append((cell(rec.get(col), kind), href))
+            out.append(row)
+        return out
+
+    @property
+    def align(self) -> list[str]:
+        return [
+            {"text": "left", "date": "left nowrap", "flags": "left small"}.get(k, "right")
+            for _, _, k in self.columns
+        ]
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, href)
+    notes: list[str] = field(default_factory=list)
+    cards: list[dict] = field(default_factory=list)  # headline figures: title, value, lines, href
+
+
+@dataclass
+class Page:
+    nav: str
+    title: str
+    lead: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    form: dict | None = None
+    article: dict | None = None
+
+    def table(self, table_id: str) -> Table:
+        for s in self.sections:
+            for t in s.tables:
+                if t.id == table_id:
+                    return t
+        ids = [t.id for s in self.sections for t in s.tables]
+        raise UnknownValueError(
+            "table", table_id, ids, hint="tables of this page: " + (", ".join(ids) or "none")
+        )
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
+def cell(v, kind: str) -> str:
+    """One table cell: the report's formats (critmin.report.fmt: usd, t, pct, hhi, num) plus signed tonnes
+    ('dt'), whole days ('days'), percent values already ×100 ('pct100'), JSON flag lists ('flags') and text."""
+    if kind in ("text", "date"):
+        if isinstance(v, list | tuple | np.ndarray):
+            return ", ".join(map(str, v))
+        return "" if _missing(v) else str(v)
+    if kind == "flags":
+        try:
+            items = json.loads(v) if isinstance(v, str) else list(v or [])
+        except ValueError:
+            return str(v)
+        return ", ".join(str(i).replace("_", " ") for i in items)
+    if _missing(v):
+        return "—"
+    if kind == "dt":
+        return f"{v:,.0f} t".replace("-0 t", "0 t")
+    if kind == "days":
+        return "unlimited" if np.isinf(v) else f"{v:,.0f}"
+    if kind == "pct100":
+        return f"{v:.1f} %"
+    return fmt(v, kind)
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def _analysis_year(ds, year: int | None) -> int:
+    from critmin.report import analysis_year
+
+    return int(year) if year is not None else analysis_year(ds)
+
+
+def _name(cid: str) -> str:
+    from critmin.reference import commodities as cat
+
+    return cat.get(cid).name
+
+
+def _flat(values) -> str:
+    return "; ".join(sorted({str(v) for v in values if isinstance(v, str) and v}))
+
+
+def editions(ds, data_table: str) -> str:
+    """'WMD 2026; USGS MCS 2024; ...': the sources and editions loaded for one data table of the store."""
+    src = ds.sources()
+    src = src[src["data_table"] == data_table]
+    labels = [
+        e if str(e).startswith(str(s)) else f"{s} {e}"
+        for s, e in zip(src["source"], src["edition"], strict=True)
+    ]
+    return "; ".join(dict.fromkeys(labels))
+
+
+def _trade_caption(exp: pd.DataFrame) -> str:
+    srcs = _flat(pd.concat([exp["world_mine_source"], exp["world_refined_source"]]))
+    return (
+        f"Trade: {_flat(exp['trade_source'])} (CEPII), import values FOB in current USD, gross tonnes; shares of "
+        f"import value. World production: {srcs}. HHI 0–1. Net import reliance = (I−E)/(P+I−E) (USGS)."
+    )
+
+
+EXPOSURE_COLUMNS = [
+    ("Party", "party", "text"),
+    ("Mineral", "commodity_name", "text"),
+    ("Stage", "stage", "text"),
+    ("Imports", "import_value_kusd", "usd"),
+    ("Tonnes", "import_content_tonnes", "t"),
+    ("Basis", "content_basis", "text"),
+    ("1st supplier", "supplier_1", "text"),
+    ("share", "supplier_1_share", "pct"),
+    ("Supplier HHI", "supplier_hhi", "hhi"),
+    ("From CHN", "share_from_CHN", "pct"),
+    ("Net import reliance", "import_reliance", "pct"),
+    ("World mine CHN", "world_mine_china_share", "pct"),
+    ("World refined CHN", "world_refined_china_share", "pct"),
+    ("Coverage", "coverage", "text"),
+]
+
+
+def exposure_cards(exp: pd.DataFrame) -> list[dict]:
+    """Headline figures per party: import value, stages mostly from China, stages above the 65 % benchmark."""
+    cards = []
+    for party, part in exp.groupby("party", sort=False):
+        traded = part[part["import_value_kusd"].fillna(0) > 0]
+        cards.append(
+            {
+                "title": f"{part['party_name'].iloc[0]} ({party})",
+                "value": fmt(traded["import_value_kusd"].sum(), "usd"),
+                "lines": [
+                    f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}",
+                    f"{int((traded['share_from_CHN'] >= 0.5).sum())} of them at least half from China",
+                    f"{int((traded['supplier_1_share'] > 0.65).sum())} with one supplier above 65 %",
+                ],
+                "href": f"/profile/{party}",
+            }
+        )
+    return cards
+
+
+def exposure_findings(exp: pd.DataFrame) -> list[str]:
+    """Per party, the mineral stages China supplied at least half of (by import value), largest first."""
+    out = []
+    for _party, part in exp.groupby("party", sort=False):
+        traded = part[part["import_value_kusd"].fillna(0) > 0]
+        chn = traded[traded["share_from_CHN"] >= 0.5].sort_values("import_value_kusd", ascending=False)
+        if chn.empty:
+            out.append(f"{part['party_name'].iloc[0]}: no stage came at least half from China.")
+            continue
+        items = ", ".join(
+            f"{r.commodity_name.lower()} {r.stage} {fmt(r.share_from_CHN, 'pct')}" for r in chn.itertuples()
+        )
+        out.append(f"{part['party_name'].iloc[0]}: at least half from China — {items}.")
+    return out
+
+
+def china_share_chart(exp: pd.DataFrame, chart_id: str, limit: int = 14) -> Chart:
+    """China's share of import value per mineral stage and party, for the stages the last party (the bloc on
+    the landing view) buys most from China."""
+    e = exp.dropna(subset=["import_value_kusd"])
+    last = e["party"].iloc[-1] if len(e) else ""
+    mine = e[e["party"] == last]
+    from_china = (mine["import_value_kusd"] * mine["share_from_CHN"].fillna(0)).sort_values(ascending=False)
+    big = from_china[mine.loc[from_china.index, "share_from_CHN"] >= 0.02]
+    order = mine.loc[big.index[:limit], ["commodity", "stage"]]
+    cats = [f"{_name(c)} ({s})" for c, s in zip(order["commodity"], order["stage"], strict=True)]
+    keyed = e.set_index(["party", "commodity", "stage"])["share_from_CHN"]
+    series = {
+        p: [keyed.get((p, c, s), np.nan) for c, s in zip(order["commodity"], order["stage"], strict=True)]
+        for p in e["party"].unique()
+    }
+    return Chart(
+        chart_id,
+        "China's share of imports, for the largest imports from China",
+        charts.grouped_bars(cats, series, unit="share of import value", percent=True, horizontal=True),
+        f"{_flat(e['trade_source'])} (CEPII), {int(e['year'].max()) if len(e) else ''}; shares of import value (FOB).",
+    )
+
+
+def exposure_table(
+    exp: pd.DataFrame,
+    table_id: str,
+    title: str,
+    api: str,
+    show_party: str | None = None,
+    limit: int | None = None,
+) -> Table:
+    """The exposure table: the traded stages of ``show_party`` (default: all) by import value; the CSV has
+    every row, the coverage notes of the others go below."""
+    shown = exp if show_party is None else exp[exp["party"] == show_party]
+    traded = shown[shown["import_value_kusd"].fillna(0) > 0].sort_values("import_value_kusd", ascending=False)
+    t = Table(
+        table_id,
+        title,
+        exp,
+        EXPOSURE_COLUMNS[:-1] if show_party is None else EXPOSURE_COLUMNS[1:-1],
+        caption=_trade_caption(exp),
+        api=api,
+        shown=traded,
+        limit=limit,
+    )
+    return t
+
+
+def coverage_note(exp: pd.DataFrame) -> str:
+    """Which stages have no trade data, in one line (the 'coverage' column of the CSV says why)."""
+    gaps = exp[exp["import_value_kusd"].isna()].drop_duplicates(["commodity", "stage"])
+    if gaps.empty:
+        return ""
+    items = [f"{_name(c).lower()} ({s})" for c, s in zip(gaps["commodity"], gaps["stage"], strict=True)]
+    return f"No trade data (no HS92 code, or no flows that year) for {len(items)} stages: {', '.join(items)}; the CSV's coverage column says why."
+
+
+def supplier_map(ds, party, commodity: str | None, year: int, chart_id: str) -> tuple[Chart, Table]:
+    """Import value by supplier (summed over the minerals of the catalogue, or one commodity)."""
+    from critmin.indicators.geopolrisk import trade_provenance
+    from critmin.reference import countries
+
+    bil = ds.bilateral(party, commodity, year)
+    # value adds up across minerals; tonnes only within one content basis (no ore added to metal)
+    bases = sorted(set(bil["basis"].dropna())) if "basis" in bil else []
+    physical = commodity is not None and len(bases) == 1 and "tonnes" in bil
+    cols = ["value_kusd", "tonnes"] if physical else ["value_kusd"]
+    by = (
+        bil.groupby("partner", as_index=False)[cols]
+        .sum(min_count=1)
+        .sort_values("value_kusd", ascending=False)
+    )
+    if physical:
+        by["basis"] = bases[0]
+    total = by["value_kusd"].sum()
+    by["share_of_value"] = by["value_kusd"] / total if total > 0 else np.nan
+    by["partner_name"] = by["partner"].map(countries.name)
+    by.insert(0, "party", party if isinstance(party, str) else party.label)
+    by["year"] = year
+    by["source"] = trade_provenance(ds)
+    what = _name(commodity) if commodity else "the catalogue's critical minerals"
+    chart = Chart(
+        chart_id,
+        f"Where the imports come from: {what}, {year}",
+        charts.world_map(by["partner"], by["value_kusd"] * 1e3, by["partner_name"], unit="USD"),
+        f"{by['source'].iloc[0] if len(by) else 'BACI'} (CEPII), imports by partner, FOB current USD, {year}"
+        + (
+            "; members' trade with each other excluded"
+            if "+" in str(by["party"].iloc[0] if len(by) else "")
+            else ""
+        )
+        + ".",
+    )
+    table = Table(
+        f"{chart_id}-table",
+        f"Suppliers of {what}, {year}",
+        by.reset_index(drop=True),
+        [
+            ("Supplier", "partner", "text"),
+            ("Name", "partner_name", "text"),
+            ("Imports", "value_kusd", "usd"),
+            ("Share", "share_of_value", "pct"),
+        ]
+        + ([("Tonnes", "tonnes", "t"), ("Basis", "basis", "text")] if physical else []),
+        caption=chart.source
+        + (
+            ""
+            if physical
+            else " Tonnes are not added up across minerals or stages of different content bases."
+        ),
+        limit=15,
+    )
+    return chart, table
+
+
+def matrix_section(ds, party: str, year: int, memo) -> Section:
+    from critmin.indicators.risk import risk_matrix
+
+    m = memo(("risk_matrix", party, year), lambda: risk_matrix(ds, party, year))
+    m = m.assign(name=m["commodity"].map(_name))
+    prov = (
+        f"trade {editions(ds, 'trade')}; governance {editions(ds, 'governance')}; "
+        f"production {editions(ds, 'production')}"
+    )
+    chart = Chart(
+        "matrix",
+        f"Risk matrix, {year}",
+        charts.risk_matrix(m),
+        f"critmin risk (hhi, import_reliance, geopolrisk, origin), {year}, on {prov}; the series of each value "
+        "in the CSV of /api/v1/risk.",
+        note="Right: production in few countries (HHI > 0.25 is highly concentrated); top: most of the supply is imported. Colour: GeoPolRisk score.",
+    )
+    table = Table(
+        "matrix-table",
+        "Risk matrix values",
+        m.sort_values("geopolrisk", ascending=False, na_position="last").reset_index(drop=True),
+        [
+            ("Mineral", "name", "text"),
+            ("Stage", "stage", "text"),
+            ("World HHI", "hhi", "hhi"),
+            ("Net import reliance", "import_reliance", "pct"),
+            ("GeoPolRisk", "geopolrisk", "num"),
+            ("China, traced origin", "origin", "pct"),
+        ],
+        caption="Methods and sources per value: /api/v1/risk (inputs, flags and provenance of every row).",
+        api=f"/api/v1/risk/matrix?for={party}&year={year}",
+    )
+    return Section("risk", "Concentration vs dependence", charts=[chart], tables=[table])
+
+
+def origin_section(ds, party: str, year: int, memo) -> Section:
+    """China's direct share of the party's supply next to the share traced through re-exports."""
+    from critmin.indicators.risk import risk
+
+    r = memo(("risk_origin", party, year), lambda: risk(ds, party, ["origin"], year))
+    ok = r[(r["status"] == "ok") & r["value"].notna()].copy()
+    ok["direct_share"] = [json.loads(x or "{}").get("direct_share") for x in ok["inputs"]]
+    ok["name"] = ok["commodity"].map(_name) + " (" + ok["stage"] + ")"
+    ok = ok.sort_values("value", ascending=False).reset_index(drop=True)
+    top = ok[(ok["value"] >= 0.02) | (ok["direct_share"].fillna(0) >= 0.02)].head(16)
+    editions = _flat(p.split(" (")[0] for p in ok["provenance"].str.split("; ").explode().dropna())
+    chart = Chart(
+        "origin",
+        f"China's share of supply: direct imports vs traced origin, {year}",
+        charts.grouped_bars(
+            list(top["name"]),
+            {"direct (imports from China)": top["direct_share"], "traced through re-exports": top["value"]},
+            unit="share of supply",
+            percent=True,
+            horizontal=True,
+        ),
+        f"origin tracing (Kastner et al. 2011) on {editions}; the series of each stage per row in the CSV.",
+        note="Traced origin follows each import back to the producing country: metal China refined but Malaysia or Vietnam re-exported counts as Chinese.",
+    )
+    table = Table(
+        "origin-table",
+        "Direct and traced shares",
+        ok[
+            ["party", "commodity", "name", "stage", "year", "direct_share", "value", "flags", "provenance"]
+        ].rename(columns={"value": "traced_share"}),
+        [
+            ("Mineral", "name", "text"),
+            ("Stage", "stage", "text"),
+            ("Direct", "direct_share", "pct"),
+            ("Traced", "traced_share", "pct"),
+            ("Flags", "flags", "flags"),
+        ],
+        caption="Shares of supply in tonnes on the production series' basis; flags say where the basis is approximate.",
+        api=f"/api/v1/risk?for={party}&method=origin&year={year}",
+    )
+    return Section("origin", "Direct vs traced origin", charts=[chart], tables=[table])
+
+
+def applicable_restrictions(ds, members: tuple[str, ...], on: str) -> pd.DataFrame:
+    """Measures in force on ``on`` that cover exports to any of ``members`` (all-destination measures too)."""
+    from critmin.scenarios.registry import restrictions
+
+    r = restrictions(ds, in_force=on)
+    hit = r["targets"].map(lambda ts: len(ts) == 0 or bool(set(ts) & set(members)))
+    return r[hit].reset_index(drop=True)
+
+
+RESTRICTION_COLUMNS = [
+    ("Imposer", "imposer", "text"),
+    ("Minerals", "commodities", "text"),
+    ("Measure", "measure_type", "text"),
+    ("Targets", "targets", "text"),
+    ("Effective", "effective_date", "date"),
+    ("End", "end_date", "date"),
+    ("Title", "title", "text"),
+    ("Reference", "legal_reference", "text"),
+]
+
+
+def restrictions_table(df: pd.DataFrame, table_id: str, title: str) -> Table:
+    return Table(
+        table_id,
+        title,
+        df,
+        RESTRICTION_COLUMNS,
+        caption="critmin restriction registry: official announcements, dated and cited (targets empty = all destinations).",
+    )
+
+
+# -- pages ----------------------------------------------------------------------------------------------
+def landing(ds, year: int | None, memo) -> Page:
+    """Japan and Italy together: how exposed, to whom, what if, what would help — on one page."""
+    from critmin.optimize.sourcing import pooled
+    from critmin.reference import partnerships as pt
+    from critmin.scenarios import restrict
+
+    year = _analysis_year(ds, year)
+    parties = ",".join(LANDING_PARTIES)
+    exp = memo(("exposure", parties, year), lambda: ds.exposure(parties, year))
+    page = Page(
+        "home",
+        f"Japan and Italy: critical-mineral exposure, {year}",
+        lead=[
+            "On 16 January 2026 Japan and Italy agreed to strengthen supply chains for critical minerals and raised "
+            "their partnership to a 'special strategic' one, amid China's dominance of rare earths (Kyodo via News.Az). "
+            "How exposed are the two, to whom, and what would actually help? Every number below comes from critmin's "
+            "Python API on the embedded public data; each table downloads as CSV and links to its API call."
+        ],
+    )
+    # how exposed, to whom
+    traded = exp.dropna(subset=["import_value_kusd"])
+    traded = traded[traded["import_value_kusd"] > 0]
+    page.sections.append(
+        Section(
+            "exposure",
+            "How exposed, and to whom",
+            cards=exposure_cards(exp),
+            paragraphs=exposure_findings(exp),
+            charts=[china_share_chart(exp, "china-share", limit=10)],
+            tables=[
+                exposure_table(
+                    exp,
+                    "exposure",
+                    f"Imports of critical minerals by Japan + Italy, {year} (the CSV also has each country alone)",
+                    f"/api/v1/exposure?for={parties}&year={year}",
+                    show_party="JPN+ITA",
+                    limit=15,
+                )
+            ]
+            if len(traded)
+            else [],
+            notes=[coverage_note(exp[exp["party"] == "JPN+ITA"])],
+            links=[
+                ("Japan", "/profile/JPN"),
+                ("Italy", "/profile/ITA"),
+                ("Japan + Italy", "/profile/JPN+ITA"),
+            ],
+        )
+    )
+    chart, table = supplier_map(ds, "JPN+ITA", None, year, "suppliers")
+    page.sections.append(Section("suppliers", "Suppliers of Japan + Italy", charts=[chart], tables=[table]))
+    page.sections.append(matrix_section(ds, "JPN+ITA", year, memo))
+    # what if
+    rows, notes = [], []
+    for cid, stage in KEY_MINERALS:
+        try:
+            res = memo(
+                ("restrict", cid, stage, year),
+                lambda cid=cid, stage=stage: restrict(
+                    ds, by="CHN", commodity=cid, stage=stage, year=year, share=1.0, stocks={"JPN": 60}
+                ),
+            )
+        except (NoDataError, CritminError) as exc:
+            notes.append(f"{_name(cid)} ({stage}): {exc}")
+            continue
+        c = res.countries()
+        c = c[c["country"].isin(["JPN", "ITA"])].assign(mineral=f"{_name(cid)} ({stage})")
+        rows.append(c)
+        w = res.world()
+        notes.append(
+            f"{_name(cid)} ({stage}): world shortfall {w['shortfall_tonnes']:,.0f} t of {w['world_consumption_tonnes']:,.0f} t "
+            f"({w['countries_with_shortfall']} countries short); {w['source']} ({w['edition']})."
+        )
+    scen = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    page.sections.append(
+        Section(
+            "scenario",
+            f"What if China halted all exports? ({year} trade network)",
+            paragraphs=[
+                "A full Chinese export stop pushed through the bilateral trade network with the cascade model of "
+                "Marchand et al. (2016): stocks absorb the loss first, then consumption; countries that run short stop "
+                "re-exporting. Japan holds 60 days of consumption (the JOGMEC target), Italy none; no substitution."
+            ],
+            tables=[
+                Table(
+                    "scenario",
+                    "Shortfall of Japan and Italy",
+                    scen,
+                    [
+                        ("Mineral", "mineral", "text"),
+                        ("Country", "country", "text"),
+                        ("Consumption", "consumption_tonnes", "t"),
+                        ("Direct loss", "direct_loss_tonnes", "t"),
+                        ("Stocks (days)", "stocks_days", "days"),
+                        ("Shortfall", "shortfall_tonnes", "t"),
+                        ("% of consumption", "shortfall_pct_of_consumption", "pct100"),
+                        ("Days of cover", "days_of_cover", "days"),
+                        ("Basis", "basis", "text"),
+                    ],
+                    caption="Tonnes per year on each network's basis; sources per mineral in the notes below.",
+                )
+            ]
+            if len(scen)
+            else [],
+            notes=notes,
+            links=[
+                (
+                    "Run your own scenario",
+                    f"/scenario?commodity=rare_earths&stage=refined&year={year}&by=CHN&stocks=JPN%3D60",
+                )
+            ],
+        )
+    )
+    # what would help
+    frames, pnotes = [], []
+    for cid, stage in KEY_MINERALS[:2]:
+        try:
+            frames.append(
+                memo(
+                    ("pooled", cid, stage, year),
+                    lambda cid=cid, stage=stage: pooled(ds, "JPN+ITA", cid, stage, year, partners="own"),
+                )
+            )
+        except CritminError as exc:
+            pnotes.append(f"{_name(cid)} ({stage}): {exc}")
+    pool = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(pool):
+        pool = pool.assign(
+            name=pool["commodity"].map(_name),
+            why=[
+                b or e
+                for b, e in zip(pool["binding"].fillna(""), pool["explanation"].fillna(""), strict=True)
+            ],
+        )
+    shared = memo(
+        ("partnerships", "JPN&ITA"),
+        lambda: _shared_partnerships(pt.partnerships(ds, country="JPN"), pt.partnerships(ds, country="ITA")),
+    )
+    page.sections.append(
+        Section(
+            "help",
+            "What would help: partner sourcing, alone and pooled",
+            paragraphs=[
+                "Each member's import need re-allocated across suppliers at least GeoPolRisk import risk, within each "
+                "supplier's exports, at most 65 % from any third country (EU CRMA benchmark) and its partnership "
+                "counterparts; 'pooled' lets the two buy jointly. The gain from pooling is what the partnership adds."
+            ],
+            tables=[
+                t
+                for t in (
+                    Table(
+                        "pooled",
+                        "Each alone vs pooled",
+                        pool,
+                        [
+                            ("Mineral", "name", "text"),
+                            ("Stage", "stage", "text"),
+                            ("Case", "case", "text"),
+                            ("Status", "status", "text"),
+                            ("Need", "need_tonnes", "t"),
+                            ("Risk now", "risk_before", "num"),
+                            ("Optimised", "risk_after", "num"),
+                            ("Gain from pooling", "partnership_gain", "num"),
+                            ("Binding constraints / why infeasible", "why", "text"),
+                        ],
+                        caption="Import risk Σ gᵢxᵢ/F; "
+                        + (
+                            _flat(pool["governance_source"]) + "; " + _flat(pool["trade_source"])
+                            if len(pool)
+                            else ""
+                        )
+                        + ".",
+                    )
+                    if len(pool)
+                    else None,
+                    Table(
+                        "partnerships",
+                        "Partnerships between Japan and Italy (directly or through a bloc)",
+                        shared,
+                        [
+                            ("Parties", "parties", "text"),
+                            ("Level", "level", "text"),
+                            ("Previous", "previous_level", "text"),
+                            ("Since", "date", "date"),
+                            ("In force", "active", "text"),
+                            ("Title", "title", "text"),
+                            ("Source", "source_url", "text"),
+                        ],
+                        caption="critmin partnerships table (seed records cite their source; news records once reviewed).",
+                    ),
+                )
+                if t is not None
+            ],
+            notes=pnotes,
+            links=[
+                ("Optimise sourcing", f"/sourcing?for=JPN%2BITA&commodity=graphite&stage=mine&year={year}")
+            ],
+        )
+    )
+    applies = applicable_restrictions(ds, ("JPN", "ITA"), today())
+    page.sections.append(
+        Section(
+            "restrictions",
+            f"Export restrictions in force on {today()} that cover Japan or Italy",
+            tables=[restrictions_table(applies, "restrictions", "Measures in force")],
+            links=[("Timeline of restrictions and news", "/timeline")],
+        )
+    )
+    return page
+
+
+def _shared_partnerships(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    return a[a["id"].isin(set(b["id"]))].reset_index(drop=True)
+
+
+def profile(ds, party: str, year: int | None, commodity: str | None, memo) -> Page:
+    """A country or bloc: risk matrix, supplier map, direct vs traced origin, time series, restrictions."""
+    from critmin.reference import commodities as cat
+
+    year = _analysis_year(ds, year)
+    p = ds.party(party, year)
+    series_c = cat.get(commodity).id if commodity else "rare_earths"
+    page = Page(
+        "profile",
+        f"{p.name} ({p.label}): critical-mineral profile, {year}",
+        lead=[f"Members: {', '.join(p.members)}; imports from outside the bloc only." if p.is_bloc else ""],
+        form={"party": p.label, "year": year, "commodity": series_c, "commodities": _commodity_options()},
+    )
+    exp = memo(("exposure", p.label, year), lambda: ds.exposure(p.label, year))
+    page.sections.append(
+        Section(
+            "exposure",
+            "Imports by mineral",
+            cards=exposure_cards(exp),
+            paragraphs=exposure_findings(exp),
+            tables=[
+                exposure_table(
+                    exp,
+                    "exposure",
+                    f"Exposure, {year}",
+                    f"/api/v1/exposure?for={p.label}&year={year}",
+                    show_party=p.label,
+                )
+            ],
+            notes=[coverage_note(exp)],
+        )
+    )
+    page.sections.append(matrix_section(ds, p.label, year, memo))
+    chart, table = supplier_map(ds, p.label, commodity, year, "suppliers")
+    page.sections.append(Section("suppliers", "Suppliers", charts=[chart], tables=[table]))
+    page.sections.append(origin_section(ds, p.label, year, memo))
+    lo = max(ds.trade_years()[0], year - 14)
+    ser = memo(
+        ("series", p.label, series_c, lo, year),
+        lambda: ds.exposure(p.label, years=range(lo, year + 1), commodities=series_c),
+    )
+    charts_ = []
+    for stage, part in ser.groupby("stage", sort=False):
+        if part["import_value_kusd"].notna().any():
+            charts_.append(
+                Chart(
+                    f"series-{stage}",
+                    f"{_name(series_c)} ({stage}): imports and China's share, {lo}–{year}",
+                    charts.lines(
+                        part["year"],
+                        {"share from China": part["share_from_CHN"], "supplier HHI": part["supplier_hhi"]},
+                        unit="share / HHI",
+                        percent=True,
+                        y2={"imports (kUSD)": part["import_value_kusd"]},
+                        y2_unit="kUSD",
+                    ),
+                    f"{_flat(part['trade_source'])} (CEPII), HS {part['hs_codes'].iloc[0]}; shares of import value.",
+                )
+            )
+    page.sections.append(
+        Section(
+            "series",
+            f"Over time: {_name(series_c)}",
+            charts=charts_,
+            tables=[
+                Table(
+                    "series",
+                    "Time series",
+                    ser,
+                    [
+                        ("Year", "year", "text"),
+                        ("Stage", "stage", "text"),
+                        ("Imports", "import_value_kusd", "usd"),
+                        ("Tonnes", "import_content_tonnes", "t"),
+                        ("Basis", "content_basis", "text"),
+                        ("From CHN", "share_from_CHN", "pct"),
+                        ("Supplier HHI", "supplier_hhi", "hhi"),
+                        ("Net import reliance", "import_reliance", "pct"),
+                    ],
+                    caption=_trade_caption(ser),
+                    api=f"/api/v1/exposure?for={p.label}&years={lo}-{year}&commodity={series_c}",
+                )
+            ],
+            notes=[] if charts_ else [f"{_name(series_c)} has no trade data for {p.label} in {lo}–{year}."],
+        )
+    )
+    applies = applicable_restrictions(ds, p.members, today())
+    page.sections.append(
+        Section(
+            "restrictions",
+            f"Export restrictions in force on {today()} that apply to {p.label}",
+            tables=[restrictions_table(applies, "restrictions", "Measures in force")],
+        )
+    )
+    return page
+
+
+def _commodity_options() -> list[tuple[str, str]]:
+    from critmin.reference import commodities as cat
+
+    return [(c.id, c.name) for c in cat.catalogue().values()]
+
+
+def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Page:
+    """One mineral: producers by stage (map, top-N), concentration over time, trade flows, restrictions."""
+    from critmin.reference import commodities as cat
+    from critmin.reference import countries
+    from critmin.scenarios.registry import restrictions
+
+    c = cat.get(commodity)
+    with_data = [s for s in c.stages if not ds.production(c.id, s).empty]
+    stage = stage or (with_data[0] if with_data else next(iter(c.stages)))
+    st = c.stage(stage)
+    page = Page(
+        "mineral",
+        f"{c.name}: {stage} ({st.description})",
+        lead=[f"HS92 codes: {', '.join(st.hs92) or 'none'}." + (f" {st.hs_note}" if st.hs_note else "")],
+        form={
+            "commodity": c.id,
+            "stage": stage,
+            "stages": list(c.stages),
+            "commodities": _commodity_options(),
+        },
+    )
+    conc = memo(("concentration", c.id, stage), lambda: ds.concentration(c.id, stage))
+    if conc.empty:
+        raise NoDataError(f"no production data for {c.id} at stage {stage!r}")
+    year = int(year) if year is not None else int(conc["year"].max())
+    row = conc[conc["year"] == year]
+    if row.empty:
+        raise NoDataError(
+            f"no production data for {c.id} {stage} in {year} (years {conc['year'].min()}–{conc['year'].max()})"
+        )
+    r0 = row.iloc[0]
+    prod = ds.production(c.id, stage, year, r0["source"])
+    prod = (
+        prod[prod["edition"] == r0["edition"]].sort_values("tonnes", ascending=False).reset_index(drop=True)
+    )
+    prod["share"] = prod["tonnes"] / prod["tonnes"].sum()
+    prod["country_name"] = prod["country"].map(lambda x: "rest of world" if x == "ROW" else countries.name(x))
+    src = f"{r0['source']} {r0['edition']}".replace(f"{r0['source']} {r0['source']}", r0["source"])
+    named = prod[prod["country"] != "ROW"]
+    page.sections.append(
+        Section(
+            "producers",
+            f"Producers, {year}",
+            paragraphs=[
+                f"World output {r0['world_tonnes']:,.0f} t ({r0['basis']}); HHI {r0['hhi']:.2f}; top-3 share {fmt(r0['top3_share'], 'pct')}; "
+                f"China {fmt(r0['share_CHN'], 'pct')}; leader {countries.name(r0['leader'])} {fmt(r0['leader_share'], 'pct')}."
+            ],
+            charts=[
+                Chart(
+                    "producer-map",
+                    f"Production by country, {year}",
+                    charts.world_map(
+                        named["country"],
+                        named["tonnes"],
+                        named["country_name"],
+                        unit=f"t {r0['basis']}",
+                        colorscale="blue",
+                    ),
+                    f"{src}, {year}; tonnes of {r0['basis']}.",
+                ),
+                Chart(
+                    "producer-top",
+                    "Largest producers",
+                    charts.hbar(
+                        list(prod["country_name"].head(10)), prod["tonnes"].head(10), unit=f"t {r0['basis']}"
+                    ),
+                    f"{src}, {year}.",
+                ),
+            ],
+            tables=[
+                Table(
+                    "production",
+                    "Production by country",
+                    prod,
+                    [
+                        ("Country", "country", "text"),
+                        ("Name", "country_name", "text"),
+                        ("Tonnes", "tonnes", "t"),
+                        ("Share", "share", "pct"),
+                        ("Basis", "basis", "text"),
+                        ("Source", "source", "text"),
+                        ("Edition", "edition", "text"),
+                    ],
+                    caption="'rest of world' is a residual aggregate: it counts in the total, not as a producer.",
+                    api=f"/api/v1/production?commodity={c.id}&stage={stage}&year={year}",
+                )
+            ],
+        )
+    )
+    page.sections.append(
+        Section(
+            "concentration",
+            "Concentration over time",
+            charts=[
+                Chart(
+                    "concentration",
+                    "World HHI and China's share",
+                    charts.lines(
+                        conc["year"],
+                        {
+                            "HHI": conc["hhi"],
+                            "China's share": conc["share_CHN"],
+                            "top-3 share": conc["top3_share"],
+                        },
+                        unit="0–1",
+                        percent=False,
+                    ),
+                    "; ".join(
+                        sorted(
+                            {
+                                f"{s} {e}".replace(f"{s} {s}", s)
+                                for s, e in zip(conc["source"], conc["edition"], strict=True)
+                            }
+                        )
+                    )
+                    + "; one preferred source per year.",
+                )
+            ],
+            tables=[
+                Table(
+                    "concentration",
+                    "Concentration by year",
+                    conc,
+                    [
+                        ("Year", "year", "text"),
+                        ("World tonnes", "world_tonnes", "t"),
+                        ("HHI", "hhi", "hhi"),
+                        ("Top-3", "top3_share", "pct"),
+                        ("China", "share_CHN", "pct"),
+                        ("Leader", "leader", "text"),
+                        ("Source", "source", "text"),
+                        ("Edition", "edition", "text"),
+                    ],
+                    api=f"/api/v1/concentration?commodity={c.id}&stage={stage}",
+                )
+            ],
+        )
+    )
+    if st.hs92:
+        ty = min(year, ds.trade_years()[1])
+        flows = memo(("trade", c.id, stage, ty), lambda: ds.trade(c.id, stage, ty))
+        if len(flows):
+            exporters = (
+                flows.groupby("exporter", as_index=False)["value_kusd"]
+                .sum()
+                .sort_values("value_kusd", ascending=False)
+                .head(12)
+            )
+            top = flows.sort_values("value_kusd", ascending=False).head(200).reset_index(drop=True)
+            top = top.assign(
+                exporter_name=top["exporter"].map(countries.name),
+                importer_name=top["importer"].map(countries.name),
+            )
+            tsrc = f"BACI {_flat(flows['edition'])} (CEPII), HS {', '.join(st.hs92)}, {ty}; FOB current USD."
+            page.sections.append(
+                Section(
+                    "trade",
+                    f"Trade flows, {ty}",
+                    charts=[
+                        Chart(
+                            "exporters",
+                            "Largest exporters",
+                            charts.hbar(
+                                [countries.name(x) for x in exporters["exporter"]],
+                                exporters["value_kusd"] * 1e3,
+                                unit="USD",
+                            ),
+                            tsrc,
+                        )
+                    ],
+                    tables=[
+                        Table(
+                            "flows",
+                            "Largest bilateral flows",
+                            top,
+                            [
+                                ("Exporter", "exporter_name", "text"),
+                                ("Importer", "importer_name", "text"),
+                                ("HS6", "hs6", "text"),
+                                ("Value", "value_kusd", "usd"),
+                                ("Tonnes", "tonnes", "t"),
+                            ],
+                            caption=tsrc,
+                            limit=25,
+                            api=f"/api/v1/trade?commodity={c.id}&stage={stage}&year={ty}&top=200",
+                        )
+                    ],
+                )
+            )
+    regs = restrictions(ds, commodity=c.id)
+    page.sections.append(
+        Section(
+            "restrictions",
+            f"Export measures on {c.name.lower()}",
+            tables=[restrictions_table(regs, "restrictions", "Registry records (restrictive measures)")],
+        )
+    )
+    return page
+
+
+def _pairs(text: str | None) -> dict[str, float]:
+    """'JPN=60,USA=30' → {'JPN': 60.0, 'USA': 30.0}."""
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        k, sep, v = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise UnknownValueError(
+                "stock days", part.strip(), hint="write COUNTRY=DAYS, e.g. JPN=60"
+            ) from None
+    return out
+
+
+def scenario(ds, form: dict, memo) -> Page:
+    """The scenario explorer: a form → shortfall map, table and days of cover."""
+    from critmin.reference import countries
+    from critmin.scenarios import restrict
+
+    page = Page(
+        "scenario",
+        "Scenario explorer: an export restriction through the trade network",
+        form=dict(form, commodities=_commodity_options()),
+    )
+    page.lead = [
+        "Choose who restricts which mineral, how much, and who holds stocks; the restriction is pushed through the "
+        "bilateral trade network with the cascade model of Marchand et al. (2016) (`critmin scenario restrict`)."
+    ]
+    if not form.get("run"):
+        return page
+    year = form["year"] or ds.trade_years()[1] - 1
+    by = [b for b in (form.get("by") or "").split(",") if b.strip()]
+    if not by:
+        raise UnknownValueError("restricting country", "", hint="say who restricts, e.g. CHN")
+    targets = [t for t in (form.get("targets") or "").split(",") if t.strip()]
+    stocks = {countries.resolve(k): v for k, v in _pairs(form.get("stocks")).items()}
+    res = restrict(
+        ds,
+        by=by,
+        commodity=form["commodity"],
+        stage=form.get("stage") or None,
+        year=int(year),
+        share=form["share"],
+        targets=targets,
+        stocks=stocks,
+        substitution=form["substitution"],
+    )
+    df = res.countries(affected_only=True)
+    w = res.world()
+    short = df[df["shortfall_tonnes"] > 0]
+    src = f"{w['source']} ({w['edition']}), {w['year']}; flows on a {w['basis']} basis."
+    page.sections.append(
+        Section(
+            "result",
+            f"Result: {res.name}",
+            paragraphs=[
+                f"Restricted {w['restricted_tonnes']:,.0f} t; world shortfall {w['shortfall_tonnes']:,.0f} t of "
+                f"{w['world_consumption_tonnes']:,.0f} t apparent consumption; stocks drawn {-w['delta_stocks_tonnes']:,.0f} t; "
+                f"{w['countries_with_shortfall']} countries short after {w['rounds']} rounds"
+                + ("" if w["converged"] else " (not converged)")
+                + "."
+            ],
+            charts=[
+                Chart(
+                    "shortfall-map",
+                    "Shortfall, % of apparent consumption",
+                    charts.world_map(
+                        short["country"],
+                        short["shortfall_pct_of_consumption"],
+                        short["country_name"],
+                        unit="% of consumption",
+                        fmt=".1f",
+                        zmin=0,
+                        zmax=100,
+                        colorscale="red-linear",
+                    ),
+                    src,
+                ),
+            ],
+            tables=[
+                Table(
+                    "countries",
+                    "Countries affected",
+                    df,
+                    [
+                        ("Country", "country", "text"),
+                        ("Name", "country_name", "text"),
+                        ("Consumption", "consumption_tonnes", "t"),
+                        ("Stocks (days)", "stocks_days", "days"),
+                        ("Direct loss", "direct_loss_tonnes", "t"),
+                        ("Stock change", "delta_stocks_tonnes", "dt"),
+                        ("Shortfall", "shortfall_tonnes", "t"),
+                        ("% of consumption", "shortfall_pct_of_consumption", "pct100"),
+                        ("Δ imports", "delta_imports_tonnes", "dt"),
+                        ("Days of cover", "days_of_cover", "days"),
+                    ],
+                    caption=src,
+                    limit=40,
+                    api="POST /api/v1/scenarios/restrict",
+                )
+            ],
+            notes=list(w["notes"]),
+        )
+    )
+    return page
+
+
+def sourcing(ds, form: dict, memo) -> Page:
+    """Current vs optimised supplier mix, binding constraints in words; alone vs pooled for a bloc."""
+    from critmin.optimize.sourcing import optimize_sourcing, pooled
+
+    page = Page(
+        "sourcing",
+        "Sourcing: re-source an import need at least supply risk",
+        form=dict(form, commodities=_commodity_options()),
+    )
+    page.lead = [
+        "The import need is re-allocated across suppliers to minimise the GeoPolRisk import risk Σ gᵢxᵢ/F within "
+        "each supplier's exports, a share cap per third country (EU CRMA: 65 %) and an optional partner set "
+        "(`critmin optimize`)."
+    ]
+    if not form.get("run"):
+        return page
+    share = form["max_share"]
+    share = None if share is None or share >= 1 else share
+    partners = form.get("partners") or None
+    res = optimize_sourcing(
+        ds,
+        form["party"],
+        form["commodity"],
+        form.get("stage") or None,
+        form["year"],
+        partners=partners,
+        max_share=share,
+    )
+    s = res.summary.iloc[0]
+    mix = res.mix
+    # largest either today or after: the supplier the optimum drops (often China) stays in view
+    size = np.maximum(mix["current_tonnes"].fillna(0), mix["optimised_tonnes"].fillna(0))
+    ranked = mix.loc[size.sort_values(ascending=False, kind="stable").index]
+    shown = ranked[size.loc[ranked.index] > 0].head(15)
+    src = f"{s['trade_source']}; {s['governance_source']}; {s['year']}."
+    paras = [
+        f"{s['party']} needs {s['need_tonnes']:,.0f} t of {_name(s['commodity'])} ({s['stage']}) in {s['year']}; status "
+        f"{s['status']}. Import risk {fmt(s['risk_before'], 'num')} now → {fmt(s['risk_after'], 'num')} optimised; "
+        f"cost at suppliers' unit values {fmt(s['cost_before_kusd'], 'usd')} → {fmt(s['cost_after_kusd'], 'usd')}."
+    ]
+    cons = res.constraints
+    if res.explanation:
+        paras.append("Infeasible: " + " ".join(res.explanation))
+    page.sections.append(
+        Section(
+            "mix",
+            "Current vs optimised mix",
+            paragraphs=paras,
+            charts=[
+                Chart(
+                    "mix",
+                    "Tonnes by supplier",
+                    charts.grouped_bars(
+                        list(shown["supplier_name"]),
+                        {"current": shown["current_tonnes"], "optimised": shown["optimised_tonnes"]},
+                        unit="tonnes",
+                        horizontal=True,
+                    ),
+                    src,
+                )
+            ],
+            tables=[
+                Table(
+                    "mix",
+                    "Supplier mix",
+                    mix,
+                    [
+                        ("Supplier", "supplier", "text"),
+                        ("Name", "supplier_name", "text"),
+                        ("Instability g", "instability_g", "num"),
+                        ("Capacity", "capacity_tonnes", "t"),
+                        ("Current", "current_tonnes", "t"),
+                        ("Optimised", "optimised_tonnes", "t"),
+                        ("Share", "optimised_share", "pct"),
+                        ("Binding", "binding", "text"),
+                    ],
+                    caption=src,
+                    limit=25,
+                    api="POST /api/v1/optimize",
+                    shown=ranked,
+                ),
+                Table(
+                    "constraints",
+                    "Binding constraints, in words",
+                    cons,
+                    [
+                        ("Constraint", "constraint", "text"),
+                        ("Supplier", "supplier_name", "text"),
+                        ("In words", "text", "text"),
+                    ],
+                    caption="The limits the optimum sits on; the CSV gives how much 1,000 t more of each would "
+                    "lower the risk (risk_change_per_1000_tonnes).",
+                    limit=10,
+                ),
+            ],
+        )
+    )
+    from critmin.reference import blocs
+
+    if blocs.party(form["party"], form["year"]).is_bloc:
+        pool = pooled(
+            ds,
+            form["party"],
+            form["commodity"],
+            form.get("stage") or None,
+            form["year"],
+            partners="own",
+            max_share=share,
+        )
+        pool = pool.assign(
+            why=[
+                b or e
+                for b, e in zip(pool["binding"].fillna(""), pool["explanation"].fillna(""), strict=True)
+            ]
+        )
+        page.sections.append(
+            Section(
+                "pooled",
+                "Each alone vs pooled (partners: each member's partnership counterparts)",
+                tables=[
+                    Table(
+                        "pooled",
+                        "Alone vs pooled",
+                        pool,
+                        [
+                            ("Case", "case", "text"),
+                            ("Status", "status", "text"),
+                            ("Partners", "partners", "text"),
+                            ("Need", "need_tonnes", "t"),
+                            ("Risk now", "risk_before", "num"),
+                            ("Optimised", "risk_after", "num"),
+                            ("Gain from pooling", "partnership_gain", "num"),
+                            ("Binding / why infeasible", "why", "text"),
+                        ],
+                        caption=src,
+                        api="POST /api/v1/optimize/pooled",
+                    )
+                ],
+            )
+        )
+    else:
+        page.sections.append(
+            Section(
+                "pooled",
+                "Alone vs pooled",
+                paragraphs=["Pooled buying needs a bloc of two or more members, e.g. JPN+ITA."],
+            )
+        )
+    return page
+
+
+def timeline(ds, since: str | None, country: str | None, memo) -> Page:
+    """Export measures and news events on one time axis, with the events' evidence as plain text."""
+    from critmin.news import store as news_store
+    from critmin.scenarios.registry import restrictions
+
+    page = Page(
+        "timeline", "Restrictions and news timeline", form={"since": since or "", "country": country or ""}
+    )
+    regs = restrictions(ds, imposer=None, relaxations=True)
+    if country:
+        from critmin.reference import countries as cmod
+
+        iso = cmod.resolve(country)
+        regs = regs[(regs["imposer"] == iso) | regs["targets"].map(lambda ts: len(ts) == 0 or iso in ts)]
+    ev = news_store.events(ds.store, since=since, country=country, include_undated=True)
+    if since:
+        regs = regs[(regs["end_date"].isna()) | (regs["end_date"] >= since)]
+    page.lead = [
+        "Measures of the restriction registry (dated and cited) and events read from ingested news by critmin's "
+        "rule-based extractor. News text is untrusted and always shown as plain text."
+    ]
+    page.sections.append(
+        Section(
+            "timeline",
+            "Timeline",
+            charts=[
+                Chart(
+                    "timeline",
+                    "Export measures and news events",
+                    charts.timeline(regs.reset_index(drop=True), ev, today()),
+                    "critmin restriction registry (seed: official announcements) and the store's news events.",
+                )
+            ],
+            tables=[
+                restrictions_table(
+                    regs.reset_index(drop=True), "restrictions", "Registry records (relaxations included)"
+                )
+            ],
+        )
+    )
+    events = (
+        ev.assign(
+            actors=[
+                ", ".join(dict.fromkeys([*a, *b]))
+                for a, b in zip(ev["initiator"], ev["counterparts"], strict=True)
+            ]
+        )
+        if len(ev)
+        else ev.assign(actors=[])
+    )
+    page.sections.append(
+        Section(
+            "news",
+            "Events read from the news",
+            tables=[
+                Table(
+                    "events",
+                    "News events",
+                    events,
+                    [
+                        ("Date", "date", "date"),
+                        ("Type", "event_type", "text"),
+                        ("Actors", "actors", "text"),
+                        ("Minerals", "minerals", "text"),
+                        ("Review", "review_status", "text"),
+                        ("Evidence", "evidence", "text"),
+                        ("Article", "title", "text"),
+                    ],
+                    caption="The evidence column quotes the article exactly.",
+                    links={"title": "/news/{article_id}"},
+                )
+            ],
+            notes=[]
+            if len(ev)
+            else [
+                "No news ingested yet: `critmin news ingest FILE --published YYYY-MM-DD` or POST /api/v1/news/articles."
+            ],
+        )
+    )
+    arts = news_store.articles(ds.store)
+    page.sections.append(
+        Section(
+            "articles",
+            "Articles",
+            tables=[
+                Table(
+                    "articles",
+                    "Ingested articles",
+                    arts,
+                    [
+                        ("Published", "published", "date"),
+                        ("Title", "title", "text"),
+                        ("Publisher", "publisher", "text"),
+                        ("Events", "n_events", "text"),
+                        ("Id", "article_id", "text"),
+                    ],
+                    links={"title": "/news/{article_id}", "article_id": "/news/{article_id}"},
+                )
+            ],
+        )
+    )
+    return page
+
+
+def article(ds, article_id: str) -> Page:
+    from critmin.news import store as news_store
+
+    a = news_store.article(ds.store, article_id)
+    ev = news_store.events(ds.store, article_id=a["article_id"])
+    page = Page("timeline", a.get("title") or a["article_id"], article=a)
+    page.sections.append(
+        Section(
+            "events",
+            "Events extracted",
+            tables=[
+                Table(
+                    "events",
+                    "Events",
+                    ev,
+                    [
+                        ("Date", "date", "date"),
+                        ("Type", "event_type", "text"),
+                        ("Minerals", "minerals", "text"),
+                        ("Evidence", "evidence", "text"),
+                        ("Rule", "rule", "text"),
+                    ],
+                )
+            ],
+        )
+    )
+    return page
+
+
+def data_page(ds) -> Page:
+    page = Page("data", "Data: sources, editions and licences")
+    status = ds.store.status()
+    page.sections.append(
+        Section(
+            "status",
+            "What is in the store",
+            tables=[
+                Table(
+                    "status",
+                    "Tables by source and edition",
+                    status,
+                    [(c.replace("_", " ").capitalize(), c, "text") for c in status.columns],
+                    api="/api/v1/data/status",
+                )
+            ],
+        )
+    )
+    src = ds.sources()
+    cols = [
+        c
+        for c in ("data_table", "source", "edition", "origin", "rows", "licence", "citation")
+        if c in src.columns
+    ]
+    page.sections.append(
+        Section(
+            "sources",
+            "Sources loaded",
+            tables=[
+                Table(
+                    "sources",
+                    "Sources",
+                    src,
+                    [(c.replace("_", " ").capitalize(), c, "text") for c in cols],
+                    api="/api/v1/data/sources",
+                )
+            ],
+        )
+    )
+    return page

@@ -1,0 +1,30 @@
+// critmin dashboard: draws the figures embedded in each page with plotly.js (served by this server).
+// No inline script: the Content-Security-Policy allows scripts from this origin only.
+(function () {
+  "use strict";
+  var CONFIG = {
+    displaylogo: false,
+    responsive: true,
+    // the world map is the bundled Natural Earth 1:110m TopoJSON, never the plotly CDN
+    topojsonURL: "/static/topo/",
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"],
+    toImageButtonOptions: { format: "png", scale: 2 }
+  };
+  function draw() {
+    if (typeof Plotly === "undefined") { return; }
+    var plots = document.querySelectorAll("[data-figure]");
+    Array.prototype.forEach.call(plots, function (el) {
+      var source = document.getElementById(el.getAttribute("data-figure"));
+      if (!source) { return; }
+      var fig = JSON.parse(source.textContent);
+      Plotly.newPlot(el, fig.data, fig.layout, CONFIG).then(function () {
+        el.setAttribute("data-rendered", "true");
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();

@@ -26,7 +26,11 @@ from critmin.news.dates import first_day
 from critmin.news.model import Article, Event
 
 # mineral tokens of the extractor that are not catalogue ids
-_TOKEN_TO_CATALOGUE = {"lithium_battery_materials": ["lithium"], "superhard_materials": ["critical_minerals"]}
+_TOKEN_TO_CATALOGUE = {
+    "lithium_battery_materials": ["lithium"],
+    "superhard_materials": ["critical_minerals"],
+    "platinum_group_metals": ["platinum_group"],
+}
 _RESTRICTION_STATUS = {
     "announced": "announced",
     "planned": "planned",
@@ -119,12 +123,7 @@ def restriction_record(event: Event, article: Article, *, relaxes: list[str] | N
         "effective_date": first_day(event.effective_date),
         "end_date": first_day(event.end_date),
         "status": _RESTRICTION_STATUS.get(event.status or "", "announced"),
-        "title": (event.measure or event.event_type)[:200],
-        "source_url": article.url,
-        "source": "news",
-        "reviewed": False,
-        "evidence": event.evidence,
-        "article_id": article.article_id,
+        **_provenance(event, article),
     }
     if event.event_type == "restriction_lifted":
         if relaxes:
@@ -165,15 +164,22 @@ def partnership_record(event: Event, article: Article) -> dict | None:
         "minerals": minerals,
         "date": first_day(event.date),
         "status": _PARTNERSHIP_STATUS.get(event.status or "", "agreed"),
+        **_provenance(event, article),
+        "notes": _notes(event, article, [_date_note("date", event.date)]),
+    }
+    return rec
+
+
+def _provenance(event: Event, article: Article) -> dict:
+    """The fields every proposed record carries: title, where it comes from, unreviewed."""
+    return {
         "title": (event.measure or event.event_type)[:200],
         "source_url": article.url,
         "source": "news",
         "reviewed": False,
         "evidence": event.evidence,
         "article_id": article.article_id,
-        "notes": _notes(event, article, [_date_note("date", event.date)]),
     }
-    return rec
 
 
 def _same_level(a: str | None, b: str | None) -> bool:

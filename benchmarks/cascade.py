@@ -103,7 +103,7 @@ def main(db: str | None = None) -> dict:
     out = {
         "benchmark": "cascade",
         "target": "one cascade on the full ~230-country network < 5 ms median",
-        "semantics": "withheld buffer, pro-rata rationing, stocks for own use, consumption floor",
+        "semantics": "withheld buffer, pro-rata rationing, stocks for own use, consumption floor, continuous closure (0.1 %)",
         "repeats": REPEATS,
         "cases": rows,
         "worst_cascade_median_ms": max(r["cascade_median_ms"] for r in rows),

@@ -80,3 +80,23 @@ def test_graphite_sweep_never_takes_more_than_a_country_consumes(ds, response):
         assert np.abs(mc.shortfall[:, i]).max() < tol
     assert mc.world()["shortfall_above_consumption"] == 0
     assert mc.world()["supply_response"]["on"] is response
+
+
+def test_a_negligible_loss_does_not_switch_off_the_worlds_second_graphite_exporter(ds):
+    """China cutting 75 % of its graphite exports (2023) takes ~5 t of Mozambique's 7 t of imports — 0.005 %
+    of the 112,610 t it exports. Under the paper's all-or-nothing rule that made Mozambique 'shocked' and
+    closed to extra draws, so the USA could not buy more there; with the continuous closure it can."""
+    net = build_network(ds, "graphite", "mine", 2023)
+    moz, usa = net.index("MOZ"), net.index("USA")
+    link = (net.src == moz) & (net.dst == usa)
+    paper = restrict(net, by="CHN", share=0.75, substitution=0.1, closure=0.0)
+    default = restrict(net, by="CHN", share=0.75, substitution=0.1)
+    lost = -default.initial.shock[moz]
+    assert 0 < lost < 1e-4 * net.exports[moz]
+    assert paper.result.dF[link].sum() <= 1e-9  # closed: not drawn on
+    assert default.result.dF[link].sum() > 0.01 * default.initial.removed.sum()  # open: the USA draws on it
+    short = {
+        r: res.countries().set_index("country").loc["USA", "shortfall_tonnes"]
+        for r, res in (("paper", paper), ("default", default))
+    }
+    assert short["default"] < short["paper"]

@@ -1,6 +1,6 @@
 """Cascade semantics that hold for every country (issue 16): the imposer absorbs its own import losses from
-what it withholds, a shortfall never exceeds consumption, negative apparent consumption loses nothing, and
-pro-rata rationing — hand-computed cases and hypothesis properties over random networks."""
+what it withholds, a shortfall never exceeds consumption, negative apparent consumption loses nothing,
+countries close to extra draws continuously (no jump from a negligible flow), and pro-rata rationing — hand-computed cases and hypothesis properties over random networks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from critmin.scenarios.cascade import cascade, cascade_edges
+from critmin.scenarios.cascade import CLOSURE, cascade, cascade_edges, openness
 from critmin.scenarios.network import from_matrix
 from critmin.scenarios.response import ResponseInputs, SupplyResponse
 from critmin.scenarios.scenario import Restriction, run
@@ -120,6 +120,43 @@ def test_unknown_rationing_is_refused():
         cascade(np.ones(2), np.zeros(2), np.eye(2)[::-1], np.zeros(2), rationing="fair")
 
 
+def test_openness_falls_linearly_to_zero_at_the_closure_share():
+    # V = 200 t handled, θ = 1 %: closed at a 2 t loss; 0.5 t lost → 75 % of its links open; imposers closed
+    lost = np.array([0.0, 0.5, 2.0, 7.0, 0.0, 1e-30, 0.0])
+    volume = np.array([200.0, 200, 200, 200, 200, 0, 0])
+    closed = np.array([False, False, False, False, True, False, False])
+    np.testing.assert_allclose(openness(lost, volume, 0.01, closed), [1, 0.75, 0, 0, 0, 0, 1])
+    # the paper's rule: any loss closes
+    np.testing.assert_allclose(openness(lost, volume, 0.0, closed), [1, 0, 0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="closure"):
+        cascade(np.ones(2), np.zeros(2), np.eye(2)[::-1], np.zeros(2), closure=-0.1)
+
+
+def test_the_paper_rule_is_the_limit_of_no_closure_share():
+    # methods.md §4.1 vector (verified against the authors' R code) under both closure rules: every country
+    # that loses anything there loses ≥ 13 % of its supply, far beyond θ
+    P, F = np.array([100.0, 20.0, 0.0]), np.array([[0.0, 30.0, 20.0], [0.0, 0.0, 5.0], [0.0, 0.0, 0.0]])
+    for closure in (0.0, CLOSURE):
+        r = cascade(P, np.array([10.0, 5.0, 2.0]), F, np.array([-40.0, 0, 0]), closure=closure)
+        np.testing.assert_allclose(r.dC, [0, -8, -15], atol=1e-9)
+        np.testing.assert_allclose(r.dR, [-10, -5, -2], atol=1e-9)
+
+
+def test_a_negligible_flow_does_not_switch_a_country_off():
+    """Two bans on C1 that differ only by a 2.65·10⁻⁸⁶ t flow to C2 (the full ban removes it, the ban on C0 and
+    C3 does not). Under the paper's all-or-nothing rule that flow makes C2 'shocked' in round 1, closed to
+    target C3's draws, and C0's shortfall jumps from 0.50 t to 0.64 t (27 %). With the continuous closure the
+    two bans give the same answer."""
+    F = np.array([[0, 0, 1, 0], [0, 0, 2.65e-86, 1], [1, 0, 0, 1], [1, 1, 1, 0]], float)
+    net = from_matrix(["C0", "C1", "C2", "C3"], [0.0, 0.0, 0.0, 1.0], F)
+    dest, full = [Restriction("C1", 1.0, ("C0", "C3"))], [Restriction("C1", 1.0)]
+    a, b = run(net, dest), run(net, full)
+    np.testing.assert_allclose(a.result.dC, b.result.dC, atol=1e-12)
+    np.testing.assert_allclose(a.result.dF, b.result.dF, atol=1e-12)
+    a0, b0 = run(net, dest, closure=0.0), run(net, full, closure=0.0)
+    assert -a0.result.dC[0] - -b0.result.dC[0] > 0.1
+
+
 # -- properties over random networks ------------------------------------------------------------------
 @st.composite
 def networks(draw, max_n: int = 7):
@@ -162,6 +199,7 @@ def test_production_shocks_keep_every_invariant_with_all_buffers(net, data, f_c,
     src, dst = np.nonzero(F)
     closed = data.draw(arrays(np.bool_, len(src)))
     share_stocks = data.draw(st.booleans())
+    closure = data.draw(st.sampled_from([0.0, CLOSURE, 1.0]))  # the paper's rule, the default, a slow close
     res = cascade_edges(
         P,
         R,
@@ -176,6 +214,7 @@ def test_production_shocks_keep_every_invariant_with_all_buffers(net, data, f_c,
         closed=closed,
         rationing=rationing,
         share_stocks=share_stocks,
+        closure=closure,
     )
     dense = np.zeros_like(F)
     dense[src, dst] = res.dF
@@ -229,3 +268,28 @@ def test_export_restrictions_keep_every_invariant(net, data, f_c, rationing, res
         assert np.all(r.dF[network.src == imposer] <= tol)
     # supply response comes only from producers, and only up to what they could add
     assert np.all(-r.dQ <= Q + tol)
+
+
+@settings(max_examples=200, deadline=None)
+@given(networks(), st.data(), st.floats(0, 1), st.sampled_from(["pro_rata", "trade_first"]), st.booleans())
+def test_a_negligible_flow_changes_no_outcome(net, data, f_c, rationing, shared_stocks):
+    """Continuity: a link of 10⁻¹² of world trade from the imposer changes no country's shortfall, stocks or
+    flows by more than 10⁻⁸ of world trade (the worst found over 5,000 examples is ~10⁻¹¹). Under the paper's
+    all-or-nothing closure the same link can move a shortfall by half of world trade."""
+    P, F = net
+    n = len(P)
+    codes = [f"C{i}" for i in range(n)]
+    imposer, k = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+    stocks = dict(zip(codes, data.draw(arrays(np.float64, n, elements=st.floats(0, 120))), strict=True))
+    scale = max(1.0, F.sum())
+    F2 = F.copy()
+    F2[imposer, k] += 1e-12 * scale
+    ban = [Restriction(codes[imposer], data.draw(st.floats(0, 1)))]
+    kw = dict(stocks=stocks, substitution=f_c, rationing=rationing, shared_stocks=shared_stocks)
+    a, b = run(from_matrix(codes, P, F), ban, **kw), run(from_matrix(codes, P, F2), ban, **kw)
+    for x, y in ((a.result.dC, b.result.dC), (a.result.dR, b.result.dR), (a.result.dW, b.result.dW)):
+        assert np.abs(x - y).max() <= 1e-8 * scale
+    dense = np.zeros((2, n, n))
+    dense[0][a.network.src, a.network.dst] = a.result.dF
+    dense[1][b.network.src, b.network.dst] = b.result.dF
+    assert np.abs(dense[0] - dense[1]).max() <= 1e-8 * scale

@@ -27,7 +27,14 @@ def test_rule_matches_its_examples_and_not_its_counterexamples(rule):
             assert rule.requires.search(example), f"{rule.id}: 'requires' misses {example!r}"
         assert rule.id in rulebook().keywords.names(example.lower()), f"{rule.id}: no keyword in {example!r}"
     for counter in rule.counterexamples:
-        assert not rule.pattern.search(counter), f"{rule.id} matches its counterexample {counter!r}"
+        # a counterexample is not proposed: the pattern misses it, or what the rule requires is absent, or
+        # what it excludes is present
+        proposed = (
+            rule.pattern.search(counter)
+            and (rule.requires is None or rule.requires.search(counter))
+            and not (rule.unless is not None and rule.unless.search(counter))
+        )
+        assert not proposed, f"{rule.id} proposes its counterexample {counter!r}"
 
 
 def test_no_table_syntax_survives_compilation():
@@ -74,3 +81,28 @@ def test_cues_and_tables_answer():
     assert cue("speculation").search("China could ban exports")
     assert label("measure_type", "export quotas") == "quota"
     assert label("agreement_level", "a memorandum of understanding") == "MoU"
+
+
+def test_every_flag_is_declared_and_used_and_an_unknown_flag_is_a_clear_error(monkeypatch):
+    import critmin.news.rules as rules_mod
+
+    declared = set(rules_mod._read("triggers.yaml")["flags"])
+    used = {f for r in RULES for f in r.flags}
+    assert used == declared, (declared - used, used - declared)
+
+    real = rules_mod._read
+
+    def with_bad_flag(name):
+        doc = real(name)
+        if name == "triggers.yaml":
+            doc["rules"][0] = {**doc["rules"][0], "flags": ["no_such_flag"]}
+        return doc
+
+    monkeypatch.setattr(rules_mod, "_read", with_bad_flag)
+    rules_mod.rulebook.cache_clear()
+    try:
+        with pytest.raises(DataError, match="unknown flag 'no_such_flag'"):
+            rules_mod.rulebook()
+    finally:
+        monkeypatch.undo()
+        rules_mod.rulebook.cache_clear()

@@ -72,7 +72,8 @@ def neutralise_frame(df):
 
 def write_csv(df, path):
     """Write ``df`` as UTF-8 CSV with formula-looking text cells neutralised (see the module docstring).
-    ``path``: a file name, or an open text stream such as stdout (``--out -``)."""
+
+    ``path`` is a file path (returned as a Path) or an open text stream (returned as it is)."""
     target = path if hasattr(path, "write") else Path(path)
     neutralise_frame(df).to_csv(target, index=False)
     return target

@@ -6,12 +6,46 @@ import contextlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from critmin.errors import CritminError, UnknownValueError
 
 OUTPUT_FORMATS = (".csv", ".json", ".parquet")
+
+#: ``--risk-weight`` and ``--as-of``, the same on ``risk``, ``optimize`` and ``stockpile``
+RiskWeight = Annotated[
+    str | None,
+    typer.Option(
+        "--risk-weight",
+        help="Supplier weight: wgi (WGI political instability, the published GeoPolRisk weight) or coercion "
+        "(adds UNGA distance to the importer and the supplier's dated record of export restrictions).",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="With --risk-weight coercion: read the restriction record on this date (YYYY-MM-DD or 'today'; "
+        "default 31 Dec of the analysis year).",
+    ),
+]
+
+
+def risk_weight_options(risk_weight: str | None, as_of: str | None) -> str | None:
+    """Validate ``--risk-weight`` and ``--as-of`` before any work; the canonical weight (None if not given)."""
+    from critmin.errors import CritminError
+    from critmin.indicators.coercion import as_of_date, check_risk_weight
+
+    weight = None if risk_weight is None else check_risk_weight(risk_weight)
+    if as_of is not None:
+        as_of_date(2000, as_of)  # a bad date fails here
+        if weight != "coercion":
+            raise CritminError(
+                "--as-of dates the restriction record of the coercion weight: add --risk-weight coercion"
+            )
+    return weight
 
 
 def dataset(ctx: typer.Context):

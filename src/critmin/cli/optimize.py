@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from critmin.cli.common import AsOf, RiskWeight, risk_weight_options
+
 partnerships_app = typer.Typer(
     help="Critical-minerals partnerships (seed table + your store): list, add, import, review, export.",
     no_args_is_help=True,
@@ -46,6 +48,7 @@ LABELS = {
     "supplier": ("Code", "code"),
     "supplier_name": ("Supplier", "name"),
     "instability_g": ("Instability g", "num"),
+    "risk_weight": ("Coercion weight gᶜ", "num"),
     "capacity_tonnes": ("Capacity t", "tonnes"),
     "current_tonnes": ("Now t", "tonnes"),
     "optimised_tonnes": ("Optimised t", "tonnes"),
@@ -296,6 +299,8 @@ def optimize(
             "--imposers", help="With expected_shortfall: who may restrict (default: the registry's history)."
         ),
     ] = None,
+    risk_weight: RiskWeight = "wgi",
+    as_of: AsOf = None,
     pooled: Annotated[
         bool, typer.Option("--pooled", help="For a bloc: each member alone vs pooled buying.")
     ] = False,
@@ -310,6 +315,7 @@ def optimize(
     import critmin
     from critmin.optimize import sourcing as so
 
+    risk_weight = risk_weight_options(risk_weight, as_of)
     ds = critmin.open((ctx.obj or {}).get("db"))
     share = None if max_share is None or max_share >= 1 else max_share
     kw = dict(
@@ -319,6 +325,8 @@ def optimize(
         capacity=capacity,
         non_partners=non_partners,
         max_cost_increase=max_cost_increase,
+        risk_weight=risk_weight,
+        as_of=as_of,
     )
     many = commodity.strip().lower() == "all" or "," in commodity
     if many:
@@ -392,8 +400,15 @@ def optimize(
         f"partners: {s['partners']}; max share {s['max_share'] if s['max_share'] else 'none'}; "
         f"status [bold]{s['status']}[/]"
     )
+    what = (
+        "expected shortfall (share of need)"
+        if s["objective"] != "import_risk"
+        else (
+            "import risk (Σ g·x / F)" if risk_weight == "wgi" else "import risk (Σ gᶜ·x / F, coercion-aware)"
+        )
+    )
     con.print(
-        f"{'import risk (Σ g·x / F)' if s['objective'] == 'import_risk' else 'expected shortfall (share of need)'}: "
+        f"{what}: "
         f"{_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
         f"cost at unit values: {s['cost_before_kusd']:,.0f} → {_money(s['cost_after_kusd'])} kUSD"
     )
@@ -407,12 +422,18 @@ def optimize(
             "optimised_tonnes",
             "optimised_share",
             "capacity_tonnes",
-            "instability_g",
+            "instability_g" if risk_weight == "wgi" else "risk_weight",
             "supplier",
             "binding",
         ],
         caption="Now: today's purchases; capacity: what the supplier can sell the party (exports of its own "
-        "output of the stage × expansion); instability g: WGI political stability rescaled to 0-1.",
+        "output of the stage × expansion); "
+        + (
+            "instability g: WGI political stability rescaled to 0-1."
+            if risk_weight == "wgi"
+            else "coercion weight gᶜ: the supplier weight the optimiser minimises — WGI instability, UNGA "
+            "distance from the party and restriction record, 0-1 (members of the party count 0)."
+        ),
     )
     if res.explanation:
         con.print("[bold red]infeasible:[/]")
@@ -521,6 +542,8 @@ def stockpile_cmd(
     ] = "0",
     others_days: Annotated[str, typer.Option("--others-days", help="Other countries' stocks (days).")] = "0",
     method: Annotated[str, typer.Option("--method", help="auto | cascade | proxy")] = "auto",
+    risk_weight: RiskWeight = None,
+    as_of: AsOf = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the coverage curve (.csv/.json/.parquet).")
@@ -530,6 +553,7 @@ def stockpile_cmd(
     import critmin
     from critmin.optimize import stockpile as sp
 
+    risk_weight = risk_weight_options(risk_weight, as_of)
     ds = critmin.open((ctx.obj or {}).get("db"))
     res = sp.stockpile(
         ds,
@@ -547,6 +571,8 @@ def stockpile_cmd(
         others_stock_days=_range(others_days),
         method=method,
         seed=seed,
+        risk_weight=risk_weight,
+        as_of=as_of,
     )
     from critmin.cli.render import console
 
@@ -564,7 +590,7 @@ def stockpile_cmd(
     )
     con.print(
         f"[bold]{s['country']}[/] — {s['commodity']} ({s['stage']}), {s['year']}, method: {s['method']}; "
-        f"imposers {s['imposers']}, share {s['share']}, {s['draws']} draws",
+        f"imposers ({s['imposer_weights']}) {s['imposers']}, share {s['share']}, {s['draws']} draws",
         highlight=False,
     )
     con.print(

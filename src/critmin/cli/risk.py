@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from critmin.cli.common import check_output, parse_years, progress
+from critmin.cli.common import AsOf, RiskWeight, check_output, parse_years, progress, risk_weight_options
 
 CHART_FORMATS = (".html", ".png", ".svg", ".pdf")
 #: short column headings (the table must fit an 80-column terminal)
@@ -115,6 +115,8 @@ def risk_command(
     share_of: Annotated[
         str, typer.Option(help="Origin whose traced share the origin method reports.")
     ] = "CHN",
+    risk_weight: RiskWeight = "wgi",
+    as_of: AsOf = None,
     proxy: Annotated[
         bool,
         typer.Option(
@@ -143,6 +145,7 @@ def risk_command(
     from critmin.errors import UnknownValueError
     from critmin.indicators.engine import METHODS, check_methods
 
+    risk_weight = risk_weight_options(risk_weight, as_of)
     year, year_list = parse_years(year, years)
     ys = year_list if year_list is not None else year
     from critmin.cli.render import console as render_console
@@ -159,7 +162,7 @@ def risk_command(
 
     with progress("risk", total=len(methods) + 2) as step:
         store = Store((ctx.obj or {}).get("db") if ctx is not None else None)
-        _share_connection(store)
+        previous = _share_connection(store)
         step("inputs")
 
         def compute():
@@ -173,16 +176,23 @@ def risk_command(
                 missing=missing,
                 units=units,
                 proxy=proxy,
+                risk_weight=risk_weight,
+                as_of=as_of,
                 progress=lambda msg: step(msg),
             )
 
-        res = _within_small_memory(store, compute)
         try:
-            if out is not None:
-                res.write(out)
-            cols, rows = res.rows()
+            res = _within_small_memory(store, compute)
+            try:
+                if out is not None:
+                    res.write(out)
+                cols, rows = res.rows()
+            finally:
+                res.close()
         finally:
-            res.close()
+            # the database instance may be shared in-process (the API, tests): leave its settings as found
+            _default_memory(store.con)
+            _restore_connection(previous)
             store.close()
         step()
     if not rows:
@@ -190,7 +200,7 @@ def risk_command(
             "selection", parties, hint="no result for these parties, commodities and years"
         )
     if not quiet:
-        _print(console, cols, rows, methods, share_of)
+        _print(console, cols, rows, methods, share_of, risk_weight)
     if out is not None:
         console.print(f"[green]wrote[/] {escape(str(out))} ({len(rows)} rows)")
 
@@ -200,35 +210,54 @@ def risk_command(
 CLI_MEMORY_LIMIT = os.environ.get("CRITMIN_MEMORY_LIMIT", "48MB")
 
 
-def _share_connection(store) -> None:
+def _share_connection(store):
     """Let DuckDB's module-level queries (the country and bloc tables read from the embedded Parquet) use the
-    store's connection instead of starting a second database instance."""
+    store's connection instead of starting a second database instance; returns the previous default."""
     import duckdb
 
-    if hasattr(duckdb, "set_default_connection"):
-        duckdb.set_default_connection(store.con)
+    if not hasattr(duckdb, "set_default_connection"):
+        return None
+    previous = (
+        duckdb.default_connection() if callable(duckdb.default_connection) else duckdb.default_connection
+    )
+    duckdb.set_default_connection(store.con)
+    return previous
+
+
+def _restore_connection(previous) -> None:
+    """Give DuckDB back its module-level default connection (the store's is about to close)."""
+    import duckdb
+
+    if previous is not None and hasattr(duckdb, "set_default_connection"):
+        duckdb.set_default_connection(previous)
+
+
+def _default_memory(con) -> None:
+    for setting in ("memory_limit", "threads", "preserve_insertion_order"):
+        con.execute(f"RESET {setting}")
 
 
 def _within_small_memory(store, compute):
     """Run ``compute`` with DuckDB capped at :data:`CLI_MEMORY_LIMIT` (one thread, spilling to a temp dir):
     a few parties and years fit, and the command stays small. A request too large for the cap runs again with
     DuckDB's default limit."""
+    import contextlib
     import tempfile
 
     import duckdb
 
     spill = Path(tempfile.gettempdir()) / f"critmin-duckdb-{os.getuid()}"
     con = store.con
-    con.execute(f"SET temp_directory = '{spill}'")
+    # an instance shared in-process that has spilled already keeps its directory
+    with contextlib.suppress(duckdb.NotImplementedException):
+        con.execute(f"SET temp_directory = '{spill}'")
     con.execute(f"SET memory_limit = '{CLI_MEMORY_LIMIT}'")
     con.execute("SET threads = 1")
     con.execute("SET preserve_insertion_order = false")
     try:
         return compute()
     except duckdb.OutOfMemoryException:
-        con.execute("RESET memory_limit")
-        con.execute("RESET threads")
-        con.execute("RESET preserve_insertion_order")
+        _default_memory(con)
         return compute()
 
 
@@ -273,7 +302,9 @@ def _cell(method: str, value, low, high, status: str) -> str:
     return ("~" + text) if status == "proxy" else text
 
 
-def _print(console, cols: list[str], rows: list[tuple], methods: list[str], share_of: str) -> None:
+def _print(
+    console, cols: list[str], rows: list[tuple], methods: list[str], share_of: str, risk_weight: str = "wgi"
+) -> None:
     ix = {c: i for i, c in enumerate(cols)}
     by_party: dict[str, dict] = {}
     for r in rows:
@@ -299,8 +330,8 @@ def _print(console, cols: list[str], rows: list[tuple], methods: list[str], shar
     from critmin.cli.render import Col
 
     labels = {
-        "geopolrisk": "GeoPolRisk",
-        "geopolrisk_cf": "GeoPolRisk CF",
+        "geopolrisk": "GeoPolRisk" if risk_weight != "coercion" else "GeoPolRisk (coercion)",
+        "geopolrisk_cf": "GeoPolRisk CF" if risk_weight != "coercion" else "GeoPolRisk CF (coercion)",
         "eu_sr": "EU supply risk",
         "hhi": "World HHI",
         "import_hhi": "Import HHI",
@@ -323,8 +354,14 @@ def _print(console, cols: list[str], rows: list[tuple], methods: list[str], shar
             for (com, stage, yr), e in p["keys"].items()
         ]
         render.render(rows, cols, title=f"{p['name']} ({party}): supply risk", out=console)
+    weight = (
+        " with the coercion-aware supplier weight (WGI instability, UNGA distance, restriction record; "
+        "not comparable with published GeoPolRisk values)"
+        if risk_weight == "coercion"
+        else ""
+    )
     console.print(
-        f"GeoPolRisk: score 0-1. EU supply risk*: the stage the EU method reports. {share_of} traced origin: share of "
+        f"GeoPolRisk: score 0-1{weight}. EU supply risk*: the stage the EU method reports. {share_of} traced origin: share of "
         "supply traced to it through re-exports, (low–high) across balancing options and production "
         "sources. ~: production-share proxy (no trade data). Inputs, flags and provenance per row with --out.",
         highlight=False,

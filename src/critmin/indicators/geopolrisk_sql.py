@@ -9,7 +9,9 @@ Input relations (tables, views or registered data frames) and their columns:
 
 * ``trade``: <keys>, exporter, importer, value_kusd, tonnes  (tonnes on the basis wanted for F);
 * ``production``: <keys>, country, tonnes  (a country ``ROW`` counts in the world total, not in the HHI);
-* ``g``: year, country, g  (exporter instability 0-1; NULL or absent = missing governance);
+* ``g``: year, country, g  (exporter instability 0-1; NULL or absent = missing governance); with a ``party``
+  column (``g_party``) an importer-specific weight, and with a ``commodity`` column one per commodity (the
+  coercion-aware weight of :mod:`critmin.indicators.coercion`);
 * ``parties``: party, member.
 """
 
@@ -70,13 +72,20 @@ def geopolrisk_sql(
         if not name.replace("_", "").isalnum():
             raise ValueError(f"not a plain SQL identifier: {name!r}")
     has_gross = "tonnes_gross" in {r[0] for r in con.execute(f"DESCRIBE {trade}").fetchall()}
+    g_by_commodity = "commodity" in keys and "commodity" in {
+        r[0] for r in con.execute(f"DESCRIBE {g}").fetchall()
+    }
     qp = "t.tonnes_gross" if has_gross else "t.tonnes"
     k = ", ".join(keys)
     kp = ", ".join(f"p.{c}" for c in keys)
     kt = ", ".join(f"t.{c}" for c in keys)
     on_keys = " AND ".join(f"a.{c} = b.{c}" for c in keys)
     fill = _FILL[missing]
-    g_on = "gg.year = t.year AND gg.country = t.exporter" + (" AND gg.party = pa.party" if g_party else "")
+    g_on = (
+        "gg.year = t.year AND gg.country = t.exporter"
+        + (" AND gg.party = pa.party" if g_party else "")
+        + (" AND gg.commodity = t.commodity" if g_by_commodity else "")
+    )
     return f"""
 WITH prod AS (
     SELECT {k}, country, sum(coalesce(tonnes, 0)) AS t FROM {production} GROUP BY ALL

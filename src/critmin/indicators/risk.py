@@ -78,6 +78,9 @@ def risk_result(
     t_c=None,
     si_sr: dict | None = None,
     proxy: bool = True,
+    risk_weight: str = "wgi",
+    as_of=None,
+    coercion=None,
     progress: Callable[[str], None] | None = None,
 ):
     """:func:`risk` without pandas: the engine's :class:`~critmin.indicators.engine.Result` (rows, DuckDB
@@ -86,7 +89,16 @@ def risk_result(
     from critmin.reference import commodities as cat
 
     ms = check_methods(methods)
-    opts = Options(missing=missing, units=units, t_c=t_c, si_sr=si_sr, proxy=proxy)
+    opts = Options(
+        missing=missing,
+        units=units,
+        t_c=t_c,
+        si_sr=si_sr,
+        proxy=proxy,
+        risk_weight=risk_weight,
+        coercion=coercion,
+        as_of=as_of,
+    )
     ys = years_list(source, years)
     # party specs are resolved once, here, with bloc memberships as of the last year
     if isinstance(parties, str):
@@ -113,6 +125,9 @@ def risk(
     t_c=None,
     si_sr: dict | None = None,
     proxy: bool = True,
+    risk_weight: str = "wgi",
+    as_of=None,
+    coercion=None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Every requested method for every party (country or bloc), commodity, stage and year, in one table.
@@ -121,7 +136,11 @@ def risk(
     (governance policy), ``units`` (GeoPolRisk unit basis: 'content' or 'gross' as geopolrisk-py), ``t_c``
     and ``si_sr`` (EU method) are passed to the methods; ``share_of`` is the origin whose traced share the
     ``origin`` method reports. ``proxy``: rank minerals without usable trade data by the production-share
-    proxy (status 'proxy', flag ``production_share_proxy``; see docs/risk-methods.md).
+    proxy (status 'proxy', flag ``production_share_proxy``; see docs/risk-methods.md). ``risk_weight``: the
+    GeoPolRisk supplier weight — 'wgi' (political instability, the published method) or 'coercion' (the
+    importer-specific coercion-aware weight of :mod:`critmin.indicators.coercion`, with the restriction
+    record read on ``as_of``, default 31 December of each year; ``coercion`` its
+    :class:`~critmin.indicators.coercion.CoercionParams`).
     """
     res = risk_result(
         ds,
@@ -135,6 +154,9 @@ def risk(
         t_c=t_c,
         si_sr=si_sr,
         proxy=proxy,
+        risk_weight=risk_weight,
+        as_of=as_of,
+        coercion=coercion,
         progress=progress,
     )
     try:

@@ -12,16 +12,22 @@ Systems* 85:12–22, §3). The knowledge is data — trigger patterns, cue words
    investment → agreement → membership → reference → other). A ruling masks the clause it rules on; a
    lifting masks the restriction words it contains; an upgrade suppresses the agreement verb of its
    sentence. A type may fire again in a later clause of the same sentence (", and Indonesia halted ...").
+   Each stage ends with its widest phrasings (the back-off rules, which read no actor or mineral from
+   context).
 3. **Modality** (:func:`critmin.news.slots.modality_blocked`): negated, speculative or intended acts are
    not events; reported decisions are.
 4. **Slots**: actors by their role around the trigger (subject, "with/between", targets after "to", "by",
    hosts after "in", funders after "from", list continuations, coreference to the previous sentence's
    actors); an agentless clause takes its actor from context — the previous sentence's actor, else the
-   article's own country. Minerals from the clause (products count as their minerals), else from the
-   context. Dates from the clause, the paragraph's reporting date, a neighbouring sentence the sentence
-   refers to, or — for fresh news — the publication month.
+   article's own country — never for a company, an unknown name or a recipient of money. Minerals from the
+   clause (products count as their minerals), else from the context. Dates from the clause, the
+   paragraph's reporting date, a neighbouring sentence the sentence refers to, or — for fresh news — the
+   day of the announcement the article leads with, else the publication month.
 5. **Splitting** lists into one event per measure, per bilateral pair and per new member.
 6. **Merging** (:mod:`critmin.news.merge`) the mentions of one event.
+7. Optionally, a **learned sentence classifier** (:mod:`critmin.news.learned`) proposes events in
+   sentences no rule read; the study in ``benchmarks/news_classifier_study.py`` found no gain, so none is
+   shipped and extraction is rules only unless a model is built or passed.
 
 Production and market facts ("the world's largest producer", "prices hit a low") have no trigger, so they
 never become events. Restrictions, liftings, investments and stockpiles need a mineral and an actor;
@@ -31,29 +37,21 @@ laws, project halts, national plans) are ``mineral_relevant`` when they name a m
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 
 from critmin.news import dates as dates_mod
-from critmin.news import slots
+from critmin.news import learned, slots
 from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals
-from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge
+from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge, money_value
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
-from critmin.news.rules import Trigger, cue, label, rulebook
+from critmin.news.rules import Trigger, cue, has_flag, label, rulebook
 from critmin.news.segment import Sentence, segment
 
-EXTRACTOR_VERSION = "2.0"
+EXTRACTOR_VERSION = "2.1"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
-PAIRWISE = (
-    "other.body",
-    "other.joint",
-)  # `other` rules that become agreements when two parties share minerals
-LEGISLATIVE = ("other.law", "other.law_it", "other.law_it_passive", "other.bill")
-SINGLE_ACTOR_OTHER = (
-    "other.law", "other.law_it", "other.halt", "other.halt_it", "other.plan", "other.plan_it", "other.bill",
-    "other.ratify", "other.order", "other.order_reference", "other.body_it", "other.ruling", "other.ruling_it",
-    "other.investigation", "other.designation", "other.law_it_passive",
-)  # fmt: skip
 
 
 @dataclass
@@ -124,12 +122,14 @@ def _is_old(date: str, pub: str, months: int = 2) -> bool:
 
 
 class _Extractor:
-    def __init__(self, article: Article):
+    def __init__(self, article: Article, sentence_model=None):
         self.article = article
+        self.sentence_model = sentence_model
         self.text = article.text
         self.pub = article.published
         self.sentences = segment(self.text)
-        mentions = gazetteer().find(self.text)
+        # "US$760 million", "A$1.2bn": a currency prefix names no actor
+        mentions = [m for m in gazetteer().find(self.text) if self.text[m.end : m.end + 1] != "$"]
         _assign_mentions(self.sentences, mentions)
         cod = any(m.value == "COD" and m.kind == "country" for m in mentions) or "Kinshasa" in self.text
         self.congo = "COG" if ("Brazzaville" in self.text and not cod) else "COD"
@@ -222,10 +222,14 @@ class _Extractor:
                     role = "targets"
             elif m.kind == "grouping" and cue("descriptor_before").search(before):
                 role = None
+            elif etype == "other" and s < te and m.kind == "institution":
+                role = (
+                    "pre"  # "the implementation of the Critical Raw Materials Act": the act names its maker
+                )
             elif s < ts:
                 place = m.kind in ("capital", "country", "eu") and not m.possessive
-                if not (place and cue("place_before").search(before)):
-                    role = "pre"
+                if not (place and cue("place_before").search(before)) or cue("adjectival").match(text, e):
+                    role = "pre"  # "A U.S. judge ordered": a country qualifying the subject, not a place
             else:
                 role = self._post_role(m, text, s, e, before, etype, rule, joins, hyphen_pair)
                 if (
@@ -316,7 +320,11 @@ class _Extractor:
 
         # a trigger inside ", which will ... in 2026": the act is the main clause's ("presented ... on Wednesday")
         holder = max((m.start() for m in cue("relative").finditer(text, 0, ts)), default=None)
-        if holder is not None and any(d.start < holder for d in act):
+        compared = max((m.start() for m in cue("comparison").finditer(text, 0, ts)), default=None)
+        if compared is not None and any(d.start >= compared for d in act):
+            # "... similar to what Indonesia put in place in 2020": the compared act has its own date
+            act = [d for d in act if d.start >= compared]
+        elif holder is not None and any(d.start < holder for d in act):
             act = [d for d in act if d.start < holder]
         # "in place since January 2020" says when the measure took effect, never when it was decided
         a = nearest(act)
@@ -332,6 +340,17 @@ class _Extractor:
         if cue("immediate").search(text) and eff_value is None and date and prec == "day":
             eff_value = date
         return date, prec, basis, eff_value, (e.value if e else None), anchored
+
+    @staticmethod
+    def _background(text: str, ts: int, te: int, cs: int, ce: int) -> bool:
+        """Whether the sentence reports an earlier act: a cue of the past outside the trigger's relative clauses
+        ("already", "had been", "since"; not "said it had signed", a reported present perfect), or a temporal
+        clause that places the act before the news ("three years after Indonesia banned exports")."""
+        plain = slots.outside(text, slots.relative_clauses(text, te))
+        for m in cue("background").finditer(plain):
+            if not cue("backshift").search(plain, max(0, m.start() - 40), m.start() + 3):
+                return True
+        return cue("earlier_clause").search(text, cs, ts) is not None
 
     def _context_date(self, sent: Sentence, text: str, te: int):
         """A date for a sentence without one: the paragraph's reporting date, the event before it ('also'),
@@ -426,6 +445,68 @@ class _Extractor:
             found |= {m.value for m in gazetteer().find(self.article.title) if m.kind == "company"}
         return found
 
+    def _recent_investment(self, sent: Sentence) -> bool:
+        """Whether an investment was reported in the last few sentences."""
+        for ev in reversed(self.ctx.events[-LOOKBACK_EVENTS:]):
+            tr = self.trace.get(id(ev))
+            if tr is not None and sent.index - tr.sent.index > NEIGHBOURS:
+                return False
+            if ev.event_type == "investment":
+                return True
+        return False
+
+    def _title_pair(self) -> list[str]:
+        """The two countries the title (or the first headline) names, when it names exactly two: the parties of
+        an agreement the body reports without naming them."""
+        found = self.__dict__.get("_pair")
+        if found is None:
+            heads = [s.text for s in self.sentences[:2] if s.headline]
+            found = []
+            for text in [self.article.title or "", *heads]:
+                codes = _unique(
+                    self.congo if m.kind == "congo" else m.value
+                    for m in gazetteer().find(text)
+                    if m.is_country_like and m.kind not in ("grouping", "company")
+                )
+                if len(codes) == 2:
+                    found = codes
+                    break
+            self.__dict__["_pair"] = found
+        return found
+
+    def _story_minerals(self) -> list[str]:
+        """The specific mineral the article names most (at least twice; ties kept): the story's mineral."""
+        found = self.__dict__.get("_story")
+        if found is not None:
+            return found
+        counts: dict[str, int] = {}
+        for m in (
+            m for s in self.sentences for m in s.mentions if m.kind == "mineral" and m.value != GENERIC
+        ):
+            counts[m.value] = counts.get(m.value, 0) + 1
+        top = max(counts.values(), default=0)
+        found = normalise_minerals([v for v, k in counts.items() if k == top]) if top >= 2 else []
+        self.__dict__["_story"] = found
+        return found
+
+    def _title_generic(self) -> list[str]:
+        """``critical_minerals`` when the title or the first headline names the generic (the article's topic)."""
+        heads = [s.text for s in self.sentences[:2] if s.headline]
+        for text in [self.article.title or "", *heads]:
+            if any(m.kind == "mineral" and m.value == GENERIC for m in gazetteer().find(text)):
+                return [GENERIC]
+        return []
+
+    def _shares_title_name(self, sent: Sentence) -> bool:
+        """Whether the sentence names a proper noun of the title that is not a place or a mineral ("In 2020 the
+        DFC made an initial $25m investment in TechMet" under "TechMet secures $50m from DFC")."""
+        title = self.article.title or ""
+        if not title:
+            return False
+        named = {m.text for m in gazetteer().find(title)}
+        names = {w for w in cue("proper_name").findall(title) if w not in named and len(w) > 3}
+        return any(re.search(rf"\b{re.escape(w)}\b", sent.text) for w in names)
+
     def _following_minerals(self, sent: Sentence, n: int = 4) -> list[str]:
         """Specific minerals of the next ``n`` sentences (a list announced, then detailed)."""
         found = []
@@ -455,7 +536,7 @@ class _Extractor:
             return "announced"
         if eff and self.pub and eff > self.pub[: len(eff)]:
             return "announced"
-        if salience == "background" or rule == "restriction.anaphora" or eff:
+        if salience == "background" or has_flag(rule, "anaphora") or eff:
             return "in_force"
         return "announced"
 
@@ -465,7 +546,7 @@ class _Extractor:
         if etype == "other":
             if cue("planned").search(text, 0, te):
                 return "planned"
-            if rule == "other.joint":
+            if has_flag(rule, "ongoing"):
                 return "ongoing"
             return "launched" if "launch" in trig else "agreed"
         if etype == "partnership_upgrade":
@@ -486,28 +567,37 @@ class _Extractor:
         etype = rule.event_type
         cs, ce = slots.clause_bounds(text, ts, te)
         cs = min(cs, ts)
-        reason = slots.modality_blocked(text, ts, te, cs, rule.id)
+        reason = slots.modality_blocked(
+            text,
+            ts,
+            te,
+            cs,
+            rule.id,
+            negation_only=rule.modality == "negation",
+            unilateral=etype in ("export_restriction", "restriction_lifted", "other"),
+            restrictive=etype in RESTRICTIVE,
+        )
         if reason:
             self.rejected.append((sent.index, rule.id, reason))
             return []
         date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, cs, ce, rule.stage == "reference")
         roles = self._roles(sent, ts, te, cs, ce, etype, date or self.pub, rule)
         # a joint body's minerals must be its own; a law's, a ruling's or a plan's may follow in a relative clause
-        minerals = self._clause_minerals(sent, cs, ce, whole_sentence=rule.id not in PAIRWISE)
+        minerals = self._clause_minerals(sent, cs, ce, whole_sentence="pairwise" not in rule.flags)
         ev = Event(event_type=etype, initiator=[], rule=rule.id, trigger=text[ts:te])
         ev.language = self.article.language or "en"
         ev.evidence, ev.evidence_start, ev.evidence_end = text, sent.start, sent.end
         ev.date, ev.date_precision, ev.date_basis = date, prec, basis
         ev.effective_date, ev.end_date = eff, end
         ev.measure = " ".join(text[ts:ce].split()).strip(" ,.;:")[:200]
-        background = cue("background").search(slots.outside(text, slots.relative_clauses(text, te)))
-        ev.salience = rule.salience or ("background" if background else "main")
+        ev.salience = rule.salience or ("background" if self._background(text, ts, te, cs, ce) else "main")
         if self.pub and any(d and _is_old(d, self.pub) for d in (date, eff)):
             ev.salience = "background"  # decided, or in force, long before the news
         if slots.inside(ts, self._ruled):
             # "ruled that Indonesia's ban on nickel exports ...": the ban is background, not dated by the ruling
             ev.salience, ev.date, ev.date_precision, ev.date_basis = "background", None, None, None
         trace = _Trace(sent, ts, te, cs, ce)
+        ev._additional = cue("additive").search(text, cs, te) is not None
         if etype in RESTRICTIVE:
             events = self._restrictive(ev, trace, rule, roles, minerals, anchored)
         else:
@@ -522,14 +612,35 @@ class _Extractor:
         """An export restriction or a lifting: one imposer, the targets the text names, a mineral."""
         sent, text, ts, te = tr.sent, tr.sent.text, tr.ts, tr.te
         etype = ev.event_type
+        if etype == "export_restriction" and cue("licences_granted").match(text, ts, te):
+            # "China has started issuing export licences": approvals under a measure, not a new one
+            self.rejected.append((sent.index, rule.id, "licences granted, not a restriction"))
+            return []
+        if rule.own_minerals and (
+            not slots.minerals_between(sent, tr.cs, tr.ce)
+            or cue("non_mineral_goods").search(text, tr.cs, tr.ce)
+        ):
+            self.rejected.append((sent.index, rule.id, "no mineral of its own"))
+            return []
+        if cue("accident").search(text, tr.cs, tr.ce):
+            # "exports have been halted since December due to a fire at the smelter": not a policy measure
+            self.rejected.append((sent.index, rule.id, "an accident or an outage, not a measure"))
+            return []
         # a passive's agent acts ("restrizioni decise da Pechino", "were banned by China")
-        initiator = roles.by or roles.pre or roles.coref
-        if rule.id == "restriction.anaphora" and not initiator:
+        initiator = roles.by or self._owner(sent, ts, te) or roles.pre or roles.coref
+        if not initiator and tr.cs > 0 and ev.date is not None:
+            # "La RDC è il principale fornitore ...; a febbraio aveva fermato le esportazioni": a dated act whose
+            # subject is the sentence's, before the semicolon
+            initiator = self._sentence_subject(sent, tr.cs)
+        if "anaphora" in rule.flags and not initiator:
             done = self._anaphora(ev, text, ts, te)
             if done is not None:
                 return done
             prev = self._antecedent(slots.measure_type(text[ts:te]))
             initiator = prev.initiator if prev is not None else []
+        if not initiator and rule.own_minerals:
+            self.rejected.append((sent.index, rule.id, "no actor of its own"))  # a back-off reads no context
+            return []
         if not initiator:
             prev = self.ctx.restriction
             specific = {m for m in minerals if m != GENERIC}
@@ -590,7 +701,45 @@ class _Extractor:
         own = [m for m in slots.minerals_between(sent, tr.cs, tr.ce) if m != GENERIC]
         if not own and cue("entity_measure").search(text, tr.cs, tr.ce):
             ev.mineral_relevant = False  # controls on listed entities or military users, not on a mineral
-        return self._split_measures(ev, tr)
+        return [e for item in self._split_dated_items(ev, tr) for e in self._split_measures(item, tr)]
+
+    def _split_dated_items(self, ev: Event, tr: _Trace) -> list[Event]:
+        """ "stopped exports of nickel ore in 2020, and bauxite in 2022": a mineral coordinated after the
+        measure with a date of its own is a measure of its own, taken on that date."""
+        sent, text = tr.sent, tr.sent.text
+        acts = [d for d in self._dates_of(sent) if d.role == "act" and d.value and tr.te <= d.start < tr.ce]
+        if not acts:
+            return [ev]
+        items: list[Event] = []
+        for m in sent.mentions:
+            s, e = m.start - sent.start, m.end - sent.start
+            if m.kind != "mineral" or not (tr.te <= s < tr.ce) or m.value not in ev.minerals:
+                continue
+            if not cue("gapped_conjunction").search(text, max(0, s - 12), s):
+                continue
+            d = next(
+                (d for d in acts if d.start >= e and cue("gapped_date_gap").fullmatch(text, e, d.start)), None
+            )
+            if d is None:
+                continue
+            item = Event(**ev.to_dict())
+            item.minerals = [m.value]
+            item.date, item.date_precision, item.date_basis = d.value, d.precision, d.basis
+            items.append(item)
+        if not items:
+            return [ev]
+        taken = {d for it in items for d in it.minerals}
+        ev.minerals = [m for m in ev.minerals if m not in taken] or ev.minerals
+        if ev.date in {it.date for it in items}:
+            own = [d for d in self._dates_of(sent) if d.role == "act" and d.value and d.value != ev.date]
+            own = [d for d in own if tr.cs <= d.start < tr.te or self._reporting_date(text, d)] or own[:0]
+            first = min(own, key=lambda d: abs(d.start - tr.ts), default=None)
+            if first is not None:
+                ev.date, ev.date_precision, ev.date_basis = first.value, first.precision, first.basis
+        for it in items:
+            self.ctx.anchored[id(it)] = False
+            self.trace[id(it)] = tr
+        return [ev, *items]
 
     def _split_measures(self, ev: Event, tr: _Trace) -> list[Event]:
         """One event per measure of a list ("export controls on gallium, a ban on antimony exports and quotas
@@ -640,6 +789,34 @@ class _Extractor:
         if prev.effective_date is None:
             immediate = cue("immediate").search(text) and prev.date_precision == "day"
             prev.effective_date = ev.effective_date or (prev.date if immediate else None)
+        return []
+
+    def _sentence_subject(self, sent: Sentence, before: int) -> list[str]:
+        """The first country named at the start of the sentence, before position ``before`` (not as a place)."""
+        for m in sent.mentions:
+            s = m.start - sent.start
+            if s >= before or s > 60:
+                break
+            if m.is_country_like and m.kind not in ("grouping", "company"):
+                place = m.kind in ("capital", "country", "eu") and not m.possessive
+                if not (place and cue("place_before").search(sent.text[max(0, s - 40) : s])):
+                    return slots.expand(m, None, self.congo)
+        return []
+
+    def _owner(self, sent: Sentence, ts: int, te: int) -> list[str]:
+        """The country whose measure it is when a possessive names it right before the measure noun ("Trump's
+        order and China's December ban on exports": China), whatever other countries the clause named first."""
+        for m in reversed(sent.mentions):
+            s, e = m.start - sent.start, m.end - sent.start
+            if e > te or s < ts - 60:
+                continue
+            if (
+                m.possessive
+                and m.is_country_like
+                and m.kind not in ("grouping", "company")
+                and cue("owned_measure").match(sent.text, e)
+            ):
+                return slots.expand(m, None, self.congo)
         return []
 
     def _continuation(self, sent, rule, text, minerals, eff, targets=()) -> list[Event]:
@@ -706,15 +883,47 @@ class _Extractor:
         actors = _unique([*roles.pre, *roles.coref, *roles.post_with, *roles.by])
         if etype == "investment":
             # the funder first: "X will receive $N from the Australian government"
-            funders = [*roles.by, *roles.pre] if rule.id == "investment.receive" else [*roles.pre, *roles.by]
+            funders = [*roles.by, *roles.pre] if "recipient_first" in rule.flags else [*roles.pre, *roles.by]
             actors = _unique([*funders, *roles.coref]) or roles.hosts
+            if cue("investment_anaphor").match(text) and self._recent_investment(sent):
+                # "The loan is part of a $500 million financing package": more about the investment reported
+                self.rejected.append((sent.index, rule.id, "more about the investment just reported"))
+                return []
+            if not actors and cue("recipient_subject").search(text, tr.cs, ts):
+                # "The project has received A$1.5 billion from its owners": the funder is not a state the text
+                # names; the article's country would be a guess
+                self.rejected.append((sent.index, rule.id, "a recipient without a named funder"))
+                return []
         if not actors and etype == "agreement" and cue("anaphoric_agreement").match(text):
             actors = list(self.ctx.pair)  # "The deal was initially agreed to in February": the same parties
-        if not actors and rule.id == "other.dispute":
+        if etype == "agreement" and rule.stage == "agreement" and len(actors) < 2 and not roles.groupings:
+            pair = self._title_pair()
+            if pair and set(actors) <= set(pair):
+                actors = pair  # "Firmata anche una dichiarazione di intenti" under "Tajani in Kazakistan"
+        if not actors and "pair_context" in rule.flags:
             actors = list(self.ctx.pair or self.ctx.group)
-        if not actors and rule.id in LEGISLATIVE and cue("legislature").search(text):
+        if not actors and "legislative" in rule.flags and cue("legislature").search(text):
             actors = _unique([self._legislature_country()])  # "the Senate approved a bill": whose Senate
-        if not actors and (etype in ("stockpile", "investment") or rule.id in SINGLE_ACTOR_OTHER):
+        if etype == "investment" and cue("non_funding_money").search(text, tr.cs, tr.ce):
+            self.rejected.append((sent.index, rule.id, "money that is not funding (revenue, dividends ...)"))
+            return []
+        if "corporate" in rule.flags and not roles.by and self._company_acts(sent, tr.cs, ts):
+            # "CATL suspended production at a mine", "the miner unveiled a plan": a company's own business
+            self.rejected.append((sent.index, rule.id, "a company's own act, not a policy"))
+            return []
+        if rule.own_minerals and (not actors or not slots.minerals_between(sent, tr.cs, tr.ce)):
+            self.rejected.append((sent.index, rule.id, "no actor or mineral of its own"))
+            return []
+        if not actors and etype == "investment" and self._unknown_named_subject(sent, tr.cs, ts):
+            # "During 2022, TechMet invested more than $250m": a named investor the gazetteer does not know
+            self.rejected.append((sent.index, rule.id, "an investor the text names but no country for it"))
+            return []
+        if not actors and etype != "stockpile" and self._company_acts(sent, tr.cs, ts):
+            # "The miner halted production", "the company will invest $300 million": a corporate act whose
+            # country the text does not give; the article's own country would be a guess
+            self.rejected.append((sent.index, rule.id, "a company acts; the text names no country for it"))
+            return []
+        if not actors and (etype in ("stockpile", "investment") or "single_actor" in rule.flags):
             actor = self._context_actor()
             actors = [actor] if actor else []
         actors = [a for a in actors if a]
@@ -739,13 +948,23 @@ class _Extractor:
             minerals = normalise_minerals(
                 [*minerals, *(m for g in named for m in gazetteer().grouping_minerals.get(g, []))]
             )
-        if etype == "other" and minerals and rule.id in PAIRWISE and len(actors) >= 2:
+        if etype == "other" and minerals and "pairwise" in rule.flags and len(actors) >= 2:
             etype = ev.event_type = "agreement"
+        if etype == "other" and minerals and "group_plan" in rule.flags and roles.groupings:
+            etype = ev.event_type = "agreement"  # "the G7 launches an action plan": the members' agreement
+        if etype == "agreement" and cue("financial_agreement").search(text, ts, ce):
+            # "JBIC signed a loan agreement with ...": the loan is the event (an investment of the lender)
+            etype = ev.event_type = "investment"
+            ev.measure_type, ev.amount = None, slots.money(text)
+            ev.initiator, ev.counterparts = actors[:1], []
         if etype == "agreement":
             if not minerals:
                 # the headline's or an earlier sentence's agreement of the same parties, or "The agreement
                 # covers lithium and copper." right after
                 minerals = self._inherit_agreement_minerals(actors) or self._next_sentence_minerals(sent)
+            if not minerals and "story_minerals" in rule.flags:
+                # "(later eased by bilateral deals with the EU and the US)": deals about the story's minerals
+                minerals = self._previous_sentence_minerals(sent) or self._story_minerals()
             if not minerals:
                 self.rejected.append((sent.index, rule.id, "agreement without a mineral"))
                 return []
@@ -761,10 +980,16 @@ class _Extractor:
             if len(actors) < 2 and self._domestic_parties(sent, tr.cs, tr.ce) >= 2:
                 # "CDP and MIMIT launched a memorandum": two bodies of one country, a national initiative
                 etype = ev.event_type = "other"
+            elif len(actors) < 2 and rule.stage == "reference" and cue("national_plan").search(ev.trigger):
+                # "Canada's critical minerals strategy, launched in December": one country's plan
+                etype = ev.event_type = "other"
+            elif len(actors) < 2 and self._non_state_partner(sent, te, ce):
+                # "the State Department signed an MoU with a nonprofit": one government's initiative
+                etype = ev.event_type = "other"
             elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
-        if rule.id.startswith("investment.designation") and not [m for m in minerals if m != GENERIC]:
+        if "list_follows" in rule.flags and not [m for m in minerals if m != GENERIC]:
             # "approved a list of 47 strategic projects": the minerals come with the list that follows
             minerals = _unique([*minerals, *self._following_minerals(sent, 8)])
         if etype in ("investment", "stockpile") and not minerals:
@@ -773,10 +998,16 @@ class _Extractor:
             # refers back ("The contract, coupled with ...") or names the company the headline names
             story = (
                 etype == "stockpile"
+                or rule.event_type == "agreement"  # a loan agreement: the story's project
+                or cue("financial_agreement").search(text, tr.cs, tr.ce) is not None
                 or cue("refers_back").match(text)
                 or bool(set(slots.companies(sent)) & self._headline_companies())
+                or self._shares_title_name(sent)
             )
             minerals = self._context_minerals(sent) if story else self._previous_sentence_minerals(sent)
+            if not minerals and etype == "investment" and cue("project_funding").search(text, tr.cs, tr.ce):
+                # "will receive a $100 million equity investment" for a project in a minerals story: the story's
+                minerals = self._story_minerals() or self._title_generic()
             if not minerals:
                 self.rejected.append((sent.index, rule.id, "no mineral"))
                 return []
@@ -788,6 +1019,11 @@ class _Extractor:
         if etype == "other" and minerals == [GENERIC]:
             # "a dispute over metal ores" in a story about nickel: the story's minerals, beside the generic
             minerals = _unique([GENERIC, *self._context_minerals(sent)])
+        if etype == "other" and not minerals and "story_minerals" in rule.flags:
+            # "the Council approved its position on the proposal" in a story about critical raw materials
+            minerals = (
+                self._previous_sentence_minerals(sent) or self._story_minerals() or self._title_generic()
+            )
         ev.minerals = minerals
         ev.status = self._status(etype, rule.id, text, ts, te)
         ev.mineral_relevant = etype != "other" or bool(minerals)
@@ -800,10 +1036,34 @@ class _Extractor:
         return [ev]
 
     @staticmethod
+    def _unknown_named_subject(sent: Sentence, cs: int, ts: int) -> bool:
+        """Whether a capitalised name the gazetteer does not know stands right before the trigger (its
+        subject, auxiliaries and adverbs aside): "TechMet invested", "Victory Metals in April 2025 secured"."""
+        m = cue("named_subject").search(sent.text, cs, ts)
+        if m is None:
+            return False
+        s = m.start(1)
+        return not any(x.start - sent.start <= s < x.end - sent.start for x in sent.mentions)
+
+    @staticmethod
+    def _non_state_partner(sent: Sentence, te: int, ce: int) -> bool:
+        """Whether the clause names a partner that is not a state ("with SAFE's Minerals Center", "with a
+        nonprofit", "with Mizuho Bank") after the trigger."""
+        return cue("non_state_partner").search(sent.text, te, ce) is not None
+
+    @staticmethod
+    def _company_acts(sent: Sentence, cs: int, ts: int) -> bool:
+        """Whether the subject before the trigger is a company rather than a state body."""
+        pre = sent.text[cs:ts]
+        named = any(m.kind == "company" for m in slots.actor_mentions(sent, cs, ts, True))
+        company = named or cue("company_subject").search(pre)
+        return bool(company) and not cue("state_subject").search(pre)
+
+    @staticmethod
     def _domestic_parties(sent: Sentence, cs: int, ce: int) -> int:
         """How many distinct institutions, leaders and companies the clause names (one country)."""
         kinds = ("institution", "leader", "company")
-        return len({m.value for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds})
+        return len({m.text.lower() for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds})
 
     def _general_deal(self, sent: Sentence, ts: int, te: int, ce: int) -> bool:
         """ "agreed to a 90-day trade truce that includes a pause in rare earth controls": the deal is about
@@ -840,9 +1100,12 @@ class _Extractor:
             return [ev]
         parties = roles.explicit_with
         plural = cue("plural_deals").search(text, tr.ts, tr.ce)
-        if plural is None or len(parties) < 2 or len(roles.pre) != 1 or roles.groupings:
+        first = roles.pre
+        if not first and cue("we").search(text, tr.cs, tr.ts) and self.focus:
+            first = [self.focus]  # "We've entered into agreements with Japan, Korea and India": the speaker's
+        if plural is None or len(parties) < 2 or len(first) != 1 or roles.groupings:
             return [ev]
-        return [self._pair(ev, roles.pre, [c]) for c in parties if c not in roles.pre]
+        return [self._pair(ev, first, [c]) for c in parties if c not in first]
 
     @staticmethod
     def _pair(ev: Event, initiator: list[str], counterparts: list[str]) -> Event:
@@ -903,7 +1166,9 @@ class _Extractor:
         upgrades = self._stage(sent, "partnership_upgrade", masked)
         for up in upgrades:
             tr = self.trace[id(up)]
-            if cue("mineral_partnership").search(text) or slots.minerals_between(sent, tr.cs, tr.ce):
+            near = text.find(",", tr.te)
+            near = tr.ce if near < 0 else min(tr.ce, near)
+            if cue("mineral_partnership").search(text) or slots.minerals_between(sent, tr.ts, near):
                 # "a strategic partnership on raw materials" is a cooperation agreement, not a diplomatic level
                 ts = text.find(up.trigger)
                 up.event_type = "agreement"
@@ -916,8 +1181,10 @@ class _Extractor:
         self._ruled = []
         for ruling in self._stage(sent, "ruling", masked):
             tr = self.trace[id(ruling)]
-            if ruling.rule == "other.bill":
-                masked.append((tr.te, len(text)))  # a bill's provisions are not measures yet
+            if has_flag(ruling.rule, "masks_provisions"):
+                # a bill's provisions are not measures yet; another country's measure it is compared to is
+                comp = cue("comparison").search(text, tr.te)
+                masked.append((tr.te, comp.start() if comp else len(text)))
             else:
                 self._ruled.append((tr.te, tr.ce))  # what a court ruled on is background, not this act
             found.append(ruling)
@@ -948,6 +1215,9 @@ class _Extractor:
         investments = [e for e in found if e.event_type == "investment"]
         kept = []
         for agr in agreements:
+            end = text.find(agr.trigger) + len(agr.trigger)
+            if any(0 <= text.find(e.trigger) - end <= 25 for e in investments):
+                continue  # "agreed to buy a 10% stake", "agreed to invest $200 million": the investment itself
             if cue("financial_agreement").search(text):
                 if not investments:  # "JBIC signed a loan agreement with Lynas": an investment
                     agr.event_type, agr.amount = "investment", slots.money(text)
@@ -964,6 +1234,33 @@ class _Extractor:
                 if e.event_type not in ("investment", "stockpile") or text.find(e.trigger) < at
             ]
         return found + kept
+
+    def _learned(self, sent: Sentence) -> list[Event]:
+        """Events of the types the sentence model proposes for a sentence in which no rule found an event, read
+        by the rules' slot filling from an anchor word of the type (``learned_anchor`` cues). Only sentences
+        with a keyword of some rule are scored (the others name no act the model was trained on)."""
+        if not self._rules_here or cue("market_report").search(sent.text):
+            return []
+        feats = learned.features(
+            learned.tokens(sent.text, sent.mentions, sent.start),
+            self.article.language or "en",
+            self._rules_here,
+        )
+        have: set[str] = set()
+        out: list[Event] = []
+        for etype, p in self.sentence_model.proposed(feats):
+            if etype in have:
+                continue
+            anchor = cue(f"learned_anchor_{etype}").search(sent.text)
+            if anchor is None:
+                continue
+            rule = _learned_rule(etype)
+            evs = self._event(sent, rule, *anchor.span())
+            for e in evs:
+                e.rule, e._score = rule.id, p
+            out += evs
+            have |= {e.event_type for e in evs}
+        return out
 
     def _update_context(self, sent: Sentence, events: list[Event]) -> None:
         for ev in events:
@@ -1004,6 +1301,11 @@ class _Extractor:
         """An undated main event takes the act date of the sentence it refers to ("On 3 March the ministry
         published a notice. The notice bans ...") or of the next sentence that refers back to it ("... The
         decision was announced on Tuesday"), adjacent in the text."""
+        types_at: dict[int, set[str]] = {}
+        for ev in events:
+            tr = self.trace.get(id(ev))
+            if tr is not None:
+                types_at.setdefault(tr.sent.index, set()).add(ev.event_type)
         for ev in events:
             tr = self.trace.get(id(ev))
             if ev.date is not None or ev.salience != "main" or tr is None:
@@ -1018,6 +1320,10 @@ class _Extractor:
                 # the same paragraph, or the next one when a text gives every sentence a paragraph of its own
                 if not refers or other is None or abs(other.para - tr.sent.para) > 1:
                     continue
+                if types_at.get(other.index, {ev.event_type}) != {ev.event_type} or cue("background").search(
+                    other.text
+                ):
+                    continue  # "The ban was initially introduced in December 2024": another act's date
                 d = next((d for d in self._dates_of(other) if d.role == "act" and d.value), None)
                 if d is not None:
                     ev.date, ev.date_precision = d.value, d.precision
@@ -1025,12 +1331,40 @@ class _Extractor:
                     break
 
     def _publication_month(self, events: list[Event]) -> None:
-        """Fresh news without a stated day is dated by its publication month (the annotation rule); background
-        events and ongoing programmes stay undated."""
-        if not self.pub:
+        """Fresh news without a stated day is dated by the day of the announcement the article leads with
+        (its first main event dated to the day in the first paragraphs, when that day falls in the publication
+        month or the publication date is unknown), else by its publication month (the annotation rule);
+        background events, ongoing programmes and acts placed vaguely ("a few days ago") stay undated."""
+        lead = next(
+            (
+                e
+                for e in events
+                if e.salience == "main"
+                and e.date_precision == "day"
+                and self.ctx.anchored.get(id(e))
+                and (tr := self.trace.get(id(e))) is not None
+                and tr.sent.para <= 2
+            ),
+            None,
+        )
+        if lead is not None and self.pub and lead.date[:7] != self.pub[:7]:
+            lead = None
+        if not self.pub and lead is None:
             return
         for ev in events:
-            if ev.date is None and ev.salience == "main" and ev.status != "ongoing" and ev.mineral_relevant:
+            if (
+                ev.date is not None
+                or ev.salience != "main"
+                or ev.status == "ongoing"
+                or not ev.mineral_relevant
+            ):
+                continue
+            if cue("vague_time").search(ev.evidence):
+                continue
+            if lead is not None:
+                ev.date, ev.date_precision = lead.date, "day"
+                ev.date_basis = f"the day of the announcement the article leads with ({lead.date_basis})"
+            else:
                 ev.date, ev.date_precision = self.pub[:7], "month"
                 ev.date_basis = f"publication month {self.pub[:7]} (fresh news; the day is not stated)"
 
@@ -1039,25 +1373,62 @@ class _Extractor:
         for sent in self.sentences:
             # a sentence written again (a repeated block, a page pasted twice) says nothing new
             events = self._sentence(sent) if sent.text not in seen else []
+            if self.sentence_model is not None and sent.text not in seen and not events:
+                events = self._learned(sent)
             seen.add(sent.text)
             self._update_context(sent, events)
         self._neighbour_dates(self.ctx.events)
         events = merge(self.ctx.events, {s.start for s in self.sentences if s.headline})
+        events = _stockpile_money(events)
         # a headline deep in the page that no body sentence supports is a "related news" link, not this story
         late_headlines = {s.start for s in self.sentences if s.headline and s.para > 3}
         events = [e for e in events if e.evidence_start not in late_headlines]
+        story = self._story_minerals()
+        for e in events:
+            if e._headline and story and all(m == GENERIC for m in e.minerals):
+                # "Gabon latest country to halt raw export of critical mineral": the story's mineral (manganese)
+                e.minerals = normalise_minerals([*e.minerals, *story])
         self._publication_month(events)
         finalise(events, self.article)
         return events
 
 
-def extract_events(article: Article, *, explain: list | None = None) -> list[Event]:
+def _stockpile_money(events: list[Event]) -> list[Event]:
+    """Without the investments whose sum is a stockpile's of the same article ("commits A$1.2bn to a critical
+    minerals reserve" ... "will set aside A$1.2 billion to establish a strategic reserve"): one act, a stockpile."""
+    sums = {money_value(e.amount) for e in events if e.event_type == "stockpile" and e.amount}
+    sums.discard(None)
+    if not sums:
+        return events
+    return [e for e in events if not (e.event_type == "investment" and money_value(e.amount) in sums)]
+
+
+@functools.cache
+def _learned_rule(etype: str) -> Trigger:
+    """The pseudo-rule of events the sentence model proposes (its anchor word is the trigger)."""
+    return Trigger(
+        id=f"learned.{etype}",
+        event_type=etype,
+        language="any",
+        pattern=re.compile(r"(?!)"),
+        stage=etype,
+        own_minerals=True,  # a learned event reads no actor or mineral from context
+    )
+
+
+def extract_events(
+    article: Article, *, explain: list | None = None, sentence_model: object = "shipped"
+) -> list[Event]:
     """The events of one article, in text order.
 
     ``explain``: a list that receives ``(sentence index, rule, reason)`` for every trigger that matched but was
     rejected (negated, speculative, no actor, no mineral) — the extractor's reasoning, for debugging rules.
+    ``sentence_model``: the learned sentence classifier used as a recall source (:mod:`critmin.news.learned`):
+    ``"shipped"`` (the artefact in ``data/``, if built), None (rules only) or a
+    :class:`~critmin.news.learned.SentenceModel`.
     """
-    ex = _Extractor(article)
+    chosen = learned.model() if sentence_model == "shipped" else sentence_model
+    ex = _Extractor(article, chosen)
     events = ex.run()
     if explain is not None:
         explain.extend(ex.rejected)

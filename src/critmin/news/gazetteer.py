@@ -151,6 +151,9 @@ class Gazetteer:
         self.grouping_minerals: dict[str, list[str]] = {
             k: list(v) for k, v in d.get("grouping_minerals", {}).items()
         }
+        self.institution_minerals: dict[str, list[str]] = {
+            k: list(v) for k, v in d.get("institution_minerals", {}).items()
+        }
         self.cs = cs
         self.ci = ci
         self.max_tokens = MAX_TOKENS

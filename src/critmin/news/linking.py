@@ -18,6 +18,7 @@ Unreviewed records are invisible to scenario and partnership queries until accep
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from critmin.errors import CritminError
@@ -25,7 +26,11 @@ from critmin.news.dates import first_day
 from critmin.news.model import Article, Event
 
 # mineral tokens of the extractor that are not catalogue ids
-_TOKEN_TO_CATALOGUE = {"lithium_battery_materials": ["lithium"], "superhard_materials": ["critical_minerals"]}
+_TOKEN_TO_CATALOGUE = {
+    "lithium_battery_materials": ["lithium"],
+    "superhard_materials": ["critical_minerals"],
+    "platinum_group_metals": ["platinum_group"],
+}
 _RESTRICTION_STATUS = {
     "announced": "announced",
     "planned": "planned",
@@ -118,12 +123,7 @@ def restriction_record(event: Event, article: Article, *, relaxes: list[str] | N
         "effective_date": first_day(event.effective_date),
         "end_date": first_day(event.end_date),
         "status": _RESTRICTION_STATUS.get(event.status or "", "announced"),
-        "title": (event.measure or event.event_type)[:200],
-        "source_url": article.url,
-        "source": "news",
-        "reviewed": False,
-        "evidence": event.evidence,
-        "article_id": article.article_id,
+        **_provenance(event, article),
     }
     if event.event_type == "restriction_lifted":
         if relaxes:
@@ -164,15 +164,22 @@ def partnership_record(event: Event, article: Article) -> dict | None:
         "minerals": minerals,
         "date": first_day(event.date),
         "status": _PARTNERSHIP_STATUS.get(event.status or "", "agreed"),
+        **_provenance(event, article),
+        "notes": _notes(event, article, [_date_note("date", event.date)]),
+    }
+    return rec
+
+
+def _provenance(event: Event, article: Article) -> dict:
+    """The fields every proposed record carries: title, where it comes from, unreviewed."""
+    return {
         "title": (event.measure or event.event_type)[:200],
         "source_url": article.url,
         "source": "news",
         "reviewed": False,
         "evidence": event.evidence,
         "article_id": article.article_id,
-        "notes": _notes(event, article, [_date_note("date", event.date)]),
     }
-    return rec
 
 
 def _same_level(a: str | None, b: str | None) -> bool:
@@ -197,6 +204,10 @@ def corroborated_restrictions(store, rec: dict) -> list[str]:
     return out
 
 
+def _year_before(day: str) -> str:
+    return (dt.date.fromisoformat(day[:10]) - dt.timedelta(days=365)).isoformat()
+
+
 def relaxed_restrictions(store, event: Event, commodities: list[str]) -> list[str]:
     """Registry measures (any review state) that a restriction_lifted event relaxes."""
     from critmin.scenarios import registry
@@ -217,6 +228,10 @@ def relaxed_restrictions(store, event: Event, commodities: list[str]) -> list[st
         if not set(r["commodities"]) & set(commodities):
             continue
         if day and r["effective_date"] and r["effective_date"] > day:
+            continue
+        if day and r["end_date"] and r["end_date"] < _year_before(day):
+            # it stopped applying long before (e.g. the 2010-2015 rare-earth quotas): not what a later
+            # relaxation relaxes; a record ended by this very relaxation ends within days of the report
             continue
         if event.targets and r["targets"] and not set(event.targets) & set(r["targets"]):
             continue

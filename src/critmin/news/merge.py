@@ -14,17 +14,18 @@ import re
 
 from critmin.news.gazetteer import GENERIC, normalise_minerals
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
-from critmin.news.rules import rulebook
+from critmin.news.rules import has_flag, rulebook
 
 MAX_CANDIDATES = 16
 RESTRICTIVE = ("export_restriction", "restriction_lifted")
 
 
 _MONEY_NUMBER = re.compile(
-    r"(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|bn|b\b|million|mn|m\b|miliardi|milioni)?", re.I
+    r"(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|bn|b\b|million|mn|m\b|miliardi|milioni|miliardo|milione)?",
+    re.I,
 )
-_SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "miliardi": 1e9, "million": 1e6, "mn": 1e6,
-          "m": 1e6, "milioni": 1e6}  # fmt: skip
+_SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "miliardi": 1e9, "miliardo": 1e9, "million": 1e6,
+          "mn": 1e6, "m": 1e6, "milioni": 1e6, "milione": 1e6}  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4096)
@@ -96,12 +97,21 @@ def mergeable(a: Event, b: Event) -> bool:
         return False
     if a.event_type == "partnership_upgrade" and a.level and b.level and a.level != b.level:
         return False
-    if not (a._headline or b._headline) and _earlier_act(a, b):
+    if (
+        a.event_type in RESTRICTIVE
+        and not (a._headline or b._headline)
+        and (a._additional or b._additional)
+        and a.evidence_start != b.evidence_start
+    ):
+        return False  # "Inoltre, la Cina ha imposto restrizioni anche all'esportazione di attrezzature": another measure
+    if _earlier_act(a, b):
         return False  # an earlier, dated act named in the body is not the undated news beside it
     if (
         a.event_type == "other"
         and not (a._headline or b._headline)
         and head_noun(a.trigger) != head_noun(b.trigger)
+        # "the panel upheld ..." "it also found ...": one ruling
+        and not (has_flag(a.rule, "ruling") and has_flag(b.rule, "ruling"))
     ):
         return False
     return compatible_dates(a.date, b.date) and compatible_dates(a.effective_date, b.effective_date)

@@ -120,6 +120,12 @@ class Event:
     trigger: str = ""
     language: str = "en"
     _headline: bool = field(default=False, repr=False, compare=False)
+    _score: float | None = field(
+        default=None, repr=False, compare=False
+    )  # the sentence model's, if it proposed it
+    _additional: bool = field(
+        default=False, repr=False, compare=False
+    )  # "also", "inoltre": a further measure
 
     @property
     def actors(self) -> list[str]:

@@ -130,6 +130,11 @@ class Trigger:
     span_requires: bool = False  # the trigger spans its match and the first match of ``requires``
     objects_are_actors: bool = False  # countries after the trigger are actors too ("welcomed X as a member")
     needs: str | None = None  # export_context | restriction_context: what the article must have said first
+    # "full": negation, speculation and conditions block it; "negation": the trigger names an act whose own
+    # wording is tentative (a letter of interest, "a ruling that found ..."), so only negation blocks it
+    modality: str = "full"
+    own_minerals: bool = False  # the clause itself must name a mineral (none from context) and no other goods
+    flags: frozenset[str] = frozenset()  # engine behaviours (the `flags` list of triggers.yaml)
     examples: tuple[str, ...] = ()
     counterexamples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # lower-case word starts (or phrases) one of which a match contains
@@ -186,6 +191,7 @@ class RuleBook:
     cues: dict[str, re.Pattern]
     tables: dict[str, tuple[tuple[str, re.Pattern], ...]]
     values: dict[str, object]
+    by_id: dict[str, Trigger]
 
     def cue(self, name: str) -> re.Pattern:
         return self.cues[name]
@@ -235,6 +241,7 @@ def rulebook() -> RuleBook:
     cues_doc = _read("cues.yaml")
     lex = Lexicon({**trig.get("lexicon", {}), **cues_doc.get("lexicon", {})})
     order = tuple(trig["order"])
+    known_flags = frozenset(trig.get("flags", ()))
     triggers: dict[str, list[Trigger]] = {t: [] for t in order}
     from critmin.news.model import EVENT_TYPES
 
@@ -246,6 +253,10 @@ def rulebook() -> RuleBook:
             raise DataError(f"unknown event type '{etype}' ({', '.join(EVENT_TYPES)})", path=where)
         if stage not in triggers:
             raise DataError(f"unknown stage '{stage}' (order: {', '.join(order)})", path=where)
+        flags = frozenset(spec.get("flags", ()))
+        if flags - known_flags:
+            bad = sorted(flags - known_flags)[0]
+            raise DataError(f"unknown flag '{bad}' (flags: {', '.join(sorted(known_flags))})", path=where)
         triggers[stage].append(
             Trigger(
                 id=spec["id"],
@@ -254,6 +265,9 @@ def rulebook() -> RuleBook:
                 pattern=_compile(lex, spec["pattern"], where),
                 stage=stage,
                 objects_are_actors=spec.get("objects") == "actors",
+                modality=spec.get("modality", "full"),
+                own_minerals=spec.get("minerals") == "own",
+                flags=flags,
                 needs=spec.get("needs"),
                 keywords=tuple(str(w).lower() for w in spec.get("keywords", ())),
                 requires=_compile(lex, spec["requires"], where) if spec.get("requires") else None,
@@ -287,6 +301,7 @@ def rulebook() -> RuleBook:
         cues=cues,
         tables=tables,
         values=cues_doc.get("values", {}),
+        by_id={r.id: r for rules in triggers.values() for r in rules},
     )
 
 
@@ -298,6 +313,12 @@ def cue(name: str) -> re.Pattern:
 def label(table: str, text: str, default: str | None = None) -> str | None:
     """The first matching label of an ordered table of ``data/cues.yaml``."""
     return rulebook().label(table, text, default)
+
+
+def has_flag(rule_id: str, flag: str) -> bool:
+    """Whether the trigger rule ``rule_id`` carries ``flag`` (False for ids that are no rule of the table)."""
+    rule = rulebook().by_id.get(rule_id)
+    return rule is not None and flag in rule.flags
 
 
 def words(name: str) -> frozenset[str]:

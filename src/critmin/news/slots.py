@@ -9,7 +9,7 @@ import functools
 import re
 
 from critmin.news.gazetteer import Mention, gazetteer
-from critmin.news.rules import cue, label
+from critmin.news.rules import cue, has_flag, label
 from critmin.news.segment import BULLET, Sentence
 
 Span = tuple[int, int]
@@ -22,6 +22,8 @@ def clause_bounds(sent: str, ts: int, te: int) -> Span:
     before a subordinate tail ("as ...", "which ...", ", said ...")."""
     start = 0
     semi = sent.rfind(";", 0, ts)
+    while semi >= 0 and sent.count("(", 0, semi) > sent.count(")", 0, semi):
+        semi = sent.rfind(";", 0, semi)  # "(JBIC; Governor: ...)": a semicolon inside brackets ends no clause
     if semi >= 0:
         start = semi + 1
     for m in cue("coordinated_clause").finditer(sent, start):  # (its lookahead reads past the trigger)
@@ -82,12 +84,23 @@ def inside(pos: int, spans: list[Span]) -> bool:
 
 
 # -- modality ------------------------------------------------------------------------------------------------
-def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str = "") -> str | None:
+def modality_blocked(
+    sent: str,
+    ts: int,
+    te: int,
+    clause_start: int,
+    rule: str = "",
+    negation_only: bool = False,
+    unilateral: bool = False,
+    restrictive: bool = False,
+) -> str | None:
     """Why the trigger at ``sent[ts:te]`` is not a fact (negated, speculative, a question), or None.
 
     Cues count in the trigger's clause up to the trigger's end, except inside asides (", which could ...,")
     and except the documented exceptions: "would" after a reporting verb ("announced that it would
-    require") and "confirmed/announced plans to" are reported decisions; "not only" is not a negation."""
+    require") and "confirmed/announced plans to" are reported decisions; a state's plan to take a measure of
+    its own (``unilateral``: a ban, a stockpile, a law) is an announced measure ("Malaysia is planning to ban
+    ..."), while a plan to sign with others is an intention; "not only" is not a negation."""
     if cue("question").search(sent):
         return "question"
     if cue("by_gerund").search(sent, max(0, ts - 4), ts):
@@ -97,12 +110,14 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
     # cues before a subordinator that opens the trigger's clause belong to the main clause
     subs = [m.end() - clause_start for m in cue("subordinator").finditer(sent, clause_start, ts)]
     cut = subs[-1] if subs else 0
-    # "exports ... shall not be permitted": the negation is the prohibition itself
-    window = pre if rule == "restriction.prohibited" else pre + sent[ts:te]
+    # "exports ... shall not be permitted", "the court rejected the challenge": the negative word is the act
+    window = pre if has_flag(rule, "self_negating") else pre + sent[ts:te]
     window = " " * cut + window[cut:]
     neg = cue("negation").search(window)
     if neg and not cue("negation_exception").match(window, neg.start()):
         return f"negated ({neg.group(0).strip()})"
+    if negation_only:
+        return None
     for m in cue("speculation").finditer(window):
         if m.group(0) == "May":  # the month
             continue
@@ -111,10 +126,12 @@ def modality_blocked(sent: str, ts: int, te: int, clause_start: int, rule: str =
             continue
         if word.startswith("plan") and cue("plan_decided").search(window, 0, m.end()):
             continue
-        if word == "can" and m.start() >= ts - clause_start:
-            continue
+        if word.startswith("plan") and unilateral and cue("state_plan").search(window, 0, m.start()):
+            continue  # "Malaysia is planning to ban ...": a government's announced measure, not an intention
+        if word.startswith(("can", "allow", "enable")) and m.start() >= ts - clause_start:
+            continue  # "can", "allow ... to" inside the trigger ("allow exports to resume") are the act's words
         return f"speculative/intent ({m.group(0)})"
-    if rule.startswith(("restriction.", "lifted.")):
+    if restrictive:
         proposal = cue("proposal").search(window)
         if proposal:
             return f"the content of a bill or proposal ({proposal.group(0)})"
@@ -186,18 +203,28 @@ def minerals_between(sentence: Sentence, lo: int, hi: int) -> list[str]:
     text = sentence.text
     skip = [(m.start(), m.end()) for m in cue("example_parenthesis").finditer(text)]
     products = gazetteer().product_minerals
+    scoped = gazetteer().institution_minerals
     out: list[str] = []
     last_mineral_end = -100
     for m in sentence.mentions:
         s = m.start - sentence.start
-        if m.kind not in ("mineral", "product") or not (lo <= s < hi) or inside(s, skip):
+        if m.kind not in ("mineral", "product", "institution") or not (lo <= s < hi) or inside(s, skip):
             continue
-        if m.kind == "mineral":
+        if m.kind == "institution":
+            # "the Critical Raw Materials Act", "a Critical Minerals Office": a body or an act named for minerals
+            out.extend(scoped.get(m.text) or _named_minerals(m.text))
+        elif m.kind == "mineral":
             out.append(m.value)
             last_mineral_end = m.end - sentence.start
         elif s - last_mineral_end > 16:
             out.extend(products.get(m.value, []))
     return list(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_minerals(name: str) -> tuple[str, ...]:
+    """The minerals an institution's own name states ("Critical Minerals Office" → critical_minerals)."""
+    return tuple(m.value for m in gazetteer().find(name.lower()) if m.kind == "mineral")
 
 
 def bullet_items(sentences: list[Sentence], idx: int) -> list[Sentence]:

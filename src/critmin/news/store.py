@@ -59,6 +59,18 @@ class IngestReport:
         )
 
 
+def _article_report(a: Article, published: str | None, status: str, n_events: int | None) -> dict:
+    """One article's line in an ingest report."""
+    return {
+        "article_id": a.article_id,
+        "title": a.title,
+        "published": published,
+        "status": status,
+        "n_events": n_events,
+        "source": a.source,
+    }
+
+
 def _writable(store):
     from critmin.store import Store
 
@@ -146,16 +158,7 @@ def ingest_articles(
                     row[0] is None or (len(a.published) > len(row[0]) and a.published.startswith(row[0]))
                 )
                 if not sharper:
-                    report.articles.append(
-                        {
-                            "article_id": a.article_id,
-                            "title": a.title,
-                            "published": row[0],
-                            "status": "unchanged",
-                            "n_events": None,
-                            "source": a.source,
-                        }
-                    )
+                    report.articles.append(_article_report(a, row[0], "unchanged", None))
                     if progress:
                         progress(a.title or a.article_id)
                     continue
@@ -180,27 +183,23 @@ def ingest_articles(
                 )
             fresh.append((a, events))
             report.events.extend(events)
-            report.articles.append(
-                {
-                    "article_id": a.article_id,
-                    "title": a.title,
-                    "published": a.published,
-                    "status": status,
-                    "n_events": len(events),
-                    "source": a.source,
-                }
-            )
+            report.articles.append(_article_report(a, a.published, status, len(events)))
             if progress:
                 progress(a.title or a.article_id)
     if link and fresh:
-        from critmin.news.linking import link_events
-
-        links = []
-        for a, events in fresh:
-            links.extend(link_events(store, events, a))
-        report.links = links
-        record_links(store, links)
+        _link_fresh(store, fresh, report)
     return report
+
+
+def _link_fresh(store, fresh: list[tuple[Article, list[Event]]], report) -> None:
+    """Propose records for the events just (re-)extracted and note the links in the report and the store."""
+    from critmin.news.linking import link_events
+
+    links = []
+    for a, events in fresh:
+        links.extend(link_events(store, events, a))
+    report.links = links
+    record_links(store, links)
 
 
 def record_links(store, links: list[dict]) -> None:
@@ -466,22 +465,7 @@ def reextract(store, *, article_ids: list[str] | None = None, link: bool = True)
             )
             fresh.append((a, kept))
             report.events.extend(kept)
-            report.articles.append(
-                {
-                    "article_id": a.article_id,
-                    "title": a.title,
-                    "published": a.published,
-                    "status": "re-extracted",
-                    "n_events": len(kept),
-                    "source": a.source,
-                }
-            )
+            report.articles.append(_article_report(a, a.published, "re-extracted", len(kept)))
     if link:
-        from critmin.news.linking import link_events
-
-        links = []
-        for a, evs in fresh:
-            links.extend(link_events(store, evs, a))
-        report.links = links
-        record_links(store, links)
+        _link_fresh(store, fresh, report)
     return report

@@ -9,8 +9,11 @@ For party P (a country, or a bloc whose members buy jointly), commodity c, stage
   its HS code that year, counted in ``estimated_tonnes``);
 * **current mix** x0_mi: those imports by supplier;
 * **risk** of supplier i: g_i = clip((2.5 − PV_i)/5, 0, 1) (GeoPolRisk instability, contract 3,
-  :func:`critmin.indicators.geopolrisk.instability`), 0 for a fellow member of the party; or, with
-  ``objective='expected_shortfall'``, the expected share of i's deliveries lost over a scenario set;
+  :func:`critmin.indicators.geopolrisk.instability`), 0 for a fellow member of the party; with
+  ``risk_weight='coercion'`` the party-specific coercion-aware weight g^c_i of
+  :mod:`critmin.indicators.coercion` (instability, UNGA distance to the party, the supplier's record of
+  export restrictions on the mineral); or, with ``objective='expected_shortfall'``, the expected share of
+  i's deliveries lost over a scenario set;
 * **exportable capacity** cap_i = x0_i + redirect · max(expansion · B_i − x0_i, 0): today's purchases stay
   available, and what more i can sell comes from its own output of the stage: B_i = min(E_i, P_i), i's
   exports of the stage in year t to every destination (``capacity='exports'``) or its net exports
@@ -343,6 +346,7 @@ def _setup(
     suppliers: list[str] | None = None,
     pool: list[str] | None = None,
     non_partners: str = "exclude",
+    g_override: pd.Series | None = None,
 ) -> _Setup:
     if capacity not in CAPACITY_MODES:
         raise UnknownValueError("capacity mode", capacity, CAPACITY_MODES)
@@ -386,7 +390,7 @@ def _setup(
     cap = np.where(in_pool, base * redirect, cap)
     if cap_override is not None:
         cap = np.asarray(cap_override, dtype=float)
-    g = mk.g.reindex(suppliers).fillna(0.5).to_numpy(dtype=float)
+    g = (mk.g if g_override is None else g_override).reindex(suppliers).fillna(0.5).to_numpy(dtype=float)
     allowed_cols = np.array([(allowed is None or s in allowed or s in pset) for s in suppliers])
     partner_cols = allowed_cols.copy()
     if non_partners not in NON_PARTNERS:
@@ -668,6 +672,9 @@ def optimize_sourcing(
     non_partners: str = "exclude",
     _pool: list[str] | None = None,
     _partners_label: str = "",
+    risk_weight: str = "wgi",
+    as_of=None,
+    coercion=None,
 ) -> SourcingResult:
     """Re-source ``party``'s import need of ``commodity`` at ``stage`` in ``year`` at least risk.
 
@@ -680,8 +687,11 @@ def optimize_sourcing(
     probability, supplier, loss_fraction; ``alpha`` turns the mean into CVaR_alpha). ``pareto``: number of
     points of the risk–cost front to compute. ``non_partners``: 'exclude' (default: only the partner set
     supplies) or 'current' (suppliers outside it may keep, not exceed, what they sell the party today —
-    friend-shoring as far as partners' capacity allows).
+    friend-shoring as far as partners' capacity allows). ``risk_weight``: 'wgi' (g, political instability)
+    or 'coercion' (the party's coercion-aware weight, :mod:`critmin.indicators.coercion`, with the
+    restriction record read on ``as_of``, default 31 December of the year; ``coercion``: its parameters).
     """
+    from critmin.indicators.coercion import check_risk_weight
     from critmin.optimize.alignment import partner_set
 
     mk = market_ if market_ is not None else market(ds, commodity, stage, year, missing=missing)
@@ -694,6 +704,10 @@ def optimize_sourcing(
     else:
         allowed = set(partner_set(ds, partners, year=mk.year))
         partners_label = partners if isinstance(partners, str) else ",".join(partners)
+    risk_weight = check_risk_weight(risk_weight)
+    g_override, governance_source = None, mk.governance_source
+    if risk_weight == "coercion":
+        g_override, governance_source = _coercion_g(ds, mk, members, missing, as_of, coercion)
     su = _setup(
         mk,
         members,
@@ -711,6 +725,7 @@ def optimize_sourcing(
         suppliers=_suppliers,
         pool=_pool,
         non_partners=non_partners,
+        g_override=g_override,
     )
     p = su.problem
     need = float(p.demand.sum())
@@ -782,7 +797,7 @@ def optimize_sourcing(
             "supplier_name": [_name(s) for s in sup],
             "allowed": (p.allowed.any(axis=0) | member_mask)[keep],
             "member": member_mask[keep],
-            "instability_g": su.g[keep],
+            "instability_g": mk.g.reindex(su.suppliers).fillna(0.5).to_numpy(dtype=float)[keep],
             "risk_weight": np.where(member_mask & (objective == "import_risk"), 0.0, rvec)[keep],
             "capacity_tonnes": p.cap[keep],
             "stage_production_tonnes": (
@@ -797,7 +812,7 @@ def optimize_sourcing(
             "basis": mk.basis,
             "binding": [",".join(binding.get(s, [])) for s in sup],
             "trade_source": mk.trade_source,
-            "governance_source": mk.governance_source,
+            "governance_source": governance_source,
         }
     )
     mix = mix.sort_values(["optimised_tonnes", "current_tonnes"], ascending=False, na_position="last")
@@ -821,6 +836,7 @@ def optimize_sourcing(
                 "stage": mk.stage,
                 "year": mk.year,
                 "objective": objective,
+                "supplier_weight": risk_weight,
                 "status": sol.status,
                 "need_tonnes": need,
                 "basis": mk.basis,
@@ -849,7 +865,7 @@ def optimize_sourcing(
                 "explanation": "; ".join(explanation),
                 "notes": "; ".join(mk.notes),
                 "trade_source": mk.trade_source,
-                "governance_source": mk.governance_source,
+                "governance_source": governance_source,
             }
         ]
     )
@@ -875,6 +891,26 @@ def optimize_sourcing(
             ]
         )
     return result
+
+
+def _coercion_g(ds, mk: Market, members: list[str], missing: str, as_of, params) -> tuple[pd.Series, str]:
+    """The coercion-aware weight of the buyers ``members`` (member mean for several) for every supplier of
+    the market, with the missing-governance policy for suppliers without a WGI estimate; and provenance."""
+    from critmin.indicators import coercion
+    from critmin.indicators.geopolrisk import MISSING_POLICIES
+
+    sup = sorted(set(mk.exports.index) | set(mk.flows["importer"]) | set(members))
+    w = coercion.supplier_weights(
+        ds, members, mk.commodity, mk.year, as_of=as_of, params=params or coercion.DEFAULT,
+        missing=missing, suppliers=sup,
+    )  # fmt: skip
+    g = w.set_index("country")["g_coercion"].reindex(sup)
+    fill = MISSING_POLICIES[missing]
+    g = g.fillna(0.5 if fill != fill else fill)
+    prov = (
+        str(w["provenance"].iloc[0]) if len(w) else "coercion-aware weight (no supplier with a WGI estimate)"
+    )
+    return g, prov
 
 
 # -- pooled buying --------------------------------------------------------------------------------------------

@@ -25,6 +25,17 @@ are missing), and a restriction by producer i of share σ removes σ·π_i of it
 so s_k(d)/C = max(σ_k π_{i_k} − d/365, 0). Without re-routing this is an upper bound on the days needed
 (the cascade can only lower the shortfall by drawing on other suppliers); the result says which method ran.
 
+Who restricts. By default the imposer of a draw is drawn from the restriction registry's history
+(measures per exporter on the commodity, :func:`critmin.scenarios.montecarlo.imposer_probabilities`). With
+``risk_weight='wgi'`` or ``'coercion'`` it is drawn from the country's own material suppliers of the stage
+(imports ≥ USD 1 M and ≥ 1 % of its imports of the stage, :mod:`critmin.indicators.materiality`; for the
+proxy, producers with ≥ 1 % of world output), each with probability proportional to its supplier weight —
+WGI instability g, or the coercion-aware weight g^c of :mod:`critmin.indicators.coercion` (political
+stability, UNGA distance to the country, the supplier's dated record of export restrictions on the
+mineral)::
+
+    P(k restricts | a restriction happens) = w_k / Σ_j w_j        j ∈ material suppliers
+
 JOGMEC (Japan) historically targeted 60 days of consumption for rare metals (42 national + 18 private);
 the 2020 International Resource Strategy allows up to ~180 days for high-risk minerals (IEA policy database).
 """
@@ -43,6 +54,7 @@ from critmin.errors import CritminError, NoDataError, UnknownValueError
 JOGMEC_TARGET_DAYS = 60.0
 DEFAULT_LEVELS = (0, 30, 60, 90, 120, 180, 240, 365)
 METHODS = ("auto", "cascade", "proxy")
+WEIGHTED_IMPOSERS = ("wgi", "coercion")
 TOL = 1e-6  # shortfalls below 1e-6 of consumption are the cascade's numerical residue
 
 
@@ -89,6 +101,47 @@ def proxy_shortfall(
     loss = np.asarray(share, dtype=float) * pi[np.asarray(imposer, dtype=np.int64)]
     d = np.asarray(days, dtype=float)[:, None] / 365.0
     return np.maximum(loss[None, :] - d, 0.0)
+
+
+def weighted_imposers(weights: pd.Series) -> dict[str, float]:
+    """P(k) = w_k / Σ w: imposer probabilities proportional to supplier weights (zero weights dropped)."""
+    w = weights.dropna()
+    w = w[w > 0]
+    if w.empty or float(w.sum()) <= 0:
+        raise NoDataError("no supplier with a positive weight to draw an imposer from")
+    return {k: float(v / w.sum()) for k, v in w.sort_values(ascending=False).items()}
+
+
+def material_suppliers(
+    ds, country: str, commodity: str, stage: str, year: int, materiality=None
+) -> list[str]:
+    """The country's material suppliers of the stage in ``year`` (imports counted in the stage; the threshold
+    of :mod:`critmin.indicators.materiality`, default USD 1 M and 1 % of its imports of the stage)."""
+    from critmin.indicators.materiality import DEFAULT as MATERIAL
+
+    rule = materiality or MATERIAL
+    t = ds.trade(commodity, stage, year)
+    t = t[(t["importer"] == country) & (t["exporter"] != country)]
+    v = t.groupby("exporter")["value_kusd"].sum()
+    if v.empty:
+        raise NoDataError(f"{country} imported no {commodity} ({stage}) in {year}: no supplier to weigh")
+    keep = v[rule(v.to_numpy(), float(v.sum()))]
+    if keep.empty:
+        raise NoDataError(
+            f"none of {country}'s suppliers of {commodity} ({stage}) in {year} is material ({rule.label})"
+        )
+    return sorted(keep.index)
+
+
+def supplier_weight_series(
+    ds, country: str, commodity: str, year: int, suppliers: list[str], risk_weight: str, *, as_of=None
+) -> pd.Series:
+    """WGI g or the coercion-aware g^c of ``country`` for ``suppliers`` in ``year`` (missing WGI: left out)."""
+    from critmin.indicators import coercion
+
+    w = coercion.supplier_weights(ds, country, commodity, year, as_of=as_of, suppliers=suppliers)
+    col = "g_coercion" if coercion.check_risk_weight(risk_weight) == "coercion" else "g_wgi"
+    return w.set_index("country")[col]
 
 
 # -- result -------------------------------------------------------------------------------------------------
@@ -265,6 +318,7 @@ class _ProxyRunner:
         share,
         draws: int,
         seed: int,
+        as_of=None,
         **_,
     ):
         from critmin.reference import commodities as cat
@@ -289,7 +343,7 @@ class _ProxyRunner:
             raise NoDataError(f"no {c.id} ({stage}) production recorded for {y}")
         self.producers = list(p.index)
         self.pi = (p / total).to_numpy(dtype=float)  # ROW stays in the denominator: nobody restricts it
-        self.year, self.country = y, country
+        self.year, self.country, self.as_of = y, country, as_of
         self.prod = prod[prod["year"] == y]
         self.imposers = self._imposers(ds, c.id, imposers)
         rng = np.random.default_rng(seed)
@@ -307,6 +361,16 @@ class _ProxyRunner:
     def _imposers(self, ds, commodity: str, imposers) -> dict[str, float]:
         from critmin.reference import countries
 
+        if isinstance(imposers, str) and imposers in WEIGHTED_IMPOSERS:
+            # producers with at least 1 % of world output, weighted by their supplier weight
+            big = [
+                k for k, pi in zip(self.producers, self.pi, strict=True) if pi >= 0.01 and k != self.country
+            ]
+            return weighted_imposers(
+                supplier_weight_series(
+                    ds, self.country, commodity, self.year, big, imposers, as_of=self.as_of
+                )
+            )
         if imposers is None or imposers == "registry":
             from critmin.scenarios.registry import restrictions
 
@@ -375,6 +439,8 @@ def stockpile(
     method: str = "auto",
     refine: bool = True,
     executor=None,
+    risk_weight: str | None = None,
+    as_of=None,
 ) -> StockpileResult:
     """Days of stock ``country`` needs so that its shortfall stays at or below ``target`` (fraction of its
     consumption) in a share ``coverage`` of restriction scenarios; with the coverage-vs-days curve and the
@@ -385,6 +451,9 @@ def stockpile(
     share); ``substitution``: Marchand's f_c; ``others_stock_days``: other countries' stocks.
     ``method``: 'auto' (cascade when the stage has trade data, else the production-share proxy), 'cascade'
     or 'proxy'. ``refine``: find each draw's threshold to half a day (else the answer is a grid level).
+    ``risk_weight``: 'wgi' or 'coercion' draws the imposer from the country's material suppliers in
+    proportion to that supplier weight (module docstring; ``as_of``: the day the coercion weight reads the
+    restriction record, default 31 December of the year); it replaces ``imposers``.
     """
     from critmin.reference import blocs
     from critmin.reference import commodities as cat
@@ -399,6 +468,16 @@ def stockpile(
         raise UnknownValueError("duration_days", duration_days, hint="between 1 and 365 (flows are annual)")
     if method not in METHODS:
         raise UnknownValueError("stockpile method", method, METHODS)
+    if risk_weight is not None:
+        from critmin.indicators.coercion import check_risk_weight
+
+        if imposers is not None:
+            raise UnknownValueError(
+                "imposers",
+                imposers,
+                hint="give either imposers or a risk weight (which draws them), not both",
+            )
+        imposers = check_risk_weight(risk_weight)
     p = blocs.party(country, year)
     if p.is_bloc:
         raise UnknownValueError("country", country, hint="stockpiles are sized per country; run each member")
@@ -418,11 +497,25 @@ def stockpile(
                 + ": production-share proxy used (no re-routing: an upper bound on the days needed)"
             )
         runner = _ProxyRunner(
-            ds, iso, c.id, stage, year, imposers=imposers, share=share_spec, draws=draws, seed=seed
+            ds,
+            iso,
+            c.id,
+            stage,
+            year,
+            imposers=imposers,
+            share=share_spec,
+            draws=draws,
+            seed=seed,
+            as_of=as_of,
         )
         year_used = runner.year
     else:
         year_used = ds.trade_years()[1] if year is None else int(year)
+        if isinstance(imposers, str) and imposers in WEIGHTED_IMPOSERS:
+            sup = material_suppliers(ds, iso, c.id, stage, year_used)
+            imposers = weighted_imposers(
+                supplier_weight_series(ds, iso, c.id, year_used, sup, imposers, as_of=as_of)
+            )
         runner = _CascadeRunner(
             ds,
             iso,
@@ -495,6 +588,7 @@ def stockpile(
                 else np.nan,
                 "draws": draws,
                 "imposers": json.dumps({k: round(v, 4) for k, v in runner.imposers.items()}),
+                "imposer_weights": risk_weight or ("registry" if imposers in (None, "registry") else "given"),
                 "share": json.dumps(share),
                 "duration_days": duration_days,
                 "substitution": json.dumps(substitution),
@@ -514,10 +608,14 @@ def stockpile(
 __all__ = [
     "DEFAULT_LEVELS",
     "JOGMEC_TARGET_DAYS",
+    "WEIGHTED_IMPOSERS",
     "StockpileResult",
     "days_for_coverage",
     "first_level_reaching",
+    "material_suppliers",
     "proxy_shortfall",
     "scenario_coverage",
     "stockpile",
+    "supplier_weight_series",
+    "weighted_imposers",
 ]

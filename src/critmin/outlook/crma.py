@@ -31,7 +31,7 @@ import pandas as pd
 from critmin.indicators.tables import REST_OF_WORLD
 from critmin.optimize.sourcing import DEFAULT_MAX_SHARE
 from critmin.outlook import iea
-from critmin.outlook.need import basis_quality, contained_flows, fill_tonnes
+from critmin.outlook.need import basis_quality, contained_flows
 
 PROCESSING_TARGET = 0.40
 EXTRACTION_TARGET = 0.10
@@ -67,7 +67,6 @@ def _flows(ds, parties, commodity: str, stage: str, direction: str) -> pd.DataFr
     f = ds.bilateral(parties, commodity, iea.BASE_YEAR, stage=stage, by_hs=True, direction=direction)
     if f.empty:
         return f.assign(contained_kt=pd.Series(dtype=float))
-    f = fill_tonnes(f, ds.trade(commodity, stage, iea.BASE_YEAR))
     return contained_flows(f, commodity, stage)
 
 

@@ -11,14 +11,15 @@ compared with (:data:`critmin.outlook.iea.DEMAND_LINES`). Where the party's use 
 (``sector_mix``), each sector grows as the IEA's world demand of that sector
 (:func:`critmin.outlook.iea.growth`). Domestic output is not part of M₀: the need is the import need.
 
-**Contained basis.** Trade is in gross product weight (BACI). Each HS code of the stage is converted with a
-factor to the IEA basis (:data:`CONTENT`): the catalogue's content factors where they are on the IEA's basis,
-and, for magnet rare earths, an explicit assumption (below). Where a stage has no trade code or a code has
-no factor, the need is unknown (NaN) and said so: under pro-rata sharing the feasibility of the 65 % cap
-does not depend on the need's size (:mod:`critmin.outlook.sourcing`), so it is still answered.
-
-Another part of critmin is moving all trade onto one content basis per stage in the data layer; when it
-lands, :func:`contained_flows` should read it instead of :data:`CONTENT`.
+**Contained basis.** The data layer puts every counted flow on its stage's content basis once
+(``trade_basis``, :mod:`critmin.data.basis`: BACI gross tonnes, estimated from the value where BACI has no
+quantity, × the catalogue's content factor; ore or intermediates shipped under refined codes not counted).
+Where that basis *is* the IEA's (Cu, Co, Li, Ni, natural graphite) the need reads those content tonnes as
+they are. Magnet rare earths are the exception: the stage's basis is REO (all rare-earth oxides), the IEA's
+is Nd+Pr+Dy+Tb, so each code's gross tonnes take the explicit assumption of :data:`ASSUMED` (below). Where a
+stage has no trade code or a code has no factor, the need is unknown (NaN) and said so: under pro-rata
+sharing the feasibility of the 65 % cap does not depend on the need's size (:mod:`critmin.outlook.sourcing`),
+so it is still answered.
 """
 
 from __future__ import annotations
@@ -105,27 +106,19 @@ def basis_quality(commodity: str, stage: str) -> tuple[str, str]:
 
 
 def contained_flows(flows: pd.DataFrame, commodity: str, stage: str) -> pd.DataFrame:
-    """Add ``contained_kt`` (IEA basis) to bilateral flows (columns hs6, tonnes, ...); NaN when unknown."""
+    """Add ``contained_kt`` (IEA basis) to bilateral flows of :meth:`critmin.api.Dataset.bilateral` (columns
+    hs6, gross_tonnes, content_tonnes, basis): the data layer's content tonnes where the stage's basis is the
+    IEA's, the :data:`ASSUMED` factor × gross tonnes for magnet rare earths; NaN when unknown."""
     factors = content_factors(commodity, stage)
     out = flows.copy()
     if factors is None:
         out["contained_kt"] = np.nan
-        return out
-    f = out["hs6"].map(lambda h: factors[h].factor if h in factors else np.nan)
-    out["contained_kt"] = out["tonnes"] * f / 1e3
-    return out
-
-
-def fill_tonnes(flows: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
-    """Flows without a quantity get tonnes from their value at the HS code's median world unit value that
-    year (as the sourcing optimiser does); ``tonnes_estimated`` counts them."""
-    out = flows.copy()
-    w = world[(world["tonnes"] > 0) & (world["value_kusd"] > 0)]
-    med = (w["value_kusd"] / w["tonnes"]).groupby(w["hs6"]).median()
-    uv = out["hs6"].map(med)
-    est = out["tonnes"].isna() & uv.notna() & (uv > 0)
-    out["tonnes_estimated"] = np.where(est, out["value_kusd"] / uv, 0.0)
-    out["tonnes"] = np.where(est, out["value_kusd"] / uv, out["tonnes"])
+    elif (commodity, stage) in ASSUMED:
+        f = out["hs6"].map(lambda h: factors[h].factor if h in factors else np.nan)
+        out["contained_kt"] = out["gross_tonnes"] * f / 1e3
+    else:
+        iea_basis = out["basis"].map(lambda b: (commodity, b) in _SAME_BASIS)
+        out["contained_kt"] = out["content_tonnes"].where(iea_basis) / 1e3
     return out
 
 
@@ -139,14 +132,13 @@ def base_imports(ds, parties: list, commodity: str, stage: str, year: int = iea.
     if st.hs92:
         flows = ds.bilateral(parties, commodity, year, stage=stage, by_hs=True)
         if len(flows):
-            flows = fill_tonnes(flows, ds.trade(commodity, stage, year))
             flows = contained_flows(flows, commodity, stage)
     for p in parties:
         f = flows[flows["party"] == p.label] if len(flows) else flows
         value = float(f["value_kusd"].sum()) if len(f) else 0.0
         counted = f["contained_kt"].fillna(0) > 0 if len(f) else []
         need_value = float(f.loc[counted, "value_kusd"].sum()) if len(f) else 0.0
-        gross = float(f["tonnes"].sum()) if len(f) else 0.0
+        gross = float(f["gross_tonnes"].sum()) if len(f) else 0.0
         kt = float(f["contained_kt"].sum()) if len(f) and quality != "unknown" else np.nan
         if not st.hs92:
             value = gross = np.nan
@@ -190,6 +182,5 @@ __all__ = [
     "basis_quality",
     "contained_flows",
     "content_factors",
-    "fill_tonnes",
     "need_assumption",
 ]

@@ -364,8 +364,15 @@ def outlook_sections(ds, parties, year, exp):
     return sections(ds, parties, year, exp)
 
 
+def coercion_sections(ds, parties, year, exp):
+    from critmin.report.coercion import coercion_sections as sections
+
+    return sections(ds, parties, year, exp)
+
+
 PROVIDERS: list = [
     ("supply-risk methods", risk_sections),
+    ("supplier weights: stability vs coercion", coercion_sections),
     ("scenarios", scenario_sections),
     ("countermeasures", countermeasure_sections),
     ("outlook to 2040", outlook_sections),

@@ -11,15 +11,23 @@ round. Each round, for all countries at once:
 1. buffers absorb first, in this order: the volume an imposer withholds W_j (export controls only),
    reserves R_j, the supply response Q_j (extra output a producer can bring on line; 0 unless asked):
                                      ΔW_j = clip(ΔS'_j, −W_j, 0), ΔR_j = max(·, −R_j), ΔQ_j = clip(·, −Q_j, 0)
-2. j is *shocked* if a residual r_j is left (asym rule: a shocked country never exports more, and nobody can
-   draw extra imports from it); with ``share_stocks=False`` also as soon as it draws on its reserves (stocks
-   are for the holder's own use: a country living off its stockpile does not export more meanwhile)
+2. j closes to extra draws as it runs short (the paper's asym rule, made continuous): with L_j the loss it
+   has been left with after its buffers so far (Σ of −r_j over rounds; with ``share_stocks=False`` also its
+   stock draws: stocks are for the holder's own use), its *openness* is
+                                     o_j = 1 − min(L_j / (θ·V_j), 1),   V_j = E_j + C_j (the supply it handles)
+   — a partner can draw on the share o_j of j's links; j is fully closed (the paper's "shocked": it never
+   exports more) once it has lost θ = ``closure`` (0.1 %) of its supply. The paper's rule is the limit θ → 0
+   (``closure=0``: any residual closes j), under which a negligible loss — a 10⁻⁹ t flow — switches a
+   country off and moves everyone's outcome by tonnes; the ramp keeps the outcome continuous in the inputs.
+   θ is kept small because partly open countries can pass a small loss back and forth (each draws on the
+   other) until their losses reach θ·V: at 0.1 % that takes about as many rounds as the paper's rule, at 1 %
+   up to five times more on the real networks
 3. consumption absorbs a fraction f_c (substitution / demand destruction): ΔC_j = f_c r_j, r''_j = (1 − f_c) r_j
-4. the rest goes to trade: X_j ≤ 0 cut from j's exports E_j, M_j ≤ 0 drawn as extra imports from unshocked
-   partners (capacity I°_j); residuals below α·C_j are absorbed locally. Two rationing rules:
+4. the rest goes to trade: X_j ≤ 0 cut from j's exports E_j, M_j ≤ 0 drawn as extra imports from open
+   partners (capacity I°_j = Σ_k o_k F_kj); residuals below α·C_j are absorbed locally. Two rationing rules:
    * ``trade_first`` (the paper): ΔB_j = max(r''_j, −V_j), V_j = E_j + I°_j, split in proportion to volume,
      X_j = ΔB_j E_j / V_j, M_j = ΔB_j I°_j / V_j — consumption is hit only when trade cannot carry the loss;
-   * ``pro_rata``: j first draws what it can from unshocked partners, M_j = max(r''_j, −I°_j), and shares
+   * ``pro_rata``: j first draws what it can from open partners, M_j = max(r''_j, −I°_j), and shares
      the rest between its export customers and its own use in proportion to their shares of its supply,
      X_j = max((r''_j − M_j) E_j / (E_j + C_j), −E_j) — a supplier short of material allocates among its
      customers and its own needs pro rata, the usual reading of "fair and reasonable" allocation
@@ -28,8 +36,8 @@ round. Each round, for all countries at once:
 5. what trade does not carry hits consumption: ΔC_j += r''_j − X_j − M_j; **consumption never falls below
    zero**: a deficit beyond C_j is cut from j's exports instead (always possible: a country that has nothing
    left exports more than its production, imports and drawn buffers, so E_j covers the deficit);
-6. links change in proportion to their volume (exporter cuts, importer draws from unshocked partners):
-                                     ΔF_jk = (X_j / E_j − 1[jk open] · M_k / I°_k) · F_jk
+6. links change in proportion to their volume (exporter cuts, importer draws from open partners):
+                                     ΔF_jk = (X_j / E_j − o_j 1[jk drawable] · M_k / I°_k) · F_jk
 7. the next shock is what others did to j: ΔS'_j ← Σ_k ΔF_kj − Σ_k ΔF_jk + X_j + M_j
 
 Stop when every |ΔS'_j| ≤ tol (the authors stop when min ΔS' ≈ 0; with negative shocks ΔS' ≤ 0 always).
@@ -41,10 +49,17 @@ missing production, or a data or basis error) is read as unrecorded supply equal
 has zero consumption to lose and passes every shock on through trade. Hence, by construction,
 0 ≤ shortfall_j = −ΔC_j ≤ max(C_j, 0) for every country.
 
-Extensions for export controls (not in the paper): ``blocked`` marks countries that are shocked from the
+Extensions for export controls (not in the paper): ``blocked`` marks countries that are closed from the
 start (an exporter that restricts does not raise exports to anyone to make up); ``withheld`` is the volume an
 imposer keeps at home, which absorbs its own import losses before it cuts anyone else; ``closed`` marks links
 that can never be drawn on (restricted links, when an imposer is left open to redirect to non-targets).
+
+**World level.** By conservation the world loses what the imposers withhold, less what they take back (their
+own import losses, covered from the withheld volume) and the extra output: −Σ(ΔR + ΔC) = Σ W₀ + ΣΔW + ΣΔQ.
+Without a response, Σ_i max(W₀_i − I_i, 0) ≤ −Σ(ΔR + ΔC) ≤ Σ W₀ (I_i: imposer i's imports before the
+restriction; it cannot take back more than it imported). It is *not* monotone in the
+shock: which countries are closed when decides whether a loss is passed back to an imposer or lands on
+someone's consumption, so a destination ban can cost the world more than a full ban (docs/scenarios.md §2).
 """
 
 from __future__ import annotations
@@ -55,6 +70,8 @@ from dataclasses import dataclass
 import numpy as np
 
 RATIONING = ("trade_first", "pro_rata")
+# θ: share of the supply it handles a country must lose (after its buffers) to be fully closed to extra draws
+CLOSURE = 0.001
 
 
 @dataclass
@@ -63,7 +80,8 @@ class CascadeResult:
 
     ``dR``, ``dC``: change in reserves and in consumption by country (negative = loss), same units as the
     inputs. ``dF``: change of each trade link (edge order of the input, or an n×n matrix from :func:`cascade`).
-    ``rounds``: rounds until convergence; ``converged``: False when ``max_rounds`` was reached.
+    ``rounds``: rounds until convergence; ``converged``: False when ``max_rounds`` was reached. ``shocked``:
+    blocked from the start or left with a loss after its buffers (closed to extra draws in part or in full).
     ``dW``: change of the withheld volume (≤ 0: what imposers used to cover their own import losses or sent to
     non-targets); ``dQ``: change of the supply-response capacity (≤ 0: extra output brought on line).
     """
@@ -112,6 +130,17 @@ def _pool(x, d: int, n: int, name: str) -> np.ndarray:
     return out
 
 
+def openness(lost: np.ndarray, volume: np.ndarray, closure: float, closed: np.ndarray) -> np.ndarray:
+    """Share of each country's export links that partners can still draw on (step 2 of the module docstring):
+    o = 1 − min(L / (θ·V), 1); 0 for ``closed`` countries (imposers), and for any loss where θ·V = 0.
+
+    ``lost`` L and ``volume`` V in tonnes, ``closure`` θ ≥ 0. The paper's asym rule (Marchand et al. 2016: a
+    shocked country never exports more) is θ = 0: o = 0 as soon as L > 0."""
+    scale = closure * volume
+    frac = np.where(scale > 0, lost / np.where(scale > 0, scale, 1.0), np.where(lost > 0, 1.0, 0.0))
+    return np.where(closed, 0.0, 1.0 - np.minimum(frac, 1.0))
+
+
 def trade_adjustment(
     res: np.ndarray,
     exports: np.ndarray,
@@ -148,6 +177,7 @@ def cascade_edges(
     consumption: np.ndarray | None = None,
     rationing: str = "trade_first",
     share_stocks: bool = True,
+    closure: float = CLOSURE,
     max_rounds: int = 200,
     rtol: float = 1e-10,
 ) -> CascadeResult:
@@ -160,8 +190,10 @@ def cascade_edges(
     before the shock, default P + I − E of the given flows (right for a production shock; an export
     restriction passes the flows after the cut, so it gives the consumption before it). ``rationing``:
     'trade_first' (the paper) or 'pro_rata'. ``share_stocks``: True (the paper) lets others draw on a
-    country's reserves; False closes a country to extra draws once it draws on them. Convergence: every
-    |ΔS'| ≤ rtol · Σ|shock| (per scenario). See the module docstring for the equations.
+    country's reserves; False counts its stock draws towards its closure. ``closure``: θ, the share of the
+    supply it handles (E + C) a country must lose after its buffers to be fully closed to extra draws; 0 is
+    the paper's all-or-nothing rule. Convergence: every |ΔS'| ≤ rtol · Σ|shock| (per scenario). See the
+    module docstring for the equations.
     """
     if rationing not in RATIONING:
         raise ValueError(f"rationing must be one of {RATIONING}, got {rationing!r}")
@@ -184,6 +216,8 @@ def cascade_edges(
     fc = np.broadcast_to(np.asarray(f_c, dtype=float), (d,))[:, None]
     if np.any((fc < 0) | (fc > 1)):
         raise ValueError("f_c (substitution fraction) must be between 0 and 1")
+    if not 0.0 <= closure <= 1.0:
+        raise ValueError("closure (share of supply lost before a country closes) must be between 0 and 1")
     shocked = np.zeros((d, n), dtype=bool)
     if blocked is not None:
         shocked |= np.broadcast_to(np.asarray(blocked, dtype=bool), (d, n))
@@ -196,6 +230,8 @@ def cascade_edges(
         C = np.maximum(P2 + by_dst(F) - E, 0.0)
     else:
         C = np.array(np.broadcast_to(np.maximum(np.asarray(consumption, dtype=float), 0.0), (d, n)))
+    volume = E + C  # the supply each country handles: its exports and its own use
+    lost = np.zeros((d, n))  # loss left after buffers so far: closes a country to extra draws (step 2)
     dR_tot, dC_tot, dW_tot, dQ_tot = (np.zeros((d, n)) for _ in range(4))
     dF_tot = np.zeros((d, m))
     rounds = np.zeros(d, dtype=np.int64)
@@ -211,12 +247,13 @@ def cascade_edges(
         dQ = np.clip(dS - dW - dR, -Q2, 0.0)
         res = dS - dW - dR - dQ
         if asym:
-            shocked |= res < 0
+            lost -= np.minimum(res, 0.0)
         if not share_stocks:
-            shocked |= dR < 0  # stocks are drawn for the holder's own use: it raises no exports meanwhile
+            lost -= dR  # stocks are drawn for the holder's own use: it raises no exports meanwhile
+        open_share = openness(lost, volume, closure, shocked)[:, src]
+        open_edge = open_share if drawable is None else open_share * drawable
         dC = fc * res
         res = (1.0 - fc) * res
-        open_edge = ~shocked[:, src] if drawable is None else ~shocked[:, src] & drawable
         I_open = by_dst(F * open_edge)
         X, M = trade_adjustment(res, E, I_open, C, rationing)
         local = np.abs(res) < alpha * C
@@ -252,6 +289,7 @@ def cascade_edges(
         dS[done] = 0.0
         active &= ~done
     converged = ~active
+    shocked |= lost > 0
     if active.any():
         warnings.warn(
             f"cascade: {int(active.sum())} of {d} scenarios did not converge in {max_rounds} rounds",
@@ -280,6 +318,7 @@ def cascade(
     response: np.ndarray | None = None,
     rationing: str = "trade_first",
     share_stocks: bool = True,
+    closure: float = CLOSURE,
     max_rounds: int = 200,
     rtol: float = 1e-10,
 ) -> CascadeResult:
@@ -313,6 +352,7 @@ def cascade(
         response=response,
         rationing=rationing,
         share_stocks=share_stocks,
+        closure=closure,
         max_rounds=max_rounds,
         rtol=rtol,
     )

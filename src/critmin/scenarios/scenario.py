@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError
-from critmin.scenarios.cascade import RATIONING, CascadeResult, cascade_edges, days_of_cover
+from critmin.scenarios.cascade import CLOSURE, RATIONING, CascadeResult, cascade_edges, days_of_cover
 from critmin.scenarios.network import Network, build_network
 from critmin.scenarios.response import (
     ResponseInputs,
@@ -151,6 +151,7 @@ class ScenarioResult:
     response: ResponseInputs | None = None
     response_capacity: np.ndarray | None = None  # (n,) t/yr producers could add over the horizon
     price_rise: float = 0.0
+    closure: float = CLOSURE  # share of its supply a country loses before it is fully closed to extra draws
 
     def _trade_changes(self) -> tuple[np.ndarray, np.ndarray]:
         net, r, ini = self.network, self.result, self.initial
@@ -274,6 +275,7 @@ class ScenarioResult:
             "substitution_fraction": self.substitution,
             "rationing": self.rationing,
             "stocks_use": "shared (others may draw on them)" if self.shared_stocks else "own use",
+            "closure_share": self.closure,
             "supply_response": self.supply_response(),
             "restricted_tonnes": float(ini.removed.sum()),
             "initial_shock_tonnes": float(-ini.shock.sum()),
@@ -335,6 +337,7 @@ def run(
     shared_stocks: bool = False,
     response: SupplyResponse | ResponseInputs | None = None,
     ds=None,
+    closure: float = CLOSURE,
 ) -> ScenarioResult:
     """Run the cascade for export restrictions on a built network (stocks in days of consumption).
 
@@ -342,7 +345,9 @@ def run(
     and its export customers) or 'trade_first' (Marchand et al. 2016 as published). ``shared_stocks``:
     False (default: stocks cover the holder's own consumption; it raises no exports while drawing them) or
     True (the paper: others may draw on them). ``response``: None (off) or a :class:`SupplyResponse` (``ds``
-    is needed for its 'demonstrated' spare capacity).
+    is needed for its 'demonstrated' spare capacity). ``closure``: share of the supply it handles a country
+    must lose to be fully closed to extra draws (:mod:`critmin.scenarios.cascade`, step 2; 0 = the paper's
+    all-or-nothing rule).
     """
     if not 0.0 <= substitution <= 1.0:
         raise CritminError(f"substitution fraction must be between 0 and 1, got {substitution}")
@@ -378,6 +383,7 @@ def run(
         consumption=consumption,
         rationing=rationing,
         share_stocks=shared_stocks,
+        closure=closure,
         max_rounds=max_rounds,
     )
     return ScenarioResult(
@@ -395,6 +401,7 @@ def run(
         response=inputs,
         response_capacity=Q if inputs is not None else None,
         price_rise=pi,
+        closure=closure,
     )
 
 
@@ -417,6 +424,7 @@ def restrict(
     shared_stocks: bool = False,
     response: SupplyResponse | bool | None = None,
     ds=None,
+    closure: float = CLOSURE,
 ) -> ScenarioResult:
     """One export-restriction scenario on the real network (or a given :class:`Network`).
 
@@ -471,4 +479,5 @@ def restrict(
         shared_stocks=shared_stocks,
         response=response,
         ds=ds,
+        closure=closure,
     )

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.untrusted import write_csv
 from critmin.web.service import Cached
 
 CSV = "text/csv"
@@ -44,27 +45,11 @@ def wants_csv(fmt: str | None, accept: str | None) -> bool:
     return best is not None and best[0] == CSV
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(v: Any) -> Any:
-    """A text cell for CSV: lists joined with ';'; text a spreadsheet would run as a formula ('=HYPERLINK(…)'
-    in a news title or a registry note) gets a leading apostrophe (OWASP, CSV injection)."""
-    if isinstance(v, list | tuple | np.ndarray):
-        v = ";".join(map(str, v))
-    if isinstance(v, str) and v.startswith(FORMULA_START):
-        return "'" + v
-    return v
-
-
 def frame_csv(df: pd.DataFrame) -> bytes:
-    """The table as CSV; numbers untouched, text cells through :func:`_cell`."""
-    frame = df.copy()
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].map(_cell)
+    """The table as CSV through the one shared writer (:mod:`critmin.untrusted`): numbers untouched, list
+    cells joined with ';', text a spreadsheet would run as a formula neutralised (OWASP, CSV injection)."""
     buf = io.StringIO()
-    frame.to_csv(buf, index=False)
+    write_csv(df, buf)
     return buf.getvalue().encode("utf-8")
 
 

@@ -16,7 +16,9 @@ Inputs are relations, so each can be swapped without touching the methods:
 * ``_prod`` / ``_prod_src`` — production by country per (commodity, stage, year), the catalogue's preferred
   source (``_prod``) and every source (``_prod_src``), on the source's basis;
 * ``_g`` — the GeoPolRisk supplier weight g per (year, country) in [0, 1], or per (year, party, country) for
-  an importer-specific weight: WGI political (in)stability by default (:func:`supplier_weight_sql`);
+  an importer-specific weight: WGI political (in)stability by default (:func:`supplier_weight_sql`); with
+  ``Options(risk_weight='coercion')`` the coercion-aware weight per (year, party, commodity, country)
+  (:mod:`critmin.indicators.coercion`: WGI instability, UNGA distance to the party, registry record);
 * ``_wgi10`` — the EU method's six-dimension WGI on the 0-10 scale;
 * ``_tc`` — the EU method's trade-restriction factors t_c (registry or user).
 
@@ -97,6 +99,9 @@ class Options:
     proxy: bool = True
     ranges: bool = True
     g_party: bool = False
+    risk_weight: str = "wgi"
+    coercion: object = None  # critmin.indicators.coercion.CoercionParams (None: its defaults)
+    as_of: object = None  # the day the restriction record is read on (None: 31 Dec of each year)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -111,6 +116,9 @@ class Options:
             raise UnknownValueError("units", self.units, ("content", "gross"), hint="choose content or gross")
         if self.window < 1:
             raise ValueError("window must be at least 1 year")
+        from critmin.indicators.coercion import check_risk_weight
+
+        self.risk_weight = check_risk_weight(self.risk_weight)
 
 
 def check_methods(methods: str | Iterable[str]) -> list[str]:
@@ -423,7 +431,42 @@ class Engine:
                 "SELECT any_value(source) FROM governance WHERE indicator = 'pv' AND edition = ?", [ed]
             ).fetchall()[0][0]
             self.g_source = f"{src} PV {ed}"
+            if self.opts.risk_weight == "coercion":
+                self.g_source += "; " + self._coercion_weight()
             self._g_done = True
+
+    def _coercion_weight(self) -> str:
+        """Replace ``_g`` by the coercion-aware weight per (year, party, commodity, country), for the countries
+        a method may weigh: exporters of the commodity and its producers (the proxy). Returns provenance."""
+        from critmin.indicators import coercion
+
+        cur, opts = self.cur, self.opts
+        cur.execute("ALTER TABLE _g RENAME TO _g_wgi")
+        # the weights a method looks up: each party's suppliers in the flows, and the producers of minerals
+        # without a flow that year (the production-share proxy)
+        cur.execute(
+            """CREATE OR REPLACE TEMP TABLE _g_grid AS
+               SELECT DISTINCT f.year, pa.party, f.commodity, f.exporter AS country
+               FROM _flows f JOIN _parties pa ON pa.member = f.importer
+               UNION
+               SELECT DISTINCT y.year, pm.party, p.commodity, p.country
+               FROM (SELECT DISTINCT commodity, country FROM _prod) p CROSS JOIN _win_years y
+               CROSS JOIN _party_meta pm
+               WHERE NOT EXISTS (SELECT 1 FROM _world_flows w WHERE w.commodity = p.commodity AND w.year = y.year)"""
+        )
+        return coercion.register(
+            cur,
+            years=sorted({y - k for y in self.years for k in range(opts.window)}),
+            commodities=[c.id for c in self.comms],
+            measures=coercion.registry_measures(self.source),
+            params=opts.coercion or coercion.DEFAULT,
+            missing=opts.missing,
+            as_of=opts.as_of,
+            g_wgi="_g_wgi",
+            parties="_parties",
+            grid="_g_grid",
+            out="_g",
+        )
 
     def _wgi10(self) -> None:
         if getattr(self, "_wgi_done", False):
@@ -512,7 +555,7 @@ class Engine:
             keys=("commodity", "stage", "year"),
             missing=opts.missing,
             cu_reference=opts.cu_reference,
-            g_party=opts.g_party,
+            g_party=opts.g_party or opts.risk_weight == "coercion",
             order=False,
         )
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _gpr AS {sql}")
@@ -564,6 +607,7 @@ class Engine:
                            'price_usd_per_kg', price_usd_per_kg,
                            'cu_reference_usd_per_kg', {float(opts.cu_reference)!r},
                            'units', CASE WHEN use_content THEN 'content:' || basis ELSE 'gross weight' END,
+                           'supplier_weight', '{opts.risk_weight}',
                            'missing_policy', '{missing}',
                            'missing_g_exporters', coalesce(missing_g_exporters, ''),
                            'value_without_quantity_kusd', value_without_quantity_kusd,

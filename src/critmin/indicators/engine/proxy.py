@@ -48,6 +48,12 @@ def apply(eng, methods: list[str]) -> None:
     if "geopolrisk" in methods or "origin" in methods:
         eng._governance()
         gsrc = eng.g_source.replace("'", "''")
+        # an importer- and commodity-specific weight (coercion-aware) joins on party and commodity too
+        g_extra = (
+            "AND g.party = pa.party AND g.commodity = s.commodity"
+            if eng.opts.risk_weight == "coercion"
+            else ""
+        )
         who = eng.share_of.label.replace("'", "''")
         cur.execute(
             f"""CREATE OR REPLACE TEMP TABLE _proxy_calc AS
@@ -72,7 +78,7 @@ def apply(eng, methods: list[str]) -> None:
                            pm.member IS NULL AND g.g IS NULL AS miss
                     FROM sh s CROSS JOIN _party_meta pa
                     LEFT JOIN _parties pm ON pm.party = pa.party AND pm.member = s.country
-                    LEFT JOIN _g g ON g.year = s.year AND g.country = s.country
+                    LEFT JOIN _g g ON g.year = s.year AND g.country = s.country {g_extra}
                 ), ir AS (
                     SELECT commodity, stage, year, party,
                            sum(pi * coalesce(g_known, {fill_sql})) FILTER (NOT miss OR {fill_sql} IS NOT NULL)

@@ -1,0 +1,225 @@
+"""Report sections: suppliers weighed by political stability and by the coercion-aware weight, side by side.
+
+A provider for :data:`critmin.report.extras.PROVIDERS` (same signature as the others): wherever critmin
+weighs suppliers — the GeoPolRisk score and the partner-sourcing optimum — the report shows the published
+WGI weight next to the coercion-aware weight of :mod:`critmin.indicators.coercion`, so a reader sees both
+and what changes. It uses the same public functions as the CLI (``critmin risk --risk-weight``,
+``critmin optimize --risk-weight``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from critmin.reference import commodities as cat
+
+#: the mineral stages whose suppliers and optimum the section shows (the seed article's two concerns)
+CASES = (("rare_earths", "refined"), ("graphite", "mine"))
+WEIGHT_NOTE = (
+    "WGI: g = clip((2.5 − PV)/5, 0, 1), political (in)stability (Gemechu et al. 2016). Coercion-aware: "
+    "gᶜ = ⅓·g + ⅓·UNGA ideal-point distance to the importer (rescaled by the session's spread; Bailey, "
+    "Strezhnev & Voeten 2017) + ⅓·the supplier's record of export restrictions in critmin's registry as "
+    "known on 31 December of the year (measures on this mineral, or against this importer, count fully; on "
+    "other minerals or other targets half; halving every 5 years after they end). Method and sources: "
+    "docs/risk-methods.md."
+)
+
+
+def _parties(exp: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(exp["party"]))
+
+
+def supplier_table(ds, parties: list[str], year: int) -> pd.DataFrame:
+    """Per party and case: China, the United States and the three largest other suppliers, with both weights
+    and the components of the coercion-aware one."""
+    from critmin.indicators.coercion import supplier_weights
+    from critmin.optimize.sourcing import market
+
+    rows = []
+    for cid, stage in CASES:
+        mk = market(ds, cid, stage, year)
+        for party in parties:
+            members = set(ds.party(party, year).members)
+            f = mk.flows[mk.flows["importer"].isin(members) & ~mk.flows["exporter"].isin(members)]
+            imp = f.groupby("exporter")["tonnes"].sum().sort_values(ascending=False)
+            if imp.sum() <= 0:
+                continue
+            show = list(dict.fromkeys(["CHN", "USA", *[c for c in imp.index if c not in ("CHN", "USA")][:3]]))
+            w = supplier_weights(ds, party, cid, year, suppliers=show).set_index("country")
+            for c in show:
+                if c not in w.index:
+                    continue
+                r = w.loc[c]
+                rows.append(
+                    {
+                        "party": party,
+                        "mineral": f"{cat.get(cid).name}, {stage}",
+                        "supplier": c,
+                        "supplier_name": r["country_name"],
+                        "import_share": float(imp.get(c, 0.0) / imp.sum()),
+                        "g_wgi": r["g_wgi"],
+                        "distance": r["distance"],
+                        "record": r["record"],
+                        "measures": len([m for m in str(r["measures"]).split(",") if m]),
+                        "g_coercion": r["g_coercion"],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def score_table(ds, parties: str, year: int, commodities) -> pd.DataFrame:
+    """GeoPolRisk score per party and mineral stage under both supplier weights."""
+    from critmin.indicators.risk import risk
+
+    frames = []
+    for weight in ("wgi", "coercion"):
+        r = risk(ds, parties, ["geopolrisk"], [year], commodities, risk_weight=weight)
+        r = r[r["status"].isin(["ok", "proxy"])]
+        frames.append(r.assign(weight=weight))
+    df = pd.concat(frames, ignore_index=True)
+    wide = df.pivot_table(
+        index=["party", "commodity", "stage"], columns="weight", values="value", aggfunc="first"
+    ).reset_index()
+    proxied = set(map(tuple, df.loc[df["status"] == "proxy", ["party", "commodity", "stage"]].to_numpy()))
+    wide["note"] = [
+        "production-share proxy" if k in proxied else ""
+        for k in map(tuple, wide[["party", "commodity", "stage"]].to_numpy())
+    ]
+    wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
+    order = {p: i for i, p in enumerate(dict.fromkeys(df["party"]))}
+    return wide.sort_values(["party", "commodity"], key=lambda s: s.map(order) if s.name == "party" else s)
+
+
+def optimum_table(ds, parties: list[str], year: int) -> pd.DataFrame:
+    """The partner-sourcing optimum (all suppliers, 65 % cap) under both weights, with China's share."""
+    from critmin.optimize.sourcing import optimize_sourcing
+
+    rows = []
+    for cid, stage in CASES:
+        for party in parties:
+            for weight in ("wgi", "coercion"):
+                try:
+                    res = optimize_sourcing(ds, party, cid, stage, year, risk_weight=weight)
+                except Exception as exc:  # a party without imports of the stage: say so, keep the rest
+                    rows.append({"party": party, "mineral": f"{cat.get(cid).name}, {stage}", "weight": weight,
+                                 "why": str(exc)})  # fmt: skip
+                    continue
+                s = res.summary.iloc[0]
+                mix = res.mix.set_index("supplier")
+                chn = mix.loc["CHN"] if "CHN" in mix.index else None
+                rows.append(
+                    {
+                        "party": party,
+                        "mineral": f"{cat.get(cid).name}, {stage}",
+                        "weight": weight,
+                        "need": s["need_tonnes"],
+                        "risk_before": s["risk_before"],
+                        "risk_after": s["risk_after"],
+                        "chn_before": float(chn["current_share"]) if chn is not None else 0.0,
+                        "chn_after": float(chn["optimised_share"]) if chn is not None else 0.0,
+                        "top_after": f"{s['top_supplier_after']} {100 * s['top_share_after']:.0f} %"
+                        if s["status"] == "optimal"
+                        else "",
+                        "cost_change": s["cost_after_kusd"] / s["cost_before_kusd"] - 1
+                        if s["cost_before_kusd"]
+                        else float("nan"),
+                        "why": s["binding"].split(";")[0] if s["binding"] else s["explanation"],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def coercion_sections(ds, parties, year, exp):
+    """The provider: supplier weights, GeoPolRisk under both, and the sourcing optimum under both."""
+    from critmin.report import Section, table
+    from critmin.report.extras import KEY_MINERALS
+
+    sup = supplier_table(ds, _parties(exp), year)
+    scores = score_table(ds, parties, year, ",".join(KEY_MINERALS))
+    opt = optimum_table(ds, _parties(exp), year)
+    sections = [
+        Section(
+            "supplier-weights",
+            f"Who is a risky supplier: political stability or coercion? ({year})",
+            paragraphs=[
+                "GeoPolRisk and critmin's optimiser weigh each supplier. The published weight is political "
+                "(in)stability, which rates China and the United States alike for Japan; the seed article's "
+                "concern is economic coercion. The coercion-aware weight adds the supplier's distance to the "
+                "importer in UN General Assembly voting and its dated record of export restrictions. UN "
+                "voting alone does not separate the two (Japan's ideal point lies between China's and the "
+                "United States'); the registry record does.",
+                WEIGHT_NOTE,
+            ],
+            table=table(
+                sup,
+                [
+                    ("Party", "party", "text"),
+                    ("Mineral", "mineral", "text"),
+                    ("Supplier", "supplier_name", "text"),
+                    ("Share of imports", "import_share", "pct"),
+                    ("WGI g", "g_wgi", "num"),
+                    ("UNGA distance", "distance", "num"),
+                    ("Restriction record", "record", "num"),
+                    ("Measures", "measures", "text"),
+                    ("Coercion-aware gᶜ", "g_coercion", "num"),
+                ],
+                caption=f"Import shares in tonnes of the stage's content basis (BACI HS92, {year}); WGI political "
+                "stability; UNGA ideal points (Bailey, Strezhnev & Voeten, June 2024 file); critmin restriction "
+                "registry. Distance in ideal-point units (the session's spread is about 4.7).",
+            )
+            if len(sup)
+            else None,
+        ),
+        Section(
+            "coercion-risk",
+            f"GeoPolRisk and the sourcing optimum under both weights ({year})",
+            paragraphs=[
+                "The same GeoPolRisk score (world production HHI × import risk) with either supplier weight; "
+                "coercion-aware scores are not comparable with published GeoPolRisk values. Below, the "
+                "partner-sourcing optimum (every supplier allowed, at most 65 % of the need from one third "
+                "country, capacity = a supplier's exports of its own output) minimising each weight "
+                "(`critmin optimize --risk-weight wgi|coercion`)."
+            ],
+            table=table(
+                scores,
+                [
+                    ("Party", "party", "text"),
+                    ("Mineral", "name", "text"),
+                    ("Stage", "stage", "text"),
+                    ("GeoPolRisk, WGI weight", "wgi", "num"),
+                    ("GeoPolRisk, coercion-aware", "coercion", "num"),
+                    ("note", "note", "text"),
+                ],
+                caption="Scores 0-1; trade BACI HS92 2025 release; production series of each stage.",
+            ),
+        ),
+    ]
+    if len(opt):
+        sections.append(
+            Section(
+                "coercion-optimum",
+                f"Partner-sourcing optimum: WGI weight vs coercion-aware weight ({year})",
+                table=table(
+                    opt,
+                    [
+                        ("Party", "party", "text"),
+                        ("Mineral", "mineral", "text"),
+                        ("Weight", "weight", "text"),
+                        ("Need", "need", "t"),
+                        ("Import risk now", "risk_before", "num"),
+                        ("Optimised", "risk_after", "num"),
+                        ("China now", "chn_before", "pct"),
+                        ("China optimised", "chn_after", "pct"),
+                        ("Largest after", "top_after", "text"),
+                        ("Cost change", "cost_change", "pct"),
+                        ("First binding constraint", "why", "text"),
+                    ],
+                    caption="Import risk Σ wᵢxᵢ/F under the weight the row minimises; cost at each supplier's "
+                    "average export unit value (grades differ between suppliers: a lower cost is not a saving).",
+                ),
+            )
+        )
+    return sections
+
+
+__all__ = ["CASES", "coercion_sections", "optimum_table", "score_table", "supplier_table"]

@@ -1,0 +1,353 @@
+"""Categories of phrasing the extractor must read the same way wherever they occur (issue 14: "tune for the
+category, not the sentence"). Each test pins one category with sentences invented for it (none is copied from
+an article): what makes an investment a funding act rather than a company's results, what makes a licence an
+export measure, who owns a measure, when a date belongs to another act, and the Italian forms of each.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from critmin.news.extract import extract_events
+from critmin.news.model import Article
+
+
+def events(text, published=None, language=None):
+    return [
+        e
+        for e in extract_events(Article(text=text, published=published, language=language))
+        if e.mineral_relevant
+    ]
+
+
+def of_type(evs, etype):
+    return [e for e in evs if e.event_type == etype]
+
+
+CONTEXT = (
+    "Zimbabwe is a large producer of lithium and platinum. "  # an article's own country for agentless clauses
+)
+
+
+# == export licences, not any licence =======================================================================
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Export licences are now required for antimony ores and metals, Beijing's commerce ministry said.",
+        "Beijing will require foreign firms to obtain approval to export magnets containing Chinese dysprosium.",
+    ],
+)
+def test_licence_requirements_on_exports_are_restrictions(text):
+    (ev,) = of_type(events(text, "2025-04-10"), "export_restriction")
+    assert ev.initiator == ["CHN"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Miners must obtain permits from the environment ministry before drilling for lithium.",
+        "Companies will need a licence to build a cobalt refinery.",
+    ],
+)
+def test_mining_and_building_permits_are_not_export_measures(text):
+    assert of_type(events(CONTEXT + text, "2025-04-10"), "export_restriction") == []
+
+
+# == investments: funding acts, not money in general ===========================================================
+def test_agreeing_to_buy_a_stake_is_an_investment_not_an_agreement():
+    evs = events("Glencore agreed to buy a 10% stake in a Canadian copper miner on Monday.", "2025-04-10")
+    assert [e.event_type for e in evs] == ["investment"]
+    assert evs[0].initiator == ["CHE"]
+
+
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        ("CMOC completed its $2.5 billion acquisition of a cobalt mine in Congo on Friday.", "CHN"),
+        (
+            "The Pentagon agreed to buy $400 million of preferred stock in MP Materials, the rare earths miner.",
+            "USA",
+        ),
+        ("The European Union will mobilise €2 billion for critical raw materials projects in Africa.", "EUU"),
+    ],
+)
+def test_acquisitions_and_mobilised_funds_are_investments(text, actor):
+    (ev,) = of_type(events(text, "2025-04-10"), "investment")
+    assert actor in ev.actors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The state-owned company received $1.2 billion in dividends from its lithium unit.",
+        "Analysts estimate that the rare earth magnet industry will need $15 billion in new investment.",
+        "Battery makers have signed contracts worth $5 billion for nickel supplies.",
+        "The company will spend $50 million on drilling at its lithium deposit next year.",
+        "The miner received $200 million in offtake prepayments for its lithium.",
+    ],
+)
+def test_revenue_estimates_and_company_spending_are_not_investment_events(text):
+    assert of_type(events(CONTEXT + text, "2025-04-10"), "investment") == []
+
+
+# == a company's own business is not a policy act ==============================================================
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CATL suspended production at a lepidolite mine in Jiangxi whose licence had expired.",
+        "The miner halted production at its nickel mine after a landslide.",
+        "The company unveiled a plan to double its lithium output by 2030.",
+    ],
+)
+def test_a_company_halting_or_planning_is_not_an_other_event(text):
+    assert of_type(events(CONTEXT + text, "2025-04-10"), "other") == []
+
+
+def test_a_government_halting_a_project_is_an_other_event():
+    (ev,) = of_type(
+        events("Ruritania is in the news. Serbia revoked the licences for a lithium mining project."), "other"
+    )
+    assert ev.initiator == ["SRB"]
+
+
+# == acts named as in force, plans named again ================================================================
+def test_a_law_in_force_is_a_background_other_event_with_its_scope():
+    text = (
+        "The Commission approved the list on Tuesday. "
+        "The list is the first result of the Critical Raw Materials Act, which came into force in May 2024."
+    )
+    (law,) = [e for e in of_type(events(text, "2025-03-26"), "other") if e.rule == "other.law_in_force"]
+    assert law.initiator == ["EUU"] and law.minerals == ["critical_minerals"]
+    assert law.date is None and law.effective_date == "2024-05"  # in force since: never the act's date
+
+
+def test_a_national_strategy_named_again_is_one_country_s_plan():
+    text = (
+        "Canada's critical minerals strategy, launched in December, promises support for lithium and nickel."
+    )
+    (ev,) = of_type(events(text, "2023-03-01"), "other")
+    assert ev.initiator == ["CAN"] and ev.date == "2022-12" and ev.salience == "background"
+
+
+def test_an_executive_order_named_with_its_month_is_a_background_other_event():
+    text = "The awards follow the President's executive order in March to boost U.S. mineral production."
+    (ev,) = of_type(events("The U.S. awarded $40 million for antimony. " + text, "2025-08-14"), "other")
+    assert ev.initiator == ["USA"] and ev.date == "2025-03"
+
+
+# == whose measure, and which date ============================================================================
+def test_a_possessive_right_before_the_measure_names_its_owner():
+    text = (
+        "The awards follow Trump's executive order in March and China's December ban on exports of antimony "
+        "to the United States."
+    )
+    (ban,) = of_type(events(text, "2025-08-14"), "export_restriction")
+    assert ban.initiator == ["CHN"] and ban.targets == ["USA"] and ban.date == "2024-12"
+
+
+def test_a_year_before_the_noun_dates_the_measure():
+    text = "Indonesia is the top producer. The rule follows a 2020 ban on nickel ore exports by Indonesia."
+    (ban,) = of_type(events(text, "2025-03-04"), "export_restriction")
+    assert ban.date == "2020"
+
+
+def test_coordinated_minerals_with_their_own_dates_are_measures_of_their_own():
+    text = (
+        "The Senate approved a bill on Monday that will prohibit raw mineral exports, similar to what Indonesia "
+        "put in place in 2020 when it stopped the exportation of nickel ore, and bauxite in 2022."
+    )
+    bans = of_type(events(text, "2025-02-05"), "export_restriction")
+    assert sorted((b.initiator[0], tuple(b.minerals), b.date) for b in bans) == [
+        ("IDN", ("bauxite",), "2022"),
+        ("IDN", ("nickel",), "2020"),
+    ]
+
+
+def test_a_neighbour_sentence_about_an_earlier_act_gives_no_date():
+    text = (
+        "China will suspend its ban on exports of gallium to the US until November 2026, the ministry said.\n\n"
+        "The ban was initially introduced in December 2024 and prohibited the export of gallium."
+    )
+    (lift,) = of_type(events(text), "restriction_lifted")
+    assert lift.date is None  # December 2024 is when the ban came, not the suspension
+
+
+def test_a_reported_present_perfect_is_fresh_news():
+    text = "Separately, state miner MIND ID said it had signed a deal to buy a 20% stake in a nickel smelter."
+    (ev,) = of_type(events(text, "2025-03-04"), "investment")
+    assert ev.salience == "main" and ev.date == "2025-03"  # the publication month, as for fresh news
+
+
+def test_an_act_in_a_clause_after_after_is_earlier():
+    text = "The rule comes three years after Indonesia banned exports of bauxite, officials said."
+    (ev,) = of_type(events(text, "2025-03-04"), "export_restriction")
+    assert ev.salience == "background" and ev.date is None
+
+
+# == Italian forms ==============================================================================================
+@pytest.mark.parametrize(
+    ("text", "etype", "actor"),
+    [
+        ("Lo Zimbabwe ha messo al bando l'esportazione di litio grezzo.", "export_restriction", "ZWE"),
+        ("Da settembre le esportazioni di antimonio saranno soggette a licenza, ha annunciato Pechino.",
+         "export_restriction", "CHN"),
+        ("La Cina ha inserito il tungsteno nella lista dei beni soggetti a controllo delle esportazioni.",
+         "export_restriction", "CHN"),
+        ("Nuove restrizioni cinesi sull'export di terre rare", "export_restriction", "CHN"),
+        ("La Bei ha concesso un prestito da 100 milioni di euro alla raffineria di litio.", "investment", "EUU"),
+        ("Cdp entra nel capitale della società italiana che produce grafite.", "investment", "ITA"),
+        ("Il governo italiano ha deciso di costituire una riserva nazionale di materie prime critiche.",
+         "stockpile", "ITA"),
+        ("Roma e Algeri hanno sottoscritto un protocollo d'intesa sulle materie prime critiche.", "agreement", "DZA"),
+        ("Intesa raggiunta tra Ue e Cile sul litio.", "agreement", "CHL"),
+        ("Il Mimit e Cdp hanno avviato un protocollo d'intesa sulle materie prime critiche.", "other", "ITA"),
+    ],
+)  # fmt: skip
+def test_italian_forms(text, etype, actor):
+    evs = of_type(events(text, "2025-05-05", language="it"), etype)
+    assert len(evs) == 1 and actor in evs[0].actors, evs
+
+
+def test_italian_month_after_ad_dates_a_background_measure():
+    text = (
+        "Il ministero del Commercio cinese ha annunciato nuove limitazioni per l'esportazione delle terre rare. "
+        "Il governo cinese aveva già introdotto delle limitazioni ad aprile."
+    )
+    bans = of_type(events(text, "2025-10-09", language="it"), "export_restriction")
+    assert sorted(b.date for b in bans) == ["2025-04", "2025-10"]  # two acts, not one
+
+
+# == liftings phrased as permissions, resumptions and extensions ==============================================
+@pytest.mark.parametrize(
+    "text",
+    [
+        "China imposed export curbs on bauxite in 2023. Indonesia will allow bauxite exports to resume until June, "
+        "the energy minister said.",
+        "Indonesia banned copper concentrate exports last year. The government granted Freeport a six-month "
+        "extension to export copper concentrate.",
+        "Indonesia banned copper concentrate exports last year. The government decided to extend Freeport's export "
+        "permit until the damaged smelter is repaired.",
+        "Myanmar halted rare earth exports in May. Myanmar reopened its border crossings for rare earth shipments.",
+    ],
+)
+def test_permissions_resumptions_and_extensions_are_liftings(text):
+    lifts = of_type(events(text, "2025-06-02"), "restriction_lifted")
+    assert len(lifts) == 1
+    assert not of_type(events(text, "2025-06-02"), "export_restriction")[1:]  # the extension is not a new ban
+
+
+def test_licences_granted_under_a_regime_are_not_a_new_restriction():
+    text = "EU officials said that China has started issuing longer-term rare earth export licences to European firms."
+    assert of_type(events(text, "2025-12-18"), "export_restriction") == []
+
+
+# == investments: state lenders, letters of interest, one deal told twice ======================================
+def test_a_state_lender_s_loan_agreement_is_its_investment():
+    text = (
+        "Loan for a copper mine in Chile\n\n"
+        "The Japan Bank for International Cooperation (JBIC; Governor: a banker) signed on April 25 a loan "
+        "agreement of up to USD248 million with a Chilean company."
+    )
+    (ev,) = of_type(events(text, "2025-04-28"), "investment")
+    assert ev.initiator == ["JPN"] and ev.minerals == ["copper"]
+
+
+def test_a_letter_of_interest_is_an_investment_despite_its_tentative_words():
+    text = "The bank said the U.S. Export-Import Bank was prepared to finance up to $122 million for its magnesium plant."
+    (ev,) = of_type(events(text, "2025-10-21"), "investment")
+    assert ev.initiator == ["USA"]
+
+
+def test_one_deal_told_twice_is_one_investment():
+    text = (
+        "The U.S. International Development Finance Corporation will lend $150 million to a nickel project in "
+        "Brazil, the agency said on Tuesday.\n\nThe loan is part of a $500 million financing package for the "
+        "project."
+    )
+    assert len(of_type(events(text, "2025-05-13"), "investment")) == 1
+
+
+def test_a_stockpile_s_money_is_not_also_an_investment():
+    text = (
+        "Australia commits A$1.2bn to critical minerals reserve\n\n"
+        "Australia will set aside A$1.2 billion (US$760 million) to establish a strategic reserve of critical "
+        "minerals, the prime minister said on Thursday."
+    )
+    evs = events(text, "2025-04-24")
+    assert [e.event_type for e in evs] == ["stockpile"]
+    assert evs[0].actors == ["AUS"]  # "US$" is a currency, not the United States
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The project has received A$1.5 billion in total investment from its owners.",
+        "During 2022 and 2023, TechMet invested more than $250m into critical metals projects.",
+        "The partnership allows these countries to co-invest in mining and refining projects for lithium.",
+    ],
+)
+def test_funding_without_a_state_funder_or_as_an_ability_is_no_event(text):
+    assert of_type(events("Japan backs lithium. " + text, "2025-03-10"), "investment") == []
+
+
+# == whose act, which clause ===================================================================================
+def test_a_country_used_as_an_adjective_is_the_subject():
+    text = "A U.S. judge on Monday ordered regulators to reconsider the permit of Lithium Americas' lithium mine."
+    (ev,) = of_type(events(text, "2025-03-03"), "other")
+    assert ev.initiator == ["USA"]
+
+
+def test_a_dated_act_after_a_semicolon_takes_the_sentence_subject():
+    text = (
+        "Congo extended its ban on cobalt exports by three months on Saturday.\n\n"
+        "Congo is the largest supplier of cobalt; in February it had halted exports of the metal."
+    )
+    bans = of_type(events(text, "2025-06-22"), "export_restriction")
+    assert sorted(b.date for b in bans) == ["2025-02", "2025-06-21"]
+
+
+def test_a_further_measure_is_not_merged_with_the_first():
+    text = (
+        "On Thursday China tightened controls on exports of rare earth metals.\n\n"
+        "In addition, China also imposed restrictions on exports of equipment used to refine rare earths."
+    )
+    assert len(of_type(events(text, "2025-04-05"), "export_restriction")) == 2
+
+
+def test_a_headline_naming_only_the_generic_takes_the_story_mineral():
+    text = (
+        "Ruritanian neighbour latest country to halt raw export of critical mineral\n\n"
+        "Gabon will cease exporting raw manganese from 2029. Manganese is the country's main export."
+    )
+    for ev in of_type(events(text, "2025-05-31"), "export_restriction"):
+        assert "manganese" in ev.minerals
+
+
+def test_several_agreements_named_with_their_partners():
+    text = (
+        "Il governo cinese aveva introdotto limitazioni sulle terre rare ad aprile (poi risolte con accordi "
+        "bilaterali con Unione Europea e Stati Uniti)."
+    )
+    pairs = sorted(tuple(sorted(e.actors)) for e in of_type(events(text, "2025-10-09", "it"), "agreement"))
+    assert pairs == [("CHN", "EUU"), ("CHN", "USA")]
+
+
+# == acts named for minerals, votes, policies ==================================================================
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        ("Indonesia's Constitutional Court rejected a challenge to the nickel mining law.", "IDN"),
+        ("The European Parliament voted in favour of the Critical Raw Materials Act on Tuesday.", "EUU"),
+        ("Japan's cabinet approved a revised basic policy on critical minerals.", "JPN"),
+        ("The Australian government established a Critical Minerals Office in Canberra.", "AUS"),
+        ("Mali's new mining code, adopted in 2023, raised the state's stake in lithium projects.", "MLI"),
+        ("Via libera del Consiglio dei ministri al decreto sulle materie prime critiche.", "ITA"),
+        ("Il Parlamento europeo ha approvato il Critical Raw Materials Act.", "EUU"),
+    ],
+)
+def test_other_acts_of_states(text, actor):
+    evs = of_type(
+        events(text, "2025-05-20", "it" if " il " in text.lower() or "via libera" in text.lower() else None),
+        "other",
+    )
+    assert len(evs) == 1 and actor in evs[0].actors, evs

@@ -142,9 +142,12 @@ def scenario_sections(b):
             f"Stress test: China stops exports for a year ({b.year} trade network)",
             paragraphs=[
                 "A full Chinese export stop of each mineral that matters, pushed through the bilateral trade "
-                "network with the cascade of Marchand et al. (2016): stocks absorb the loss first, then "
-                "consumption; countries that run short stop re-exporting; China covers its own import losses "
-                "from what it withholds. Japan holds 60 days of consumption (the JOGMEC target), others none; "
+                "network with the cascade of Marchand et al. (2016): stocks absorb the loss first; a country "
+                "left short buys more from suppliers still open to it and shares the rest of its loss between "
+                "its own use and its export customers in proportion to what each takes (pro-rata rationing); "
+                "a country that has lost 0.1 % of the supply it handles sells no extra to others (less than "
+                "that closes it in part). China covers its own import losses from what it withholds. Japan "
+                "holds 60 days of consumption of its stockpiled rare metals (the JOGMEC target), others none; "
                 "no substitution. 'With response': other producers add output from spare capacity with a "
                 "short-run supply elasticity over 12 months, and China redirects nothing (docs/scenarios.md §3). "
                 "Days of cover: how long the stocks last at the year's supply gap. Run your own with "

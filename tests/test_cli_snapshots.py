@@ -33,6 +33,13 @@ COMMANDS = {
         "optimize", "--for", "JPN", "--commodity", "rare_earths", "--stage", "refined", "--year", "2024",
         "--partners", "G7,AUS", "--max-share", "0.65",
     ],
+    "optimize-coercion": [
+        "optimize", "--for", "JPN", "--commodity", "rare_earths", "--stage", "refined", "--year", "2024",
+        "--risk-weight", "coercion",
+    ],
+    "risk-coercion": [
+        "risk", "--for", "JPN", "--year", "2023", "-c", "rare_earths,graphite,gallium", "--risk-weight", "coercion",
+    ],
 }  # fmt: skip
 
 
@@ -108,3 +115,19 @@ def test_restrictions_list_shows_more_than_ids(store_path):
 def test_news_evidence_is_not_one_letter_per_line(news_store):
     out = run(news_store, COMMANDS["news-events"], 80)
     assert not re.search(r"^\s*\S\s*$", out, flags=re.M)
+
+
+@pytest.mark.parametrize("width", (80, 120), ids=["80", "120"])
+def test_optimize_shows_the_weight_it_minimises_whole(width, store_path, tmp_path):
+    """With --risk-weight coercion the mix shows gᶜ (not g) under a human label, every shown value whole."""
+    from critmin.cli.render import format_value
+
+    args = COMMANDS["optimize-coercion"]
+    out = run(store_path, args, width)
+    assert "weight gᶜ" in out and "Coercion" in out
+    assert "Instability" not in out and "coercion-aware" in out
+    run(store_path, [*args, "--out", str(tmp_path / "mix.csv")], None)
+    mix = pd.read_csv(tmp_path / "mix.csv").head(15)
+    for r in mix.itertuples(index=False):
+        assert _whole(out, format_value(r.risk_weight, "num")), r.supplier
+        assert _whole(out, format_value(r.current_tonnes, "tonnes")), r.supplier

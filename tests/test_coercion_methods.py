@@ -174,7 +174,7 @@ def test_cli_options_on_risk_optimize_and_stockpile(ds, store_path):  # ds: the 
     assert "gᶜ·x / F, coercion-aware" in r.output
     r = run("stockpile", "--for", "JPN", "-c", "gallium", "--draws", "50", "--risk-weight", "coercion")
     assert r.exit_code == 0, r.output
-    assert "imposers (coercion)" in " ".join(r.output.split())
+    assert "weighted by the coercion-aware supplier weight" in " ".join(r.output.split())
     r = run("optimize", "--for", "JPN", "-c", "graphite", "--risk-weight", "friendly")
     assert isinstance(r.exception, UnknownValueError) and "risk weight 'friendly'" in str(r.exception)
     r = run("risk", "--for", "JPN", "-c", "graphite", "--risk-weight", "coercion", "--as-of", "2023-13-01")

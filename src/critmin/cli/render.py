@@ -242,6 +242,28 @@ def console(width: int | None = None, *, stderr: bool = False):
 
 
 # -- printing -----------------------------------------------------------------------------------------------
+def say(text: str, *, lead: str = "", indent: str = "", style: str | None = None, out=None) -> None:
+    """Print one paragraph of plain text wrapped to the console's width at spaces, continuation lines indented
+    by ``indent`` (a bullet's hanging indent); ``lead`` (e.g. 'binding:') is printed bold. Piped output is not
+    wrapped. Text is never parsed as markup."""
+    import textwrap
+
+    from rich.text import Text
+
+    con = out or console()
+    full = plain(lead + text)
+    width = con.width if con.width < 10_000 else None
+    body = (
+        full
+        if width is None
+        else textwrap.fill(full, width=max(20, width), subsequent_indent=indent, break_on_hyphens=False)
+    )
+    t = Text(body, style=style or "")
+    if lead:
+        t.stylize("bold", 0, len(lead.rstrip()))
+    con.print(t, soft_wrap=True)
+
+
 def _wrap(text: str, width: int | None, indent: str = "") -> str:
     import textwrap
 
@@ -502,6 +524,7 @@ __all__ = [
     "output_plan",
     "plain",
     "render",
+    "say",
     "stable_floats",
     "table",
     "terminal_width",

@@ -168,3 +168,34 @@ def test_summary_on_page_one_with_ranked_actions(ds, tmp_path):
     info = subprocess.run(["pdfinfo", str(r["pdf"])], capture_output=True, text=True).stdout
     n = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert len(list(pages.glob("page-*.png"))) == n
+
+
+# -- source labels and inline code (what the pages print) ---------------------------------------------------------
+def test_a_source_is_named_once_with_its_edition():
+    from critmin.report import group_sources, source_label
+
+    assert source_label("WMD", "WMD 2026") == "WMD 2026"  # not 'WMD WMD 2026'
+    assert source_label("IEA", "May 2024") == "IEA May 2024"  # not a bare 'May 2024'
+    assert source_label("USGS", "MCS 2026") == "USGS MCS 2026"
+    assert group_sources(["WMD 2026 (Ag)", "IEA May 2024 (Li)", "WMD 2026 (Al)", "WMD 2026 (Ag)"]) == [
+        "IEA May 2024 (Li)",
+        "WMD 2026 (Ag, Al)",
+    ]
+    # brackets inside the bracket stay with their item
+    assert group_sources(["IEA May 2024 (magnet REE (Nd, Pr))"]) == ["IEA May 2024 (magnet REE (Nd, Pr))"]
+
+
+def test_backticks_become_code_and_nothing_else_is_markup():
+    from critmin.report import inline_code
+
+    assert str(inline_code("run `critmin optimize --pooled` <b>")) == (
+        "run <code>critmin optimize --pooled</code> &lt;b&gt;"
+    )
+
+
+def test_an_end_use_measure_says_so_in_the_summary():
+    from critmin.report.briefing import _end_use
+
+    assert _end_use("Japanese military users, military uses") == " (military users only)"
+    assert _end_use("semiconductor fabs") == " (named end uses only)"
+    assert _end_use(None) == "" and _end_use("  ") == ""

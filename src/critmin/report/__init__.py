@@ -206,11 +206,44 @@ def exposure_table(part: pd.DataFrame, share_col: str, caption: str) -> dict:
     )
 
 
+def inline_code(text) -> str:
+    """Escaped text with `commands` in backticks set as code (the only markup report text carries)."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
+
+
+def source_label(source, edition) -> str:
+    """A source and edition said once: ('WMD', 'WMD 2026') -> 'WMD 2026'; ('IEA', 'May 2024') -> 'IEA May 2024';
+    ('USGS', 'MCS 2026') -> 'USGS MCS 2026'."""
+    source, edition = str(source or "").strip(), str(edition or "").strip()
+    if not source or edition.startswith(source):
+        return edition or source
+    return f"{source} {edition}".strip()
+
+
+def group_sources(labels) -> list[str]:
+    """'WMD 2026 (Ag)', 'WMD 2026 (Al)', 'IEA May 2024 (Li)' -> ['IEA May 2024 (Li)', 'WMD 2026 (Ag, Al)']: each
+    source and edition named once, with what it gives in brackets."""
+    import re
+
+    what: dict[str, list[str]] = {}
+    for label in labels:
+        m = re.fullmatch(r"(.*?) \((.*)\)", str(label).strip())
+        head, item = (m.group(1), m.group(2)) if m else (str(label), "")
+        items = what.setdefault(head, [])
+        if item and item not in items:
+            items.append(item)
+    return [f"{h} ({', '.join(sorted(v))})" if v else h for h, v in sorted(what.items())]
+
+
 def _exposure_caption(part: pd.DataFrame) -> str:
     from critmin.indicators.disagreement import MARGIN
 
-    srcs = sorted(
-        {s for c in ("world_mine_source", "world_refined_source") for s in part[c].dropna().unique()}
+    srcs = group_sources(
+        s for c in ("world_mine_source", "world_refined_source") for s in part[c].dropna().unique()
     )
     return (
         f"Trade: {part['trade_source'].iloc[0]} (CEPII), values FOB in current USD, tonnes of content on each "
@@ -363,6 +396,7 @@ def world_sections(b, run=None) -> list[Section]:
             flagged.add((r.commodity, r.stage))
             notes.append(f"* {cat.get(r.commodity).name} ({r.stage}): " + source_note("CHN", r) + ".")
     conc = conc.assign(
+        source_label=[source_label(a, e) for a, e in zip(conc["source"], conc["edition"], strict=True)],
         name=conc["commodity"].map(lambda c: cat.get(c).name),
         chn=[
             _marked(s, (c, st) in flagged)
@@ -393,7 +427,7 @@ def world_sections(b, run=None) -> list[Section]:
                     ("Top-3", "top3_share", "pct"),
                     ("China", "chn", "rtext"),
                     ("Leader", "lead", "text"),
-                    ("Source", "edition", "text"),
+                    ("Source", "source_label", "text"),
                 ],
                 caption="Production in tonnes of the series' content basis, the analysis year or the latest before "
                 "it; a residual 'rest of world' counts in the total but not as a producer (HHI is then a lower "
@@ -527,6 +561,7 @@ def _build(ds, parties, year, html_path, pdf_path, progress, as_of, work) -> dic
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["code"] = inline_code
     sources = ds.sources()[
         ["data_table", "source", "edition", "licence", "citation", "origin"]
     ].drop_duplicates(subset=["source", "edition"])

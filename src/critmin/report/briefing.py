@@ -550,13 +550,13 @@ class Briefing:
 
 
 def _pct(x: float) -> str:
-    return "—" if x is None or x != x else f"{100 * x:.0f} %"
+    return "—" if x is None or x != x else f"{100 * x:.0f}%"  # as fmt(x, 'pct') in every table
 
 
 def _signed_pct(x: float) -> str:
-    """'+9 %', '−30 %' (a typographic minus), '±0 %'."""
+    """'+9%', '−30%' (a typographic minus), '±0%'."""
     v = round(100 * x)
-    return "±0 %" if v == 0 else f"{'+' if v > 0 else '−'}{abs(v)} %"
+    return "±0%" if v == 0 else f"{'+' if v > 0 else '−'}{abs(v)}%"
 
 
 __all__ = [
@@ -596,16 +596,25 @@ def _origin_cell(b: Briefing, party: str, c: str, s: str) -> str:
 
 
 def measures_cell(b: Briefing, party, c: str) -> str:
-    """'CHN licence since 2025-04-04; CHN ban to JPN since 2026-01-06' (measures in force hitting the party)."""
+    """'CHN licence, 2025-04-04; CHN ban to JPN (military users only), 2026-01-06': measures in force hitting the
+    party, with the date each took effect."""
     m = b.measures_hitting(party, c)
     if not len(m):
         return "none"
     return "; ".join(
         f"{r.imposer} {r.measure_type}"
         + (f" to {', '.join(r.targets)}" if len(r.targets) else "")
+        + _end_use(getattr(r, "end_uses", None))
         + f", {r.effective_date}"
         for r in m.itertuples(index=False)
     )
+
+
+def _end_use(text) -> str:
+    """' (military users only)' for a measure limited to named end uses: it does not stop civilian buyers."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    return " (military users only)" if "military" in text.lower() else " (named end uses only)"
 
 
 def stop_cell(b: Briefing, party: str, c: str, s: str) -> str:
@@ -673,9 +682,10 @@ def _headline(b: Briefing, party) -> str:
     part = b.exp[b.exp["party"] == party.label]
     mat = part[part["material"].astype(bool)]
     china = mat[mat[b.share_col] >= 0.5]
+    most = f"China supplies at least half of {len(china)}" if len(china) else "China supplies half of none"
     return (
-        f"Critical-mineral imports {fmt(part['import_value_kusd'].sum(), 'usd')} in {b.year}; {len(mat)} "
-        f"mineral stages material, China at least half of {len(china)} of them."
+        f"Critical-mineral imports {fmt(part['import_value_kusd'].sum(), 'usd')} in {b.year}; imports of "
+        f"{len(mat)} mineral stages are material; {most} of them (by value, directly)."
     )
 
 

@@ -342,6 +342,7 @@ def world_map_panels(b, limit: int = 6) -> list[tuple[str, pd.Series]]:
     extra = [(c, s) for c, s in MAP_MINERALS if (c, s) not in key.index]
     key = pd.concat([key, pd.Series(0.0, index=pd.MultiIndex.from_tuples(extra))]) if extra else key
     from critmin.api import REST_OF_WORLD
+    from critmin.report import source_label
 
     world = b.ds.world_concentration()
     panels = []
@@ -356,8 +357,8 @@ def world_map_panels(b, limit: int = 6) -> list[tuple[str, pd.Series]]:
         share = prod[prod["country"] != REST_OF_WORLD].groupby("country")["tonnes"].sum() / total
         panels.append(
             (
-                f"{display_name(c, s)}\n{last['leader']} {100 * last['leader_share']:.0f} %, HHI "
-                f"{last['hhi']:.2f} ({last['edition']}, {int(last['year'])})",
+                f"{display_name(c, s)}\n{last['leader']} {100 * last['leader_share']:.0f}%, HHI "
+                f"{last['hhi']:.2f} ({source_label(last['source'], last['edition'])}, {int(last['year'])})",
                 share,
             )
         )

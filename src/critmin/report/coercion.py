@@ -129,13 +129,16 @@ def optimum_table(ds, parties: list[str], year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def coercion_sections(ds, parties, year, exp):
-    """The provider: supplier weights, GeoPolRisk under both, and the sourcing optimum under both."""
+def coercion_sections(ds, parties, year, exp, commodities: str | None = None):
+    """The provider: supplier weights, GeoPolRisk under both, and the sourcing optimum under both.
+
+    ``commodities``: the minerals whose GeoPolRisk is shown under both weights (default: the report's key
+    minerals; the briefing passes its minerals that matter)."""
     from critmin.report import Section, table
     from critmin.report.extras import KEY_MINERALS
 
     sup = supplier_table(ds, _parties(exp), year)
-    scores = score_table(ds, parties, year, ",".join(KEY_MINERALS))
+    scores = score_table(ds, parties, year, commodities or ",".join(KEY_MINERALS))
     opt = optimum_table(ds, _parties(exp), year)
     sections = [
         Section(
@@ -143,8 +146,8 @@ def coercion_sections(ds, parties, year, exp):
             f"Who is a risky supplier: political stability or coercion? ({year})",
             paragraphs=[
                 "GeoPolRisk and critmin's optimiser weigh each supplier. The published weight is political "
-                "(in)stability, which rates China and the United States alike for Japan; the seed article's "
-                "concern is economic coercion. The coercion-aware weight adds the supplier's distance to the "
+                "(in)stability, which rates China and the United States alike for Japan; the concern of "
+                "this briefing is economic coercion. The coercion-aware weight adds the supplier's distance to the "
                 "importer in UN General Assembly voting and its dated record of export restrictions. UN "
                 "voting alone does not separate the two (Japan's ideal point lies between China's and the "
                 "United States'); the registry record does.",
@@ -172,7 +175,7 @@ def coercion_sections(ds, parties, year, exp):
         ),
         Section(
             "coercion-risk",
-            f"GeoPolRisk and the sourcing optimum under both weights ({year})",
+            f"GeoPolRisk under both supplier weights ({year})",
             paragraphs=[
                 "The same GeoPolRisk score (world production HHI × import risk) with either supplier weight; "
                 "coercion-aware scores are not comparable with published GeoPolRisk values. Below, the "
@@ -188,7 +191,7 @@ def coercion_sections(ds, parties, year, exp):
                     ("Stage", "stage", "text"),
                     ("GeoPolRisk, WGI weight", "wgi", "num"),
                     ("GeoPolRisk, coercion-aware", "coercion", "num"),
-                    ("note", "note", "text"),
+                    ("Note", "note", "text"),
                 ],
                 caption="Scores 0-1; trade BACI HS92 2025 release; production series of each stage.",
             ),

@@ -8,6 +8,8 @@ it as missing. Providers use the same public functions as the CLI.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from critmin.reference import commodities as cat
@@ -43,7 +45,7 @@ def risk_sections(b):
     org = ok[(ok["method"] == "origin") & (ok["status"] == "ok")].set_index(keys)
     proxied = set(map(tuple, ok.loc[ok["status"] == "proxy", keys].to_numpy()))
     wide["origin_range"] = [
-        f"{100 * org.loc[k, 'value_low']:.0f}–{100 * org.loc[k, 'value_high']:.0f} %"
+        f"{100 * org.loc[k, 'value_low']:.0f}–{100 * org.loc[k, 'value_high']:.0f}%"
         if k in org.index
         and org.loc[k, "value_low"] == org.loc[k, "value_low"]
         and org.loc[k, "value_high"] - org.loc[k, "value_low"] >= 0.005
@@ -70,8 +72,15 @@ def risk_sections(b):
     )
     wide = wide[wide[["geopolrisk", "eu_sr", "origin"]].notna().any(axis=1)]
     # one entry per source and edition (the per-series detail is in `critmin risk --out`)
+    # ('WMD WMD 2026': a source whose edition repeats its name is said once)
     provenance = "; ".join(
-        sorted({p.split(" (")[0] for p in "; ".join(ok["provenance"]).split("; ") if p.strip()})
+        sorted(
+            {
+                re.sub(r"^(\S+) \1\b", r"\1", p.split(" (")[0])
+                for p in "; ".join(ok["provenance"]).split("; ")
+                if p.strip()
+            }
+        )
     )
     return [
         Section(
@@ -367,17 +376,18 @@ def outlook_sections(ds, parties, year, exp):
     return sections(ds, parties, year, exp)
 
 
-def coercion_sections(ds, parties, year, exp):
+def coercion_sections(b):
+    """Both supplier weights, for the minerals that matter on page one (and the two cases of the section)."""
     from critmin.report.coercion import coercion_sections as sections
 
-    return sections(ds, parties, year, exp)
+    return sections(b.ds, b.spec, b.year, b.exp, commodities=",".join(sorted(set(b.key["commodity"]))))
 
 
 PROVIDERS: list = [
     ("supply-risk methods", risk_sections),
-    ("supplier weights: stability vs coercion", coercion_sections),
     ("scenarios", scenario_sections),
     ("countermeasures", countermeasure_sections),
+    ("supplier weights: stability vs coercion", coercion_sections),
     ("outlook to 2040", outlook_sections),
     ("restriction registry", registry_sections),
     ("partnerships", partnership_sections),

@@ -9,6 +9,9 @@ HTML is done and of the PDF; on an idle 2-core machine the command's wall time i
 start-up + the first + the second (the critical path). Writes benchmarks/results/report.json.
 
 ``--fresh-clone``: also clones the repository and times ``make run`` from scratch (venv, install, run).
+
+The last PDF is rendered to PNG pages with ``pdftoppm`` (Debian poppler-utils), for reading by eye: every page
+in tests/artifacts/report-pages/ (git-ignored), page one also in benchmarks/results/report-page-1.png.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results" / "report.json"
+PAGES = REPO / "tests" / "artifacts" / "report-pages"
+PAGE_ONE = HERE / "results" / "report-page-1.png"
 CRITMIN = [sys.executable, "-m", "critmin.cli.main"]
 
 IN_PROCESS = """
@@ -65,6 +70,19 @@ def run_cli(db: str, out: Path) -> dict:
         "html_bytes": (out / "r.html").stat().st_size,
         "stdout": p.stdout.strip().splitlines()[-1],
     }
+
+
+def render_pages(pdf: Path, dpi: int = 70) -> dict:
+    """The PDF as PNG pages (pdftoppm); returns the number of pages, or why none were made."""
+    if shutil.which("pdftoppm") is None:
+        return {"pages": 0, "why": "pdftoppm not installed (Debian poppler-utils)"}
+    shutil.rmtree(PAGES, ignore_errors=True)
+    PAGES.mkdir(parents=True)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(PAGES / "page")], check=True)
+    pages = sorted(PAGES.glob("page-*.png"))
+    if pages:
+        shutil.copyfile(pages[0], PAGE_ONE)
+    return {"pages": len(pages), "dpi": dpi, "folder": str(PAGES.relative_to(REPO))}
 
 
 def fresh_clone() -> dict:
@@ -116,6 +134,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
         },
     }
+    result["pages"] = render_pages(tmp / "r.pdf")
     if "--fresh-clone" in sys.argv:
         result["fresh_clone"] = fresh_clone()
     shutil.rmtree(tmp, ignore_errors=True)

@@ -682,10 +682,14 @@ def _headline(b: Briefing, party) -> str:
     part = b.exp[b.exp["party"] == party.label]
     mat = part[part["material"].astype(bool)]
     china = mat[mat[b.share_col] >= 0.5]
-    most = f"China supplies at least half of {len(china)}" if len(china) else "China supplies half of none"
+    most = (
+        f"China supplies at least half of {len(china)} of them"
+        if len(china)
+        else "China supplies less than half of each"
+    )
     return (
         f"Critical-mineral imports {fmt(part['import_value_kusd'].sum(), 'usd')} in {b.year}; imports of "
-        f"{len(mat)} mineral stages are material; {most} of them (by value, directly)."
+        f"{len(mat)} mineral stages are material; {most} (by value, directly)."
     )
 
 

@@ -577,6 +577,8 @@ class _Extractor:
             unilateral=etype in ("export_restriction", "restriction_lifted", "other"),
             restrictive=etype in RESTRICTIVE,
         )
+        if not reason:
+            reason = self._names_reported_event(sent, rule, ts, etype)
         if reason:
             self.rejected.append((sent.index, rule.id, reason))
             return []
@@ -607,6 +609,22 @@ class _Extractor:
             self.ctx.anchored[id(e)] = anchored
             self.trace[id(e)] = trace
         return events
+
+    def _names_reported_event(self, sent: Sentence, rule: Trigger, ts: int, etype: str) -> str | None:
+        """Why a trigger names an act that is no new event, or None: a bare anaphor of a reference ("The
+        initiative, announced on Monday, ...") once the article has reported an event; a measure named in a
+        market report without a date of its own ("prices rose, beyond the metals affected by Chinese export
+        restrictions"): there it is a cause of the prices, as in the corpus annotation rule that production
+        and market facts are not events."""
+        if rule.stage == "reference" and self.ctx.events and cue("bare_anaphor").match(sent.text, ts):
+            return "names the event already reported"
+        if (
+            etype in RESTRICTIVE
+            and cue("market_report").search(sent.text)
+            and not any(d.value for d in self._dates_of(sent))
+        ):
+            return "a measure named in a market report (a cause, not an act)"
+        return None
 
     def _restrictive(self, ev: Event, tr: _Trace, rule: Trigger, roles: _Roles, minerals, anchored):
         """An export restriction or a lifting: one imposer, the targets the text names, a mineral."""
@@ -884,7 +902,13 @@ class _Extractor:
         if etype == "investment":
             # the funder first: "X will receive $N from the Australian government"
             funders = [*roles.by, *roles.pre] if "recipient_first" in rule.flags else [*roles.pre, *roles.by]
-            actors = _unique([*funders, *roles.coref]) or roles.hosts
+            actors = _unique([*funders, *roles.coref])
+            if not actors and not (
+                self._unknown_named_subject(sent, tr.cs, ts) or self._company_acts(sent, tr.cs, ts)
+            ):
+                # the host names the funder only when no one else acts ("in Nevada" is where a company's money
+                # goes, not whose it is: the corpus counts an investment for the funder's country)
+                actors = list(roles.hosts)
             if cue("investment_anaphor").match(text) and self._recent_investment(sent):
                 # "The loan is part of a $500 million financing package": more about the investment reported
                 self.rejected.append((sent.index, rule.id, "more about the investment just reported"))

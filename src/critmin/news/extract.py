@@ -612,12 +612,17 @@ class _Extractor:
 
     def _names_reported_event(self, sent: Sentence, rule: Trigger, ts: int, etype: str) -> str | None:
         """Why a trigger names an act that is no new event, or None: a bare anaphor of a reference ("The
-        initiative, announced on Monday, ...") once the article has reported an event; a measure named in a
+        initiative, announced on Monday, ...") once the article has reported an event; a back-off match in a
+        section heading inside the body; a measure named in a
         market report without a date of its own ("prices rose, beyond the metals affected by Chinese export
         restrictions"): there it is a cause of the prices, as in the corpus annotation rule that production
         and market facts are not events."""
         if rule.stage == "reference" and self.ctx.events and cue("bare_anaphor").match(sent.text, ts):
             return "names the event already reported"
+        if rule.own_minerals and sent.headline and any(not s.headline for s in self.sentences[: sent.index]):
+            # "China's Gallium and Germanium Export Controls" between paragraphs: a section's topic, whose
+            # acts the section states with their own dates
+            return "a section heading (the topic of the text after it)"
         if (
             etype in RESTRICTIVE
             and cue("market_report").search(sent.text)

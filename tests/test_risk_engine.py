@@ -233,3 +233,19 @@ def test_the_engine_writes_json_and_parquet(ds, tmp_path, suffix):
         else pd.read_parquet(tmp_path / f"r{suffix}")
     )
     assert len(back) == n and list(back.columns) == engine.COLUMNS
+
+
+def test_critmin_risk_works_as_the_first_command_on_a_fresh_store(tmp_path):
+    """The CLI opens the store without a Dataset: the stage-basis tables must be built on the way, not
+    missing (regression: 'Table with name trade_basis does not exist')."""
+    from typer.testing import CliRunner
+
+    from critmin.cli.main import app
+
+    db = tmp_path / "fresh.duckdb"
+    res = CliRunner().invoke(
+        app,
+        ["--db", str(db), "risk", "--for", "JPN", "--method", "hhi", "--year", "2023", "-c", "rare_earths"],
+    )
+    assert res.exit_code == 0, res.output
+    assert "rare earths" in res.output

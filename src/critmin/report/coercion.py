@@ -29,15 +29,22 @@ def _parties(exp: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(exp["party"]))
 
 
-def supplier_table(ds, parties: list[str], year: int) -> pd.DataFrame:
+def markets(ds, year: int) -> dict:
+    """The trade market of each case, built once for both tables (:func:`critmin.optimize.sourcing.market`)."""
+    from critmin.optimize.sourcing import market
+
+    return {(cid, stage): market(ds, cid, stage, year) for cid, stage in CASES}
+
+
+def supplier_table(ds, parties: list[str], year: int, mks: dict | None = None) -> pd.DataFrame:
     """Per party and case: China, the United States and the three largest other suppliers, with both weights
     and the components of the coercion-aware one."""
     from critmin.indicators.coercion import supplier_weights
-    from critmin.optimize.sourcing import market
 
+    mks = mks or markets(ds, year)
     rows = []
     for cid, stage in CASES:
-        mk = market(ds, cid, stage, year)
+        mk = mks[(cid, stage)]
         for party in parties:
             members = set(ds.party(party, year).members)
             f = mk.flows[mk.flows["importer"].isin(members) & ~mk.flows["exporter"].isin(members)]
@@ -90,16 +97,19 @@ def score_table(ds, parties: str, year: int, commodities) -> pd.DataFrame:
     return wide.sort_values(["party", "commodity"], key=lambda s: s.map(order) if s.name == "party" else s)
 
 
-def optimum_table(ds, parties: list[str], year: int) -> pd.DataFrame:
+def optimum_table(ds, parties: list[str], year: int, mks: dict | None = None) -> pd.DataFrame:
     """The partner-sourcing optimum (all suppliers, 65 % cap) under both weights, with China's share."""
     from critmin.optimize.sourcing import optimize_sourcing
 
+    mks = mks or markets(ds, year)
     rows = []
     for cid, stage in CASES:
         for party in parties:
             for weight in ("wgi", "coercion"):
                 try:
-                    res = optimize_sourcing(ds, party, cid, stage, year, risk_weight=weight)
+                    res = optimize_sourcing(
+                        ds, party, cid, stage, year, risk_weight=weight, market_=mks[(cid, stage)]
+                    )
                 except Exception as exc:  # a party without imports of the stage: say so, keep the rest
                     rows.append({"party": party, "mineral": f"{cat.get(cid).name}, {stage}", "weight": weight,
                                  "why": str(exc)})  # fmt: skip
@@ -137,9 +147,10 @@ def coercion_sections(ds, parties, year, exp, commodities: str | None = None):
     from critmin.report import Section, table
     from critmin.report.extras import KEY_MINERALS
 
-    sup = supplier_table(ds, _parties(exp), year)
+    mks = markets(ds, year)
+    sup = supplier_table(ds, _parties(exp), year, mks)
     scores = score_table(ds, parties, year, commodities or ",".join(KEY_MINERALS))
-    opt = optimum_table(ds, _parties(exp), year)
+    opt = optimum_table(ds, _parties(exp), year, mks)
     sections = [
         Section(
             "supplier-weights",
@@ -225,4 +236,4 @@ def coercion_sections(ds, parties, year, exp, commodities: str | None = None):
     return sections
 
 
-__all__ = ["CASES", "coercion_sections", "optimum_table", "score_table", "supplier_table"]
+__all__ = ["CASES", "coercion_sections", "markets", "optimum_table", "score_table", "supplier_table"]

@@ -359,6 +359,7 @@ def chart_sections(b, run=None) -> list[Section]:
         ),
     ]
     lo = max(b.ds.trade_years()[0], year - 14)
+    # here, not in the second process: this process's Dataset already holds the trade tables it reads
     series = b.ds.exposure(b.spec, years=range(lo, year + 1), commodities="rare_earths,graphite")
     for cid, stage in (("rare_earths", "refined"), ("graphite", "mine")):
         s = series[(series["commodity"] == cid) & (series["stage"] == stage)]
@@ -438,17 +439,21 @@ def world_sections(b, run=None) -> list[Section]:
     ]
 
 
-def extra_sections(b) -> tuple[list[Section], list[str]]:
-    """Sections contributed by other parts of critmin, when they are installed and have data.
+def extra_sections(b, last: tuple[str, ...] = ()) -> tuple[list[Section], list[str]]:
+    """Sections contributed by other parts of critmin, when they are installed and have data, in the order of
+    :data:`critmin.report.extras.PROVIDERS`.
 
     A provider takes the :class:`~critmin.report.briefing.Briefing` (one parameter) or, as before,
-    ``(ds, parties, year, exposure)``."""
+    ``(ds, parties, year, exposure)``. ``last``: providers computed after the others (those that wait for the
+    second process), though placed in their order."""
     import inspect
 
     from critmin.report import extras
 
-    out, missing = [], []
-    for name, provider in extras.PROVIDERS:
+    built, missing = {}, []
+    order = sorted(range(len(extras.PROVIDERS)), key=lambda i: extras.PROVIDERS[i][0] in last)
+    for i in order:
+        name, provider = extras.PROVIDERS[i]
         try:
             params = [
                 p
@@ -456,11 +461,15 @@ def extra_sections(b) -> tuple[list[Section], list[str]]:
                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
             ]
             args = (b.ds, b.spec, b.year, b.exp) if len(params) >= 4 else (b,)
-            out.extend(provider(*args))
+            built[i] = provider(*args)
         except ImportError:
-            missing.append(name)
-    return out, missing
+            missing.append((i, name))
+    out = [s for i in sorted(built) for s in built[i]]
+    return out, [name for _, name in sorted(missing)]
 
+
+#: providers that wait for the second process (coercion-aware GeoPolRisk, stockpiles): computed last
+WAITS = ("supplier weights: stability vs coercion", "countermeasures")
 
 #: file types the report writes, by extension
 HTML_SUFFIXES = (".html", ".htm")
@@ -516,7 +525,7 @@ def build(
     from critmin.report import pdf as pdf_mod
 
     html_path, pdf_path = check_outputs(out, pdf)
-    work = pdf_mod.runner(parallel if pdf_path is not None else False)
+    work = pdf_mod.runner(parallel if pdf_path is not None else False, ds)
     try:
         return _build(ds, parties, year, html_path, pdf_path, progress, as_of, work)
     finally:
@@ -535,17 +544,20 @@ def _build(ds, parties, year, html_path, pdf_path, progress, as_of, work) -> dic
     say("exposure tables")
     if year is None:
         year = analysis_year(ds)
-    b = briefing_mod.Briefing(ds, parties, int(year), as_of or dt.date.today(), say=say)
+    b = briefing_mod.Briefing(ds, parties, int(year), as_of or dt.date.today(), say=say, work=work)
     b.exp  # noqa: B018 - fails early on a bad party or year
-    summary = briefing_mod.summary_sections(b)
     figures = [*world_sections(b, work.submit), *chart_sections(b, work.submit)]  # charts start now
+    b.start()  # and the analyses the second process can do alone
     say("risk, scenarios, countermeasures, news")
-    extra, missing = extra_sections(b)
+    # what waits for the second process comes last: page one and the ranked actions need the stockpiles
+    extra, missing = extra_sections(b, last=WAITS)
+    body = [*exposure_sections(b), *extra]
+    summary = briefing_mod.summary_sections(b)
     say("charts")
     for s in figures:
         if hasattr(s.chart_svg, "result"):
             s.chart_svg = s.chart_svg.result()
-    sections = [*summary, *exposure_sections(b), *extra, *figures, *appendix_sections(b)]
+    sections = [*summary, *body, *figures, *appendix_sections(b)]
     from critmin.report import charts
 
     for s in sections:  # charts as images: one box each for the PDF engine, still one self-contained file
@@ -593,11 +605,12 @@ def _build(ds, parties, year, html_path, pdf_path, progress, as_of, work) -> dic
             raise CritminError("PDF output needs WeasyPrint: pip install 'critmin[report]'")
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         html_cpu = time.process_time() - t0
+        worker_cpu = work.busy_cpu_s()
         pdf_cpu = work.submit(
             pdf_mod.write_pdf, html, str((html_path or pdf_path).parent), str(pdf_path)
         ).result()
     else:
-        html_cpu, pdf_cpu = time.process_time() - t0, 0.0
+        html_cpu, pdf_cpu, worker_cpu = time.process_time() - t0, 0.0, 0.0
     return {
         "html": html_path,
         "pdf": pdf_path,
@@ -605,6 +618,7 @@ def _build(ds, parties, year, html_path, pdf_path, progress, as_of, work) -> dic
         "sections": [s.id for s in sections],
         "missing": missing,
         "briefing": b,
-        # CPU seconds of this process until the HTML was done, and of the PDF (wherever it was made)
-        "timings": {"html_cpu_s": html_cpu, "pdf_cpu_s": pdf_cpu},
+        # CPU seconds of this process until the HTML was done, of the second process (if any) until then, and
+        # of the PDF (wherever it was made)
+        "timings": {"html_cpu_s": html_cpu, "worker_cpu_s": worker_cpu, "pdf_cpu_s": pdf_cpu},
     }

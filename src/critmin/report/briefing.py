@@ -167,6 +167,16 @@ def rank_actions(actions: pd.DataFrame) -> pd.DataFrame:
     return a.drop(columns=["_key", "_order"]).reset_index(drop=True)
 
 
+def stockpile_run(ds, country: str, commodity: str, stage: str, year: int):
+    """The stockpile sizing of the briefing (:func:`critmin.optimize.stockpile.stockpile`: :data:`STOCK_DRAWS`
+    draws of the registry's scenarios, :data:`STOCK_COVERAGE` covered, :data:`STOCK_LEVELS` as the grid)."""
+    from critmin.optimize.stockpile import stockpile
+
+    return stockpile(
+        ds, country, commodity, stage, year, coverage=STOCK_COVERAGE, draws=STOCK_DRAWS, levels=STOCK_LEVELS
+    )
+
+
 # -- the briefing's inputs, computed once -----------------------------------------------------------------
 @dataclass
 class Briefing:
@@ -178,6 +188,21 @@ class Briefing:
     year: int
     as_of: dt.date = field(default_factory=dt.date.today)
     say: object = None
+    #: where the analyses that need only the data and a few keys run (:mod:`critmin.report.pdf`: a second
+    #: process, or here when None); the results are the same
+    work: object = None
+
+    @functools.cached_property
+    def _work(self):
+        from critmin.report.pdf import Inline
+
+        return self.work if self.work is not None else Inline(self.ds)
+
+    def start(self) -> None:
+        """Send what can run elsewhere to the second process now (the coercion-aware GeoPolRisk run, then the
+        stockpile Monte Carlo), so that it runs while the rest of the briefing is computed here."""
+        self.coercion_jobs  # noqa: B018
+        self.stock_jobs  # noqa: B018
 
     def _say(self, msg: str) -> None:
         if callable(self.say):
@@ -398,32 +423,40 @@ class Briefing:
         return out
 
     @functools.cached_property
-    def stocks(self) -> dict:
-        """{(country, commodity, stage): StockpileResult} for single-country parties' minerals that matter."""
-        from critmin.optimize.stockpile import stockpile
-
+    def stock_jobs(self) -> dict:
+        """{(country, commodity, stage): pending stockpile run} for single-country parties' minerals that
+        matter with a material shortfall (:func:`stockpile_run`, in the second process when there is one)."""
         self._say("stockpiles")
         out = {}
         for p in self.parties:
             if len(p.members) != 1:
                 continue
             for c, s in self._key_stages(p):
-                if not self._material_shortfall(p.label, c, s):
-                    continue
-                try:
-                    out[(p.label, c, s)] = stockpile(
-                        self.ds,
-                        p.label,
-                        c,
-                        s,
-                        self.year,
-                        coverage=STOCK_COVERAGE,
-                        draws=STOCK_DRAWS,
-                        levels=STOCK_LEVELS,
-                    )
-                except Exception as exc:
-                    out[(p.label, c, s)] = exc
+                if self._material_shortfall(p.label, c, s):
+                    out[(p.label, c, s)] = self._work.submit_data(stockpile_run, p.label, c, s, self.year)
         return out
+
+    @functools.cached_property
+    def stocks(self) -> dict:
+        """{(country, commodity, stage): StockpileResult, or the error that stopped it}."""
+        out = {}
+        for k, job in self.stock_jobs.items():
+            try:
+                out[k] = job.result()
+            except Exception as exc:
+                out[k] = exc
+        return out
+
+    @functools.cached_property
+    def coercion_jobs(self) -> dict:
+        """{'coercion': pending GeoPolRisk run under the coercion-aware weight} for the minerals that matter
+        (the report's coercion section; its WGI column is the briefing's own :attr:`risk` run)."""
+        from critmin.report.coercion import geopolrisk_run
+
+        commodities = ",".join(sorted(set(self.key["commodity"])))
+        return {
+            "coercion": self._work.submit_data(geopolrisk_run, self.spec, self.year, commodities, "coercion")
+        }
 
     def _scenario_row(self, party: str, c: str, s: str):
         t = self.scenario_table

@@ -29,11 +29,16 @@ def _parties(exp: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(exp["party"]))
 
 
-def markets(ds, year: int) -> dict:
-    """The trade market of each case, built once for both tables (:func:`critmin.optimize.sourcing.market`)."""
+def markets(ds, year: int, have: dict | None = None) -> dict:
+    """The trade market of each case, built once for both tables (:func:`critmin.optimize.sourcing.market`);
+    ``have``: markets already built (the briefing's, by (commodity, stage)), used where they exist."""
     from critmin.optimize.sourcing import market
 
-    return {(cid, stage): market(ds, cid, stage, year) for cid, stage in CASES}
+    have = {k: m for k, m in (have or {}).items() if not isinstance(m, Exception)}
+    return {
+        (cid, stage): have[(cid, stage)] if (cid, stage) in have else market(ds, cid, stage, year)
+        for cid, stage in CASES
+    }
 
 
 def supplier_table(ds, parties: list[str], year: int, mks: dict | None = None) -> pd.DataFrame:
@@ -74,14 +79,26 @@ def supplier_table(ds, parties: list[str], year: int, mks: dict | None = None) -
     return pd.DataFrame(rows)
 
 
-def score_table(ds, parties: str, year: int, commodities) -> pd.DataFrame:
-    """GeoPolRisk score per party and mineral stage under both supplier weights."""
+def geopolrisk_run(ds, parties: str, year: int, commodities, weight: str) -> pd.DataFrame:
+    """The GeoPolRisk rows of the risk engine under one supplier weight (:func:`critmin.indicators.risk.risk`)."""
     from critmin.indicators.risk import risk
 
+    return risk(ds, parties, ["geopolrisk"], [year], commodities, risk_weight=weight)
+
+
+def score_table(ds, parties: str, year: int, commodities, runs: dict | None = None) -> pd.DataFrame:
+    """GeoPolRisk score per party and mineral stage under both supplier weights. ``runs``: {weight: the risk
+    engine's rows} already computed (the briefing's WGI run covers every mineral; only ``commodities`` are
+    kept), the others are run here."""
+    from critmin.reference import commodities as catalogue
+
+    keep = {c.id for c in catalogue.resolve_many(commodities)}
     frames = []
     for weight in ("wgi", "coercion"):
-        r = risk(ds, parties, ["geopolrisk"], [year], commodities, risk_weight=weight)
-        r = r[r["status"].isin(["ok", "proxy"])]
+        r = (runs or {}).get(weight)
+        if r is None:
+            r = geopolrisk_run(ds, parties, year, commodities, weight)
+        r = r[(r["method"] == "geopolrisk") & r["commodity"].isin(keep) & r["status"].isin(["ok", "proxy"])]
         frames.append(r.assign(weight=weight))
     df = pd.concat(frames, ignore_index=True)
     wide = df.pivot_table(
@@ -139,17 +156,29 @@ def optimum_table(ds, parties: list[str], year: int, mks: dict | None = None) ->
     return pd.DataFrame(rows)
 
 
-def coercion_sections(ds, parties, year, exp, commodities: str | None = None):
+def coercion_sections(
+    ds,
+    parties,
+    year,
+    exp,
+    commodities: str | None = None,
+    *,
+    runs: dict | None = None,
+    markets_: dict | None = None,
+    suppliers: pd.DataFrame | None = None,
+):
     """The provider: supplier weights, GeoPolRisk under both, and the sourcing optimum under both.
 
     ``commodities``: the minerals whose GeoPolRisk is shown under both weights (default: the report's key
-    minerals; the briefing passes its minerals that matter)."""
+    minerals; the briefing passes its minerals that matter). What the caller has already computed is reused:
+    ``runs`` ({weight: risk engine rows}, see :func:`score_table`), ``markets_`` (built markets by (commodity,
+    stage)) and ``suppliers`` (:func:`supplier_table`)."""
     from critmin.report import Section, table
     from critmin.report.extras import KEY_MINERALS
 
-    mks = markets(ds, year)
-    sup = supplier_table(ds, _parties(exp), year, mks)
-    scores = score_table(ds, parties, year, commodities or ",".join(KEY_MINERALS))
+    mks = markets(ds, year, markets_)
+    sup = suppliers if suppliers is not None else supplier_table(ds, _parties(exp), year, mks)
+    scores = score_table(ds, parties, year, commodities or ",".join(KEY_MINERALS), runs)
     opt = optimum_table(ds, _parties(exp), year, mks)
     sections = [
         Section(
@@ -236,4 +265,12 @@ def coercion_sections(ds, parties, year, exp, commodities: str | None = None):
     return sections
 
 
-__all__ = ["CASES", "coercion_sections", "markets", "optimum_table", "score_table", "supplier_table"]
+__all__ = [
+    "CASES",
+    "coercion_sections",
+    "geopolrisk_run",
+    "markets",
+    "optimum_table",
+    "score_table",
+    "supplier_table",
+]

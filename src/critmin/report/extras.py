@@ -377,10 +377,19 @@ def outlook_sections(ds, parties, year, exp):
 
 
 def coercion_sections(b):
-    """Both supplier weights, for the minerals that matter on page one (and the two cases of the section)."""
+    """Both supplier weights, for the minerals that matter on page one (and the two cases of the section); the
+    WGI scores are the briefing's own risk run, the markets its re-sourcing markets."""
     from critmin.report.coercion import coercion_sections as sections
 
-    return sections(b.ds, b.spec, b.year, b.exp, commodities=",".join(sorted(set(b.key["commodity"]))))
+    return sections(
+        b.ds,
+        b.spec,
+        b.year,
+        b.exp,
+        commodities=",".join(sorted(set(b.key["commodity"]))),
+        runs={"wgi": b.risk, **{w: job.result() for w, job in b.coercion_jobs.items()}},
+        markets_=b.markets,
+    )
 
 
 PROVIDERS: list = [

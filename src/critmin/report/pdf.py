@@ -1,15 +1,21 @@
-"""Where the report's charts and PDF are made: in this process, or in a second one started first.
+"""Where the report's charts, PDF and its independent analyses are made: here, or in a second process.
 
 WeasyPrint's import and font set-up and matplotlib's charts take a few seconds of CPU that do not depend on
 the analysis; on a machine with a second core, ``Worker`` starts a process (spawn: a clean interpreter, no
 DuckDB connection or BLAS threads inherited) that does them while this process computes the analysis, then
-renders the PDF from the finished HTML. ``Inline`` does the same calls here, one after the other. Both give the
-same bytes; the CLI uses a worker when the machine has more than one CPU, the Python API inline by default.
+renders the PDF from the finished HTML. It also opens its own read-only connection to the same store, so that
+analyses that need nothing but the data and a few keys (stockpile Monte Carlo, the coercion-aware GeoPolRisk
+run, the 15-year series) run there while this process does the rest (:meth:`Worker.submit_data`). ``Inline``
+does the same calls here, one after the other. Both give the same bytes; the CLI uses a worker when the
+machine has more than one CPU, the Python API inline by default.
 """
 
 from __future__ import annotations
 
 import os
+
+#: the second process's own Dataset per store path, opened once (a DuckDB connection cannot be sent over)
+_DATASETS: dict[str, object] = {}
 
 
 def write_pdf(html: str, base_url: str, path: str) -> float:
@@ -23,60 +29,126 @@ def write_pdf(html: str, base_url: str, path: str) -> float:
     return time.process_time() - t0
 
 
+#: a page with what the report's PDF uses first time — a table, text in the report's fonts and an SVG image
+_WARM_UP_HTML = (
+    "<style>body{font-family:sans-serif}</style><h1>critmin</h1><p>critmin <b>briefing</b> <code>x</code></p>"
+    "<table><tr><th>a</th><td>1 %</td></tr></table><img src='data:image/svg+xml;utf8,"
+    '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><text x="0" y="8">x</text>'
+    '<path d="M0 0L8 8" stroke="black"/></svg>\'>'
+)
+
+
 def warm_up() -> None:
-    """Load what the PDF and the charts need (imports, fonts, the world map) before they are asked for."""
+    """Load what the PDF and the charts need (imports, fonts, the world map, the PDF writer's font subsetting)
+    before they are asked for: first use of each costs the same wherever it happens, and here it overlaps the
+    analysis instead of following it."""
     import weasyprint
 
     from critmin.report import charts
 
-    weasyprint.HTML(string="<p>critmin</p>").render()
+    weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
     charts._plt()
     charts.world_rings()
 
 
+def dataset(db: str):
+    """This process's Dataset on the store at ``db`` (read-only; opened on first use)."""
+    ds = _DATASETS.get(db)
+    if ds is None:
+        import critmin
+
+        ds = _DATASETS[db] = critmin.open(db)
+    return ds
+
+
+def on_data(db: str, fn, *args):
+    """``fn(dataset(db), *args)`` in the second process. An error comes back as a :class:`CritminError` with
+    the original's type and message (ImportError stays one: the report lists the section as missing), since
+    not every exception can be sent between processes."""
+    try:
+        return fn(dataset(db), *args)
+    except ImportError as exc:
+        raise ImportError(str(exc)) from None
+    except Exception as exc:
+        from critmin.errors import CritminError
+
+        raise CritminError(f"{type(exc).__name__}: {exc}") from None
+
+
 class _Done:
-    def __init__(self, value):
-        self._value = value
+    def __init__(self, value=None, error: BaseException | None = None):
+        self._value, self._error = value, error
 
     def result(self):
+        if self._error is not None:
+            raise self._error
         return self._value
 
 
 class Inline:
-    """Runs each call at once, in this process."""
+    """Runs each call at once, in this process (an error is raised by ``result()``, as from a worker)."""
+
+    def __init__(self, ds=None):
+        self.ds = ds
 
     def submit(self, fn, *args):
-        return _Done(fn(*args))
+        try:
+            return _Done(fn(*args))
+        except Exception as exc:
+            return _Done(error=exc)
+
+    def submit_data(self, fn, *args):
+        """``fn(ds, *args)``."""
+        return self.submit(fn, self.ds, *args)
+
+    def busy_cpu_s(self) -> float:
+        """CPU seconds of the second process so far: none here."""
+        return 0.0
 
     def close(self) -> None:
         pass
 
 
 class Worker:
-    """Runs calls in one spawned process, in the order submitted (charts, then the PDF)."""
+    """Runs calls in one spawned process, in the order submitted."""
 
-    def __init__(self):
+    def __init__(self, ds=None):
         import concurrent.futures as cf
         import multiprocessing as mp
 
         self.pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
         self.pool.submit(warm_up)
+        self.db = str(ds.store.path) if ds is not None else None
+        if self.db is not None:
+            self.pool.submit(dataset, self.db)
 
     def submit(self, fn, *args):
         return self.pool.submit(fn, *args)
+
+    def submit_data(self, fn, *args):
+        """``fn(ds, *args)`` with the second process's own Dataset on the same store."""
+        if self.db is None:
+            raise ValueError("this worker was started without a Dataset")
+        return self.pool.submit(on_data, self.db, fn, *args)
+
+    def busy_cpu_s(self) -> float:
+        """CPU seconds the second process has used so far (start-up included), once what was sent is done."""
+        import time
+
+        return self.pool.submit(time.process_time).result()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def runner(parallel: bool | None):
+def runner(parallel: bool | None, ds=None):
     """A Worker when ``parallel`` (None: when the machine has a second CPU), else Inline; Inline when a
-    process cannot be started."""
+    process cannot be started. ``ds``: the Dataset whose store :meth:`Worker.submit_data` reads."""
     if parallel is None:
         parallel = (os.cpu_count() or 1) > 1
     if not parallel:
-        return Inline()
+        return Inline(ds)
     try:
-        return Worker()
+        return Worker(ds)
     except (OSError, ImportError, NotImplementedError):  # pragma: no cover - restricted environments
-        return Inline()
+        return Inline(ds)

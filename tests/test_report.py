@@ -170,6 +170,20 @@ def test_summary_on_page_one_with_ranked_actions(ds, tmp_path):
     assert len(list(pages.glob("page-*.png"))) == n
 
 
+def test_the_second_process_changes_nothing_in_the_report(built, ds, tmp_path):
+    """With the charts, the stockpiles and the coercion-aware run made in a second process (as the CLI does on
+    a 2-core machine), the HTML is the one made in a single process."""
+    pytest.importorskip("weasyprint")
+    r = report.build(ds, "JPN,ITA,JPN+ITA", None, tmp_path / "p.html", pdf=tmp_path / "p.pdf", parallel=True)
+    assert r["pdf"].read_bytes().startswith(b"%PDF")
+    assert r["timings"]["worker_cpu_s"] > 0
+
+    def undated(html: str) -> str:
+        return re.sub(r"generated \d{4}-\d{2}-\d{2}", "generated", html)
+
+    assert undated((tmp_path / "p.html").read_text(encoding="utf-8")) == undated(built[1])
+
+
 # -- source labels and inline code (what the pages print) ---------------------------------------------------------
 def test_a_source_is_named_once_with_its_edition():
     from critmin.report import group_sources, source_label

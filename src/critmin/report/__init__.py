@@ -451,7 +451,8 @@ def extra_sections(b, last: tuple[str, ...] = ()) -> tuple[list[Section], list[s
     from critmin.report import extras
 
     built, missing = {}, []
-    order = sorted(range(len(extras.PROVIDERS)), key=lambda i: extras.PROVIDERS[i][0] in last)
+    rank = {name: i + 1 for i, name in enumerate(last)}  # in the order given: the order of their jobs
+    order = sorted(range(len(extras.PROVIDERS)), key=lambda i: rank.get(extras.PROVIDERS[i][0], 0))
     for i in order:
         name, provider = extras.PROVIDERS[i]
         try:
@@ -468,7 +469,8 @@ def extra_sections(b, last: tuple[str, ...] = ()) -> tuple[list[Section], list[s
     return out, [name for _, name in sorted(missing)]
 
 
-#: providers that wait for the second process (coercion-aware GeoPolRisk, stockpiles): computed last
+#: providers that wait for the second process, in the order their jobs were sent (the coercion-aware
+#: GeoPolRisk run, then the stockpiles): computed last
 WAITS = ("supplier weights: stability vs coercion", "countermeasures")
 
 #: file types the report writes, by extension

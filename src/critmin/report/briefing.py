@@ -440,7 +440,9 @@ class Briefing:
     def stocks(self) -> dict:
         """{(country, commodity, stage): StockpileResult, or the error that stopped it}."""
         out = {}
-        for k, job in self.stock_jobs.items():
+        # from the last: a run the second process has not started is made here (Job.result), while it
+        # works through the first ones
+        for k, job in reversed(self.stock_jobs.items()):
             try:
                 out[k] = job.result()
             except Exception as exc:

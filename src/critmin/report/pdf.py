@@ -12,7 +12,9 @@ machine has more than one CPU, the Python API inline by default.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
+import threading
 
 #: the second process's own Dataset per store path, opened once (a DuckDB connection cannot be sent over)
 _DATASETS: dict[str, object] = {}
@@ -75,9 +77,29 @@ def on_data(db: str, fn, *args):
         raise CritminError(f"{type(exc).__name__}: {exc}") from None
 
 
+class Job:
+    """A call for the second process, sent when the calls before it are done (:class:`Worker`). If it has not
+    been sent when its result is wanted, this process takes it back and makes it itself: the second process is
+    behind, and waiting for it would leave this one idle. Same function, same store, same result."""
+
+    def __init__(self, worker, fn, args):
+        self.worker, self.fn, self.args = worker, fn, args
+        self.future = None  # set when sent
+        self._sent = threading.Event()
+
+    def result(self):
+        if self.worker.take_back(self):
+            return self.fn(self.worker.ds, *self.args)
+        self._sent.wait()
+        return self.future.result()
+
+
 class _Done:
     def __init__(self, value=None, error: BaseException | None = None):
         self._value, self._error = value, error
+
+    def cancel(self) -> bool:
+        return False
 
     def result(self):
         if self._error is not None:
@@ -110,26 +132,63 @@ class Inline:
 
 
 class Worker:
-    """Runs calls in one spawned process, in the order submitted."""
+    """Runs calls in one spawned process, in the order submitted: charts and the PDF at once, the analyses
+    (:meth:`submit_data`) one after the other, each sent when the one before is done, so that one not yet sent
+    can be taken back (:class:`Job`)."""
 
     def __init__(self, ds=None):
-        import concurrent.futures as cf
         import multiprocessing as mp
 
         self.pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
         self.pool.submit(warm_up)
+        self.ds = ds
         self.db = str(ds.store.path) if ds is not None else None
         if self.db is not None:
             self.pool.submit(dataset, self.db)
+        self._lock = threading.Lock()
+        self._queue: list[Job] = []
+        self._more = threading.Event()
+        self._feeder: threading.Thread | None = None
 
     def submit(self, fn, *args):
         return self.pool.submit(fn, *args)
 
-    def submit_data(self, fn, *args):
-        """``fn(ds, *args)`` with the second process's own Dataset on the same store."""
+    def submit_data(self, fn, *args) -> Job:
+        """``fn(ds, *args)`` with the second process's own Dataset on the same store (or here, with this
+        process's, if it has not been sent when its result is wanted)."""
         if self.db is None:
             raise ValueError("this worker was started without a Dataset")
-        return self.pool.submit(on_data, self.db, fn, *args)
+        job = Job(self, fn, args)
+        with self._lock:
+            self._queue.append(job)
+            if self._feeder is None:
+                self._feeder = threading.Thread(target=self._feed, name="critmin-report-feed", daemon=True)
+                self._feeder.start()
+        self._more.set()
+        return job
+
+    def take_back(self, job: Job) -> bool:
+        """Withdraw ``job`` if it has not been sent; True when withdrawn."""
+        with self._lock:
+            if job in self._queue:
+                self._queue.remove(job)
+                return True
+        return False
+
+    def _feed(self) -> None:
+        """Send the queued analyses one at a time, each when the one before is done."""
+        while True:
+            self._more.wait()
+            with self._lock:
+                if not self._queue:
+                    self._more.clear()
+                    continue
+                job = self._queue.pop(0)
+                if job.fn is None:  # closing
+                    return
+                job.future = self.pool.submit(on_data, self.db, job.fn, *job.args)
+            job._sent.set()
+            cf.wait([job.future])  # its result or error goes to whoever asks the Job
 
     def busy_cpu_s(self) -> float:
         """CPU seconds the second process has used so far (start-up included), once what was sent is done."""
@@ -138,6 +197,12 @@ class Worker:
         return self.pool.submit(time.process_time).result()
 
     def close(self) -> None:
+        if self._feeder is not None:
+            with self._lock:
+                self._queue.clear()
+                self._queue.append(Job(self, None, ()))
+            self._more.set()
+            self._feeder.join()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -5,8 +5,10 @@ store is built first, so its one-time build is not counted), three times, and re
 wall time, CPU time (this process and the report's second process, which makes the charts and the PDF while
 the analysis runs), peak RSS and the machine's load average — on a shared machine wall time is CPU time
 divided by the share of a core the run got. Also, in-process: the CPU seconds of the main process until the
-HTML is done and of the PDF; on an idle 2-core machine the command's wall time is about the interpreter's
-start-up + the first + the second (the critical path). Writes benchmarks/results/report.json.
+HTML is done, of the second process until then (its start-up, the charts, the stockpiles and the
+coercion-aware risk run it was sent) and of the PDF; on an idle 2-core machine the command's wall time is
+about the interpreter's start-up + the larger of the first two + the PDF (the critical path). Writes
+benchmarks/results/report.json.
 
 ``--fresh-clone``: also clones the repository and times ``make run`` from scratch (venv, install, run).
 
@@ -44,6 +46,7 @@ t1 = time.perf_counter(); c1 = time.process_time()
 r = report.build(ds, "JPN,ITA,JPN+ITA", None, {out!r} + "/r.html", pdf={out!r} + "/r.pdf", parallel=True)
 print(json.dumps({{"import_and_open_cpu_s": c1 - c0, "import_and_open_s": t1 - t0,
                    "build_wall_s": time.perf_counter() - t1, **r["timings"], "year": r["year"]}}))
+
 """
 
 
@@ -70,6 +73,23 @@ def run_cli(db: str, out: Path) -> dict:
         "html_bytes": (out / "r.html").stat().st_size,
         "stdout": p.stdout.strip().splitlines()[-1],
     }
+
+
+def in_process(db: str, out: Path) -> dict:
+    """One report built by ``report.build`` in a fresh interpreter: CPU seconds of each part, and the critical
+    path on an idle 2-core machine — start-up + the larger of this process's analysis and the second
+    process's work until the HTML is done + the PDF (which starts only then)."""
+    p = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS.format(db=db, out=str(out))], capture_output=True, text=True
+    )
+    if p.returncode != 0:
+        return {"error": p.stderr[-500:]}
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    r["load_1min"] = round(os.getloadavg()[0], 1)
+    r["critical_path_cpu_s"] = (
+        r["import_and_open_cpu_s"] + max(r["html_cpu_s"], r.get("worker_cpu_s", 0.0)) + r["pdf_cpu_s"]
+    )
+    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
 
 
 def render_pages(pdf: Path, dpi: int = 70) -> dict:
@@ -108,15 +128,9 @@ def main() -> None:
     )  # build the store
     runs = [run_cli(db, tmp) for _ in range(3)]
     best = min(runs, key=lambda r: r["wall_s"])
-    p = subprocess.run(
-        [sys.executable, "-c", IN_PROCESS.format(db=db, out=str(tmp))], capture_output=True, text=True
-    )
-    inproc = (
-        json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {"error": p.stderr[-500:]}
-    )
-    critical = (
-        inproc.get("import_and_open_cpu_s", 0) + inproc.get("html_cpu_s", 0) + inproc.get("pdf_cpu_s", 0)
-    )
+    inproc_runs = [in_process(db, tmp) for _ in range(3)]
+    inproc = min(inproc_runs, key=lambda r: r.get("critical_path_cpu_s", float("inf")))
+    critical = inproc.get("critical_path_cpu_s", float("nan"))
     result = {
         "benchmark": "report",
         "target": "critmin report --for JPN,ITA,JPN+ITA (HTML + PDF) < 10 s",
@@ -125,7 +139,8 @@ def main() -> None:
         "best_wall_s": best["wall_s"],
         "best_cpu_s": min(r["cpu_s"] for r in runs),
         "critical_path_cpu_s": round(critical, 2),
-        "in_process": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in inproc.items()},
+        "in_process": inproc,
+        "in_process_runs": inproc_runs,
         "meets_target_wall": best["wall_s"] < 10,
         "meets_target_critical_path": critical < 10,
         "machine": {

@@ -37,11 +37,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from critmin import upgrade
 from critmin.errors import StoreError
 from critmin.schema import (
     DATA_TABLES,
     META_DDL,
     PARTS_DDL,
+    REFERENCE_TABLES,
     SCHEMA,
     SCHEMA_VERSION,
     SOURCES_DDL,
@@ -451,7 +453,8 @@ class Store:
                 _remove_file(shadow)
 
     # -- building ---------------------------------------------------------------------------------------
-    def _current_digest(self) -> str | None:
+    def _current_state(self) -> tuple[str | None, bool, str | None] | None:
+        """(embedded digest, schema current, schema version) of the store file; None if it cannot be read."""
         try:
             con = _connect_read(self.path)
         except StoreError as exc:
@@ -459,7 +462,7 @@ class Store:
                 raise
             return None
         try:
-            return _meta_digest(con)
+            return _meta_digest(con), upgrade.is_current(con), upgrade.stored_version(con)
         except duckdb.Error:
             return None
         finally:
@@ -468,15 +471,24 @@ class Store:
     def _ensure_built(self) -> None:
         manifest = embedded_manifest()
         digest = _manifest_digest(manifest)
-        current = self._current_digest() if self.path.exists() else None
-        if current == digest:
+        state = self._current_state() if self.path.exists() else None
+        if state is not None and state[0] == digest and state[1]:
             return
+        # an older embedded dataset can be served until no one is writing the store; a missing store or one
+        # of an older schema (its columns are not the ones this critmin reads) must be built or upgraded now
+        must = state is None or not state[1]
         try:
-            # an existing store is refreshed only if no one is writing it; a missing one must be built
-            self.load_embedded(manifest, digest, wait=None if current is None else 0.0)
+            self.load_embedded(manifest, digest, wait=None if must else 0.0)
+        except upgrade.UpgradeRefused:
+            raise
         except StoreError as exc:
-            if current is None:
+            if state is None:
                 raise
+            if must:
+                raise StoreError(
+                    f"{exc} (the store was built by an older critmin, schema {state[2] or '1'}, and must be "
+                    f"upgraded to schema {SCHEMA_VERSION} before use)"
+                ) from None
             warnings.warn(
                 f"the store {self.path} was built from an older embedded dataset and cannot be refreshed "
                 f"now ({exc}); serving it as it is — run critmin again later",
@@ -490,9 +502,9 @@ class Store:
         manifest = manifest or embedded_manifest()
         digest = digest or _manifest_digest(manifest)
         with self.transaction(wait=wait) as con:
-            if _meta_digest(con) == digest:
+            if _meta_digest(con) == digest and upgrade.is_current(con):
                 raise Unchanged  # another process built it while this one waited
-            load_embedded_into(con, manifest, digest)
+            load_embedded_into(con, manifest, digest, store=str(self.path))
 
     # -- trade and production on the stage basis (critmin.data.basis) -------------------------------------------
     @staticmethod
@@ -555,11 +567,12 @@ class Store:
         return df.merge(origin, on=["data_table", "source", "edition"], how="left")
 
 
-def load_embedded_into(con, manifest: dict, digest: str) -> None:
+def load_embedded_into(con, manifest: dict, digest: str, *, store: str = "the store") -> None:
     """Load the embedded dataset into the open write transaction ``con``, keeping user-ingested rows.
 
     Rows earlier embedded loads put there are replaced; the parts of an embedded (source, edition) that an
-    ingested file replaced (``ingest_parts``) are neither deleted nor reloaded.
+    ingested file replaced (``ingest_parts``) are neither deleted nor reloaded. Tables of an older schema are
+    upgraded (:func:`critmin.upgrade.upgrade_tables`; ``store`` names the store in its errors).
     """
     from critmin.data import embedded_path
 
@@ -577,8 +590,10 @@ def load_embedded_into(con, manifest: dict, digest: str) -> None:
             [source, edition],
         )
     con.execute("DELETE FROM sources WHERE origin = 'embedded'")
-    for table in ("countries", "hs_codes", "blocs"):
+    for table in REFERENCE_TABLES:
         con.execute(f"DELETE FROM {table}")
+    # only ingested rows are left: tables of an older schema can now be recreated with those carried over
+    upgrade.upgrade_tables(con, store)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for table in SCHEMA:
         path = embedded_path(f"{table}.parquet")

@@ -233,3 +233,17 @@ def test_the_engine_writes_json_and_parquet(ds, tmp_path, suffix):
         else pd.read_parquet(tmp_path / f"r{suffix}")
     )
     assert len(back) == n and list(back.columns) == engine.COLUMNS
+
+
+def test_a_store_opened_without_a_dataset_gets_its_basis_tables(tmp_store):
+    # `critmin risk` reads a Store (no pandas-heavy Dataset): on a new store trade_basis did not exist yet
+    from critmin.store import Store
+
+    with Store(tmp_store) as s:
+        assert not s.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'trade_basis'"
+        ).fetchone()[0]
+        res = rk.risk_result(s, "JPN", "hhi,import_hhi", 2023, "graphite")
+        df = res.df()
+        res.close()
+    assert (df["status"] == "ok").any()

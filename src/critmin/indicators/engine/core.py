@@ -209,6 +209,10 @@ class Engine:
         self, source, parties: list[Party], comms: list[Commodity], years: list[int], share_of, opts
     ):
         self.source = source  # a Dataset or Store: its connection, and the restriction registry it holds
+        if hasattr(
+            source, "ensure_basis"
+        ):  # a Store opened without a Dataset: its trade_basis may be missing
+            source.ensure_basis()
         self.cur = source.con.cursor()
         self.parties = parties
         self.comms = comms

@@ -11,6 +11,7 @@ figures of earlier runs (by git commit) under "history" so that a change can be 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -23,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "basis.json"
 
 REFRESH = """
-import duckdb, json, os, resource, time
+import duckdb, json, os, time
 from critmin.store import Store
 con = duckdb.connect({db!r})
 con.execute("DELETE FROM meta WHERE key = 'trade_basis_digest'")
@@ -33,18 +34,17 @@ t, c = time.perf_counter(), os.times()
 s.ensure_basis()
 c2 = os.times()
 print(json.dumps({{"seconds": time.perf_counter() - t, "cpu_s": c2.user + c2.system - c.user - c.system,
-                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                   "peak_rss_mb": {peak}}}))
 """
 
 FIRST_OPEN = """
-import json, os, resource, time
+import json, os, time
 t, c = time.perf_counter(), os.times()
 import critmin
 ds = critmin.open({db!r})
 c2 = os.times()
 print(json.dumps({{"seconds": time.perf_counter() - t, "cpu_s": c2.user + c2.system - c.user - c.system,
-                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                   "store_mb": os.path.getsize({db!r}) / 1e6}}))
+                   "peak_rss_mb": {peak}, "store_mb": os.path.getsize({db!r}) / 1e6}}))
 """
 
 QUERY = """
@@ -55,6 +55,10 @@ n = con.execute('''SELECT commodity, stage, year, importer, exporter, sum(conten
                    FROM trade_basis WHERE stage IS NOT NULL GROUP BY ALL''').fetchall()
 print(json.dumps({{"seconds": time.perf_counter() - t, "groups": len(n)}}))
 """
+
+
+# peak RSS of the process itself: VmHWM starts afresh at exec, while ru_maxrss keeps the forking parent's
+PEAK = "int(dict(l.split(':', 1) for l in open('/proc/self/status'))['VmHWM'].split()[0]) / 1024"
 
 
 def run(code: str) -> dict:
@@ -82,6 +86,7 @@ def _timed(runs: list[dict], what: str) -> dict:
         "runs": [round(r["seconds"], 3) for r in runs],
         "cpu_s_median": statistics.median(r["cpu_s"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "peak_rss_mb_runs": [round(r["peak_rss_mb"]) for r in runs],
     }
 
 
@@ -103,9 +108,9 @@ def main() -> None:
             bal = world_balance(ds, 2023)
         opens = []
         for i in range(3):
-            opens.append(run(FIRST_OPEN.format(db=str(tmp / f"first-{i}.duckdb"))))
+            opens.append(run(FIRST_OPEN.format(db=str(tmp / f"first-{i}.duckdb"), peak=PEAK)))
             Path(tmp / f"first-{i}.duckdb").unlink()
-        refresh = [run(REFRESH.format(db=db)) for _ in range(3)]
+        refresh = [run(REFRESH.format(db=db, peak=PEAK)) for _ in range(3)]
         query = [run(QUERY.format(db=db)) for _ in range(3)]
         have = bal[bal["margin"].notna()]
         ree = bal[(bal["commodity"] == "rare_earths") & (bal["stage"] == "refined")].iloc[0]
@@ -151,7 +156,7 @@ def main() -> None:
             history = json.loads(RESULTS.read_text(encoding="utf-8")).get("history", [])
         except (OSError, ValueError):
             history = []
-        commit = _commit()
+        commit = os.environ.get("BENCH_LABEL") or _commit()  # e.g. a baseline run with PYTHONPATH=old/src
         history = [h for h in history if h.get("commit") != commit]
         history.append(
             {

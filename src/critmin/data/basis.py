@@ -37,8 +37,8 @@ How a flow gets its stage (each step is a small function below, tested on hand-c
 Flagged flows stay in the table (``stage`` is NULL) with their content on the mine basis where the catalogue
 gives an ore grade (``ore_content``), so what was moved out can be audited.
 
-The tables are rebuilt when the store is built and whenever its sources, the catalogue or these rules
-change (``meta.trade_basis_digest``).
+The tables are built with a new store opened by :class:`critmin.Dataset` (in the same write) and rebuilt
+whenever its sources, the catalogue or these rules change (``meta.trade_basis_digest``).
 """
 
 from __future__ import annotations

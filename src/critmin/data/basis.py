@@ -46,11 +46,15 @@ from __future__ import annotations
 import hashlib
 import json
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+
+# pandas is imported where a frame is built: `critmin risk` checks the basis digest without it
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 RULES_VERSION = "3"
 MIN_REFERENCE_FLOWS = 5  # other flows needed for a code's world unit value
@@ -120,6 +124,8 @@ PRODUCTION_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
 def hs_code_table(descriptions: dict[str, str] | None = None) -> pd.DataFrame:
     """The ``hs_codes`` table: one row per catalogue HS92 code with its stage, form, content factor on the
     stage basis, the ore grade for flows judged ore, the unit-value floor and the reason."""
+    import pandas as pd
+
     from critmin.reference import commodities as cat
 
     rows = []
@@ -154,6 +160,8 @@ def stage_audit() -> pd.DataFrame:
     """The stage audit: one row per HS92 code of every stage, and one row per stage without a code saying
     why — commodity, stage, basis, hs6, form, content_factor, approximate, ore_content_factor, reason,
     production (the stage's series in order of preference)."""
+    import pandas as pd
+
     from critmin.reference import commodities as cat
 
     rows = []
@@ -296,6 +304,8 @@ def preferred_stage_production(production: pd.DataFrame) -> pd.DataFrame:
     (:func:`critmin.reference.units.factor`); series that do not convert are left out. Columns as
     ``PRODUCTION_BASIS_COLUMNS``.
     """
+    import pandas as pd
+
     from critmin.reference import commodities as cat
     from critmin.reference import units
 
@@ -344,6 +354,8 @@ def preferred_stage_production(production: pd.DataFrame) -> pd.DataFrame:
 def production_year_map(stage_production: pd.DataFrame, years: npt.ArrayLike, window: int) -> pd.DataFrame:
     """(commodity, stage, year, production_year): for each stage with a series and each of ``years``, the
     series' nearest year within ``window`` (ties to the earlier year); years beyond it are left out."""
+    import pandas as pd
+
     rows = []
     ys = sorted(set(int(v) for v in np.asarray(years)))
     for (c, s), g in stage_production.groupby(["commodity", "stage"]):
@@ -358,6 +370,8 @@ def production_year_map(stage_production: pd.DataFrame, years: npt.ArrayLike, wi
 def stage_producers(stage_production: pd.DataFrame, years: npt.ArrayLike, window: int) -> pd.DataFrame:
     """(commodity, stage, year, country) of every country the stage's series names with output > 0 in the
     nearest year within ``window`` of each of ``years``: the known producers of the stage."""
+    import pandas as pd
+
     cols = ["commodity", "stage", "year", "country"]
     if stage_production.empty:
         return pd.DataFrame(columns=cols)
@@ -503,6 +517,8 @@ def _exporter_decisions(
     """Step 4: (commodity, stage, exporter, year) whose exports exceed what they can have refined or imported.
 
     The totals are per year, so they are summed a batch of years at a time (the flows are never held whole)."""
+    import pandas as pd
+
     frames = [con.execute(_exporter_totals_sql(b)).df() for b in batches]
     agg = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     cols = ["commodity", "stage", "exporter", "year"]

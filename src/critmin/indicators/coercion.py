@@ -65,6 +65,8 @@ import numpy as np
 import numpy.typing as npt
 
 from critmin.errors import NoDataError, UnknownValueError
+from critmin.indicators.sql_inputs import pv_edition_sql, supplier_weight_sql
+from critmin.indicators.sql_inputs import temp_table as _create
 
 #: supplier weights the risk methods, the optimiser and stockpile sizing accept
 RISK_WEIGHTS = ("wgi", "coercion")
@@ -328,12 +330,6 @@ def registry_measures(source) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------
 # assembly in DuckDB (risk engine) and as a tidy table (optimiser, stockpile, report)
 # ---------------------------------------------------------------------------------------------------------
-def _create(cur, name: str, columns: dict[str, tuple[str, list]]) -> None:
-    from critmin.indicators.engine.core import _create as create
-
-    create(cur, name, columns)
-
-
 def register(
     cur,
     *,
@@ -468,7 +464,6 @@ def supplier_weights(
     """
     import pandas as pd
 
-    from critmin.indicators.engine.core import _pv_edition_sql, supplier_weight_sql
     from critmin.reference import commodities as cat
     from critmin.reference import countries
 
@@ -482,7 +477,7 @@ def supplier_weights(
     comms = [cat.get(c).id for c in ([commodity] if isinstance(commodity, str) else commodity)]
     cur = ds.con.cursor()
     try:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _pv_edition AS {_pv_edition_sql()}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _pv_edition AS {pv_edition_sql()}")
         have = [
             r[0]
             for r in cur.execute(f"SELECT DISTINCT year FROM ({supplier_weight_sql()}) ORDER BY 1").fetchall()

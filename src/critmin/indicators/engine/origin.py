@@ -166,7 +166,7 @@ def _groups(eng) -> list[tuple[str, tuple[str, ...]]]:
 
 def run(eng) -> None:
     """Create ``_origin_rows`` (one per party × traded commodity stage × year) on the engine's cursor."""
-    from critmin.indicators.engine.core import _create
+    from critmin.indicators.sql_inputs import temp_table as _create
 
     cur = eng.cur
     groups = _groups(eng)

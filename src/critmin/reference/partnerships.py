@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from critmin.errors import CritminError, DataError, UnknownValueError
+from critmin.yamldoc import record_lines
 
 FIELDS = (
     "id",
@@ -234,22 +235,6 @@ def validate(record: dict, *, path: str | None = None, line: int | None = None) 
 
 
 # -- the seed ---------------------------------------------------------------------------------------------
-def _record_lines(text: str) -> list[int | None]:
-    """1-based line of each record in a YAML list (or ``partnerships:`` list), for error messages."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if getattr(key, "value", None) == "partnerships":
-                node = value
-                break
-    if not isinstance(node, yaml.SequenceNode):
-        return []
-    return [item.start_mark.line + 1 for item in node.value]
-
-
 def parse_yaml(text: str, path: str) -> list[dict]:
     try:
         data = yaml.safe_load(text)
@@ -261,7 +246,7 @@ def parse_yaml(text: str, path: str) -> list[dict]:
         raise DataError(
             "expected a list of partnership records (or a mapping with a 'partnerships' list)", path=path
         )
-    lines = _record_lines(text)
+    lines = record_lines(text, "partnerships")  # parsed above: the text is YAML
     out = []
     for i, rec in enumerate(data):
         out.append(validate(rec, path=path, line=lines[i] if i < len(lines) else None))

@@ -67,6 +67,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Store",
     "Unchanged",
+    "as_store",
     "best_editions_sql",
     "default_db_path",
     "lock_wait",
@@ -111,6 +112,24 @@ def lock_wait() -> float:
         return max(0.0, float(raw)) if raw.strip() else DEFAULT_LOCK_WAIT
     except ValueError:
         return DEFAULT_LOCK_WAIT
+
+
+def as_store(source=None, *, only_existing: bool = False) -> Store | None:
+    """The :class:`Store` behind ``source``: a Store, a Dataset (its ``store``) or a store path; None is the
+    default store (:func:`default_db_path`) — or, with ``only_existing``, None when that file does not exist
+    yet (readers that fall back on a seed rather than build a store)."""
+    from critmin.errors import CritminError
+
+    if source is None:
+        path = default_db_path()
+        return None if only_existing and not path.exists() else Store(path)
+    if isinstance(source, Store):
+        return source
+    if isinstance(getattr(source, "store", None), Store):
+        return source.store
+    if isinstance(source, str | Path):
+        return Store(source)
+    raise CritminError(f"expected a Dataset, a Store or a store path, got {type(source).__name__}")
 
 
 def embedded_manifest() -> dict:

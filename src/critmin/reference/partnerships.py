@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from critmin.errors import CritminError, DataError, UnknownValueError
+from critmin.errors import DataError, UnknownValueError
 from critmin.yamldoc import record_lines
 
 FIELDS = (
@@ -273,17 +273,9 @@ def seed() -> list[dict]:
 
 # -- the store --------------------------------------------------------------------------------------------
 def _as_store(ds_or_store, *, write: bool = False):
-    from critmin.store import Store
+    from critmin.store import as_store
 
-    if ds_or_store is None:
-        return Store()
-    if isinstance(ds_or_store, Store):
-        return ds_or_store
-    if hasattr(ds_or_store, "store") and isinstance(ds_or_store.store, Store):
-        return ds_or_store.store
-    if isinstance(ds_or_store, str | Path):
-        return Store(ds_or_store)
-    raise CritminError(f"expected a Dataset, a Store or a store path, got {type(ds_or_store).__name__}")
+    return as_store(ds_or_store)
 
 
 def _store_records(store) -> list[dict]:

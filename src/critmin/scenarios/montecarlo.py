@@ -519,6 +519,47 @@ def _result(
     )
 
 
+def _draw_sweep(
+    net: Network, draws: int, imposers, *, ds, as_of, rationing: str, seed, **spec
+) -> tuple[dict[str, float], Draws]:
+    """Validate, resolve the imposer probabilities and draw every input up front (:func:`draw_inputs`)."""
+    check_rationing(rationing)
+    probs = normalise_imposers(net, imposers, ds=ds, as_of=as_of)
+    return probs, draw_inputs(net, draws, imposers=probs, seed=seed, **spec)
+
+
+def _run_sweep(
+    net: Network,
+    inputs: Draws,
+    probs: dict[str, float],
+    targets,
+    response,
+    shared_stocks: bool,
+    source: str,
+    *,
+    ds,
+    executor,
+    chunk_size: int,
+    progress,
+    rationing: str,
+) -> SweepResult:
+    """Run drawn inputs through the cascade (:func:`run_draws`) and wrap the outcome."""
+    tg = tuple(targets or ())
+    resp = _resolve_response(net, response, ds)
+    out = run_draws(
+        net,
+        inputs,
+        targets=tg,
+        executor=executor,
+        chunk_size=chunk_size,
+        progress=progress,
+        rationing=rationing,
+        response=resp,
+        shared_stocks=shared_stocks,
+    )
+    return _result(net, inputs, probs, tg, out, executor, rationing, resp, shared_stocks, source)
+
+
 def sweep(
     net: Network,
     *,
@@ -542,49 +583,29 @@ def sweep(
     """Monte Carlo over who restricts, how much, stocks and substitution (see the module docstring).
 
     ``imposers``: None/'registry' (probabilities from the registry read on ``as_of``, by default 31 December
-    of the network's year: :func:`registry_imposers`), 'CHN', 'CHN,COD', a list, or a dict {ISO3: weight}. ``targets``: fixed target countries (None = all destinations). ``stocks``: {ISO3: spec}
+    of the network's year: :func:`registry_imposers`), 'CHN', 'CHN,COD', a list, or a dict {ISO3: weight}.
+    ``targets``: fixed target countries (None = all destinations). ``stocks``: {ISO3: spec}
     in days of consumption; other countries get ``default_stock_days``. ``rationing``: 'pro_rata' or
     'trade_first' (:mod:`critmin.scenarios.cascade`); ``shared_stocks``: whether others may draw on a
     country's stocks (default False: stocks are for the holder's own use). ``response``: None/False (off), True (defaults) or a
     :class:`~critmin.scenarios.response.SupplyResponse`; its price signal and capacity are per draw.
     """
     check_sweep_size(draws, net.n)
-    check_rationing(rationing)
-    probs = normalise_imposers(net, imposers, ds=ds, as_of=as_of)
-    tg = tuple(targets or ())
-    resp = _resolve_response(net, response, ds)
-    inputs = draw_inputs(
-        net,
-        draws,
-        imposers=probs,
-        share=share,
-        stocks=stocks,
-        default_stock_days=default_stock_days,
-        substitution=substitution,
-        seed=seed,
+    spec = dict(share=share, stocks=stocks, default_stock_days=default_stock_days, substitution=substitution)
+    probs, inputs = _draw_sweep(
+        net, draws, imposers, ds=ds, as_of=as_of, rationing=rationing, seed=seed, **spec
     )
-    out = run_draws(
-        net,
-        inputs,
-        targets=tg,
-        executor=executor,
-        chunk_size=chunk_size,
-        progress=progress,
-        rationing=rationing,
-        response=resp,
-        shared_stocks=shared_stocks,
-    )
-    return _result(
+    run = dict(executor=executor, chunk_size=chunk_size, progress=progress, rationing=rationing)
+    return _run_sweep(
         net,
         inputs,
         probs,
-        tg,
-        out,
-        executor,
-        rationing,
-        resp,
+        targets,
+        response,
         shared_stocks,
         imposers_from(imposers, net.year, as_of),
+        ds=ds,
+        **run,
     )
 
 
@@ -620,19 +641,9 @@ def stock_sweep(
     if not levels or min(levels) < 0:
         raise CritminError(f"stock levels must be >= 0 days, got {levels}")
     check_sweep_size(draws * len(levels), net.n)
-    check_rationing(rationing)
-    probs = normalise_imposers(net, imposers, ds=ds, as_of=as_of)
-    tg = tuple(targets or ())
-    resp = _resolve_response(net, response, ds)
-    base = draw_inputs(
-        net,
-        draws,
-        imposers=probs,
-        share=share,
-        stocks=stocks,
-        default_stock_days=default_stock_days,
-        substitution=substitution,
-        seed=seed,
+    spec = dict(share=share, stocks=stocks, default_stock_days=default_stock_days, substitution=substitution)
+    probs, base = _draw_sweep(
+        net, draws, imposers, ds=ds, as_of=as_of, rationing=rationing, seed=seed, **spec
     )
     i = net.index(country)
     L = len(levels)
@@ -644,28 +655,17 @@ def stock_sweep(
         days_all.reshape(L * draws, net.n),
         np.tile(base.substitution, L),
     )
-    out = run_draws(
-        net,
-        stacked,
-        targets=tg,
-        executor=executor,
-        chunk_size=chunk_size,
-        progress=progress,
-        rationing=rationing,
-        response=resp,
-        shared_stocks=shared_stocks,
-    )
-    res = _result(
+    run = dict(executor=executor, chunk_size=chunk_size, progress=progress, rationing=rationing)
+    res = _run_sweep(
         net,
         stacked,
         probs,
-        tg,
-        out,
-        executor,
-        rationing,
-        resp,
+        targets,
+        response,
         shared_stocks,
         imposers_from(imposers, net.year, as_of),
+        ds=ds,
+        **run,
     )
     df = res.per_draw(net.countries[i])
     df.insert(0, "stock_level_days", np.repeat(levels, draws))

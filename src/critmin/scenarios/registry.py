@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from critmin.errors import CritminError, DataError, UnknownValueError
+from critmin.errors import DataError, UnknownValueError
 from critmin.yamldoc import LOADER, record_lines
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built (keeps CLI start-up short)
@@ -342,18 +342,9 @@ def read_file(path: str | Path, *, default_source: str = "user") -> list[dict]:
 
 def _resolve_store(ds_or_store):
     """(store or None). None → the default store if its file exists, else seed only."""
-    from critmin.store import Store, default_db_path
+    from critmin.store import as_store
 
-    if ds_or_store is None:
-        path = default_db_path()
-        return Store(path) if path.exists() else None
-    if isinstance(ds_or_store, Store):
-        return ds_or_store
-    if hasattr(ds_or_store, "store") and isinstance(ds_or_store.store, Store):
-        return ds_or_store.store
-    if isinstance(ds_or_store, str | Path):
-        return Store(ds_or_store)
-    raise CritminError(f"expected a Dataset, Store or store path, got {type(ds_or_store).__name__}")
+    return as_store(ds_or_store, only_existing=True)
 
 
 def _table_exists(con) -> bool:
@@ -473,17 +464,9 @@ def get_restriction(ds_or_store, id: str) -> dict:
 
 # -- writes -----------------------------------------------------------------------------------------------
 def _resolve_writable(store):
-    from critmin.store import Store
+    from critmin.store import as_store
 
-    if isinstance(store, Store):
-        return store
-    if hasattr(store, "store") and isinstance(store.store, Store):
-        return store.store
-    if isinstance(store, str | Path):
-        return Store(store)
-    if store is None:
-        return Store()
-    raise CritminError(f"expected a Store, Dataset or store path, got {type(store).__name__}")
+    return as_store(store)
 
 
 def _upsert(con, rec: dict) -> None:

@@ -247,3 +247,19 @@ def test_a_store_opened_without_a_dataset_gets_its_basis_tables(tmp_store):
         df = res.df()
         res.close()
     assert (df["status"] == "ok").any()
+
+
+def test_critmin_risk_works_as_the_first_command_on_a_fresh_store(tmp_path):
+    """The CLI opens the store without a Dataset: the stage-basis tables must be built on the way, not
+    missing (regression: 'Table with name trade_basis does not exist')."""
+    from typer.testing import CliRunner
+
+    from critmin.cli.main import app
+
+    db = tmp_path / "fresh.duckdb"
+    res = CliRunner().invoke(
+        app,
+        ["--db", str(db), "risk", "--for", "JPN", "--method", "hhi", "--year", "2023", "-c", "rare_earths"],
+    )
+    assert res.exit_code == 0, res.output
+    assert "rare earths" in res.output

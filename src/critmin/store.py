@@ -552,7 +552,7 @@ class Store:
         """Build ``trade_basis`` and ``production_basis`` (:mod:`critmin.data.basis`) if they are missing or
         stale (new data ingested, a new catalogue). :class:`critmin.Dataset` calls this when it opens the
         store; SQL users of a store opened otherwise call it first. A few seconds, once per change."""
-        from critmin.data import basis
+        from critmin.data import basis_key as basis  # the check stays pandas-free; the build imports more
 
         def current(con) -> tuple[str | None, list]:
             try:

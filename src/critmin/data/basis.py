@@ -43,9 +43,6 @@ whenever its sources, the catalogue or these rules change (``meta.trade_basis_di
 
 from __future__ import annotations
 
-import hashlib
-import json
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -56,7 +53,8 @@ import numpy.typing as npt
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-RULES_VERSION = "3"
+from critmin.data.basis_key import RULES_VERSION, digest  # noqa: F401  (re-exported)
+
 MIN_REFERENCE_FLOWS = 5  # other flows needed for a code's world unit value
 EXPORTER_EXCESS_SHARE = 0.5  # share of an exporter's stage exports it cannot have made or imported
 PRODUCTION_YEAR_WINDOW = 5  # years a production figure stands in for a missing year (exporter rule)
@@ -623,27 +621,6 @@ def refresh(con: duckdb.DuckDBPyConnection) -> dict:
     con.unregister("_producers")
     con.execute("DROP TABLE _best_trade")
     return dict(con.execute("SELECT flag, count(*) FROM trade_basis GROUP BY flag").fetchall())
-
-
-def digest(con: duckdb.DuckDBPyConnection) -> str:
-    """What the basis tables depend on: the sources loaded, the reference tables, the catalogue and the
-    rules. A change of any rebuilds them."""
-    sources = con.execute(
-        """SELECT data_table, source, edition, origin, coalesce(sha256, ''), rows, coalesce(loaded_at, '')
-           FROM sources WHERE data_table IN ('trade', 'production') ORDER BY ALL"""
-    ).fetchall()
-    codes = con.execute("SELECT * FROM hs_codes ORDER BY hs6").fetchall()
-    text = resources.files("critmin.reference").joinpath("commodities.yaml").read_bytes()
-    payload = json.dumps(
-        {
-            "rules": RULES_VERSION,
-            "sources": [list(map(str, r)) for r in sources],
-            "codes": [list(map(str, r)) for r in codes],
-            "catalogue": hashlib.sha256(text).hexdigest(),
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 __all__ = [

@@ -89,6 +89,8 @@ def risk_result(
     from critmin.reference import commodities as cat
 
     ms = check_methods(methods)
+    if not hasattr(source, "store"):  # a Store opened directly: its stage-basis tables may not be built yet
+        source.ensure_basis()
     opts = Options(
         missing=missing,
         units=units,

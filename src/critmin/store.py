@@ -451,7 +451,10 @@ class Store:
                 _remove_file(shadow)
 
     # -- building ---------------------------------------------------------------------------------------
-    def _current_digest(self) -> str | None:
+    def _current_digest(self, want: str | None = None) -> str | None:
+        """The embedded digest the store was built from; when it is ``want`` the connection that read it is
+        kept as the store's (opening the file again would cost a cold command tens of ms)."""
+        fid = _file_id(self.path)
         try:
             con = _connect_read(self.path)
         except StoreError as exc:
@@ -459,16 +462,19 @@ class Store:
                 raise
             return None
         try:
-            return _meta_digest(con)
+            got = _meta_digest(con)
         except duckdb.Error:
-            return None
-        finally:
+            got = None
+        if got is not None and got == want and fid is not None and fid == _file_id(self.path):
+            self._con, self._file_id = con, fid
+        else:
             con.close()
+        return got
 
     def _ensure_built(self) -> None:
         manifest = embedded_manifest()
         digest = _manifest_digest(manifest)
-        current = self._current_digest() if self.path.exists() else None
+        current = self._current_digest(digest) if self.path.exists() else None
         if current == digest:
             return
         try:

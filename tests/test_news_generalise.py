@@ -351,3 +351,78 @@ def test_other_acts_of_states(text, actor):
         "other",
     )
     assert len(evs) == 1 and actor in evs[0].actors, evs
+
+
+# == round 3: precision categories found on unseen probe texts (invented sentences of each shape) ==============
+@pytest.mark.parametrize(
+    ("text", "cue_word"),
+    [
+        # advice after the trigger: an op-ed's recommendation
+        (
+            "To prepare for a long conflict, the National Defense Stockpile should contain enough critical "
+            "minerals for three years.",
+            "modal after trigger",
+        ),
+        # an eligibility is no funding yet
+        (
+            "The US Energy Department clarified that cobalt refineries are eligible for a $40 billion pool of "
+            "federal loan guarantees.",
+            "eligible",
+        ),
+        # a trend summarised is no act of its own
+        (
+            "Over the past decade, Kazakhstan has increasingly tightened export controls on vanadium.",
+            "increasingly",
+        ),
+    ],
+)
+def test_advice_eligibility_and_trends_are_not_acts(text, cue_word):
+    why = []
+    assert extract_events(Article(text=text, published="2025-05-20"), explain=why) == []
+    assert any(cue_word in reason for _, _, reason in why), why
+
+
+def test_a_measure_named_in_an_undated_market_report_is_a_cause_not_an_act():
+    text = (
+        "Cobalt prices jumped, spreading beyond the metals directly affected by Congolese export restrictions, "
+        "traders said."
+    )
+    assert of_type(events(text, "2025-05-20"), "export_restriction") == []
+    # a dated act in a market report stays an event
+    dated = "Antimony prices doubled after Beijing introduced export curbs on antimony in August."
+    assert len(of_type(events(dated, "2025-05-20"), "export_restriction")) == 1
+
+
+def test_a_headline_clause_before_a_colon_is_not_the_subject():
+    text = "After US sanctions: China bans export of gallium to the United States"
+    [ev] = of_type(events(text, "2025-05-20"), "export_restriction")
+    assert ev.initiator == ["CHN"]
+
+
+def test_a_bare_anaphor_names_the_event_already_reported():
+    text = (
+        "Norway will build a $2 billion strategic reserve of rare earths and graphite. "
+        "The initiative, announced by the government on Monday, is meant to cushion supply shocks."
+    )
+    evs = events(text, "2025-05-20")
+    assert [e.event_type for e in evs] == ["stockpile"], evs
+
+
+def test_a_section_heading_is_the_topic_not_an_event():
+    text = (
+        "Export controls have become a tool of statecraft, as many governments now see it.\n"
+        "Kazakhstan's Vanadium Export Controls\n"
+        "In March 2021, Kazakhstan's trade ministry announced that exports of vanadium would require "
+        "government-issued export licences."
+    )
+    [ev] = of_type(events(text, "2025-05-20"), "export_restriction")
+    assert ev.date == "2021-03" and ev.measure_type == "licence", ev
+
+
+def test_a_host_country_is_not_the_investor_of_a_company():
+    text = "Acme Mining will invest $300 million in a joint venture to build a lithium mine in Chile."
+    assert of_type(events(text, "2025-05-20"), "investment") == []
+    # a state's money in the same shape keeps its funder
+    state = "Japan will invest $300 million in a joint venture to build a lithium mine in Chile."
+    [ev] = of_type(events(state, "2025-05-20"), "investment")
+    assert ev.initiator == ["JPN"]

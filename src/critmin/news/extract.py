@@ -49,7 +49,7 @@ from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import Trigger, cue, has_flag, label, rulebook
 from critmin.news.segment import Sentence, segment
 
-EXTRACTOR_VERSION = "2.1"
+EXTRACTOR_VERSION = "2.2"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
 
@@ -577,6 +577,8 @@ class _Extractor:
             unilateral=etype in ("export_restriction", "restriction_lifted", "other"),
             restrictive=etype in RESTRICTIVE,
         )
+        if not reason:
+            reason = self._names_reported_event(sent, rule, ts, etype)
         if reason:
             self.rejected.append((sent.index, rule.id, reason))
             return []
@@ -607,6 +609,27 @@ class _Extractor:
             self.ctx.anchored[id(e)] = anchored
             self.trace[id(e)] = trace
         return events
+
+    def _names_reported_event(self, sent: Sentence, rule: Trigger, ts: int, etype: str) -> str | None:
+        """Why a trigger names an act that is no new event, or None: a bare anaphor of a reference ("The
+        initiative, announced on Monday, ...") once the article has reported an event; a back-off match in a
+        section heading inside the body; a measure named in a
+        market report without a date of its own ("prices rose, beyond the metals affected by Chinese export
+        restrictions"): there it is a cause of the prices, as in the corpus annotation rule that production
+        and market facts are not events."""
+        if rule.stage == "reference" and self.ctx.events and cue("bare_anaphor").match(sent.text, ts):
+            return "names the event already reported"
+        if rule.own_minerals and sent.headline and any(not s.headline for s in self.sentences[: sent.index]):
+            # "China's Gallium and Germanium Export Controls" between paragraphs: a section's topic, whose
+            # acts the section states with their own dates
+            return "a section heading (the topic of the text after it)"
+        if (
+            etype in RESTRICTIVE
+            and cue("market_report").search(sent.text)
+            and not any(d.value for d in self._dates_of(sent))
+        ):
+            return "a measure named in a market report (a cause, not an act)"
+        return None
 
     def _restrictive(self, ev: Event, tr: _Trace, rule: Trigger, roles: _Roles, minerals, anchored):
         """An export restriction or a lifting: one imposer, the targets the text names, a mineral."""
@@ -884,7 +907,13 @@ class _Extractor:
         if etype == "investment":
             # the funder first: "X will receive $N from the Australian government"
             funders = [*roles.by, *roles.pre] if "recipient_first" in rule.flags else [*roles.pre, *roles.by]
-            actors = _unique([*funders, *roles.coref]) or roles.hosts
+            actors = _unique([*funders, *roles.coref])
+            if not actors and not (
+                self._unknown_named_subject(sent, tr.cs, ts) or self._company_acts(sent, tr.cs, ts)
+            ):
+                # the host names the funder only when no one else acts ("in Nevada" is where a company's money
+                # goes, not whose it is: the corpus counts an investment for the funder's country)
+                actors = list(roles.hosts)
             if cue("investment_anaphor").match(text) and self._recent_investment(sent):
                 # "The loan is part of a $500 million financing package": more about the investment reported
                 self.rejected.append((sent.index, rule.id, "more about the investment just reported"))

@@ -69,8 +69,10 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    ctx.obj = {"db": db, "debug": debug}
+    from critmin.cli.common import check_store_path
+
     _state["debug"] = debug  # read by main() when an exception reaches it
+    ctx.obj = {"db": check_store_path(db), "debug": debug}
 
 
 def _register_areas(target: typer.Typer, areas=AREAS) -> typer.Typer:

@@ -185,7 +185,8 @@ def test_proxies_can_be_turned_off(ds):
 
 
 # -- the command line -------------------------------------------------------------------------------------------
-def test_critmin_risk_runs_without_pandas_and_writes_every_column(store_path, tmp_path):
+def test_critmin_risk_runs_without_pandas_and_writes_every_column(ds, store_path, tmp_path):
+    # ``ds``: the store as a user has it after its first use (the one-off stage-basis build needs pandas)
     out = tmp_path / "risk.csv"
     code = (
         "import sys\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -216,6 +216,9 @@ def test_production_shocks_keep_every_invariant_with_all_buffers(net, data, f_c,
         share_stocks=share_stocks,
         closure=closure,
     )
+    # a run stopped at max_rounds books its unresolved remainder to consumption (with a warning): the
+    # invariants are those of a converged cascade (a slow case is pinned below)
+    assume(bool(np.all(res.converged)))
     dense = np.zeros_like(F)
     dense[src, dst] = res.dF
     _check(P, F, shock, type("R", (), {**res.__dict__, "dF": dense}), R=R, W=W, Q=Q)
@@ -293,3 +296,25 @@ def test_a_negligible_flow_changes_no_outcome(net, data, f_c, rationing, shared_
     dense[0][a.network.src, a.network.dst] = a.result.dF
     dense[1][b.network.src, b.network.dst] = b.result.dF
     assert np.abs(dense[0] - dense[1]).max() <= 1e-8 * scale
+
+
+def test_a_slowly_converging_cascade_converges_within_the_default_rounds():
+    """Found by the property test: six countries all trading 75 t with each other, two of them pure
+    re-exporters (no consumption), the paper's closure rule and no shared stocks need 216 rounds. Stopped at the
+    former 200-round default, the remainder booked to consumption gave the re-exporters a 0.008 t shortfall of
+    zero consumption."""
+    P = np.array([0.0, 0.0, 175.0, 106.0, 106.0, 106.0])
+    F = np.full((6, 6), 75.0) * (1 - np.eye(6))
+    R, W, Q = (
+        np.array([0.0, 0, 3, 2, 2, 2]),
+        np.array([1.0, 43, 5, 5, 5, 5]),
+        np.array([0.0, 1, 42, 50, 50, 50]),
+    )
+    shock = -0.5625 * P
+    src, dst = np.nonzero(F)
+    kw = dict(withheld=W, response=Q, rationing="trade_first", share_stocks=False, closure=0.0)
+    res = cascade_edges(P, R, src, dst, F[src, dst], shock, **kw)
+    assert res.converged and 200 < res.rounds < 1000
+    dense = np.zeros_like(F)
+    dense[src, dst] = res.dF
+    _check(P, F, shock, type("R", (), {**res.__dict__, "dF": dense}), R=R, W=W, Q=Q)

@@ -17,7 +17,8 @@ runner = CliRunner()
 
 
 def run(store, *args):
-    return runner.invoke(app, ["--db", str(store), "data", *args])
+    # a wide terminal: every column of the status table, none wrapped
+    return runner.invoke(app, ["--db", str(store), "data", *args], env={"COLUMNS": "250"})
 
 
 def test_status_lists_sources_editions_and_licences(tmp_store, tmp_path):

@@ -174,7 +174,7 @@ def test_cli_options_on_risk_optimize_and_stockpile(ds, store_path):  # ds: the 
     assert "gᶜ·x / F, coercion-aware" in r.output
     r = run("stockpile", "--for", "JPN", "-c", "gallium", "--draws", "50", "--risk-weight", "coercion")
     assert r.exit_code == 0, r.output
-    assert "imposers (coercion)" in " ".join(r.output.split())
+    assert "weighted by the coercion-aware supplier weight" in " ".join(r.output.split())
     r = run("optimize", "--for", "JPN", "-c", "graphite", "--risk-weight", "friendly")
     assert isinstance(r.exception, UnknownValueError) and "risk weight 'friendly'" in str(r.exception)
     r = run("risk", "--for", "JPN", "-c", "graphite", "--risk-weight", "coercion", "--as-of", "2023-13-01")
@@ -185,12 +185,12 @@ def test_cli_options_on_risk_optimize_and_stockpile(ds, store_path):  # ds: the 
 
 # -- the report -----------------------------------------------------------------------------------------------------
 def test_the_report_shows_both_weights_where_suppliers_are_weighed(ds):
-    from critmin.report import exposure_sections
+    from critmin.report.briefing import Briefing
     from critmin.report.coercion import coercion_sections
     from critmin.report.extras import PROVIDERS
 
     assert any(p.__name__ == "coercion_sections" for _, p in PROVIDERS)
-    _, exp = exposure_sections(ds, "JPN,ITA", 2023)
+    exp = Briefing(ds, "JPN,ITA", 2023).exp
     secs = {s.id: s for s in coercion_sections(ds, "JPN,ITA", 2023, exp)}
     assert {"supplier-weights", "coercion-risk", "coercion-optimum"} <= set(secs)
     t = secs["supplier-weights"].table

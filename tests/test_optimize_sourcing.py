@@ -297,7 +297,7 @@ def test_cli_optimize_and_pooled(store_path, tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "binding" in res.output and "Malaysia" in res.output
+    assert "Binding" in res.output and "Malaysia" in res.output
     mix = pd.read_csv(out)
     assert {"supplier", "current_tonnes", "optimised_tonnes"} <= set(mix.columns)
     res = runner.invoke(

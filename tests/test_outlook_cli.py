@@ -126,9 +126,7 @@ def test_report_outlook_section(ds):
     assert [s.id for s in secs] == ["outlook-2030", "outlook-concentration"]
     first = secs[0]
     assert "not a critmin forecast" in first.paragraphs[0]
-    assert any(
-        p.startswith("JPN cannot meet the 65% cap") or p.startswith("JPN can") for p in first.paragraphs
-    )
+    assert any(p.startswith("JPN cannot meet the 65% cap") or p.startswith("JPN can") for p in first.notes)
     parties = {row[0] for row in first.table["rows"]}
     assert parties == {"JPN", "ITA"}
     assert len(secs[1].table["rows"]) == 12

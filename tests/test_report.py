@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from critmin import report
 from critmin.report import Section
 
 
-def test_report_has_findings_tables_charts_and_sources(ds, tmp_path):
-    r = report.build(ds, "JPN,ITA,JPN+ITA", 2023, tmp_path / "r.html")
-    html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert r["sections"][0] == "findings"
+@pytest.fixture(scope="module")
+def built(ds, tmp_path_factory):
+    """The main job's report (JPN, ITA, JPN+ITA at the default year), built once for the tests below."""
+    out = tmp_path_factory.mktemp("report") / "r.html"
+    r = report.build(ds, "JPN,ITA,JPN+ITA", None, out)
+    return r, out.read_text(encoding="utf-8")
+
+
+def test_report_is_a_briefing_with_tables_charts_and_sources(built, ds):
+    r, html = built
+    assert r["sections"][0] == "summary" and r["year"] == ds.analysis_year()
     for sid in (
+        "summary-JPN",
+        "summary-ITA",
+        "summary-JPN+ITA",
         "exposure-JPN",
         "exposure-ITA",
         "exposure-JPN+ITA",
@@ -26,12 +38,13 @@ def test_report_has_findings_tables_charts_and_sources(ds, tmp_path):
         "countermeasures",
         "restrictions",
         "partnerships",
+        "appendix-JPN",
     ):
         assert f'id="{sid}"' in html, sid
     assert r["missing"] == []
-    assert "Gain from pooling" in html and "JOGMEC" in html and "Marchand" in html
-    assert "Japan (JPN) imported USD" in html
-    assert html.count("<svg") >= 4
+    assert "What would help, ranked" in html and "JOGMEC" in html and "Marchand" in html
+    assert "Japan (JPN) imported USD" in html and f"Analysis year {r['year']}" in html
+    assert html.count('class="chart"') >= 4
     assert "BACI" in html and "Etalab" in html and "WMD 2026" in html and "CC BY 4.0" in html
     # self-contained: no external scripts, stylesheets or images
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?://', html)
@@ -49,13 +62,6 @@ def test_report_escapes_text(tmp_path, ds, monkeypatch):
     assert "&lt;b&gt;untrusted&lt;/b&gt; &amp; text" in html
 
 
-def test_report_pdf(ds, tmp_path):
-    pytest.importorskip("weasyprint")
-    r = report.build(ds, "ITA", 2023, tmp_path / "r.html", pdf=tmp_path / "r.pdf")
-    data = r["pdf"].read_bytes()
-    assert data.startswith(b"%PDF") and len(data) > 20_000
-
-
 def test_missing_module_is_listed(ds, tmp_path, monkeypatch):
     from critmin.report import extras
 
@@ -66,3 +72,130 @@ def test_missing_module_is_listed(ds, tmp_path, monkeypatch):
     r = report.build(ds, "JPN", 2023, tmp_path / "r.html")
     assert r["missing"] == ["supply-risk methods"]
     assert "supply-risk methods" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+# -- the briefing agrees with the CSV, one year everywhere, page one ------------------------------------------
+def _tables(html: str) -> dict[str, list[dict]]:
+    """Section id -> rows of its table as {header: cell text}."""
+    from lxml import html as lh
+
+    doc = lh.fromstring(html)
+    out = {}
+    for sec in doc.xpath("//section[@id]"):
+        t = sec.xpath("./table")
+        if not t:
+            continue
+        heads = [th.text_content().strip() for th in t[0].xpath("./thead/tr/th")]
+        out[sec.get("id")] = [
+            dict(zip(heads, [td.text_content().strip() for td in tr.xpath("./td")], strict=True))
+            for tr in t[0].xpath("./tbody/tr")
+        ]
+    return out
+
+
+def test_csv_and_report_agree_on_every_shared_number(built, ds, store_path, tmp_path):
+    """`make run`: the exposure CSV and the report, both at their default year, show the same numbers."""
+    from typer.testing import CliRunner
+
+    from critmin.cli.main import app
+    from critmin.report import fmt
+
+    csv = tmp_path / "e.csv"
+    r = CliRunner().invoke(
+        app, ["--db", str(store_path), "exposure", "--for", "JPN,ITA,JPN+ITA", "--out", str(csv), "-q"]
+    )
+    assert r.exit_code == 0, r.output
+    rep, html = built
+    e = pd.read_csv(csv)
+    assert set(e["year"]) == {rep["year"]} == {ds.analysis_year()}
+    assert f"Analysis year {rep['year']}" in html
+    tables = _tables(html)
+    checked = 0
+    for party, part in e.groupby("party", sort=False):
+        rows = {
+            (t["Mineral"], t["Stage"]): t for t in tables[f"exposure-{party}"] + tables[f"appendix-{party}"]
+        }
+        assert len(rows) == len(part)  # every mineral of the CSV is in the report, once
+        for x in part.itertuples(index=False):
+            t = rows[(x.commodity_name, x.stage)]
+            assert t["Imports"] == fmt(x.import_value_kusd, "usd"), (party, x.commodity)
+            assert t["From CHN"].rstrip("*") == fmt(x.share_from_CHN, "pct"), (party, x.commodity)
+            assert t["Net import reliance"] == fmt(x.import_reliance, "pct"), (party, x.commodity)
+            if "Supplier HHI" in t:
+                assert t["Supplier HHI"] == fmt(x.supplier_hhi, "hhi")
+                assert t["World mine: CHN"].rstrip("*") == fmt(x.world_mine_china_share, "pct")
+            checked += 1
+    assert checked == len(e)
+    # page one's numbers are the same numbers
+    for party in ("JPN", "ITA", "JPN+ITA"):
+        part = e[e["party"] == party].set_index(["commodity_name", "stage"])
+        for t in tables[f"summary-{party}"]:
+            name, stage = t["Mineral that matters"].rsplit(" (", 1)
+            x = part.loc[(name, stage.rstrip(")"))]
+            assert t["Imports, USD"] == fmt(x["import_value_kusd"], "usd").removeprefix("USD ")
+            assert t["China: direct · traced origin"].split(" · ")[0].rstrip("*") == fmt(
+                x["share_from_CHN"], "pct"
+            )
+
+
+def test_summary_on_page_one_with_ranked_actions(ds, tmp_path):
+    """`report --out r.pdf` writes a PDF whose page one holds the executive summary of every party; the pages
+    are rendered to PNG (artefacts in $CRITMIN_PAGES_DIR when set)."""
+    import os
+    import shutil
+    import subprocess
+
+    pytest.importorskip("weasyprint")
+    # --out r.pdf writes a PDF; made in the second process, as the CLI does on a 2-core machine
+    r = report.build(ds, "JPN,ITA,JPN+ITA", None, tmp_path / "r.pdf", parallel=True)
+    assert r["html"] is None and r["pdf"].read_bytes().startswith(b"%PDF")
+    if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
+        pytest.skip("needs pdftotext and pdftoppm (Debian poppler-utils; .ci/run installs them)")
+    page1 = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "1", str(r["pdf"]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for head in ("Executive summary", "Japan (JPN)", "Italy (ITA)", "Japan + Italy (JPN+ITA)"):
+        assert head in page1, head
+    assert page1.count("What would help, ranked") == 3
+    assert f"Analysis year {r['year']}" in page1
+    assert re.search(r"1\. \w", page1)  # a ranked action
+    pages = Path(os.environ.get("CRITMIN_PAGES_DIR", tmp_path / "pages"))
+    pages.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(r["pdf"]), str(pages / "page")], check=True)
+    info = subprocess.run(["pdfinfo", str(r["pdf"])], capture_output=True, text=True).stdout
+    n = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert len(list(pages.glob("page-*.png"))) == n
+
+
+# -- source labels and inline code (what the pages print) ---------------------------------------------------------
+def test_a_source_is_named_once_with_its_edition():
+    from critmin.report import group_sources, source_label
+
+    assert source_label("WMD", "WMD 2026") == "WMD 2026"  # not 'WMD WMD 2026'
+    assert source_label("IEA", "May 2024") == "IEA May 2024"  # not a bare 'May 2024'
+    assert source_label("USGS", "MCS 2026") == "USGS MCS 2026"
+    assert group_sources(["WMD 2026 (Ag)", "IEA May 2024 (Li)", "WMD 2026 (Al)", "WMD 2026 (Ag)"]) == [
+        "IEA May 2024 (Li)",
+        "WMD 2026 (Ag, Al)",
+    ]
+    # brackets inside the bracket stay with their item
+    assert group_sources(["IEA May 2024 (magnet REE (Nd, Pr))"]) == ["IEA May 2024 (magnet REE (Nd, Pr))"]
+
+
+def test_backticks_become_code_and_nothing_else_is_markup():
+    from critmin.report import inline_code
+
+    assert str(inline_code("run `critmin optimize --pooled` <b>")) == (
+        "run <code>critmin optimize --pooled</code> &lt;b&gt;"
+    )
+
+
+def test_an_end_use_measure_says_so_in_the_summary():
+    from critmin.report.briefing import _end_use
+
+    assert _end_use("Japanese military users, military uses") == " (military users only)"
+    assert _end_use("semiconductor fabs") == " (named end uses only)"
+    assert _end_use(None) == "" and _end_use("  ") == ""

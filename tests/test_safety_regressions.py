@@ -708,7 +708,7 @@ def test_readers_keep_reading_and_writers_wait_while_an_ingest_runs(tmp_store, t
         with ds:
             assert ds.con.execute(rows_2023).fetchone()[0] == before
             assert not ds.store.status().empty
-        res = runner.invoke(app, ["--db", str(tmp_store), "data", "status"])
+        res = runner.invoke(app, ["--db", str(tmp_store), "data", "status"], env={"COLUMNS": "250"})
         assert res.exit_code == 0 and "HS92 2025 release" in res.output
         # another writer waits, then says who holds the store
         os.environ["CRITMIN_LOCK_WAIT"] = "0.5"

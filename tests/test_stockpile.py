@@ -125,7 +125,7 @@ def test_cli_stockpile_gallium(store_path, tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "production-share proxy" in res.output and "JOGMEC 60 days" in res.output
+    assert "production-share proxy" in res.output and "JOGMEC target, 60 days" in res.output
     assert out.read_text().startswith("country,commodity,stage,year,method,stock_days,coverage")
 
 

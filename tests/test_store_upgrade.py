@@ -59,8 +59,9 @@ GOVERNANCE = "SELECT * FROM governance ORDER BY ALL"
 def test_a_fresh_store_is_current(tmp_store):
     with duckdb.connect(str(tmp_store), read_only=True) as con:
         assert upgrade.layout_problems(con) == []
-        assert upgrade.is_current(con)
+        assert upgrade.is_current(upgrade.meta_values(con))
     assert _meta(tmp_store, "schema_version") == str(SCHEMA_VERSION)
+    assert _meta(tmp_store, "schema_digest") == upgrade.schema_digest()
 
 
 def test_store_from_before_the_basis_change_is_rebuilt_on_open(tmp_store):
@@ -78,10 +79,25 @@ def test_store_from_before_the_basis_change_is_rebuilt_on_open(tmp_store):
     assert _meta(tmp_store, "embedded_digest") != "older"
 
 
-def test_a_dropped_column_is_noticed_even_with_current_meta(tmp_store):
-    _alter(tmp_store, "ALTER TABLE hs_codes DROP COLUMN form", version=None)
+def test_a_schema_changed_without_a_version_bump_is_noticed(tmp_store):
+    # the DDL digest differs although the version is this one: the columns are compared and fixed
+    _alter(
+        tmp_store,
+        "ALTER TABLE hs_codes DROP COLUMN form",
+        "UPDATE meta SET value = 'another' WHERE key = 'schema_digest'",
+        version=None,
+    )
     with Store(tmp_store) as s:
         assert "form" in set(s.query("DESCRIBE hs_codes")["column_name"])
+    assert _meta(tmp_store, "schema_digest") == upgrade.schema_digest()
+
+
+def test_a_store_from_before_the_schema_digest_is_upgraded(tmp_store):
+    _alter(tmp_store, "DELETE FROM meta WHERE key IN ('schema_version', 'schema_digest')", version=None)
+    with duckdb.connect(str(tmp_store), read_only=True) as con:
+        assert upgrade.stored_version(upgrade.meta_values(con)) == "1"
+    Store(tmp_store).close()
+    assert _meta(tmp_store, "schema_version") == str(SCHEMA_VERSION)
 
 
 def test_an_older_schema_version_alone_reloads_the_embedded_data(tmp_store):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from critmin.data.basis import TRADE_BASIS_COLUMNS
 from critmin.errors import NoDataError, UnknownValueError
-from critmin.indicators import materiality
+from critmin.indicators import disagreement, materiality
 from critmin.indicators.dependence import import_reliance
 from critmin.indicators.tables import REST_OF_WORLD, group_concentration
 from critmin.reference import blocs as blocs_mod
@@ -188,6 +188,14 @@ class Dataset:
     def trade_years(self) -> tuple[int, int]:
         lo, hi = self._one("SELECT min(year), max(year) FROM trade")
         return int(lo), int(hi)
+
+    def analysis_year(self) -> int:
+        """The one year a run describes when none is given: the latest year of trade data.
+
+        ``critmin exposure``, ``critmin report`` and the Python API all default to it, so one run states one
+        year; stages whose production series ends earlier use their latest year before it, and say so.
+        """
+        return self.trade_years()[1]
 
     def production(
         self,
@@ -545,7 +553,9 @@ class Dataset:
             raise NoDataError("no years requested")
         bad = [y for y in ys if y < lo or y > hi]
         if bad:
-            raise NoDataError(f"no trade data for year(s) {bad}: the store has {lo}-{hi}")
+            from critmin.errors import year_spans
+
+            raise NoDataError(f"no trade data for {year_spans(bad)}: the store has {lo}-{hi}")
         comms = cat.resolve_many(commodities)
         ps = self.parties(parties, max(ys))
         src = self.party(share_from)
@@ -559,6 +569,17 @@ class Dataset:
         conc = group_concentration(
             imp, keys, "partner", qty, top=3, named={"from": set(src.members)}, rest=None, leaders=3
         )
+        # the same share on the other basis, so that a value share far from the tonnes share is said
+        alt_basis = "tonnes" if basis == "value" else "value"
+        alt = group_concentration(
+            imp,
+            keys,
+            "partner",
+            "content_tonnes" if basis == "value" else "value_kusd",
+            top=1,
+            named={"from": set(src.members)},
+            rest=None,
+        )[[*keys, "share_from"]].rename(columns={"share_from": "alt_basis_share_from"})
         totals = self._flow_totals(imp, "import")
         etot = self._flow_totals(exp, "export")
 
@@ -573,6 +594,7 @@ class Dataset:
         out = pd.DataFrame(grid, columns=keys)
         out = out.merge(totals, on=keys, how="left").merge(etot, on=keys, how="left")
         out = out.merge(conc.drop(columns=["total"]), on=keys, how="left")
+        out = out.merge(alt, on=keys, how="left")
         out = out.rename(columns={"hhi": "supplier_hhi", "share_from": f"share_from_{src.label}"})
         # a stage has trade data for a year when BACI records any flow of its codes that year (germanium's
         # HS92 811230, for instance, stops in 2016): otherwise imports are unknown, not zero
@@ -586,6 +608,7 @@ class Dataset:
         )
         for col in ("import_value_kusd", "export_value_kusd", "n_suppliers"):
             out[col] = np.where(has_hs, out[col].fillna(0.0), np.nan)
+        out["n_suppliers"] = pd.array(out["n_suppliers"], dtype="Int64")  # a count, not a measurement
         out = out.merge(self._flagged_imports(ps, comms, ys, intra_bloc), on=keys, how="left")
         out["import_flagged_value_kusd"] = np.where(
             has_hs, out["import_flagged_value_kusd"].fillna(0.0), np.nan
@@ -599,6 +622,7 @@ class Dataset:
 
         out = self._add_reliance(out, ps, has_hs)
         out = self._add_world_concentration(out, comms)
+        out = self._add_disagreement(out, src.label, basis, alt_basis)
 
         meta = {p.label: p for p in ps}
         out.insert(1, "party_name", out["party"].map(lambda lab: meta[lab].name))
@@ -691,14 +715,19 @@ class Dataset:
             .groupby(["party", "commodity", "stage", "year"], as_index=False)["tonnes"]
             .sum()
         )
-        covered = prod[["commodity", "stage", "year"]].drop_duplicates().assign(_prod_known=True)
-        out = out.merge(
-            own.rename(columns={"tonnes": "production_tonnes"}),
-            how="left",
-            on=["party", "commodity", "stage", "year"],
-        )
-        out = out.merge(covered, how="left", on=["commodity", "stage", "year"])
-        known = out["_prod_known"].eq(True).to_numpy()
+        # production of the trade year, else of the year before (IEA refining ends a year before BACI): a
+        # stage's reliance is then computed against its latest production, and the note says which year
+        covered = set(map(tuple, prod[["commodity", "stage", "year"]].drop_duplicates().to_numpy()))
+        pyear = [
+            y if (c, s, y) in covered else (y - 1 if (c, s, y - 1) in covered else None)
+            for c, s, y in zip(out["commodity"], out["stage"], out["year"], strict=True)
+        ]
+        out["production_year"] = pd.array(pyear, dtype="Int64")
+        own = own.rename(columns={"tonnes": "production_tonnes", "year": "production_year"})
+        own["production_year"] = own["production_year"].astype("Int64")
+        out = out.merge(own, how="left", on=["party", "commodity", "stage", "production_year"])
+        known = out["production_year"].notna().to_numpy()
+        lagged = has_hs & known & (out["production_year"].fillna(0).to_numpy() != out["year"].to_numpy())
         out["production_tonnes"] = np.where(known, out["production_tonnes"].fillna(0.0), np.nan)
         content_ok = np.array(
             [
@@ -744,12 +773,19 @@ class Dataset:
             ),
         )
         out["import_reliance"] = nir
-        out["import_reliance_note"] = notes
-        return out.drop(columns=["_prod_known"])
+        out["import_reliance_note"] = [
+            f"{n}; production {py} (latest)" if lag else n
+            for n, py, lag in zip(notes, out["production_year"], lagged, strict=True)
+        ]
+        return out
 
     @functools.cached_property
     def _world_concentration(self) -> pd.DataFrame:
         return self.concentration(None)
+
+    def world_concentration(self) -> pd.DataFrame:
+        """:meth:`concentration` of every commodity, stage and year (computed once per Dataset; a copy)."""
+        return self._world_concentration.copy()
 
     def _add_world_concentration(self, out: pd.DataFrame, comms: list[cat.Commodity]) -> pd.DataFrame:
         """World production concentration of the mine and refined stages, latest year <= the trade year."""
@@ -781,6 +817,69 @@ class Dataset:
             out[f"world_{stage}_china_share"] = m["share_CHN"]
             out[f"world_{stage}_year"] = m["pyear"].astype("Int64")
             out[f"world_{stage}_source"] = m["src"]
+        return out
+
+    @functools.cached_property
+    def source_disagreements(self) -> pd.DataFrame:
+        """Commodity stages and years where two production sources on the same basis put China's share of
+        world production more than :data:`critmin.indicators.disagreement.MARGIN` apart
+        (:func:`critmin.indicators.disagreement.source_gaps`). The first source is the one critmin reports
+        (catalogue order, per year)."""
+        # every source's concentration in one pass (what :meth:`concentration` gives source by source)
+        conc = group_concentration(
+            self._production_all,
+            ["commodity", "stage", "year", "source", "edition", "basis"],
+            "country",
+            "tonnes",
+            named={"CHN": {"CHN"}},
+        )
+        rank = {
+            (c.id, sname, p.source.upper()): i
+            for c in cat.catalogue().values()
+            for sname, st in c.stages.items()
+            for i, p in enumerate(st.production)
+        }
+        conc["_rank"] = [
+            rank.get((c, s, src.upper()), 99)
+            for c, s, src in zip(conc["commodity"], conc["stage"], conc["source"], strict=True)
+        ]
+        conc = conc.sort_values(["commodity", "stage", "year", "_rank"], kind="mergesort")
+        return disagreement.source_gaps(conc, "share_CHN")
+
+    def _add_disagreement(self, out: pd.DataFrame, who: str, basis: str, alt_basis: str) -> pd.DataFrame:
+        """Say where the share from ``who`` by value and by tonnes, or China's share of world production in
+        two sources, are more than :data:`critmin.indicators.disagreement.MARGIN` apart. Sources are compared
+        in the latest year both cover, at most one year before the production year shown."""
+        share = out[f"share_from_{who}"].to_numpy(dtype=float)
+        alt = out["alt_basis_share_from"].to_numpy(dtype=float)
+        out["alt_basis"] = alt_basis
+        out["basis_disagrees"] = disagreement.disagrees(share, alt)
+        notes: list[list[str]] = [
+            [disagreement.basis_note(who, a, b, basis, alt_basis)] if flag else []
+            for a, b, flag in zip(share, alt, out["basis_disagrees"], strict=True)
+        ]
+        gaps = self.source_disagreements
+        for stage in ("mine", "refined"):
+            # per row, the gap of the latest year both sources cover, at most a year before the one shown
+            g = gaps[gaps["stage"] == stage].assign(_abs=lambda d: d["gap"].abs())
+            g = g.sort_values(["commodity", "year", "_abs"]).drop_duplicates(
+                ["commodity", "year"], keep="last"
+            )
+            rows = out[["commodity", f"world_{stage}_year"]].reset_index()
+            rows = rows.rename(columns={f"world_{stage}_year": "_py"}).dropna(subset=["_py"])
+            m = rows.merge(g, on="commodity")
+            m = m[(m["year"] <= m["_py"]) & (m["year"] >= m["_py"] - 1)]
+            m = m.sort_values(["index", "year"]).drop_duplicates("index", keep="last").set_index("index")
+            out[f"world_{stage}_china_share_alt"] = m["other_share"].reindex(out.index).astype(float)
+            out[f"world_{stage}_alt_source"] = [
+                f"{disagreement.edition_label(r.other_source, r.other_edition)}, {int(r.year)}"
+                if i in m.index
+                else None
+                for i, r in zip(out.index, m.reindex(out.index).itertuples(index=False), strict=True)
+            ]
+            for i, r in zip(m.index, m.itertuples(index=False), strict=True):
+                notes[out.index.get_loc(i)].append(f"world {stage}: " + disagreement.source_note("CHN", r))
+        out["disagreement"] = ["; ".join(n) for n in notes]
         return out
 
 

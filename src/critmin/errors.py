@@ -75,3 +75,24 @@ def close_matches(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
         v = value.lower()
         hits = [c for c in lowered if v and (v in c or c in v)][:n]
     return [lowered[h] for h in hits]
+
+
+def shorten(items: Iterable, limit: int = 8, sep: str = ", ") -> str:
+    """A list for an error message: the first ``limit`` items, then '… and N more' (never 130 years)."""
+    items = [str(i) for i in items]
+    if len(items) <= limit:
+        return sep.join(items)
+    return sep.join(items[:limit]) + f" … and {len(items) - limit} more"
+
+
+def year_spans(years: Iterable[int]) -> str:
+    """Years as runs: [1990, 1991, 1992, 2025] -> 'years 1990-1992, 2025' (at most 8 runs listed)."""
+    ys = sorted({int(y) for y in years})
+    runs: list[tuple[int, int]] = []
+    for y in ys:
+        if runs and y == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], y)
+        else:
+            runs.append((y, y))
+    text = shorten([f"{a}-{b}" if b > a else str(a) for a, b in runs])
+    return ("year " if len(ys) == 1 else "years ") + text

@@ -369,18 +369,6 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _meta_digest(con) -> str | None:
-    # look the table up first: a failed query would abort an open transaction
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main' "
-        "AND table_catalog = current_database()"
-    ).fetchone()[0]
-    if not has_meta:
-        return None
-    rows = con.execute("SELECT value FROM meta WHERE key = 'embedded_digest'").fetchall()
-    return rows[0][0] if rows else None
-
-
 class Store:
     """A DuckDB database file with critmin's schema.
 
@@ -395,6 +383,7 @@ class Store:
         self.read_only = read_only  # kept for compatibility: connections are always read-only
         self._con: duckdb.DuckDBPyConnection | None = None
         self._file_id: tuple | None = None
+        self._basis_checked: tuple | None = None  # the file ensure_basis last found current
         self._ensure_built(with_basis)
 
     # -- connection -------------------------------------------------------------------------------------
@@ -473,8 +462,11 @@ class Store:
                 _remove_file(shadow)
 
     # -- building ---------------------------------------------------------------------------------------
-    def _current_state(self) -> tuple[str | None, bool, str | None] | None:
-        """(embedded digest, schema current, schema version) of the store file; None if it cannot be read."""
+    def _current_state(self, want: str | None = None) -> tuple[str | None, bool, str] | None:
+        """(embedded digest, schema current, schema version) of the store file, from its ``meta``; None if it
+        cannot be read. When the store is current (digest ``want``, this schema) the connection that read it
+        is kept as the store's (opening the file again would cost a cold command tens of ms)."""
+        fid = _file_id(self.path)
         try:
             con = _connect_read(self.path)
         except StoreError as exc:
@@ -482,16 +474,26 @@ class Store:
                 raise
             return None
         try:
-            return _meta_digest(con), upgrade.is_current(con), upgrade.stored_version(con)
+            meta = upgrade.meta_values(con)
+            state = (meta.get("embedded_digest"), upgrade.is_current(meta), upgrade.stored_version(meta))
         except duckdb.Error:
-            return None
-        finally:
+            state = None
+        if (
+            state is not None
+            and state[0] == want
+            and state[1]
+            and fid is not None
+            and fid == _file_id(self.path)
+        ):
+            self._con, self._file_id = con, fid
+        else:
             con.close()
+        return state
 
     def _ensure_built(self, with_basis: bool = False) -> None:
         manifest = embedded_manifest()
         digest = _manifest_digest(manifest)
-        state = self._current_state() if self.path.exists() else None
+        state = self._current_state(digest) if self.path.exists() else None
         if state is not None and state[0] == digest and state[1]:
             return
         # an older embedded dataset can be served until no one is writing the store; a missing store or one
@@ -506,7 +508,7 @@ class Store:
                 raise
             if must:
                 raise StoreError(
-                    f"{exc} (the store was built by an older critmin, schema {state[2] or '1'}, and must be "
+                    f"{exc} (the store was built by an older critmin, schema {state[2]}, and must be "
                     f"upgraded to schema {SCHEMA_VERSION} before use)"
                 ) from None
             warnings.warn(
@@ -527,8 +529,10 @@ class Store:
         rebuilds the basis tables in it too (they depend on what was loaded)."""
         manifest = manifest or embedded_manifest()
         digest = digest or _manifest_digest(manifest)
+        built_basis = False
         with self.transaction(wait=wait) as con:
-            if _meta_digest(con) == digest and upgrade.is_current(con):
+            meta = upgrade.meta_values(con)
+            if meta.get("embedded_digest") == digest and upgrade.is_current(meta):
                 raise Unchanged  # another process built it while this one waited
             load_embedded_into(con, manifest, digest, store=str(self.path))
             if with_basis:
@@ -539,6 +543,9 @@ class Store:
                 con.execute("CHECKPOINT")
                 con.execute("BEGIN TRANSACTION")
                 self._refresh_basis(con)
+                built_basis = True
+        if built_basis:
+            self._basis_checked = _file_id(self.path)
 
     # -- trade and production on the stage basis (critmin.data.basis) -------------------------------------------
     @staticmethod
@@ -562,8 +569,12 @@ class Store:
                 return None, []
             return want, rows
 
+        checked = getattr(self, "_basis_checked", None)
+        if checked is not None and checked == _file_id(self.path):
+            return  # found current (or rebuilt) on this very file: the digest costs ~20 ms, say it once
         want, rows = current(self.con)
         if rows and rows[0][0] == want:
+            self._basis_checked = self._file_id
             return
         # stale tables: a reader does not wait for another writer, it keeps going on the last committed ones;
         # missing ones (a store never opened by a Dataset) must be built, after a bounded wait
@@ -574,6 +585,7 @@ class Store:
                 if rows and rows[0][0] == want:
                     raise Unchanged  # another process rebuilt them meanwhile
                 self._refresh_basis(con)
+            self._basis_checked = _file_id(self.path)
         except StoreError as exc:
             if missing:
                 raise
@@ -659,7 +671,7 @@ def load_embedded_into(con, manifest: dict, digest: str, *, store: str = "the st
                     now,
                 ],
             )
-    for key, value in (("embedded_digest", digest), ("schema_version", str(SCHEMA_VERSION))):
+    for key, value in {"embedded_digest": digest, **upgrade.schema_meta()}.items():
         con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
 

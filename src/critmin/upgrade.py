@@ -1,11 +1,12 @@
 """Bringing a store built by an older critmin (or altered by hand) up to this critmin's schema.
 
-A store is *current* when ``meta.schema_version`` is :data:`critmin.schema.SCHEMA_VERSION` and every table
-critmin creates (:func:`critmin.schema.core_ddls`) has the columns, in order and type, that this critmin
-would create (read from ``information_schema``, so a forgotten version bump is caught too).
-:class:`critmin.store.Store` checks both whenever it opens a store, along with the embedded dataset's digest;
-a store that is not current is reloaded from the embedded data in one copy-on-write transaction, inside
-which :func:`upgrade_tables` recreates the tables whose columns differ:
+A store is *current* when its ``meta`` says this critmin's schema version
+(:data:`critmin.schema.SCHEMA_VERSION`) and schema digest (:func:`schema_digest`, a hash of the DDL of every
+table critmin creates, so a change without a version bump is caught too). :class:`critmin.store.Store`
+checks both whenever it opens a store, along with the embedded dataset's digest, from ``meta`` alone (no
+catalogue queries on the path of every command). A store that is not current is reloaded from the embedded
+data in one copy-on-write transaction, inside which :func:`upgrade_tables` compares each table's columns
+(``information_schema``) with those this critmin creates and recreates the ones that differ:
 
 * reference tables (countries, hs_codes, blocs), filled only from the embedded dataset, are created anew;
 * data and bookkeeping tables (trade, production, ..., sources, ingest_parts, ingest_history and the undo
@@ -18,6 +19,8 @@ which :func:`upgrade_tables` recreates the tables whose columns differ:
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 
 import duckdb
 
@@ -93,17 +96,38 @@ def layout_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     return out
 
 
-def stored_version(con: duckdb.DuckDBPyConnection) -> str | None:
-    """``meta.schema_version`` of the store (None before it had one)."""
-    if not _layout(con, ["meta"]):
-        return None
-    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-    return rows[0][0] if rows else None
+@functools.cache
+def schema_digest() -> str:
+    """Hash of this critmin's schema: its version and the DDL of every table it creates."""
+    payload = json.dumps({"version": SCHEMA_VERSION, "ddl": core_ddls()}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def is_current(con: duckdb.DuckDBPyConnection) -> bool:
-    """The store has this critmin's schema version and columns."""
-    return stored_version(con) == str(SCHEMA_VERSION) and not layout_problems(con)
+def schema_meta() -> dict[str, str]:
+    """The ``meta`` entries a store built by this critmin holds."""
+    return {"schema_version": str(SCHEMA_VERSION), "schema_digest": schema_digest()}
+
+
+def meta_values(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The store's ``meta`` table as a dict (empty before it had one). The table is looked up first: a failed
+    query would abort an open transaction."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main' "
+        "AND table_catalog = current_database()"
+    ).fetchone()[0]
+    if not has_meta:
+        return {}
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def stored_version(meta: dict[str, str]) -> str:
+    """The schema version a store's ``meta`` says ('1' for stores from before the version was checked)."""
+    return meta.get("schema_version") or "1"
+
+
+def is_current(meta: dict[str, str]) -> bool:
+    """A store's ``meta`` says this critmin's schema version and digest."""
+    return all(meta.get(k) == v for k, v in schema_meta().items())
 
 
 def _quote(name: str) -> str:
@@ -170,7 +194,7 @@ def upgrade_tables(con: duckdb.DuckDBPyConnection, store: str) -> list[str]:
         files = _ingested_files(con)
         again = ", ".join(files) if files else "your files"
         raise UpgradeRefused(
-            f"the store {store} was built by an older critmin (schema {stored_version(con) or '1'}) and cannot "
+            f"the store {store} was built by an older critmin (schema {stored_version(meta_values(con))}) and cannot "
             f"be upgraded to schema {SCHEMA_VERSION}: {'; '.join(refused)}; nothing was changed — keep it "
             f"for the critmin that built it, or ingest {again} again into a new store (--db or CRITMIN_DB)"
         )

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from critmin.errors import UnknownValueError
+from critmin.errors import CritminError, UnknownValueError
 
 OUTPUT_FORMATS = (".csv", ".json", ".parquet")
 
@@ -103,11 +103,13 @@ def write_table(df, path: Path) -> Path:
     :func:`critmin.untrusted.write_csv`: text cells that a spreadsheet would run as a formula (leading ``=``,
     ``+``, ``-``, ``@``, tab, CR) are prefixed with ``'`` (OWASP "CSV Injection").
     """
+    from critmin.cli.render import stable_floats
     from critmin.untrusted import write_csv
 
     path = Path(path)
     suffix = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    df = stable_floats(df)  # fixed significant digits: the same bytes run after run
     if suffix == ".csv":
         write_csv(df, path)
     elif suffix == ".json":
@@ -159,10 +161,10 @@ def parse_years(year: int | None, years: str | None) -> tuple[int | None, list[i
                 lo, hi = int(a), int(b)
             except ValueError:
                 raise UnknownValueError("year range", part, hint="write e.g. 2018-2024") from None
+            if lo > hi:
+                raise CritminError(f"year range {part!r} is reversed: write it low to high, {hi}-{lo}")
             if not lo_ok <= lo <= hi <= hi_ok:
-                raise UnknownValueError(
-                    "year range", part, hint=f"low to high, within {lo_ok}-{hi_ok}, e.g. 2018-2024"
-                )
+                raise UnknownValueError("year range", part, hint=f"within {lo_ok}-{hi_ok}, e.g. 2018-2024")
             out.extend(range(lo, hi + 1))
         elif part:
             try:
@@ -193,3 +195,41 @@ def fmt_big(x) -> str:
         if abs(x) >= div:
             return f"{x / div:.1f}{unit}"
     return f"{x:.0f}"
+
+
+def note_commodities(spec: str | None) -> None:
+    """Say on stderr when a commodity was read as another id ('rare_earth' -> rare_earths), so a guess is
+    never silent."""
+    if not spec or spec.strip().lower() == "all":
+        return
+    from critmin.cli.render import console, plain
+    from critmin.reference import commodities as cat
+
+    for token in (t.strip() for t in spec.split(",")):
+        if token and token.lower() != (c := cat.get(token)).id:
+            console(stderr=True).print(f"note: reading {plain(token)!r} as {c.id} ({c.name})")
+
+
+#: suffixes of data files that are never a critmin store (a common slip: --db exposure.csv)
+NOT_A_STORE = (".csv", ".json", ".parquet", ".xlsx", ".xls", ".txt", ".yaml", ".yml", ".zip", ".html", ".pdf")
+
+
+def check_store_path(db: Path | None) -> Path | None:
+    """The ``--db`` path, checked before anything opens it: a critmin store is a DuckDB file; an existing file
+    that is not one, or a new name ending in a data-file suffix, is a clear error rather than a DuckDB one."""
+    if db is None:
+        return None
+    from critmin.errors import StoreError
+
+    path = Path(db)
+    hint = "--db names critmin's DuckDB store (e.g. critmin.duckdb); data files go to `critmin data ingest`"
+    if path.is_dir():
+        raise StoreError(f"--db {path}: is a directory, not a store file ({hint})")
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+        if head[8:12] != b"DUCK":
+            raise StoreError(f"--db {path}: not a DuckDB file ({hint})")
+    elif path.suffix.lower() in NOT_A_STORE:
+        raise StoreError(f"--db {path}: a {path.suffix} name for a new store ({hint})")
+    return path

@@ -107,43 +107,51 @@ def build_cmd(
 @data_app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    out: Annotated[Path | None, typer.Option(help="Write the table to .csv, .json or .parquet.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the table to .csv, .json or .parquet ('-': stdout)."),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="table (default), or csv/json to stdout.")
+    ] = None,
 ) -> None:
     """Sources, editions, years, row counts, origin and licence of everything in the store."""
-    from rich.markup import escape
-    from rich.table import Table
-
+    from critmin.cli import render
     from critmin.cli.common import write_table
+    from critmin.cli.render import Col
     from critmin.store import Store
 
+    printed, path_out = render.output_plan(out, fmt)
     with Store(_db(ctx)) as store:
         df = store.status()
         path = store.path
-    if out is not None:
-        write_table(df, out)
-    t = Table(title=f"critmin store {escape(str(path))}", header_style="bold")
-    for col, justify in (
-        ("Table", "left"),
-        ("Source", "left"),
-        ("Edition", "left"),
-        ("Years", "left"),
-        ("Rows", "right"),
-        ("Origin", "left"),
-        ("Licence", "left"),
-    ):
-        t.add_column(col, justify=justify)
-    for r in df.itertuples(index=False):
-        years = f"{r.first_year}–{r.last_year}" if r.first_year != r.last_year else f"{r.first_year}"
-        t.add_row(
-            r.data_table,
-            escape(str(r.source)),
-            escape(str(r.edition)),
-            years,
-            f"{r.rows:,}",
-            escape(str(r.origin)),
-            escape(str(r.licence)),
-        )
-    _console(160).print(t)
+    if path_out is not None:
+        write_table(df, path_out)
+    if printed in ("csv", "json"):
+        render.emit(df, printed)
+        return
+    rows = [
+        {
+            **r,
+            "years": f"{r['first_year']}–{r['last_year']}"
+            if r["first_year"] != r["last_year"]
+            else f"{r['first_year']}",
+        }
+        for r in df.to_dict("records")
+    ]
+    render.render(
+        rows,
+        [
+            Col("data_table", "Table", "code", 0),
+            Col("source", "Source", "name", 0, min_width=8),
+            Col("edition", "Edition", "name", 0, min_width=8),
+            Col("years", "Years", "code", 0),
+            Col("rows", "Rows", "int", 0),
+            Col("licence", "Licence", "name", 1, min_width=12),
+            Col("origin", "Origin", "name", 2, min_width=12),
+        ],
+        title=f"critmin store {path}",
+    )
 
 
 AUDIT_BEGIN, AUDIT_END = "<!-- stage-audit:begin -->", "<!-- stage-audit:end -->"

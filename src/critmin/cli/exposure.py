@@ -7,16 +7,7 @@ from typing import Annotated
 
 import typer
 
-from critmin.cli.common import (
-    check_output,
-    dataset,
-    fmt_big,
-    fmt_num,
-    fmt_share,
-    parse_years,
-    progress,
-    write_table,
-)
+from critmin.cli.common import dataset, note_commodities, parse_years, progress, write_table
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +24,10 @@ def exposure(
             "...) or unions like JPN+ITA, comma-separated.",
         ),
     ],
-    year: Annotated[int | None, typer.Option(help="Trade year (default: latest in the data).")] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(help="Analysis year (default: the latest year of trade data, as critmin report)."),
+    ] = None,
     years: Annotated[
         str | None, typer.Option(help="Time series instead of one year, e.g. 2018-2024.")
     ] = None,
@@ -48,18 +42,27 @@ def exposure(
     intra_bloc: Annotated[
         bool, typer.Option("--intra-bloc", help="Keep trade between members of a bloc.")
     ] = False,
-    out: Annotated[Path | None, typer.Option(help="Write the full table to .csv, .json or .parquet.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the full table to .csv, .json or .parquet ('-': stdout)."),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="table (default), or csv/json to stdout for other programs."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the table.")] = False,
 ) -> None:
     """Exposure to every critical mineral: imports, top suppliers, supplier HHI, China's share, net import
-    reliance and world production concentration (mine and refined stages)."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    reliance and world production concentration (mine and refined stages).
 
+    The table fits the terminal (least important columns left out at 80 columns); piped, it is printed
+    whole; ``--format csv`` (or ``--out -``) writes every column to stdout.
+    """
+    from critmin.cli import render
+
+    printed, path = render.output_plan(out, fmt)
     year, year_list = parse_years(year, years)
-    if out is not None:
-        check_output(out)
+    note_commodities(commodity)
     with progress("exposure", total=3) as step:
         step("opening the store", 0)
         ds = dataset(ctx)
@@ -74,83 +77,106 @@ def exposure(
             share_from=share_from,
         )
         step("done")
-        if out is not None:
-            write_table(df, out)
+        if path is not None:
+            write_table(df, path)
         step()
-    console = Console() if Console().is_terminal else Console(width=150)
-    share_col = next(c for c in df.columns if c.startswith("share_from_"))
-    if not quiet:
-        for label, part in df.groupby("party", sort=False):
-            notes: dict[str, int] = {}
-            t = Table(
-                title=f"{escape(part['party_name'].iloc[0])} ({escape(label)}) — critical-mineral imports "
-                f"{', '.join(str(y) for y in sorted(part['year'].unique()))}",
-                caption=_caption(part),
-                caption_justify="left",
-                header_style="bold",
-                pad_edge=False,
-            )
-            t.add_column("Mineral · stage", no_wrap=True)
-            if part["year"].nunique() > 1:
-                t.add_column("Year", justify="right")
-            t.add_column("Imports\nUSD", justify="right")
-            t.add_column("Imports\nt content", justify="right")
-            t.add_column("Top suppliers (% of imports)", no_wrap=True)
-            t.add_column("Supplier\nHHI", justify="right")
-            t.add_column(f"From\n{share_col[11:]}", justify="right")
-            t.add_column("Net import\nreliance", justify="right")
-            t.add_column("World mine\nHHI/CHN", justify="right")
-            t.add_column("World refin.\nHHI/CHN", justify="right")
-            t.add_column("Note", justify="right")
-            for r in part.itertuples(index=False):
-                sup = "  ".join(
-                    f"{getattr(r, f'supplier_{k}')} {100 * getattr(r, f'supplier_{k}_share'):.0f}"
-                    for k in (1, 2, 3)
-                    if isinstance(getattr(r, f"supplier_{k}"), str)
-                )
-                note = ""
-                if r.coverage:
-                    note = f"[{notes.setdefault(r.coverage, len(notes) + 1)}]"
-                row = [f"{escape(r.commodity_name)} · {r.stage}"]
-                if part["year"].nunique() > 1:
-                    row.append(str(r.year))
-                row += [
-                    fmt_big(r.import_value_kusd * 1e3) if r.import_value_kusd == r.import_value_kusd else "—",
-                    f"{fmt_big(r.import_content_tonnes)} {r.content_basis}"
-                    if r.import_content_tonnes == r.import_content_tonnes
-                    else "—",
-                    escape(sup) or "—",
-                    fmt_num(r.supplier_hhi),
-                    fmt_share(getattr(r, share_col)),
-                    fmt_share(r.import_reliance),
-                    _world(r.world_mine_hhi, r.world_mine_china_share),
-                    _world(r.world_refined_hhi, r.world_refined_china_share),
-                    note,
-                ]
-                t.add_row(*row)
-            console.print(t)
-            for text, k in notes.items():
-                console.print(f"  [{k}] {escape(text)}", highlight=False)
-            console.print()
-    if out is not None:
-        console.print(f"[green]wrote[/] {escape(str(out))} ({len(df)} rows, {len(df.columns)} columns)")
+    if printed in ("csv", "json"):
+        render.emit(df, printed)
+        return
+    if printed == "table" and not quiet:
+        for _, part in df.groupby("party", sort=False):
+            show_party(part)
+    if path is not None:
+        render.console(stderr=True).print(
+            f"wrote {render.plain(path)} ({len(df)} rows, {len(df.columns)} columns)"
+        )
 
 
-def _world(hhi, chn) -> str:
-    if hhi is None or hhi != hhi:  # NaN
-        return "—"
-    return f"{hhi:.2f}/{fmt_share(chn)}"
+def show_party(part, width: int | None = None) -> None:
+    """One party's exposure as a terminal table (largest imports first; immaterial rows dimmed)."""
+    from critmin.cli import render
+    from critmin.cli.render import Col
+    from critmin.indicators.disagreement import MARGIN
+    from critmin.indicators.materiality import DEFAULT as material
+
+    share_col = next(c for c in part.columns if c.startswith("share_from_"))
+    who = share_col.removeprefix("share_from_")
+    multi = part["year"].nunique() > 1
+    if not multi:
+        part = part.sort_values("import_value_kusd", ascending=False, na_position="last", kind="stable")
+    notes: dict[str, int] = {}
+    rows = []
+    for r in part.to_dict("records"):
+        pieces = [t.strip() for t in str(r["disagreement"] or "").split(";")] + [r["coverage"] or ""]
+        if not r["material"] and r["import_value_kusd"] and r["import_value_kusd"] > 0:
+            pieces.append(f"below materiality ({material.label}): not a finding")
+        marks = [notes.setdefault(p, len(notes) + 1) for p in pieces if p]
+        r["_note"] = ",".join(str(k) for k in dict.fromkeys(marks))
+        r["_name"] = f"{r['commodity_name']} · {r['stage']}"
+        r["_from"] = _marked(r[share_col], r["basis_disagrees"])
+        r["_mine"] = _marked(
+            r["world_mine_china_share"], r["world_mine_china_share_alt"] == r["world_mine_china_share_alt"]
+        )
+        r["_ref"] = _marked(
+            r["world_refined_china_share"],
+            r["world_refined_china_share_alt"] == r["world_refined_china_share_alt"],
+        )
+        for k in (1, 2, 3):
+            s = r[f"supplier_{k}"]
+            r[f"_s{k}"] = f"{s} {100 * r[f'supplier_{k}_share']:.0f}%" if isinstance(s, str) else ""
+        r["_t"] = (
+            f"{render.compact(r['import_content_tonnes'])} {r['content_basis']}"
+            if r["import_content_tonnes"] == r["import_content_tonnes"]
+            else "—"
+        )
+        rows.append(r)
+    cols = [
+        Col("_name", "Mineral · stage", "name", 0, min_width=14),
+        *([Col("year", "Year", "code", 0)] if multi else []),
+        Col("import_value_kusd", "Imports USD", "kusd", 0),
+        Col("_from", f"From {who}", "pct", 0),
+        Col("_s1", "1st supplier", "code", 1),
+        Col("import_reliance", "Net import reliance", "pct", 2),
+        Col("_mine", "World mine CHN", "pct", 3),
+        Col("_ref", "World refined CHN", "pct", 3),
+        Col("_t", "Imports t content", "code", 4),
+        Col("supplier_hhi", "Supplier HHI", "hhi", 5),
+        Col("_s2", "2nd supplier", "code", 6),
+        Col("_s3", "3rd supplier", "code", 7),
+        Col("world_mine_hhi", "World mine HHI", "hhi", 8),
+        Col("world_refined_hhi", "World refined HHI", "hhi", 8),
+        Col("_note", "Note", "code", 0),
+    ]
+    first = part.iloc[0]
+    years = ", ".join(str(y) for y in sorted(part["year"].unique()))
+    render.render(
+        rows,
+        cols,
+        title=f"{first['party_name']} ({first['party']}): critical-mineral imports {years}",
+        notes=[f"[{k}] {text}" for text, k in notes.items()],
+        caption=_caption(part, who, MARGIN),
+        width=width,
+        styles=lambda r: None if r["material"] else "dim",
+    )
 
 
-def _caption(part) -> str:
+def _marked(share, flag) -> str:
+    """A share with '*' when another basis or source disagrees (the note says how)."""
+    from critmin.cli.render import format_value
+
+    text = format_value(share, "pct")
+    return text + "*" if flag and text != "—" else text
+
+
+def _caption(part, who: str, margin: float) -> str:
     srcs = sorted(
         {s for col in ("world_mine_source", "world_refined_source") for s in part[col].dropna().unique()}
     )
     years = sorted({int(y) for col in ("world_mine_year", "world_refined_year") for y in part[col].dropna()})
     return (
-        "Trade: " + str(part["trade_source"].iloc[0]) + " (CEPII; FOB current USD; gross tonnes). "
-        "World production: " + "; ".join(srcs) + f", years {', '.join(map(str, years))}. "
-        "HHI 0–1; shares of import "
-        + str(part["share_basis"].iloc[0])
-        + "; net import reliance = (I−E)/(P+I−E), USGS definition."
+        f"Trade: {part['trade_source'].iloc[0]} (CEPII), FOB current USD; tonnes of content on each stage's "
+        f"basis. Shares of import {part['share_basis'].iloc[0]}. World production: {'; '.join(srcs)}, "
+        f"years {', '.join(map(str, years))}. HHI 0-1. Net import reliance = (I−E)/(P+I−E), USGS. "
+        f"*: by the other basis, or in another production source, the share is more than "
+        f"{100 * margin:.0f} points away (see the note). Rows below materiality are dimmed."
     )

@@ -47,9 +47,9 @@ def _safe(value, limit: int | None = None) -> str:
 
 
 def _console(stderr: bool = False):
-    from rich.console import Console
+    from critmin.cli.render import console
 
-    return Console(stderr=stderr, highlight=False)
+    return console(stderr=stderr)
 
 
 def _events_table(df, title: str):
@@ -334,6 +334,8 @@ def events_cmd(
 
     if style not in OUTPUT_STYLES:
         raise UnknownValueError("output format", style, OUTPUT_STYLES)
+    if out is not None and str(out) == "-":  # '--out -': the table to stdout, CSV unless --format json
+        out, style = None, ("csv" if style == "table" else style)
     if out:
         check_output(out)
     df = news_store.events(

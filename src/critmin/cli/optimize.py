@@ -20,45 +20,81 @@ partnerships_app = typer.Typer(
 
 
 # -- output helpers ----------------------------------------------------------------------------------------
+#: human column labels and kinds for the tables of this module (field -> (label, kind))
+LABELS = {
+    "id": ("Id", "name"),
+    "parties": ("Parties", "name"),
+    "level": ("Level", "name"),
+    "previous_level": ("Previous level", "name"),
+    "minerals": ("Minerals", "name"),
+    "date": ("Since", "code"),
+    "end_date": ("Ended", "code"),
+    "status": ("Status", "code"),
+    "source": ("Source", "code"),
+    "reviewed": ("Reviewed", "code"),
+    "via": ("Via", "code"),
+    "party": ("Party", "code"),
+    "commodity": ("Mineral", "name"),
+    "stage": ("Stage", "code"),
+    "case": ("Case", "name"),
+    "partners": ("Partners", "name"),
+    "need_tonnes": ("Need t", "tonnes"),
+    "risk_before": ("Import risk now", "num"),
+    "risk_after": ("Import risk optimised", "num"),
+    "partnership_gain": ("Gain from pooling", "num"),
+    "cost_after_kusd": ("Cost optimised USD", "kusd"),
+    "binding": ("Binding constraints", "name"),
+    "explanation": ("Why not feasible", "name"),
+    "supplier": ("Code", "code"),
+    "supplier_name": ("Supplier", "name"),
+    "instability_g": ("Instability g", "num"),
+    "risk_weight": ("Coercion weight gᶜ", "num"),
+    "capacity_tonnes": ("Capacity t", "tonnes"),
+    "current_tonnes": ("Now t", "tonnes"),
+    "optimised_tonnes": ("Optimised t", "tonnes"),
+    "optimised_share": ("Optimised share", "pct"),
+    "point": ("Point", "int"),
+    "cost_kusd": ("Cost USD", "kusd"),
+    "cost_change": ("Cost change", "pct"),
+    "import_risk": ("Import risk", "num"),
+    "other": ("Code", "code"),
+    "other_name": ("Country", "name"),
+    "other_ideal_point": ("Ideal point", "num"),
+    "distance": ("Distance", "num"),
+    "distance_lo": ("Distance low", "num"),
+    "distance_hi": ("Distance high", "num"),
+    "aligned": ("Aligned", "code"),
+    "stock_days": ("Stock days", "days"),
+    "coverage": ("Scenarios covered", "pct"),
+    "shortfall_mean_pct": ("Mean shortfall %", "num"),
+    "stock_tonnes": ("Stock t", "tonnes"),
+}
+
+
 def _write_out(df, out: Path | None) -> None:
     if out is None:
         return
     from critmin.cli.common import write_table
 
     write_table(df, out)
-    from rich.console import Console
+    from critmin.cli.render import console, plain
 
-    Console(stderr=True).print(f"wrote {len(df)} rows to {out}")
-
-
-def _fmt(v) -> str:
-    import math
-
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
-    if isinstance(v, list | tuple):
-        return ", ".join(map(str, v))
-    return str(v)
+    console(stderr=True).print(f"wrote {len(df)} rows to {plain(out)}")
 
 
-def _print_table(df, title: str | None = None, columns: list[str] | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _print_table(df, title: str | None = None, columns: list[str] | None = None, caption: str | None = None):
+    """``columns`` in order of importance (the first ones stay in a narrow terminal), shown in that order."""
+    from critmin.cli import render
+    from critmin.cli.render import Col
 
-    cols = columns or list(df.columns)
-    table = Table(title=title, show_lines=False)
-    for c in cols:
-        table.add_column(c, overflow="fold")
-    from critmin.untrusted import terminal_text
-
-    for row in df[cols].itertuples(index=False):
-        # partnership fields come from users and the news: text, never markup or terminal codes
-        table.add_row(*[terminal_text(_fmt(v)) for v in row])
-    Console().print(table)
+    cols = []
+    for k, c in enumerate(columns or list(df.columns)):
+        label, kind = LABELS.get(c, (c.replace("_", " ").capitalize(), "name"))
+        if c.startswith("shortfall_p") and c.endswith("_pct"):
+            label, kind = (f"p{c[11:-4]} shortfall %", "num")
+        digits = 1 if kind == "num" and label.endswith("%") else None  # percentages of consumption: 0.1 point
+        cols.append(Col(c, label, kind, 0 if k < 2 else k, digits=digits, min_width=8))
+    render.render(df, cols, title=title, caption=caption)
 
 
 def _store(ctx: typer.Context):
@@ -97,21 +133,10 @@ def partnerships_list(
     df = pt.partnerships(
         _store(ctx), country=country, as_of=as_of, include_unreviewed=unreviewed, mineral=mineral
     )
-    cols = [
-        "id",
-        "parties",
-        "level",
-        "previous_level",
-        "minerals",
-        "date",
-        "end_date",
-        "status",
-        "source",
-        "reviewed",
-    ]
-    if country:
-        cols.append("via")
-    _print_table(df, f"{len(df)} partnerships", cols)
+    cols = ["parties", "level", "date", "minerals", "status", "id", "previous_level", "end_date", "source"]
+    cols += ["reviewed"] + (["via"] if country else [])
+    shown = df.assign(minerals=df["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
+    _print_table(shown, f"{len(df)} partnerships", cols)
     _write_out(df, out)
 
 
@@ -207,16 +232,105 @@ def partnerships_review(
 
 
 # -- optimize ------------------------------------------------------------------------------------------------
-def _money(v) -> str:
-    import math
-
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.0f}"
-
-
 def _pct(v) -> str:
     import math
 
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+
+
+def _mineral_name(cid: str) -> str:
+    from critmin.reference import commodities as cat
+
+    return cat.catalogue()[cid].name if cid in cat.catalogue() else cid
+
+
+def _headline(ds, s, risk_weight: str) -> list[str]:
+    """The optimisation in words, from its summary row: who, what, the constraints, the result."""
+    import math
+
+    from critmin.cli.render import compact
+    from critmin.reference import commodities as cat
+
+    try:
+        name = ds.party(s["party"], int(s["year"])).name
+    except Exception:  # a custom party label: its members say who it is
+        name = s["members"]
+    basis = f" {s['basis']}" if s.get("basis") else ""
+    cap = s["max_share"]
+    share = (
+        f"at most {100 * float(cap):.0f}% of the need from one third country"
+        if cap is not None and not (isinstance(cap, float) and math.isnan(cap))
+        else "no cap on one supplier's share"
+    )
+    if s["objective"] != "import_risk":
+        what = "Expected shortfall (share of the need)"
+    elif risk_weight == "wgi":
+        what = "Import risk (Σ g·x / F, g = WGI instability)"
+    else:
+        what = "Import risk (Σ gᶜ·x / F, coercion-aware weight)"
+
+    def usd(kusd) -> str:
+        return "—" if kusd is None or math.isnan(kusd) else f"USD {compact(1e3 * kusd)}"
+
+    before, after = s["cost_before_kusd"], s["cost_after_kusd"]
+    change = (
+        f" ({100 * (after / before - 1):+.0f}%)" if before and not math.isnan(after) and before > 0 else ""
+    )
+    return [
+        f"{name} ({s['party']}): {cat.get(s['commodity']).name}, {s['stage']}, {s['year']}",
+        f"Need {s['need_tonnes']:,.0f} t{basis} a year; suppliers allowed: {s['partners']}; {share}. "
+        f"Result: {s['status']}.",
+        f"{what}: {_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised. Cost at the suppliers' "
+        f"export unit values: {usd(before)} now → {usd(after)}{change}.",
+    ]
+
+
+def _stock_headline(ds, s) -> list[str]:
+    """Stockpile sizing in words, from its summary row."""
+    import json
+    import math
+
+    from critmin.reference import commodities as cat
+    from critmin.reference import countries
+
+    def name(code: str) -> str:
+        try:
+            return countries.name(code)
+        except Exception:  # a code outside the catalogue: shown as given
+            return code
+
+    try:
+        who = ds.party(s["country"], int(s["year"])).name
+    except Exception:  # a code outside the catalogue: shown as given
+        who = s["country"]
+    weights = json.loads(s["imposers"] or "{}")
+    imposers = ", ".join(f"{name(k)} {100 * v:.0f}%" for k, v in weights.items())
+    share = json.loads(s["share"]) if str(s["share"]).startswith("[") else s["share"]
+    share = (
+        f"{100 * share[0]:.0f}-{100 * share[1]:.0f}%"
+        if isinstance(share, list)
+        else f"{100 * float(share):.0f}%"
+    )
+    basis = f" {s['basis']}" if s.get("basis") else ""
+    days = s["required_days"]
+    need = f"{days:,.0f} days" if not math.isnan(days) else "more than a year of consumption"
+    tonnes = s["required_stock_tonnes"]
+    if not math.isnan(days) and not math.isnan(tonnes):
+        need += f" (≈ {tonnes:,.0f} t{basis})"
+    method = {"cascade": "trade cascade", "proxy": "production-share proxy"}.get(s["method"], s["method"])
+    by = {"registry": "the restriction registry's history", "coercion": "the coercion-aware supplier weight"}
+    return [
+        f"{who} ({s['country']}): {cat.get(s['commodity']).name}, {s['stage']}, {s['year']}: stock to hold "
+        f"against export restrictions ({method})",
+        f"Who may restrict, weighted by {by.get(s['imposer_weights'], s['imposer_weights'])}: {imposers}; "
+        f"share of their exports stopped {share}, for {s['duration_days']:g} days.",
+        f"Stock needed to keep the shortfall at {s['shortfall_target_pct']:g}% of consumption in "
+        f"{100 * s['coverage_target']:.0f}% of scenarios: {need}.",
+        f"Japan's JOGMEC target, {s['jogmec_days']:g} days, covers {100 * s['coverage_at_jogmec']:.0f}% of "
+        f"scenarios ({'enough' if s['jogmec_sufficient'] else 'not enough'}); with it the shortfall in the worst "
+        f"{100 - 100 * s['coverage_target']:.0f}% of scenarios is "
+        f"{s[next(c for c in s.index if c.endswith('_pct_at_jogmec'))]:.1f}% of consumption or more.",
+    ]
 
 
 def optimize(
@@ -289,6 +403,7 @@ def optimize(
 ) -> None:
     """Re-source an import need at least supply risk within capacities, share caps and a partner set."""
     import critmin
+    from critmin.cli.render import say
     from critmin.optimize import sourcing as so
 
     from_registry = imposers is None or imposers.strip().lower() == "registry"
@@ -343,7 +458,7 @@ def optimize(
         )
         _print_table(
             df,
-            f"{party}: each alone vs pooled ({df['commodity'].iloc[0]}, {df['stage'].iloc[0]}, "
+            f"{party}: each alone vs pooled ({_mineral_name(df['commodity'].iloc[0])}, {df['stage'].iloc[0]}, "
             f"{df['year'].iloc[0]})",
             [
                 "case",
@@ -356,66 +471,59 @@ def optimize(
                 "cost_after_kusd",
             ],
         )
-        from rich.console import Console
+        from critmin.cli.render import console, say
 
-        con = Console()
+        con = console()
         for r in df.itertuples(index=False):
             text = r.explanation or r.binding
             if text:
                 label = "infeasible" if r.explanation else "binding"
-                con.print(f"[bold]{r.case}[/] {label}: {text}", highlight=False)
+                say(text, lead=f"{r.case} {label}: ", indent="  ", out=con)
         _write_out(df, out)
         return
     if objective == "expected_shortfall":
         kw["objective"] = objective
         kw["scenarios"] = so.restriction_scenarios(ds, commodity, stage, year, imposers=imposers, as_of=as_of)
     res = so.optimize_sourcing(ds, party, commodity, stage, year, partners=partners, pareto=pareto, **kw)
-    from rich.console import Console
+    from critmin.cli.render import console
 
-    con = Console()
+    con = console()
     s = res.summary.iloc[0]
-    con.print(
-        f"[bold]{s['party']}[/] — {s['commodity']} ({s['stage']}), {s['year']}: need {s['need_tonnes']:,.0f} t; "
-        f"partners: {s['partners']}; max share {s['max_share'] if s['max_share'] else 'none'}; "
-        f"status [bold]{s['status']}[/]"
-    )
-    what = (
-        "expected shortfall (share of need)"
-        if s["objective"] != "import_risk"
-        else (
-            "import risk (Σ g·x / F)" if risk_weight == "wgi" else "import risk (Σ gᶜ·x / F, coercion-aware)"
-        )
-    )
-    con.print(
-        f"{what}: "
-        f"{_pct(s['risk_before'])} now → {_pct(s['risk_after'])} optimised; "
-        f"cost at unit values: {s['cost_before_kusd']:,.0f} → {_money(s['cost_after_kusd'])} kUSD"
-    )
+    for line in _headline(ds, s, risk_weight):
+        say(line, out=con)
     mix = res.mix.head(15)
     _print_table(
         mix,
-        "current vs optimised mix (tonnes)",
+        f"Current vs optimised mix (t {s.get('basis', '') or ''}; {min(15, len(res.mix))} of {len(res.mix)} suppliers)",
         [
-            "supplier",
             "supplier_name",
-            "instability_g" if risk_weight == "wgi" else "risk_weight",
-            "capacity_tonnes",
             "current_tonnes",
             "optimised_tonnes",
             "optimised_share",
+            "capacity_tonnes",
+            "instability_g" if risk_weight == "wgi" else "risk_weight",
+            "supplier",
             "binding",
         ],
+        caption="Now: today's purchases; capacity: what the supplier can sell the party (exports of its own "
+        "output of the stage × expansion); "
+        + (
+            "instability g: WGI political stability rescaled to 0-1."
+            if risk_weight == "wgi"
+            else "coercion weight gᶜ: the supplier weight the optimiser minimises — WGI instability, UNGA "
+            "distance from the party and restriction record, 0-1 (members of the party count 0)."
+        ),
     )
     if res.explanation:
-        con.print("[bold red]infeasible:[/]")
+        say("Why it is infeasible:", out=con, style="bold red")
         for line in res.explanation:
-            con.print(f"  • {line}", highlight=False)
+            say(line, lead="  • ", indent="    ", out=con)
     elif s["binding"]:
-        con.print("[bold]binding:[/] " + s["binding"], highlight=False)
+        say(s["binding"], lead="Binding: ", out=con)
     if res.pareto is not None and not res.pareto.empty:
-        _print_table(res.pareto, "risk–cost front", ["point", "cost_kusd", "cost_change", "import_risk"])
+        _print_table(res.pareto, "Risk–cost front", ["point", "cost_kusd", "cost_change", "import_risk"])
     if s["notes"]:
-        con.print(f"[dim]{s['notes']}[/]")
+        say(s["notes"], lead="Note: ", out=con, style="dim")
     _write_out(res.mix, out)
 
 
@@ -548,45 +656,20 @@ def stockpile_cmd(
         risk_weight=risk_weight,
         as_of=as_of,
     )
-    from rich.console import Console
+    from critmin.cli.render import console, say
 
-    con = Console()
+    con = console()
     s = res.summary.iloc[0]
-    need = (
-        "more than " + f"{res.curve['stock_days'].max():g}"
-        if s["required_days"] != s["required_days"]
-        else (f"{s['required_days']:g}")
-    )
-    tonnes = (
-        f" (≈ {s['required_stock_tonnes']:,.0f} t)"
-        if s["required_stock_tonnes"] == s["required_stock_tonnes"]
-        else ""
-    )
-    con.print(
-        f"[bold]{s['country']}[/] — {s['commodity']} ({s['stage']}), {s['year']}, method: {s['method']}; "
-        f"imposers ({s['imposer_weights']}) {s['imposers']}, share {s['share']}, {s['draws']} draws",
-        highlight=False,
-    )
-    con.print(
-        f"stock needed for shortfall ≤ {s['shortfall_target_pct']:g} % of consumption in "
-        f"{s['coverage_target']:.0%} of scenarios: [bold]{need} days[/]{tonnes}",
-        highlight=False,
-    )
-    verdict = "enough" if s["jogmec_sufficient"] else "not enough"
-    qcol = next(c for c in res.summary.columns if c.endswith("_pct_at_jogmec"))
-    con.print(
-        f"JOGMEC 60 days: covers {s['coverage_at_jogmec']:.0%} of scenarios ({verdict}); shortfall at that "
-        f"percentile {s[qcol]:.1f} % of consumption",
-        highlight=False,
-    )
+    for line in _stock_headline(ds, s):
+        say(line, out=con)
     qc = next(c for c in res.curve.columns if c.startswith("shortfall_p"))
     _print_table(
         res.curve,
-        "coverage vs days of stock",
+        f"Coverage vs days of stock ({s['draws']} draws)",
         ["stock_days", "coverage", "shortfall_mean_pct", qc, "stock_tonnes"],
     )
     if s["notes"]:
-        con.print(f"[dim]{s['notes']}[/]", highlight=False)
+        say(s["notes"], lead="Note: ", out=con, style="dim")
     _write_out(res.curve, out)
 
 

@@ -30,14 +30,18 @@ def _kt(v) -> str:
 
 
 def _table(title: str, columns: list[tuple[str, str]], rows: list[list[str]], caption: str = ""):
-    from rich.table import Table
+    """A renderable table through the shared renderer: left-justified columns are names (they wrap),
+    right-justified ones numbers (never cut); the columns after the third give way first when narrow."""
+    from critmin.cli import render
+    from critmin.cli.render import Col
 
-    t = Table(title=title, caption=caption, caption_justify="left", title_justify="left", pad_edge=False)
-    for name, justify in columns:
-        t.add_column(name, justify=justify, overflow="fold")
-    for r in rows:
-        t.add_row(*r)
-    return t
+    keys = [f"c{i}" for i in range(len(columns))]
+    cols = [
+        Col(k, name, "name" if justify == "left" else "num", 0 if i < 3 else i, min_width=8)
+        for i, (k, (name, justify)) in enumerate(zip(keys, columns, strict=True))
+    ]
+    data = [dict(zip(keys, r, strict=True)) for r in rows]
+    return render.table(data, cols, title=title, caption=caption or None, width=render.terminal_width())[0]
 
 
 def _basis(b: str) -> str:
@@ -252,13 +256,14 @@ def outlook(
     """
     from rich.console import Console
 
+    from critmin.cli import render
     from critmin.cli.common import check_output, write_table
     from critmin.outlook import iea
 
     if out is not None:
         check_output(out)
     _, ys = parse_years(None, years)
-    console = Console()
+    console = render.console()
     ds = dataset(ctx)
     if crma:
         from critmin.outlook.crma import crma_benchmarks

@@ -1,7 +1,8 @@
-"""``critmin report``: the HTML (and PDF) report on a set of countries' critical-mineral exposure."""
+"""``critmin report``: the briefing (HTML and/or PDF) on a set of countries' critical-mineral exposure."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -19,25 +20,44 @@ def report(
     parties: Annotated[
         str, typer.Option("--for", help="Countries/blocs, e.g. JPN,ITA,JPN+ITA.")
     ] = "JPN,ITA,JPN+ITA",
-    year: Annotated[int | None, typer.Option(help="Trade year (default: latest in the data).")] = None,
-    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("out/report.html"),
-    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (needs WeasyPrint).")] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            help="Analysis year for every figure (default: the latest year of trade data, as exposure)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="File to write: .html (self-contained) or .pdf.")
+    ] = Path("out/report.html"),
+    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (.pdf; needs WeasyPrint).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Date for restrictions and partnerships in force (default: today)."),
+    ] = None,
 ) -> None:
-    """Write a self-contained HTML report (optionally PDF): exposure, concentration, supply risk, scenarios,
-    countermeasures and recent events for the given countries or blocs."""
-    from rich.console import Console
-    from rich.markup import escape
-
+    """Write the briefing: page one is an executive summary per party (the minerals that matter, who supplies
+    them, restrictions in force, what a one-year Chinese export stop would cost, what would help — ranked);
+    then exposure, supply risk, the stress test, countermeasures, outlook, restrictions, partnerships, news,
+    world production and an appendix with every mineral."""
     from critmin import report as report_mod
+    from critmin.cli.render import console, plain
+    from critmin.errors import UnknownValueError
 
-    with progress("report", total=4) as step:
+    report_mod.check_outputs(out, pdf)  # before any work: a wrong extension is a one-line error
+    when = None
+    if as_of:
+        try:
+            when = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise UnknownValueError("date", as_of, hint="YYYY-MM-DD") from None
+    with progress("report", total=6) as step:
         step("opening the store", 0)
         ds = dataset(ctx)
-        result = report_mod.build(ds, parties, year, out, pdf, progress=lambda m: step(m))
-    console = Console()
-    console.print(
-        f"[green]wrote[/] {escape(str(result['html']))}"
-        + (f" and {escape(str(result['pdf']))}" if result["pdf"] else "")
-    )
+        result = report_mod.build(
+            ds, parties, year, out, pdf, progress=lambda m: step(m), as_of=when, parallel=None
+        )
+    written = [str(p) for p in (result["html"], result["pdf"]) if p]
+    con = console()
+    con.print(f"wrote {plain(' and '.join(written))} (analysis year {result['year']})")
     if result["missing"]:
-        console.print("not included (module not installed): " + escape(", ".join(result["missing"])))
+        con.print("not included (module not installed): " + plain(", ".join(result["missing"])))

@@ -67,15 +67,20 @@ def list_cmd(
         bool, typer.Option("--relaxations", help="Include relaxations (suspensions of measures).")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write .csv/.json/.yaml/.parquet instead of a table.")
+        Path | None,
+        typer.Option("--out", "-o", help="Write .csv/.json/.yaml/.parquet instead of a table ('-': stdout)."),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="table (default), or csv/json to stdout.")
     ] = None,
 ) -> None:
     """List measures, e.g. ``critmin restrictions list --in-force 2025-06-01 --commodity graphite``."""
-    from rich.console import Console
-    from rich.table import Table
-
+    from critmin.cli import render
+    from critmin.cli.common import note_commodities
     from critmin.scenarios.registry import restrictions
 
+    printed, path = render.output_plan(out, fmt, (".csv", ".json", ".yaml", ".yml", ".parquet"))
+    note_commodities(commodity)
     df = restrictions(
         _store(ctx),
         in_force=in_force,
@@ -84,46 +89,73 @@ def list_cmd(
         include_unreviewed=unreviewed,
         relaxations=relaxations,
     )
-    if out:
-        _write_out(df, out)
+    if path is not None:
+        _write_out(df, path)
         return
-    title = "Export measures" + (f" in force on {_t(in_force)}" if in_force else "")
-    table = Table(title=title, show_lines=False)
-    table.add_column("id", no_wrap=True)
-    for col in ("imposer", "commodities", "type", "targets", "effective", "end", "status"):
-        table.add_column(col, overflow="fold")
-    for r in df.itertuples(index=False):
-        table.add_row(
-            _t(r.id),
-            _t(r.imposer),
-            _short(r.commodities),
-            _t(r.measure_type),
-            _short(r.targets),
-            _t(r.effective_date or ""),
-            _t(r.end_date or ""),
-            _t(r.status) + ("" if r.reviewed else " (unreviewed)"),
-        )
-    console = Console()
-    console.print(table)
-    console.print(f"{len(df)} measures. Details: critmin restrictions show ID")
+    if printed in ("csv", "json"):
+        render.emit(df, printed)
+        return
+    show_measures(df, "Export measures" + (f" in force on {in_force}" if in_force else ""))
+
+
+def show_measures(df, title: str, width: int | None = None) -> None:
+    """The registry as a terminal table: who, what, how, to whom, since when; ids for ``show``."""
+    from critmin.cli import render
+    from critmin.cli.render import Col
+
+    rows = [
+        {
+            "id": r["id"],
+            "imposer": r["imposer"],
+            "minerals": ", ".join(r["commodities"]).replace("_", " "),
+            "measure": r["measure_type"],
+            "targets": ", ".join(r["targets"]) or "all",
+            "effective": r["effective_date"] or "",
+            "end": r["end_date"] or "",
+            "status": (r["status"] or "") + ("" if r["reviewed"] else " (unreviewed)"),
+            "title": r["title"] or "",
+        }
+        for r in df.to_dict("records")
+    ]
+    render.render(
+        rows,
+        [
+            Col("imposer", "By", "code", 0),
+            Col("minerals", "Minerals", "name", 0, min_width=12),
+            Col("measure", "Measure", "code", 1),
+            Col("targets", "To", "name", 1, min_width=4),
+            Col("effective", "Effective", "code", 0),
+            Col("id", "Id (for show)", "name", 2, min_width=12),
+            Col("status", "Status", "code", 3),
+            Col("end", "Ended", "code", 4),
+            Col("title", "Title", "name", 5, min_width=20),
+        ],
+        title=title,
+        caption="Official announcements, dated and cited (critmin restrictions show ID for the legal "
+        "reference, HS codes and source; --format csv for every field).",
+        width=width,
+    )
+    render.console(width).print(f"{len(df)} measures. Details: critmin restrictions show ID")
 
 
 @restrictions_app.command("show")
 def show_cmd(ctx: typer.Context, id: Annotated[str, typer.Argument(help="Record id.")]) -> None:
     """Every field of one record."""
-    from rich.console import Console
-    from rich.table import Table
-
+    from critmin.cli import render
+    from critmin.cli.render import Col
     from critmin.scenarios.registry import FIELDS, get_restriction
 
     rec = get_restriction(_store(ctx), id)
-    table = Table(show_header=False, title=_t(rec["id"]))
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    for f in FIELDS:
-        v = rec[f]
-        table.add_row(f, _t(", ".join(v) if isinstance(v, list) else ("" if v is None else str(v))))
-    Console().print(table)
+    rows = [
+        {"field": f.replace("_", " "), "value": ", ".join(map(str, v)) if isinstance(v, list) else v}
+        for f in FIELDS
+        if (v := rec[f]) not in (None, "", [])
+    ]
+    render.render(
+        rows,
+        [Col("field", "Field", "code", 0), Col("value", "Value", "name", 0, min_width=20)],
+        title=f"Export measure {rec['id']}",
+    )
 
 
 @restrictions_app.command("add")

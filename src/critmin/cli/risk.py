@@ -140,7 +140,6 @@ def risk_command(
     its range where one is computed), inputs used, flags and provenance."""
     # many small linear solves: one BLAS thread (set before numpy loads)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from rich.console import Console
     from rich.markup import escape
 
     from critmin.errors import UnknownValueError
@@ -149,7 +148,9 @@ def risk_command(
     risk_weight = risk_weight_options(risk_weight, as_of)
     year, year_list = parse_years(year, years)
     ys = year_list if year_list is not None else year
-    console = Console() if Console().is_terminal else Console(width=100)
+    from critmin.cli.render import console as render_console
+
+    console = render_console()
     if matrix:
         _matrix(ctx, console, parties, ys, commodity, missing, out)
         return
@@ -305,9 +306,6 @@ def _cell(method: str, value, low, high, status: str) -> str:
 def _print(
     console, cols: list[str], rows: list[tuple], methods: list[str], share_of: str, risk_weight: str = "wgi"
 ) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
     ix = {c: i for i, c in enumerate(cols)}
     by_party: dict[str, dict] = {}
     for r in rows:
@@ -329,27 +327,34 @@ def _print(
     shown = [
         m for m in methods if any(m in e["cells"] for p in by_party.values() for e in p["keys"].values())
     ]
+    from critmin.cli import render
+    from critmin.cli.render import Col
+
+    labels = {
+        "geopolrisk": "GeoPolRisk" if risk_weight != "coercion" else "GeoPolRisk (coercion)",
+        "geopolrisk_cf": "GeoPolRisk CF" if risk_weight != "coercion" else "GeoPolRisk CF (coercion)",
+        "eu_sr": "EU supply risk",
+        "hhi": "World HHI",
+        "import_hhi": "Import HHI",
+        "import_reliance": "Net import reliance",
+        "origin": f"{share_of} traced origin",
+    }
+    cols = [Col("name", "Mineral · stage", "name", 0, min_width=14)]
+    if multi_year:
+        cols.append(Col("year", "Year", "code", 0))
+    cols += [Col(m, labels.get(m, HEADINGS[m]), "num", 0 if k < 3 else k) for k, m in enumerate(shown)]
+    cols.append(Col("notes", "Notes", "name", len(shown) + 1, min_width=12))
     for party, p in by_party.items():
-        t = Table(
-            title=f"{escape(str(p['name']))} ({escape(party)}) — supply risk",
-            header_style="bold",
-            pad_edge=False,
-            collapse_padding=True,
-        )
-        t.add_column("Mineral · stage", no_wrap=True)
-        if multi_year:
-            t.add_column("Year", justify="right")
-        for m in shown:
-            t.add_column(HEADINGS[m] if m != "origin" else f"{share_of} origin", justify="right")
-        t.add_column("Notes")
-        for (com, stage, yr), e in p["keys"].items():
-            row = [f"{com.replace('_', ' ')} · {stage}"]
-            if multi_year:
-                row.append(str(yr))
-            row += [e["cells"].get(m, "") for m in shown]
-            row.append(escape(", ".join(sorted(e["flags"]))))
-            t.add_row(*row)
-        console.print(t)
+        rows = [
+            {
+                "name": f"{com.replace('_', ' ')} · {stage}",
+                "year": str(yr),
+                **{m: e["cells"].get(m, "") for m in shown},
+                "notes": ", ".join(sorted(e["flags"])),
+            }
+            for (com, stage, yr), e in p["keys"].items()
+        ]
+        render.render(rows, cols, title=f"{p['name']} ({party}): supply risk", out=console)
     weight = (
         " with the coercion-aware supplier weight (WGI instability, UNGA distance, restriction record; "
         "not comparable with published GeoPolRisk values)"
@@ -357,7 +362,7 @@ def _print(
         else ""
     )
     console.print(
-        f"  GPR: GeoPolRisk score 0-1{weight}. EU SR*: the stage the EU method reports. {share_of} origin: share of "
+        f"GeoPolRisk: score 0-1{weight}. EU supply risk*: the stage the EU method reports. {share_of} traced origin: share of "
         "supply traced to it through re-exports, (low–high) across balancing options and production "
         "sources. ~: production-share proxy (no trade data). Inputs, flags and provenance per row with --out.",
         highlight=False,

@@ -147,22 +147,27 @@ def _response_line(info: dict, imposers: str) -> str:
     )
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]):
-    """A compact table for an 80-column terminal: numbers are never cut (each numeric column is as wide as
-    its widest cell or header line); the country name gives way with an ellipsis."""
-    from rich import box
-    from rich.table import Table
+#: what the less obvious columns mean, printed under the tables
+COLUMN_NOTE = (
+    "Tonnes per year on the network's basis. Δstocks: stocks drawn (−). Shortfall: consumption lost after "
+    "stocks and re-routing, never more than consumption. Days of cover: how long the stocks last at the "
+    "year's remaining supply gap (∞: no gap)."
+)
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, padding=0, pad_edge=False, title_justify="left")
-    for i, col in enumerate(columns):
-        if col == "country":
-            table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=9, max_width=16)
-        else:
-            width = max([len(r[i]) for r in rows] + [len(line) for line in col.split("\n")])
-            table.add_column(col, justify="right", no_wrap=True, min_width=width + 1)
-    for r in rows:
-        table.add_row(*r)
-    return table
+
+def _table(title: str, columns: list[str], rows: list[list[str]], caption: str | None = COLUMN_NOTE) -> None:
+    """Print a table of pre-formatted cells through the shared renderer: numbers are never cut; the country
+    name wraps; columns after the fourth give way first in a narrow terminal."""
+    from critmin.cli import render
+    from critmin.cli.render import Col
+
+    keys = [f"c{i}" for i in range(len(columns))]
+    cols = [
+        Col(k, label.replace("\n", " "), "name" if label == "country" else "num", 0 if i < 4 else i)
+        for i, (k, label) in enumerate(zip(keys, columns, strict=True))
+    ]
+    cols[0] = Col("c0", "Country", "name", 0, min_width=10) if columns[0] == "country" else cols[0]
+    render.render([dict(zip(keys, r, strict=True)) for r in rows], cols, title=title, caption=caption)
 
 
 RESPONSE_OPTIONS = {
@@ -239,8 +244,7 @@ def restrict_cmd(
 ) -> None:
     """One export-restriction cascade, e.g. ``critmin scenario restrict --by CHN --commodity rare_earths
     --stage refined --share 1.0 --targets JPN --year 2023 --stocks JPN=60``."""
-    from rich.console import Console
-
+    from critmin.cli import render
     from critmin.errors import CritminError
     from critmin.scenarios.scenario import Restriction, check_rationing, restrict
 
@@ -281,7 +285,7 @@ def restrict_cmd(
     if out:
         _write(res.to_json(), out, df)
     w = res.world()
-    console = Console()
+    console = render.console()
     rows = [
         [
             f"{r.country} {r.country_name}",
@@ -295,7 +299,7 @@ def restrict_cmd(
         ]
         for r in df.head(top).itertuples(index=False)
     ]
-    table = _table(
+    _table(
         f"{res.name}: {net.basis}, t/yr, {w['rounds']} rounds",
         [
             "country",
@@ -309,7 +313,6 @@ def restrict_cmd(
         ],
         rows,
     )
-    console.print(table)
     imposers = "+".join(x.imposer for x in res.restrictions)
     held = f"{imposers} withheld {w['restricted_tonnes']:,.0f} t"
     if w["withheld_used_tonnes"] > 0:
@@ -393,6 +396,7 @@ def sweep_cmd(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from critmin.cli import render
     from critmin.scenarios.executors import get_executor
     from critmin.scenarios.montecarlo import check_sweep_size, sweep
     from critmin.scenarios.scenario import check_rationing
@@ -413,7 +417,7 @@ def sweep_cmd(
     resp = _response(response, horizon, elasticity, demand_elasticity, lead, spare, redirect)
     ds, net = _network(ctx, commodity, stage, year)
     check_sweep_size(draws, net.n)
-    console = Console()
+    console = render.console()
     with (
         get_executor(dask=dask, scheduler=scheduler, n_workers=workers) as ex,
         Progress(
@@ -463,12 +467,24 @@ def sweep_cmd(
         ]
         for r in summary.head(top).itertuples(index=False)
     ]
-    table = _table(
+    _table(
         f"{net.commodity} {net.stage} {net.year}: {draws:,} draws, imposer {who} ({net.basis}, t/yr)",
-        ["country", "P(short)", "p50 t", "p90 t", "p99 t", "p90 %", "days\np50", "days\np10", "days\np1"],
+        [
+            "country",
+            "P(short)",
+            "shortfall p50 t",
+            "shortfall p90 t",
+            "shortfall p99 t",
+            "shortfall p90 %",
+            "days of cover p50",
+            "days of cover p10",
+            "days of cover p1",
+        ],
         rows,
+        caption="P(short): share of draws with a shortfall. pXX: the XXth percentile over draws (t per year "
+        "on the network's basis; % of consumption). Days of cover: how long stocks last at the supply gap "
+        "(p10: in the worst 10 % of draws).",
     )
-    console.print(table)
     console.print(
         f"world shortfall p50 {w['world_shortfall_p50_tonnes']:,.0f} t, p90 "
         f"{w['world_shortfall_p90_tonnes']:,.0f} t, p99 {w['world_shortfall_p99_tonnes']:,.0f} t; draws where "

@@ -29,15 +29,22 @@ def _parties(exp: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(exp["party"]))
 
 
-def supplier_table(ds, parties: list[str], year: int) -> pd.DataFrame:
+def markets(ds, year: int) -> dict:
+    """The trade market of each case, built once for both tables (:func:`critmin.optimize.sourcing.market`)."""
+    from critmin.optimize.sourcing import market
+
+    return {(cid, stage): market(ds, cid, stage, year) for cid, stage in CASES}
+
+
+def supplier_table(ds, parties: list[str], year: int, mks: dict | None = None) -> pd.DataFrame:
     """Per party and case: China, the United States and the three largest other suppliers, with both weights
     and the components of the coercion-aware one."""
     from critmin.indicators.coercion import supplier_weights
-    from critmin.optimize.sourcing import market
 
+    mks = mks or markets(ds, year)
     rows = []
     for cid, stage in CASES:
-        mk = market(ds, cid, stage, year)
+        mk = mks[(cid, stage)]
         for party in parties:
             members = set(ds.party(party, year).members)
             f = mk.flows[mk.flows["importer"].isin(members) & ~mk.flows["exporter"].isin(members)]
@@ -90,16 +97,19 @@ def score_table(ds, parties: str, year: int, commodities) -> pd.DataFrame:
     return wide.sort_values(["party", "commodity"], key=lambda s: s.map(order) if s.name == "party" else s)
 
 
-def optimum_table(ds, parties: list[str], year: int) -> pd.DataFrame:
+def optimum_table(ds, parties: list[str], year: int, mks: dict | None = None) -> pd.DataFrame:
     """The partner-sourcing optimum (all suppliers, 65 % cap) under both weights, with China's share."""
     from critmin.optimize.sourcing import optimize_sourcing
 
+    mks = mks or markets(ds, year)
     rows = []
     for cid, stage in CASES:
         for party in parties:
             for weight in ("wgi", "coercion"):
                 try:
-                    res = optimize_sourcing(ds, party, cid, stage, year, risk_weight=weight)
+                    res = optimize_sourcing(
+                        ds, party, cid, stage, year, risk_weight=weight, market_=mks[(cid, stage)]
+                    )
                 except Exception as exc:  # a party without imports of the stage: say so, keep the rest
                     rows.append({"party": party, "mineral": f"{cat.get(cid).name}, {stage}", "weight": weight,
                                  "why": str(exc)})  # fmt: skip
@@ -129,22 +139,26 @@ def optimum_table(ds, parties: list[str], year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def coercion_sections(ds, parties, year, exp):
-    """The provider: supplier weights, GeoPolRisk under both, and the sourcing optimum under both."""
+def coercion_sections(ds, parties, year, exp, commodities: str | None = None):
+    """The provider: supplier weights, GeoPolRisk under both, and the sourcing optimum under both.
+
+    ``commodities``: the minerals whose GeoPolRisk is shown under both weights (default: the report's key
+    minerals; the briefing passes its minerals that matter)."""
     from critmin.report import Section, table
     from critmin.report.extras import KEY_MINERALS
 
-    sup = supplier_table(ds, _parties(exp), year)
-    scores = score_table(ds, parties, year, ",".join(KEY_MINERALS))
-    opt = optimum_table(ds, _parties(exp), year)
+    mks = markets(ds, year)
+    sup = supplier_table(ds, _parties(exp), year, mks)
+    scores = score_table(ds, parties, year, commodities or ",".join(KEY_MINERALS))
+    opt = optimum_table(ds, _parties(exp), year, mks)
     sections = [
         Section(
             "supplier-weights",
             f"Who is a risky supplier: political stability or coercion? ({year})",
             paragraphs=[
                 "GeoPolRisk and critmin's optimiser weigh each supplier. The published weight is political "
-                "(in)stability, which rates China and the United States alike for Japan; the seed article's "
-                "concern is economic coercion. The coercion-aware weight adds the supplier's distance to the "
+                "(in)stability, which rates China and the United States alike for Japan; the concern of "
+                "this briefing is economic coercion. The coercion-aware weight adds the supplier's distance to the "
                 "importer in UN General Assembly voting and its dated record of export restrictions. UN "
                 "voting alone does not separate the two (Japan's ideal point lies between China's and the "
                 "United States'); the registry record does.",
@@ -172,7 +186,7 @@ def coercion_sections(ds, parties, year, exp):
         ),
         Section(
             "coercion-risk",
-            f"GeoPolRisk and the sourcing optimum under both weights ({year})",
+            f"GeoPolRisk under both supplier weights ({year})",
             paragraphs=[
                 "The same GeoPolRisk score (world production HHI × import risk) with either supplier weight; "
                 "coercion-aware scores are not comparable with published GeoPolRisk values. Below, the "
@@ -188,7 +202,7 @@ def coercion_sections(ds, parties, year, exp):
                     ("Stage", "stage", "text"),
                     ("GeoPolRisk, WGI weight", "wgi", "num"),
                     ("GeoPolRisk, coercion-aware", "coercion", "num"),
-                    ("note", "note", "text"),
+                    ("Note", "note", "text"),
                 ],
                 caption="Scores 0-1; trade BACI HS92 2025 release; production series of each stage.",
             ),
@@ -222,4 +236,4 @@ def coercion_sections(ds, parties, year, exp):
     return sections
 
 
-__all__ = ["CASES", "coercion_sections", "optimum_table", "score_table", "supplier_table"]
+__all__ = ["CASES", "coercion_sections", "markets", "optimum_table", "score_table", "supplier_table"]

@@ -1,13 +1,14 @@
 """Report sections contributed by the other parts of critmin.
 
-Each provider takes (ds, parties, year, exposure table) and returns a list of :class:`Section`; it raises
-ImportError when the part it needs is not available, and the report then lists it as missing. Providers use
-the same public functions as the CLI.
+Each provider takes the report's :class:`~critmin.report.briefing.Briefing` (whose inputs are computed once
+and shared) — or, the older convention, (ds, parties, year, exposure table) — and returns a list of
+:class:`Section`; it raises ImportError when the part it needs is not available, and the report then lists
+it as missing. Providers use the same public functions as the CLI.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 
 import pandas as pd
 
@@ -28,25 +29,11 @@ KEY_MINERALS = (
 )
 
 
-def _countries(exp: pd.DataFrame) -> list[str]:
-    return sorted(
-        {m for ms in exp["members"] for m in ms.split(",")},
-        key=lambda c: list(exp["party"]).index(c) if c in set(exp["party"]) else 99,
-    )
-
-
-def risk_sections(ds, parties, year, exp):
-    from critmin.indicators.risk import risk
+def risk_sections(b):
+    """Supply risk by method for each party's material imports and the key minerals (proxies included)."""
     from critmin.report import Section, table
 
-    r = risk(
-        ds,
-        parties,
-        methods=("geopolrisk", "eu_sr", "origin"),
-        years=[year],
-        commodities=",".join(KEY_MINERALS),
-    )
-    # proxies rank the minerals without trade data (gallium, germanium ...), marked as such in the table
+    r = b.risk
     ok = r[r["status"].isin(["ok", "proxy"])]
     wide = ok.pivot_table(
         index=["party", "party_name", "commodity", "stage"], columns="method", values="value", aggfunc="first"
@@ -58,44 +45,59 @@ def risk_sections(ds, parties, year, exp):
     org = ok[(ok["method"] == "origin") & (ok["status"] == "ok")].set_index(keys)
     proxied = set(map(tuple, ok.loc[ok["status"] == "proxy", keys].to_numpy()))
     wide["origin_range"] = [
-        f"{100 * org.loc[k, 'value_low']:.0f}–{100 * org.loc[k, 'value_high']:.0f} %"
-        if k in org.index and org.loc[k, "value_low"] == org.loc[k, "value_low"]
+        f"{100 * org.loc[k, 'value_low']:.0f}–{100 * org.loc[k, 'value_high']:.0f}%"
+        if k in org.index
+        and org.loc[k, "value_low"] == org.loc[k, "value_low"]
+        and org.loc[k, "value_high"] - org.loc[k, "value_low"] >= 0.005
         else ""
         for k in map(tuple, wide[keys].to_numpy())
     ]
     wide["basis"] = [
         "production-share proxy" if k in proxied else "" for k in map(tuple, wide[keys].to_numpy())
     ]
-    share_col = next(c for c in exp.columns if c.startswith("share_from_"))
-    direct = exp.set_index(["party", "commodity", "stage"])[share_col]
-    wide["direct_chn"] = [
-        direct.get((p, c, s), float("nan"))
-        for p, c, s in zip(wide["party"], wide["commodity"], wide["stage"], strict=True)
+    exp = b.exp.set_index(keys)
+    material = set(map(tuple, b.exp.loc[b.exp["material"].astype(bool), keys].to_numpy()))
+    chosen = set(map(tuple, b.key[keys].to_numpy()))
+    wide = wide[
+        [
+            k in chosen or (k[1] in KEY_MINERALS and (k in material or k in proxied))
+            for k in map(tuple, wide[keys].to_numpy())
+        ]
     ]
+    wide["direct_chn"] = [exp[b.share_col].get(k, float("nan")) for k in map(tuple, wide[keys].to_numpy())]
     wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
-    order = {c: i for i, c in enumerate(KEY_MINERALS)}
-    wide = wide.sort_values(
-        ["party", "commodity"], key=lambda s: s.map(order) if s.name == "commodity" else s
+    order = {p.label: i for i, p in enumerate(b.parties)}
+    wide = wide.assign(_p=wide["party"].map(order)).sort_values(
+        ["_p", "geopolrisk"], ascending=[True, False], na_position="last"
     )
     wide = wide[wide[["geopolrisk", "eu_sr", "origin"]].notna().any(axis=1)]
-    provenance = "; ".join(sorted(set("; ".join(ok["provenance"]).split("; "))))
-    no_data = r[r["status"] != "ok"]
-    gaps = sorted(
-        {f"{cat.get(c).name} {s}" for c, s in zip(no_data["commodity"], no_data["stage"], strict=True)}
+    # one entry per source and edition (the per-series detail is in `critmin risk --out`)
+    # ('WMD WMD 2026': a source whose edition repeats its name is said once)
+    provenance = "; ".join(
+        sorted(
+            {
+                re.sub(r"^(\S+) \1\b", r"\1", p.split(" (")[0])
+                for p in "; ".join(ok["provenance"]).split("; ")
+                if p.strip()
+            }
+        )
     )
     return [
         Section(
             "risk",
-            f"Supply risk by method, {year}",
+            f"Supply risk by method, {b.year}",
             paragraphs=[
                 "GeoPolRisk (Gemechu et al. 2016; Koyamparambath et al. 2024): world production HHI × "
                 "import risk Σ fᵢgᵢ/(F + p), gᵢ = WGI political (in)stability rescaled to 0–1. EU supply risk "
                 "(European Commission 2017 method, generalised to the party's own sourcing; substitution "
-                "index set to 1 where not published, so values are an upper bound). Origin: China's share of "
-                "the party's supply traced through re-exports (Kastner et al. 2011) next to China's direct "
-                "share of imports. The traced share's range spans the balancing options and production "
-                "sources (docs/risk-methods.md). Minerals without trade data are ranked by a production-share "
-                "proxy (the party sourcing like the world), marked in the last column."
+                "index set to 1 where not published, so values are an upper bound). China traced origin: "
+                "China's share of the party's supply traced through re-exports (Kastner et al. 2011), next to "
+                "China's direct share of imports; the range spans the balancing options and production sources "
+                "(docs/risk-methods.md). Minerals without trade data are ranked by a production-share proxy "
+                "(the party sourcing like the world), marked in the last column. Rows: the party's minerals "
+                "that matter and the export-control and battery minerals "
+                f"({', '.join(cat.get(c).name.lower() for c in KEY_MINERALS)}) where material or without "
+                "trade data, highest GeoPolRisk first."
             ],
             table=table(
                 wide,
@@ -107,171 +109,185 @@ def risk_sections(ds, parties, year, exp):
                     ("EU supply risk", "eu_sr", "num"),
                     ("China direct", "direct_chn", "pct"),
                     ("China traced origin", "origin", "pct"),
-                    ("traced, range", "origin_range", "text"),
-                    ("note", "basis", "text"),
+                    ("Traced, range", "origin_range", "text"),
+                    ("Note", "basis", "text"),
                 ],
                 caption=f"Sources: {provenance}.",
             ),
-            notes=[f"No result (no trade code, no trade in {year} or no production data): " + ", ".join(gaps)]
-            if gaps
-            else [],
         )
     ]
 
 
-def scenario_sections(ds, parties, year, exp):
+def scenario_sections(b):
+    """The one-year Chinese export stop for every mineral that matters, without and with supply response."""
     from critmin.report import Section, table
-    from critmin.scenarios import build_network, restrict
 
-    countries = _countries(exp)
-    stocks = {"JPN": 60} if "JPN" in countries else {}
-    rows, notes = [], []
-    for cid, stage in (("rare_earths", "refined"), ("graphite", "mine"), ("antimony", "mine")):
-        try:
-            net = build_network(ds, cid, stage, year)
-        except Exception as exc:
-            notes.append(f"{cat.get(cid).name} {stage}: {exc}")
-            continue
-        res = restrict(net, by="CHN", share=1.0, stocks=stocks, substitution=0.0)
-        c = res.countries()
-        c = c[c["country"].isin(countries)]
-        world = res.world()
-        for r in c.itertuples():
-            rows.append(
-                {
-                    "mineral": f"{cat.get(cid).name} ({stage})",
-                    "country": r.country,
-                    "consumption": r.consumption_tonnes,
-                    "direct_loss": r.direct_loss_tonnes,
-                    "stocks_days": r.stocks_days,
-                    "shortfall": r.shortfall_tonnes,
-                    "shortfall_pct": r.shortfall_pct_of_consumption / 100,
-                    "days_of_cover": r.days_of_cover,
-                    "world_shortfall": world["shortfall_tonnes"],
-                    "basis": r.basis,
-                }
-            )
+    df = b.scenario_table
+    if df.empty:
+        return []
+    df = df.assign(
+        mineral=[f"{cat.get(c).name} ({s})" for c, s in zip(df["commodity"], df["stage"], strict=True)],
+        cover=[
+            "no gap" if d == float("inf") else ("no stocks" if sd <= 0 else f"{d:,.0f}")
+            for d, sd in zip(df["days_of_cover"], df["stocks_days"], strict=True)
+        ],
+        use=[
+            "exports more than it uses" if neg and c <= 0 else f"{c:,.0f} t"
+            for neg, c in zip(df["negative_consumption"], df["consumption_tonnes"], strict=True)
+        ],
+    )
+    notes = []
+    for (c, s), (off, on) in b.scenarios.items():
+        w, wr = off.world(), on.world()
         notes.append(
-            f"{cat.get(cid).name} ({stage}): {world['countries_with_shortfall']} countries short, world "
-            f"shortfall {world['shortfall_tonnes']:,.0f} t of {world['world_consumption_tonnes']:,.0f} t "
-            f"({world['rounds']} rounds). " + " ".join(world["notes"][:2])
+            f"{cat.get(c).name} ({s}), {off.network.basis}: world shortfall {w['shortfall_tonnes']:,.0f} t of "
+            f"{w['world_consumption_tonnes']:,.0f} t ({w['countries_with_shortfall']} countries short); with the "
+            f"supply response {wr['shortfall_tonnes']:,.0f} t (other producers add "
+            f"{max(0.0, wr['response_tonnes']):,.0f} t). Sources: {w['source']} ({w['edition']})."
         )
-    df = pd.DataFrame(rows)
     return [
         Section(
             "scenario",
-            f"Scenario: China halts all exports ({year} trade network)",
+            f"Stress test: China stops exports for a year ({b.year} trade network)",
             paragraphs=[
-                "A full Chinese export stop pushed through the bilateral trade network with the cascade model "
-                "of Marchand et al. (2016): stocks absorb the loss first, then consumption; countries that run "
-                "short stop re-exporting. Japan holds 60 days of consumption (the JOGMEC target), others none; "
-                "no substitution. Run your own with `critmin scenario restrict` and `critmin scenario sweep`."
+                "A full Chinese export stop of each mineral that matters, pushed through the bilateral trade "
+                "network with the cascade of Marchand et al. (2016): stocks absorb the loss first; a country "
+                "left short buys more from suppliers still open to it and shares the rest of its loss between "
+                "its own use and its export customers in proportion to what each takes (pro-rata rationing); "
+                "a country that has lost 0.1 % of the supply it handles sells no extra to others (less than "
+                "that closes it in part). China covers its own import losses from what it withholds. Japan "
+                "holds 60 days of consumption of its stockpiled rare metals (the JOGMEC target), others none; "
+                "no substitution. 'With response': other producers add output from spare capacity with a "
+                "short-run supply elasticity over 12 months, and China redirects nothing (docs/scenarios.md §3). "
+                "Days of cover: how long the stocks last at the year's supply gap. Run your own with "
+                "`critmin scenario restrict` and `critmin scenario sweep`."
             ],
             table=table(
                 df,
                 [
+                    ("Party", "party", "text"),
                     ("Mineral", "mineral", "text"),
-                    ("Country", "country", "text"),
-                    ("Apparent consumption", "consumption", "t"),
-                    ("Direct loss", "direct_loss", "t"),
-                    ("Stocks (days)", "stocks_days", "num"),
-                    ("Shortfall", "shortfall", "t"),
-                    ("Shortfall % of consumption", "shortfall_pct", "pct"),
-                    ("Days of cover", "days_of_cover", "num"),
+                    ("Apparent consumption", "use", "text"),
                     ("Basis", "basis", "text"),
+                    ("Direct loss", "direct_loss_tonnes", "t"),
+                    ("Stocks (days)", "stocks_days", "days"),
+                    ("Shortfall", "shortfall_tonnes", "t"),
+                    ("Shortfall, % of use", "shortfall_share", "pct"),
+                    ("With response, % of use", "shortfall_response_share", "pct"),
+                    ("Days of cover", "cover", "text"),
                 ],
-                caption="Tonnes per year on the network's basis; sources BACI HS92 2025 release and the "
-                "production series of each stage.",
-            )
-            if len(df)
-            else None,
+                caption="Tonnes per year on the network's content basis; a bloc's row sums its members. Apparent "
+                "consumption = production + imports − exports; a country that exports more than it produces "
+                "and imports (re-exports, unrecorded supply) loses nothing.",
+            ),
             notes=notes,
         )
     ]
 
 
-def countermeasure_sections(ds, parties, year, exp):
-    from critmin.optimize.sourcing import pooled
-    from critmin.report import Section, table
+def countermeasure_sections(b):
+    """Every action for every party, ranked; and the pooled-buying table for blocs."""
+    from critmin.report import Section, fmt, table
+    from critmin.report.briefing import REDIRECT
 
-    blocs = [p for p in exp["party"].unique() if "," in exp.loc[exp["party"] == p, "members"].iloc[0]]
-    if not blocs:
+    a = b.actions
+    if a.empty:
         return []
-    frames = []
-    for bloc in blocs:
-        for cid, stage in (("rare_earths", "refined"), ("graphite", "mine")):
-            try:
-                frames.append(pooled(ds, bloc, cid, stage, year, partners="own"))
-            except Exception as exc:
-                frames.append(
-                    pd.DataFrame(
-                        [
-                            {
-                                "party": bloc,
-                                "commodity": cid,
-                                "stage": stage,
-                                "case": "error",
-                                "status": "error",
-                                "explanation": str(exc),
-                            }
-                        ]
-                    )
-                )
-    df = pd.concat(frames, ignore_index=True)
-    df["name"] = df["commodity"].map(lambda c: cat.get(c).name)
-    df["why"] = [
-        b if isinstance(b, str) and b else (e if isinstance(e, str) else "")
-        for b, e in zip(df.get("binding", ""), df.get("explanation", ""), strict=True)
-    ]
-    return [
+    a = a.assign(
+        closes_kusd=a["closes_usd"] / 1e3,
+        closes_text=[
+            "—" if t != t else f"{fmt(t, 't')} ({fmt(sh, 'pct')})"
+            for t, sh in zip(a["closes_tonnes"], a["closes_share"], strict=True)
+        ],
+    )
+    out = [
         Section(
             "countermeasures",
-            "Countermeasures: partner sourcing, alone and pooled",
+            "What would help, ranked",
             paragraphs=[
-                "Import need re-allocated across suppliers to minimise the GeoPolRisk import risk, within each "
-                "supplier's current exports, at most 65 % from any one third country (EU CRMA benchmark) and "
-                "each member's partnership set; 'pooled' lets the members buy jointly. The gain from pooling is "
-                "what the partnership adds (`critmin optimize --pooled`)."
+                "For each party and mineral that matters, each action's effect on the shortfall of the stress "
+                "test: the tonnes it closes (never more than the shortfall) and their value at the party's "
+                "import unit value, which ranks actions across minerals. Re-sourcing: the partner-sourcing "
+                "LP (HiGHS) minimising the expected loss of a Chinese stop, within other suppliers' exportable "
+                f"output of the stage, each able to sell the party at most {REDIRECT:.0%} of what it sells others "
+                "(`critmin optimize`). Buying together: the same for the bloc's members jointly vs alone "
+                "(`critmin optimize --pooled`). Stockpile: the days of consumption that keep the shortfall at zero "
+                "in 95 % of the registry's restriction scenarios (`critmin stockpile`). Recycling: the EU "
+                "end-of-life recycling input rate raised to the CRMA's 25 % benchmark."
             ],
             table=table(
-                df,
+                a,
                 [
-                    ("Bloc", "party", "text"),
-                    ("Mineral", "name", "text"),
-                    ("Stage", "stage", "text"),
-                    ("Case", "case", "text"),
-                    ("Status", "status", "text"),
-                    ("Import risk now", "risk_before", "num"),
-                    ("Optimised", "risk_after", "num"),
-                    ("Gain from pooling", "partnership_gain", "num"),
-                    ("Binding constraints / explanation", "why", "text"),
+                    ("Rank", "rank", "text"),
+                    ("Party", "party", "text"),
+                    ("Action", "action", "text"),
+                    ("Mineral", "mineral", "text"),
+                    ("The number", "number", "text"),
+                    ("Shortfall closed", "closes_text", "rtext"),
+                    ("Value a year", "closes_kusd", "usd"),
+                    ("Caveat", "caveat", "text"),
                 ],
-                caption="Import risk Σ gᵢxᵢ/F (WGI political stability, 2025 release); trade BACI HS92.",
+                caption="Tonnes per year on the stage's content basis; values at the party's import unit value "
+                f"({b.exp['trade_source'].iloc[0]}).",
             ),
         )
     ]
+    frames = [
+        df.assign(bloc=k[0], mineral=f"{cat.get(k[1]).name} ({k[2]})")
+        for k, df in b.pooled.items()
+        if isinstance(df, pd.DataFrame)
+    ]
+    if frames:
+        df = pd.concat(frames, ignore_index=True)
+        out.append(
+            Section(
+                "pooled",
+                "Buying together: each member alone vs pooled",
+                paragraphs=[
+                    "China's share of the need after re-sourcing, each member alone (within its share of every "
+                    "supplier's spare capacity) and the members buying jointly; the gain is what pooling adds."
+                ],
+                table=table(
+                    df,
+                    [
+                        ("Bloc", "bloc", "text"),
+                        ("Mineral", "mineral", "text"),
+                        ("Case", "case", "text"),
+                        ("Status", "status", "text"),
+                        ("Need", "need_tonnes", "t"),
+                        ("From China now", "risk_before", "pct"),
+                        ("After re-sourcing", "risk_after", "pct"),
+                        ("Gain from pooling", "partnership_gain", "pct"),
+                    ],
+                    caption=f"Trade {df['trade_source'].iloc[0]}; tonnes of the stage's content basis.",
+                ),
+            )
+        )
+    return out
 
 
-def registry_sections(ds, parties, year, exp):
+def registry_sections(b):
     from critmin.report import Section, table
-    from critmin.scenarios import restrictions
 
-    today = dt.date.today().isoformat()
-    r = restrictions(ds, in_force=today)
-    countries = set(_countries(exp))
+    r = b.restrictions
+    hits = {
+        p.label: set(b.measures_hitting(p, "critical_minerals")["id"])
+        | set(i for c in cat.catalogue() for i in b.measures_hitting(p, c)["id"])
+        for p in b.parties
+    }
     r = r.assign(
-        minerals=r["commodities"].map(lambda cs: ", ".join(cs)),
+        minerals=r["commodities"].map(lambda cs: ", ".join(cs).replace("_", " ")),
         targets_txt=r["targets"].map(lambda ts: ", ".join(ts) if len(ts) else "all destinations"),
-        hits=r["targets"].map(lambda ts: "yes" if (not len(ts) or countries & set(ts)) else "no"),
+        hits=[", ".join(p for p, ids in hits.items() if i in ids) or "none" for i in r["id"]],
     )
-    sections = [
+    return [
         Section(
             "restrictions",
-            f"Export restrictions in force on {today}",
+            f"Export restrictions in force on {b.as_of.isoformat()}",
             paragraphs=[
                 "From critmin's restriction registry (official announcements, dated and cited; "
-                "`critmin restrictions list --in-force DATE`). 'Applies' says whether the measure covers "
-                "exports to the report's countries."
+                "`critmin restrictions list --in-force DATE`). 'Applies to' names the report's parties whose "
+                "imports the measure covers (a measure without targets covers every destination)."
             ],
             table=table(
                 r,
@@ -281,22 +297,21 @@ def registry_sections(ds, parties, year, exp):
                     ("Measure", "measure_type", "text"),
                     ("Effective", "effective_date", "text"),
                     ("Targets", "targets_txt", "text"),
-                    ("Applies", "hits", "text"),
+                    ("Applies to", "hits", "text"),
                     ("Title", "title", "text"),
                     ("Reference", "legal_reference", "text"),
                 ],
             ),
         )
     ]
-    return sections
 
 
-def partnership_sections(ds, parties, year, exp):
+def partnership_sections(b):
     from critmin.reference.partnerships import partnerships
     from critmin.report import Section, table
 
-    today = dt.date.today().isoformat()
-    frames = [partnerships(ds, country=c, as_of=today).assign(country=c) for c in _countries(exp)]
+    today = b.as_of.isoformat()
+    frames = [partnerships(b.ds, country=c, as_of=today).assign(country=c) for c in b.countries]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if df.empty:
         return []
@@ -322,11 +337,11 @@ def partnership_sections(ds, parties, year, exp):
     ]
 
 
-def news_sections(ds, parties, year, exp):
+def news_sections(b):
     from critmin.news.store import events as news_events
     from critmin.report import Section, table
 
-    frames = [news_events(ds.store, country=c, mineral_relevant_only=True) for c in _countries(exp)]
+    frames = [news_events(b.ds.store, country=c, mineral_relevant_only=True) for c in b.countries]
     ev = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if ev.empty:
         return []
@@ -361,17 +376,18 @@ def outlook_sections(ds, parties, year, exp):
     return sections(ds, parties, year, exp)
 
 
-def coercion_sections(ds, parties, year, exp):
+def coercion_sections(b):
+    """Both supplier weights, for the minerals that matter on page one (and the two cases of the section)."""
     from critmin.report.coercion import coercion_sections as sections
 
-    return sections(ds, parties, year, exp)
+    return sections(b.ds, b.spec, b.year, b.exp, commodities=",".join(sorted(set(b.key["commodity"]))))
 
 
 PROVIDERS: list = [
     ("supply-risk methods", risk_sections),
-    ("supplier weights: stability vs coercion", coercion_sections),
     ("scenarios", scenario_sections),
     ("countermeasures", countermeasure_sections),
+    ("supplier weights: stability vs coercion", coercion_sections),
     ("outlook to 2040", outlook_sections),
     ("restriction registry", registry_sections),
     ("partnerships", partnership_sections),

@@ -77,9 +77,10 @@ def outlook_sections(ds, parties, year, exp):
             f"party's need is its {iea.BASE_YEAR} imports on the IEA's contained basis grown as the scenario's "
             f"world demand; every producer's output is shared among all buyers in proportion to demand; no third "
             f"country may supply more than 65 % (Regulation (EU) 2024/1252). Members' own output serves their own "
-            f"use and is left out.",
-            *answers,
+            f"use and is left out. The table answers for each party's largest imports among the six minerals the "
+            f"IEA projects; the notes under it say, in words, what would close each gap.",
         ],
+        notes=answers,
         table=table(
             df,
             [

@@ -178,7 +178,7 @@ def cascade_edges(
     rationing: str = "trade_first",
     share_stocks: bool = True,
     closure: float = CLOSURE,
-    max_rounds: int = 200,
+    max_rounds: int = 1000,
     rtol: float = 1e-10,
 ) -> CascadeResult:
     """Marchand et al. (2016) cascade on an edge list, for one scenario or a batch of d scenarios at once.
@@ -319,7 +319,7 @@ def cascade(
     rationing: str = "trade_first",
     share_stocks: bool = True,
     closure: float = CLOSURE,
-    max_rounds: int = 200,
+    max_rounds: int = 1000,
     rtol: float = 1e-10,
 ) -> CascadeResult:
     """Marchand et al. (2016) cascade on a dense trade matrix ``F`` (n×n, F[j, k] = exports j → k).

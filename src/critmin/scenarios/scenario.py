@@ -332,7 +332,7 @@ def run(
     substitution: float = 0.0,
     alpha: float = 1e-5,
     name: str = "",
-    max_rounds: int = 200,
+    max_rounds: int = 1000,
     rationing: str = "pro_rata",
     shared_stocks: bool = False,
     response: SupplyResponse | ResponseInputs | None = None,

@@ -181,7 +181,7 @@ class Engine:
         self, source, parties: list[Party], comms: list[Commodity], years: list[int], share_of, opts
     ):
         self.source = source  # a Dataset or Store: its connection, and the restriction registry it holds
-        # a Store opened without a Dataset: its trade_basis may be missing or stale
+        # a Store opened without a Dataset: its trade_basis may be missing or stale (free once checked)
         if hasattr(source, "ensure_basis"):
             source.ensure_basis()
         self.cur = source.con.cursor()

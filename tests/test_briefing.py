@@ -1,0 +1,96 @@
+"""The briefing's selection and ranking (critmin.report.briefing): hand-computed cases."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from critmin.report import briefing as bf
+
+
+def _exp(rows):
+    return pd.DataFrame(
+        rows, columns=["party", "commodity", "stage", "import_value_kusd", "material", "share_from_CHN"]
+    )
+
+
+def test_minerals_that_matter_by_value_risk_and_china():
+    exp = _exp(
+        [
+            ("JPN", "copper", "mine", 13_000_000, True, 0.0),
+            ("JPN", "platinum_group", "refined", 4_000_000, True, 0.0),
+            ("JPN", "lithium", "refined", 850_000, True, 0.66),
+            ("JPN", "rare_earths", "refined", 515_000, True, 0.38),
+            ("JPN", "niobium", "refined", 175_000, True, 0.0),
+            ("JPN", "tin", "mine", 0.02, False, 0.0),  # immaterial: never chosen, whatever its risk
+            ("JPN", "graphite", "mine", 76_000, True, 0.9),
+        ]
+    )
+    gpr = pd.DataFrame(
+        [
+            ("JPN", "tin", "mine", 0.99),
+            ("JPN", "niobium", "refined", 0.51),
+            ("JPN", "rare_earths", "refined", 0.44),
+            ("JPN", "copper", "mine", 0.06),
+        ],
+        columns=["party", "commodity", "stage", "value"],
+    )
+    origin = pd.DataFrame(
+        [("JPN", "rare_earths", "refined", 0.72)], columns=["party", "commodity", "stage", "value"]
+    )
+    k = bf.select_minerals(exp, gpr, origin, top_value=2, top_risk=2, top_china=3, limit=5)
+    assert list(k["commodity"]) == ["copper", "platinum_group", "lithium", "rare_earths", "niobium"]
+    why = dict(zip(k["commodity"], k["why"], strict=True))
+    assert why == {
+        "copper": "value",
+        "platinum_group": "value",
+        "lithium": "China",  # 850 M × 66 % direct (nothing traced)
+        "rare_earths": "risk, China",  # 515 M × 72 % traced beats graphite's 76 M × 90 %
+        "niobium": "risk",
+    }
+    assert k.loc[k["commodity"] == "rare_earths", "china_share"].iloc[0] == 0.72
+
+
+def test_an_action_closes_at_most_the_shortfall():
+    assert bf.closes(100.0, 40.0) == 40.0
+    assert bf.closes(100.0, 400.0) == 100.0
+    assert bf.closes(100.0, -5.0) == 0.0
+    assert math.isnan(bf.closes(100.0, float("nan")))
+
+
+def test_stock_and_recycling_levers():
+    # raising a stock from 60 to 343 days of 17,249 t a year supplies 283/365 of a year's use
+    assert bf.stock_lever(343, 60, 17_249) == pytest.approx(283 / 365 * 17_249)
+    assert bf.stock_lever(30, 60, 17_249) == 0.0
+    assert math.isnan(bf.stock_lever(float("nan"), 60, 100))
+    # recycled input from 1 % to the CRMA's 25 % of 17,249 t
+    assert bf.recycling_lever(0.01, 17_249) == pytest.approx(0.24 * 17_249)
+    assert bf.recycling_lever(0.32, 17_249) == 0.0
+    assert math.isnan(bf.recycling_lever(None, 100))
+
+
+def test_actions_are_ranked_by_the_value_they_close_within_each_party():
+    a = pd.DataFrame(
+        {
+            "_party": [0, 0, 0, 1, 1],
+            "party": ["JPN", "JPN", "JPN", "ITA", "ITA"],
+            "action": ["recycle more", "stockpile", "re-source away from China", "stockpile", "recycle more"],
+            "closes_usd": [94e6, 246e6, float("nan"), 4e6, 4.1e6],
+        }
+    )
+    r = bf.rank_actions(a)
+    assert list(zip(r["party"], r["action"], r["rank"], strict=True)) == [
+        ("JPN", "stockpile", 1),
+        ("JPN", "recycle more", 2),
+        ("JPN", "re-source away from China", 3),  # not valued: after those that are
+        ("ITA", "recycle more", 1),
+        ("ITA", "stockpile", 2),
+    ]
+
+
+def test_japan_holds_its_jogmec_target_for_rare_metals_only():
+    assert bf.held_days("JPN", "rare_earths") == 60
+    assert bf.held_days("JPN", "copper") == 0
+    assert bf.held_days("ITA", "rare_earths") == 0

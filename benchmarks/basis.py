@@ -1,12 +1,17 @@
-"""The one-basis data layer: time to build trade_basis/production_basis, a typical SQL read of them, and what
-the rules moved out; world apparent consumption against production per stage (2023).
+"""The one-basis data layer: time and peak memory of the first ``critmin.open()`` (store built from the
+embedded data, then trade_basis/production_basis), of rebuilding the basis tables in an existing store, a
+typical SQL read of them, and what the rules moved out; world apparent consumption against production per
+stage (2023).
 
-Each timed phase runs in a fresh Python process. Writes benchmarks/results/basis.json.
+Each timed phase runs in a fresh Python process; wall seconds depend on what else the machine runs, so CPU
+seconds (user + system of the process) are given too. Writes benchmarks/results/basis.json, keeping the
+figures of earlier runs (by git commit) under "history" so that a change can be compared with the one before.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -19,16 +24,27 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "basis.json"
 
 REFRESH = """
-import duckdb, json, resource, time
+import duckdb, json, os, time
 from critmin.store import Store
 con = duckdb.connect({db!r})
 con.execute("DELETE FROM meta WHERE key = 'trade_basis_digest'")
 con.close()
 s = Store({db!r})
-t = time.perf_counter()
+t, c = time.perf_counter(), os.times()
 s.ensure_basis()
-print(json.dumps({{"seconds": time.perf_counter() - t,
-                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+c2 = os.times()
+print(json.dumps({{"seconds": time.perf_counter() - t, "cpu_s": c2.user + c2.system - c.user - c.system,
+                   "peak_rss_mb": {peak}}}))
+"""
+
+FIRST_OPEN = """
+import json, os, time
+t, c = time.perf_counter(), os.times()
+import critmin
+ds = critmin.open({db!r})
+c2 = os.times()
+print(json.dumps({{"seconds": time.perf_counter() - t, "cpu_s": c2.user + c2.system - c.user - c.system,
+                   "peak_rss_mb": {peak}, "store_mb": os.path.getsize({db!r}) / 1e6}}))
 """
 
 QUERY = """
@@ -41,9 +57,37 @@ print(json.dumps({{"seconds": time.perf_counter() - t, "groups": len(n)}}))
 """
 
 
+# peak RSS of the process itself: VmHWM starts afresh at exec, while ru_maxrss keeps the forking parent's
+PEAK = "int(dict(l.split(':', 1) for l in open('/proc/self/status'))['VmHWM'].split()[0]) / 1024"
+
+
 def run(code: str) -> dict:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "src"], capture_output=True, text=True, cwd=HERE
+        )
+    except OSError:
+        return "?"
+    return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
+def _timed(runs: list[dict], what: str) -> dict:
+    return {
+        "what": what,
+        "median": statistics.median(r["seconds"] for r in runs),
+        "runs": [round(r["seconds"], 3) for r in runs],
+        "cpu_s_median": statistics.median(r["cpu_s"] for r in runs),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "peak_rss_mb_runs": [round(r["peak_rss_mb"]) for r in runs],
+    }
 
 
 def main() -> None:
@@ -62,18 +106,26 @@ def main() -> None:
                    WHERE flag <> 'ok' AND year = 2023 GROUP BY ALL ORDER BY t DESC LIMIT 8"""
             ).fetchall()
             bal = world_balance(ds, 2023)
-        refresh = [run(REFRESH.format(db=db)) for _ in range(3)]
+        opens = []
+        for i in range(3):
+            opens.append(run(FIRST_OPEN.format(db=str(tmp / f"first-{i}.duckdb"), peak=PEAK)))
+            Path(tmp / f"first-{i}.duckdb").unlink()
+        refresh = [run(REFRESH.format(db=db, peak=PEAK)) for _ in range(3)]
         query = [run(QUERY.format(db=db)) for _ in range(3)]
         have = bal[bal["margin"].notna()]
         ree = bal[(bal["commodity"] == "rare_earths") & (bal["stage"] == "refined")].iloc[0]
         out = {
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
-            "refresh_s": {
-                "what": "build trade_basis (678k flows) and production_basis in an existing store",
-                "median": statistics.median(r["seconds"] for r in refresh),
-                "runs": [round(r["seconds"], 3) for r in refresh],
-                "peak_rss_mb": max(r["peak_rss_mb"] for r in refresh),
+            "first_open_s": {
+                **_timed(
+                    opens,
+                    "critmin.open() on a new store: built from the embedded data, basis tables included",
+                ),
+                "store_mb": round(opens[0]["store_mb"], 1),
             },
+            "refresh_s": _timed(
+                refresh, "rebuild trade_basis (678k flows) and production_basis in an existing store"
+            ),
             "sql_read_s": {
                 "what": "content tonnes and value by commodity, stage, year, importer, exporter (all flows)",
                 "median": statistics.median(q["seconds"] for q in query),
@@ -100,6 +152,24 @@ def main() -> None:
                 },
             },
         }
+        try:
+            history = json.loads(RESULTS.read_text(encoding="utf-8")).get("history", [])
+        except (OSError, ValueError):
+            history = []
+        commit = os.environ.get("BENCH_LABEL") or _commit()  # e.g. a baseline run with PYTHONPATH=old/src
+        history = [h for h in history if h.get("commit") != commit]
+        history.append(
+            {
+                "commit": commit,
+                "first_open_s": round(out["first_open_s"]["median"], 3),
+                "first_open_cpu_s": round(out["first_open_s"]["cpu_s_median"], 3),
+                "first_open_peak_rss_mb": round(out["first_open_s"]["peak_rss_mb"]),
+                "refresh_s": round(out["refresh_s"]["median"], 3),
+                "refresh_cpu_s": round(out["refresh_s"]["cpu_s_median"], 3),
+                "refresh_peak_rss_mb": round(out["refresh_s"]["peak_rss_mb"]),
+            }
+        )
+        out["history"] = history
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
         print(json.dumps(out, indent=2))

@@ -283,6 +283,63 @@ def test_a_non_miner_re_exporter_is_not_moved_out():
     assert flag == "ok"
 
 
+def test_year_batches_by_hand():
+    # at most 100 flows a batch; a year with more stands alone
+    assert basis.year_batches([2000, 2001, 2002, 2003, 2004], [50, 60, 30, 200, 10], 100) == [
+        (2000, 2000),
+        (2001, 2002),
+        (2003, 2003),
+        (2004, 2004),
+    ]
+    assert basis.year_batches([], [], 100) == []
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=30), st.integers(1, 400))
+def test_year_batches_cover_every_year_once_in_order(flows, cap):
+    years = list(range(1995, 1995 + len(flows)))
+    batches = basis.year_batches(years, flows, cap)
+    covered = [y for lo, hi in batches for y in range(lo, hi + 1)]
+    assert covered == years
+    for lo, hi in batches:
+        n = sum(flows[lo - 1995 : hi - 1995 + 1])
+        assert n <= cap or lo == hi
+
+
+def test_trade_basis_does_not_depend_on_how_the_years_are_batched(monkeypatch):
+    con = _store(TRADE, PRODUCTION)
+    # the same flows two years earlier and one year later, at other prices: 3 years, 30 flows
+    con.execute(
+        "INSERT INTO trade SELECT year - 2, exporter, importer, hs6, value_kusd * 1.3, tonnes, source, edition "
+        "FROM trade WHERE year = 2023"
+    )
+    con.execute(
+        "INSERT INTO trade SELECT year + 1, exporter, importer, hs6, value_kusd * 0.7, tonnes, source, edition "
+        "FROM trade WHERE year = 2023"
+    )
+    tables = []
+    for cap in (1, 20, 10**9):  # a year a batch, two batches, one batch
+        monkeypatch.setattr(basis, "BATCH_FLOWS", cap)
+        counts = basis.refresh(con)
+        tables.append(con.execute("SELECT * FROM trade_basis").df())
+    assert counts == {"ok": 24, "low_unit_value": 3, "exceeds_exporter_supply": 3}
+    assert sorted(tables[0]["year"].unique()) == [2021, 2023, 2024]
+    assert tables[0]["year"].is_monotonic_increasing  # written year by year: one row group per query year
+    for other in tables[1:]:
+        pd.testing.assert_frame_equal(other, tables[0], rtol=1e-12)
+
+
+def test_a_new_dataset_is_built_with_its_basis_in_one_write(tmp_path, monkeypatch):
+    import critmin
+    from critmin import store
+
+    published = []
+    real = store._publish
+    monkeypatch.setattr(store, "_publish", lambda shadow, path: (published.append(path), real(shadow, path)))
+    with critmin.open(tmp_path / "new.duckdb") as ds:
+        assert ds.con.execute("SELECT count(*) FROM trade_basis").fetchone()[0] > 0
+    assert len(published) == 1  # one copy written and published, not one for the data and one for the basis
+
+
 # -- invariants --------------------------------------------------------------------------------------------------
 @given(
     st.lists(st.floats(0.01, 1e4), min_size=7, max_size=20),

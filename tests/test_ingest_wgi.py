@@ -98,3 +98,13 @@ def test_release_csv_equals_the_embedded_2024_release(shared_dir, ds):
     assert (m["_merge"] == "both").all() and len(m) == len(emb)
     for c in ("estimate", "stddev", "nsource", "pctrank"):
         assert (m[f"{c}_x"] - m[f"{c}_y"]).abs().max() == 0
+
+
+def test_a_file_with_a_header_and_no_rows_is_a_clear_error(tmp_path):
+    # found by the fuzzer: an empty table used to end in pandas' "Can only use .str accessor" AttributeError
+    f = tmp_path / "wgidataset_header_only.csv"
+    f.write_text(SAMPLE.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no usable rows"):
+        list(parse("wgi", f).chunks)
+    # with the edition given, no rows is no rows (nothing to ingest), not a crash
+    assert sum(len(c) for c in parse("wgi", f, edition="2024 release").chunks) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,13 +71,59 @@ def test_summary_quantiles_are_ordered_and_match_numpy(graphite):
     assert {"source", "edition"} <= set(s.columns)
 
 
+def _measure(id, imposer, start, end=None, commodities=("graphite",), status="in_force", **kw) -> dict:
+    """A reviewed registry record (the fields the dated reading uses)."""
+    return {
+        "id": id, "imposer": imposer, "commodities": list(commodities), "targets": [], "end_uses": None,
+        "announced_date": None, "effective_date": start, "end_date": end, "status": status, "reviewed": True,
+        "relaxes": [], **kw,
+    }  # fmt: skip
+
+
 def test_registry_history_gives_imposer_probabilities(graphite):
+    # the seed's graphite licences (announced October 2023) are the only graphite history by 31 Dec 2023
     assert imposer_probabilities(graphite) == {"CHN": 1.0}
-    recs = pd.DataFrame({"imposer": ["CHN", "CHN", "CHN", "MOZ", "XXX"]})
+    recs = pd.DataFrame(
+        [
+            _measure("c1", "CHN", "2021-01-01"),
+            _measure("c2", "CHN", "2022-01-01"),
+            _measure("c3", "CHN", "2022-06-01", commodities=("critical_minerals",)),
+            _measure("m1", "MOZ", "2023-01-01"),
+            _measure("x1", "XXX", "2023-01-01"),  # not an exporter of the network
+            _measure("c4", "CHN", "2021-01-01", commodities=("cobalt",)),  # another mineral
+            _measure("u1", "MOZ", "2022-01-01", reviewed=False),  # a news proposal not yet reviewed
+        ]
+    )
     assert imposer_probabilities(graphite, recs) == {"CHN": 0.75, "MOZ": 0.25}
-    lonely = from_matrix(["AAA", "BBB"], [1, 0], np.array([[0, 1.0], [0, 0]]), commodity="graphite")
-    with pytest.raises(NoDataError, match="imposers="):
-        imposer_probabilities(lonely, pd.DataFrame({"imposer": ["CHN"]}))
+    lonely = from_matrix(
+        ["AAA", "BBB"], [1, 0], np.array([[0, 1.0], [0, 0]]), commodity="graphite", year=2023
+    )
+    with pytest.raises(NoDataError, match="pass imposers explicitly"):
+        imposer_probabilities(lonely, recs)
+
+
+def test_imposer_probabilities_read_the_registry_on_the_analysis_year(graphite):
+    # China's measure was lifted on 1 Jan 2020; Mozambique's has been in force since 2022
+    recs = [
+        _measure("c", "CHN", "2015-01-01", "2020-01-01", status="lifted"),
+        _measure("m", "MOZ", "2022-01-01"),
+    ]
+    # a 2023 analysis (31 Dec 2023): China's lifted measure is 4.0 years old, weight 0.5 ** (4.0 / 5)
+    w_chn = 0.5 ** ((dt.date(2023, 12, 31) - dt.date(2020, 1, 1)).days / 365.25 / 5)
+    p = imposer_probabilities(graphite, recs)
+    assert p == pytest.approx({"MOZ": 1 / (1 + w_chn), "CHN": w_chn / (1 + w_chn)})
+    assert p["CHN"] < 0.5  # counted at full weight it would be 0.5
+    # read in 2019, China's measure is in force and Mozambique's not yet announced
+    assert imposer_probabilities(graphite, recs, as_of="2019-06-30") == {"CHN": 1.0}
+    # before anything was announced there is no history to draw from
+    with pytest.raises(NoDataError, match="as of 2014-12-31"):
+        imposer_probabilities(graphite, recs, as_of="2014-12-31")
+
+
+def test_sweep_reports_the_day_it_read_the_registry_on(graphite, ds):
+    mc = sweep(graphite, draws=5, ds=ds, as_of="2024-06-30")
+    assert mc.world()["imposers_from"].startswith("restriction registry as of 2024-06-30")
+    assert sweep(graphite, draws=5, imposers="CHN").world()["imposers_from"] == "given"
 
 
 def test_stock_sweep_uses_common_draws_and_stocks_help(graphite):

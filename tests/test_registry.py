@@ -140,6 +140,31 @@ def test_bad_records_name_the_field(field, value, match):
     assert info.value.field == field
 
 
+def test_a_restrictions_mapping_file_names_the_line_of_a_bad_record(tmp_path):
+    # the `restrictions:` form of a file used to lose its line numbers
+    y = tmp_path / "measures.yaml"
+    y.write_text(
+        "# exported from the registry\nrestrictions:\n"
+        "  - imposer: ZWE\n    commodities: [lithium]\n    measure_type: ban\n"
+        "  - imposer: CHN\n    commodities: [graphite]\n    measure_type: prohibition\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as info:
+        reg.read_file(y)
+    assert info.value.line == 6 and info.value.field == "measure_type"
+
+
+def test_record_lines_by_hand():
+    from critmin.yamldoc import record_lines
+
+    text = "- a: 1\n  b: 2\n\n- a: 3\n"
+    assert record_lines(text) == [1, 4]
+    assert record_lines("feeds:\n  - url: x\n  - url: y\n", "feeds") == [2, 3]
+    assert record_lines("feeds:\n  - url: x\n", "other") == []
+    assert record_lines("just: a mapping\n") == []
+    assert record_lines("") == []
+
+
 def test_import_yaml_and_csv_files_with_line_numbers(tmp_store, tmp_path):
     y = tmp_path / "measures.yaml"
     y.write_text(

@@ -127,3 +127,31 @@ def test_cli_stockpile_gallium(store_path, tmp_path):
     assert res.exit_code == 0, res.output
     assert "production-share proxy" in res.output and "JOGMEC target, 60 days" in res.output
     assert out.read_text().startswith("country,commodity,stage,year,method,stock_days,coverage")
+
+
+def test_registry_imposers_are_read_on_the_analysis_year(ds):
+    # gallium (production-share proxy): China's licences were announced in July 2023. Read at the end of
+    # 2022 the registry has no gallium history yet; a reading that ignored dates would still find China
+    r = sp.stockpile(ds, "JPN", "gallium", draws=20, as_of="2023-12-31")
+    s = r.summary.iloc[0]
+    assert s["imposers"] == '{"CHN": 1.0}'
+    assert s["imposer_weights"].startswith("restriction registry as of 2023-12-31")
+    with pytest.raises(NoDataError, match="as of 2022-12-31"):
+        sp.stockpile(ds, "JPN", "gallium", draws=20, as_of="2022-12-31")
+    # the cascade path (graphite, mine stage) reads it the same way
+    with pytest.raises(NoDataError, match="as of 2020-06-30"):
+        sp.stockpile(ds, "JPN", "graphite", "mine", 2023, draws=20, as_of="2020-06-30")
+
+
+def test_cli_as_of_applies_to_registry_imposers_and_not_to_given_ones(store_path):
+    from typer.testing import CliRunner
+
+    from critmin.cli.main import app
+
+    base = ["--db", str(store_path), "stockpile", "--for", "JPN", "--commodity", "gallium", "--draws", "20"]
+    ok = CliRunner().invoke(app, [*base, "--as-of", "2024-06-30"])
+    assert ok.exit_code == 0, ok.output
+    assert "registry as of 2024-06-30" in ok.output
+    refused = CliRunner().invoke(app, [*base, "--imposers", "CHN", "--as-of", "2024-06-30"])
+    assert refused.exit_code != 0
+    assert "nothing reads here" in str(refused.exception)

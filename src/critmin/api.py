@@ -45,8 +45,8 @@ class Dataset:
     """
 
     def __init__(self, db: str | Path | None = None):
-        self.store = Store(db)
-        self.store.ensure_basis()
+        self.store = Store(db, with_basis=True)  # a new store is built with its basis tables, in one go
+        self.store.ensure_basis()  # stale ones (new data ingested) are rebuilt
 
     @property
     def con(self):

@@ -6,7 +6,10 @@ writes into them; both import this module and neither imports the other for it.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+# The version of the store's schema, kept in ``meta.schema_version``. A store built with another version (or
+# whose tables lack the columns below) is upgraded when opened (:mod:`critmin.upgrade`).
+# 1: the first store; 2: hs_codes carries each code's form, content basis and factors (value-chain basis).
+SCHEMA_VERSION = 2
 
 # Tables loaded from the embedded dataset, with their column types. Ingest writes the same schema.
 SCHEMA: dict[str, str] = {
@@ -145,15 +148,26 @@ def saved_table(table: str) -> str:
     return f"ingest_saved_{table}"
 
 
-def saved_ddls() -> list[str]:
-    """DDL of the tables that keep what each ingest replaced (rows, ``sources`` rows, ``ingest_parts`` rows)."""
-    out = [f"CREATE TABLE IF NOT EXISTS {saved_table(t)} (history_id INTEGER, {SCHEMA[t]})" for t in COLUMNS]
-    out.append(
-        f"CREATE TABLE IF NOT EXISTS {saved_table('sources')} AS SELECT 0::INTEGER AS history_id, * "
-        "FROM sources LIMIT 0"
-    )
-    out.append(
-        f"CREATE TABLE IF NOT EXISTS {saved_table('parts')} AS SELECT 0::INTEGER AS history_id, * "
-        "FROM ingest_parts LIMIT 0"
-    )
+def saved_ddls() -> dict[str, str]:
+    """DDL of the tables that keep what each ingest replaced (rows, ``sources`` rows, ``ingest_parts`` rows),
+    by table."""
+    out = {
+        saved_table(t): f"CREATE TABLE IF NOT EXISTS {saved_table(t)} (history_id INTEGER, {SCHEMA[t]})"
+        for t in COLUMNS
+    }
+    for name, table in (("sources", "sources"), ("parts", "ingest_parts")):
+        out[saved_table(name)] = (
+            f"CREATE TABLE IF NOT EXISTS {saved_table(name)} AS SELECT 0::INTEGER AS history_id, * "
+            f"FROM {table} LIMIT 0"
+        )
     return out
+
+
+def core_ddls() -> dict[str, str]:
+    """DDL of every table critmin itself creates in a store, by table, in an order that creates each after
+    the tables it copies its columns from. The basis tables (:mod:`critmin.data.basis`) are rebuilt whole
+    and not listed; nor are the tables of other layers (restrictions, news, watch), which keep their own."""
+    ddls = {"meta": META_DDL, "sources": SOURCES_DDL, "ingest_parts": PARTS_DDL}
+    ddls |= {t: f"CREATE TABLE IF NOT EXISTS {t} ({cols})" for t, cols in SCHEMA.items()}
+    ddls["ingest_history"] = HISTORY_DDL
+    return ddls | saved_ddls()

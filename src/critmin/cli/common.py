@@ -33,18 +33,45 @@ AsOf = Annotated[
 ]
 
 
-def risk_weight_options(risk_weight: str | None, as_of: str | None) -> str | None:
-    """Validate ``--risk-weight`` and ``--as-of`` before any work; the canonical weight (None if not given)."""
+#: ``--as-of`` where the restriction registry also gives the imposer probabilities (stockpile, sweeps)
+RegistryAsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Read the restriction registry on this date (YYYY-MM-DD or 'today'; default 31 Dec of the "
+        "analysis year): the registry's imposer probabilities, and the record of --risk-weight coercion.",
+    ),
+]
+
+
+def check_as_of(as_of: str | None, *, applies: bool, hint: str) -> None:
+    """Validate ``--as-of`` before any work (a bad date fails here) and refuse it where nothing reads the
+    restriction registry (``hint`` says what would)."""
     from critmin.errors import CritminError
-    from critmin.indicators.coercion import as_of_date, check_risk_weight
+    from critmin.indicators.coercion import as_of_date
+
+    if as_of is None:
+        return
+    as_of_date(2000, as_of)
+    if not applies:
+        raise CritminError(f"--as-of dates the restriction registry, which nothing reads here: {hint}")
+
+
+def risk_weight_options(
+    risk_weight: str | None, as_of: str | None, *, registry_imposers: bool = False
+) -> str | None:
+    """Validate ``--risk-weight`` and ``--as-of`` before any work; the canonical weight (None if not given).
+
+    ``registry_imposers``: the command will draw its imposers from the registry (so ``--as-of`` applies
+    without the coercion weight)."""
+    from critmin.indicators.coercion import check_risk_weight
 
     weight = None if risk_weight is None else check_risk_weight(risk_weight)
-    if as_of is not None:
-        as_of_date(2000, as_of)  # a bad date fails here
-        if weight != "coercion":
-            raise CritminError(
-                "--as-of dates the restriction record of the coercion weight: add --risk-weight coercion"
-            )
+    check_as_of(
+        as_of,
+        applies=weight == "coercion" or registry_imposers,
+        hint="add --risk-weight coercion, or draw the imposers from the registry",
+    )
     return weight
 
 

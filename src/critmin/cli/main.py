@@ -34,18 +34,22 @@ AREAS = (
     "report",
 )
 
-app = typer.Typer(
-    name="critmin",
-    help="Critical-minerals supply-chain security: exposure, supply risk, disruption scenarios and "
-    "countermeasures from real open data (BACI, World Mining Data, USGS, WGI, IEA).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+
+def _typer() -> typer.Typer:
+    return typer.Typer(
+        name="critmin",
+        help="Critical-minerals supply-chain security: exposure, supply risk, disruption scenarios and "
+        "countermeasures from real open data (BACI, World Mining Data, USGS, WGI, IEA).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
 
 
-@app.callback()
+app = _typer()
+
+
 def _root(
     ctx: typer.Context,
     db: Annotated[
@@ -71,8 +75,9 @@ def _root(
     ctx.obj = {"db": check_store_path(db), "debug": debug}
 
 
-def _register_areas() -> None:
-    for area in AREAS:
+def _register_areas(target: typer.Typer, areas=AREAS) -> typer.Typer:
+    target.callback()(_root)
+    for area in areas:
         name = f"critmin.cli.{area}"
         try:
             module = importlib.import_module(name)
@@ -80,10 +85,28 @@ def _register_areas() -> None:
             if exc.name == name:
                 continue
             raise
-        module.register(app)
+        module.register(target)
+    return target
 
 
-_register_areas()
+_register_areas(app)
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the area of the command being run, when its name is an area's (``critmin risk``):
+    Typer builds every registered command's parameters on each run, which costs a cold command tens of ms.
+    Anything else (``--help``, commands named otherwise) gets the whole app."""
+    it = iter(argv)
+    for tok in it:
+        if tok == "--db":
+            next(it, None)
+        elif not tok.startswith("-"):
+            if tok not in AREAS:
+                return app
+            one = _register_areas(_typer(), (tok,))
+            names = {c.name for c in one.registered_commands} | {g.name for g in one.registered_groups}
+            return one if tok in names else app
+    return app
 
 
 def _debugging() -> bool:
@@ -119,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     _state["debug"] = False
     try:
-        app(args=argv, standalone_mode=True)
+        _app_for(sys.argv[1:] if argv is None else argv)(args=argv, standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from critmin.cli.common import AsOf, RiskWeight, risk_weight_options
+from critmin.cli.common import RegistryAsOf, RiskWeight, risk_weight_options
 
 partnerships_app = typer.Typer(
     help="Critical-minerals partnerships (seed table + your store): list, add, import, review, export.",
@@ -390,7 +390,7 @@ def optimize(
         ),
     ] = None,
     risk_weight: RiskWeight = "wgi",
-    as_of: AsOf = None,
+    as_of: RegistryAsOf = None,
     pooled: Annotated[
         bool, typer.Option("--pooled", help="For a bloc: each member alone vs pooled buying.")
     ] = False,
@@ -406,7 +406,10 @@ def optimize(
     from critmin.cli.render import say
     from critmin.optimize import sourcing as so
 
-    risk_weight = risk_weight_options(risk_weight, as_of)
+    from_registry = imposers is None or imposers.strip().lower() == "registry"
+    risk_weight = risk_weight_options(
+        risk_weight, as_of, registry_imposers=objective == "expected_shortfall" and from_registry
+    )
     ds = critmin.open((ctx.obj or {}).get("db"))
     share = None if max_share is None or max_share >= 1 else max_share
     kw = dict(
@@ -480,7 +483,7 @@ def optimize(
         return
     if objective == "expected_shortfall":
         kw["objective"] = objective
-        kw["scenarios"] = so.restriction_scenarios(ds, commodity, stage, year, imposers=imposers)
+        kw["scenarios"] = so.restriction_scenarios(ds, commodity, stage, year, imposers=imposers, as_of=as_of)
     res = so.optimize_sourcing(ds, party, commodity, stage, year, partners=partners, pareto=pareto, **kw)
     from critmin.cli.render import console
 
@@ -619,7 +622,7 @@ def stockpile_cmd(
     others_days: Annotated[str, typer.Option("--others-days", help="Other countries' stocks (days).")] = "0",
     method: Annotated[str, typer.Option("--method", help="auto | cascade | proxy")] = "auto",
     risk_weight: RiskWeight = None,
-    as_of: AsOf = None,
+    as_of: RegistryAsOf = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the coverage curve (.csv/.json/.parquet).")
@@ -629,7 +632,10 @@ def stockpile_cmd(
     import critmin
     from critmin.optimize import stockpile as sp
 
-    risk_weight = risk_weight_options(risk_weight, as_of)
+    from_registry = imposers is None or imposers.strip().lower() == "registry"
+    risk_weight = risk_weight_options(
+        risk_weight, as_of, registry_imposers=from_registry and risk_weight is None
+    )
     ds = critmin.open((ctx.obj or {}).get("db"))
     res = sp.stockpile(
         ds,

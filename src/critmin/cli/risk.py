@@ -161,7 +161,8 @@ def risk_command(
     from critmin.store import Store
 
     with progress("risk", total=len(methods) + 2) as step:
-        store = Store((ctx.obj or {}).get("db") if ctx is not None else None)
+        store = Store((ctx.obj or {}).get("db") if ctx is not None else None, with_basis=True)
+        store.ensure_basis()  # before the connection is shared: a rebuild replaces it
         previous = _share_connection(store)
         step("inputs")
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from critmin.cli.common import RegistryAsOf, check_as_of
+
 scenario_app = typer.Typer(
     help="Disruption scenarios: push export restrictions through the trade network (Marchand et al. 2016).",
     no_args_is_help=True,
@@ -376,6 +378,7 @@ def sweep_cmd(
     redirect: Annotated[bool, RO["redirect"]] = True,
     draws: Annotated[int, typer.Option("--draws", "-n")] = 10_000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    as_of: RegistryAsOf = None,
     dask: Annotated[
         bool, typer.Option("--dask", help="Run on a local Dask cluster (127.0.0.1, dashboard off).")
     ] = False,
@@ -410,6 +413,7 @@ def sweep_cmd(
         imposers = "registry"
     else:
         imposers = _countries(by)
+    check_as_of(as_of, applies=imposers == "registry", hint="use it with --by registry")
     resp = _response(response, horizon, elasticity, demand_elasticity, lead, spare, redirect)
     ds, net = _network(ctx, commodity, stage, year)
     check_sweep_size(draws, net.n)
@@ -442,6 +446,7 @@ def sweep_cmd(
             ds=ds,
             rationing=rationing,
             response=resp,
+            as_of=as_of,
         )
     summary = res.summary()
     if out:

@@ -37,22 +37,28 @@ How a flow gets its stage (each step is a small function below, tested on hand-c
 Flagged flows stay in the table (``stage`` is NULL) with their content on the mine basis where the catalogue
 gives an ore grade (``ore_content``), so what was moved out can be audited.
 
-The tables are rebuilt when the store is built and whenever its sources, the catalogue or these rules
-change (``meta.trade_basis_digest``).
+The tables are built with a new store opened by :class:`critmin.Dataset` (in the same write) and rebuilt
+whenever its sources, the catalogue or these rules change (``meta.trade_basis_digest``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+
+# pandas is imported where a frame is built: `critmin risk` checks the basis digest without it
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 from critmin.data.basis_key import RULES_VERSION, digest  # noqa: F401  (re-exported)
 
 MIN_REFERENCE_FLOWS = 5  # other flows needed for a code's world unit value
 EXPORTER_EXCESS_SHARE = 0.5  # share of an exporter's stage exports it cannot have made or imported
 PRODUCTION_YEAR_WINDOW = 5  # years a production figure stands in for a missing year (exporter rule)
+BATCH_FLOWS = 245_760  # flows written at a time: two DuckDB row groups (see refresh)
 
 FLAGS = {
     "ok": "counted in its code's stage",
@@ -116,6 +122,8 @@ PRODUCTION_BASIS_COLUMNS: tuple[tuple[str, str, str], ...] = (
 def hs_code_table(descriptions: dict[str, str] | None = None) -> pd.DataFrame:
     """The ``hs_codes`` table: one row per catalogue HS92 code with its stage, form, content factor on the
     stage basis, the ore grade for flows judged ore, the unit-value floor and the reason."""
+    import pandas as pd
+
     from critmin.reference import commodities as cat
 
     rows = []
@@ -150,6 +158,8 @@ def stage_audit() -> pd.DataFrame:
     """The stage audit: one row per HS92 code of every stage, and one row per stage without a code saying
     why — commodity, stage, basis, hs6, form, content_factor, approximate, ore_content_factor, reason,
     production (the stage's series in order of preference)."""
+    import pandas as pd
+
     from critmin.reference import commodities as cat
 
     rows = []
@@ -292,6 +302,8 @@ def preferred_stage_production(production: pd.DataFrame) -> pd.DataFrame:
     (:func:`critmin.reference.units.factor`); series that do not convert are left out. Columns as
     ``PRODUCTION_BASIS_COLUMNS``.
     """
+    import pandas as pd
+
     from critmin.reference import commodities as cat
     from critmin.reference import units
 
@@ -340,6 +352,8 @@ def preferred_stage_production(production: pd.DataFrame) -> pd.DataFrame:
 def production_year_map(stage_production: pd.DataFrame, years: npt.ArrayLike, window: int) -> pd.DataFrame:
     """(commodity, stage, year, production_year): for each stage with a series and each of ``years``, the
     series' nearest year within ``window`` (ties to the earlier year); years beyond it are left out."""
+    import pandas as pd
+
     rows = []
     ys = sorted(set(int(v) for v in np.asarray(years)))
     for (c, s), g in stage_production.groupby(["commodity", "stage"]):
@@ -354,6 +368,8 @@ def production_year_map(stage_production: pd.DataFrame, years: npt.ArrayLike, wi
 def stage_producers(stage_production: pd.DataFrame, years: npt.ArrayLike, window: int) -> pd.DataFrame:
     """(commodity, stage, year, country) of every country the stage's series names with output > 0 in the
     nearest year within ``window`` of each of ``years``: the known producers of the stage."""
+    import pandas as pd
+
     cols = ["commodity", "stage", "year", "country"]
     if stage_production.empty:
         return pd.DataFrame(columns=cols)
@@ -422,27 +438,29 @@ def _ddl(name: str, columns) -> str:
     return f"CREATE TABLE {name} (" + ", ".join(f"{c} {t}" for c, t, _ in columns) + ")"
 
 
-def _flows_sql() -> str:
-    """Step 1-3 in SQL: winning edition, code attributes, estimated quantities, unit values and the
-    unit-value rule's reference (leave-one-out) per code and year."""
-    from critmin.store import best_editions_sql
+def _flows_sql(years: tuple[int, int] | None = None) -> str:
+    """Steps 1-3 in SQL: winning edition (``_best_trade``), code attributes, estimated quantities, unit values
+    and the unit-value rule's reference (leave-one-out) per code and year; for the (first, last) ``years``
+    or all.
 
-    best = best_editions_sql("trade", "source, year")
+    The code-year sums are a grouped aggregate joined back to the flows (hash tables the size of the
+    code-years), not window functions, which would sort every flow."""
+    where = "" if years is None else f"WHERE t.year BETWEEN {int(years[0])} AND {int(years[1])}"
     return f"""
     WITH t AS (
         SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.tonnes, t.source, t.edition,
                h.commodity, h.stage AS hs_stage, h.form AS hs_form, h.basis AS stage_basis, h.content_factor,
                h.content_approximate, h.ore_basis, h.ore_content_factor, h.unit_value_floor,
                (t.tonnes > 0 AND t.value_kusd > 0) AS has_q
-        FROM trade t JOIN ({best}) b USING (source, year, edition) JOIN hs_codes h USING (hs6)
-    ), w AS (
-        SELECT *,
-            sum(CASE WHEN has_q THEN value_kusd END) OVER g AS v_sum,
-            sum(CASE WHEN has_q THEN tonnes END) OVER g AS q_sum,
-            count(CASE WHEN has_q THEN 1 END) OVER g AS n_q,
-            median(CASE WHEN has_q THEN value_kusd / tonnes END) OVER g AS uv_median
-        FROM t WINDOW g AS (PARTITION BY hs6, year)
-    )
+        FROM trade t JOIN _best_trade b USING (source, year, edition) JOIN hs_codes h USING (hs6) {where}
+    ), g AS (
+        SELECT hs6, year,
+            sum(value_kusd) FILTER (WHERE has_q) AS v_sum,
+            sum(tonnes) FILTER (WHERE has_q) AS q_sum,
+            count(*) FILTER (WHERE has_q) AS n_q,
+            median(value_kusd / tonnes) FILTER (WHERE has_q) AS uv_median
+        FROM t GROUP BY hs6, year
+    ), w AS (SELECT t.*, g.v_sum, g.q_sum, g.n_q, g.uv_median FROM t JOIN g USING (hs6, year))
     SELECT *,
         CASE WHEN has_q THEN tonnes
              WHEN value_kusd > 0 AND uv_median > 0 THEN value_kusd / uv_median
@@ -457,25 +475,50 @@ def _flows_sql() -> str:
     """
 
 
-def _exporter_decisions(con: duckdb.DuckDBPyConnection, stage_production: pd.DataFrame) -> pd.DataFrame:
-    """Step 4: (commodity, stage, exporter, year) whose exports exceed what they can have refined or imported."""
-    agg = con.execute(
-        f"""
+def _ruled_flows_sql(years: tuple[int, int] | None = None) -> str:
+    """The flows of :func:`_flows_sql` with the unit-value rule applied (``low_uv``).
+
+    The rule spares exporters the stage's series names as producers (the registered ``_producers``): a
+    refiner sells cheap grades of its own output (China's lanthanum and cerium compounds), which are not ore.
+    """
+    return f"""
+    SELECT f.*, f.hs_stage <> 'mine' AND p.country IS NULL AND coalesce(f.unit_value_usd_per_kg
+               < f.unit_value_floor * f.world_unit_value_usd_per_kg, false) AS low_uv
+    FROM ({_flows_sql(years)}) f
+    LEFT JOIN _producers p ON p.commodity = f.commodity AND p.stage = f.hs_stage
+         AND p.year = f.year AND p.country = f.exporter"""
+
+
+def _exporter_totals_sql(years: tuple[int, int]) -> str:
+    """Each (commodity, stage, year, country)'s exports and imports of the stage in content tonnes, and
+    whether it mines the commodity (some series names its mine output within the window), for ``years``."""
+    return f"""
         WITH f AS (
             SELECT commodity, hs_stage AS stage, year, exporter, importer, gross_tonnes * content_factor AS c
-            FROM basis_flows
+            FROM ({_ruled_flows_sql(years)})
             WHERE hs_stage <> 'mine' AND NOT low_uv AND content_factor IS NOT NULL AND exporter <> importer
         ), e AS (SELECT commodity, stage, year, exporter AS country, sum(c) AS exports FROM f GROUP BY ALL),
         i AS (SELECT commodity, stage, year, importer AS country, sum(c) AS imports FROM f GROUP BY ALL)
         SELECT e.*, coalesce(i.imports, 0) AS imports,
-               -- a miner: some series names the country with mine output within the window
                EXISTS (SELECT 1 FROM production p WHERE p.commodity = e.commodity AND p.stage = 'mine'
                        AND p.country = e.country AND p.tonnes > 0
                        AND abs(p.year - e.year) <= {PRODUCTION_YEAR_WINDOW}) AS is_miner
         FROM e LEFT JOIN i USING (commodity, stage, year, country)
         WHERE e.exports > 0
+        ORDER BY ALL
         """
-    ).df()
+
+
+def _exporter_decisions(
+    con: duckdb.DuckDBPyConnection, stage_production: pd.DataFrame, batches: list[tuple[int, int]]
+) -> pd.DataFrame:
+    """Step 4: (commodity, stage, exporter, year) whose exports exceed what they can have refined or imported.
+
+    The totals are per year, so they are summed a batch of years at a time (the flows are never held whole)."""
+    import pandas as pd
+
+    frames = [con.execute(_exporter_totals_sql(b)).df() for b in batches]
+    agg = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     cols = ["commodity", "stage", "exporter", "year"]
     if agg.empty:
         return pd.DataFrame(columns=cols)
@@ -492,10 +535,58 @@ def _exporter_decisions(con: duckdb.DuckDBPyConnection, stage_production: pd.Dat
     return agg.loc[hit, ["commodity", "stage", "country", "year"]].rename(columns={"country": "exporter"})
 
 
+def _insert_trade_basis_sql(years: tuple[int, int]) -> str:
+    """The flows of the (first, last) ``years`` with their flag, stage, form and content on the stage basis."""
+    return f"""
+        INSERT INTO trade_basis
+        WITH f AS (
+            SELECT b.*, CASE WHEN b.low_uv THEN 'low_unit_value'
+                             WHEN x.exporter IS NOT NULL THEN 'exceeds_exporter_supply'
+                             ELSE 'ok' END AS flag
+            FROM ({_ruled_flows_sql(years)}) b
+            LEFT JOIN _exporter_hits x ON x.commodity = b.commodity AND x.stage = b.hs_stage
+                 AND x.exporter = b.exporter AND x.year = b.year
+        )
+        SELECT year, exporter, importer, hs6, commodity, hs_stage,
+               CASE WHEN flag = 'ok' THEN hs_stage END AS stage,
+               CASE WHEN flag = 'ok' THEN hs_form
+                    WHEN ore_content_factor IS NULL THEN NULL
+                    WHEN flag = 'low_unit_value' THEN 'ore/concentrate' ELSE 'intermediate' END AS form,
+               value_kusd, tonnes, gross_tonnes, tonnes_estimated,
+               CASE WHEN flag = 'ok' THEN gross_tonnes * content_factor
+                    ELSE gross_tonnes * ore_content_factor END AS content_tonnes,
+               CASE WHEN flag = 'ok' THEN stage_basis ELSE ore_basis END AS basis,
+               CASE WHEN flag = 'ok' THEN content_approximate ELSE ore_content_factor IS NOT NULL END
+                   AS content_approximate,
+               unit_value_usd_per_kg, world_unit_value_usd_per_kg, flag, source, edition
+        FROM f
+        ORDER BY year, commodity, hs_stage, exporter, importer, hs6
+        """
+
+
+def year_batches(years: npt.ArrayLike, flows: npt.ArrayLike, max_flows: int) -> list[tuple[int, int]]:
+    """Consecutive runs of ``years`` (ascending) holding at most ``max_flows`` flows each (a year with more
+    stands alone): the (first, last) year of each run."""
+    out: list[tuple[int, int]] = []
+    total = 0
+    for y, n in zip(np.asarray(years, dtype=int), np.asarray(flows, dtype=int), strict=True):
+        if out and total + n <= max_flows:
+            out[-1] = (out[-1][0], int(y))
+            total += n
+        else:
+            out.append((int(y), int(y)))
+            total = n
+    return out
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> dict:
     """(Re)build ``production_basis`` and ``trade_basis`` in ``con`` (inside the caller's transaction).
 
-    Returns counts of flows per flag."""
+    Returns counts of flows per flag. The flows are never held whole: the exporter rule reads their
+    aggregates, and ``trade_basis`` is written a few years at a time, sorted by year first (a query for one
+    year, as ``critmin risk`` makes, then reads one row group, not the whole table). A batch of up to
+    :data:`BATCH_FLOWS` (two DuckDB row groups) fills whole row groups, which DuckDB writes to the file as the
+    insert runs rather than holding them in memory until the commit."""
     from critmin.store import best_editions_sql
 
     con.execute("SET enable_progress_bar = false")
@@ -514,56 +605,22 @@ def refresh(con: duckdb.DuckDBPyConnection) -> dict:
     )
     con.unregister("_stage_prod")
 
-    years = [r[0] for r in con.execute("SELECT DISTINCT year FROM trade").fetchall()]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _best_trade AS {best_editions_sql('trade', 'source, year')}")
+    per_year = con.execute(
+        "SELECT year, count(*) FROM trade JOIN _best_trade USING (source, year, edition) GROUP BY year ORDER BY year"
+    ).fetchall()
+    years = [y for y, _ in per_year]
     con.register("_producers", stage_producers(stage_prod, years, PRODUCTION_YEAR_WINDOW))
-    con.execute("DROP TABLE IF EXISTS basis_flows")
-    # the unit-value rule spares exporters the stage's series names as producers: a refiner sells cheap
-    # grades of its own output (China's lanthanum and cerium compounds), which are not ore
-    con.execute(
-        f"""CREATE TEMP TABLE basis_flows AS
-            SELECT f.*, f.hs_stage <> 'mine' AND p.country IS NULL AND coalesce(f.unit_value_usd_per_kg
-                       < f.unit_value_floor * f.world_unit_value_usd_per_kg, false) AS low_uv
-            FROM ({_flows_sql()}) f
-            LEFT JOIN _producers p ON p.commodity = f.commodity AND p.stage = f.hs_stage
-                 AND p.year = f.year AND p.country = f.exporter"""
-    )
-    con.unregister("_producers")
-    decisions = _exporter_decisions(con, stage_prod)
-    con.register("_exporter_hits", decisions)
+    batches = year_batches(years, [n for _, n in per_year], BATCH_FLOWS)
+    con.register("_exporter_hits", _exporter_decisions(con, stage_prod, batches))
     con.execute("DROP TABLE IF EXISTS trade_basis")
     con.execute(_ddl("trade_basis", TRADE_BASIS_COLUMNS))
-    con.execute(
-        """
-        INSERT INTO trade_basis
-        WITH f AS (
-            SELECT b.*, CASE WHEN b.low_uv THEN 'low_unit_value'
-                             WHEN x.exporter IS NOT NULL THEN 'exceeds_exporter_supply'
-                             ELSE 'ok' END AS flag
-            FROM basis_flows b
-            LEFT JOIN _exporter_hits x ON x.commodity = b.commodity AND x.stage = b.hs_stage
-                 AND x.exporter = b.exporter AND x.year = b.year
-        )
-        SELECT year, exporter, importer, hs6, commodity, hs_stage,
-               CASE WHEN flag = 'ok' THEN hs_stage END AS stage,
-               CASE WHEN flag = 'ok' THEN hs_form
-                    WHEN ore_content_factor IS NULL THEN NULL
-                    WHEN flag = 'low_unit_value' THEN 'ore/concentrate' ELSE 'intermediate' END AS form,
-               value_kusd, tonnes, gross_tonnes, tonnes_estimated,
-               CASE WHEN flag = 'ok' THEN gross_tonnes * content_factor
-                    ELSE gross_tonnes * ore_content_factor END AS content_tonnes,
-               CASE WHEN flag = 'ok' THEN stage_basis ELSE ore_basis END AS basis,
-               CASE WHEN flag = 'ok' THEN content_approximate ELSE ore_content_factor IS NOT NULL END
-                   AS content_approximate,
-               unit_value_usd_per_kg, world_unit_value_usd_per_kg, flag, source, edition
-        FROM f
-        -- year first: a query for one year (critmin risk) then reads one row group, not the whole table
-        ORDER BY year, commodity, hs_stage, exporter, importer, hs6
-        """
-    )
+    for batch in batches:
+        con.execute(_insert_trade_basis_sql(batch))
     con.unregister("_exporter_hits")
-    counts = dict(con.execute("SELECT flag, count(*) FROM trade_basis GROUP BY flag").fetchall())
-    con.execute("DROP TABLE basis_flows")
-    return counts
+    con.unregister("_producers")
+    con.execute("DROP TABLE _best_trade")
+    return dict(con.execute("SELECT flag, count(*) FROM trade_basis GROUP BY flag").fetchall())
 
 
 __all__ = [

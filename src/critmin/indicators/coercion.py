@@ -65,6 +65,8 @@ import numpy as np
 import numpy.typing as npt
 
 from critmin.errors import NoDataError, UnknownValueError
+from critmin.indicators.sql_inputs import pv_edition_sql, supplier_weight_sql
+from critmin.indicators.sql_inputs import temp_table as _create
 
 #: supplier weights the risk methods, the optimiser and stockpile sizing accept
 RISK_WEIGHTS = ("wgi", "coercion")
@@ -258,6 +260,34 @@ def record_measures(records: Iterable[Mapping]) -> list[dict]:
     return out
 
 
+def years_since_end(measure: Mapping, day: dt.date) -> float:
+    """Years from a measure's end to ``day`` (0 while it is announced or in force on ``day``)."""
+    end = measure["end"]
+    return (day - end).days / 365.25 if end and end <= day else 0.0
+
+
+def names_commodity(measure: Mapping, commodity: str) -> bool:
+    """The measure restricts ``commodity`` by name or restricts all critical minerals."""
+    return commodity in measure["commodities"] or ALL_COMMODITIES in measure["commodities"]
+
+
+def dated_measure_counts(
+    measures: Sequence[Mapping], commodity: str, day: dt.date, params: CoercionParams = DEFAULT
+) -> dict[str, float]:
+    """Each imposer's measures on ``commodity`` as the record reads them on ``day``: {imposer: Σ recency}.
+
+    A measure counts from its start (:func:`record_measures`), 1 while announced or in force, then halving
+    every ``params.half_life_years`` after it ended (:func:`recency`); a measure announced after ``day``
+    does not count. The imposer probabilities of the Monte Carlo sweeps and stockpile sizing are these
+    counts normalised, so a measure lifted years before the analysis year weighs less than one in force."""
+    out: dict[str, float] = {}
+    for m in measures:
+        if m["start"] <= day and names_commodity(m, commodity):
+            w = float(recency(years_since_end(m, day), params.half_life_years))
+            out[m["imposer"]] = out.get(m["imposer"], 0.0) + w
+    return out
+
+
 def record_rows(
     measures: Sequence[Mapping],
     commodities: Iterable[str],
@@ -275,13 +305,11 @@ def record_rows(
         for m in seen:
             by_imposer.setdefault(m["imposer"], []).append(m)
         for imposer, ms in by_imposer.items():
-            age = np.array(
-                [((day - m["end"]).days / 365.25) if m["end"] and m["end"] <= day else 0.0 for m in ms]
-            )
+            age = np.array([years_since_end(m, day) for m in ms])
             end_use = np.array([m["end_use"] for m in ms])
             named = sorted({t for m in ms for t in m["targets"]})
             for c in comms:
-                hit_c = np.array([c in m["commodities"] or ALL_COMMODITIES in m["commodities"] for m in ms])
+                hit_c = np.array([names_commodity(m, c) for m in ms])
                 for importer in [None, *named]:
                     hits = np.array([not m["targets"] or importer in m["targets"] for m in ms])
                     w = measure_weight(hit_c, hits, end_use, age, params)
@@ -302,12 +330,6 @@ def registry_measures(source) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------
 # assembly in DuckDB (risk engine) and as a tidy table (optimiser, stockpile, report)
 # ---------------------------------------------------------------------------------------------------------
-def _create(cur, name: str, columns: dict[str, tuple[str, list]]) -> None:
-    from critmin.indicators.engine.core import _create as create
-
-    create(cur, name, columns)
-
-
 def register(
     cur,
     *,
@@ -442,7 +464,6 @@ def supplier_weights(
     """
     import pandas as pd
 
-    from critmin.indicators.engine.core import _pv_edition_sql, supplier_weight_sql
     from critmin.reference import commodities as cat
     from critmin.reference import countries
 
@@ -456,7 +477,7 @@ def supplier_weights(
     comms = [cat.get(c).id for c in ([commodity] if isinstance(commodity, str) else commodity)]
     cur = ds.con.cursor()
     try:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _pv_edition AS {_pv_edition_sql()}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _pv_edition AS {pv_edition_sql()}")
         have = [
             r[0]
             for r in cur.execute(f"SELECT DISTINCT year FROM ({supplier_weight_sql()}) ORDER BY 1").fetchall()
@@ -531,6 +552,7 @@ __all__ = [
     "check_risk_weight",
     "coercion_weight",
     "coercion_weight_sql",
+    "dated_measure_counts",
     "measure_weight",
     "recency",
     "record_measures",

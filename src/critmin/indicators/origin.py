@@ -351,23 +351,18 @@ def trace_origin(
             flags.append("gross_weight_as_production_basis")
         ty = trade_on_basis(trade[trade["year"] == y], factors)
         ty = ty.assign(tonnes=ty["tonnes_basis"]).dropna(subset=["tonnes"])
+
+        def empty(p, supply_tonnes: float, why: str, y=y, flags=flags, pick=pick) -> dict:
+            """The row of a party without a traced origin this year (``why`` joins the flags)."""
+            return {
+                "party": p.label, "commodity": c.id, "stage": s, "year": y, "origin": None,
+                "direct_share": np.nan, "traced_share": np.nan, "supply_tonnes": supply_tonnes,
+                "flags": flags_json([*flags, why]), "production_source": pick.provenance, "trade_source": tsrc,
+            }  # fmt: skip
+
         if ty.empty:
             for p in ps:
-                rows.append(
-                    {
-                        "party": p.label,
-                        "commodity": c.id,
-                        "stage": s,
-                        "year": y,
-                        "origin": None,
-                        "direct_share": np.nan,
-                        "traced_share": np.nan,
-                        "supply_tonnes": np.nan,
-                        "flags": flags_json([*flags, "no_trade_flows"]),
-                        "production_source": pick.provenance,
-                        "trade_source": tsrc,
-                    }
-                )
+                rows.append(empty(p, np.nan, "no_trade_flows"))
             continue
         prod = pick.frame
         if scale_to_mine or (scale_to_mine is None and factors is None and pick.production_stage != "mine"):
@@ -424,21 +419,7 @@ def trace_origin(
             for p in plist:
                 node = "+".join(key) if key else p.label
                 if node not in idx or xv[idx[node]] <= 0:
-                    rows.append(
-                        {
-                            "party": p.label,
-                            "commodity": c.id,
-                            "stage": s,
-                            "year": y,
-                            "origin": None,
-                            "direct_share": np.nan,
-                            "traced_share": np.nan,
-                            "supply_tonnes": 0.0,
-                            "flags": flags_json([*flags, "no_supply"]),
-                            "production_source": pick.provenance,
-                            "trade_source": tsrc,
-                        }
-                    )
+                    rows.append(empty(p, 0.0, "no_supply"))
                     continue
                 j = idx[node]
                 df = pd.DataFrame(

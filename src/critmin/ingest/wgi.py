@@ -131,7 +131,8 @@ def parse(
     found: list[BadRow] = []
 
     def text(col: str) -> pd.Series:
-        return df[col].map(lambda v: "" if v is None else clean_label(v))
+        # object dtype even for a file with a header and no rows (an empty map() would give float64)
+        return df[col].map(lambda v: "" if v is None else clean_label(v)).astype(object)
 
     def number(col: str) -> tuple[pd.Series, pd.Series]:
         s = text(col)

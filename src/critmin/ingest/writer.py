@@ -388,7 +388,7 @@ def _write(
     with store.transaction(memory_limit=INGEST_MEMORY) as con:
         con.execute(PARTS_DDL)
         con.execute(HISTORY_DDL)
-        for ddl in saved_ddls():
+        for ddl in saved_ddls().values():
             con.execute(ddl)
         if _recorded(con, table, sha):  # another process got there first
             already = True

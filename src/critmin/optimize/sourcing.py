@@ -248,13 +248,15 @@ def restriction_scenarios(
     *,
     imposers=None,
     share: float = 1.0,
+    as_of=None,
 ) -> pd.DataFrame:
     """A scenario set for ``objective='expected_shortfall'``: one scenario per possible imposer, in which it
     stops ``share`` of its exports, with the probability that it is the one restricting.
 
     ``imposers``: None/'registry' — probabilities from the restriction registry's history for this
-    commodity (:func:`critmin.scenarios.montecarlo.imposer_probabilities`, conditional on a restriction
-    happening); 'CHN,COD' (equal weights) or {ISO3: weight}. Only the direct loss counts here (the LP chooses
+    commodity as known on ``as_of`` (default 31 December of ``year``;
+    :func:`critmin.scenarios.montecarlo.imposer_probabilities`, conditional on a restriction happening);
+    'CHN,COD' (equal weights) or {ISO3: weight}. Only the direct loss counts here (the LP chooses
     the suppliers; the cascade's re-routing is what the choice is meant to make unnecessary).
     """
     from critmin.scenarios.montecarlo import normalise_imposers
@@ -264,7 +266,7 @@ def restriction_scenarios(
     year = ds.trade_years()[1] if year is None else int(year)
     if not 0 < share <= 1:
         raise UnknownValueError("restricted share", share, hint="a fraction in (0, 1]")
-    probs = normalise_imposers(build_network(ds, cid, stage, year), imposers, ds=ds)
+    probs = normalise_imposers(build_network(ds, cid, stage, year), imposers, ds=ds, as_of=as_of)
     return pd.DataFrame(
         {
             "scenario": [f"{k} restricts" for k in probs],

@@ -25,8 +25,10 @@ are missing), and a restriction by producer i of share σ removes σ·π_i of it
 so s_k(d)/C = max(σ_k π_{i_k} − d/365, 0). Without re-routing this is an upper bound on the days needed
 (the cascade can only lower the shortfall by drawing on other suppliers); the result says which method ran.
 
-Who restricts. By default the imposer of a draw is drawn from the restriction registry's history
-(measures per exporter on the commodity, :func:`critmin.scenarios.montecarlo.imposer_probabilities`). With
+Who restricts. By default the imposer of a draw is drawn from the restriction registry's history as known
+on the as-of day, 31 December of the year unless given (measures per exporter on the commodity, each 1
+while announced or in force and halving every 5 years after it ended, as the coercion weight dates them:
+:func:`critmin.scenarios.montecarlo.registry_imposers`). With
 ``risk_weight='wgi'`` or ``'coercion'`` it is drawn from the country's own material suppliers of the stage
 (imports ≥ USD 1 M and ≥ 1 % of its imports of the stage, :mod:`critmin.indicators.materiality`; for the
 proxy, producers with ≥ 1 % of world output), each with probability proportional to its supplier weight —
@@ -192,6 +194,7 @@ class _CascadeRunner:
         draws: int,
         seed: int,
         executor=None,
+        as_of=None,
     ):
         from critmin.scenarios.montecarlo import draw_inputs, normalise_imposers
         from critmin.scenarios.network import build_network
@@ -212,7 +215,7 @@ class _CascadeRunner:
                 "or a re-export hub, so stocks in days of consumption are not defined"
             )
         self.country = self.net.countries[self.i]
-        self.imposers = normalise_imposers(self.net, imposers, ds=ds)
+        self.imposers = normalise_imposers(self.net, imposers, ds=ds, as_of=as_of)
         self.base = draw_inputs(
             self.net,
             draws,
@@ -372,16 +375,16 @@ class _ProxyRunner:
                 )
             )
         if imposers is None or imposers == "registry":
-            from critmin.scenarios.registry import restrictions
+            from critmin.scenarios.montecarlo import registry_imposers
 
-            recs = restrictions(ds, commodity=commodity)
-            counts = recs[recs["imposer"].isin(self.producers)].groupby("imposer").size()
-            if counts.empty:
-                raise NoDataError(
-                    f"no producer of {commodity} has a measure on it in the restriction registry; "
-                    "pass imposers explicitly (e.g. CHN)"
-                )
-            return {k: float(v / counts.sum()) for k, v in counts.items()}
+            return registry_imposers(
+                ds,
+                commodity,
+                self.producers,
+                self.year,
+                as_of=self.as_of,
+                who=f"producer of {commodity} in {self.year}",
+            )
         if isinstance(imposers, str):
             imposers = dict.fromkeys([s.strip() for s in imposers.split(",") if s.strip()], 1.0)
         elif not isinstance(imposers, dict):
@@ -452,11 +455,13 @@ def stockpile(
     ``method``: 'auto' (cascade when the stage has trade data, else the production-share proxy), 'cascade'
     or 'proxy'. ``refine``: find each draw's threshold to half a day (else the answer is a grid level).
     ``risk_weight``: 'wgi' or 'coercion' draws the imposer from the country's material suppliers in
-    proportion to that supplier weight (module docstring; ``as_of``: the day the coercion weight reads the
-    restriction record, default 31 December of the year); it replaces ``imposers``.
+    proportion to that supplier weight (module docstring); it replaces ``imposers``. ``as_of``: the day the
+    restriction registry is read on, by the coercion weight and by the registry's imposer probabilities
+    (default 31 December of the year: a measure announced later does not count, one lifted earlier fades).
     """
     from critmin.reference import blocs
     from critmin.reference import commodities as cat
+    from critmin.scenarios.montecarlo import imposers_from
 
     if not 0 < coverage <= 1:
         raise UnknownValueError("coverage", coverage, hint="a share of scenarios in (0, 1], e.g. 0.95")
@@ -529,6 +534,7 @@ def stockpile(
             draws=draws,
             seed=seed,
             executor=executor,
+            as_of=as_of,
         )
     grid = sorted(
         {float(x) for x in (levels if levels is not None else DEFAULT_LEVELS)} | {JOGMEC_TARGET_DAYS}
@@ -588,7 +594,7 @@ def stockpile(
                 else np.nan,
                 "draws": draws,
                 "imposers": json.dumps({k: round(v, 4) for k, v in runner.imposers.items()}),
-                "imposer_weights": risk_weight or ("registry" if imposers in (None, "registry") else "given"),
+                "imposer_weights": risk_weight or imposers_from(imposers, year_used, as_of),
                 "share": json.dumps(share),
                 "duration_days": duration_days,
                 "substitution": json.dumps(substitution),

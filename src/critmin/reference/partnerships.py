@@ -33,7 +33,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from critmin.errors import CritminError, DataError, UnknownValueError
+from critmin.errors import DataError, UnknownValueError
+from critmin.yamldoc import record_lines
 
 FIELDS = (
     "id",
@@ -234,22 +235,6 @@ def validate(record: dict, *, path: str | None = None, line: int | None = None) 
 
 
 # -- the seed ---------------------------------------------------------------------------------------------
-def _record_lines(text: str) -> list[int | None]:
-    """1-based line of each record in a YAML list (or ``partnerships:`` list), for error messages."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if getattr(key, "value", None) == "partnerships":
-                node = value
-                break
-    if not isinstance(node, yaml.SequenceNode):
-        return []
-    return [item.start_mark.line + 1 for item in node.value]
-
-
 def parse_yaml(text: str, path: str) -> list[dict]:
     try:
         data = yaml.safe_load(text)
@@ -261,7 +246,7 @@ def parse_yaml(text: str, path: str) -> list[dict]:
         raise DataError(
             "expected a list of partnership records (or a mapping with a 'partnerships' list)", path=path
         )
-    lines = _record_lines(text)
+    lines = record_lines(text, "partnerships")  # parsed above: the text is YAML
     out = []
     for i, rec in enumerate(data):
         out.append(validate(rec, path=path, line=lines[i] if i < len(lines) else None))
@@ -288,17 +273,9 @@ def seed() -> list[dict]:
 
 # -- the store --------------------------------------------------------------------------------------------
 def _as_store(ds_or_store, *, write: bool = False):
-    from critmin.store import Store
+    from critmin.store import as_store
 
-    if ds_or_store is None:
-        return Store()
-    if isinstance(ds_or_store, Store):
-        return ds_or_store
-    if hasattr(ds_or_store, "store") and isinstance(ds_or_store.store, Store):
-        return ds_or_store.store
-    if isinstance(ds_or_store, str | Path):
-        return Store(ds_or_store)
-    raise CritminError(f"expected a Dataset, a Store or a store path, got {type(ds_or_store).__name__}")
+    return as_store(ds_or_store)
 
 
 def _store_records(store) -> list[dict]:

@@ -72,29 +72,73 @@ def _draw(rng: np.random.Generator, spec: Spec, size, name: str, lo: float = 0.0
     return rng.uniform(a, b, size)
 
 
-def imposer_probabilities(net: Network, records: pd.DataFrame | None = None, *, ds=None) -> dict[str, float]:
-    """P(imposer = k | a restriction happens), from the registry's history.
+def registry_imposers(
+    source,
+    commodity: str,
+    candidates: Iterable[str],
+    year: int,
+    *,
+    as_of=None,
+    records=None,
+    who: str | None = None,
+) -> dict[str, float]:
+    """P(imposer = k | a restriction happens) for k in ``candidates``, from the restriction registry's history
+    read on the as-of day (31 December of ``year``, or ``as_of``) as the coercion weight reads it.
 
-    Weight of k = number of restrictive registry measures imposed by k that cover this commodity (or all
-    critical minerals), for every k that exports in this network; normalised to sum to 1. Raises
-    :class:`NoDataError` when no exporter of the network has ever restricted this commodity.
+    Weight of k = its restrictive, reviewed measures on ``commodity`` (or all critical minerals) announced by
+    that day, each 1 while announced or in force and halving every 5 years after it ended
+    (:func:`critmin.indicators.coercion.dated_measure_counts`); normalised to sum to 1. ``source``: the
+    Dataset or Store whose registry is read; ``records``: registry records (dicts or a frame) instead.
+    Raises :class:`NoDataError` when no candidate has a measure on the commodity by that day.
     """
-    from critmin.scenarios.registry import restrictions
+    from critmin.indicators import coercion
 
-    recs = records if records is not None else restrictions(ds, commodity=net.commodity)
-    exporters = {net.countries[i] for i in np.unique(net.src)}
-    counts = recs[recs["imposer"].isin(exporters)].groupby("imposer").size()
-    if counts.empty:
+    if records is None:
+        measures = coercion.registry_measures(source)
+    else:
+        rows = records.to_dict("records") if hasattr(records, "to_dict") else records
+        measures = coercion.record_measures(rows)
+    day = coercion.as_of_date(year, as_of)
+    pool = set(candidates)
+    counts = {k: v for k, v in coercion.dated_measure_counts(measures, commodity, day).items() if k in pool}
+    total = sum(counts.values())
+    if total <= 0:
         raise NoDataError(
-            f"no exporter of {net.commodity} {net.stage} {net.year} has a measure on "
-            f"{net.commodity} in the restriction registry; pass imposers= explicitly"
+            f"no {who or 'candidate imposer'} has a measure on {commodity} in the restriction registry as of "
+            f"{day}; pass imposers explicitly (e.g. CHN)"
         )
-    return {k: float(v / counts.sum()) for k, v in counts.sort_values(ascending=False).items()}
+    return {k: counts[k] / total for k in sorted(counts, key=lambda k: (-counts[k], k))}
 
 
-def normalise_imposers(net: Network, imposers, ds=None) -> dict[str, float]:
+def imposer_probabilities(net: Network, records=None, *, ds=None, as_of=None) -> dict[str, float]:
+    """P(imposer = k | a restriction happens) over the network's exporters, from the registry read on the
+    as-of day (31 December of the network's year by default): :func:`registry_imposers`."""
+    exporters = {net.countries[i] for i in np.unique(net.src)}
+    return registry_imposers(
+        ds,
+        net.commodity,
+        exporters,
+        net.year,
+        as_of=as_of,
+        records=records,
+        who=f"exporter of {net.commodity} ({net.stage}) in {net.year}",
+    )
+
+
+def imposers_from(imposers, year: int, as_of=None) -> str:
+    """Where a sweep's imposer probabilities come from, for its provenance."""
     if imposers is None or (isinstance(imposers, str) and imposers == "registry"):
-        return imposer_probabilities(net, ds=ds)
+        from critmin.indicators.coercion import as_of_date
+
+        return f"restriction registry as of {as_of_date(year, as_of).isoformat()} (measures by recency)"
+    return "given"
+
+
+def normalise_imposers(net: Network, imposers, ds=None, as_of=None) -> dict[str, float]:
+    """Imposer probabilities {ISO3: p} from None/'registry' (:func:`imposer_probabilities`, read on
+    ``as_of``), 'CHN,COD', a list or a dict of weights."""
+    if imposers is None or (isinstance(imposers, str) and imposers == "registry"):
+        return imposer_probabilities(net, ds=ds, as_of=as_of)
     if isinstance(imposers, str):
         imposers = dict.fromkeys([s.strip() for s in imposers.split(",") if s.strip()], 1.0)
     elif not isinstance(imposers, dict):
@@ -250,6 +294,7 @@ class SweepResult:
     rationing: str = "pro_rata"
     response: ResponseInputs | None = None
     shared_stocks: bool = False
+    imposers_from: str = "given"
 
     @property
     def shortfall(self) -> np.ndarray:
@@ -373,6 +418,7 @@ class SweepResult:
             "year": self.network.year,
             "draws": len(self.inputs),
             "imposers": self.imposers,
+            "imposers_from": self.imposers_from,
             "targets": list(self.targets),
             "executor": self.executor,
             "rationing": self.rationing,
@@ -448,7 +494,9 @@ def _resolve_response(net: Network, response, ds) -> ResponseInputs | None:
     return resolve(ds, net, response) if isinstance(response, SupplyResponse) else response
 
 
-def _result(net, inputs, probs, tg, out, executor, rationing, response, shared_stocks) -> SweepResult:
+def _result(
+    net, inputs, probs, tg, out, executor, rationing, response, shared_stocks, imposers_from="given"
+) -> SweepResult:
     return SweepResult(
         net,
         inputs,
@@ -467,7 +515,49 @@ def _result(net, inputs, probs, tg, out, executor, rationing, response, shared_s
         rationing=rationing,
         response=response,
         shared_stocks=shared_stocks,
+        imposers_from=imposers_from,
     )
+
+
+def _draw_sweep(
+    net: Network, draws: int, imposers, *, ds, as_of, rationing: str, seed, **spec
+) -> tuple[dict[str, float], Draws]:
+    """Validate, resolve the imposer probabilities and draw every input up front (:func:`draw_inputs`)."""
+    check_rationing(rationing)
+    probs = normalise_imposers(net, imposers, ds=ds, as_of=as_of)
+    return probs, draw_inputs(net, draws, imposers=probs, seed=seed, **spec)
+
+
+def _run_sweep(
+    net: Network,
+    inputs: Draws,
+    probs: dict[str, float],
+    targets,
+    response,
+    shared_stocks: bool,
+    source: str,
+    *,
+    ds,
+    executor,
+    chunk_size: int,
+    progress,
+    rationing: str,
+) -> SweepResult:
+    """Run drawn inputs through the cascade (:func:`run_draws`) and wrap the outcome."""
+    tg = tuple(targets or ())
+    resp = _resolve_response(net, response, ds)
+    out = run_draws(
+        net,
+        inputs,
+        targets=tg,
+        executor=executor,
+        chunk_size=chunk_size,
+        progress=progress,
+        rationing=rationing,
+        response=resp,
+        shared_stocks=shared_stocks,
+    )
+    return _result(net, inputs, probs, tg, out, executor, rationing, resp, shared_stocks, source)
 
 
 def sweep(
@@ -488,43 +578,35 @@ def sweep(
     rationing: str = "pro_rata",
     response: SupplyResponse | ResponseInputs | bool | None = None,
     shared_stocks: bool = False,
+    as_of=None,
 ) -> SweepResult:
     """Monte Carlo over who restricts, how much, stocks and substitution (see the module docstring).
 
-    ``imposers``: None/'registry' (probabilities from the registry), 'CHN', 'CHN,COD', a list, or a dict
-    {ISO3: weight}. ``targets``: fixed target countries (None = all destinations). ``stocks``: {ISO3: spec}
+    ``imposers``: None/'registry' (probabilities from the registry read on ``as_of``, by default 31 December
+    of the network's year: :func:`registry_imposers`), 'CHN', 'CHN,COD', a list, or a dict {ISO3: weight}.
+    ``targets``: fixed target countries (None = all destinations). ``stocks``: {ISO3: spec}
     in days of consumption; other countries get ``default_stock_days``. ``rationing``: 'pro_rata' or
     'trade_first' (:mod:`critmin.scenarios.cascade`); ``shared_stocks``: whether others may draw on a
     country's stocks (default False: stocks are for the holder's own use). ``response``: None/False (off), True (defaults) or a
     :class:`~critmin.scenarios.response.SupplyResponse`; its price signal and capacity are per draw.
     """
     check_sweep_size(draws, net.n)
-    check_rationing(rationing)
-    probs = normalise_imposers(net, imposers, ds=ds)
-    tg = tuple(targets or ())
-    resp = _resolve_response(net, response, ds)
-    inputs = draw_inputs(
-        net,
-        draws,
-        imposers=probs,
-        share=share,
-        stocks=stocks,
-        default_stock_days=default_stock_days,
-        substitution=substitution,
-        seed=seed,
+    spec = dict(share=share, stocks=stocks, default_stock_days=default_stock_days, substitution=substitution)
+    probs, inputs = _draw_sweep(
+        net, draws, imposers, ds=ds, as_of=as_of, rationing=rationing, seed=seed, **spec
     )
-    out = run_draws(
+    run = dict(executor=executor, chunk_size=chunk_size, progress=progress, rationing=rationing)
+    return _run_sweep(
         net,
         inputs,
-        targets=tg,
-        executor=executor,
-        chunk_size=chunk_size,
-        progress=progress,
-        rationing=rationing,
-        response=resp,
-        shared_stocks=shared_stocks,
+        probs,
+        targets,
+        response,
+        shared_stocks,
+        imposers_from(imposers, net.year, as_of),
+        ds=ds,
+        **run,
     )
-    return _result(net, inputs, probs, tg, out, executor, rationing, resp, shared_stocks)
 
 
 def stock_sweep(
@@ -547,6 +629,7 @@ def stock_sweep(
     rationing: str = "pro_rata",
     response: SupplyResponse | ResponseInputs | bool | None = None,
     shared_stocks: bool = False,
+    as_of=None,
 ) -> pd.DataFrame:
     """Shortfall distribution of one country for each stock level (days of its consumption).
 
@@ -558,19 +641,9 @@ def stock_sweep(
     if not levels or min(levels) < 0:
         raise CritminError(f"stock levels must be >= 0 days, got {levels}")
     check_sweep_size(draws * len(levels), net.n)
-    check_rationing(rationing)
-    probs = normalise_imposers(net, imposers, ds=ds)
-    tg = tuple(targets or ())
-    resp = _resolve_response(net, response, ds)
-    base = draw_inputs(
-        net,
-        draws,
-        imposers=probs,
-        share=share,
-        stocks=stocks,
-        default_stock_days=default_stock_days,
-        substitution=substitution,
-        seed=seed,
+    spec = dict(share=share, stocks=stocks, default_stock_days=default_stock_days, substitution=substitution)
+    probs, base = _draw_sweep(
+        net, draws, imposers, ds=ds, as_of=as_of, rationing=rationing, seed=seed, **spec
     )
     i = net.index(country)
     L = len(levels)
@@ -582,18 +655,18 @@ def stock_sweep(
         days_all.reshape(L * draws, net.n),
         np.tile(base.substitution, L),
     )
-    out = run_draws(
+    run = dict(executor=executor, chunk_size=chunk_size, progress=progress, rationing=rationing)
+    res = _run_sweep(
         net,
         stacked,
-        targets=tg,
-        executor=executor,
-        chunk_size=chunk_size,
-        progress=progress,
-        rationing=rationing,
-        response=resp,
-        shared_stocks=shared_stocks,
+        probs,
+        targets,
+        response,
+        shared_stocks,
+        imposers_from(imposers, net.year, as_of),
+        ds=ds,
+        **run,
     )
-    res = _result(net, stacked, probs, tg, out, executor, rationing, resp, shared_stocks)
     df = res.per_draw(net.countries[i])
     df.insert(0, "stock_level_days", np.repeat(levels, draws))
     df["draw"] = np.tile(np.arange(draws), L)

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from critmin.errors import CritminError, DataError, UnknownValueError
+from critmin.errors import DataError, UnknownValueError
+from critmin.yamldoc import LOADER, record_lines
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built (keeps CLI start-up short)
     import pandas as pd
 
-# libyaml's loader when present: the seed is parsed on every command that looks at restrictions
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER = LOADER  # libyaml's when present: the seed is parsed on every command that looks at restrictions
 MEASURE_TYPES = ("licence", "ban", "quota", "export_tax", "suspension", "other")
 STATUSES = ("announced", "planned", "in_force", "suspended", "lifted", "expired")
 REJECTED = "rejected"
@@ -267,18 +267,10 @@ def validate(
 
 
 # -- seed and store ---------------------------------------------------------------------------------------
-def _mapping_lines(text: str) -> list[int]:
-    """1-based line of each top-level list item of a YAML document (for error messages)."""
-    node = yaml.compose(text, Loader=_LOADER)
-    if node is None or not isinstance(node, yaml.SequenceNode):
-        return []
-    return [item.start_mark.line + 1 for item in node.value]
-
-
 def _load_yaml(text: str, path: str, default_source: str) -> list[dict]:
     try:
         data = yaml.load(text, Loader=_LOADER)
-        lines = _mapping_lines(text)
+        lines = record_lines(text, "restrictions")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(f"invalid YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from None
@@ -286,7 +278,6 @@ def _load_yaml(text: str, path: str, default_source: str) -> list[dict]:
         return []
     if isinstance(data, dict) and "restrictions" in data:
         data = data["restrictions"]
-        lines = []
     if not isinstance(data, list):
         raise DataError("expected a list of records (or a mapping with a 'restrictions' list)", path=path)
     records, seen = [], set()
@@ -351,18 +342,9 @@ def read_file(path: str | Path, *, default_source: str = "user") -> list[dict]:
 
 def _resolve_store(ds_or_store):
     """(store or None). None → the default store if its file exists, else seed only."""
-    from critmin.store import Store, default_db_path
+    from critmin.store import as_store
 
-    if ds_or_store is None:
-        path = default_db_path()
-        return Store(path) if path.exists() else None
-    if isinstance(ds_or_store, Store):
-        return ds_or_store
-    if hasattr(ds_or_store, "store") and isinstance(ds_or_store.store, Store):
-        return ds_or_store.store
-    if isinstance(ds_or_store, str | Path):
-        return Store(ds_or_store)
-    raise CritminError(f"expected a Dataset, Store or store path, got {type(ds_or_store).__name__}")
+    return as_store(ds_or_store, only_existing=True)
 
 
 def _table_exists(con) -> bool:
@@ -482,17 +464,9 @@ def get_restriction(ds_or_store, id: str) -> dict:
 
 # -- writes -----------------------------------------------------------------------------------------------
 def _resolve_writable(store):
-    from critmin.store import Store
+    from critmin.store import as_store
 
-    if isinstance(store, Store):
-        return store
-    if hasattr(store, "store") and isinstance(store.store, Store):
-        return store.store
-    if isinstance(store, str | Path):
-        return Store(store)
-    if store is None:
-        return Store()
-    raise CritminError(f"expected a Store, Dataset or store path, got {type(store).__name__}")
+    return as_store(store)
 
 
 def _upsert(con, rec: dict) -> None:

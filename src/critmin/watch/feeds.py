@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from critmin.errors import DataError, UnknownValueError
+from critmin.yamldoc import record_lines
 
 KINDS = ("auto", "feed", "page")
 _KIND_TO_PARSER = {"auto": "auto", "feed": "feed", "page": "html"}
@@ -76,22 +77,10 @@ def make_feed(url, name=None, kind=None, *, path: str = "<feeds>", line: int | N
     return Feed(url=url, name=label or _name_from_url(url), kind=kind)
 
 
-def _yaml_lines(text: str) -> list[int | None]:
-    node = yaml.compose(text)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if getattr(key, "value", None) == "feeds":
-                node = value
-                break
-    if not isinstance(node, yaml.SequenceNode):
-        return []
-    return [item.start_mark.line + 1 for item in node.value]
-
-
 def _from_yaml(text: str, path: str) -> list[Feed]:
     try:
         data = yaml.safe_load(text)
-        lines = _yaml_lines(text)
+        lines = record_lines(text, "feeds")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(f"invalid YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from None

@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from critmin.errors import NoDataError, UnknownValueError
+from critmin.indicators.sql_inputs import pv_edition_sql as _pv_edition_sql
+from critmin.indicators.sql_inputs import supplier_weight_sql
+from critmin.indicators.sql_inputs import temp_table as _create
 
 if TYPE_CHECKING:  # pragma: no cover
     from critmin.reference.blocs import Party
@@ -164,37 +167,6 @@ def production_relation_sql() -> str:
     return """SELECT commodity, stage, year, country, tonnes, source, edition, basis FROM production_basis"""
 
 
-def supplier_weight_sql(edition: str | None = None) -> str:
-    """GeoPolRisk supplier weight g = clip((2.5 − PV)/5, 0, 1) per (year, country) from the store's WGI
-    political stability (Gemechu et al. 2016; :func:`critmin.indicators.geopolrisk.wgi_to_instability`).
-    Countries without an estimate are absent (the missing-governance policy applies to them)."""
-    from critmin.indicators.geopolrisk_sql import instability_sql
-
-    ed = f"'{edition}'" if edition else "(SELECT edition FROM _pv_edition)"
-    return f"""SELECT year, country, any_value({instability_sql("estimate")}) AS g
-               FROM governance WHERE indicator = 'pv' AND edition = {ed} AND estimate IS NOT NULL
-               GROUP BY ALL"""
-
-
-def _pv_edition_sql() -> str:
-    from critmin.store import EDITION_RANK
-
-    return f"""SELECT arg_max(d.edition, {EDITION_RANK.replace("s.edition", "d.edition")}) AS edition
-               FROM (SELECT DISTINCT source, edition FROM governance WHERE indicator = 'pv') d
-               LEFT JOIN sources s ON s.data_table = 'governance' AND s.source = d.source AND s.edition = d.edition"""
-
-
-def _create(cur, name: str, columns: dict[str, tuple[str, list]]) -> None:
-    """A temp table from Python lists (None → NULL): ``columns`` = {name: (SQL type, values)}."""
-    cols = ", ".join(f"unnest(${i + 1}::{t}[]) AS {c}" for i, (c, (t, _)) in enumerate(columns.items()))
-    params = [list(v) for _, v in columns.values()]
-    if params and not params[0]:
-        decl = ", ".join(f"{c} {t}" for c, (t, _) in columns.items())
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({decl})")
-        return
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", params)
-
-
 def _sql_list(values: Iterable) -> str:
     return ", ".join(f"'{str(v).replace(chr(39), chr(39) * 2)}'" for v in values) or "NULL"
 
@@ -209,6 +181,9 @@ class Engine:
         self, source, parties: list[Party], comms: list[Commodity], years: list[int], share_of, opts
     ):
         self.source = source  # a Dataset or Store: its connection, and the restriction registry it holds
+        # a Store opened without a Dataset: its trade_basis may be missing or stale (free once checked)
+        if hasattr(source, "ensure_basis"):
+            source.ensure_basis()
         self.cur = source.con.cursor()
         self.parties = parties
         self.comms = comms

@@ -19,13 +19,13 @@ def register_tc(eng) -> None:
     """``_tc`` (commodity, stage, year, party, country, scope, t, measures; party NULL = every party),
     ``_tc_note`` and ``_eu_given`` (IR, EoL-RIR and SI_SR given by the caller) from the options and the
     restriction registry (:func:`critmin.indicators.eu_crm.trade_factors_from_registry`)."""
-    from critmin.indicators.engine.core import _create
     from critmin.indicators.eu_crm import (
         _lookup,
         measures_in_force,
         normalise_tc,
         trade_factors_from_registry,
     )
+    from critmin.indicators.sql_inputs import temp_table as _create
 
     opts = eng.opts
     rows, notes, given = [], [], []

@@ -166,7 +166,7 @@ def _groups(eng) -> list[tuple[str, tuple[str, ...]]]:
 
 def run(eng) -> None:
     """Create ``_origin_rows`` (one per party × traded commodity stage × year) on the engine's cursor."""
-    from critmin.indicators.engine.core import _create
+    from critmin.indicators.sql_inputs import temp_table as _create
 
     cur = eng.cur
     groups = _groups(eng)
@@ -270,7 +270,7 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
     p_nid, p_idx, p_t = (np.asarray(prod[c]) for c in ("nid", "idx", "t"))
     c_nid, c_idx, c_t = (np.asarray(cap[c]) for c in ("nid", "idx", "t"))
     # networks with a column to trace and at least one flow, by core size, in chunks of similar size
-    active = np.unique(q_nid[q_j >= 0])
+    active = _distinct(q_nid[q_j >= 0])
     active = active[(np.asarray(nets["n_flows"])[active] > 0)]
     active = active[np.lexsort((n_of[active], m_of[active]))]
     for chunk in _chunks(active, m_of, n_of):
@@ -321,6 +321,13 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
             out["traced_who"][qsel, b] = traced
             out["valid"][qsel, b] = ok
     return out
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.unique`` without its masked-array check, which imports numpy.ma: ~15 ms
+    of a cold command)."""
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if a.size else a
 
 
 def _top(v: np.ndarray, k: int) -> np.ndarray:

@@ -145,3 +145,34 @@ def test_no_float_noise_and_byte_identical_exports(store_path, tmp_path):
     text = files[0].decode()
     numbers = re.findall(r"(?<![\w.])-?\d+\.\d+(?:e-?\d+)?", text)
     assert numbers and all(len(re.sub(r"\D", "", n.split("e")[0]).lstrip("0")) <= 10 for n in numbers)
+
+
+OPTIMIZE = ["optimize", "--for", "JPN", "-c", "rare_earths", "--stage", "refined", "--year", "2024"]
+STOCKPILE = ["stockpile", "--for", "JPN", "-c", "gallium", "--draws", "50"]
+
+
+@pytest.mark.parametrize(
+    ("args", "header"),
+    [
+        (OPTIMIZE, "party,commodity,stage,year,supplier,supplier_name"),
+        (STOCKPILE, "country,commodity,stage,year,method,stock_days"),
+    ],
+    ids=["optimize", "stockpile"],
+)
+def test_optimize_and_stockpile_write_their_table_to_stdout(store_path, tmp_path, args, header):
+    a = cli(store_path, *args, "--out", "-")
+    b = cli(store_path, *args, "--format", "csv")
+    assert a.exit_code == b.exit_code == 0, a.output
+    assert a.stdout == b.stdout and a.stdout.startswith(header)  # data only: no headline, table or note
+    out = tmp_path / "t.csv"
+    f = cli(store_path, *args, "--out", str(out))
+    assert f.exit_code == 0 and out.read_text() == a.stdout  # the same table --out writes
+    rows = json.loads(cli(store_path, *args, "--format", "json").stdout)
+    assert list(rows[0]) == list(pd.read_csv(out).columns) and len(rows) == len(pd.read_csv(out))
+
+
+@pytest.mark.parametrize("args", [OPTIMIZE, STOCKPILE], ids=["optimize", "stockpile"])
+def test_optimize_and_stockpile_check_extension_against_format(store_path, tmp_path, args):
+    r = main("--db", str(store_path), *args, "--out", str(tmp_path / "m.csv"), "--format", "json")
+    assert r.returncode == 2 and "names a csv file but --format is json" in " ".join(r.stderr.split())
+    assert not list(tmp_path.iterdir())

@@ -82,6 +82,25 @@ def _write_out(df, out: Path | None) -> None:
     console(stderr=True).print(f"wrote {len(df)} rows to {plain(out)}")
 
 
+#: ``--format`` of ``optimize`` and ``stockpile`` (``-f`` is their ``--for``)
+Format = Annotated[
+    str | None,
+    typer.Option("--format", help="table (default), or csv/json of the table --out writes, to stdout."),
+]
+
+
+def _as_data(df, printed: str | None, path: Path | None) -> bool:
+    """Write ``df`` to ``path`` and, with ``--out -`` / ``--format csv|json``, to stdout as data
+    (:func:`critmin.cli.render.output_plan`); True when that is all the command prints (stdout stays
+    machine-readable: no headline, table or notes)."""
+    from critmin.cli import render
+
+    _write_out(df, path)
+    if printed in ("csv", "json"):
+        render.emit(df, printed)
+    return printed != "table"
+
+
 def _print_table(df, title: str | None = None, columns: list[str] | None = None, caption: str | None = None):
     """``columns`` in order of importance (the first ones stay in a narrow terminal), shown in that order."""
     from critmin.cli import render
@@ -398,14 +417,21 @@ def optimize(
         str, typer.Option("--alone-capacity", help="With --pooled: proportional | residual | full.")
     ] = "proportional",
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the mix (or table) to .csv/.json/.parquet.")
+        Path | None,
+        typer.Option("--out", "-o", help="Write the mix (or table) to .csv/.json/.parquet ('-': stdout)."),
     ] = None,
+    fmt: Format = None,
 ) -> None:
-    """Re-source an import need at least supply risk within capacities, share caps and a partner set."""
+    """Re-source an import need at least supply risk within capacities, share caps and a partner set.
+
+    ``--format csv|json`` (or ``--out -``) writes the table ``--out`` would write to stdout, and nothing
+    else: the mix of one mineral, the summary of several, or the alone-vs-pooled cases."""
     import critmin
+    from critmin.cli import render
     from critmin.cli.render import say
     from critmin.optimize import sourcing as so
 
+    printed, path = render.output_plan(out, fmt)
     from_registry = imposers is None or imposers.strip().lower() == "registry"
     risk_weight = risk_weight_options(
         risk_weight, as_of, registry_imposers=objective == "expected_shortfall" and from_registry
@@ -430,11 +456,13 @@ def optimize(
 
         comms = None if commodity.strip().lower() == "all" else commodity
         n = len(cat.resolve_many(comms))
-        with Progress(transient=True) as bar:
+        with Progress(transient=True, console=render.console(stderr=True)) as bar:
             task = bar.add_task("optimising", total=n)
             df = so.optimize_many(
                 ds, party, comms, year=year, partners=partners, progress=lambda: bar.advance(task), **kw
             )
+        if _as_data(df, printed, path):
+            return
         _print_table(
             df,
             f"{party}: optimised sourcing",
@@ -450,12 +478,13 @@ def optimize(
                 "explanation",
             ],
         )
-        _write_out(df, out)
         return
     if pooled:
         df = so.pooled(
             ds, party, commodity, stage, year, partners=partners, alone_capacity=alone_capacity, **kw
         )
+        if _as_data(df, printed, path):
+            return
         _print_table(
             df,
             f"{party}: each alone vs pooled ({_mineral_name(df['commodity'].iloc[0])}, {df['stage'].iloc[0]}, "
@@ -479,12 +508,15 @@ def optimize(
             if text:
                 label = "infeasible" if r.explanation else "binding"
                 say(text, lead=f"{r.case} {label}: ", indent="  ", out=con)
-        _write_out(df, out)
         return
     if objective == "expected_shortfall":
         kw["objective"] = objective
         kw["scenarios"] = so.restriction_scenarios(ds, commodity, stage, year, imposers=imposers, as_of=as_of)
     res = so.optimize_sourcing(ds, party, commodity, stage, year, partners=partners, pareto=pareto, **kw)
+    if _as_data(res.mix, printed, path):
+        if res.status != "optimal":  # the mix alone would not say it: one line on stderr
+            say(f"{res.status}: " + " ".join(res.explanation or []), out=render.console(stderr=True))
+        return
     from critmin.cli.render import console
 
     con = console()
@@ -524,7 +556,6 @@ def optimize(
         _print_table(res.pareto, "Risk–cost front", ["point", "cost_kusd", "cost_change", "import_risk"])
     if s["notes"]:
         say(s["notes"], lead="Note: ", out=con, style="dim")
-    _write_out(res.mix, out)
 
 
 # -- partners (alignment) -----------------------------------------------------------------------------------
@@ -625,12 +656,19 @@ def stockpile_cmd(
     as_of: RegistryAsOf = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the coverage curve (.csv/.json/.parquet).")
+        Path | None,
+        typer.Option("--out", "-o", help="Write the coverage curve (.csv/.json/.parquet; '-': stdout)."),
     ] = None,
+    fmt: Format = None,
 ) -> None:
-    """Days of stock needed so the shortfall stays on target in a share of restriction scenarios (vs JOGMEC 60)."""
+    """Days of stock needed so the shortfall stays on target in a share of restriction scenarios (vs JOGMEC 60).
+
+    ``--format csv|json`` (or ``--out -``) writes the coverage curve to stdout, and nothing else."""
     import critmin
+    from critmin.cli import render
     from critmin.optimize import stockpile as sp
+
+    printed, path = render.output_plan(out, fmt)
 
     from_registry = imposers is None or imposers.strip().lower() == "registry"
     risk_weight = risk_weight_options(
@@ -656,6 +694,8 @@ def stockpile_cmd(
         risk_weight=risk_weight,
         as_of=as_of,
     )
+    if _as_data(res.curve, printed, path):
+        return
     from critmin.cli.render import console, say
 
     con = console()
@@ -670,7 +710,6 @@ def stockpile_cmd(
     )
     if s["notes"]:
         say(s["notes"], lead="Note: ", out=con, style="dim")
-    _write_out(res.curve, out)
 
 
 def register(app: typer.Typer) -> None:

@@ -273,3 +273,12 @@ def test_duckdb_and_pandas_engines_agree_on_random_networks(flows, missing):
     for col in ("hhi", "import_risk", "score", "price_usd_per_kg", "missing_g_tonnes", "intra_bloc_tonnes"):
         np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=1e-12, err_msg=col)
     assert a["status"].tolist() == b["status"].tolist()
+
+
+def test_risk_table_names_the_origin_and_uses_the_code_only_for_long_names():
+    from critmin.cli.risk import HEADING_NAME_CHARS, _origin_names
+
+    assert _origin_names("CHN", 2023) == ("China", "China")
+    assert _origin_names("china", 2023) == ("China", "China")
+    label, name = _origin_names("VCT", 2023)  # Saint Vincent and the Grenadines
+    assert len(name) > HEADING_NAME_CHARS and (label, name) == ("VCT", "Saint Vincent and the Grenadines")

@@ -303,6 +303,24 @@ def _cell(method: str, value, low, high, status: str) -> str:
     return ("~" + text) if status == "proxy" else text
 
 
+#: the longest display name a column heading carries (a longer one, e.g. Democratic Republic of the Congo,
+#: would wrap the heading over many lines: its code stands in and the footnote names it)
+HEADING_NAME_CHARS = 14
+
+
+def _origin_names(share_of: str, year: int) -> tuple[str, str]:
+    """(heading label, display name) of the ``--share-of`` origin: 'China' for CHN; the code in the heading
+    only when the name is longer than :data:`HEADING_NAME_CHARS`."""
+    from critmin.reference import blocs
+
+    try:
+        p = blocs.party(share_of, year)
+    except Exception:  # already validated by the engine; a label it took stays as given
+        return share_of, share_of
+    label = p.name if len(p.name) <= HEADING_NAME_CHARS else p.label
+    return label, p.name
+
+
 def _print(
     console, cols: list[str], rows: list[tuple], methods: list[str], share_of: str, risk_weight: str = "wgi"
 ) -> None:
@@ -330,6 +348,9 @@ def _print(
     from critmin.cli import render
     from critmin.cli.render import Col
 
+    origin_label, origin_name = _origin_names(
+        share_of, max(int(k[2]) for p in by_party.values() for k in p["keys"])
+    )
     labels = {
         "geopolrisk": "GeoPolRisk" if risk_weight != "coercion" else "GeoPolRisk (coercion)",
         "geopolrisk_cf": "GeoPolRisk CF" if risk_weight != "coercion" else "GeoPolRisk CF (coercion)",
@@ -337,7 +358,7 @@ def _print(
         "hhi": "World HHI",
         "import_hhi": "Import HHI",
         "import_reliance": "Net import reliance",
-        "origin": f"{share_of} traced origin",
+        "origin": f"{origin_label} traced origin",
     }
     cols = [Col("name", "Mineral · stage", "name", 0, min_width=14)]
     if multi_year:
@@ -362,8 +383,9 @@ def _print(
         else ""
     )
     console.print(
-        f"GeoPolRisk: score 0-1{weight}. EU supply risk*: the stage the EU method reports. {share_of} traced origin: share of "
-        "supply traced to it through re-exports, (low–high) across balancing options and production "
-        "sources. ~: production-share proxy (no trade data). Inputs, flags and provenance per row with --out.",
+        f"GeoPolRisk: score 0-1{weight}. EU supply risk*: the stage the EU method reports. {origin_label} traced "
+        f"origin: share of supply traced to {'it' if origin_label == origin_name else origin_name} through "
+        "re-exports, (low–high) across balancing options and production sources. ~: production-share proxy "
+        "(no trade data). Inputs, flags and provenance per row with --out.",
         highlight=False,
     )

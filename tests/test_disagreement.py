@@ -47,7 +47,7 @@ def test_source_gaps_compare_the_reported_source_with_others_on_the_same_basis()
     g = gaps.iloc[0]
     assert (g["commodity"], g["source"], g["other_source"]) == ("antimony", "WMD", "USGS")
     assert g["gap"] == 0.480 - 0.349
-    assert dg.source_note("CHN", g) == "CHN 35 % (WMD 2026) vs 48 % (USGS MCS 2024), 2023"
+    assert dg.source_note("CHN", g) == "CHN 35% (WMD 2026) vs 48% (USGS MCS 2024), 2023"
 
 
 def test_exposure_says_where_japans_rare_earth_shares_disagree(ds):
@@ -56,9 +56,9 @@ def test_exposure_says_where_japans_rare_earth_shares_disagree(ds):
     # Japan's refined rare earths in 2024: China 38 % by value, about two thirds by tonnes of REO
     assert round(100 * ree["share_from_CHN"]) == 38 and round(100 * ree["alt_basis_share_from"]) == 66
     assert ree["basis_disagrees"] and ree["alt_basis"] == "tonnes"
-    assert "CHN 38 % by value, 66 % by tonnes" in ree["disagreement"]
+    assert "CHN 38% by value, 66% by tonnes" in ree["disagreement"]
     sb = e[(e["commodity"] == "antimony") & (e["stage"] == "mine")].iloc[0]
-    assert "world mine: CHN 35 % (WMD 2026) vs 48 % (USGS MCS 2024), 2023" in sb["disagreement"]
+    assert "world mine: CHN 35% (WMD 2026) vs 48% (USGS MCS 2024), 2023" in sb["disagreement"]
     assert round(100 * sb["world_mine_china_share_alt"]) == 48
 
 

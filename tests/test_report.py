@@ -50,6 +50,14 @@ def test_report_is_a_briefing_with_tables_charts_and_sources(built, ds):
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?://', html)
 
 
+def test_disagreement_notes_write_shares_as_the_tables_do(built):
+    _, html = built
+    notes = re.findall(r"[^<>]*\bby value, [^<>]*", html) + re.findall(r"[^<>]*\) vs \d[^<>]*", html)
+    assert any(re.search(r"CHN \d+% by value, \d+% by tonnes", n) for n in notes)
+    assert any(re.search(r"CHN \d+% \(WMD \d{4}\) vs \d+% \(", n) for n in notes)
+    assert not [n for n in notes if re.search(r"\d %", n)]  # '38%', as in the table beside the note
+
+
 def test_report_escapes_text(tmp_path, ds, monkeypatch):
     from critmin.report import extras
 

@@ -36,11 +36,12 @@ def disagrees(a: npt.ArrayLike, b: npt.ArrayLike, margin: float = MARGIN) -> np.
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
+    """'38%': written as the tables next to the note write their shares (no space before %)."""
+    return f"{100 * x:.0f}%"
 
 
 def basis_note(who: str, share: float, other: float, basis: str, other_basis: str) -> str:
-    """'CHN 38 % by value, 66 % by tonnes' (the words shown next to the number)."""
+    """'CHN 38% by value, 66% by tonnes' (the words shown next to the number)."""
     return f"{who} {_pct(share)} by {basis}, {_pct(other)} by {other_basis}"
 
 
@@ -74,7 +75,7 @@ def source_gaps(conc: pd.DataFrame, share_col: str, margin: float = MARGIN) -> p
 
 
 def source_note(who: str, row) -> str:
-    """'world mine: CHN 35 % (WMD 2026) vs 48 % (USGS MCS 2024), 2023'."""
+    """'CHN 35% (WMD 2026) vs 48% (USGS MCS 2024), 2023' (after 'world mine: ')."""
     return (
         f"{who} {_pct(row.share)} ({edition_label(row.source, row.edition)}) vs {_pct(row.other_share)} "
         f"({edition_label(row.other_source, row.other_edition)}), {int(row.year)}"

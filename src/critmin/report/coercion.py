@@ -144,7 +144,7 @@ def optimum_table(ds, parties: list[str], year: int, mks: dict | None = None) ->
                         "risk_after": s["risk_after"],
                         "chn_before": float(chn["current_share"]) if chn is not None else 0.0,
                         "chn_after": float(chn["optimised_share"]) if chn is not None else 0.0,
-                        "top_after": f"{s['top_supplier_after']} {100 * s['top_share_after']:.0f} %"
+                        "top_after": f"{s['top_supplier_after']} {100 * s['top_share_after']:.0f}%"
                         if s["status"] == "optimal"
                         else "",
                         "cost_change": s["cost_after_kusd"] / s["cost_before_kusd"] - 1

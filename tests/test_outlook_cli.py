@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,7 +128,18 @@ def test_report_outlook_section(ds):
     assert [s.id for s in secs] == ["outlook-2030", "outlook-concentration"]
     first = secs[0]
     assert "not a critmin forecast" in first.paragraphs[0]
-    assert any(p.startswith("JPN cannot meet the 65% cap") or p.startswith("JPN can") for p in first.notes)
+    # one bullet per party and mineral, one idea per line under it (issue 11: no wall of text)
+    heads = [p["head"] for p in first.points]
+    assert any(h.startswith("Japan (JPN) · ") and h.endswith(", 2030 APS:") for h in heads)
+    assert all(re.match(r"(can|cannot) ", p["text"]) for p in first.points)
+    short = [p for p in first.points if p["text"].startswith("cannot") and "kt need" in p["text"]]
+    assert short and all(
+        re.search(r"short by [\d.,]+ k?t \(\d+% of its [\d.,]+ kt need\)", p["text"]) for p in short
+    )
+    lines = [x for p in first.points for x in p["sub"]]
+    assert lines and all(len(x) < 160 and x.count("; ") == 0 for x in lines)
+    assert not any("shared pro rata" in x for x in lines)  # said once, in the section's text
+    assert any(x.startswith("Closes if ") for x in lines) and not first.notes
     parties = {row[0] for row in first.table["rows"]}
     assert parties == {"JPN", "ITA"}
     assert len(secs[1].table["rows"]) == 12

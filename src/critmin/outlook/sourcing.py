@@ -481,46 +481,58 @@ def _binding_words(
     return out
 
 
-def _answer(s: dict, party, known: bool, scenario: str) -> str:
-    who = party.label
-    what = f"{s['stage_label']} in {s['year']} under {scenario}"
+@dataclass(frozen=True)
+class AnswerParts:
+    """The answer of one case in parts, one idea each (the report lists them as bullets; :func:`_answer`
+    joins them into the sentence ``critmin outlook`` prints)."""
+
+    caveat: str  # what to know before reading the answer ('' when nothing)
+    outcome: str  # can / cannot meet the cap, with the shortfall in kt and % of the need
+    why: list[str]  # the binding constraints, in words
+    fixes: list[str]  # what would close the gap ('the gap closes if ...')
+
+
+def answer_parts(s) -> AnswerParts:
+    """The parts of a case's answer from its summary row (:func:`sourcing_outlook`, :func:`outlook_options`)."""
+    who, year = s["party"], s["year"]
+    known = s["need_kt"] == s["need_kt"]  # NaN: the need is not in the trade data
     cap = f"{s['max_share']:.0%} cap" if s["max_share"] is not None else "no cap"
     if known and not s["material"] and s["need_basis"] != "given":
-        lead = (
+        caveat = (
             f"{who} imports little (USD {s['need_value_kusd'] / 1e3:,.1f} M in 2023, below the USD "
-            f"{MATERIAL_KUSD / 1e3:,.0f} M materiality threshold); "
+            f"{MATERIAL_KUSD / 1e3:,.0f} M materiality threshold)"
         )
     elif not known:
-        lead = f"{who}'s import need is not in the trade data (pro rata, the answer holds for any need)"
+        caveat = f"{who}'s import need is not in the trade data (pro rata, the answer holds for any need)"
         if s["own_output_kt"] > 0:
-            lead += f"; its own output: {_fmt_kt(s['own_output_kt'])} in {s['year']} (IEA base case)"
-        lead += "; "
+            caveat += f"; its own output: {_fmt_kt(s['own_output_kt'])} in {year} (IEA base case)"
     else:
-        lead = ""
+        caveat = ""
     if s["status"] == "feasible":
-        return (
-            f"{lead}{who} can meet the {cap} for {what}"
-            + (f" (need {_fmt_kt(s['need_kt'])})" if known else "")
-            + f": largest supplier {_name(s['largest_supplier'])} {s['largest_supplier_share']:.0%}."
-        )
+        need = f" (need {_fmt_kt(s['need_kt'])})" if known else ""
+        largest = f"largest supplier {_name(s['largest_supplier'])} {s['largest_supplier_share']:.0%}"
+        return AnswerParts(caveat, f"can meet the {cap}{need}: {largest}", [], [])
     if s["status"] == "no allowed producer":
-        return f"{lead}{who} cannot source {what} from its allowed producers: none is in the IEA table."
+        return AnswerParts(
+            caveat, "cannot source it from its allowed producers: none is in the IEA table", [], []
+        )
     short = (
         f"short by {_fmt_kt(s['shortfall_kt'])} ({s['shortfall_share']:.0%} of its {_fmt_kt(s['need_kt'])} need)"
         if known
         else f"short by {s['shortfall_share']:.0%} of its need"
     )
-    if s["short_cap_share"] > 0:
-        text = f"{lead}{who} cannot meet the {cap} for {what}: {short}; {s['binding']}"
-    else:
-        text = f"{lead}{who} cannot cover its need of {what}, even without the cap: {short}; {s['binding']}"
+    outcome = (
+        f"cannot meet the {cap}: {short}"
+        if s["short_cap_share"] > 0
+        else f"cannot cover its need, even without the cap: {short}"
+    )
     fixes = []
     if s["extra_partner_output_kt"] > 0:
         base = s["partner_output_kt"]
         pct = f" (+{s['extra_partner_output_kt'] / base:.0%} on their {_fmt_kt(base)})" if base > 0 else ""
         capped = [_name(c) for c in s["capped_suppliers"].split(",") if c]
         whose = f"producers other than {' and '.join(capped)}" if capped else "the allowed producers"
-        fixes.append(f"{whose} produced {_fmt_kt(s['extra_partner_output_kt'])} more in {s['year']}{pct}")
+        fixes.append(f"{whose} produced {_fmt_kt(s['extra_partner_output_kt'])} more in {year}{pct}")
     k = s["claim_multiple_needed"]
     if k is not None and k == k and k > 1 and s["sharing"] == "pro_rata":
         fixes.append(
@@ -529,9 +541,28 @@ def _answer(s: dict, party, known: bool, scenario: str) -> str:
             else f"{who} secured {k:.1f}× its pro-rata share of their output (offtake agreements)"
         )
     if s["cap_needed"] is not None and s["short_world_supply_share"] <= 0:
-        fixes.append(f"the cap were {math.ceil(s['cap_needed'] * 100)} %")
-    if fixes:
-        text += "; the gap closes if " + ", or if ".join(fixes)
+        fixes.append(f"the cap were {math.ceil(s['cap_needed'] * 100)}%")
+    return AnswerParts(caveat, outcome, [b for b in s["binding"].split("; ") if b], fixes)
+
+
+def _answer(s: dict, party, known: bool, scenario: str) -> str:
+    """The answer in one sentence: '{who} can meet the 65% cap for {stage} in {year} under {scenario} ...'."""
+    p = answer_parts(s)
+    who = party.label
+    what = f"{s['stage_label']} in {s['year']} under {scenario}"
+    lead = f"{p.caveat}; " if p.caveat else ""
+    if s["status"] == "feasible":
+        verb, rest = p.outcome.split(": ", 1)
+        return f"{lead}{who} {verb} for {what}: {rest}."
+    if s["status"] == "no allowed producer":
+        return f"{lead}{who} cannot source {what} from its allowed producers: none is in the IEA table."
+    verb, short = p.outcome.rsplit(": ", 1)
+    if verb.startswith("cannot meet"):
+        text = f"{lead}{who} {verb} for {what}: {short}; {s['binding']}"
+    else:
+        text = f"{lead}{who} cannot cover its need of {what}, even without the cap: {short}; {s['binding']}"
+    if p.fixes:
+        text += "; the gap closes if " + ", or if ".join(p.fixes)
     return text + "."
 
 

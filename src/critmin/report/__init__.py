@@ -36,6 +36,7 @@ class Section:
     chart_caption: str | None = None
     notes: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)  # an ordered list (ranked actions)
+    points: list[dict] = field(default_factory=list)  # bullets: {"head", "text", "sub": [one idea each]}
     subsections: list[Section] = field(default_factory=list)
     css: str = ""  # extra class: 'summary' (page one), 'appendix' (wide pages)
 

@@ -5,6 +5,8 @@ same public functions as ``critmin outlook``.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 TOP_N = 4  # minerals per party in the 2030 table (by 2023 import value)
@@ -15,6 +17,23 @@ def _top_stages(exp: pd.DataFrame, party: str, minerals: tuple[str, ...], n: int
     part = exp[(exp["party"] == party) & exp["commodity"].isin(minerals)]
     part = part.dropna(subset=["import_value_kusd"]).sort_values("import_value_kusd", ascending=False)
     return [(r.commodity, r.stage) for r in part.head(n).itertuples(index=False) if r.import_value_kusd > 0]
+
+
+def _point(s, party_name: str) -> dict:
+    """One case of the 2030 table as a bullet: the outcome (shortfall in kt and % of the need, year and
+    scenario in the heading), then one line per binding constraint and per way to close the gap."""
+    from critmin.outlook.sourcing import answer_parts
+
+    p = answer_parts(s)
+    # the sharing rule is stated once in the section's text, not in every line
+    why = [re.sub(r" \(shared pro rata with the rest of the world's \w+ demand\)", "", w) for w in p.why]
+    fixes = [("Closes if " if k == 0 else "Or if ") + f for k, f in enumerate(p.fixes)]
+    return {
+        "head": f"{party_name} ({s['party']}) · {s['stage_label']}, {s['year']} {s['scenario']}:",
+        "text": p.outcome + ".",
+        "sub": [x[:1].upper() + x[1:] + "." for x in [*p.caveat.split("; "), *why] if x]
+        + [f + "." for f in fixes],
+    }
 
 
 def outlook_sections(ds, parties, year, exp):
@@ -63,10 +82,12 @@ def outlook_sections(ds, parties, year, exp):
     order = {p.label: i for i, p in enumerate(ps)}
     df = df.sort_values("party", key=lambda s: s.map(order), kind="stable")
     opts = opts.sort_values("party", key=lambda s: s.map(order), kind="stable")
-    answers = [
-        r.answer
-        for r in opts[opts["scenario"] == "APS"].itertuples(index=False)
-        if r.material or r.need_kt != r.need_kt
+    names = {p.label: p.name for p in ps}
+    aps = opts[opts["scenario"] == "APS"]
+    points = [
+        _point(r, names[r["party"]])
+        for _, r in aps.iterrows()
+        if r["material"] or r["need_kt"] != r["need_kt"]
     ]
     first = Section(
         "outlook-2030",
@@ -78,9 +99,9 @@ def outlook_sections(ds, parties, year, exp):
             f"world demand; every producer's output is shared among all buyers in proportion to demand; no third "
             f"country may supply more than 65 % (Regulation (EU) 2024/1252). Members' own output serves their own "
             f"use and is left out. The table answers for each party's largest imports among the six minerals the "
-            f"IEA projects; the notes under it say, in words, what would close each gap.",
+            f"IEA projects; the points under it say, for each, what binds and what would close the gap.",
         ],
-        notes=answers,
+        points=points,
         table=table(
             df,
             [

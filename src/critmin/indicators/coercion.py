@@ -64,6 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from critmin import dates
 from critmin.errors import NoDataError, UnknownValueError
 from critmin.indicators.sql_inputs import pv_edition_sql, supplier_weight_sql
 from critmin.indicators.sql_inputs import temp_table as _create
@@ -208,16 +209,7 @@ def coercion_weight_sql(s: str, d: str, r: str, params: CoercionParams = DEFAULT
 # the restriction record from the registry
 # ---------------------------------------------------------------------------------------------------------
 def _day(value) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise UnknownValueError("as-of date", value, hint="use YYYY-MM-DD") from None
+    return dates.day(value, "as-of date")
 
 
 def as_of_date(year: int, as_of=None) -> dt.date:
@@ -227,7 +219,10 @@ def as_of_date(year: int, as_of=None) -> dt.date:
         return dt.date(int(year), 12, 31)
     if isinstance(as_of, str) and as_of.strip().lower() == "today":
         return dt.date.today()
-    return _day(as_of)
+    d = _day(as_of)
+    if d is None:
+        raise UnknownValueError("as-of date", as_of, hint="use YYYY-MM-DD or 'today'")
+    return d
 
 
 def record_measures(records: Iterable[Mapping]) -> list[dict]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from critmin import dates
 from critmin.errors import DataError, UnknownValueError
 from critmin.yamldoc import LOADER, record_lines
 
@@ -105,21 +106,14 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _as_date(value: Any, field: str, where: dict) -> str | None:
-    if value is None or (isinstance(value, float) and value != value) or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    if text.lower() in ("none", "null", "nan", "nat"):
-        return None
+    """A record's date as ISO text (None when missing); a bad one is a DataError naming the row and field."""
     try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
+        d = dates.day(value, field)
+    except UnknownValueError:
         raise DataError(
-            f"{field} {text!r} is not an ISO date (YYYY-MM-DD)", **_where(**where, field=field)
+            f"{field} {str(value).strip()!r} is not an ISO date (YYYY-MM-DD)", **_where(**where, field=field)
         ) from None
+    return None if d is None else d.isoformat()
 
 
 def _as_text(value: Any) -> str | None:
@@ -382,14 +376,10 @@ def all_records(ds_or_store=None) -> list[dict]:
 
 # -- queries ----------------------------------------------------------------------------------------------
 def _iso(value) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        return dt.date.fromisoformat(str(value)[:10]).isoformat()
-    except ValueError:
-        raise UnknownValueError("date", value, hint="use YYYY-MM-DD") from None
+    d = dates.day(value)
+    if d is None:
+        raise UnknownValueError("date", value, hint="use YYYY-MM-DD")
+    return d.isoformat()
 
 
 def is_in_force(record: dict, on: str | dt.date) -> bool:

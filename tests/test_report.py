@@ -52,7 +52,9 @@ def test_report_is_a_briefing_with_tables_charts_and_sources(built, ds):
 
 def test_disagreement_notes_write_shares_as_the_tables_do(built):
     _, html = built
-    notes = re.findall(r"[^<>]*\bby value, [^<>]*", html) + re.findall(r"[^<>]*\) vs \d[^<>]*", html)
+    notes = [
+        n for n in re.findall(r'<p class="note">([^<]*)</p>', html) if " by value, " in n or ") vs " in n
+    ]
     assert any(re.search(r"CHN \d+% by value, \d+% by tonnes", n) for n in notes)
     assert any(re.search(r"CHN \d+% \(WMD \d{4}\) vs \d+% \(", n) for n in notes)
     assert not [n for n in notes if re.search(r"\d %", n)]  # '38%', as in the table beside the note

@@ -1294,6 +1294,8 @@ class _Extractor:
     def _update_context(self, sent: Sentence, events: list[Event]) -> None:
         for ev in events:
             self.ctx.events.append(ev)
+            if has_flag(ev.rule, "keeps_context"):
+                continue
             self.ctx.group = ev.actors
             if len(ev.actors) >= 2:
                 self.ctx.pair = ev.actors

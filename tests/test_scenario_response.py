@@ -160,4 +160,6 @@ def test_a_scenario_is_titled_in_words_not_ids():
         == "China bans exports of rare earth elements, refined stage, to Japan (2023 network)"
     )
     two = [Restriction("CHN", 0.5, ()), Restriction("RUS", 0.5, ())]
-    assert scenario_name(two, "graphite", "mine", 2024).startswith("China and Russia cut 50% of their exports of")
+    assert scenario_name(two, "graphite", "mine", 2024).startswith(
+        "China and Russia cut 50% of their exports of"
+    )

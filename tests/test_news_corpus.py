@@ -45,7 +45,8 @@ def _batch_of(record_id: str, batches: dict) -> int:
 
 def batchwise_split(records: list[dict], batches: dict) -> dict[str, str]:
     """The split batches.json prescribes: batches in order; an article whose story appeared in an earlier batch
-    takes that story's part, the others are assigned by ``assign_split`` over their own batch."""
+    takes that story's part, the others are assigned by ``assign_split`` over their own batch, or all to the
+    batch's fixed ``split`` when it has one (a batch collected to grow one part)."""
     out: dict[str, str] = {}
     story_part: dict[str, str] = {}
     for b in sorted(batches["batches"], key=lambda b: b["batch"]):
@@ -53,7 +54,10 @@ def batchwise_split(records: list[dict], batches: dict) -> dict[str, str]:
         inherited = {r["id"]: story_part[r["story"]] for r in members if r["story"] in story_part}
         fresh = [r for r in members if r["id"] not in inherited]
         out.update(inherited)
-        out.update(nc.assign_split(fresh, batches["seed"]))
+        if "split" in b:
+            out.update({r["id"]: b["split"] for r in fresh})
+        else:
+            out.update(nc.assign_split(fresh, batches["seed"]))
         for r in members:
             story_part.setdefault(r["story"], out[r["id"]])
     return out
@@ -136,10 +140,24 @@ def test_each_batch_halves_its_new_stories(records, batches):
     for b in sorted(batches["batches"], key=lambda b: b["batch"]):
         members = [r for r in records if _batch_of(r["id"], batches) == b["batch"]]
         fresh = [r for r in members if r["story"] not in seen]
+        if "split" in b:  # collected for one part only
+            assert {r["split"] for r in members} == {b["split"]}, b["batch"]
+            seen |= {r["story"] for r in members}
+            continue
         for lang in nc.LANGUAGES:
             n = Counter(r["split"] for r in fresh if r["language"] == lang)
             assert abs(n["tuning"] - n["heldout"]) <= 4, (b["batch"], lang, n)
         seen |= {r["story"] for r in members}
+
+
+def test_a_one_part_batch_holds_no_story_of_the_other_part(records, batches):
+    """A batch that grows the tuning part must not carry a held-out story into it (stories stay whole)."""
+    for b in batches["batches"]:
+        if "split" not in b:
+            continue
+        members = [r for r in records if _batch_of(r["id"], batches) == b["batch"]]
+        other = {r["story"] for r in records if r["split"] != b["split"]}
+        assert [r["id"] for r in members if r["story"] in other] == [], b["batch"]
 
 
 def test_batchwise_split_keeps_earlier_batches_and_stories():
@@ -166,12 +184,14 @@ def test_batchwise_split_keeps_earlier_batches_and_stories():
     assert {both["c012"], both["c013"]} == set(nc.SPLITS)
 
 
-def test_split_keeps_stories_whole_and_halves_each_language(records):
+def test_split_keeps_stories_whole_and_halves_each_language(records, batches):
     parts = {}
     for r in records:
         assert parts.setdefault(r["story"], r["split"]) == r["split"], r["story"]
+    one_part = {b["batch"] for b in batches["batches"] if "split" in b}
+    halved = [r for r in records if _batch_of(r["id"], batches) not in one_part]
     for lang in nc.LANGUAGES:
-        n = Counter(r["split"] for r in records if r["language"] == lang)
+        n = Counter(r["split"] for r in halved if r["language"] == lang)
         assert abs(n["tuning"] - n["heldout"]) <= 4, (lang, n)
 
 

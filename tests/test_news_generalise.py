@@ -426,3 +426,83 @@ def test_a_host_country_is_not_the_investor_of_a_company():
     state = "Japan will invest $300 million in a joint venture to build a lithium mine in Chile."
     [ev] = of_type(events(state, "2025-05-20"), "investment")
     assert ev.initiator == ["JPN"]
+
+
+# == round 4: categories from the third tuning batch (agreements, rulings, bills, plans, company deals) =====
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Rajya Sabha on Wednesday passed the Minerals (Exploration and Licensing) Amendment Bill on lithium.",
+        "The Union Cabinet cleared amendments to the Mines (Development and Regulation) Act to open lithium mining.",
+    ],
+)
+def test_a_legislature_or_cabinet_named_for_its_country_passes_an_act_with_a_bracketed_name(text):
+    [ev] = of_type(events(text, "2026-03-04"), "other")
+    assert ev.initiator == ["IND"] and "lithium" in ev.minerals, ev
+
+
+def test_one_legislative_act_restated_in_the_next_sentence_is_one_event():
+    text = (
+        "India's lower house on Tuesday passed a bill to boost the supply of lithium and cobalt.\n"
+        "What the bill changes\n"
+        "The Mines (Amendment) Bill, 2026, was passed after a brief debate."
+    )
+    [ev] = of_type(events(text, "2026-03-04"), "other")
+    assert ev.date == "2026-03-03", ev
+
+
+def test_an_acquisition_reads_across_the_sellers_stock_listing():
+    text = (
+        "Canada’s Acme Metals (TSX: ACM) is buying Borealis Mining Corp.’s (ASX: BMC) Zeta cobalt project "
+        "in Australia for A$9 million."
+    )
+    [ev] = of_type(events(text), "investment")
+    assert ev.initiator == ["CAN"] and ev.minerals == ["cobalt"], ev
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "From next month, antimony concentrates may not be exported from Ruritania without a licence, Vietnam's "
+        "trade ministry said.",
+        "Secondo il ministero vietnamita, i concentrati di antimonio non possono essere esportati senza "
+        "autorizzazione.",
+    ],
+)
+def test_a_prohibition_without_a_licence_is_a_licence_requirement(text):
+    [ev] = of_type(events(text, "2026-03-04"), "export_restriction")
+    assert ev.initiator == ["VNM"] and ev.minerals == ["antimony"], ev
+
+
+def test_a_national_programme_starting_in_italian_is_a_plan_and_its_sum_is_its_envelope():
+    text = (
+        "Parte il Programma nazionale di ricerca del litio e della grafite dopo il via libera del governo "
+        "italiano, con 4 milioni di euro per la prima fase di indagine."
+    )
+    evs = events(text, "2026-03-04")
+    assert [e.event_type for e in evs] == ["other"], evs
+    assert evs[0].initiator == ["ITA"] and {"lithium", "graphite"} <= set(evs[0].minerals)
+    # a survey ('indagine') is not a trade investigation
+    assert all(e.rule != "other.investigation" for e in evs)
+
+
+def test_a_strategic_selection_in_the_passive_is_the_selectors_and_keeps_the_projects_country():
+    text = (
+        "Italy's new rare earth recycling line in Lazio is the largest in the country. "
+        "The plant was selected by the European Commission as a strategic project last year. "
+        "The Italian government will invest EUR 5 million in the plant."
+    )
+    invs = of_type(events(text, "2026-03-04"), "investment")
+    assert [e.initiator for e in invs] == [["EUU"], ["ITA"]], invs
+    # a mineral listed as strategic is not a project selection
+    assert of_type(events("Lithium is listed as a strategic raw material by the EU."), "investment") == []
+
+
+def test_a_notice_of_appeal_is_a_filing_not_an_intention():
+    text = (
+        "The United States' largest lithium mine faces new litigation. "
+        "The United States tribes filed on Monday a notice of their intent to appeal and a motion for an "
+        "emergency injunction against the lithium mine."
+    )
+    others = of_type(events(text, "2026-03-04"), "other")
+    assert any(e.rule == "other.dispute" and e.date == "2026-03-02" for e in others), others

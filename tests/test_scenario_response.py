@@ -150,3 +150,16 @@ def test_sweep_with_response_equals_single_runs(ds):
         np.testing.assert_allclose(mc.dQ[i], one.result.dQ, atol=1e-6)
         assert mc.price_rise[i] == pytest.approx(one.price_rise)
     assert mc.world()["supply_response"]["on"] is True
+
+
+def test_a_scenario_is_titled_in_words_not_ids():
+    from critmin.scenarios.scenario import Restriction, scenario_name
+
+    assert (
+        scenario_name([Restriction("CHN", 1.0, ("JPN",))], "rare_earths", "refined", 2023)
+        == "China bans exports of rare earth elements, refined stage, to Japan (2023 network)"
+    )
+    two = [Restriction("CHN", 0.5, ()), Restriction("RUS", 0.5, ())]
+    assert scenario_name(two, "graphite", "mine", 2024).startswith(
+        "China and Russia cut 50% of their exports of"
+    )

@@ -188,7 +188,7 @@ def test_the_scenario_form_returns_a_result(visit):
     assert "commodity=graphite" in page.url
     assert page.locator("#result").count() == 1
     heading = page.locator("#result h2").inner_text()
-    assert "CHN graphite mine 2023" in heading
+    assert "China bans exports of graphite (natural), mine stage (2023 network)" in heading
     cells = page.locator("#table-countries tbody tr").first.locator("td").all_inner_texts()
     assert len(cells) == 10 and cells[0] and cells[6].endswith(" t")  # country ... shortfall in tonnes
     assert page.locator("#table-countries").inner_text().count("JPN") >= 1

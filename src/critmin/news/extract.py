@@ -49,7 +49,7 @@ from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import Trigger, cue, has_flag, label, rulebook
 from critmin.news.segment import Sentence, segment
 
-EXTRACTOR_VERSION = "2.2"
+EXTRACTOR_VERSION = "2.3"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
 
@@ -1229,8 +1229,23 @@ class _Extractor:
             found = self._resolve_deals(text, found, agreements)
         found += self._stage(sent, "reference", masked)
         if not any(e.event_type in ("agreement", "partnership_upgrade") for e in found):
-            found += self._stage(sent, "other", masked)
+            plans = self._stage(sent, "other", masked)
+            found = self._plan_envelopes(sent, found, plans) + plans
         return found
+
+    def _plan_envelopes(self, sent: Sentence, found: list[Event], plans: list[Event]) -> list[Event]:
+        """A sum stated with a plan it belongs to ("the national programme starts, with EUR 3.5 million for its
+        first phase") is the plan's financing envelope, a tool of the plan (annotation rules), not an investment."""
+        actors = {a for p in plans if has_flag(p.rule, "group_plan") for a in p.actors}
+        if not actors:
+            return found
+        kept = []
+        for ev in found:
+            if ev.event_type == "investment" and set(ev.initiator) <= actors:
+                self.rejected.append((sent.index, ev.rule, "a plan's financing envelope"))
+                continue
+            kept.append(ev)
+        return kept
 
     def _resolve_deals(self, text: str, found: list[Event], agreements: list[Event]) -> list[Event]:
         """One deal, one type: a loan or investment agreement is an investment; investments and stockpiles
@@ -1294,6 +1309,8 @@ class _Extractor:
     def _update_context(self, sent: Sentence, events: list[Event]) -> None:
         for ev in events:
             self.ctx.events.append(ev)
+            if has_flag(ev.rule, "keeps_context"):
+                continue
             self.ctx.group = ev.actors
             if len(ev.actors) >= 2:
                 self.ctx.pair = ev.actors

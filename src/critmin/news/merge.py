@@ -14,7 +14,7 @@ import re
 
 from critmin.news.gazetteer import GENERIC, normalise_minerals
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
-from critmin.news.rules import has_flag, rulebook
+from critmin.news.rules import has_flag, rulebook, words
 
 MAX_CANDIDATES = 16
 RESTRICTIVE = ("export_restriction", "restriction_lifted")
@@ -112,9 +112,23 @@ def mergeable(a: Event, b: Event) -> bool:
         and head_noun(a.trigger) != head_noun(b.trigger)
         # "the panel upheld ..." "it also found ...": one ruling
         and not (has_flag(a.rule, "ruling") and has_flag(b.rule, "ruling"))
+        and not _restated_act(a, b)
     ):
         return False
     return compatible_dates(a.date, b.date) and compatible_dates(a.effective_date, b.effective_date)
+
+
+RESTATEMENT_CHARS = 200  # "passed a bill" ... (a sentence or a subheading later) "the Bill was passed"
+
+
+def _restated_act(a: Event, b: Event) -> bool:
+    """Two mentions of one legislative act close together ("passed a bill on Tuesday. ... The Bill was passed
+    after brief debate"): both triggers name an act, and the second follows within a sentence or a subheading."""
+    act = words("act_words")
+    if head_noun(a.trigger) not in act or head_noun(b.trigger) not in act:
+        return False
+    first, second = (a, b) if a.evidence_start <= b.evidence_start else (b, a)
+    return 0 <= second.evidence_start - first.evidence_end <= RESTATEMENT_CHARS
 
 
 def _earlier_act(a: Event, b: Event) -> bool:

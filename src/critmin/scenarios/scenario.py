@@ -405,6 +405,39 @@ def run(
     )
 
 
+def scenario_name(restrictions, commodity: str, stage: str, year: int) -> str:
+    """A reader's title: 'China bans exports of rare earth elements, refined stage, to Japan (2023 network)';
+    a partial cut says its share ('cuts 50% of its exports')."""
+    from critmin.reference import commodities as cat
+    from critmin.reference import countries as cmod
+
+    def who(codes) -> str:
+        return " and ".join(_country_name(cmod, c) for c in codes)
+
+    r0 = restrictions[0]
+    try:
+        mineral = cat.get(commodity).name
+    except CritminError:
+        mineral = commodity.replace("_", " ")
+    subject = who([r.imposer for r in restrictions])
+    if len(restrictions) == 1:
+        action = "bans" if r0.share >= 1 else f"cuts {r0.share:.0%} of its"
+    else:
+        action = "ban" if r0.share >= 1 else f"cut {r0.share:.0%} of their"
+    mineral = mineral[:1].lower() + mineral[1:] if mineral[1:2].islower() else mineral
+    text = f"{subject} {action} exports of {mineral}, {stage} stage"
+    if r0.targets:
+        text += f", to {who(r0.targets)}"
+    return f"{text} ({year} network)"
+
+
+def _country_name(cmod, code: str) -> str:
+    try:
+        return cmod.name(code)
+    except CritminError:
+        return code
+
+
 def restrict(
     ds_or_network,
     by: str | Sequence[str] | None = None,
@@ -458,11 +491,7 @@ def restrict(
         tg = tuple(cmod.resolve(t) for t in (targets or ()))
         restrictions = [Restriction(cmod.resolve(b), share, tg) for b in imposers]
     if name is None:
-        r0 = restrictions[0]
-        name = (
-            f"{'+'.join(r.imposer for r in restrictions)} {net.commodity} {net.stage} {net.year} "
-            f"share={r0.share:g}" + (f" to {'+'.join(r0.targets)}" if r0.targets else "")
-        )
+        name = scenario_name(restrictions, net.commodity, net.stage, net.year)
     if response is True:
         response = SupplyResponse()
     elif response is False:

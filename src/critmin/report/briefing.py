@@ -363,64 +363,47 @@ class Briefing:
         k = self.key[self.key["party"] == party.label]
         return [(c, s) for c, s in zip(k["commodity"], k["stage"], strict=True) if (c, s) in self.stages]
 
+    def _optimise_key_stages(self, solve, parties) -> dict:
+        """{(party, commodity, stage): solve(...) or the exception it raised} over each party's minerals that
+        matter, on the shared market of the stage and the report's objective (expected shortfall if China
+        stops exporting, no share cap)."""
+        out = {}
+        for p in parties:
+            for c, s in self._key_stages(p):
+                mk = self.markets.get((c, s))
+                if mk is None or isinstance(mk, Exception):
+                    continue
+                try:
+                    out[(p.label, c, s)] = solve(
+                        self.ds,
+                        p.label,
+                        c,
+                        s,
+                        self.year,
+                        max_share=None,
+                        redirect=REDIRECT,
+                        objective="expected_shortfall",
+                        scenarios=CHINA_STOP,
+                        market_=mk,
+                    )
+                except Exception as exc:
+                    out[(p.label, c, s)] = exc
+        return out
+
     @functools.cached_property
     def sourcing(self) -> dict:
         """{(party, commodity, stage): SourcingResult}: China's share cut as far as others' output allows."""
         from critmin.optimize.sourcing import optimize_sourcing
 
         self._say("re-sourcing")
-        out = {}
-        for p in self.parties:
-            for c, s in self._key_stages(p):
-                mk = self.markets.get((c, s))
-                if mk is None or isinstance(mk, Exception):
-                    continue
-                try:
-                    out[(p.label, c, s)] = optimize_sourcing(
-                        self.ds,
-                        p.label,
-                        c,
-                        s,
-                        self.year,
-                        max_share=None,
-                        redirect=REDIRECT,
-                        objective="expected_shortfall",
-                        scenarios=CHINA_STOP,
-                        market_=mk,
-                    )
-                except Exception as exc:
-                    out[(p.label, c, s)] = exc
-        return out
+        return self._optimise_key_stages(optimize_sourcing, self.parties)
 
     @functools.cached_property
     def pooled(self) -> dict:
         """{(bloc, commodity, stage): each member alone vs buying together}, on the same objective."""
         from critmin.optimize.sourcing import pooled
 
-        out = {}
-        for p in self.parties:
-            if len(p.members) < 2:
-                continue
-            for c, s in self._key_stages(p):
-                mk = self.markets.get((c, s))
-                if mk is None or isinstance(mk, Exception):
-                    continue
-                try:
-                    out[(p.label, c, s)] = pooled(
-                        self.ds,
-                        p.label,
-                        c,
-                        s,
-                        self.year,
-                        max_share=None,
-                        redirect=REDIRECT,
-                        objective="expected_shortfall",
-                        scenarios=CHINA_STOP,
-                        market_=mk,
-                    )
-                except Exception as exc:
-                    out[(p.label, c, s)] = exc
-        return out
+        return self._optimise_key_stages(pooled, [p for p in self.parties if len(p.members) >= 2])
 
     @functools.cached_property
     def stock_jobs(self) -> dict:

@@ -332,15 +332,17 @@ def adjudicate(found: list[dict], path: Path) -> dict:
     open_ = [d for d in found if not any(covers(r, d) for r in rows)]
     stale = [r for r in rows if not any(covers(r, d) for d in found)]
     return {
-        "n_disagreements": len(found),
-        "n_adjudicated": len(rows),
+        "n_differences": len(found),  # unmatched events and differing attributes, as computed
+        "n_disagreements": len(
+            rows
+        ),  # adjudicated units (a type clash is one unit over two unmatched events)
         "complete": not open_ and not stale,
         "unadjudicated": open_,
         "stale_rows": stale,
         "by_cause": dict(Counter(r["cause"] for r in rows).most_common()),
         "by_verdict": dict(Counter(r["verdict"] for r in rows).most_common()),
         "gold_a_errors": [
-            {"event": r["a"] or r["b"], "reason": r["reason"]} for r in rows if r.get("gold_a_error")
+            {"a": r["a"], "b": r["b"], "reason": r["reason"]} for r in rows if r.get("gold_a_error")
         ],
         "rows": [{k: r[k] for k in ("kind", "a", "b", "cause", "verdict", "clarification")} for r in rows],
     }
@@ -433,7 +435,8 @@ def _summary(res: dict) -> str:
         f"  matched pairs {p['n_pairs']}: same date {p['date']['identical']}, same actors "
         f"{p['actors']['identical']}, same minerals {p['minerals']['identical']}, same salience "
         f"{p['salience']['identical']} (kappa {p['salience']['kappa']['kappa']}), same status {p['status']['identical']}",
-        f"  disagreements {adj['n_disagreements']} (adjudication complete: {adj['complete']}): {adj['by_cause']}",
+        f"  disagreements {adj['n_disagreements']} ({adj['n_differences']} differences; adjudication complete: "
+        f"{adj['complete']}): {adj['by_cause']}; verdicts {adj['by_verdict']}",
         line("extractor against A", ext["vs_a"]),
         line("extractor against B", ext["vs_b"]),
         line("extractor against consensus", ext["vs_consensus"]),

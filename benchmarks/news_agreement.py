@@ -283,7 +283,8 @@ def pair_attributes(pairs: list[tuple[dict, dict]]) -> dict:
     for name, same in tests.items():
         k = sum(same(b, a) for b, a in pairs)
         out[name] = {"identical": k, "share": round(k / n, 4) if n else None}
-    out["date"]["both_undated"] = sum(b["date"] is None and a["date"] is None for b, a in pairs)
+    out["date"]["both_undated"] = undated = sum(b["date"] is None and a["date"] is None for b, a in pairs)
+    out["date"]["identical_among_dated_by_either"] = [out["date"]["identical"] - undated, n - undated]
     out["date"]["scorer_b_vs_a_correct"] = sum(date_correct(b["date"], a["date"]) for b, a in pairs)
     out["salience"]["kappa"] = cohen_kappa(
         [a["salience"] for _, a in pairs], [b["salience"] for b, _ in pairs]

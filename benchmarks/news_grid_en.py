@@ -39,12 +39,18 @@ def run() -> dict:
     for cell, why in results:
         total[cell.group] += 1
         passed[cell.group] += why is None
-    n, ok = len(results), sum(why is None for _, why in results)
+    parts = {}
+    for split in ("heldout", "tuning"):
+        part = [why for cell, why in results if cell.split == split]
+        ok = sum(why is None for why in part)
+        parts[split] = {
+            "cells": len(part),
+            "passed": ok,
+            "pass_rate": round(ok / len(part), 4) if part else None,
+            "templates": len({(c.group, c.template) for c in grid.CELLS if c.split == split}),
+        }
     return {
-        "cells": n,
-        "passed": ok,
-        "pass_rate": round(ok / n, 4),
-        "templates": len({(c.group, c.template) for c in grid.CELLS}),
+        **parts,
         "known_gaps": sum(c.gap is not None for c in grid.CELLS),
         "by_group": {
             g: {"cells": total[g], "passed": passed[g], "pass_rate": round(passed[g] / total[g], 4)}
@@ -67,10 +73,12 @@ def main(argv=None) -> int:
     doc.setdefault("runs", {})[args.label] = res
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(
-        f"grid: {res['passed']}/{res['cells']} cells pass ({res['pass_rate']:.1%}), {res['templates']} templates, "
-        f"{res['cpu_s']} CPU s"
-    )
+    for split in ("heldout", "tuning"):
+        p = res[split]
+        print(
+            f"grid {split}: {p['passed']}/{p['cells']} cells pass ({p['pass_rate']:.1%}), {p['templates']} templates"
+        )
+    print(f"{res['known_gaps']} known gaps; {res['cpu_s']} CPU s")
     for g, v in res["by_group"].items():
         print(f"  {g:32s} {v['passed']:4d}/{v['cells']:<4d} {v['pass_rate']:.0%}")
     for f in res["failures"][: args.show]:

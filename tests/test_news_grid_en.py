@@ -44,6 +44,7 @@ class Cell:
     targets: frozenset[str] = frozenset()
     allow: frozenset[str] = frozenset()
     gap: str | None = None  # why the cell is known to fail
+    split: str = "tuning"  # tuning | heldout (written after the rules were changed, never tuned on)
 
 
 def _fill(template: str, chosen: dict[str, list]) -> str:
@@ -59,7 +60,7 @@ def _values(fillers: list[list], kind) -> list:
     return [v for f in fillers for v in f[1:] if kind(v)]
 
 
-def _cells_of(name: str, group: dict, j: int, template: str, fillers: dict) -> list[Cell]:
+def _cells_of(name: str, group: dict, j: int, template: str, fillers: dict, split: str) -> list[Cell]:
     """The cells of one template: cell k takes filler (k + j) mod n of every slot (a Latin-square rotation)."""
     slots = group["slots"]
     used = [s for s in slots if re.search(r"\{" + s + r"[.}]", group.get("context", "") + template)]
@@ -90,19 +91,23 @@ def _cells_of(name: str, group: dict, j: int, template: str, fillers: dict) -> l
                 targets=frozenset(_values([chosen[target]], lambda v: True)) if target else frozenset(),
                 allow=frozenset(group.get("allow", ())),
                 gap=gap,
+                split=split,
             )
         )
     return out
 
 
 def load_grid(path: Path = GRID) -> list[Cell]:
-    """Every cell of the grid, template by template."""
+    """Every cell of the grid, template by template: the tuning part, then the held-out part."""
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fillers = {**doc["fillers"], **doc.get("heldout_fillers", {})}
+    parts = [("tuning", doc["groups"]), ("heldout", doc.get("heldout_groups", []))]
     return [
         cell
-        for group in doc["groups"]
+        for split, groups in parts
+        for group in groups
         for j, template in enumerate(group["templates"])
-        for cell in _cells_of(group["name"], group, j, template, doc["fillers"])
+        for cell in _cells_of(group["name"], group, j, template, fillers, split)
     ]
 
 

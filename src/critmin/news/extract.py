@@ -109,6 +109,22 @@ def _unique(values) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _matches(pattern: re.Pattern, text: str, lead_end: int):
+    """``pattern.finditer(text)``, except that a match running from a leading phrase into the main clause
+    ("As part of a push to secure supply chains, France concluded a memorandum") is tried again from the
+    clause's start: the phrase's words are not the clause's trigger."""
+    pos = 0
+    while pos <= len(text):
+        m = pattern.search(text, pos)
+        if m is None:
+            return
+        if m.start() < lead_end < m.end():
+            pos = lead_end
+            continue
+        yield m
+        pos = m.end() if m.end() > m.start() else m.end() + 1
+
+
 def _months_before(pub: str, k: int) -> str:
     y, m = int(pub[:4]), int(pub[5:7]) if len(pub) >= 7 else 1
     idx = y * 12 + (m - 1) - k
@@ -655,12 +671,17 @@ class _Extractor:
             # "La RDC è il principale fornitore ...; a febbraio aveva fermato le esportazioni": a dated act whose
             # subject is the sentence's, before the semicolon
             initiator = self._sentence_subject(sent, tr.cs)
-        if "anaphora" in rule.flags and not initiator:
+        last = self.ctx.restriction
+        if "anaphora" in rule.flags and (
+            not initiator or (last is not None and set(initiator) <= set(last.initiator))
+        ):
+            # "The ban was announced by President X in December": the measure already read, its owner named
             done = self._anaphora(ev, text, ts, te)
             if done is not None:
                 return done
-            prev = self._antecedent(slots.measure_type(text[ts:te]))
-            initiator = prev.initiator if prev is not None else []
+            if not initiator:
+                prev = self._antecedent(slots.measure_type(text[ts:te]))
+                initiator = prev.initiator if prev is not None else []
         if not initiator and rule.own_minerals:
             self.rejected.append((sent.index, rule.id, "no actor of its own"))  # a back-off reads no context
             return []
@@ -829,17 +850,33 @@ class _Extractor:
     def _owner(self, sent: Sentence, ts: int, te: int) -> list[str]:
         """The country whose measure it is when a possessive names it right before the measure noun ("Trump's
         order and China's December ban on exports": China), whatever other countries the clause named first."""
+        text = sent.text
+
+        def owns(m) -> bool:
+            """A possessive before a measure noun: "China's ban", "the Zimbabwean government's ban"."""
+            if not m.is_country_like or m.kind in ("grouping", "company"):
+                return False
+            e = m.end - sent.start
+            gov = cue("government_word").match(text, e)
+            if gov is not None:
+                return bool(cue("owned_measure").match(text, gov.end()))
+            return m.possessive and bool(cue("owned_measure").match(text, e))
+
         for m in reversed(sent.mentions):
             s, e = m.start - sent.start, m.end - sent.start
             if e > te or s < ts - 60:
                 continue
-            if (
-                m.possessive
-                and m.is_country_like
-                and m.kind not in ("grouping", "company")
-                and cue("owned_measure").match(sent.text, e)
-            ):
+            if owns(m):
                 return slots.expand(m, None, self.congo)
+        # "the lifting of the Zimbabwean government's ban", "an end to Indonesia's nickel ban": the measure
+        # named right after the trigger is its owner's
+        for m in sent.mentions:
+            s = m.start - sent.start
+            if s < te or s > te + 40:
+                continue
+            if cue("owner_after_trigger").match(text[te:s]) and owns(m):
+                return slots.expand(m, None, self.congo)
+            break
         return []
 
     def _continuation(self, sent, rule, text, minerals, eff, targets=()) -> list[Event]:
@@ -1161,13 +1198,15 @@ class _Extractor:
             return []
         found: list[Event] = []
         clause_end = -1
+        lead = cue("leading_subordinate").match(text)
+        lead_end = lead.end() if lead else 0
         for rule in rules:
             req = rule.requires.search(text) if rule.requires is not None else None
             if rule.requires is not None and req is None:
                 continue
             if rule.unless is not None and rule.unless.search(text):
                 continue
-            for m in rule.pattern.finditer(text):
+            for m in _matches(rule.pattern, text, lead_end):
                 ts, te = m.span()
                 if rule.span_requires and req is not None:
                     ts, te = min(ts, req.start()), max(te, req.end())
@@ -1322,7 +1361,7 @@ class _Extractor:
                 self.ctx.agreement_at = sent.index
         if events:
             return
-        names = []
+        actors = []  # the country mentions that can act: not groupings, not places ("fell in London")
         for m in sent.mentions:
             if not m.is_country_like or m.kind == "grouping":
                 continue
@@ -1333,12 +1372,17 @@ class _Extractor:
                 and cue("place_before").search(before)
             ):
                 continue
-            names.append(self.congo if m.kind == "congo" else m.value)
-        names = _unique(names)
+            actors.append(m)
+        names = _unique(self.congo if m.kind == "congo" else m.value for m in actors)
         if len(names) == 2:
             self.ctx.pair = names
-        first = sent.mentions[0] if sent.mentions else None
-        at_start = first is not None and first.start - sent.start < 30
+        # the subject after a leading phrase ("Following talks in Tokyo, China is ..."): China, not Japan
+        lead = cue("leading_subordinate").match(sent.text)
+        skip = sent.start + (lead.end() if lead else 0)
+        first = next((m for m in sent.mentions if m.start >= skip), None)
+        if first is not None and first not in actors:  # "On Monday in Brussels, Chile is ...": a place
+            first = next((m for m in actors if m.start >= skip), None)
+        at_start = first is not None and first.start - skip < 30
         if names and at_start and first.is_country_like and first.kind != "grouping":
             self.ctx.single = self.congo if first.kind == "congo" else first.value
 

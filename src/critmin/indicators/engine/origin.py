@@ -337,8 +337,8 @@ def solve_networks(nets, nodes, flows, prod, cap, want) -> dict[str, np.ndarray]
                     val = np.take_along_axis(v, top, axis=1)
                     out[f"top_{key}_idx"][qsel] = np.where(val > 0, offset[chunk[qk]][:, None] + top, -1)
                     out[f"top_{key}"][qsel] = np.where(val > 0, val, np.nan)
-            # a share: fractional weights leave round-off (−1e-17, 1 + 2e-16) that would print as "-0%"
-            traced = np.where(ok, np.clip(r["traced_who"], 0.0, 1.0), np.nan)
+            # a share: fractional weights leave round-off (−1e-17, 1 + 2e-16), and −0.0 would print as "-0%"
+            traced = np.where(ok, np.clip(r["traced_who"], 0.0, 1.0) + 0.0, np.nan)
             out["traced_who"][qsel, b] = traced
             out["valid"][qsel, b] = ok
     return out

@@ -22,7 +22,7 @@ partnerships_app = typer.Typer(
 # -- output helpers ----------------------------------------------------------------------------------------
 #: human column labels and kinds for the tables of this module (field -> (label, kind))
 LABELS = {
-    "id": ("Id", "name"),
+    "id": ("Id", "code"),  # typed back into `partnerships review ID`: never wrapped
     "parties": ("Parties", "name"),
     "level": ("Level", "name"),
     "previous_level": ("Previous level", "name"),
@@ -82,10 +82,15 @@ def _write_out(df, out: Path | None) -> None:
     console(stderr=True).print(f"wrote {len(df)} rows to {plain(out)}")
 
 
-#: ``--format`` of ``optimize`` and ``stockpile`` (``-f`` is their ``--for``)
+#: ``--format`` of ``optimize``, ``stockpile``, ``partners`` and ``partnerships list`` (``-f`` is ``--for``)
 Format = Annotated[
     str | None,
     typer.Option("--format", help="table (default), or csv/json of the table --out writes, to stdout."),
+]
+#: ``--out`` of the same commands
+Out = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Write the table (.csv/.json/.parquet; '-': stdout)."),
 ]
 
 
@@ -101,8 +106,15 @@ def _as_data(df, printed: str | None, path: Path | None) -> bool:
     return printed != "table"
 
 
-def _print_table(df, title: str | None = None, columns: list[str] | None = None, caption: str | None = None):
-    """``columns`` in order of importance (the first ones stay in a narrow terminal), shown in that order."""
+def _print_table(
+    df,
+    title: str | None = None,
+    columns: list[str] | None = None,
+    caption: str | None = None,
+    min_widths: dict[str, int] | None = None,
+):
+    """``columns`` in order of importance (the first ones stay in a narrow terminal), shown in that order;
+    ``min_widths``: the narrowest a name column may wrap to, where 8 would break its words."""
     from critmin.cli import render
     from critmin.cli.render import Col
 
@@ -112,7 +124,8 @@ def _print_table(df, title: str | None = None, columns: list[str] | None = None,
         if c.startswith("shortfall_p") and c.endswith("_pct"):
             label, kind = (f"p{c[11:-4]} shortfall %", "num")
         digits = 1 if kind == "num" and label.endswith("%") else None  # percentages of consumption: 0.1 point
-        cols.append(Col(c, label, kind, 0 if k < 2 else k, digits=digits, min_width=8))
+        low = (min_widths or {}).get(c, 8)
+        cols.append(Col(c, label, kind, 0 if k < 2 else k, digits=digits, min_width=low))
     render.render(df, cols, title=title, caption=caption)
 
 
@@ -144,19 +157,26 @@ def partnerships_list(
     unreviewed: Annotated[
         bool, typer.Option("--unreviewed", help="Include records not yet reviewed.")
     ] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the table (.csv/.json/.parquet).")] = None,
+    out: Out = None,
+    fmt: Format = None,
 ) -> None:
-    """List partnerships (seed + store)."""
+    """List partnerships (seed + store).
+
+    ``--format csv|json`` (or ``--out -``) writes the table to stdout, and nothing else."""
+    from critmin.cli import render
     from critmin.reference import partnerships as pt
 
+    printed, path = render.output_plan(out, fmt)
     df = pt.partnerships(
         _store(ctx), country=country, as_of=as_of, include_unreviewed=unreviewed, mineral=mineral
     )
-    cols = ["parties", "level", "date", "minerals", "status", "id", "previous_level", "end_date", "source"]
-    cols += ["reviewed"] + (["via"] if country else [])
+    if _as_data(df, printed, path):
+        return
+    cols = ["parties", "level", "date", "minerals", "status", *(["via"] if country else []), "id"]
+    cols += ["previous_level", "end_date", "source", "reviewed"]
     shown = df.assign(minerals=df["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
-    _print_table(shown, f"{len(df)} partnerships", cols)
-    _write_out(df, out)
+    # 'partnership', 'materials' whole
+    _print_table(shown, f"{len(df)} partnerships", cols, min_widths={"level": 11, "minerals": 11})
 
 
 @partnerships_app.command("add")
@@ -573,15 +593,25 @@ def partners_cmd(
         str | None, typer.Option("--with", help="Only these countries/blocs (default: all).")
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List non-aligned countries too.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the table (.csv/.json/.parquet).")] = None,
+    out: Out = None,
+    fmt: Format = None,
 ) -> None:
-    """Who is aligned with a country (UNGA ideal points), and its partnerships in force."""
+    """Who is aligned with a country (UNGA ideal points), and its partnerships in force.
+
+    ``--format csv|json`` (or ``--out -``) writes the distance to every country to stdout, and nothing else."""
     import critmin
+    from critmin.cli import render
     from critmin.optimize import alignment as al
     from critmin.reference import partnerships as pt
 
+    printed, path = render.output_plan(out, fmt)
     ds = critmin.open((ctx.obj or {}).get("db"))
     df = al.alignment(ds, country, others, session=session, within=aligned_within)
+    missing = f"no ideal point for: {', '.join(df.attrs['missing'])}" if df.attrs.get("missing") else ""
+    if _as_data(df, printed, path):
+        if missing:  # the table alone would not say it: one line on stderr
+            render.say(missing, out=render.console(stderr=True))
+        return
     shown = df if show_all or others else df[df["aligned"]]
     if not df.empty:
         first = df.iloc[0]
@@ -596,13 +626,18 @@ def partners_cmd(
         title,
         ["other", "other_name", "other_ideal_point", "distance", "distance_lo", "distance_hi", "aligned"],
     )
-    if df.attrs.get("missing"):
-        typer.echo(f"no ideal point for: {', '.join(df.attrs['missing'])}")
+    if missing:
+        render.say(missing)
     parts = pt.partnerships(ds, country=country, as_of=None)
     parts = parts[parts["active"]]
     if not parts.empty:
-        _print_table(parts, "partnerships in force", ["id", "parties", "level", "date", "minerals", "via"])
-    _write_out(df, out)
+        parts = parts.assign(minerals=parts["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
+        _print_table(
+            parts,
+            "partnerships in force",
+            ["parties", "level", "date", "minerals", "id", "via"],
+            min_widths={"level": 11, "minerals": 11},
+        )
 
 
 # -- stockpile ---------------------------------------------------------------------------------------------

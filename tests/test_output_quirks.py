@@ -192,3 +192,22 @@ def test_partnerships_list_writes_list_cells_joined_and_is_data_only(store_path)
     assert len(df) == int(cli(store_path, *PARTNERSHIPS).stdout.split()[0])  # the title: "14 partnerships"
     assert df["minerals"].str.contains(";").any() and not df["minerals"].str.startswith("[").any()
     assert df.loc[df["id"] == "EU27-CHL-strategic-partnership-2023", "via"].item() == "EU27"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["optimize", "--for", "JPN", "-c", "rare_earths", "--stage", "refined", "--year", "2024"],
+        STOCKPILE,
+        ["outlook", "--for", "JPN+ITA", "--commodity", "rare_earths", "--stage", "refined", "--scenario", "APS",
+         "--years", "2030"],
+        ["data", "stages", "--reasons"],
+    ],
+    ids=["optimize", "stockpile", "outlook", "data-stages"],
+)  # fmt: skip
+def test_command_prose_writes_percentages_as_the_tables_do(store_path, args):
+    """Headlines, answers and reasons: '65%' (critmin.formats.percent), as every table writes a share."""
+    r = cli(store_path, *args, env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert re.search(r"\d%", r.stdout)
+    assert not re.findall(r".{30}\d[ \u00a0]%", r.stdout)

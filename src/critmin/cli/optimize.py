@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from critmin.cli.common import RegistryAsOf, RiskWeight, risk_weight_options
+from critmin.formats import percent
 
 partnerships_app = typer.Typer(
     help="Critical-minerals partnerships (seed table + your store): list, add, import, review, export.",
@@ -297,7 +298,7 @@ def _headline(ds, s, risk_weight: str) -> list[str]:
     basis = f" {s['basis']}" if s.get("basis") else ""
     cap = s["max_share"]
     share = (
-        f"at most {100 * float(cap):.0f}% of the need from one third country"
+        f"at most {percent(cap)} of the need from one third country"
         if cap is not None and not (isinstance(cap, float) and math.isnan(cap))
         else "no cap on one supplier's share"
     )
@@ -313,7 +314,9 @@ def _headline(ds, s, risk_weight: str) -> list[str]:
 
     before, after = s["cost_before_kusd"], s["cost_after_kusd"]
     change = (
-        f" ({100 * (after / before - 1):+.0f}%)" if before and not math.isnan(after) and before > 0 else ""
+        f" ({percent(after / before - 1, sign=True)})"
+        if before and not math.isnan(after) and before > 0
+        else ""
     )
     return [
         f"{name} ({s['party']}): {cat.get(s['commodity']).name}, {s['stage']}, {s['year']}",
@@ -343,12 +346,12 @@ def _stock_headline(ds, s) -> list[str]:
     except Exception:  # a code outside the catalogue: shown as given
         who = s["country"]
     weights = json.loads(s["imposers"] or "{}")
-    imposers = ", ".join(f"{name(k)} {100 * v:.0f}%" for k, v in weights.items())
+    imposers = ", ".join(f"{name(k)} {percent(v)}" for k, v in weights.items())
     share = json.loads(s["share"]) if str(s["share"]).startswith("[") else s["share"]
     share = (
-        f"{100 * share[0]:.0f}-{100 * share[1]:.0f}%"
+        f"{percent(share[0]).removesuffix('%')}-{percent(share[1])}"
         if isinstance(share, list)
-        else f"{100 * float(share):.0f}%"
+        else percent(share)
     )
     basis = f" {s['basis']}" if s.get("basis") else ""
     days = s["required_days"]
@@ -364,11 +367,11 @@ def _stock_headline(ds, s) -> list[str]:
         f"Who may restrict, weighted by {by.get(s['imposer_weights'], s['imposer_weights'])}: {imposers}; "
         f"share of their exports stopped {share}, for {s['duration_days']:g} days.",
         f"Stock needed to keep the shortfall at {s['shortfall_target_pct']:g}% of consumption in "
-        f"{100 * s['coverage_target']:.0f}% of scenarios: {need}.",
-        f"Japan's JOGMEC target, {s['jogmec_days']:g} days, covers {100 * s['coverage_at_jogmec']:.0f}% of "
+        f"{percent(s['coverage_target'])} of scenarios: {need}.",
+        f"Japan's JOGMEC target, {s['jogmec_days']:g} days, covers {percent(s['coverage_at_jogmec'])} of "
         f"scenarios ({'enough' if s['jogmec_sufficient'] else 'not enough'}); with it the shortfall in the worst "
-        f"{100 - 100 * s['coverage_target']:.0f}% of scenarios is "
-        f"{s[next(c for c in s.index if c.endswith('_pct_at_jogmec'))]:.1f}% of consumption or more.",
+        f"{percent(1 - s['coverage_target'])} of scenarios is "
+        f"{percent(s[next(c for c in s.index if c.endswith('_pct_at_jogmec'))] / 100, 1)} of consumption or more.",
     ]
 
 
@@ -413,7 +416,7 @@ def optimize(
         str, typer.Option("--non-partners", help="exclude | current (keep at most today's purchases).")
     ] = "exclude",
     max_cost_increase: Annotated[
-        float | None, typer.Option("--max-cost-increase", help="Cost bound vs the current mix (0.1 = +10 %).")
+        float | None, typer.Option("--max-cost-increase", help="Cost bound vs the current mix (0.1 = +10%).")
     ] = None,
     pareto: Annotated[
         int | None, typer.Option("--pareto", help="Also compute N points of the risk-cost front.")

@@ -37,6 +37,8 @@ COMMANDS = {
         "optimize", "--for", "JPN", "--commodity", "rare_earths", "--stage", "refined", "--year", "2024",
         "--risk-weight", "coercion",
     ],
+    "partners": ["partners", "--for", "JPN", "--with", "G7,AUS,KOR,IND,CHN,RUS"],
+    "partnerships-list": ["partnerships", "list", "--country", "ITA"],
     "risk-coercion": [
         "risk", "--for", "JPN", "--year", "2023", "-c", "rare_earths,graphite,gallium", "--risk-weight", "coercion",
     ],

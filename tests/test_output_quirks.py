@@ -3,6 +3,7 @@ integer counts, float noise and byte-identical exports."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -149,6 +150,10 @@ def test_no_float_noise_and_byte_identical_exports(store_path, tmp_path):
 
 OPTIMIZE = ["optimize", "--for", "JPN", "-c", "rare_earths", "--stage", "refined", "--year", "2024"]
 STOCKPILE = ["stockpile", "--for", "JPN", "-c", "gallium", "--draws", "50"]
+PARTNERS = ["partners", "--for", "JPN", "--with", "G7,AUS,CHN"]
+PARTNERSHIPS = ["partnerships", "list", "--country", "ITA"]
+DATA_COMMANDS = [OPTIMIZE, STOCKPILE, PARTNERS, PARTNERSHIPS]
+DATA_IDS = ["optimize", "stockpile", "partners", "partnerships-list"]
 
 
 @pytest.mark.parametrize(
@@ -156,8 +161,10 @@ STOCKPILE = ["stockpile", "--for", "JPN", "-c", "gallium", "--draws", "50"]
     [
         (OPTIMIZE, "party,commodity,stage,year,supplier,supplier_name"),
         (STOCKPILE, "country,commodity,stage,year,method,stock_days"),
+        (PARTNERS, "country,other,other_name,session,year,ideal_point"),
+        (PARTNERSHIPS, "id,parties,kind,level,previous_level,minerals"),
     ],
-    ids=["optimize", "stockpile"],
+    ids=DATA_IDS,
 )
 def test_optimize_and_stockpile_write_their_table_to_stdout(store_path, tmp_path, args, header):
     a = cli(store_path, *args, "--out", "-")
@@ -171,8 +178,36 @@ def test_optimize_and_stockpile_write_their_table_to_stdout(store_path, tmp_path
     assert list(rows[0]) == list(pd.read_csv(out).columns) and len(rows) == len(pd.read_csv(out))
 
 
-@pytest.mark.parametrize("args", [OPTIMIZE, STOCKPILE], ids=["optimize", "stockpile"])
+@pytest.mark.parametrize("args", DATA_COMMANDS, ids=DATA_IDS)
 def test_optimize_and_stockpile_check_extension_against_format(store_path, tmp_path, args):
     r = main("--db", str(store_path), *args, "--out", str(tmp_path / "m.csv"), "--format", "json")
     assert r.returncode == 2 and "names a csv file but --format is json" in " ".join(r.stderr.split())
     assert not list(tmp_path.iterdir())
+
+
+def test_partnerships_list_writes_list_cells_joined_and_is_data_only(store_path):
+    # every record of the table, its minerals list joined with ';' as every CSV critmin writes
+    a = cli(store_path, *PARTNERSHIPS, "--out", "-")
+    df = pd.read_csv(io.StringIO(a.stdout))
+    assert len(df) == int(cli(store_path, *PARTNERSHIPS).stdout.split()[0])  # the title: "14 partnerships"
+    assert df["minerals"].str.contains(";").any() and not df["minerals"].str.startswith("[").any()
+    assert df.loc[df["id"] == "EU27-CHL-strategic-partnership-2023", "via"].item() == "EU27"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["optimize", "--for", "JPN", "-c", "rare_earths", "--stage", "refined", "--year", "2024"],
+        STOCKPILE,
+        ["outlook", "--for", "JPN+ITA", "--commodity", "rare_earths", "--stage", "refined", "--scenario", "APS",
+         "--years", "2030"],
+        ["data", "stages", "--reasons"],
+    ],
+    ids=["optimize", "stockpile", "outlook", "data-stages"],
+)  # fmt: skip
+def test_command_prose_writes_percentages_as_the_tables_do(store_path, args):
+    """Headlines, answers and reasons: '65%' (critmin.formats.percent), as every table writes a share."""
+    r = cli(store_path, *args, env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert re.search(r"\d%", r.stdout)
+    assert not re.findall(r".{30}\d[ \u00a0]%", r.stdout)

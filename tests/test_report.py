@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +59,17 @@ def test_disagreement_notes_write_shares_as_the_tables_do(built):
     assert any(re.search(r"CHN \d+% by value, \d+% by tonnes", n) for n in notes)
     assert any(re.search(r"CHN \d+% \(WMD \d{4}\) vs \d+% \(", n) for n in notes)
     assert not [n for n in notes if re.search(r"\d %", n)]  # '38%', as in the table beside the note
+
+
+def test_the_report_writes_every_percentage_as_its_tables_do(built):
+    """'65%' in the prose, captions, notes and tables alike (critmin.formats.percent), never '65 %'."""
+    _, html = built
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    body = re.sub(r'data:[^"\']+', " ", body)  # inline charts
+    text = unescape(re.sub(r"<[^>]+>", " ", body))
+    spaced = re.findall(r".{40}\d[ \u00a0\u202f]%.{10}", text)
+    assert not spaced, spaced
+    assert len(re.findall(r"\d%", text)) > 500  # the scan read the report's shares
 
 
 def test_report_escapes_text(tmp_path, ds, monkeypatch):

@@ -13,6 +13,7 @@ import pytest
 
 from critmin.indicators import engine
 from critmin.indicators import risk as rk
+from critmin.indicators.origin import trace_origin
 from critmin.indicators.risk_reference import reference_risk
 
 KEY = ["party", "commodity", "stage", "year", "method"]
@@ -65,6 +66,50 @@ def test_engine_gives_the_reference_rows_in_the_peer_units_and_for_a_bloc(ds):
     # geopolrisk-py's convention: gross ore tonnes added to the Ni content of US mine output
     assert "mixed_units" in json.loads(ni["flags_e"])
     assert json.loads(ni["inputs_e"])["units"] == "gross weight"
+
+
+def test_engine_gives_the_reference_rows_when_the_origin_overlaps_a_bloc(ds):
+    # --share-of EU27 for EU27 itself, for a bloc with members in it (JPN+ITA, G7) and for a country
+    for who in ("EU27", "FIN"):
+        a = rk.risk(ds, "JPN,JPN+ITA,EU27,G7", ("origin",), 2023, "rare_earths,cobalt,feldspar", share_of=who)
+        b = reference_risk(
+            ds, "JPN,JPN+ITA,EU27,G7", ("origin",), 2023, "rare_earths,cobalt,feldspar", share_of=who
+        )
+        m = _compare(a, b)
+        direct = [json.loads(i or "{}").get("direct_share") for i in m["inputs_e"]]
+        ref = [json.loads(i or "{}").get("direct_share") for i in m["inputs_r"]]
+        assert np.allclose(np.array(direct, float), np.array(ref, float), atol=1e-9, equal_nan=True)
+
+
+def _origin(ds, party, commodity, who, year=2023):
+    t = rk.risk(ds, party, ("origin",), year, commodity, share_of=who)
+    return float(t["value"].iloc[0])
+
+
+def test_a_blocs_share_of_its_own_supply_is_what_its_members_produce(ds):
+    # EU refined cobalt: Finland's and Belgium's refineries (it read 0 % while the bloc's merged node was
+    # nobody's member)
+    own = _origin(ds, "EU27", "cobalt", "EU27")
+    assert 0.3 < own < 1.0
+    assert _origin(ds, "EU27", "cobalt", "FIN") == pytest.approx(own)  # the refined series: Kokkola alone
+    assert own + _origin(ds, "EU27", "cobalt", "CHN") <= 1.0 + 1e-9
+    # additive over members: Italy + the other 26 = the EU's own feldspar
+    eu = ds.party("EU27", 2023).members
+    rest = "+".join(m for m in eu if m != "ITA")
+    own, ita = _origin(ds, "EU27", "feldspar", "EU27"), _origin(ds, "EU27", "feldspar", "ITA")
+    assert 0 < ita < own
+    assert ita + _origin(ds, "EU27", "feldspar", rest) == pytest.approx(own, abs=1e-9)
+    # a member of a bloc party counts for its own production: Italy mines feldspar, Japan next to none
+    ita = _origin(ds, "JPN+ITA", "feldspar", "ITA")
+    assert 0.3 < ita < _origin(ds, "JPN+ITA", "feldspar", "EU27")  # + French and German feldspar
+    tab = trace_origin(ds, "JPN+ITA", "feldspar", 2023)
+    assert tab.loc[tab["own"] & (tab["origin"] == "ITA"), "traced_share"].sum() == pytest.approx(ita)
+
+
+def test_a_blocs_china_share_is_not_changed_by_counting_its_own_production(ds):
+    # China is in none of these blocs: the figures of docs/risk-methods.md stay as they were
+    t = rk.risk(ds, "JPN,ITA,JPN+ITA", ("origin",), 2023, "rare_earths").set_index("party")["value"]
+    assert t.round(2).to_dict() == {"JPN": 0.63, "ITA": 0.61, "JPN+ITA": 0.63}
 
 
 def test_units_gross_is_not_units_content(ds):

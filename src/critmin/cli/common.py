@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from critmin.errors import CritminError, UnknownValueError
+from critmin.formats import percent
 
 OUTPUT_FORMATS = (".csv", ".json", ".parquet")
 
@@ -178,7 +179,7 @@ def parse_years(year: int | None, years: str | None) -> tuple[int | None, list[i
 
 
 def fmt_share(x) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+    return percent(x)
 
 
 def fmt_num(x, digits: int = 2) -> str:

@@ -333,7 +333,7 @@ def ingest_cmd(
         bool,
         typer.Option(
             "--replace",
-            help="Let the file remove more of the rows it replaces than the guard allows (more than 20 % of "
+            help="Let the file remove more of the rows it replaces than the guard allows (more than 20% of "
             "a part's rows, or a whole year or HS code). Without it such an ingest stops and names what "
             "would disappear.",
         ),

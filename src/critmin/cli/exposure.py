@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from critmin.cli.common import dataset, note_commodities, parse_years, progress, write_table
+from critmin.formats import percent
 
 
 def register(app: typer.Typer) -> None:
@@ -123,7 +124,7 @@ def show_party(part, width: int | None = None) -> None:
         )
         for k in (1, 2, 3):
             s = r[f"supplier_{k}"]
-            r[f"_s{k}"] = f"{s} {100 * r[f'supplier_{k}_share']:.0f}%" if isinstance(s, str) else ""
+            r[f"_s{k}"] = f"{s} {percent(r[f'supplier_{k}_share'])}" if isinstance(s, str) else ""
         r["_t"] = (
             f"{render.compact(r['import_content_tonnes'])} {r['content_basis']}"
             if r["import_content_tonnes"] == r["import_content_tonnes"]

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from critmin.cli.common import RegistryAsOf, RiskWeight, risk_weight_options
+from critmin.formats import percent
 
 partnerships_app = typer.Typer(
     help="Critical-minerals partnerships (seed table + your store): list, add, import, review, export.",
@@ -22,7 +23,7 @@ partnerships_app = typer.Typer(
 # -- output helpers ----------------------------------------------------------------------------------------
 #: human column labels and kinds for the tables of this module (field -> (label, kind))
 LABELS = {
-    "id": ("Id", "name"),
+    "id": ("Id", "code"),  # typed back into `partnerships review ID`: never wrapped
     "parties": ("Parties", "name"),
     "level": ("Level", "name"),
     "previous_level": ("Previous level", "name"),
@@ -82,10 +83,15 @@ def _write_out(df, out: Path | None) -> None:
     console(stderr=True).print(f"wrote {len(df)} rows to {plain(out)}")
 
 
-#: ``--format`` of ``optimize`` and ``stockpile`` (``-f`` is their ``--for``)
+#: ``--format`` of ``optimize``, ``stockpile``, ``partners`` and ``partnerships list`` (``-f`` is ``--for``)
 Format = Annotated[
     str | None,
     typer.Option("--format", help="table (default), or csv/json of the table --out writes, to stdout."),
+]
+#: ``--out`` of the same commands
+Out = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Write the table (.csv/.json/.parquet; '-': stdout)."),
 ]
 
 
@@ -101,8 +107,15 @@ def _as_data(df, printed: str | None, path: Path | None) -> bool:
     return printed != "table"
 
 
-def _print_table(df, title: str | None = None, columns: list[str] | None = None, caption: str | None = None):
-    """``columns`` in order of importance (the first ones stay in a narrow terminal), shown in that order."""
+def _print_table(
+    df,
+    title: str | None = None,
+    columns: list[str] | None = None,
+    caption: str | None = None,
+    min_widths: dict[str, int] | None = None,
+):
+    """``columns`` in order of importance (the first ones stay in a narrow terminal), shown in that order;
+    ``min_widths``: the narrowest a name column may wrap to, where 8 would break its words."""
     from critmin.cli import render
     from critmin.cli.render import Col
 
@@ -112,7 +125,8 @@ def _print_table(df, title: str | None = None, columns: list[str] | None = None,
         if c.startswith("shortfall_p") and c.endswith("_pct"):
             label, kind = (f"p{c[11:-4]} shortfall %", "num")
         digits = 1 if kind == "num" and label.endswith("%") else None  # percentages of consumption: 0.1 point
-        cols.append(Col(c, label, kind, 0 if k < 2 else k, digits=digits, min_width=8))
+        low = (min_widths or {}).get(c, 8)
+        cols.append(Col(c, label, kind, 0 if k < 2 else k, digits=digits, min_width=low))
     render.render(df, cols, title=title, caption=caption)
 
 
@@ -144,19 +158,26 @@ def partnerships_list(
     unreviewed: Annotated[
         bool, typer.Option("--unreviewed", help="Include records not yet reviewed.")
     ] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the table (.csv/.json/.parquet).")] = None,
+    out: Out = None,
+    fmt: Format = None,
 ) -> None:
-    """List partnerships (seed + store)."""
+    """List partnerships (seed + store).
+
+    ``--format csv|json`` (or ``--out -``) writes the table to stdout, and nothing else."""
+    from critmin.cli import render
     from critmin.reference import partnerships as pt
 
+    printed, path = render.output_plan(out, fmt)
     df = pt.partnerships(
         _store(ctx), country=country, as_of=as_of, include_unreviewed=unreviewed, mineral=mineral
     )
-    cols = ["parties", "level", "date", "minerals", "status", "id", "previous_level", "end_date", "source"]
-    cols += ["reviewed"] + (["via"] if country else [])
+    if _as_data(df, printed, path):
+        return
+    cols = ["parties", "level", "date", "minerals", "status", *(["via"] if country else []), "id"]
+    cols += ["previous_level", "end_date", "source", "reviewed"]
     shown = df.assign(minerals=df["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
-    _print_table(shown, f"{len(df)} partnerships", cols)
-    _write_out(df, out)
+    # 'partnership', 'materials' whole
+    _print_table(shown, f"{len(df)} partnerships", cols, min_widths={"level": 11, "minerals": 11})
 
 
 @partnerships_app.command("add")
@@ -277,7 +298,7 @@ def _headline(ds, s, risk_weight: str) -> list[str]:
     basis = f" {s['basis']}" if s.get("basis") else ""
     cap = s["max_share"]
     share = (
-        f"at most {100 * float(cap):.0f}% of the need from one third country"
+        f"at most {percent(cap)} of the need from one third country"
         if cap is not None and not (isinstance(cap, float) and math.isnan(cap))
         else "no cap on one supplier's share"
     )
@@ -293,7 +314,9 @@ def _headline(ds, s, risk_weight: str) -> list[str]:
 
     before, after = s["cost_before_kusd"], s["cost_after_kusd"]
     change = (
-        f" ({100 * (after / before - 1):+.0f}%)" if before and not math.isnan(after) and before > 0 else ""
+        f" ({percent(after / before - 1, sign=True)})"
+        if before and not math.isnan(after) and before > 0
+        else ""
     )
     return [
         f"{name} ({s['party']}): {cat.get(s['commodity']).name}, {s['stage']}, {s['year']}",
@@ -323,12 +346,12 @@ def _stock_headline(ds, s) -> list[str]:
     except Exception:  # a code outside the catalogue: shown as given
         who = s["country"]
     weights = json.loads(s["imposers"] or "{}")
-    imposers = ", ".join(f"{name(k)} {100 * v:.0f}%" for k, v in weights.items())
+    imposers = ", ".join(f"{name(k)} {percent(v)}" for k, v in weights.items())
     share = json.loads(s["share"]) if str(s["share"]).startswith("[") else s["share"]
     share = (
-        f"{100 * share[0]:.0f}-{100 * share[1]:.0f}%"
+        f"{percent(share[0]).removesuffix('%')}-{percent(share[1])}"
         if isinstance(share, list)
-        else f"{100 * float(share):.0f}%"
+        else percent(share)
     )
     basis = f" {s['basis']}" if s.get("basis") else ""
     days = s["required_days"]
@@ -344,11 +367,11 @@ def _stock_headline(ds, s) -> list[str]:
         f"Who may restrict, weighted by {by.get(s['imposer_weights'], s['imposer_weights'])}: {imposers}; "
         f"share of their exports stopped {share}, for {s['duration_days']:g} days.",
         f"Stock needed to keep the shortfall at {s['shortfall_target_pct']:g}% of consumption in "
-        f"{100 * s['coverage_target']:.0f}% of scenarios: {need}.",
-        f"Japan's JOGMEC target, {s['jogmec_days']:g} days, covers {100 * s['coverage_at_jogmec']:.0f}% of "
+        f"{percent(s['coverage_target'])} of scenarios: {need}.",
+        f"Japan's JOGMEC target, {s['jogmec_days']:g} days, covers {percent(s['coverage_at_jogmec'])} of "
         f"scenarios ({'enough' if s['jogmec_sufficient'] else 'not enough'}); with it the shortfall in the worst "
-        f"{100 - 100 * s['coverage_target']:.0f}% of scenarios is "
-        f"{s[next(c for c in s.index if c.endswith('_pct_at_jogmec'))]:.1f}% of consumption or more.",
+        f"{percent(1 - s['coverage_target'])} of scenarios is "
+        f"{percent(s[next(c for c in s.index if c.endswith('_pct_at_jogmec'))] / 100, 1)} of consumption or more.",
     ]
 
 
@@ -393,7 +416,7 @@ def optimize(
         str, typer.Option("--non-partners", help="exclude | current (keep at most today's purchases).")
     ] = "exclude",
     max_cost_increase: Annotated[
-        float | None, typer.Option("--max-cost-increase", help="Cost bound vs the current mix (0.1 = +10 %).")
+        float | None, typer.Option("--max-cost-increase", help="Cost bound vs the current mix (0.1 = +10%).")
     ] = None,
     pareto: Annotated[
         int | None, typer.Option("--pareto", help="Also compute N points of the risk-cost front.")
@@ -573,15 +596,25 @@ def partners_cmd(
         str | None, typer.Option("--with", help="Only these countries/blocs (default: all).")
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="List non-aligned countries too.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the table (.csv/.json/.parquet).")] = None,
+    out: Out = None,
+    fmt: Format = None,
 ) -> None:
-    """Who is aligned with a country (UNGA ideal points), and its partnerships in force."""
+    """Who is aligned with a country (UNGA ideal points), and its partnerships in force.
+
+    ``--format csv|json`` (or ``--out -``) writes the distance to every country to stdout, and nothing else."""
     import critmin
+    from critmin.cli import render
     from critmin.optimize import alignment as al
     from critmin.reference import partnerships as pt
 
+    printed, path = render.output_plan(out, fmt)
     ds = critmin.open((ctx.obj or {}).get("db"))
     df = al.alignment(ds, country, others, session=session, within=aligned_within)
+    missing = f"no ideal point for: {', '.join(df.attrs['missing'])}" if df.attrs.get("missing") else ""
+    if _as_data(df, printed, path):
+        if missing:  # the table alone would not say it: one line on stderr
+            render.say(missing, out=render.console(stderr=True))
+        return
     shown = df if show_all or others else df[df["aligned"]]
     if not df.empty:
         first = df.iloc[0]
@@ -596,13 +629,18 @@ def partners_cmd(
         title,
         ["other", "other_name", "other_ideal_point", "distance", "distance_lo", "distance_hi", "aligned"],
     )
-    if df.attrs.get("missing"):
-        typer.echo(f"no ideal point for: {', '.join(df.attrs['missing'])}")
+    if missing:
+        render.say(missing)
     parts = pt.partnerships(ds, country=country, as_of=None)
     parts = parts[parts["active"]]
     if not parts.empty:
-        _print_table(parts, "partnerships in force", ["id", "parties", "level", "date", "minerals", "via"])
-    _write_out(df, out)
+        parts = parts.assign(minerals=parts["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
+        _print_table(
+            parts,
+            "partnerships in force",
+            ["parties", "level", "date", "minerals", "id", "via"],
+            min_widths={"level": 11, "minerals": 11},
+        )
 
 
 # -- stockpile ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """``critmin outlook``: the IEA outlook to 2040 — projected concentration and world balance, a party's
-projected need and whether its partners can supply it within the 65 % cap, and the EU CRMA 2030 benchmarks.
+projected need and whether its partners can supply it within the 65% cap, and the EU CRMA 2030 benchmarks.
 
 Thin over :mod:`critmin.outlook` and :meth:`critmin.api.Dataset.outlook`; heavy imports happen inside the
 command so that ``critmin --help`` stays fast.
@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from critmin.cli.common import dataset, parse_years
+from critmin.formats import percent
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _pct(v) -> str:
-    return "—" if v is None or v != v else f"{100 * v:.0f}%"
+    return percent(v)
 
 
 def _kt(v) -> str:
@@ -157,7 +158,7 @@ def _show_crma(console, df) -> None:
             rows,
             caption="top: largest third-country share of imports (2023, contained basis) and of the pro-rata "
             f"world mix ({year}); ≤65%: a mix within the cap exists; covered: share of the need the partners' "
-            "pro-rata output covers within the cap; processing: own refined output / consumption (≥ 40 %). "
+            "pro-rata output covers within the cap; processing: own refined output / consumption (≥ 40%). "
             + df.attrs.get("not_computable", ""),
         )
     )
@@ -251,8 +252,8 @@ def outlook(
 
     Without --for: projected HHI, top-3 and China share per mineral and stage, 2023-2040, and the world
     balance per scenario. With --for: each party's need (2023 imports grown with world demand) and whether
-    its partners can supply it within the 65 % cap in 2030/2035, with the binding constraints in words.
-    With --crma: the EU CRMA benchmarks (single country ≤ 65 %, processing ≥ 40 %).
+    its partners can supply it within the 65% cap in 2030/2035, with the binding constraints in words.
+    With --crma: the EU CRMA benchmarks (single country ≤ 65%, processing ≥ 40%).
     """
     from rich.console import Console
 

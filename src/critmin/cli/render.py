@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from critmin.errors import UnknownValueError
+from critmin.formats import percent
 
 #: kinds of column; every kind but 'text' and 'name' is a number, right-aligned and never wrapped
 NUMERIC_KINDS = ("int", "num", "pct", "usd", "kusd", "tonnes", "hhi", "days")
@@ -93,7 +94,7 @@ def format_value(x, kind: str = "text", digits: int | None = None) -> str:
     if kind == "int":
         return f"{round(x):,}"
     if kind == "pct":
-        return _no_negative_zero(f"{100 * x:.{digits or 0}f}%")
+        return percent(x, digits or 0)
     if kind == "usd":
         return compact(x)
     if kind == "kusd":  # thousand USD in, USD shown

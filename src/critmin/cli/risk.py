@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from critmin.cli.common import AsOf, RiskWeight, check_output, parse_years, progress, risk_weight_options
+from critmin.formats import percent
 
 CHART_FORMATS = (".html", ".png", ".svg", ".pdf")
 #: short column headings (the table must fit an 80-column terminal)
@@ -295,7 +296,7 @@ def _cell(method: str, value, low, high, status: str) -> str:
     if value is None:
         return "—" if status != "mixed units" else "mixed"
     if method in ("origin", "import_reliance"):
-        text = f"{100 * value:.0f}%"
+        text = percent(value)
         if low is not None and high is not None and (high - low) >= 0.005:
             text += f" ({100 * low:.0f}–{100 * high:.0f})"
     else:

@@ -475,7 +475,7 @@ def sweep_cmd(
             "shortfall p50 t",
             "shortfall p90 t",
             "shortfall p99 t",
-            "shortfall p90 %",
+            "shortfall p90, % of use",
             "days of cover p50",
             "days of cover p10",
             "days of cover p1",
@@ -483,7 +483,7 @@ def sweep_cmd(
         rows,
         caption="P(short): share of draws with a shortfall. pXX: the XXth percentile over draws (t per year "
         "on the network's basis; % of consumption). Days of cover: how long stocks last at the supply gap "
-        "(p10: in the worst 10 % of draws).",
+        "(p10: in the worst 10% of draws).",
     )
     console.print(
         f"world shortfall p50 {w['world_shortfall_p50_tonnes']:,.0f} t, p90 "

@@ -240,7 +240,7 @@ def leave_one_out_unit_value(
 
     ``group_*`` are the code-year sums over flows with a quantity (the flow included) and their number. NaN
     when fewer than ``min_flows`` other flows remain or they carry no tonnes. Leaving the flow out keeps a
-    large flow (the Australian concentrate was 68 % of HS 280530's 2023 tonnage) from setting its own yardstick.
+    large flow (the Australian concentrate was 68% of HS 280530's 2023 tonnage) from setting its own yardstick.
     """
     v, q = np.asarray(value_kusd, dtype=float), np.asarray(tonnes, dtype=float)
     gv, gq = np.asarray(group_value_kusd, dtype=float), np.asarray(group_tonnes, dtype=float)

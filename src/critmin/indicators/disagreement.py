@@ -5,11 +5,11 @@ should see both next to the number:
 
 * **Value vs tonnes.** A supplier's share of a party's imports by value (kUSD, FOB) and by content tonnes
   (the stage's basis, e.g. t REO) differ when its shipments' unit value differs from the rest's (grade,
-  form, purity, price). In 2024 China supplied 38 % of Japan's refined rare-earth imports by value and about
+  form, purity, price). In 2024 China supplied 38% of Japan's refined rare-earth imports by value and about
   two thirds by tonnes: cheaper, bulk compounds from China, dearer products from elsewhere.
 * **Two production sources.** A country's share of world production for the same year differs between
   sources (World Mining Data, USGS Mineral Commodity Summaries, IEA) when they count different products,
-  estimate differently or revise (antimony mining 2023: China 35 % in WMD 2026, 48 % in USGS MCS 2024).
+  estimate differently or revise (antimony mining 2023: China 35% in WMD 2026, 48% in USGS MCS 2024).
   Only series on the same content basis are compared: a magnet-REE share (IEA: Nd, Pr, Dy, Tb) and a total
   REO share measure different things.
 
@@ -24,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from critmin.formats import percent
+
 MARGIN = 0.10  # percentage points as a fraction: 0.10 = 10 points
 
 
@@ -36,8 +38,8 @@ def disagrees(a: npt.ArrayLike, b: npt.ArrayLike, margin: float = MARGIN) -> np.
 
 
 def _pct(x: float) -> str:
-    """'38%': written as the tables next to the note write their shares (no space before %)."""
-    return f"{100 * x:.0f}%"
+    """'38%': written as the tables next to the note write their shares."""
+    return percent(x)
 
 
 def basis_note(who: str, share: float, other: float, basis: str, other_basis: str) -> str:

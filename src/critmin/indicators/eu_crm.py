@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from critmin.errors import NoDataError, UnknownValueError
+from critmin.formats import percent
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built (the engine needs none)
     import pandas as pd
@@ -765,10 +766,8 @@ def reproduction_markdown(table: pd.DataFrame) -> str:
         elif abs(r.rel_diff) >= 1:
             dtext = f"×{r.sr / r.published_sr:.1f}"
         else:
-            dtext = f"{100 * r.rel_diff:+.0f} %".replace("-", "−")
-        lead = (
-            f"{r.largest_source} {100 * r.largest_share:.0f} %" if isinstance(r.largest_source, str) else "—"
-        )
+            dtext = percent(r.rel_diff, sign=True)
+        lead = f"{r.largest_source} {percent(r.largest_share)}" if isinstance(r.largest_source, str) else "—"
         lines.append(
             f"| {r.material} · {stage_name.get(r.stage, r.stage)} | {r.variant} | {r.published_sr:.1f} | {r.sr:.2f} | "
             f"{dtext} | {r.implied_hhi:.2f} ({r.implied_hhi_low:.2f}–{r.implied_hhi_high:.2f}) | "
@@ -777,7 +776,7 @@ def reproduction_markdown(table: pd.DataFrame) -> str:
     n, ok = len(rep), int(rep["ok"].sum())
     lines.append("")
     lines.append(
-        f"{ok} of {n} reported stages computable from the data are within 10 % of the published SR (or within "
-        f"its one-decimal rounding); median |difference| {100 * rep['rel_diff'].abs().median():.0f} %."
+        f"{ok} of {n} reported stages computable from the data are within 10% of the published SR (or within "
+        f"its one-decimal rounding); median |difference| {percent(rep['rel_diff'].abs().median())}."
     )
     return "\n".join(lines) + "\n"

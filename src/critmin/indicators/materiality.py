@@ -1,15 +1,15 @@
 """Materiality: which flows are large enough to be a finding.
 
 A supplier share computed from a handful of dollars is arithmetic, not exposure: USD 20 of Japanese tin ore
-imports from one country is "100 % from a single supplier" and must not be reported next to Japan's USD 900 M
+imports from one country is "100% from a single supplier" and must not be reported next to Japan's USD 900 M
 of rare-earth compounds. critmin therefore states one threshold and applies it wherever it ranks, counts or
-reports: findings, rankings of minerals by dependence, counts of minerals above the 65 % single-supplier
+reports: findings, rankings of minerals by dependence, counts of minerals above the 65% single-supplier
 benchmark of the EU Critical Raw Materials Act, and supply-risk scores computed from tiny volumes.
 
 A flow (a party's imports of a mineral stage, or of it from one supplier) is **material** when both
 
     value ≥ V_min                       (default USD 1 M = 1,000 kUSD)
-    value ≥ s_min · total               (default 1 % of the party's imports of that mineral)
+    value ≥ s_min · total               (default 1% of the party's imports of that mineral)
 
 hold. The first test removes amounts too small to matter to any economy; the second removes a stage or a
 supplier that is a sliver of the party's supply of the mineral (where a party imports USD 2 bn of a mineral,

@@ -129,6 +129,27 @@ def balance_production(
     return p + implied, implied
 
 
+def member_shares(
+    production: npt.ArrayLike, implied: float, cap: npt.ArrayLike, exports: npt.ArrayLike
+) -> np.ndarray:
+    """f_m = (P_m + I·g_m) / (Σ P + I): each member's part of a bloc traced as one merged node.
+
+    A bloc (EU27, JPN+ITA) is one node whose production is its members' production P_m, plus the production
+    I implied by balancing (:func:`balance_production`), which is bounded by the members' mine output and
+    so split by it, g_m = cap_m / Σ cap, else (no mine output) by their exports out of the bloc. The bloc's
+    own traced share is its members' in these proportions: the merged node pools the members' supply, so
+    each member's output reaches every destination in the same mix (Kastner et al. 2011 on aggregated
+    regions). Returns zeros when the bloc produces nothing.
+    """
+    p = np.nan_to_num(np.asarray(production, dtype=float), nan=0.0)
+    c = np.nan_to_num(np.asarray(cap, dtype=float), nan=0.0)
+    e = np.nan_to_num(np.asarray(exports, dtype=float), nan=0.0)
+    g = c / c.sum() if c.sum() > 0 else (e / e.sum() if e.sum() > 0 else np.zeros_like(p))
+    own = p + implied * g
+    total = own.sum()
+    return own / total if total > 0 else np.zeros_like(p)
+
+
 def trace_batch(
     trade: np.ndarray,
     production: np.ndarray,
@@ -138,11 +159,14 @@ def trace_batch(
     col: np.ndarray,
     balance: str = "mine",
     columns: bool = False,
+    who_implied: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Origin tracing for a stack of networks at once (padded with zeros), on their exporters only.
 
     ``trade`` (K, m, n): T_ij from the first m nodes (every node that exports in any of the networks) to
-    all n; ``production``, ``cap`` and ``who`` (the origins whose traced share is wanted) are (K, n);
+    all n; ``production``, ``cap`` and ``who`` are (K, n): ``who`` is the part of each node's production
+    that belongs to the origins whose traced share is wanted (1 or 0 for a country, a fraction for a bloc
+    merged into one node), ``who_implied`` (default ``who``) the same for production implied by balancing;
     ``net``/``col`` (Q,) pick the wanted columns (network, importer). ``balance`` as :func:`trace_origin`:
     'mine' (excess exports attributed to the exporter up to ``cap``, see :func:`balance_production`),
     'full' or 'none' (Kastner's scheme unchanged).
@@ -152,7 +176,8 @@ def trace_batch(
     Σ_k who_k r_k Z_kj and Σ_k r_k Z_kj: one solve of Mᵀ y = [r·who, r] gives both for every column, an
     importer j outside the block reading them through its imports, y·A_core,j (+ its own r_j).
     ``columns``: also the full traced columns S_·j = r ⊙ M⁻¹ e_j (or M⁻¹ A_core,j) and the direct shares D.
-    Returns traced_who, colsum, x (X_j), implied (K, n) and, with ``columns``, s and d (Q, n).
+    Returns traced_who, colsum, x (X_j), implied, who (the wanted part of P + implied) (K, n) and, with
+    ``columns``, s and d (Q, n).
     """
     k, m, n = trade.shape
     exports = np.zeros((k, n))
@@ -165,6 +190,8 @@ def trace_batch(
         implied = excess if balance == "full" else np.minimum(excess, cap)
         implied = np.where((production + imports <= 0) & (exports > 0), exports, implied)
     p = production + implied
+    wi = who if who_implied is None else who_implied
+    who = np.where(p > 0, (production * who + implied * wi) / np.where(p > 0, p, 1.0), who)
     x = p + imports
     safe = np.where(x > 0, x, 1.0)
     ratio = np.where(x > 0, p / safe, 0.0)
@@ -172,7 +199,7 @@ def trace_batch(
     core = col < m
     a_in = np.where((x[net, col] > 0)[:, None], trade[net, :, col] / safe[net, col][:, None], 0.0)
     own = ratio[net, col]
-    out = {"x": x, "implied": implied}
+    out = {"x": x, "implied": implied, "who": who}
     if not columns:
         rhs = np.stack([ratio[:, :m] * who[:, :m], ratio[:, :m]], axis=2)
         y = _solve_batch(np.swapaxes(mat, 1, 2), rhs)
@@ -309,10 +336,12 @@ def trace_origin(
     series, as for refined rare earths) keeps the stage's country shares but scales their total to world
     mine output of the year (flag ``production_scaled_to_mine_total``).
 
-    A bloc (JPN+ITA, EU27) is traced as one node: its members' production and extra-bloc trade are merged.
-    Columns: party, commodity, stage, year, origin, direct_share, traced_share, supply_tonnes, flags,
-    production_source, trade_source. ``top`` keeps the ``top`` largest traced origins per party and year
-    (the rest summed as 'other').
+    A bloc (JPN+ITA, EU27) is traced as one node: its members' production and extra-bloc trade are merged;
+    the node's own share is reported per producing member (:func:`member_shares`). ``own`` marks the rows of
+    the party's own production (the country itself, or the bloc's members).
+    Columns: party, commodity, stage, year, origin, direct_share, traced_share, implied_production, own,
+    supply_tonnes, flags, production_source, trade_source. ``top`` keeps the ``top`` largest traced origins
+    per party and year (the rest summed as 'other').
     """
     import pandas as pd
 
@@ -430,9 +459,10 @@ def trace_origin(
                         "implied_production": implied > 0,
                     }
                 )
+                df = df.assign(own=df["origin"] == node)
                 if key:
-                    # the merged node is the bloc's own production
-                    df.loc[df["origin"] == node, "origin"] = p.label
+                    # the merged node is the bloc's own production: one row per producing member
+                    df = _split_bloc_node(df, key, prod, mine_frame, ty, float(implied[j]))
                 df = df[(df["direct_share"] > 0) | (df["traced_share"] > 0)]
                 df = df.sort_values(["traced_share", "direct_share"], ascending=False)
                 if top is not None and len(df) > top:
@@ -442,7 +472,9 @@ def trace_origin(
                     )
                     kept = df[df["origin"].isin(keep)]
                     rest = df[~df["origin"].isin(keep)][["direct_share", "traced_share"]].sum().to_dict()
-                    other = pd.DataFrame([{"origin": "other", **rest, "implied_production": False}])
+                    other = pd.DataFrame(
+                        [{"origin": "other", **rest, "implied_production": False, "own": False}]
+                    )
                     df = pd.concat([kept, other])
                 fl = list(flags)
                 if (df["implied_production"] & (df["traced_share"] > 0)).any():
@@ -469,6 +501,7 @@ def trace_origin(
         "direct_share",
         "traced_share",
         "implied_production",
+        "own",
         "supply_tonnes",
         "flags",
         "production_source",
@@ -477,8 +510,40 @@ def trace_origin(
     return pd.DataFrame(rows, columns=cols)
 
 
+def _split_bloc_node(df: pd.DataFrame, members, prod, mine, trade, implied: float) -> pd.DataFrame:
+    """Replace the merged bloc node's row (``own``) by one row per member, split by :func:`member_shares`."""
+    import pandas as pd
+
+    row = df[df["own"]]
+    if row.empty:
+        return df
+    ms = list(members)
+    inside = set(ms)
+    out_of_bloc = trade[trade["exporter"].isin(inside) & ~trade["importer"].isin(inside)]
+    f = member_shares(
+        prod.groupby("country")["tonnes"].sum().reindex(ms, fill_value=0.0).to_numpy(float),
+        implied,
+        mine.groupby("country")["tonnes"].sum().reindex(ms, fill_value=0.0).to_numpy(float),
+        out_of_bloc.groupby("exporter")["tonnes"].sum().reindex(ms, fill_value=0.0).to_numpy(float),
+    )
+    r = row.iloc[0]
+    split = pd.DataFrame(
+        {
+            "origin": ms,
+            "direct_share": r["direct_share"] * f,
+            "traced_share": r["traced_share"] * f,
+            "implied_production": bool(r["implied_production"]),
+            "own": True,
+        }
+    )
+    return pd.concat([df[~df["own"]], split[f > 0]], ignore_index=True)
+
+
 def origin_summary(table: pd.DataFrame, share_of: Iterable[str] = ("CHN",)) -> pd.DataFrame:
-    """Per party/commodity/stage/year: direct and traced share of ``share_of`` origins, HHIs, top origins."""
+    """Per party/commodity/stage/year: direct and traced share of ``share_of`` origins, HHIs, top origins.
+
+    The party's own production counts as one origin (named after the party) in the HHIs and top lists, a
+    bloc's members together, as the engine does."""
     import pandas as pd
 
     share_of = set(share_of)
@@ -490,6 +555,14 @@ def origin_summary(table: pd.DataFrame, share_of: Iterable[str] = ("CHN",)) -> p
         sel = g["origin"].isin(share_of)
         if g["traced_share"].isna().all():
             continue
+        shares = ["direct_share", "traced_share"]
+        # concentration counts the party's own production as one source, as for a single country
+        one = (
+            g.assign(origin=g["origin"].where(~g["own"].astype(bool), key[0]))
+            .groupby("origin", sort=False)
+            .agg({"direct_share": "sum", "traced_share": "sum", "implied_production": "any"})
+            .reset_index()
+        )
         out.append(
             {
                 "party": key[0],
@@ -498,15 +571,15 @@ def origin_summary(table: pd.DataFrame, share_of: Iterable[str] = ("CHN",)) -> p
                 "year": key[3],
                 "direct_share": float(g.loc[sel, "direct_share"].sum()),
                 "traced_share": float(g.loc[sel, "traced_share"].sum()),
-                "direct_hhi": float((g["direct_share"] ** 2).sum()),
-                "traced_hhi": float((g["traced_share"] ** 2).sum()),
+                "direct_hhi": float((one["direct_share"] ** 2).sum()),
+                "traced_hhi": float((one["traced_share"] ** 2).sum()),
                 "implied_share": float(g.loc[g["implied_production"].astype(bool), "traced_share"].sum()),
-                "top_direct": json.dumps(
-                    g.nlargest(5, "direct_share").set_index("origin")["direct_share"].round(4).to_dict()
-                ),
-                "top_traced": json.dumps(
-                    g.nlargest(5, "traced_share").set_index("origin")["traced_share"].round(4).to_dict()
-                ),
+                **{
+                    f"top_{c.removesuffix('_share')}": json.dumps(
+                        one.nlargest(5, c).set_index("origin")[c].round(4).to_dict()
+                    )
+                    for c in shares
+                },
                 "supply_tonnes": float(g["supply_tonnes"].iloc[0]),
                 "flags": g["flags"].iloc[0],
                 "production_source": g["production_source"].iloc[0],

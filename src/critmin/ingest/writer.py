@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from critmin.errors import DataError, NoDataError
+from critmin.formats import percent
 from critmin.ingest import check_source, parser
 from critmin.ingest.common import BadRow, ProgressFn, Rejects, sha256_file
 from critmin.schema import (
@@ -356,7 +357,7 @@ def _guard(con, table: str, src: str, ed: str, label: str) -> tuple[list[str], i
         groups = gone.get(p) or []
         if share <= MAX_LOSS_SHARE and not groups:
             continue
-        what = f"{src} '{ed}' {_PART_LABEL[table]}{p}: {lost:,} of {before:,} rows ({100 * share:.0f} %) are not in the file"
+        what = f"{src} '{ed}' {_PART_LABEL[table]}{p}: {lost:,} of {before:,} rows ({percent(share)}) are not in the file"
         if groups:
             shown = ", ".join(str(g) for g in groups[:8]) + (
                 f" and {len(groups) - 8} more" if len(groups) > 8 else ""

@@ -6,7 +6,7 @@ Voeten 2017, "Estimating Dynamic State Preferences from United Nations Voting Da
 
     d_ij = |θ_i − θ_j|        aligned(i, j)  ⇔  d_ij <= threshold (user-set; default 1.0)
 
-The 90 % posterior interval of each ideal point (q05, q95) gives an interval for the distance
+The 90% posterior interval of each ideal point (q05, q95) gives an interval for the distance
 (``distance_lo``/``distance_hi``): the smallest and largest |a − b| with a and b inside their intervals.
 
 A *partner set* (who a party may buy from) is written as comma-separated tokens, combined by union, with

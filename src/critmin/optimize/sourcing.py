@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import NoDataError, UnknownValueError
+from critmin.formats import percent
 from critmin.optimize import lp
 
 OBJECTIVES = ("import_risk", "expected_shortfall")
@@ -633,7 +634,7 @@ def explain(
                 f"{d['max_share']:.0%} per supplier leaves {d['shortfall_tonnes']:,.0f} t of the need uncovered"
             )
             if d.get("feasible_share") is not None:
-                line += f"; the smallest cap that works is {math.ceil(d['feasible_share'] * 1000) / 10:.1f} %"
+                line += f"; the smallest cap that works is {percent(math.ceil(d['feasible_share'] * 1000) / 1000, 1)}"
             else:
                 line += "; no share cap works without more capacity"
             out.append(line)
@@ -684,7 +685,7 @@ def optimize_sourcing(
     or a set of ISO3 codes; default every country); members of the party always may. ``max_share``: the largest share of the need
     any one third country may supply (None = no cap). ``expansion``, ``redirect``, ``capacity``: exportable
     capacity (module docstring). ``max_cost_increase``: cost bound relative to the current mix's cost at
-    suppliers' unit values (0.1 = +10 %); ``max_cost_kusd``: an absolute bound. ``objective``:
+    suppliers' unit values (0.1 = +10%); ``max_cost_kusd``: an absolute bound. ``objective``:
     'import_risk' (GeoPolRisk Σ g x / F) or 'expected_shortfall' over ``scenarios`` (tidy: scenario,
     probability, supplier, loss_fraction; ``alpha`` turns the mean into CVaR_alpha). ``pareto``: number of
     points of the risk–cost front to compute. ``non_partners``: 'exclude' (default: only the partner set

@@ -9,7 +9,7 @@ the BACI network of the commodity stage). For stock level d (days of the country
 C = P + I − E, i.e. stocks R = d/365 · C) and draw k the country's shortfall is s_k(d) (tonnes lost from
 consumption over the year). Then::
 
-    coverage(d) = (1/K) Σ_k 1[s_k(d) <= τ · C]          τ = target shortfall (0, or 0.1 = 10 % of C)
+    coverage(d) = (1/K) Σ_k 1[s_k(d) <= τ · C]          τ = target shortfall (0, or 0.1 = 10% of C)
     d*(c)       = min { d : coverage(d) >= c }            c = chosen coverage, e.g. 0.95 (the p95 scenario)
 
 With common random numbers a draw's shortfall does not increase with the stock level, so each draw k has
@@ -30,8 +30,8 @@ on the as-of day, 31 December of the year unless given (measures per exporter on
 while announced or in force and halving every 5 years after it ended, as the coercion weight dates them:
 :func:`critmin.scenarios.montecarlo.registry_imposers`). With
 ``risk_weight='wgi'`` or ``'coercion'`` it is drawn from the country's own material suppliers of the stage
-(imports ≥ USD 1 M and ≥ 1 % of its imports of the stage, :mod:`critmin.indicators.materiality`; for the
-proxy, producers with ≥ 1 % of world output), each with probability proportional to its supplier weight —
+(imports ≥ USD 1 M and ≥ 1% of its imports of the stage, :mod:`critmin.indicators.materiality`; for the
+proxy, producers with ≥ 1% of world output), each with probability proportional to its supplier weight —
 WGI instability g, or the coercion-aware weight g^c of :mod:`critmin.indicators.coercion` (political
 stability, UNGA distance to the country, the supplier's dated record of export restrictions on the
 mineral)::
@@ -118,7 +118,7 @@ def material_suppliers(
     ds, country: str, commodity: str, stage: str, year: int, materiality=None
 ) -> list[str]:
     """The country's material suppliers of the stage in ``year`` (imports counted in the stage; the threshold
-    of :mod:`critmin.indicators.materiality`, default USD 1 M and 1 % of its imports of the stage)."""
+    of :mod:`critmin.indicators.materiality`, default USD 1 M and 1% of its imports of the stage)."""
     from critmin.indicators.materiality import DEFAULT as MATERIAL
 
     rule = materiality or MATERIAL

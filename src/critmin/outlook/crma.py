@@ -1,18 +1,18 @@
 """The EU Critical Raw Materials Act's 2030 benchmarks, where the data allow, for the EU27 and — applied the
 same way — for Japan, Italy or any party.
 
-Regulation (EU) 2024/1252, art. 1(2): by 2030, for each strategic raw material, (a) EU extraction ≥ 10 % of
-annual consumption, (b) EU processing ≥ 40 %, (c) EU recycling ≥ 25 %, and (d) no single third country
-supplies more than 65 % of annual consumption at any relevant stage of processing. What the embedded data
+Regulation (EU) 2024/1252, art. 1(2): by 2030, for each strategic raw material, (a) EU extraction ≥ 10% of
+annual consumption, (b) EU processing ≥ 40%, (c) EU recycling ≥ 25%, and (d) no single third country
+supplies more than 65% of annual consumption at any relevant stage of processing. What the embedded data
 allow for the six IEA minerals:
 
-* **single third country ≤ 65 %** — 2023: the largest supplier's share of the party's imports from outside
+* **single third country ≤ 65%** — 2023: the largest supplier's share of the party's imports from outside
   it, on the IEA contained basis (BACI, content factors of :mod:`critmin.outlook.need`); 2030: the largest
   third country's share of the world output left once members' own output is set aside (the mix a party
   buying pro rata receives), whether a mix within the cap exists (``cap_met``: the cap leaves none of the
   need uncovered) and the share of the need the partners' pro-rata output covers within the cap
   (``need_covered``; :func:`critmin.outlook.sourcing.outlook_options`);
-* **processing ≥ 40 %** — members' refined output (IEA, producers it names) over refined consumption =
+* **processing ≥ 40%** — members' refined output (IEA, producers it names) over refined consumption =
   members' output + net imports of the refined stage (contained basis); 2030: members' projected output over
   2023 consumption grown as the scenario's demand. Above 1 the members refine more than they use (net
   exporters). Only where the refined stage has trade codes with content
@@ -37,7 +37,7 @@ PROCESSING_TARGET = 0.40
 EXTRACTION_TARGET = 0.10
 RECYCLING_TARGET = 0.25
 NOT_COMPUTABLE = (
-    "extraction (10 %) and recycling (25 %) benchmarks: not computable from the embedded data "
+    "extraction (10%) and recycling (25%) benchmarks: not computable from the embedded data "
     "(no consumption of the raw material or secondary production by country)"
 )
 

@@ -18,7 +18,7 @@ Where that basis *is* the IEA's (Cu, Co, Li, Ni, natural graphite) the need read
 they are. Magnet rare earths are the exception: the stage's basis is REO (all rare-earth oxides), the IEA's
 is Nd+Pr+Dy+Tb, so each code's gross tonnes take the explicit assumption of :data:`ASSUMED` (below). Where a
 stage has no trade code or a code has no factor, the need is unknown (NaN) and said so: under pro-rata
-sharing the feasibility of the 65 % cap does not depend on the need's size (:mod:`critmin.outlook.sourcing`),
+sharing the feasibility of the 65% cap does not depend on the need's size (:mod:`critmin.outlook.sourcing`),
 so it is still answered.
 """
 

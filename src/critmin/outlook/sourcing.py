@@ -1,5 +1,5 @@
 """Can a party's partners supply it in 2030 and 2035? Its projected need against projected capacities, shared
-with the rest of the world, under the EU CRMA's 65 % cap.
+with the rest of the world, under the EU CRMA's 65% cap.
 
 For party P (a country or a bloc buying jointly), mineral c, stage s, IEA scenario σ and year y:
 
@@ -22,13 +22,13 @@ For party P (a country or a bloc buying jointly), mineral c, stage s, IEA scenar
   countries in ``also_from`` (default China), which may still supply within the cap. The IEA's "rest of
   world" is allowed only when every producer is, and as an aggregate of producers each smaller than the
   smallest named one it is not held to the single-country cap;
-* **65 % cap** (Regulation (EU) 2024/1252, art. 1(2)(c)): no third country supplies more than 65 % of N.
+* **65% cap** (Regulation (EU) 2024/1252, art. 1(2)(c)): no third country supplies more than 65% of N.
 
 The linear programme is critmin's partner-sourcing LP (:mod:`critmin.optimize.lp`, SciPy HiGHS) with one
 buyer: minimise Σ g_i x_i (WGI political instability, so the plan is the least-risk one) subject to
 Σ x_i = N, x_i ≤ c_i, x_i ≤ 0.65 N for third countries. When it is infeasible, :func:`critmin.optimize.lp.diagnose`
 splits the shortfall into what world supply leaves uncovered without the cap ("world supply") and what the
-cap adds ("65 % cap"); the shortfall is then the extra supply from uncapped partners the party would need.
+cap adds ("65% cap"); the shortfall is then the extra supply from uncapped partners the party would need.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ CeO2 → Ce 0.814) and is flagged as approximate.
 Two other kinds of conversion exist:
 
 * **a subset of a basis**: the IEA counts only the magnet rare earths (Nd, Pr, Dy, Tb, element content)
-  where USGS and WMD count all rare-earth oxide (REO). The magnet elements were 20.5 % of the REO mass mined
+  where USGS and WMD count all rare-earth oxide (REO). The magnet elements were 20.5% of the REO mass mined
   in 2023: 72,400 t of magnet REE (IEA Critical Minerals Data Explorer, May 2024, mining) against 353,320 t
-  REO (USGS MCS 2024, the same year's country figures summed) — as oxide about 24 %, the Nd+Pr+Dy+Tb share
+  REO (USGS MCS 2024, the same year's country figures summed) — as oxide about 24%, the Nd+Pr+Dy+Tb share
   of bastnäsite and monazite ores. Separation does not change the mix, so the same ratio converts the IEA's
   refining figures to total REO (flagged approximate).
 * **names of the same basis** (``natural graphite`` = ``graphite``): factor 1.

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from critmin.formats import percent
 from critmin.reference import commodities as cat
 
 
@@ -51,7 +52,7 @@ def fmt(x, kind: str = "num") -> str:
     if kind == "t" and x < 0:
         return "—"  # negative apparent consumption: re-exports or missing production
     if kind == "pct":
-        return f"{100 * x:.0f}%"
+        return percent(x)
     if kind == "usd_short":  # kUSD in, '13.2 bn' out (the column says USD)
         return fmt(x, "usd").removeprefix("USD ")
     if kind == "usd":  # input in kUSD
@@ -124,7 +125,7 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
         text += "."
         if len(single):
             text += (
-                f" A single supplier exceeds the EU CRMA's 65 % benchmark for {len(single)} of them, e.g. "
+                f" A single supplier exceeds the EU CRMA's 65% benchmark for {len(single)} of them, e.g. "
                 + ", ".join(
                     f"{_lower(r.commodity_name)} ({r.supplier_1} {fmt(r.supplier_1_share, 'pct')})"
                     for r in single.head(4).itertuples()
@@ -346,7 +347,7 @@ def chart_sections(b, run=None) -> list[Section]:
             chart_svg=run(charts.china_share_bars, material, share_col),
             chart_caption=f"Share of import value from China, for the material imports with the most value from China. Source: "
             f"{exp['trade_source'].iloc[0]} (CEPII). The dashed line is the EU Critical Raw Materials Act "
-            "benchmark of at most 65 % from one third country.",
+            "benchmark of at most 65% from one third country.",
         ),
         Section(
             "matrix",

@@ -10,7 +10,7 @@ sizing (:func:`critmin.optimize.stockpile.stockpile`). What this module adds is 
 ranking, as small pure functions:
 
 **The minerals that matter** (:func:`select_minerals`): among a party's *material* imports
-(:mod:`critmin.indicators.materiality`: at least USD 1 M and 1 % of its imports of the mineral), the
+(:mod:`critmin.indicators.materiality`: at least USD 1 M and 1% of its imports of the mineral), the
 :data:`TOP_VALUE` largest by import value and the :data:`TOP_RISK` highest by GeoPolRisk score, at most
 :data:`MAX_MINERALS`, largest imports first.
 
@@ -27,9 +27,9 @@ that actions on different minerals can be ranked on one scale:
   Chinese stop as objective, each other supplier able to sell the party at most :data:`REDIRECT` of what it
   sells others): closes min(S, ΔX), ΔX the tonnes moved off China;
 * *buying together* (a bloc): the tonnes pooled buying moves off China beyond the members buying alone;
-* *stockpiling* to the days that keep the shortfall at zero in 95 % of the registry's restriction scenarios
+* *stockpiling* to the days that keep the shortfall at zero in 95% of the registry's restriction scenarios
   (N days, the party holding H): closes min(S, (N − H)/365 · C), C the apparent consumption;
-* *recycling* up to the EU CRMA benchmark of 25 % (the EU end-of-life recycling input rate r as the
+* *recycling* up to the EU CRMA benchmark of 25% (the EU end-of-life recycling input rate r as the
   best available rate): closes min(S, (0.25 − r) · C).
 
 Each number carries its caveat; none is a forecast.
@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from critmin.formats import percent
 from critmin.reference import commodities as cat
 
 TOP_VALUE = 2
@@ -524,7 +525,7 @@ class Briefing:
                 now - after,
                 f"China's share of the tonnes imported {_pct(now / need)} → {_pct(after / need)}"
                 + (f"; cost at today's unit values {_signed_pct(cost)}" if cost == cost else ""),
-                f"others' exportable output of the stage, at most {REDIRECT:.0%} of what each sells others; "
+                f"others' exportable output of the stage, at most {percent(REDIRECT)} of what each sells others; "
                 "suppliers may themselves depend on Chinese inputs (see traced origin)",
             )
         pl = self.pooled.get((p.label, c, s))
@@ -551,7 +552,7 @@ class Briefing:
                 stock_lever(need_days, held, C),
                 (f"{need_days:.0f} days needed" if need_days == need_days else "more than a year needed")
                 + f" (holds {held:.0f})",
-                f"days of consumption keeping the shortfall at zero in {STOCK_COVERAGE:.0%} of the registry's "
+                f"days of consumption keeping the shortfall at zero in {percent(STOCK_COVERAGE)} of the registry's "
                 f"restriction scenarios ({method}); stocks held: "
                 + ("JOGMEC 60-day target" if held > 0 else "none published"),
             )
@@ -560,7 +561,7 @@ class Briefing:
             add(
                 "recycle more",
                 recycling_lever(rate, C),
-                f"recycled input {rate:.0%} → {CRMA_RECYCLING:.0%} (EU CRMA benchmark)",
+                f"recycled input {percent(rate)} → {percent(CRMA_RECYCLING)} (EU CRMA benchmark)",
                 "EU end-of-life recycling input rate (JRC 2023) as the best available rate; scrap and plants "
                 "take years",
             )
@@ -568,13 +569,12 @@ class Briefing:
 
 
 def _pct(x: float) -> str:
-    return "—" if x is None or x != x else f"{100 * x:.0f}%"  # as fmt(x, 'pct') in every table
+    return percent(x)  # as fmt(x, 'pct') in every table
 
 
 def _signed_pct(x: float) -> str:
     """'+9%', '−30%' (a typographic minus), '±0%'."""
-    v = round(100 * x)
-    return "±0%" if v == 0 else f"{'+' if v > 0 else '−'}{abs(v)}%"
+    return percent(x, sign=True)
 
 
 __all__ = [
@@ -596,7 +596,7 @@ MAX_ACTIONS = 3  # ranked actions shown per party on page one (all are in the se
 SHORT_CAVEAT = {
     "re-source away from China": "within others' exportable output",
     "buy together": "one joint plan",
-    "stockpile": f"sized for {STOCK_COVERAGE:.0%} of the registry's scenarios",
+    "stockpile": f"sized for {percent(STOCK_COVERAGE)} of the registry's scenarios",
     "recycle more": "EU recycling rate; takes years",
 }
 
@@ -641,14 +641,14 @@ def stop_cell(b: Briefing, party: str, c: str, s: str) -> str:
     if not cat.get(c).stages[s].hs92:
         return "no trade data: not tested"
     if len(k) and not k["china_share"].fillna(0).iloc[0] >= MIN_CHINA_SHARE:
-        return f"China < {MIN_CHINA_SHARE:.0%} of supply: not tested"
+        return f"China < {percent(MIN_CHINA_SHARE)} of supply: not tested"
     r = b._scenario_row(party, c, s)
     if r is None:
         return "—"
     if r["consumption_tonnes"] <= 0:
         return "none (exports more than it uses)"
     if not r["shortfall_share"] >= MIN_SHORTFALL_SHARE:
-        return f"shortfall < {MIN_SHORTFALL_SHARE:.0%} of use"
+        return f"shortfall < {percent(MIN_SHORTFALL_SHARE)} of use"
     text = f"short {_pct(r['shortfall_share'])} of use ({_pct(r['shortfall_response_share'])} with response)"
     if r["stocks_days"] > 0:
         days = r["days_of_cover"]
@@ -682,8 +682,8 @@ def summary_rows(b: Briefing, party) -> pd.DataFrame:
 
 
 def action_text(a, short: bool = False) -> str:
-    """'Stockpile rare earth elements (refined): 343 days needed (holds 60) — closes 100 % of a 10,820 t REO
-    shortfall, ≈ USD 246 M a year (sized for 95 % of the registry's scenarios).'"""
+    """'Stockpile rare earth elements (refined): 343 days needed (holds 60) — closes 100% of a 10,820 t REO
+    shortfall, ≈ USD 246 M a year (sized for 95% of the registry's scenarios).'"""
     from critmin.report import fmt
 
     closed = f"closes {_pct(a.closes_share)} of a {fmt(a.shortfall_tonnes, 't')} {a.basis} shortfall" + (
@@ -725,7 +725,7 @@ def summary_sections(b: Briefing) -> list:
         items = [action_text(a, short=True) for a in mine.head(MAX_ACTIONS).itertuples(index=False)]
         if not items:
             items = [
-                "Nothing to rank: no mineral that matters loses 1 % of its use in a one-year Chinese stop."
+                "Nothing to rank: no mineral that matters loses 1% of its use in a one-year Chinese stop."
             ]
         e = b.exp[(b.exp["party"] == p.label) & b.exp["material"].astype(bool)]
         sel = b.key[b.key["party"] == p.label]

@@ -15,6 +15,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from critmin.formats import percent
+
 PALETTE = ["#1f4e79", "#c0504d", "#4f8f3a", "#8064a2", "#f79646", "#4bacc6"]
 #: minerals the world map adds after the parties' minerals that matter: China's 2023-2025 export controls
 MAP_MINERALS = (
@@ -95,7 +97,7 @@ def _legend_above(ax, n: int) -> None:
 
 def china_share_bars(df: pd.DataFrame, share_col: str, limit: int = 14) -> str:
     """Grouped horizontal bars: share of each party's imports from the named supplier, by mineral stage (the
-    stages with the most import value from it), with the 65 % benchmark as a dashed line labelled above."""
+    stages with the most import value from it), with the 65% benchmark as a dashed line labelled above."""
     plt = _plt()
     d = df.dropna(subset=["import_value_kusd"])
     d = d[d["import_value_kusd"] > 0]
@@ -121,7 +123,7 @@ def china_share_bars(df: pd.DataFrame, share_col: str, limit: int = 14) -> str:
     ax.axvline(65, color="#666", lw=0.8, ls="--")
     # the benchmark's label sits above the axes, where no bar can be
     ax.annotate(
-        "65 % benchmark",
+        "65% benchmark",
         xy=(65, 1.0),
         xycoords=("data", "axes fraction"),
         xytext=(0, 3),
@@ -319,7 +321,7 @@ def share_maps(panels: list[tuple[str, pd.Series]], ncols: int | None = None) ->
         shrink=0.4,
         aspect=30,
     )
-    cbar.set_ticks([0, 0.25, 0.5, 0.75, 1], labels=["0 %", "25 %", "50 %", "75 %", "100 %"])
+    cbar.set_ticks([0, 0.25, 0.5, 0.75, 1], labels=[percent(v) for v in (0, 0.25, 0.5, 0.75, 1)])
     cbar.set_label("share of world production", fontsize=7.5)
     return _svg(fig)
 
@@ -357,7 +359,7 @@ def world_map_panels(b, limit: int = 6) -> list[tuple[str, pd.Series]]:
         share = prod[prod["country"] != REST_OF_WORLD].groupby("country")["tonnes"].sum() / total
         panels.append(
             (
-                f"{display_name(c, s)}\n{last['leader']} {100 * last['leader_share']:.0f}%, HHI "
+                f"{display_name(c, s)}\n{last['leader']} {percent(last['leader_share'])}, HHI "
                 f"{last['hhi']:.2f} ({source_label(last['source'], last['edition'])}, {int(last['year'])})",
                 share,
             )

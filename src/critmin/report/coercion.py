@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from critmin.formats import percent
 from critmin.reference import commodities as cat
 
 #: the mineral stages whose suppliers and optimum the section shows (the seed article's two concerns)
@@ -115,7 +116,7 @@ def score_table(ds, parties: str, year: int, commodities, runs: dict | None = No
 
 
 def optimum_table(ds, parties: list[str], year: int, mks: dict | None = None) -> pd.DataFrame:
-    """The partner-sourcing optimum (all suppliers, 65 % cap) under both weights, with China's share."""
+    """The partner-sourcing optimum (all suppliers, 65% cap) under both weights, with China's share."""
     from critmin.optimize.sourcing import optimize_sourcing
 
     mks = mks or markets(ds, year)
@@ -144,7 +145,7 @@ def optimum_table(ds, parties: list[str], year: int, mks: dict | None = None) ->
                         "risk_after": s["risk_after"],
                         "chn_before": float(chn["current_share"]) if chn is not None else 0.0,
                         "chn_after": float(chn["optimised_share"]) if chn is not None else 0.0,
-                        "top_after": f"{s['top_supplier_after']} {100 * s['top_share_after']:.0f}%"
+                        "top_after": f"{s['top_supplier_after']} {percent(s['top_share_after'])}"
                         if s["status"] == "optimal"
                         else "",
                         "cost_change": s["cost_after_kusd"] / s["cost_before_kusd"] - 1
@@ -219,7 +220,7 @@ def coercion_sections(
             paragraphs=[
                 "The same GeoPolRisk score (world production HHI × import risk) with either supplier weight; "
                 "coercion-aware scores are not comparable with published GeoPolRisk values. Below, the "
-                "partner-sourcing optimum (every supplier allowed, at most 65 % of the need from one third "
+                "partner-sourcing optimum (every supplier allowed, at most 65% of the need from one third "
                 "country, capacity = a supplier's exports of its own output) minimising each weight "
                 "(`critmin optimize --risk-weight wgi|coercion`)."
             ],

@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from critmin.formats import percent
 from critmin.reference import commodities as cat
 
 # The minerals the analytical sections focus on: the 2023-2026 export-control set plus battery minerals.
@@ -45,7 +46,7 @@ def risk_sections(b):
     org = ok[(ok["method"] == "origin") & (ok["status"] == "ok")].set_index(keys)
     proxied = set(map(tuple, ok.loc[ok["status"] == "proxy", keys].to_numpy()))
     wide["origin_range"] = [
-        f"{100 * org.loc[k, 'value_low']:.0f}–{100 * org.loc[k, 'value_high']:.0f}%"
+        f"{percent(org.loc[k, 'value_low']).removesuffix('%')}–{percent(org.loc[k, 'value_high'])}"
         if k in org.index
         and org.loc[k, "value_low"] == org.loc[k, "value_low"]
         and org.loc[k, "value_high"] - org.loc[k, "value_low"] >= 0.005
@@ -154,7 +155,7 @@ def scenario_sections(b):
                 "network with the cascade of Marchand et al. (2016): stocks absorb the loss first; a country "
                 "left short buys more from suppliers still open to it and shares the rest of its loss between "
                 "its own use and its export customers in proportion to what each takes (pro-rata rationing); "
-                "a country that has lost 0.1 % of the supply it handles sells no extra to others (less than "
+                "a country that has lost 0.1% of the supply it handles sells no extra to others (less than "
                 "that closes it in part). China covers its own import losses from what it withholds. Japan "
                 "holds 60 days of consumption of its stockpiled rare metals (the JOGMEC target), others none; "
                 "no substitution. 'With response': other producers add output from spare capacity with a "
@@ -209,11 +210,11 @@ def countermeasure_sections(b):
                 "test: the tonnes it closes (never more than the shortfall) and their value at the party's "
                 "import unit value, which ranks actions across minerals. Re-sourcing: the partner-sourcing "
                 "LP (HiGHS) minimising the expected loss of a Chinese stop, within other suppliers' exportable "
-                f"output of the stage, each able to sell the party at most {REDIRECT:.0%} of what it sells others "
+                f"output of the stage, each able to sell the party at most {percent(REDIRECT)} of what it sells others "
                 "(`critmin optimize`). Buying together: the same for the bloc's members jointly vs alone "
                 "(`critmin optimize --pooled`). Stockpile: the days of consumption that keep the shortfall at zero "
-                "in 95 % of the registry's restriction scenarios (`critmin stockpile`). Recycling: the EU "
-                "end-of-life recycling input rate raised to the CRMA's 25 % benchmark."
+                "in 95% of the registry's restriction scenarios (`critmin stockpile`). Recycling: the EU "
+                "end-of-life recycling input rate raised to the CRMA's 25% benchmark."
             ],
             table=table(
                 a,

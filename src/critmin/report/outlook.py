@@ -91,13 +91,13 @@ def outlook_sections(ds, parties, year, exp):
     ]
     first = Section(
         "outlook-2030",
-        f"Outlook to {YEAR}: can partners supply the need within the 65 % cap?",
+        f"Outlook to {YEAR}: can partners supply the need within the 65% cap?",
         paragraphs=[
             f"Projected supply is the IEA's base case (Critical Minerals Data Explorer, May 2024: operating and "
             f"announced projects weighted by their probability of coming online), not a critmin forecast. Each "
             f"party's need is its {iea.BASE_YEAR} imports on the IEA's contained basis grown as the scenario's "
             f"world demand; every producer's output is shared among all buyers in proportion to demand; no third "
-            f"country may supply more than 65 % (Regulation (EU) 2024/1252). Members' own output serves their own "
+            f"country may supply more than 65% (Regulation (EU) 2024/1252). Members' own output serves their own "
             f"use and is left out. The table answers for each party's largest imports among the six minerals the "
             f"IEA projects; the points under it say, for each, what binds and what would close the gap.",
         ],

@@ -34,7 +34,7 @@ def write_pdf(html: str, base_url: str, path: str) -> float:
 #: a page with what the report's PDF uses first time — a table, text in the report's fonts and an SVG image
 _WARM_UP_HTML = (
     "<style>body{font-family:sans-serif}</style><h1>critmin</h1><p>critmin <b>briefing</b> <code>x</code></p>"
-    "<table><tr><th>a</th><td>1 %</td></tr></table><img src='data:image/svg+xml;utf8,"
+    "<table><tr><th>a</th><td>1%</td></tr></table><img src='data:image/svg+xml;utf8,"
     '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><text x="0" y="8">x</text>'
     '<path d="M0 0L8 8" stroke="black"/></svg>\'>'
 )

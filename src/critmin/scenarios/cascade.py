@@ -16,11 +16,11 @@ round. Each round, for all countries at once:
    stock draws: stocks are for the holder's own use), its *openness* is
                                      o_j = 1 − min(L_j / (θ·V_j), 1),   V_j = E_j + C_j (the supply it handles)
    — a partner can draw on the share o_j of j's links; j is fully closed (the paper's "shocked": it never
-   exports more) once it has lost θ = ``closure`` (0.1 %) of its supply. The paper's rule is the limit θ → 0
+   exports more) once it has lost θ = ``closure`` (0.1%) of its supply. The paper's rule is the limit θ → 0
    (``closure=0``: any residual closes j), under which a negligible loss — a 10⁻⁹ t flow — switches a
    country off and moves everyone's outcome by tonnes; the ramp keeps the outcome continuous in the inputs.
    θ is kept small because partly open countries can pass a small loss back and forth (each draws on the
-   other) until their losses reach θ·V: at 0.1 % that takes about as many rounds as the paper's rule, at 1 %
+   other) until their losses reach θ·V: at 0.1% that takes about as many rounds as the paper's rule, at 1%
    up to five times more on the real networks
 3. consumption absorbs a fraction f_c (substitution / demand destruction): ΔC_j = f_c r_j, r''_j = (1 − f_c) r_j
 4. the rest goes to trade: X_j ≤ 0 cut from j's exports E_j, M_j ≤ 0 drawn as extra imports from open

@@ -17,7 +17,7 @@ Co for cobalt, product weight for graphite ...):
   world, Σ C = Σ P; what makes the two disagree is countries with C < 0 (exports that neither production
   nor imports explain: re-exports from stocks, missing producers, residual misclassification).
   :meth:`Network.balance` reports Σ max(C, 0) against Σ P; the documented margin is
-  ``BALANCE_MARGIN`` (10 %): a network beyond it says so in its notes.
+  ``BALANCE_MARGIN`` (10%): a network beyond it says so in its notes.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ Numbers, per party × mineral × trade stage, for the analysis year's trade (CEP
   a year on the network's basis and % of its apparent consumption) and its days of cover p50;
 * for an agreement or partnership upgrade: the share of the party's imports from partners in force, and the
   import risk left after partner sourcing (:func:`critmin.optimize.sourcing.optimize_sourcing`, GeoPolRisk
-  Σ gᵢxᵢ/F, partners' exports as capacity, 65 % cap, other suppliers kept at most at today's level);
+  Σ gᵢxᵢ/F, partners' exports as capacity, 65% cap, other suppliers kept at most at today's level);
 * for a stockpile of a watched party: the stock in tonnes and the scenario shortfall with and without it.
 """
 
@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError
+from critmin.formats import percent
 from critmin.scenarios.registry import FIELDS as REGISTRY_FIELDS
 from critmin.scenarios.registry import LIST_FIELDS as REGISTRY_LIST_FIELDS
 
@@ -182,8 +183,7 @@ def share_range(record: dict) -> tuple[float, float]:
 def fmt_pct(x: float | None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    v = 100 * x
-    return f"{v:.1f} %" if 0 < v < 9.95 else f"{v:.0f} %"
+    return percent(x, 1 if 0 < 100 * x < 9.95 else 0)
 
 
 def fmt_t(x: float | None) -> str:
@@ -735,7 +735,7 @@ class Impact:
                 fmt_num(r[0], 3) if math.isfinite(r[0]) else f"no plan ({r[3]})" for r in (ra, rb)
             )
             text = (
-                f"import risk of {pname}'s {cname} ({s}) after re-sourcing toward partners (65 % cap, partners' "
+                f"import risk of {pname}'s {cname} ({s}) after re-sourcing toward partners (65% cap, partners' "
                 f"exports as capacity, others at most today's volumes): {arrow(words_a, words_b)}"
                 f" (today {fmt_num(ra[1], 3)})"
             )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from critmin.errors import CritminError
+from critmin.formats import percent
 from critmin.watch import scope
 from critmin.watch.digest import SCHEMA, digest_paths, json_safe, write_digest
 from critmin.watch.feeds import Feed
@@ -213,7 +214,7 @@ def _touch_text(t: scope.Touch, impact: Impact) -> str:
         role = {"initiator": "acts", "counterpart": "is a party", "target": "is targeted", "host": "hosts it"}
         return f"{t.party}: {_country_name(t.who)} {role.get(t.role, 'is named')}"
     return (
-        f"{t.party}: {_country_name(t.who)} supplies {100 * (t.share or 0):.0f} % of its "
+        f"{t.party}: {_country_name(t.who)} supplies {percent(t.share or 0)} of its "
         f"{t.commodity.replace('_', ' ')} ({t.stage}) imports"
     )
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from critmin.formats import percent
+
 WATCHED_TYPES = ("export_restriction", "restriction_lifted", "agreement", "partnership_upgrade", "stockpile")
 AGREEMENT_TYPES = ("agreement", "partnership_upgrade")
 TOP_SUPPLIERS = 3
@@ -58,7 +60,7 @@ class Touch:
         if self.how == "named":
             return f"{country_name(self.who)} is {_ROLE_WORDS[self.role]}"
         return (
-            f"{country_name(self.who)} supplies {100 * (self.share or 0):.0f} % of "
+            f"{country_name(self.who)} supplies {percent(self.share or 0)} of "
             f"{country_name(self.party) if '+' not in self.party else self.party}'s {self.commodity} "
             f"({self.stage}) imports"
         )

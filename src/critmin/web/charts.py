@@ -171,7 +171,7 @@ def grouped_bars(
 
 def risk_matrix(m: pd.DataFrame, labelled: int = 8) -> dict:
     """World production concentration (x) against net import reliance (y); colour: GeoPolRisk score. The
-    ``labelled`` highest GeoPolRisk scores carry their name (the rest on hover: many sit at 100 %)."""
+    ``labelled`` highest GeoPolRisk scores carry their name (the rest on hover: many sit at 100%)."""
     label = [f"{c.replace('_', ' ')} ({s})" for c, s in zip(m["commodity"], m["stage"], strict=True)]
     gpr = m["geopolrisk"] if "geopolrisk" in m else pd.Series(np.nan, index=m.index)
     top = set(gpr.fillna(-1).sort_values(ascending=False).index[:labelled])

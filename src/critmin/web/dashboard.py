@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError, NoDataError, UnknownValueError
+from critmin.formats import percent
 from critmin.report import fmt
 from critmin.web import charts
 
@@ -127,7 +128,7 @@ def cell(v, kind: str) -> str:
     if kind == "days":
         return "unlimited" if np.isinf(v) else f"{v:,.0f}"
     if kind == "pct100":
-        return f"{v:.1f} %"
+        return percent(v / 100, 1)
     return fmt(v, kind)
 
 
@@ -189,7 +190,7 @@ EXPOSURE_COLUMNS = [
 
 
 def exposure_cards(exp: pd.DataFrame) -> list[dict]:
-    """Headline figures per party: import value, stages mostly from China, stages above the 65 % benchmark."""
+    """Headline figures per party: import value, stages mostly from China, stages above the 65% benchmark."""
     cards = []
     for party, part in exp.groupby("party", sort=False):
         traded = part[part["import_value_kusd"].fillna(0) > 0]
@@ -200,7 +201,7 @@ def exposure_cards(exp: pd.DataFrame) -> list[dict]:
                 "lines": [
                     f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}",
                     f"{int((traded['share_from_CHN'] >= 0.5).sum())} of them at least half from China",
-                    f"{int((traded['supplier_1_share'] > 0.65).sum())} with one supplier above 65 %",
+                    f"{int((traded['supplier_1_share'] > 0.65).sum())} with one supplier above 65%",
                 ],
                 "href": f"/profile/{party}",
             }
@@ -593,7 +594,7 @@ def landing(ds, year: int | None, memo) -> Page:
             "What would help: partner sourcing, alone and pooled",
             paragraphs=[
                 "Each member's import need re-allocated across suppliers at least GeoPolRisk import risk, within each "
-                "supplier's exports, at most 65 % from any third country (EU CRMA benchmark) and its partnership "
+                "supplier's exports, at most 65% from any third country (EU CRMA benchmark) and its partnership "
                 "counterparts; 'pooled' lets the two buy jointly. The gain from pooling is what the partnership adds."
             ],
             tables=[
@@ -1089,7 +1090,7 @@ def sourcing(ds, form: dict, memo) -> Page:
     )
     page.lead = [
         "The import need is re-allocated across suppliers to minimise the GeoPolRisk import risk Σ gᵢxᵢ/F within "
-        "each supplier's exports, a share cap per third country (EU CRMA: 65 %) and an optional partner set "
+        "each supplier's exports, a share cap per third country (EU CRMA: 65%) and an optional partner set "
         "(`critmin optimize`)."
     ]
     if not form.get("run"):

@@ -104,7 +104,10 @@ def _network_sql(groups: list[tuple[str, tuple[str, ...]]]) -> list[str]:
            FROM _ovar v CROSS JOIN _ogroups g""",
         """CREATE OR REPLACE TEMP TABLE _oflow_l AS
            SELECT n.nid, coalesce(ms.node, f.exporter) AS src, coalesce(md.node, f.importer) AS dst,
-                  sum(CASE WHEN n.content_ok THEN f.tonnes_content * n.conv ELSE f.tonnes_gross END) AS t
+                  sum(CASE WHEN n.content_ok THEN f.tonnes_content * n.conv ELSE f.tonnes_gross END) AS t,
+                  -- exported by members of the wanted origins (a merged bloc node's excess is theirs pro rata)
+                  coalesce(sum(CASE WHEN n.content_ok THEN f.tonnes_content * n.conv ELSE f.tonnes_gross END)
+                           FILTER (f.exporter IN (SELECT member FROM _who)), 0) AS t_who
            FROM _onet n JOIN _flows f ON f.commodity = n.commodity AND f.stage = n.stage AND f.year = n.year
                                      AND f.counted
            LEFT JOIN _omerge ms ON ms.grp = n.grp AND ms.member = f.exporter
@@ -114,14 +117,16 @@ def _network_sql(groups: list[tuple[str, tuple[str, ...]]]) -> list[str]:
         """CREATE OR REPLACE TEMP TABLE _onflows AS
            SELECT n.nid, count(f.nid) AS n_flows FROM _onet n LEFT JOIN _oflow_l f USING (nid) GROUP BY ALL""",
         """CREATE OR REPLACE TEMP TABLE _oprod_l AS
-           SELECT n.nid, coalesce(m.node, r.country) AS node, sum(r.tonnes * n.scale) AS t
+           SELECT n.nid, coalesce(m.node, r.country) AS node, sum(r.tonnes * n.scale) AS t,
+                  coalesce(sum(r.tonnes * n.scale) FILTER (r.country IN (SELECT member FROM _who)), 0) AS t_who
            FROM _onet n JOIN _prod_src r ON r.commodity = n.commodity AND r.stage = n.p_stage
                                         AND r.source = n.source AND r.year = n.p_year
            LEFT JOIN _omerge m ON m.grp = n.grp AND m.member = r.country
            WHERE r.country <> 'ROW'
            GROUP BY ALL""",
         """CREATE OR REPLACE TEMP TABLE _ocap_l AS
-           SELECT n.nid, coalesce(m.node, r.country) AS node, sum(r.tonnes) AS t
+           SELECT n.nid, coalesce(m.node, r.country) AS node, sum(r.tonnes) AS t,
+                  coalesce(sum(r.tonnes) FILTER (r.country IN (SELECT member FROM _who)), 0) AS t_who
            FROM _onet n JOIN _pick p ON p.commodity = n.commodity AND p.stage = 'mine' AND p.year = n.year
            JOIN _prod_src r ON r.commodity = n.commodity AND r.stage = 'mine' AND r.source = p.source
                            AND r.year = p.p_year
@@ -192,19 +197,19 @@ def run(eng) -> None:
     ).fetchnumpy()
     nodes = cur.execute("SELECT nid, idx, node FROM _onode ORDER BY nid, idx").fetchnumpy()
     flows = cur.execute(
-        """SELECT f.nid, s.idx AS i, d.idx AS j, f.t FROM _oflow_l f
+        """SELECT f.nid, s.idx AS i, d.idx AS j, f.t, f.t_who FROM _oflow_l f
            JOIN _onode s ON s.nid = f.nid AND s.node = f.src JOIN _onode d ON d.nid = f.nid AND d.node = f.dst
            WHERE f.src <> f.dst"""
     ).fetchnumpy()
     prod = cur.execute(
-        "SELECT p.nid, o.idx, p.t FROM _oprod_l p JOIN _onode o ON o.nid = p.nid AND o.node = p.node"
+        "SELECT p.nid, o.idx, p.t, p.t_who FROM _oprod_l p JOIN _onode o ON o.nid = p.nid AND o.node = p.node"
     ).fetchnumpy()
     cap = cur.execute(
-        "SELECT c.nid, o.idx, c.t FROM _ocap_l c JOIN _onode o ON o.nid = c.nid AND o.node = c.node"
+        "SELECT c.nid, o.idx, c.t, c.t_who FROM _ocap_l c JOIN _onode o ON o.nid = c.nid AND o.node = c.node"
     ).fetchnumpy()
     want = _wanted(eng)
     with _one_blas_thread():
-        res = solve_networks(nets, nodes, flows, prod, cap, want, set(eng.share_of.members))
+        res = solve_networks(nets, nodes, flows, prod, cap, want)
     res.update({"want_nid": want["nid"], "want_party": want["party"], "want_j": want["j"]})
     eng.drop("_oflow_l", "_oprod_l", "_ocap_l", "_onode")
     _store(eng, res)
@@ -229,8 +234,13 @@ def _wanted(eng) -> dict[str, np.ndarray]:
     }
 
 
-def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[str, np.ndarray]:
+def solve_networks(nets, nodes, flows, prod, cap, want) -> dict[str, np.ndarray]:
     """Origin shares for the wanted (network, node) columns under every balancing option.
+
+    ``flows``, ``prod`` and ``cap`` carry ``t_who``, the part of each flow, production and mine output that
+    belongs to members of the wanted origins: a node's weight in the traced share is the wanted origins'
+    part of its production (1 or 0 for a country; for a bloc merged into one node, its members' part, so
+    EU27's own refining counts towards ``--share-of EU27`` or ``FIN``), see :func:`wanted_weights`.
 
     Returns arrays over the rows of ``want`` (q) and :data:`BALANCES` (b): the traced share of ``who`` and
     its validity for every (q, b); for the default balance the supply X_j, the direct share of ``who``, the
@@ -246,7 +256,6 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
     offset = np.zeros(n_net + 1, dtype=np.int64)
     np.add.at(offset, node_nid + 1, 1)
     offset = np.cumsum(offset)
-    is_who = np.array([lab in who for lab in node_lab], dtype=bool)
     q_nid, q_j = want["nid"], want["j"]
     nq, nb = len(q_nid), len(BALANCES)
     out = {
@@ -266,9 +275,9 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
         out[f"top_{key}"] = np.full((nq, 5), np.nan)
     f_nid = np.asarray(flows["nid"], dtype=np.int64)
     f_i, f_j = np.asarray(flows["i"], dtype=np.int64), np.asarray(flows["j"], dtype=np.int64)
-    f_t = np.asarray(flows["t"], dtype=float)
-    p_nid, p_idx, p_t = (np.asarray(prod[c]) for c in ("nid", "idx", "t"))
-    c_nid, c_idx, c_t = (np.asarray(cap[c]) for c in ("nid", "idx", "t"))
+    f_t, f_w = np.asarray(flows["t"], dtype=float), np.asarray(flows["t_who"], dtype=float)
+    p_nid, p_idx, p_t, p_w = (np.asarray(prod[c]) for c in ("nid", "idx", "t", "t_who"))
+    c_nid, c_idx, c_t, c_w = (np.asarray(cap[c]) for c in ("nid", "idx", "t", "t_who"))
     # networks with a column to trace and at least one flow, by core size, in chunks of similar size
     active = _distinct(q_nid[q_j >= 0])
     active = active[(np.asarray(nets["n_flows"])[active] > 0)]
@@ -282,20 +291,27 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
         t = np.zeros((k, m, n))
         sel = pos[f_nid] >= 0
         np.add.at(t, (pos[f_nid[sel]], f_i[sel], f_j[sel]), f_t[sel])
-        p = np.zeros((k, n))
+        ew = np.zeros((k, n))  # exports of the wanted origins' members, by exporting node
+        np.add.at(ew, (pos[f_nid[sel]], f_i[sel]), f_w[sel])
+        p, pw = np.zeros((k, n)), np.zeros((k, n))
         sel = pos[p_nid] >= 0
-        np.add.at(p, (pos[p_nid[sel]], p_idx[sel].astype(np.int64)), p_t[sel].astype(float))
-        cp = np.zeros((k, n))
+        at = (pos[p_nid[sel]], p_idx[sel].astype(np.int64))
+        np.add.at(p, at, p_t[sel].astype(float))
+        np.add.at(pw, at, p_w[sel].astype(float))
+        cp, cw = np.zeros((k, n)), np.zeros((k, n))
         sel = pos[c_nid] >= 0
-        np.add.at(cp, (pos[c_nid[sel]], c_idx[sel].astype(np.int64)), c_t[sel].astype(float))
+        at = (pos[c_nid[sel]], c_idx[sel].astype(np.int64))
+        np.add.at(cp, at, c_t[sel].astype(float))
+        np.add.at(cw, at, c_w[sel].astype(float))
         in_net = np.arange(n)[None, :] < n_of[chunk][:, None]
-        lab_idx = np.minimum(offset[chunk][:, None] + np.arange(n)[None, :], len(node_lab) - 1)
-        who_mask = in_net & is_who[lab_idx]
+        exports = np.pad(t.sum(axis=2), ((0, 0), (0, n - m)))
+        who_p, who_i = wanted_weights(p, pw, cp, cw, exports, ew)
+        who_x = _ratio(ew, exports)  # the wanted part of each node's exports
         qsel = np.nonzero((pos[q_nid] >= 0) & (q_j >= 0))[0]
         qk, qj = pos[q_nid[qsel]], q_j[qsel]
         for b, balance in enumerate(BALANCES):
             default = balance == DEFAULT_BALANCE
-            r = trace_batch(t, p, cp, who_mask.astype(float), qk, qj, balance, columns=default)
+            r = trace_batch(t, p, cp, who_p, qk, qj, balance, columns=default, who_implied=who_i)
             xj = r["x"][qk, qj]
             ok = (xj > 0) & np.isclose(r["colsum"], 1.0, atol=1e-9) & np.isfinite(r["colsum"])
             if default:
@@ -305,7 +321,11 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
                 d = r["d"]
                 out["supply"][qsel] = xj
                 out["undefined"][qsel] = ~ok & (xj > 0)
-                out["direct_who"][qsel] = np.where(who_mask[qk], d, 0.0).sum(axis=1)
+                # direct suppliers are wanted for what they ship (a hub in the wanted bloc counts), the
+                # party itself for what it produces
+                wd = who_x[qk]
+                wd[np.arange(len(qk)), qj] = r["who"][qk, qj]
+                out["direct_who"][qsel] = np.clip((np.nan_to_num(d) * wd).sum(axis=1), 0.0, 1.0)
                 out["traced_hhi"][qsel] = (s_ok**2).sum(axis=1)
                 out["direct_hhi"][qsel] = (np.nan_to_num(d) ** 2).sum(axis=1)
                 imp = r["implied"][qk] > 0
@@ -317,10 +337,37 @@ def solve_networks(nets, nodes, flows, prod, cap, want, who: set[str]) -> dict[s
                     val = np.take_along_axis(v, top, axis=1)
                     out[f"top_{key}_idx"][qsel] = np.where(val > 0, offset[chunk[qk]][:, None] + top, -1)
                     out[f"top_{key}"][qsel] = np.where(val > 0, val, np.nan)
-            traced = np.where(ok, r["traced_who"], np.nan)
+            # a share: fractional weights leave round-off (−1e-17, 1 + 2e-16), and −0.0 would print as "-0%"
+            traced = np.where(ok, np.clip(r["traced_who"], 0.0, 1.0) + 0.0, np.nan)
             out["traced_who"][qsel, b] = traced
             out["valid"][qsel, b] = ok
     return out
+
+
+def wanted_weights(
+    production: np.ndarray,
+    production_who: np.ndarray,
+    cap: np.ndarray,
+    cap_who: np.ndarray,
+    exports: np.ndarray,
+    exports_who: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The wanted origins' part of each node's production (K, n) and of production implied by balancing.
+
+    A country node is wholly wanted or not (1 or 0). A bloc merged into one node produces what its members
+    produce, so its own supply is the wanted origins' in proportion to their production; production implied
+    by exports larger than supply (:func:`critmin.indicators.origin.balance_production`) is split by the
+    members' mine output, the cap it is bounded by, else by their exports out of the bloc — the rule of
+    :func:`critmin.indicators.origin.member_shares`, summed over the wanted members.
+    """
+    who_p = _ratio(production_who, production)
+    who_i = np.where(cap > 0, _ratio(cap_who, cap), _ratio(exports_who, exports))
+    return who_p, who_i
+
+
+def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole, 0 where whole is 0 (the weight of a node that has none of the quantity never counts)."""
+    return np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), 0.0)
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:

@@ -1243,7 +1243,10 @@ class _Extractor:
                 up.measure_type = "partnership"
                 up.status = self._status("agreement", up.rule, text, ts, ts + len(up.trigger))
         found += upgrades
-        suppress_agreement = bool(upgrades) or any(
+        # an upgrade's clause holds no agreement of its own ("agreed to upgrade their relationship"); when an
+        # upgrade phrase was read but rejected, neither is its agreement verb
+        upgrade_clauses = [(self.trace[id(u)].cs, self.trace[id(u)].ce) for u in upgrades]
+        suppress_agreement = not upgrades and any(
             r.pattern.search(text) for r in rulebook().triggers["partnership_upgrade"]
         )
         self._ruled = []
@@ -1252,7 +1255,10 @@ class _Extractor:
             if has_flag(ruling.rule, "masks_provisions"):
                 # a bill's provisions are not measures yet; another country's measure it is compared to is
                 comp = cue("comparison").search(text, tr.te)
-                masked.append((tr.te, comp.start() if comp else len(text)))
+                coord = cue("coordinated_clause").search(text, tr.te)  # "..., and Beijing moved to restrict"
+                semi = text.find(";", tr.te)
+                stops = [x.start() for x in (comp, coord) if x is not None] + ([semi] if semi >= 0 else [])
+                masked.append((tr.te, min(stops, default=len(text))))
             else:
                 self._ruled.append((tr.te, tr.ce))  # what a court ruled on is background, not this act
             found.append(ruling)
@@ -1265,11 +1271,26 @@ class _Extractor:
         found += self._stage(sent, "investment", masked)
         if not suppress_agreement:
             agreements = self._stage(sent, "agreement", masked) or self._stage(sent, "membership", masked)
+            agreements = [
+                a
+                for a in agreements
+                if a.event_type != "agreement"
+                or not any(cs <= self.trace[id(a)].ts < ce for cs, ce in upgrade_clauses)
+            ]
             found = self._resolve_deals(text, found, agreements)
         found += self._stage(sent, "reference", masked)
-        if not any(e.event_type in ("agreement", "partnership_upgrade") for e in found):
-            plans = self._stage(sent, "other", masked)
-            found = self._plan_envelopes(sent, found, plans) + plans
+        # a plan or body named inside an agreement's clause is the agreement's; in a clause of its own ("...,
+        # and Australia nationalised its graphite industry") it is an act
+        deals = [self.trace[id(e)] for e in found if e.event_type in ("agreement", "partnership_upgrade")]
+        plans = [
+            p
+            for p in self._stage(sent, "other", masked)
+            if not any(
+                d.cs <= self.trace[id(p)].ts < d.ce or self.trace[id(p)].cs <= d.ts < self.trace[id(p)].ce
+                for d in deals
+            )
+        ]
+        found = self._plan_envelopes(sent, found, plans) + plans
         return found
 
     def _plan_envelopes(self, sent: Sentence, found: list[Event], plans: list[Event]) -> list[Event]:
@@ -1301,20 +1322,23 @@ class _Extractor:
             end = text.find(agr.trigger) + len(agr.trigger)
             if any(0 <= text.find(e.trigger) - end <= 25 for e in investments):
                 continue  # "agreed to buy a 10% stake", "agreed to invest $200 million": the investment itself
-            if cue("financial_agreement").search(text):
+            tr = self.trace[id(agr)]
+            if cue("financial_agreement").search(text, tr.cs, tr.ce):
                 if not investments:  # "JBIC signed a loan agreement with Lynas": an investment
                     agr.event_type, agr.amount = "investment", slots.money(text)
                     agr.measure_type, agr.status = None, "announced"
                     kept.append(agr)
                 continue
             kept.append(agr)
-        if any(a.event_type == "agreement" for a in kept):
-            at = min(text.find(a.trigger) for a in kept if a.event_type == "agreement")
-            # "signed a framework ..., pledging to invest and build stockpiles": terms of the agreement
+        deals = [self.trace[id(a)] for a in kept if a.event_type == "agreement"]
+        if deals:
+            # "signed a framework ..., pledging to invest and build stockpiles": terms of the agreement (in its
+            # clause; "..., while South Korea will build a stockpile" is an act of its own)
             found = [
                 e
                 for e in found
-                if e.event_type not in ("investment", "stockpile") or text.find(e.trigger) < at
+                if e.event_type not in ("investment", "stockpile")
+                or not any(d.ts <= self.trace[id(e)].ts < d.ce for d in deals)
             ]
         return found + kept
 

@@ -1215,7 +1215,10 @@ class _Extractor:
                 if not self._needs_met(rule, text):
                     break
                 evs = self._event(sent, rule, ts, te)
-                masked.append((ts, te))
+                if (
+                    evs or not rule.own_minerals
+                ):  # a back-off that read nothing leaves its words to later stages
+                    masked.append((ts, te))
                 if evs:
                     found.extend(evs)
                     clause_end = max(clause_end, self.trace[id(evs[0])].ce)

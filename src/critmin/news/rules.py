@@ -304,7 +304,12 @@ def rulebook() -> RuleBook:
                 counterexamples=tuple(spec.get("counterexamples", ())),
             )
         )
-    stage_words = {t: tuple(str(w).lower() for w in ws) for t, ws in trig["prefilter"].items()}
+    prefilter = trig["prefilter"]
+    stage_words = {
+        t: tuple(str(w).lower() for w in [*ws, *prefilter.get(t + COMPANION, [])])
+        for t, ws in prefilter.items()
+        if not t.endswith(COMPANION)
+    }
     missing = set(order) - set(stage_words)
     if missing:
         raise DataError(f"stages without a prefilter: {', '.join(sorted(missing))}", path="triggers.yaml")

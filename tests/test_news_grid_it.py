@@ -219,3 +219,31 @@ def test_negative_cells_name_a_measure_the_extractor_could_propose():
     for cell in CELLS:
         if cell.event_type is None:
             assert words.search(cell.text), cell.text
+
+
+@pytest.mark.parametrize(
+    ("text", "parties"),
+    [
+        # Italian news names a foreign body with its country: an unqualified ministry is Italy's
+        (
+            "Il ministero degli Esteri e il Giappone hanno firmato un accordo sulle terre rare.",
+            ["ITA", "JPN"],
+        ),
+        (
+            "Il ministero degli Esteri cileno e il Giappone hanno firmato un accordo sul litio.",
+            ["CHL", "JPN"],
+        ),
+        # in English the unqualified body is the article's country's, unless its country stands beside it
+        (
+            "Australia wants more rare earth refining. The ministry signed an agreement with Japan on rare earths.",
+            ["AUS", "JPN"],
+        ),
+        (
+            "Australia wants more rare earth refining. The Japanese ministry signed an agreement with Korea on lithium.",
+            ["JPN", "KOR"],
+        ),
+    ],
+)
+def test_an_agreements_unnamed_state_body_is_a_party(text, parties):
+    (ev,) = extracted(text, "2025-05-22")
+    assert ev.event_type == "agreement" and sorted(ev.actors) == parties

@@ -78,10 +78,12 @@ def _batch_of(root: Path) -> dict[int, tuple[int, int]]:
     return {b["batch"]: (int(b["first_id"][1:]), int(b["last_id"][1:])) for b in spec["batches"]}
 
 
-def score_part(corpus, extracted: dict[str, list[dict]], *, detail: bool) -> dict:
+def score_part(corpus, extracted: dict[str, list[dict]], *, detail: bool, rejected=None) -> dict:
     """Scores of one corpus part: overall, by collection batch, by event type, by language, distractors; rows
-    only if ``detail``. The batch breakdown shows whether a score holds on articles collected after the tuning."""
-    from critmin.news.evaluate import score
+    only if ``detail``. The batch breakdown shows whether a score holds on articles collected after the tuning;
+    ``diagnosis`` counts why events were missed or spurious (:func:`critmin.news.evaluate.diagnose`) — counts
+    only, so the held-out part can be diagnosed without reading it."""
+    from critmin.news.evaluate import add_diagnoses, diagnose, score
 
     present = corpus.with_text
     out = {
@@ -125,15 +127,29 @@ def score_part(corpus, extracted: dict[str, list[dict]], *, detail: bool) -> dic
             1 for i in distractors if any(e["mineral_relevant"] for e in extracted[i])
         ),
     }
+    diagnosis: dict = {}
+    for a in present:
+        add_diagnoses(
+            diagnosis, diagnose(a.text, gold[a.id], extracted[a.id], (rejected or {}).get(a.id, []))
+        )
+    out["diagnosis"] = diagnosis
     if detail:
         out["events"] = result["events"]
     return out
 
 
-def _extract_all(articles) -> dict[str, list[dict]]:
+def _extract_all(articles) -> tuple[dict[str, list[dict]], dict[str, list[tuple[int, int, str]]]]:
+    """Events per article, and the (start, end, reason) of the sentences where a trigger was rejected."""
     from critmin.news.extract import extract_events
+    from critmin.news.segment import segment
 
-    return {a.id: [e.to_dict() for e in extract_events(a.to_article())] for a in articles}
+    events, rejected = {}, {}
+    for a in articles:
+        why: list = []
+        events[a.id] = [e.to_dict() for e in extract_events(a.to_article(), explain=why)]
+        spans = {s.index: (s.start, s.end) for s in segment(a.text)}
+        rejected[a.id] = [(*spans[i], reason) for i, _rule, reason in why if i in spans]
+    return events, rejected
 
 
 def _throughput(articles, rounds: int) -> dict:
@@ -216,14 +232,18 @@ def run(corpus_root: Path | None, dev: Path | None, seed: Path | None, rounds: i
     gazetteer()
     build_s = time.perf_counter() - t0
     parts = {split: load_corpus(split, root=corpus_root) for split in ("heldout", "tuning")}
-    extracted = {split: _extract_all(c.with_text) for split, c in parts.items()}
+    runs = {split: _extract_all(c.with_text) for split, c in parts.items()}
+    extracted = {split: r[0] for split, r in runs.items()}
+    rejected = {split: r[1] for split, r in runs.items()}
     out = {
         "benchmark": "news_extraction",
         "extractor_version": EXTRACTOR_VERSION,
         "corpus": str(parts["tuning"].root),
         "text_cache": str(parts["tuning"].cache),
-        "heldout": score_part(parts["heldout"], extracted["heldout"], detail=False),
-        "tuning": score_part(parts["tuning"], extracted["tuning"], detail=True),
+        "heldout": score_part(
+            parts["heldout"], extracted["heldout"], detail=False, rejected=rejected["heldout"]
+        ),
+        "tuning": score_part(parts["tuning"], extracted["tuning"], detail=True, rejected=rejected["tuning"]),
     }
     extra, dev_articles = _dev_and_seed(dev, seed)
     out.update(extra)
@@ -266,6 +286,27 @@ def _line(name: str, part: dict) -> str:
         f"  recall by type: {types}\n  by language: {langs}; distractors with spurious events: "
         f"{part['distractors']['with_spurious_events']}/{part['distractors']['n']}"
         + (f"\n  by batch: {batches}" if batches else "")
+        + _diagnosis_lines(part.get("diagnosis"))
+    )
+
+
+def _diagnosis_lines(d: dict | None) -> str:
+    """Why events were missed / spurious, as counts (largest first)."""
+    if not d:
+        return ""
+
+    def row(counts: dict) -> str:
+        return ", ".join(
+            f"{k.replace('_', ' ')} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n
+        )
+
+    sal = ", ".join(
+        f"{k} {d['matched_by_salience'].get(k, 0)}/{d['matched_by_salience'].get(k, 0) + n}"
+        for k, n in sorted(d["missed_by_salience"].items())
+    )
+    return (
+        f"\n  missed because: {row(d['missed'])}\n  spurious because: {row(d['spurious'])}"
+        f"\n  recall by salience: {sal}"
     )
 
 

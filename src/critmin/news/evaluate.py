@@ -37,6 +37,18 @@ def date_correct(extracted: str | None, gold: str | None) -> bool:
     return extracted[: len(gold)] == gold
 
 
+def _pairs(exts: list[dict], golds: list[dict]) -> list[tuple[int, int | None]]:
+    """The one-to-one greedy matching in text order: (extracted index, gold index or None) per extracted event."""
+    used: set[int] = set()
+    out = []
+    for k, e in enumerate(exts):
+        hit = next((i for i, g in enumerate(golds) if i not in used and matches(e, g)), None)
+        if hit is not None:
+            used.add(hit)
+        out.append((k, hit))
+    return out
+
+
 def score(extracted: dict[str, list[dict]], gold: dict[str, list[dict]]) -> dict:
     """Scores per article and overall. Both arguments map an article id to its events (dicts in the gold schema).
 
@@ -49,9 +61,9 @@ def score(extracted: dict[str, list[dict]], gold: dict[str, list[dict]]) -> dict
     for aid in sorted(set(extracted) | set(gold)):
         golds = [g for g in gold.get(aid, []) if g.get("mineral_relevant", True)]
         exts = [e for e in extracted.get(aid, []) if e.get("mineral_relevant", True)]
-        used: set[int] = set()
-        for e in exts:
-            hit = next((i for i, g in enumerate(golds) if i not in used and matches(e, g)), None)
+        pairs = _pairs(exts, golds)
+        used = {hit for _, hit in pairs if hit is not None}
+        for e, hit in zip(exts, (hit for _, hit in pairs), strict=True):
             if hit is None:
                 fp += 1
                 rows.append(
@@ -65,7 +77,6 @@ def score(extracted: dict[str, list[dict]], gold: dict[str, list[dict]]) -> dict
                     }
                 )
                 continue
-            used.add(hit)
             tp += 1
             g = golds[hit]
             ok = date_correct(e.get("date"), g.get("date"))
@@ -141,3 +152,137 @@ def load_dev_set(folder) -> tuple[list, dict[str, list[dict]]]:
                 g = json.loads(line)
                 gold[str(g["article_id"])].append(g)
     return articles, dict(gold)
+
+
+# .. why an event was missed or spurious (aggregate diagnosis) ....................................
+#
+# A missed gold event is located by its evidence quote; what the extractor did with that sentence names the
+# cause. The causes are counted, never listed with text, so the held-out part can be diagnosed without anyone
+# reading it (benchmarks/news_extraction.py). Offsets are character offsets into the article text.
+
+MISS_CAUSES = (
+    "no_trigger",  # no rule matched the sentence at all: a phrasing or event category the rules lack
+    "trigger_rejected",  # a rule matched, then modality or a missing slot dropped it
+    "other_type",  # an event of another type came from the sentence
+    "actor",  # the right type, no actor in common
+    "mineral",  # the right type and actors, no shared mineral
+    "not_relevant",  # the right type, marked not mineral-relevant
+    "merged",  # the right event came out but was matched to another gold event (one event for several)
+    "evidence_not_found",  # the gold evidence is not in the text (a corpus fault)
+)
+SPURIOUS_CAUSES = (
+    "no_gold_in_article",  # a distractor or an article with no mineral-relevant event
+    "no_gold_here",  # no gold event quotes this sentence
+    "gold_other_type",  # the gold event of this sentence has another type
+    "gold_not_relevant",  # the gold event here is marked not mineral-relevant
+    "actor",  # a gold event of this type here, with other actors
+    "mineral",  # ... with the actors but other minerals
+    "duplicate",  # the gold event here was already matched: the extractor split one event
+)
+
+
+def _where(text: str, gold: dict) -> int:
+    """Offset of a gold event's evidence in the text (its first 40 characters), -1 when absent."""
+    quote = (gold.get("evidence") or "")[:40]
+    return text.find(quote) if quote else -1
+
+
+def _near(pos: int, start: int, end: int, slack: int = 50) -> bool:
+    return pos >= 0 and start - slack <= pos <= end + slack
+
+
+def diagnose(
+    text: str,
+    gold: list[dict],
+    extracted: list[dict],
+    rejected_spans: list[tuple[int, int, str]] = (),
+) -> dict[str, dict[str, int]]:
+    """Counts of causes for one article's missed and spurious events (:data:`MISS_CAUSES`,
+    :data:`SPURIOUS_CAUSES`), by the scoring of :func:`score`.
+
+    ``extracted`` are event dicts with ``evidence_start``/``evidence_end``; ``rejected_spans`` are the
+    ``(start, end, reason)`` of sentences where a trigger matched but was rejected (``extract_events(...,
+    explain=...)``). Also counts ``missed_by_salience``/``matched_by_salience`` (main, background) and, for
+    rejected triggers, ``rejected_reasons`` (the reason up to its first parenthesis).
+    """
+    result = score({"a": extracted}, {"a": gold})
+    by_id = {g.get("event_id"): g for g in gold}
+    exts = [e for e in extracted if e.get("mineral_relevant", True)]
+    out: dict[str, dict[str, int]] = {
+        "missed": dict.fromkeys(MISS_CAUSES, 0),
+        "spurious": dict.fromkeys(SPURIOUS_CAUSES, 0),
+        "missed_by_salience": {},
+        "matched_by_salience": {},
+        "rejected_reasons": {},
+    }
+
+    def bump(table: str, key: str) -> None:
+        out[table][key] = out[table].get(key, 0) + 1
+
+    for row in result["events"]:
+        if row["result"] == "matched":
+            bump("matched_by_salience", by_id[row["gold_id"]].get("salience") or "main")
+        elif row["result"] == "missed":
+            g = by_id[row["gold_id"]]
+            bump("missed_by_salience", g.get("salience") or "main")
+            bump("missed", _miss_cause(text, g, extracted, rejected_spans, out))
+    relevant_gold = [g for g in gold if g.get("mineral_relevant", True)]
+    for i, hit in _pairs(exts, relevant_gold):
+        if hit is not None:
+            continue
+        e = exts[i]
+        if not relevant_gold:
+            bump("spurious", "no_gold_in_article")
+            continue
+        here = [
+            g for g in gold if _near(_where(text, g), e.get("evidence_start", 0), e.get("evidence_end", 0))
+        ]
+        same = [g for g in here if g["event_type"] == e["event_type"]]
+        if not here:
+            cause = "no_gold_here"
+        elif not same:
+            cause = "gold_other_type"
+        elif all(not g.get("mineral_relevant", True) for g in same):
+            cause = "gold_not_relevant"
+        elif not any(_actors(g) & _actors(e) for g in same):
+            cause = "actor"
+        elif not any(matches(e, g) for g in same):
+            cause = "mineral"
+        else:  # it matches a gold event of this sentence, which another extracted event had matched first
+            cause = "duplicate"
+        bump("spurious", cause)
+    return out
+
+
+def _miss_cause(text: str, g: dict, extracted: list[dict], rejected_spans, out: dict) -> str:
+    pos = _where(text, g)
+    if pos < 0:
+        return "evidence_not_found"
+    here = [e for e in extracted if _near(pos, e.get("evidence_start", 0), e.get("evidence_end", 0))]
+    if not here:
+        reasons = [r for s, t, r in rejected_spans if s - 5 <= pos <= t]
+        if not reasons:
+            return "no_trigger"
+        reason = reasons[0].split("(")[0].strip()[:60]
+        out["rejected_reasons"][reason] = out["rejected_reasons"].get(reason, 0) + 1
+        return "trigger_rejected"
+    same = [e for e in here if e["event_type"] == g["event_type"]]
+    if not same:
+        return "other_type"
+    if all(not e.get("mineral_relevant", True) for e in same):
+        return "not_relevant"
+    relevant = [e for e in same if e.get("mineral_relevant", True)]
+    if not any(_actors(e) & _actors(g) for e in relevant):
+        return "actor"
+    if not any(matches(e, g) for e in relevant):
+        return "mineral"
+    return "merged"
+
+
+def add_diagnoses(total: dict, one: dict) -> dict:
+    """Sums :func:`diagnose` results (``total`` is updated in place and returned)."""
+    for table, counts in one.items():
+        dest = total.setdefault(table, {})
+        for key, n in counts.items():
+            dest[key] = dest.get(key, 0) + n
+    return total

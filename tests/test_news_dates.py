@@ -37,6 +37,7 @@ def _one(text, pub=None):
         ("until Nov. 10, 2026", "2025-11-07", "2026-11-10", "end"),
         ("il 10 settembre 2025 a Roma", None, "2025-09-10", "act"),
         ("lo scorso dicembre", "2025-09-10", "2024-12", "act"),
+        ("stanziato lo scorso dicembre 30 mln di euro", "2025-05-22", "2024-12", "act"),  # Italian: day first
         ("banned exports in 2020", None, "2020", "act"),
         ("last year", "2024-08-15", "2023", "act"),
     ],

@@ -106,3 +106,43 @@ def test_every_flag_is_declared_and_used_and_an_unknown_flag_is_a_clear_error(mo
     finally:
         monkeypatch.undo()
         rules_mod.rulebook.cache_clear()
+
+
+def test_an_italian_companion_is_read_as_part_of_its_class_and_cue():
+    """A lexicon class or a cue named "<name>_it" holds the Italian forms of "<name>": Italian lines live in a
+    block of their own, yet the English class and cue answer for them."""
+    lex = Lexicon({"money": ["[$]\\d+"], "money_it": ["\\d+ milioni di euro"]})
+    pat = re.compile(lex.expand("{money}"))
+    assert pat.fullmatch("$5") and pat.fullmatch("50 milioni di euro")
+    assert not Lexicon({"money": ["[$]\\d+"]}).expand("{money}").count("milioni")
+
+    from critmin.news.rules import _with_companions
+
+    merged = _with_companions({"neg": ["not"], "neg_it": {"pattern": "smentit\\w*"}, "other": ["x"]})
+    assert merged["neg"] == {"words": ["not"], "pattern": "(?:smentit\\w*)"}
+    assert merged["other"] == {"words": ["x"]}
+    with pytest.raises(DataError, match="case sensitivity"):
+        _with_companions({"a": {"pattern": "A", "case": "sensitive"}, "a_it": {"pattern": "b"}})
+    # the shipped tables: an Italian denial is a negation, an Italian conditional a speculation, and "avrebbe"
+    # after a reporting verb a reported decision as "would" is
+    from critmin.news.rules import cue
+
+    assert cue("negation").search("Pechino ha smentito di voler bloccare l'export")
+    assert cue("speculation").search("La Ruritania starebbe per imporre restrizioni")
+    assert cue("reported_modal").fullmatch("avrebbe") and cue("reported_modal").fullmatch("would")
+    assert "scort" in rulebook().keywords.by_prefix  # the stockpile stage's Italian prefilter ("una scorta")
+
+
+def test_acronyms_written_as_names_match_bodies_only():
+    """Italian and British style write acronyms as names ("Jogmec", "Maeci"); such a word matches a body or a
+    company, never a country code or a person."""
+    from critmin.news.gazetteer import find
+
+    assert [(m.kind, m.value) for m in find("la Jogmec e il Maeci")] == [
+        ("institution", "JPN"),
+        ("institution", "ITA"),
+    ]
+    assert [m.value for m in find("DPRK")] == ["PRK"] and find("Dprk") == []  # a country code stays a code
+    assert [m.value for m in find("il governo malese e la Corte suprema serba")] == ["MYS", "SRB"]
+    # a generic Italian ministry name is not Italy's: "il ministero degli Esteri cinese" is China's
+    assert [m.value for m in find("il ministero degli Esteri cinese")] == ["CHN"]

@@ -46,14 +46,12 @@ def _alternation(names, flags: str = "", dot: bool = False) -> str:
 
 # English month names are proper names (case-sensitive: "may" is a verb); abbreviations take a dot
 _FULL = [m for m in _EN_MONTHS if len(m) > 4 or m in ("May", "June", "July")]
-_MONTH_NAMES = "|".join(
-    [
-        _alternation(_FULL),
-        _alternation([m for m in _EN_MONTHS if m not in _FULL], dot=True),
-        _alternation(_IT_MONTHS, "i"),
-    ]
+_MONTH_NAMES_EN = "|".join(
+    [_alternation(_FULL), _alternation([m for m in _EN_MONTHS if m not in _FULL], dot=True)]
 )
+_MONTH_NAMES = _MONTH_NAMES_EN + "|" + _alternation(_IT_MONTHS, "i")
 _SLOTS = {
+    "{month_en}": f"(?P<month>{_MONTH_NAMES_EN})",  # month before day: English only (Italian writes the day first)
     "{month}": f"(?P<month>{_MONTH_NAMES})",
     "{day}": r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?",
     "{year}": r"(?P<year>(?:19|20)\d\d)",

@@ -231,7 +231,9 @@ class _Extractor:
                 continue
             if m.kind == "grouping":
                 roles.groupings.append(m.value)
-            before = text[max(0, s - 40) : s]
+            # wide enough for an office holder's title ("tra il vicepremier e ministro degli Esteri Antonio
+            # Tajani"); the role cues are anchored at its end and count their words
+            before = text[max(0, s - 80) : s]
             role = None
             if ts <= s < te and etype in RESTRICTIVE:
                 if not m.possessive and cue("target_before").search(before):
@@ -1052,6 +1054,10 @@ class _Extractor:
             elif len(actors) < 2 and self._non_state_partner(sent, te, ce):
                 # "the State Department signed an MoU with a nonprofit": one government's initiative
                 etype = ev.event_type = "other"
+            elif len(actors) < 2 and (body := self._unnamed_state_body(sent, tr.cs, tr.ce, actors)):
+                # "il ministero degli Esteri e il Giappone hanno firmato": the body's country is a party
+                actors = [body, *actors]
+                ev.initiator, ev.counterparts = actors[:1], actors[1:]
             elif len(actors) < 2 and not ev.companies:
                 self.rejected.append((sent.index, rule.id, "agreement with a single party"))
                 return []
@@ -1110,6 +1116,27 @@ class _Extractor:
             return False
         s = m.start(1)
         return not any(x.start - sent.start <= s < x.end - sent.start for x in sent.mentions)
+
+    def _unnamed_state_body(self, sent: Sentence, cs: int, ce: int, actors: list[str]) -> str | None:
+        """The country of a state body the clause names without its country ("il ministero degli Esteri e il
+        Giappone", "the ministry signed with Japan"): Italy in an Italian-language text (Italian news names a
+        foreign body with its country, "il ministero degli Esteri cinese"), else the article's country; None
+        when every state body of the clause has its country beside it, or that country is already a party."""
+        text = sent.text
+        named = [(m.start - sent.start, m.end - sent.start) for m in sent.mentions if m.is_country_like]
+
+        def owned(a: int, b: int) -> bool:
+            return any(
+                (0 <= s - b <= 30 and not cue("conjunction").search(text, b, s))
+                or (0 <= a - e <= 12 and not cue("conjunction").search(text, e, a))
+                for s, e in named
+            )
+
+        for body in cue("state_subject").finditer(text, cs, ce):
+            if not owned(*body.span()):
+                country = "ITA" if self.article.language == "it" else self.focus
+                return country if country and country not in actors else None
+        return None
 
     @staticmethod
     def _non_state_partner(sent: Sentence, te: int, ce: int) -> bool:

@@ -12,7 +12,8 @@ Sources, in order of precedence when two entries claim the same words (the longe
    ambiguous words listed in ``mineral_stoplist``).
 
 Country-like names are matched case-sensitively ("US" is not "us"); an all-capitals word of four or more
-letters also matches its capitalised form ("CHINA BANS ..." in a headline). Minerals are matched
+letters also matches its capitalised form ("CHINA BANS ..." in a headline), and a capitalised word of four or
+more letters an institution's or a company's acronym ("Jogmec", "Maeci": Italian style). Minerals are matched
 case-insensitively, with a plural fallback ("rare earths", "diamonds").
 """
 
@@ -37,6 +38,10 @@ _GAP = re.compile(r"[ \t]*[-–&/]?[ \t]*|[ \t]+")
 _HISTORIC = {"SUN", "YUG", "CSK", "DDR", "ANT", "SCG", "YAR", "ZA1", "R20", "PUS", "ATF", "BES", "IOT", "S19"}
 # Short all-capitals aliases that do occur in news text.
 _SHORT_OK = {"US", "UK", "USA", "DRC", "UAE", "PRC", "DPRK", "KSA", "RDC"}
+# A capitalised word of four or more letters may be an acronym written as a name ("Jogmec"); it then names only
+# a body or a company, never a country or a person (an all-capitals key of another kind is a code, not a name).
+_TITLE_ACRONYM = re.compile(r"[A-Z][a-z]{3,}")
+_ACRONYM_KINDS = {"institution", "company"}
 # Aliases of the country master that mislead in running text.
 _SKIP_ALIASES = {"Nippon", "Other Asia nes", "Congo"}
 
@@ -127,6 +132,7 @@ class Gazetteer:
                 put(cs, n, "grouping", bloc)
         for kind, section in (
             ("institution", "institutions"),
+            ("institution", "institutions_it"),
             ("leader", "leaders"),
             ("capital", "capitals"),
         ):
@@ -137,9 +143,12 @@ class Gazetteer:
         for iso3, names in d.get("names", {}).items():
             for n in names:
                 put(cs, n, "country", iso3)
-        for iso3, names in d.get("demonyms", {}).items():
-            for n in names:
-                put(cs, n, "demonym", iso3)
+        # Italian demonyms agree in gender and number ("il governo malese", "le autorità indonesiane"): their
+        # forms are a table of their own beside the English ones
+        for section in ("demonyms", "demonyms_it"):
+            for iso3, names in d.get(section, {}).items():
+                for n in names:
+                    put(cs, n, "demonym", iso3)
         # bare "Congo": the DRC unless the article says Brazzaville (resolved per article by the extractor)
         put(cs, "Congo", "congo", "COD", overwrite=True)
         put(cs, "Congo's", "congo", "COD", overwrite=True)
@@ -220,6 +229,11 @@ class Gazetteer:
             hit = self.cs.get(_key([*parts[:-1], _POSSESSIVE.sub("", parts[-1])]))
         if hit is None and any(p.isupper() and len(p) >= 4 for p in parts):
             hit = self.cs.get(_key(p.capitalize() if p.isupper() and len(p) >= 4 else p for p in parts))
+        if hit is None and any(_TITLE_ACRONYM.fullmatch(p) for p in parts):
+            # Italian and British style write acronyms as names ("Jogmec", "Maeci" for JOGMEC, MAECI)
+            hit = self.cs.get(_key(p.upper() if _TITLE_ACRONYM.fullmatch(p) else p for p in parts))
+            if hit is not None and hit[0] not in _ACRONYM_KINDS:
+                hit = None
         if hit is None:
             low = key.lower()
             hit = self.ci.get(low)
@@ -258,6 +272,8 @@ class Gazetteer:
             best = max(best, self._firsts.get(_POSSESSIVE.sub("", t), 0))
         if t.isupper() and len(t) >= 4:
             best = max(best, self._firsts.get(t.capitalize(), 0))
+        if _TITLE_ACRONYM.fullmatch(t):
+            best = max(best, self._firsts.get(t.upper(), 0))
         low = t.lower()
         best = max(best, self._firsts_ci.get(low, 0))
         if low.endswith("s") and len(low) > 3:

@@ -80,8 +80,18 @@ def _spaces(src: str) -> str:
     return "".join(out)
 
 
+# A class or cue named "<name>_it" holds the Italian forms of "<name>" and is read as part of it: Italian lines sit
+# in blocks of their own beside the English ones (one reviewer per language, no shared lines to edit).
+COMPANION = "_it"
+
+
+def _as_list(entries) -> list:
+    return [entries] if isinstance(entries, str) else list(entries)
+
+
 class Lexicon:
-    """Named word classes, each compiled to one regular-expression alternation."""
+    """Named word classes, each compiled to one regular-expression alternation (with its Italian companion
+    class ``<name>_it``, if any)."""
 
     def __init__(self, classes: dict[str, list[str]], source: str = "triggers.yaml"):
         self._raw = classes
@@ -108,8 +118,7 @@ class Lexicon:
             raise DataError(f"unknown lexicon class {{{name}}}", path=self._source)
         if name in _stack:
             raise DataError(f"lexicon class {{{name}}} refers to itself", path=self._source)
-        entries = self._raw[name]
-        entries = [entries] if isinstance(entries, str) else entries
+        entries = _as_list(self._raw[name]) + _as_list(self._raw.get(name + COMPANION, []))
         alts = [self.expand(e, (*_stack, name)) for e in entries]
         self._done[name] = "(?:" + "|".join(alts) + ")"
         return self._done[name]
@@ -234,6 +243,23 @@ def _cue(lex: Lexicon, name: str, spec, where: str) -> re.Pattern:
         raise DataError(f"cue '{name}': invalid pattern: {exc}", path=where) from None
 
 
+def _with_companions(specs: dict) -> dict:
+    """Cue specs with each Italian companion ``<name>_it`` merged into ``<name>`` (words added to words,
+    patterns joined as alternatives); a companion keeps its own entry too."""
+    out = {n: ({"words": s} if isinstance(s, list) else dict(s)) for n, s in specs.items()}
+    for name, spec in list(out.items()):
+        base = out.get(name[: -len(COMPANION)]) if name.endswith(COMPANION) else None
+        if base is None:
+            continue
+        if base.get("case") != spec.get("case"):
+            raise DataError(f"cue '{name}' and its base differ in case sensitivity", path="cues.yaml")
+        base["words"] = [*base.get("words", []), *spec.get("words", [])]
+        pats = [p for p in (base.get("pattern"), spec.get("pattern")) if p]
+        if pats:
+            base["pattern"] = "|".join(f"(?:{p})" for p in pats)
+    return out
+
+
 @functools.cache
 def rulebook() -> RuleBook:
     """The compiled tables (built once per process)."""
@@ -278,7 +304,12 @@ def rulebook() -> RuleBook:
                 counterexamples=tuple(spec.get("counterexamples", ())),
             )
         )
-    stage_words = {t: tuple(str(w).lower() for w in ws) for t, ws in trig["prefilter"].items()}
+    prefilter = trig["prefilter"]
+    stage_words = {
+        t: tuple(str(w).lower() for w in [*ws, *prefilter.get(t + COMPANION, [])])
+        for t, ws in prefilter.items()
+        if not t.endswith(COMPANION)
+    }
     missing = set(order) - set(stage_words)
     if missing:
         raise DataError(f"stages without a prefilter: {', '.join(sorted(missing))}", path="triggers.yaml")
@@ -286,7 +317,7 @@ def rulebook() -> RuleBook:
     index = KeywordIndex(
         {r.id: r.keywords or stage_words[stage] for stage, rules in triggers.items() for r in rules}
     )
-    cues = {n: _cue(lex, n, s, f"cues.yaml: {n}") for n, s in cues_doc["cues"].items()}
+    cues = {n: _cue(lex, n, s, f"cues.yaml: {n}") for n, s in _with_companions(cues_doc["cues"]).items()}
     tables = {
         name: tuple((label, _compile(lex, pat, f"cues.yaml: table {name}")) for label, pat in rows)
         for name, rows in (

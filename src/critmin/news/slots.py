@@ -122,7 +122,7 @@ def modality_blocked(
         if m.group(0) == "May":  # the month
             continue
         word = m.group(0).lower()
-        if word == "would" and cue("reporting").search(window, 0, m.start()):
+        if cue("reported_modal").fullmatch(word) and cue("reporting").search(window, 0, m.start()):
             continue  # "announced that exports would require ...": the reporting verb may be the trigger's own
         if word.startswith("plan") and cue("plan_decided").search(window, 0, m.end()):
             continue

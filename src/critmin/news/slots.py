@@ -128,8 +128,8 @@ def modality_blocked(
             continue
         if word.startswith("plan") and unilateral and cue("state_plan").search(window, 0, m.start()):
             continue  # "Malaysia is planning to ban ...": a government's announced measure, not an intention
-        if word.startswith(("can", "allow", "enable")) and m.start() >= ts - clause_start:
-            continue  # "can", "allow ... to" inside the trigger ("allow exports to resume") are the act's words
+        if m.start() >= ts - clause_start and cue("trigger_own").match(m.group(0)):
+            continue  # "allow ... to", "will need" inside the trigger ("allow exports to resume") are the act's words
         return f"speculative/intent ({m.group(0)})"
     if restrictive:
         proposal = cue("proposal").search(window)

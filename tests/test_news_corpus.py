@@ -160,6 +160,25 @@ def test_a_one_part_batch_holds_no_story_of_the_other_part(records, batches):
         assert [r["id"] for r in members if r["story"] in other] == [], b["batch"]
 
 
+def test_no_article_is_collected_twice(records):
+    """Every URL and every text (sha256 of the cleaned text) occurs once: a page re-collected in a later batch would
+    be scored on text the rules may already have been tuned on."""
+    for fld in ("url", "sha256"):
+        twice = [v for v, n in Counter(r[fld] for r in records).items() if n > 1]
+        assert twice == [], fld
+
+
+def test_a_heldout_only_batch_is_new_to_the_corpus(records, batches):
+    """A batch collected for the held-out part only is a fresh measure: none of its stories occurs in an earlier
+    batch (of either part), so no earlier article, tuned on or scored before, tells of its events."""
+    for b in batches["batches"]:
+        if b.get("split") != "heldout":
+            continue
+        earlier = {r["story"] for r in records if _batch_of(r["id"], batches) < b["batch"]}
+        members = [r for r in records if _batch_of(r["id"], batches) == b["batch"]]
+        assert members and [r["id"] for r in members if r["story"] in earlier] == [], b["batch"]
+
+
 def test_batchwise_split_keeps_earlier_batches_and_stories():
     """An invented two-batch corpus: the first batch's split never depends on the second, and a later article of an
     earlier story lands on that story's side."""

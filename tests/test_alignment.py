@@ -95,3 +95,14 @@ def test_cli_partners(store_path):
     )
     assert res.exit_code == 0, res.output
     assert "within 1" in res.output and "partnerships in force" in res.output
+
+
+def test_the_yugoslav_seat_is_serbia_s_in_recent_sessions(ds):
+    """The dataset keeps COW code 345 as "YUG" to session 78; a 2023 partner list must say Serbia."""
+    from critmin.data.build import unga_country
+
+    assert unga_country("YUG", 78) == "SRB" and unga_country("YUG", 61) == "SRB"
+    assert unga_country("YUG", 55) == "SCG" and unga_country("YUG", 30) == "YUG"
+    assert unga_country("ITA", 78) == "ITA"
+    countries = set(ds.ideal_points(78)["country"])
+    assert "SRB" in countries and "YUG" not in countries

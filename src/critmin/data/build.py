@@ -651,12 +651,23 @@ def build_governance(root: Path) -> pd.DataFrame:
     return out.sort_values(["edition", "indicator", "country", "year"]).reset_index(drop=True)
 
 
+def unga_country(iso3c: str, session: int) -> str:
+    """The ISO3 code of a UNGA ideal-point row's state in its session: the dataset keeps Correlates of War
+    code 345 as "YUG" through session 78, but from session 61 (2006-07, after Montenegro's independence) that
+    seat is Serbia's (SRB), and in sessions 47-60 (1992-2006) Serbia and Montenegro's (SCG)."""
+    if iso3c == "YUG" and session >= 61:
+        return "SRB"
+    if iso3c == "YUG" and session >= 47:
+        return "SCG"
+    return iso3c
+
+
 def build_ideal_points(root: Path) -> pd.DataFrame:
     df = pd.read_csv(_require(root, "unga-ideal-points/IdealpointestimatesAll_Jun2024.csv"))
     df = df.dropna(subset=["IdealPointAll", "iso3c"])
     out = pd.DataFrame(
         {
-            "country": df["iso3c"],
+            "country": [unga_country(c, int(s)) for c, s in zip(df["iso3c"], df["session"], strict=True)],
             "cow_code": df["ccode"].astype("int16"),
             "session": df["session"].astype("int16"),
             "year": (df["session"] + 1945).astype("int16"),

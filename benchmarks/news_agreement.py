@@ -56,6 +56,14 @@ def _batches(root: Path) -> list[tuple[int, int, int]]:
     return [(b["batch"], int(b["first_id"][1:]), int(b["last_id"][1:])) for b in spec["batches"]]
 
 
+SAMPLE_BATCHES = (1, 2, 3)  # the collection batches the sample was drawn from (later batches came after it)
+
+
+def sample_batches(root: Path) -> list[tuple[int, int, int]]:
+    """The batches the agreement sample is drawn from: batches collected later do not change the draw."""
+    return [b for b in _batches(root) if b[0] in SAMPLE_BATCHES]
+
+
 def batch_of(article_id: str, batches: list[tuple[int, int, int]]) -> int:
     """The collection batch of a corpus id (``c123``)."""
     n = int(article_id[1:])
@@ -81,7 +89,15 @@ def draw_sample(records: list[dict], batches, seed: int = SAMPLE_SEED, size: dic
     """
     size = size or SAMPLE_SIZE
     rng = random.Random(seed)
-    tuning = sorted((r for r in records if r["split"] == "tuning"), key=lambda r: r["id"])
+    known = [(lo, hi) for _, lo, hi in batches]  # only the batches given (the sample's: 1-3)
+    tuning = sorted(
+        (
+            r
+            for r in records
+            if r["split"] == "tuning" and any(lo <= int(r["id"][1:]) <= hi for lo, hi in known)
+        ),
+        key=lambda r: r["id"],
+    )
     strata: dict[tuple, list[str]] = {}
     for r in tuning:
         strata.setdefault((r["role"], batch_of(r["id"], batches), r["language"]), []).append(r["id"])
@@ -102,7 +118,7 @@ def select(corpus_root: Path, out: Path) -> dict:
     from critmin.news.corpus import read_articles
 
     records = read_articles(corpus_root)
-    sample = draw_sample(records, _batches(corpus_root))
+    sample = draw_sample(records, sample_batches(corpus_root))
     by_id = {r["id"]: r for r in records}
     langs = Counter(by_id[i]["language"] for i in sample["ids"])
     doc = {

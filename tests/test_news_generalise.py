@@ -506,3 +506,71 @@ def test_a_notice_of_appeal_is_a_filing_not_an_intention():
     )
     others = of_type(events(text, "2026-03-04"), "other")
     assert any(e.rule == "other.dispute" and e.date == "2026-03-02" for e in others), others
+
+
+# == round 6: categories from batch 5's tuning half (invented sentences of each shape) =========================
+@pytest.mark.parametrize(
+    ("text", "actor", "mineral"),
+    [
+        # the project first, the state's act in the passive; the agent from context or named after "by"
+        (
+            "Zimbabwe is a large producer of lithium. Leases to mine copper near the national park have been "
+            "cancelled by the government.",
+            "ZWE",
+            "copper",
+        ),
+        (
+            "Chile holds vast lithium brines. The lithium mining project was suspended by the ministry.",
+            "CHL",
+            "lithium",
+        ),
+        # a definite "the project" takes the story's mineral
+        (
+            "Serbia holds large lithium deposits. The project had been halted in 2022 after protests.",
+            "SRB",
+            "lithium",
+        ),
+        (
+            "La Serbia è ricca di litio. Il progetto della miniera era stato sospeso nel 2022.",
+            "SRB",
+            "lithium",
+        ),
+        (
+            "Il Portogallo ha giacimenti di litio. Le licenze di esplorazione sono state revocate.",
+            "PRT",
+            "lithium",
+        ),
+        # a state letting a mine resume, in Italian
+        (
+            "La Serbia è ricca di litio. Il governo ha autorizzato la ripresa di una miniera di litio.",
+            "SRB",
+            "lithium",
+        ),
+        (
+            "La Serbia è ricca di litio. Belgrado ha consentito la ripresa dei lavori su un progetto di estrazione del litio.",
+            "SRB",
+            "lithium",
+        ),
+    ],
+)
+def test_a_state_s_halt_or_restart_of_a_project_in_any_voice(text, actor, mineral):
+    lang = "it" if " il " in text.lower() or " le " in text.lower() or "belgrado" in text.lower() else None
+    (ev,) = of_type(events(text, "2025-03-10", lang), "other")
+    assert ev.initiator == [actor] and mineral in ev.minerals, ev
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zimbabwe is a large producer of lithium. Work at the lithium mine was halted after a flood.",
+        "Chile holds vast lithium brines. Operations at the lithium mine were suspended after an accident.",
+        "Chile holds vast lithium brines. Export permits for lithium were suspended on Monday.",
+        "La Serbia è ricca di litio. Il progetto della miniera è stato sospeso dopo un incidente.",
+        # a bill is a bill, not a project approved
+        "La Serbia è ricca di litio. Il Senato ha approvato il progetto di legge sulle cave.",
+    ],
+)
+def test_a_halt_caused_by_an_accident_or_an_export_measure_is_no_project_act(text):
+    lang = "it" if " il " in text.lower() else None
+    project_rules = ("other.halt", "other.approval")
+    assert [e for e in events(text, "2025-03-10", lang) if e.rule.startswith(project_rules)] == []

@@ -574,3 +574,58 @@ def test_a_halt_caused_by_an_accident_or_an_export_measure_is_no_project_act(tex
     lang = "it" if " il " in text.lower() else None
     project_rules = ("other.halt", "other.approval")
     assert [e for e in events(text, "2025-03-10", lang) if e.rule.startswith(project_rules)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "minerals"),
+    [
+        # an earlier agreement named by its year as the frame of the sentence; its parties from the article
+        (
+            "India has told its state miner to stop rare earth exports to Japan. Under a 2012 bilateral "
+            "agreement, the state miner has been supplying rare earths to a Japanese trader.",
+            None,
+            {"rare_earths"},
+        ),
+        (
+            "Australia and Germany met on Monday. Under the 2019 memorandum between India and Japan, the "
+            "miner supplies neodymium.",
+            None,
+            {"neodymium"},
+        ),
+        (
+            "L'India ha fermato l'export di terre rare verso il Giappone. In base a un accordo governativo del "
+            "2012, la società fornisce terre rare a un gruppo giapponese.",
+            "it",
+            {"rare_earths"},
+        ),
+        (
+            "Secondo un accordo del 2012 tra India e Giappone, la società statale fornisce neodimio.",
+            "it",
+            {"neodymium"},
+        ),
+    ],
+)
+def test_an_agreement_named_by_its_year_is_a_background_agreement(text, language, minerals):
+    (ev,) = of_type(events(text, "2025-06-10", language), "agreement")
+    assert set(ev.actors) == {"IND", "JPN"} and minerals <= set(ev.minerals), ev
+    assert ev.salience == "background" and ev.date in ("2012", "2019"), ev
+
+
+def test_an_italian_agreement_named_again_with_where_it_was_signed_is_a_reference():
+    text = (
+        "Il progetto rientra nel nuovo quadro di cooperazione Usa-Arabia Saudita sulle terre rare firmato a "
+        "Washington."
+    )
+    (ev,) = of_type(events(text, None, "it"), "agreement")
+    assert set(ev.actors) == {"USA", "SAU"} and ev.salience == "background"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Under a 2012 law, miners in Chile pay royalties on lithium.",
+        "In base a una legge del 2012, le società cilene pagano royalty sul litio.",
+    ],
+)
+def test_a_law_named_by_its_year_is_no_agreement(text):
+    assert of_type(events(text, "2025-06-10", "it" if "legge" in text else None), "agreement") == []

@@ -629,3 +629,30 @@ def test_an_italian_agreement_named_again_with_where_it_was_signed_is_a_referenc
 )
 def test_a_law_named_by_its_year_is_no_agreement(text):
     assert of_type(events(text, "2025-06-10", "it" if "legge" in text else None), "agreement") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "mineral"),
+    [
+        ("The US banned imports of Russian uranium in May.", "USA", "uranium"),
+        ("Japan imposed an import ban on Russian palladium on Friday.", "JPN", "platinum_group_metals"),
+        ("China halted imports of cobalt from Congo after the dispute.", "CHN", "cobalt"),
+        ("Il governo americano ha vietato le importazioni di uranio russo ad agosto.", "USA", "uranium"),
+    ],
+)
+def test_an_import_ban_is_an_other_act_of_the_importer(text, actor, mineral):
+    evs = events(text, "2024-11-15", "it" if " il " in text.lower() else None)
+    (ev,) = of_type(evs, "other")
+    assert ev.initiator == [actor] and mineral in ev.minerals, ev
+    assert of_type(evs, "export_restriction") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The EU raised tariffs on imports of Chinese graphite.",
+        "The Export-Import Bank approved a resolution on critical minerals and rare earths.",
+    ],
+)
+def test_import_tariffs_and_the_export_import_bank_are_no_import_ban(text):
+    assert [e for e in events(text, "2024-11-15") if e.rule == "other.import_ban"] == []

@@ -656,3 +656,26 @@ def test_an_import_ban_is_an_other_act_of_the_importer(text, actor, mineral):
 )
 def test_import_tariffs_and_the_export_import_bank_are_no_import_ban(text):
     assert [e for e in events(text, "2024-11-15") if e.rule == "other.import_ban"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Korea holds lithium reserves. The government's efforts to unify the stockpiling of rare metals have been "
+        "delayed for years.",
+        "Korea holds lithium reserves. The stockpiling of gallium was delayed again.",
+        "Korea holds lithium reserves. The national reserve of gallium has been put on hold.",
+        "Il governo italiano vuole scorte. Il piano per creare scorte strategiche di litio è stato rinviato.",
+        "Last week, the miner said it was stockpiling neodymium and praseodymium for strategic customers.",
+        "The Australian miner is stockpiling lithium concentrate for its customers.",
+    ],
+)
+def test_a_stalled_reserve_or_a_company_s_own_stockpiling_is_no_stockpile(text):
+    assert of_type(events(text, "2022-10-13", "it" if " il " in text.lower() else None), "stockpile") == []
+
+
+def test_a_state_s_stockpiling_with_its_attribution_after_it_stays_an_act():
+    (ev,) = of_type(
+        events("Korea will stockpile gallium and germanium, the ministry said on Monday."), "stockpile"
+    )
+    assert ev.initiator == ["KOR"]

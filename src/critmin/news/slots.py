@@ -138,6 +138,8 @@ def modality_blocked(
     post = re.split(r"[,;.]", sent[te : te + 60], maxsplit=1)[0]
     if cue("post_modal").search(post):
         return "speculative (modal after trigger)"
+    if cue("post_stalled").match(sent, te):
+        return "stalled (its own predicate says it has not happened)"
     if cue("post_condition").match(sent, te, te + 60):
         return "conditional (a condition after the trigger)"
     return None

@@ -679,3 +679,53 @@ def test_a_state_s_stockpiling_with_its_attribution_after_it_stays_an_act():
         events("Korea will stockpile gallium and germanium, the ministry said on Monday."), "stockpile"
     )
     assert ev.initiator == ["KOR"]
+
+
+@pytest.mark.parametrize(
+    ("text", "etype", "wanted"),
+    [
+        (
+            "Ruritania's neighbour China has curbed exports of rare metals. The list announced on Friday includes "
+            "samarium, terbium and yttrium.",
+            "export_restriction",
+            {"samarium", "terbium", "yttrium", "rare_earths"},
+        ),
+        (
+            "Australia approved a $1 billion loan for a rare earths refinery on Monday. The refinery will produce "
+            "neodymium, praseodymium and dysprosium.",
+            "investment",
+            {"neodymium", "praseodymium", "dysprosium"},
+        ),
+        (
+            "Korea signed an agreement with Kazakhstan on critical minerals on Wednesday. The memorandum will let "
+            "Korean firms explore for lithium, chromium and uranium.",
+            "agreement",
+            {"lithium", "chromium", "uranium"},
+        ),
+        (
+            "La Cina ha limitato le esportazioni di terre rare. L'elenco comprende samario, terbio e ittrio.",
+            "export_restriction",
+            {"samarium", "terbium", "yttrium"},
+        ),
+    ],
+)
+def test_the_next_sentence_spelling_out_a_group_gives_the_event_its_minerals(text, etype, wanted):
+    (ev,) = of_type(events(text, "2025-04-07", "it" if "La Cina" in text else None), etype)
+    assert wanted <= set(ev.minerals), ev
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the event names its minerals: the next sentence is about something else
+        "China has curbed exports of gallium. The country also produces lithium, cobalt and nickel.",
+        # rare earths take only rare-earth elements
+        "China has curbed exports of rare earths. The list also names lithium and cobalt.",
+        # too far: four sentences later
+        "China has curbed exports of rare metals. Prices rose. Traders worried. Buyers waited. The metals "
+        "include lithium and cobalt.",
+    ],
+)
+def test_an_unrelated_or_distant_list_adds_no_minerals(text):
+    (ev,) = of_type(events(text, "2025-04-07"), "export_restriction")
+    assert not {"lithium", "cobalt", "nickel"} & set(ev.minerals), ev

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 from critmin.news import dates as dates_mod
 from critmin.news import learned, slots
-from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals
+from critmin.news.gazetteer import GENERIC, Mention, gazetteer, normalise_minerals, rare_earth_elements
 from critmin.news.merge import RESTRICTIVE, compatible_dates, finalise, measure_family, merge, money_value
 from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import Trigger, cue, has_flag, label, rulebook
@@ -52,6 +52,7 @@ from critmin.news.segment import Sentence, segment
 EXTRACTOR_VERSION = "2.3"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
+GROUP_MINERALS = frozenset({GENERIC, "rare_earths"})  # tokens that name a group, not one mineral
 
 
 @dataclass
@@ -531,6 +532,29 @@ class _Extractor:
         for other in self.sentences[sent.index + 1 : sent.index + 1 + n]:
             found += [m for m in slots.minerals_between(other, 0, len(other.text)) if m != GENERIC]
         return normalise_minerals(found)
+
+    def _elaborate_minerals(self, sent: Sentence) -> None:
+        """A sentence with no event of its own that opens on what a recent event named and spells out its
+        minerals ("CHINA curbed exports of rare metals. The list of rare earths announced Friday includes
+        samarium, gadolinium ...") gives them to that event, when the event named only a group (critical
+        minerals, rare earths): annotation clarification 5, minerals from any part of the text tied to the event.
+        Rare earths take only rare-earth elements; the event must be at most ``NEIGHBOURS`` sentences back."""
+        if not cue("elaborating_subject").match(sent.text):
+            return
+        named = [m for m in slots.minerals_between(sent, 0, len(sent.text)) if m not in GROUP_MINERALS]
+        if len(set(named)) < 2:
+            return
+        for ev in reversed(self.ctx.events[-LOOKBACK_EVENTS:]):
+            tr = self.trace.get(id(ev))
+            if tr is None or sent.index - tr.sent.index > NEIGHBOURS:
+                return
+            if not ev.minerals or not set(ev.minerals) <= GROUP_MINERALS:
+                return  # the nearest event names its minerals: the sentence elaborates on it
+            ree = rare_earth_elements()
+            add = [m for m in named if m in ree] if GENERIC not in ev.minerals else named
+            if add:
+                ev.minerals = normalise_minerals([*ev.minerals, *add])
+            return
 
     def _next_sentence_minerals(self, sent: Sentence) -> list[str]:
         nxt = self.sentences[sent.index + 1] if sent.index + 1 < len(self.sentences) else None
@@ -1520,6 +1544,8 @@ class _Extractor:
             if self.sentence_model is not None and sent.text not in seen and not events:
                 events = self._learned(sent)
             seen.add(sent.text)
+            if not events:
+                self._elaborate_minerals(sent)
             self._update_context(sent, events)
         self._neighbour_dates(self.ctx.events)
         events = merge(self.ctx.events, {s.start for s in self.sentences if s.headline})

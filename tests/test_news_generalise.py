@@ -729,3 +729,30 @@ def test_the_next_sentence_spelling_out_a_group_gives_the_event_its_minerals(tex
 def test_an_unrelated_or_distant_list_adds_no_minerals(text):
     (ev,) = of_type(events(text, "2025-04-07"), "export_restriction")
     assert not {"lithium", "cobalt", "nickel"} & set(ev.minerals), ev
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "mineral"),
+    [
+        # a date put between the verb and its object
+        (
+            "La Cina ha deciso di limitare a partire dal 4 aprile 2025 le esportazioni di terre rare.",
+            "CHN",
+            "rare_earths",
+        ),
+        ("Pechino sospenderà da lunedì le esportazioni di gallio.", "CHN", "gallium"),
+        ("Il Congo ha bloccato dal 22 febbraio l'export di cobalto.", "COD", "cobalt"),
+        # "ha deciso di" + a restriction verb is the measure, not an agreement, even with another country named
+        (
+            "La Cina ha deciso di limitare le esportazioni di terre rare in risposta alla guerra commerciale con "
+            "gli Stati Uniti.",
+            "CHN",
+            "rare_earths",
+        ),
+    ],
+)
+def test_an_italian_restriction_with_a_date_before_its_object_or_after_a_decision(text, actor, mineral):
+    evs = events(text, "2025-04-07", "it")
+    (ev,) = of_type(evs, "export_restriction")
+    assert ev.initiator == [actor] and mineral in ev.minerals
+    assert of_type(evs, "agreement") == []

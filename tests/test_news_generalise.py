@@ -756,3 +756,41 @@ def test_an_italian_restriction_with_a_date_before_its_object_or_after_a_decisio
     (ev,) = of_type(evs, "export_restriction")
     assert ev.initiator == [actor] and mineral in ev.minerals
     assert of_type(evs, "agreement") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        (
+            "The EU signed a memorandum on critical raw materials with Chile and a partnership on lithium with "
+            "Argentina.",
+            [("ARG", "EUU"), ("CHL", "EUU")],
+        ),
+        (
+            "The EU commissioner signed a memorandum on critical raw materials with Chile's mining minister, and a "
+            "strategic partnership on lithium with Argentina's economy minister.",
+            [("ARG", "EUU"), ("CHL", "EUU")],
+        ),
+        (
+            "L'Italia ha firmato un accordo sul litio con il Cile e un'intesa sul rame con il Perù.",
+            [("CHL", "ITA"), ("ITA", "PER")],
+        ),
+        # one agreement with two partners stays one
+        ("The EU signed an agreement on lithium with Chile and Argentina.", [("ARG", "CHL", "EUU")]),
+    ],
+)
+def test_two_coordinated_agreements_each_with_its_partner_are_two_pairs(text, pairs):
+    evs = of_type(events(text, "2023-10-26", "it" if "L'Italia" in text else None), "agreement")
+    assert sorted(tuple(sorted(e.actors)) for e in evs) == pairs
+
+
+def test_splitting_pairs_after_the_title_named_the_parties():
+    # the title's pair is looked up first (an agreement with one named party), then a sentence splits into pairs
+    article = Article(
+        title="Italy and Japan deepen cooperation",
+        text="A memorandum on lithium was signed in Rome on Monday. Italy signed a memorandum on lithium with "
+        "Chile and a partnership on copper with Peru.",
+        published="2023-10-26",
+    )
+    pairs = sorted(tuple(sorted(e.actors)) for e in extract_events(article) if e.event_type == "agreement")
+    assert ("CHL", "ITA") in pairs and ("ITA", "PER") in pairs

@@ -477,7 +477,7 @@ class _Extractor:
     def _title_pair(self) -> list[str]:
         """The two countries the title (or the first headline) names, when it names exactly two: the parties of
         an agreement the body reports without naming them."""
-        found = self.__dict__.get("_pair")
+        found = self.__dict__.get("_title_pair_found")
         if found is None:
             heads = [s.text for s in self.sentences[:2] if s.headline]
             found = []
@@ -490,7 +490,7 @@ class _Extractor:
                 if len(codes) == 2:
                     found = codes
                     break
-            self.__dict__["_pair"] = found
+            self.__dict__["_title_pair_found"] = found  # not "_pair": that is a method
         return found
 
     def _story_minerals(self) -> list[str]:

@@ -167,3 +167,60 @@ def test_two_acts_of_different_countries_in_one_sentence_are_two_events(join):
             missed.append(text)
     rate = 1 - len(missed) / len(pairs)
     assert rate >= 0.9, f"{len(missed)} of {len(pairs)} pairs lost an act:\n" + "\n".join(missed[:8])
+
+
+# -- Italian frames over the Italian grid -------------------------------------------------------------------
+def _italian_sample():
+    import test_news_grid_it as grid_it
+
+    cells = [
+        c
+        for c in grid_it.expand(grid_it.grid_spec(grid_it.GRID), "tuning")
+        if c.event_type is not None and c.text.endswith(".") and grid_it.run_cell(c) is None
+    ]
+    return grid_it, cells[::7]
+
+
+_IT_KEEP = {"Il", "La", "Lo", "I", "Gli", "Le", "Un", "Una", "Uno", "In", "Nel", "Con", "Da", "Dal", "Per"}
+
+
+def _it_lower_first(text: str) -> str:
+    word = text.split()[0]
+    if word in _IT_KEEP or word.startswith(("L'", "L’")):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+FRAMES_IT = {
+    "framing phrase naming places (a margine di)": lambda t: (
+        "A margine del vertice di Bruxelles con Giappone e Stati Uniti, " + _it_lower_first(t)
+    ),
+    "leading phrase naming a capital (dopo)": lambda t: (
+        "Dopo mesi di tensioni con Washington, " + _it_lower_first(t)
+    ),
+    "framing purpose phrase (nel quadro di)": lambda t: (
+        "Nel quadro di una strategia per rafforzare le filiere, " + _it_lower_first(t)
+    ),
+    "according to a note (secondo)": lambda t: (
+        "Secondo una nota pubblicata sul sito del ministero, " + _it_lower_first(t)
+    ),
+    "reported (ha comunicato che)": lambda t: "Il ministero ha comunicato che " + _it_lower_first(t),
+}
+
+
+@pytest.mark.parametrize("name", list(FRAMES_IT))
+def test_an_italian_frame_does_not_change_the_reading(name):
+    """Before round 5's Italian framing phrases ("Dopo …,", "A margine di …,") 3-4 % of cells kept their reading
+    (the phrase's capital became the actor); a state body as an agreement's party after such a phrase ("il
+    ministero degli Esteri e la Mongolia hanno stretto un accordo") is the one known gap."""
+    grid_it, cells = _italian_sample()
+    frame = FRAMES_IT[name]
+    failures = []
+    for cell in cells:
+        text = frame(cell.text)
+        events = grid_it.extracted(text, cell.published)
+        why = grid_it.failure(dataclasses.replace(cell, text=text, date=None), events)
+        if why is not None and "ministero degli Esteri e" not in text:
+            failures.append(f"{text}  ->  {why}")
+    assert len(cells) >= 150
+    assert not failures, f"{len(failures)} of {len(cells)}:\n" + "\n".join(failures[:10])

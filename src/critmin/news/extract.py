@@ -110,6 +110,12 @@ def _unique(values) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _lead_end(text: str) -> int:
+    """Where a sentence's leading framing phrase ends ("Following talks in Tokyo, ..."; 0 when it has none)."""
+    lead = cue("leading_subordinate").match(text)
+    return lead.end() if lead else 0
+
+
 def _matches(pattern: re.Pattern, text: str, lead_end: int):
     """``pattern.finditer(text)``, except that a match running from a leading phrase into the main clause
     ("As part of a push to secure supply chains, France concluded a memorandum") is tried again from the
@@ -172,7 +178,7 @@ class _Extractor:
         count double), then of the whole text; an Italian-language text without one is about Italy."""
         counts: dict[str, float] = {}
         title = gazetteer().find(self.article.title) if self.article.title else []
-        head = [m for s in self.sentences[:4] for m in s.mentions]
+        head = [m for s in self.sentences[:4] for m in s.mentions if m.start >= s.start + _lead_end(s.text)]
         rest = [m for s in self.sentences[4:60] for m in s.mentions]
         for weight, mentions in ((2.0, title), (2.0, head), (1.0, rest)):
             for m in mentions:
@@ -1249,8 +1255,7 @@ class _Extractor:
             return []
         found: list[Event] = []
         clause_end = -1
-        lead = cue("leading_subordinate").match(text)
-        lead_end = lead.end() if lead else 0
+        lead_end = _lead_end(text)
         for rule in rules:
             req = rule.requires.search(text) if rule.requires is not None else None
             if rule.requires is not None and req is None:
@@ -1455,8 +1460,7 @@ class _Extractor:
         if len(names) == 2:
             self.ctx.pair = names
         # the subject after a leading phrase ("Following talks in Tokyo, China is ..."): China, not Japan
-        lead = cue("leading_subordinate").match(sent.text)
-        skip = sent.start + (lead.end() if lead else 0)
+        skip = sent.start + _lead_end(sent.text)
         first = next((m for m in sent.mentions if m.start >= skip), None)
         if first is not None and first not in actors:  # "On Monday in Brussels, Chile is ...": a place
             first = next((m for m in actors if m.start >= skip), None)

@@ -176,6 +176,8 @@ def partnerships_list(
     cols = ["parties", "level", "date", "minerals", "status", *(["via"] if country else []), "id"]
     cols += ["previous_level", "end_date", "source", "reviewed"]
     shown = df.assign(minerals=df["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
+    if country:
+        shown = shown.assign(via=shown["via"].fillna("direct"))  # a party itself, not through a bloc
     # 'partnership', 'materials' whole
     _print_table(shown, f"{len(df)} partnerships", cols, min_widths={"level": 11, "minerals": 11})
 
@@ -634,7 +636,10 @@ def partners_cmd(
     parts = pt.partnerships(ds, country=country, as_of=None)
     parts = parts[parts["active"]]
     if not parts.empty:
-        parts = parts.assign(minerals=parts["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
+        parts = parts.assign(
+            minerals=parts["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")),
+            via=parts["via"].fillna("direct"),  # a party itself, not through a bloc
+        )
         _print_table(
             parts,
             "partnerships in force",

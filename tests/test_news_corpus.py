@@ -214,7 +214,11 @@ def test_split_keeps_stories_whole_and_halves_each_language(records, batches):
     halved = [r for r in records if _batch_of(r["id"], batches) not in one_part]
     for lang in nc.LANGUAGES:
         n = Counter(r["split"] for r in halved if r["language"] == lang)
-        assert abs(n["tuning"] - n["heldout"]) <= 4, (lang, n)
+        # each batch's lean (a few articles) adds up over batches: at most 5 % of the language's articles
+        assert abs(n["tuning"] - n["heldout"]) <= max(4, round(0.05 * (n["tuning"] + n["heldout"]))), (
+            lang,
+            n,
+        )
 
 
 def test_stratum_is_the_language_and_main_event_type(records, gold):

@@ -205,9 +205,9 @@ def diagnose(
     explain=...)``). Also counts ``missed_by_salience``/``matched_by_salience`` (main, background) and, for
     rejected triggers, ``rejected_reasons`` (the reason up to its first parenthesis).
     """
-    result = score({"a": extracted}, {"a": gold})
-    by_id = {g.get("event_id"): g for g in gold}
     exts = [e for e in extracted if e.get("mineral_relevant", True)]
+    relevant_gold = [g for g in gold if g.get("mineral_relevant", True)]
+    pairs = _pairs(exts, relevant_gold)  # the scorer's matching, once
     out: dict[str, dict[str, int]] = {
         "missed": dict.fromkeys(MISS_CAUSES, 0),
         "spurious": dict.fromkeys(SPURIOUS_CAUSES, 0),
@@ -219,15 +219,15 @@ def diagnose(
     def bump(table: str, key: str) -> None:
         out[table][key] = out[table].get(key, 0) + 1
 
-    for row in result["events"]:
-        if row["result"] == "matched":
-            bump("matched_by_salience", by_id[row["gold_id"]].get("salience") or "main")
-        elif row["result"] == "missed":
-            g = by_id[row["gold_id"]]
+    used = {hit for _, hit in pairs if hit is not None}
+    for _, hit in pairs:
+        if hit is not None:
+            bump("matched_by_salience", relevant_gold[hit].get("salience") or "main")
+    for k, g in enumerate(relevant_gold):
+        if k not in used:
             bump("missed_by_salience", g.get("salience") or "main")
             bump("missed", _miss_cause(text, g, extracted, rejected_spans, out))
-    relevant_gold = [g for g in gold if g.get("mineral_relevant", True)]
-    for i, hit in _pairs(exts, relevant_gold):
+    for i, hit in pairs:
         if hit is not None:
             continue
         e = exts[i]

@@ -110,12 +110,6 @@ def _unique(values) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _lead_end(text: str) -> int:
-    """Where a sentence's leading framing phrase ends ("Following talks in Tokyo, ..."; 0 when it has none)."""
-    lead = cue("leading_subordinate").match(text)
-    return lead.end() if lead else 0
-
-
 def _matches(pattern: re.Pattern, text: str, lead_end: int):
     """``pattern.finditer(text)``, except that a match running from a leading phrase into the main clause
     ("As part of a push to secure supply chains, France concluded a memorandum") is tried again from the
@@ -156,6 +150,7 @@ class _Extractor:
         _assign_mentions(self.sentences, mentions)
         cod = any(m.value == "COD" and m.kind == "country" for m in mentions) or "Kinshasa" in self.text
         self.congo = "COG" if ("Brazzaville" in self.text and not cod) else "COD"
+        self._lead_ends: dict[int, int] = {}
         self.focus = self._focus_country()
         self.ctx = _Context()
         self.rejected: list[tuple[int, str, str]] = []  # (sentence index, rule, reason) for explainability
@@ -163,6 +158,15 @@ class _Extractor:
         self._ruled: list[tuple[int, int]] = []  # spans of the current sentence a ruling is about
         self._date_cache: dict[int, list] = {}
         self._rules_here: set[str] = set()  # the rules whose keywords the current sentence contains
+
+    def _lead_end(self, sent: Sentence) -> int:
+        """Where the sentence's leading framing phrase ends ("Following talks in Tokyo, ..."; 0 when it has
+        none), found once per sentence: every stage, the context and the article's country ask for it."""
+        end = self._lead_ends.get(sent.index)
+        if end is None:
+            lead = cue("leading_subordinate").match(sent.text)
+            end = self._lead_ends[sent.index] = lead.end() if lead else 0
+        return end
 
     def _dates_of(self, sent: Sentence) -> list:
         """The sentence's date expressions (found when first needed: most sentences never are)."""
@@ -178,7 +182,7 @@ class _Extractor:
         count double), then of the whole text; an Italian-language text without one is about Italy."""
         counts: dict[str, float] = {}
         title = gazetteer().find(self.article.title) if self.article.title else []
-        head = [m for s in self.sentences[:4] for m in s.mentions if m.start >= s.start + _lead_end(s.text)]
+        head = [m for s in self.sentences[:4] for m in s.mentions if m.start >= s.start + self._lead_end(s)]
         rest = [m for s in self.sentences[4:60] for m in s.mentions]
         for weight, mentions in ((2.0, title), (2.0, head), (1.0, rest)):
             for m in mentions:
@@ -1255,7 +1259,7 @@ class _Extractor:
             return []
         found: list[Event] = []
         clause_end = -1
-        lead_end = _lead_end(text)
+        lead_end = self._lead_end(sent)
         for rule in rules:
             req = rule.requires.search(text) if rule.requires is not None else None
             if rule.requires is not None and req is None:
@@ -1460,7 +1464,7 @@ class _Extractor:
         if len(names) == 2:
             self.ctx.pair = names
         # the subject after a leading phrase ("Following talks in Tokyo, China is ..."): China, not Japan
-        skip = sent.start + _lead_end(sent.text)
+        skip = sent.start + self._lead_end(sent)
         first = next((m for m in sent.mentions if m.start >= skip), None)
         if first is not None and first not in actors:  # "On Monday in Brussels, Chile is ...": a place
             first = next((m for m in actors if m.start >= skip), None)

@@ -175,11 +175,19 @@ def partnerships_list(
         return
     cols = ["parties", "level", "date", "minerals", "status", *(["via"] if country else []), "id"]
     cols += ["previous_level", "end_date", "source", "reviewed"]
-    shown = df.assign(minerals=df["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")))
-    if country:
-        shown = shown.assign(via=shown["via"].fillna("direct"))  # a party itself, not through a bloc
     # 'partnership', 'materials' whole
-    _print_table(shown, f"{len(df)} partnerships", cols, min_widths={"level": 11, "minerals": 11})
+    _print_table(
+        _shown_partnerships(df), f"{len(df)} partnerships", cols, min_widths={"level": 11, "minerals": 11}
+    )
+
+
+def _shown_partnerships(df):
+    """Partnership rows as the terminal shows them: minerals as words; Via 'direct' when the country is a party
+    itself, not a member of a party bloc."""
+    return df.assign(
+        minerals=df["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")),
+        via=df["via"].fillna("direct"),
+    )
 
 
 @partnerships_app.command("add")
@@ -636,12 +644,8 @@ def partners_cmd(
     parts = pt.partnerships(ds, country=country, as_of=None)
     parts = parts[parts["active"]]
     if not parts.empty:
-        parts = parts.assign(
-            minerals=parts["minerals"].map(lambda ms: ", ".join(ms).replace("_", " ")),
-            via=parts["via"].fillna("direct"),  # a party itself, not through a bloc
-        )
         _print_table(
-            parts,
+            _shown_partnerships(parts),
             "partnerships in force",
             ["parties", "level", "date", "minerals", "id", "via"],
             min_widths={"level": 11, "minerals": 11},

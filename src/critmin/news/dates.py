@@ -11,7 +11,10 @@ Every expression found gets a *role* from the words just before it:
 Relative expressions ("on Friday", "last December", "today", a month without a year) are resolved against
 the publication date: a past act takes the most recent matching day on or before it, an effective or end date
 the next one on or after it. Without a publication date they resolve to None — the date stays unknown rather
-than guessed. Values carry their precision: ``YYYY-MM-DD`` (day), ``YYYY-MM`` (month) or ``YYYY`` (year).
+than guessed — unless the text fixes its own year (:func:`text_reference`: a day written with its weekday, or
+the year in an instrument's number), in which case a day and month take that year and a weekday or "today"
+that year alone. A weekday written before its date ("on Sunday, November 9") is one expression with it.
+Values carry their precision: ``YYYY-MM-DD`` (day), ``YYYY-MM`` (month) or ``YYYY`` (year).
 English and Italian month and weekday names are recognised. The expressions, their role cues and the names
 are a table (``data/dates.yaml``); this module is the scanner that applies them.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -35,7 +39,8 @@ def _table() -> dict:
 _T = _table()
 _EN_MONTHS: dict[str, int] = _T["months"]["en"]
 _IT_MONTHS: dict[str, int] = _T["months"]["it"]
-MONTHS = {**_EN_MONTHS, **_IT_MONTHS}
+_IT_ABBREVIATED: dict[str, int] = _T["months"]["it_abbreviated"]
+MONTHS = {**_IT_ABBREVIATED, **_EN_MONTHS, **_IT_MONTHS}
 WEEKDAYS: dict[str, int] = {**_T["weekdays"]["en"], **_T["weekdays"]["it"]}
 
 
@@ -52,6 +57,7 @@ _MONTH_NAMES_EN = "|".join(
 _MONTH_NAMES = _MONTH_NAMES_EN + "|" + _alternation(_IT_MONTHS, "i")
 _SLOTS = {
     "{month_en}": f"(?P<month>{_MONTH_NAMES_EN})",  # month before day: English only (Italian writes the day first)
+    "{month_after_day}": f"(?P<month>{_MONTH_NAMES}|{_alternation(_IT_ABBREVIATED, 'i')}\\.)",
     "{month}": f"(?P<month>{_MONTH_NAMES})",
     "{day}": r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?",
     "{year}": r"(?P<year>(?:19|20)\d\d)",
@@ -70,6 +76,7 @@ _PREP_MONTH = re.compile(_T["month_preposition"])
 _ROLES = [(role, re.compile(p)) for role, p in _T["roles"].items()]
 _YEAR_ROLES: dict[str, str] = _T["year_roles"]
 _PAST_TENSE = re.compile(_T["past_tense_before"])
+_INSTRUMENT_YEAR = re.compile(_T["instrument_year"])
 
 
 @dataclass(frozen=True)
@@ -94,15 +101,23 @@ class DateExpr:
 @dataclass(frozen=True)
 class Publication:
     """When an article was published: a day, or only a month (``2025-10``). Relative expressions need a day
-    ("on Friday"); a month and a year ("last December", "on 3 March") resolve against either."""
+    ("on Friday"); a month and a year ("last December", "on 3 March") resolve against either. A text without a
+    publication date may fix its own year (:func:`text_reference`): a ``year`` reference, against which a day
+    and month take that year and a weekday or "today" the year alone."""
 
     first: dt.date  # the first day it can be
     last: dt.date  # the last day it can be
-    precision: str  # day | month
+    precision: str  # day | month | year
+    basis: str = ""  # where a reference that is not the publication date comes from
 
     @property
     def value(self) -> str:
-        return self.first.isoformat() if self.precision == "day" else self.first.isoformat()[:7]
+        return self.first.isoformat()[: {"day": 10, "month": 7}.get(self.precision, 4)]
+
+    @property
+    def described(self) -> str:
+        """How a resolved date names its reference (for ``DateExpr.basis``)."""
+        return self.basis or f"publication date {self.value}"
 
     @property
     def day(self) -> dt.date | None:
@@ -170,7 +185,7 @@ def _resolve(
 ) -> tuple[str | None, str | None, str, str]:
     """(value, precision, kind, basis) of one match; ``past``: the verb before it is in the past tense."""
     g = m.groupdict()
-    pubtxt = f"publication date {pub.value}" if pub else "no publication date"
+    pubtxt = pub.described if pub else "no publication date"
     said = m.group(0).strip()
     # an effective/end date looks forward ("starting on Monday") unless the verb is past ("took effect on Saturday")
     future = role in ("effective", "end", "deadline") and not past
@@ -198,8 +213,19 @@ def _resolve(
     if kind == "rel_month":
         if pub is None:
             return None, "month", "relative", f"'{said}' needs a publication date"
-        return _relative_month(g, said.lower(), future, pub), "month", "relative", f"'{said}' + {pubtxt}"
+        value = _relative_month(g, said.lower(), future, pub)
+        if value is None:
+            return (
+                None,
+                "month",
+                "relative",
+                f"'{said}' needs a publication month ({pubtxt} gives the year only)",
+            )
+        return value, "month", "relative", f"'{said}' + {pubtxt}"
     if kind in ("weekday", "deictic"):
+        if pub is not None and pub.precision == "year":
+            # "giovedì" in a text whose year is fixed, but not its day: the act falls in that year
+            return pub.value, "year", "relative", f"'{said}' in the {pubtxt}"
         if pub is None or pub.day is None:
             need = "a publication date" if pub is None else "a day-precise publication date"
             return None, "day", "relative", f"'{said}' needs {need}"
@@ -217,6 +243,13 @@ def _resolve(
         if pub is None:
             return None, None, "relative", f"'{said}' needs a publication date"
         k = -1 if ("last" in q or "scorso" in q) else (1 if ("next" in q or "prossimo" in q) else 0)
+        if unit in ("month", "mese") and pub.precision == "year":
+            return (
+                None,
+                "month",
+                "relative",
+                f"'{said}' needs a publication month ({pubtxt} gives the year only)",
+            )
         if unit in ("month", "mese"):
             y, mo = _shift_month(pub.first.year, pub.first.month, k)
             return f"{y:04d}-{mo:02d}", "month", "relative", f"'{said}' + {pubtxt}"
@@ -229,11 +262,18 @@ def _resolve(
 _DEICTIC_SHIFT = {"today": 0, "oggi": 0, "yesterday": -1, "ieri": -1, "tomorrow": 1, "domani": 1}
 
 
-def _relative_month(g: dict, said: str, future: bool, pub: Publication) -> str:
-    """'last December', 'in March', 'marzo scorso' → YYYY-MM relative to the publication month."""
+def _relative_month(g: dict, said: str, future: bool, pub: Publication) -> str | None:
+    """'last December', 'in March', 'marzo scorso' → YYYY-MM relative to the publication month; against a
+    year reference only 'this March', 'earlier this year'-style months resolve (None otherwise)."""
     month = _month_number(g["month"])
     q = (g.get("q") or "").strip().lower()
     year, pub_month = pub.first.year, pub.first.month
+    if g.get("this_year") or (
+        pub.precision == "year" and q.startswith(("this", "earlier this", "later this"))
+    ):
+        return f"{year:04d}-{month:02d}"  # "March this year", "nell'aprile di quest'anno"
+    if pub.precision == "year":
+        return None
     if q in ("last", "lo scorso", "scorso") or said.endswith("scorso"):
         y = year if month < pub_month else year - 1
     elif q in ("next", "prossimo") or said.endswith("prossimo"):
@@ -250,7 +290,7 @@ def _relative_month(g: dict, said: str, future: bool, pub: Publication) -> str:
 def _weekday(g: dict, future: bool, day: dt.date) -> dt.date:
     """'on Friday', 'last Monday', 'next Tuesday' → the day, looking back for acts and forward for effects."""
     wd = WEEKDAYS.get(g["wd"]) if g["wd"] in WEEKDAYS else WEEKDAYS[g["wd"].lower()]
-    q = (g.get("q") or "").strip().lower()
+    q = (g.get("q") or g.get("after") or "").strip().lower()  # "last Thursday", "giovedì scorso"
     if q in ("next", "prossimo") or (future and q not in ("last", "this past", "scorso")):
         delta = (wd - day.weekday()) % 7 or (7 if q in ("next", "prossimo") else 0)
         return day + dt.timedelta(days=delta)
@@ -294,6 +334,7 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
     (``YYYY-MM-DD``, ``YYYY-MM`` or a :class:`Publication`). Linear in the length of ``text``."""
     pub = parse_publication(published)
     out: list[DateExpr] = []
+    prev_kind = None
     for kind, m in _matches(text):
         s = m.start()
         before = text[max(0, s - 40) : s]
@@ -302,15 +343,72 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
             prep = m.group("prep").lower()
             role = _YEAR_ROLES.get(prep, role)
         past = role in ("effective", "end") and bool(_PAST_TENSE.search(before[-30:]))
-        if out and _SAME_DATE_GAP.fullmatch(text, out[-1].end, s):
+        same = bool(out) and _SAME_DATE_GAP.fullmatch(text, out[-1].end, s) is not None
+        if same:
             # "took effect on Saturday, June 10": one date written twice
             role = out[-1].role
             past = past or bool(_PAST_TENSE.search(text[max(0, out[-1].start - 30) : out[-1].start]))
         value, precision, vkind, basis = _resolve(kind, m, role, pub, past)
         if basis == "not a date":
             continue
-        out.append(DateExpr(s, m.end(), m.group(0), value, precision, role, vkind, basis))
+        start = s
+        if same and prev_kind == "weekday" and kind in ("mdy", "dmy", "iso"):
+            # "on Sunday November 9": the weekday names the day its date gives (with or without the year)
+            start = out.pop().start
+        out.append(DateExpr(start, m.end(), text[start : m.end()], value, precision, role, vkind, basis))
+        prev_kind = kind
     return out
+
+
+def _weekday_day_years(text: str) -> list[tuple[int, str]]:
+    """(year, expression) for every day and month written with its weekday but no year ("Sunday November 9")
+    that falls on that weekday in exactly one year within a year of those the text names."""
+    found = _matches(text)
+    named = [int(m.group("year")) for _, m in found if m.groupdict().get("year")]
+    if not named:
+        return []
+    span = range(min(named) - 1, max(named) + 2)
+    out = []
+    for (k1, m1), (k2, m2) in itertools.pairwise(found):
+        if k1 != "weekday" or k2 not in ("mdy", "dmy") or m2.group("year"):
+            continue
+        if _SAME_DATE_GAP.fullmatch(text, m1.end(), m2.start()) is None:
+            continue
+        wd = WEEKDAYS.get(m1.group("wd")) if m1.group("wd") in WEEKDAYS else WEEKDAYS[m1.group("wd").lower()]
+        month, day = _month_number(m2.group("month")), int(m2.group("day"))
+        years = [y for y in span if (d := _safe_date(y, month, day)) is not None and d.weekday() == wd]
+        if len(years) == 1:
+            out.append((years[0], text[m1.start() : m2.end()]))
+    return out
+
+
+def text_reference(text: str) -> Publication | None:
+    """The year a text without a publication date fixes for itself, as a year-precision :class:`Publication`
+    (None when it fixes none). The corpus annotation rules take the year from the text "where the text alone
+    fixes the year of a day-and-month date", and from an instrument's number, to which "this year" in the same
+    text resolves (``corpus/news/README.md``; ``ANNOTATION-NOTES.md``, clarification 7). In that order:
+
+    1. a day and month written with their weekday ("announced on Sunday November 9", in a text that also names
+       2024 and 2026) fall on that weekday in one year only near the years the text names — the latest such;
+    2. the latest year in the number of an instrument ("Announcement No. 61 of 2025", "Order 45 of 2031",
+       "n. 6 del 2025"; an amended "No. 6 of 2024" is older), the text's own act being the newest.
+
+    A plain year ("agreed in 2022") fixes nothing: the news may be years later.
+    """
+    fixed = _weekday_day_years(text)
+    if fixed:
+        year, said = max(fixed)
+        basis = f"text year {year} ('{said}' falls on that weekday in {year} only)"
+    else:
+        years = [
+            (int(m.group("year") or m.group("year2")), " ".join(m.group(0).split()))
+            for m in _INSTRUMENT_YEAR.finditer(text)
+        ]
+        if not years:
+            return None
+        year, said = max(years)
+        basis = f"text year {year} (the instrument '{said}')"
+    return Publication(dt.date(year, 1, 1), dt.date(year, 12, 31), "year", basis)
 
 
 _SAME_DATE_GAP = re.compile(r",?\s*")

@@ -91,6 +91,7 @@ class _Trace:
     te: int
     cs: int
     ce: int
+    named: bool = False  # it names an earlier act (slots.named_earlier_act): dated by its own words only
 
 
 def _assign_mentions(sentences: list[Sentence], mentions: list[Mention]) -> None:
@@ -144,6 +145,9 @@ class _Extractor:
         self.sentence_model = sentence_model
         self.text = article.text
         self.pub = article.published
+        # without a publication date, the year the text fixes for itself; it dates events only after merging
+        # (:meth:`_text_year_dates`), so that a year the text implies never decides which mentions are one event
+        self.text_year = None if self.pub else dates_mod.text_reference(self.text)
         self.sentences = segment(self.text)
         # "US$760 million", "A$1.2bn": a currency prefix names no actor
         mentions = [m for m in gazetteer().find(self.text) if self.text[m.end : m.end + 1] != "$"]
@@ -168,8 +172,11 @@ class _Extractor:
             end = self._lead_ends[sent.index] = lead.end() if lead else 0
         return end
 
-    def _dates_of(self, sent: Sentence) -> list:
-        """The sentence's date expressions (found when first needed: most sentences never are)."""
+    def _dates_of(self, sent: Sentence, text_year: bool = False) -> list:
+        """The sentence's date expressions (found when first needed: most sentences never are), resolved against
+        the publication date, or with ``text_year`` against the year the text fixes for itself."""
+        if text_year:
+            return dates_mod.find_dates(sent.text, self.text_year)
         found = self._date_cache.get(sent.index)
         if found is None:
             found = self._date_cache[sent.index] = dates_mod.find_dates(sent.text, self.pub)
@@ -317,14 +324,24 @@ class _Extractor:
         return None
 
     # .. dates ....................................................................................
-    def _dates(self, sent: Sentence, ts: int, te: int, cs: int, ce: int, reference: bool = False):
+    def _dates(
+        self,
+        sent: Sentence,
+        ts: int,
+        te: int,
+        cs: int,
+        ce: int,
+        reference: bool = False,
+        text_year: bool = False,
+    ):
         """(date, precision, basis, effective, end, anchored) of the trigger at ``sent.text[ts:te]``; a
-        reference to an earlier measure is dated by its own words only."""
+        reference to an earlier measure is dated by its own words only, and so is a trigger dated ``text_year``
+        (its dates resolved against the year the text fixes for itself)."""
         text = sent.text
         act, since, eff, end = [], [], [], []
         relative = slots.relative_clauses(text, te)
         aside = slots.asides(text, cs, ts)
-        for d in self._dates_of(sent):
+        for d in self._dates_of(sent, text_year):
             between = text[te : d.start] if d.start >= te else ""
             if slots.inside(d.start, relative) or slots.inside(d.start, aside):
                 continue  # "..., which had been in place since December 2024": about something else
@@ -364,7 +381,7 @@ class _Extractor:
         if a is not None:
             date, prec, basis = a.value, a.precision, a.basis
             anchored = a.value is not None and a.precision == "day"
-        elif not reference:
+        elif not (reference or text_year):
             date, prec, basis, anchored = self._context_date(sent, text, te)
         if cue("immediate").search(text) and eff_value is None and date and prec == "day":
             eff_value = date
@@ -634,7 +651,10 @@ class _Extractor:
         if reason:
             self.rejected.append((sent.index, rule.id, reason))
             return []
-        date, prec, basis, eff, end, anchored = self._dates(sent, ts, te, cs, ce, rule.stage == "reference")
+        named = slots.named_earlier_act(text, ts, te) is not None
+        date, prec, basis, eff, end, anchored = self._dates(
+            sent, ts, te, cs, ce, rule.stage == "reference" or named
+        )
         roles = self._roles(sent, ts, te, cs, ce, etype, date or self.pub, rule)
         # a joint body's minerals must be its own; a law's, a ruling's or a plan's may follow in a relative clause
         minerals = self._clause_minerals(sent, cs, ce, whole_sentence="pairwise" not in rule.flags)
@@ -650,7 +670,7 @@ class _Extractor:
         if slots.inside(ts, self._ruled):
             # "ruled that Indonesia's ban on nickel exports ...": the ban is background, not dated by the ruling
             ev.salience, ev.date, ev.date_precision, ev.date_basis = "background", None, None, None
-        trace = _Trace(sent, ts, te, cs, ce)
+        trace = _Trace(sent, ts, te, cs, ce, named)
         ev._additional = cue("additive").search(text, cs, te) is not None
         if etype in RESTRICTIVE:
             events = self._restrictive(ev, trace, rule, roles, minerals, anchored)
@@ -1475,8 +1495,10 @@ class _Extractor:
     # .. the article ..............................................................................
     def _neighbour_dates(self, events: list[Event]) -> None:
         """An undated main event takes the act date of the sentence it refers to ("On 3 March the ministry
-        published a notice. The notice bans ...") or of the next sentence that refers back to it ("... The
-        decision was announced on Tuesday"), adjacent in the text."""
+        published a notice. The notice bans ..."), of the next sentence that refers back to it ("... The
+        decision was announced on Tuesday", "But the judge's ruling late Monday ..."), adjacent in the text, or
+        of the sentence before it when it happens on that sentence's occasion ("Concurrently, the ministry
+        issued ...": the act that sentence reports, not the earlier ones it names)."""
         types_at: dict[int, set[str]] = {}
         for ev in events:
             tr = self.trace.get(id(ev))
@@ -1484,32 +1506,86 @@ class _Extractor:
                 types_at.setdefault(tr.sent.index, set()).add(ev.event_type)
         for ev in events:
             tr = self.trace.get(id(ev))
-            if ev.date is not None or ev.salience != "main" or tr is None:
+            if ev.date is not None or ev.salience != "main" or tr is None or tr.named:
                 continue
             k = tr.sent.index
             prev = self.sentences[k - 1] if k > 0 else None
             nxt = self.sentences[k + 1] if k + 1 < len(self.sentences) else None
-            for other, refers in (
-                (prev, cue("refers_back").match(tr.sent.text)),
-                (nxt, nxt is not None and cue("refers_back").match(nxt.text)),
+            for other, refers, occasion in (
+                (prev, cue("same_occasion").match(tr.sent.text), True),
+                (prev, cue("refers_back").match(tr.sent.text), False),
+                (nxt, nxt is not None and cue("refers_back").match(nxt.text), False),
             ):
                 # the same paragraph, or the next one when a text gives every sentence a paragraph of its own
                 if not refers or other is None or abs(other.para - tr.sent.para) > 1:
                     continue
-                if types_at.get(other.index, {ev.event_type}) != {ev.event_type} or cue("background").search(
-                    other.text
-                ):
-                    continue  # "The ban was initially introduced in December 2024": another act's date
-                d = next((d for d in self._dates_of(other) if d.role == "act" and d.value), None)
+                # "The ban was initially introduced in December 2024": another act's date
+                other_act = types_at.get(other.index, {ev.event_type}) != {ev.event_type}
+                if occasion:
+                    d = self._occasion_date(other)
+                elif other_act or cue("background").search(other.text):
+                    continue
+                else:
+                    d = next((d for d in self._dates_of(other) if d.role == "act" and d.value), None)
                 if d is not None:
                     ev.date, ev.date_precision = d.value, d.precision
                     ev.date_basis = f"{d.basis} (the neighbouring sentence it refers to)"
                     break
 
+    def _announcement_day(self) -> tuple[str | None, str | None]:
+        """(day, basis) of the announcement an article leads with when no event carries it: a day-precise act
+        date told with a reporting verb ("the ministry said on Sunday"; "Today, Canada and the U.S. announced
+        ...", "Today's announcement is welcome news") in its first three body paragraphs, falling in the
+        publication month; (None, None) when there is none or the publication date is not a day."""
+        if not self.pub or len(self.pub) != 10:
+            return None, None
+        paras: list[int] = []
+        for sent in self.sentences:
+            if sent.headline:
+                continue
+            if sent.para not in paras:
+                paras.append(sent.para)
+            if len(paras) > 3:
+                break
+            for d in self._dates_of(sent):
+                if not (d.value and d.precision == "day" and d.role == "act" and d.value[:7] == self.pub[:7]):
+                    continue
+                if self._reporting_date(sent.text, d) or cue("announced_after_date").match(sent.text, d.end):
+                    return d.value, f"{d.basis}, '{d.text}' in the lead"
+        return None, None
+
+    def _occasion_date(self, sent: Sentence):
+        """The act date of what a sentence reports: a date told with its reporting verb ("the ministry declared
+        on April 4"), else its first act date after a leading framing phrase (not "After talks on May 2, ...")."""
+        acts = [d for d in self._dates_of(sent) if d.role == "act" and d.value]
+        return next((d for d in acts if self._reporting_date(sent.text, d)), None) or next(
+            (d for d in acts if d.start >= self._lead_end(sent)), None
+        )
+
+    def _text_year_dates(self, events: list[Event], merged: dict[int, list[Event]]) -> None:
+        """Without a publication date, an undated event takes the date its own words give against the year the
+        text fixes for itself (:func:`dates.text_reference`: "announced on Sunday November 9" in a text naming
+        2024 and 2026 is 2025-11-09; "giovedì" in a text of "Announcement No. 61 of 2025" is 2025), read from
+        each sentence merged into it, its own first. Done after merging, like the publication month."""
+        if self.text_year is None:
+            return
+        for ev in events:
+            if ev.date is not None:
+                continue
+            for member in [ev, *merged.get(id(ev), [])]:
+                tr = self.trace.get(id(member))
+                if tr is None:
+                    continue
+                date, prec, basis, _, _, _ = self._dates(tr.sent, tr.ts, tr.te, tr.cs, tr.ce, text_year=True)
+                if date is not None:
+                    ev.date, ev.date_precision, ev.date_basis = date, prec, basis
+                    break
+
     def _publication_month(self, events: list[Event]) -> None:
         """Fresh news without a stated day is dated by the day of the announcement the article leads with
         (its first main event dated to the day in the first paragraphs, when that day falls in the publication
-        month or the publication date is unknown), else by its publication month (the annotation rule);
+        month or the publication date is unknown), else by its publication month (the annotation rule) — or,
+        without a publication date, by the year the text fixes for itself (:func:`dates.text_reference`);
         background events, ongoing programmes and acts placed vaguely ("a few days ago") stay undated."""
         lead = next(
             (
@@ -1525,7 +1601,16 @@ class _Extractor:
         )
         if lead is not None and self.pub and lead.date[:7] != self.pub[:7]:
             lead = None
-        if not self.pub and lead is None:
+        lead_day, lead_basis = (lead.date, lead.date_basis) if lead is not None else self._announcement_day()
+        fallback = None
+        if self.pub:
+            basis = f"publication month {self.pub[:7]} (fresh news; the day is not stated)"
+            fallback = self.pub[:7], "month", basis
+        elif self.text_year is not None:
+            # no publication date, but the text fixes its year (an instrument's number, a dated weekday)
+            basis = f"{self.text_year.basis} (fresh news; no publication date)"
+            fallback = self.text_year.value, "year", basis
+        if fallback is None and lead_day is None:
             return
         for ev in events:
             if (
@@ -1535,14 +1620,13 @@ class _Extractor:
                 or not ev.mineral_relevant
             ):
                 continue
-            if cue("vague_time").search(ev.evidence):
-                continue
-            if lead is not None:
-                ev.date, ev.date_precision = lead.date, "day"
-                ev.date_basis = f"the day of the announcement the article leads with ({lead.date_basis})"
+            if cue("vague_time").search(ev.evidence) or getattr(self.trace.get(id(ev)), "named", False):
+                continue  # placed vaguely ("a few days ago"), or an earlier act the news names
+            if lead_day is not None:
+                ev.date, ev.date_precision = lead_day, "day"
+                ev.date_basis = f"the day of the announcement the article leads with ({lead_basis})"
             else:
-                ev.date, ev.date_precision = self.pub[:7], "month"
-                ev.date_basis = f"publication month {self.pub[:7]} (fresh news; the day is not stated)"
+                ev.date, ev.date_precision, ev.date_basis = fallback
 
     def run(self) -> list[Event]:
         seen: set[str] = set()
@@ -1556,7 +1640,9 @@ class _Extractor:
                 self._elaborate_minerals(sent)
             self._update_context(sent, events)
         self._neighbour_dates(self.ctx.events)
-        events = merge(self.ctx.events, {s.start for s in self.sentences if s.headline})
+        merged: dict[int, list[Event]] = {}
+        events = merge(self.ctx.events, {s.start for s in self.sentences if s.headline}, merged)
+        self._text_year_dates(events, merged)
         events = _stockpile_money(events)
         # a headline deep in the page that no body sentence supports is a "related news" link, not this story
         late_headlines = {s.start for s in self.sentences if s.headline and s.para > 3}

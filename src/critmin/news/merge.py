@@ -144,8 +144,11 @@ def _earlier_act(a: Event, b: Event) -> bool:
     return False
 
 
-def merge(events: list[Event], headline_starts: set[int]) -> list[Event]:
-    """Events with every group of mentions of one event combined (text order kept)."""
+def merge(
+    events: list[Event], headline_starts: set[int], merged: dict[int, list[Event]] | None = None
+) -> list[Event]:
+    """Events with every group of mentions of one event combined (text order kept). ``merged``, if given,
+    receives for each kept event (by ``id``) the events combined into it, in text order."""
     for ev in events:
         ev._headline = ev.evidence_start in headline_starts
     out: list[Event] = []
@@ -164,6 +167,9 @@ def merge(events: list[Event], headline_starts: set[int]) -> list[Event]:
         ):
             primary, secondary = ev, target
         out[k] = combine(primary, secondary)
+        if merged is not None:
+            group = [target, *merged.pop(id(target), []), ev]
+            merged[id(out[k])] = sorted((e for e in group if e is not out[k]), key=lambda e: e.evidence_start)
     return out
 
 

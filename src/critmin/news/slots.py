@@ -83,6 +83,18 @@ def inside(pos: int, spans: list[Span]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
+def named_earlier_act(sent: str, ts: int, te: int) -> str | None:
+    """Why the trigger at ``sent[ts:te]`` names an act earlier than the news instead of reporting one, or None:
+    it is the object of a response ("comes as a response to Washington's imposition of a ban", "in risposta
+    alle restrizioni imposte da Washington"). Such an act is dated by its own words only: the article's date
+    (publication month, the lead's day, a neighbour's) is the news's, not its."""
+    for m in cue("response_to").finditer(sent, max(0, ts - 80), ts):
+        between = sent[m.end() : ts]
+        if not re.search(r"[,;:]", between) and len(between.split()) <= 8:
+            return f"the object of a response ({m.group(0)})"
+    return None
+
+
 # -- modality ------------------------------------------------------------------------------------------------
 def modality_blocked(
     sent: str,

@@ -21,8 +21,11 @@ Systems* 85:12–22, §3). The knowledge is data — trigger patterns, cue words
    actors); an agentless clause takes its actor from context — the previous sentence's actor, else the
    article's own country — never for a company, an unknown name or a recipient of money. Minerals from the
    clause (products count as their minerals), else from the context. Dates from the clause, the
-   paragraph's reporting date, a neighbouring sentence the sentence refers to, or — for fresh news — the
-   day of the announcement the article leads with, else the publication month.
+   paragraph's reporting date, a neighbouring sentence the sentence refers to (or whose occasion it
+   shares: "Concurrently, ..."), or — for fresh news — the day of the announcement the article leads with
+   ("Today, X announced ..."), else the publication month; without a publication date, the year the text
+   fixes for itself (:func:`critmin.news.dates.text_reference`, applied after merging). An act named as what
+   the news responds to is dated by its own words only.
 5. **Splitting** lists into one event per measure, per bilateral pair and per new member.
 6. **Merging** (:mod:`critmin.news.merge`) the mentions of one event.
 7. Optionally, a **learned sentence classifier** (:mod:`critmin.news.learned`) proposes events in
@@ -49,7 +52,7 @@ from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import Trigger, cue, has_flag, label, rulebook
 from critmin.news.segment import Sentence, segment
 
-EXTRACTOR_VERSION = "2.4"
+EXTRACTOR_VERSION = "2.5"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
 GROUP_MINERALS = frozenset({GENERIC, "rare_earths"})  # tokens that name a group, not one mineral

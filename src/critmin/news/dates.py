@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -360,25 +359,32 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
     return out
 
 
+_WEEKDAY_NAME = re.compile(r"\b(?:" + _SLOTS["{weekday}"] + r")\b")
+_DAY_MONTH = [(kind, pat) for kind, pat in _PATTERNS if kind in ("mdy", "dmy")]
+
+
 def _weekday_day_years(text: str) -> list[tuple[int, str]]:
     """(year, expression) for every day and month written with its weekday but no year ("Sunday November 9")
     that falls on that weekday in exactly one year within a year of those the text names."""
-    found = _matches(text)
-    named = [int(m.group("year")) for _, m in found if m.groupdict().get("year")]
+    pairs = []
+    for w in _WEEKDAY_NAME.finditer(text):
+        gap = _SAME_DATE_GAP.match(text, w.end())
+        day = next((m for _, pat in _DAY_MONTH if (m := pat.match(text, gap.end())) is not None), None)
+        if day is not None and not day.group("year"):
+            pairs.append((w, day))
+    if not pairs:
+        return []  # most texts: no date scan of the whole text
+    named = [int(m.group("year")) for _, m in _matches(text) if m.groupdict().get("year")]
     if not named:
         return []
     span = range(min(named) - 1, max(named) + 2)
     out = []
-    for (k1, m1), (k2, m2) in itertools.pairwise(found):
-        if k1 != "weekday" or k2 not in ("mdy", "dmy") or m2.group("year"):
-            continue
-        if _SAME_DATE_GAP.fullmatch(text, m1.end(), m2.start()) is None:
-            continue
-        wd = WEEKDAYS.get(m1.group("wd")) if m1.group("wd") in WEEKDAYS else WEEKDAYS[m1.group("wd").lower()]
-        month, day = _month_number(m2.group("month")), int(m2.group("day"))
+    for w, m in pairs:
+        wd = WEEKDAYS.get(w.group(0)) if w.group(0) in WEEKDAYS else WEEKDAYS[w.group(0).lower()]
+        month, day = _month_number(m.group("month")), int(m.group("day"))
         years = [y for y in span if (d := _safe_date(y, month, day)) is not None and d.weekday() == wd]
         if len(years) == 1:
-            out.append((years[0], text[m1.start() : m2.end()]))
+            out.append((years[0], text[w.start() : m.end()]))
     return out
 
 

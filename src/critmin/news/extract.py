@@ -1550,6 +1550,8 @@ class _Extractor:
                 paras.append(sent.para)
             if len(paras) > 3:
                 break
+            if not (cue("reporting").search(sent.text) or cue("possessive_announcement").search(sent.text)):
+                continue  # no announcement told here: its dates need not be read
             for d in self._dates_of(sent):
                 if not (d.value and d.precision == "day" and d.role == "act" and d.value[:7] == self.pub[:7]):
                     continue

@@ -794,3 +794,133 @@ def test_splitting_pairs_after_the_title_named_the_parties():
     )
     pairs = sorted(tuple(sorted(e.actors)) for e in extract_events(article) if e.event_type == "agreement")
     assert ("CHL", "ITA") in pairs and ("ITA", "PER") in pairs
+
+
+# == round 7: categories from batch 6's tuning half (invented sentences of each shape) =========================
+@pytest.mark.parametrize(
+    ("text", "language", "pairs"),
+    [
+        # a bloc's partnerships listed in the passive, the partners after "other countries, including"
+        (
+            "Comparable lithium partnerships have been established by Japan with other countries, including "
+            "Peru, Mongolia and Zambia.",
+            None,
+            [("JPN", "MNG"), ("JPN", "PER"), ("JPN", "ZMB")],
+        ),
+        (
+            "Copper agreements were signed by Germany with several partners, including Chile and Peru.",
+            None,
+            [("CHL", "DEU"), ("DEU", "PER")],
+        ),
+        # each partner with the year in brackets
+        (
+            "Australia has signed cobalt partnerships with India (2022), Indonesia (2023) and Vietnam (2024).",
+            None,
+            [("AUS", "IND"), ("AUS", "IDN"), ("AUS", "VNM")],
+        ),
+        # Italian: "istituire partenariati", each partner with its article (and year)
+        (
+            "Negli ultimi anni il Giappone ha istituito partenariati sul nichel con il Perù (2020), l'Argentina "
+            "(2021) e la Mongolia (2022).",
+            "it",
+            [("ARG", "JPN"), ("JPN", "MNG"), ("JPN", "PER")],
+        ),
+        (
+            "La Germania ha firmato protocolli sul rame con il Cile, l'Uruguay e lo Zambia.",
+            "it",
+            [("CHL", "DEU"), ("DEU", "URY"), ("DEU", "ZMB")],
+        ),
+    ],
+)
+def test_a_list_of_partnerships_is_one_agreement_per_partner(text, language, pairs):
+    evs = of_type(events(text, "2025-05-20", language), "agreement")
+    assert sorted(tuple(sorted(e.actors)) for e in evs) == sorted(pairs), evs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # one agreement between several parties stays one
+        "An agreement on lithium was signed by Japan, Peru and Chile on Monday.",
+        # a list of places after "including" is not a list of partners when no deal is named
+        "Japan imports lithium from other countries, including Peru and Chile.",
+    ],
+)
+def test_lists_that_are_not_one_partnership_each(text):
+    evs = of_type(events(text, "2025-05-20"), "agreement")
+    assert len(evs) <= 1, evs
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "mineral"),
+    [
+        # controls on the technologies of a mineral's processing are export controls (a technology catalogue)
+        ("Beijing imposed new controls on graphite purification techniques on Friday.", None, "graphite"),
+        (
+            "China added battery cathode technology to the list of technologies restricted from export.",
+            None,
+            "lithium_battery_materials",
+        ),
+        (
+            "La Cina ha introdotto controlli sulle tecnologie di separazione delle terre rare.",
+            "it",
+            "rare_earths",
+        ),
+        (
+            "Pechino ha aggiornato le regole. Sono stati imposti controlli anche sulle tecniche di raffinazione "
+            "del germanio.",
+            "it",
+            "germanium",
+        ),
+        (
+            "La Cina ha inserito la tecnologia dei materiali catodici nell'elenco delle tecnologie soggette a "
+            "restrizioni.",
+            "it",
+            "lithium_battery_materials",
+        ),
+    ],
+)
+def test_controls_on_a_mineral_s_technologies_are_export_restrictions(text, language, mineral):
+    (ev,) = of_type(events(text, "2025-07-15", language), "export_restriction")
+    assert ev.initiator == ["CHN"] and mineral in ev.minerals, ev
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("China imposed controls on lithium mining in Yunnan.", None),
+        ("The company introduced new graphite purification techniques at its plant in China.", None),
+        ("La Cina ha imposto controlli sulle miniere di terre rare.", "it"),
+    ],
+)
+def test_controls_on_mines_or_a_company_s_techniques_are_not(text, language):
+    assert not of_type(events(text, "2025-07-15", language), "export_restriction")
+
+
+def test_each_partner_s_year_in_brackets_dates_its_pair():
+    text = (
+        "Negli ultimi anni il Giappone ha istituito partenariati sul nichel con il Perù (2020), l'Argentina (2021) "
+        "e la Mongolia (2022)."
+    )
+    evs = of_type(events(text, "2025-05-20", "it"), "agreement")
+    assert {e.counterparts[0]: (e.date, e.date_precision) for e in evs} == {
+        "PER": ("2020", "year"),
+        "ARG": ("2021", "year"),
+        "MNG": ("2022", "year"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (
+            "Similar lithium partnerships have been established by Japan with other countries, including Peru and "
+            "Mongolia.",
+            None,
+        ),
+        ("Il Giappone ha firmato accordi analoghi sul nichel con il Perù e la Mongolia.", "it"),
+    ],
+)
+def test_similar_partnerships_are_earlier_acts(text, language):
+    evs = of_type(events(text, "2025-05-20", language), "agreement")
+    assert len(evs) == 2 and all(e.salience == "background" and e.date is None for e in evs), evs

@@ -924,3 +924,50 @@ def test_each_partner_s_year_in_brackets_dates_its_pair():
 def test_similar_partnerships_are_earlier_acts(text, language):
     evs = of_type(events(text, "2025-05-20", language), "agreement")
     assert len(evs) == 2 and all(e.salience == "background" and e.date is None for e in evs), evs
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "pair"),
+    [
+        # the idiom "made a deal with", the partner a company named by its nationality
+        (
+            "Ghana's government recently made a deal with an Indian company to build a graphite plant.",
+            None,
+            ("GHA", "IND"),
+        ),
+        # a ruling body "in power in" a country acts for it, in either language
+        (
+            "The military junta in power in Niger reached an agreement with a Russian group on uranium.",
+            None,
+            ("NER", "RUS"),
+        ),
+        (
+            "Il governo al potere in Guinea ha firmato un accordo sulla bauxite con una società turca.",
+            "it",
+            ("GIN", "TUR"),
+        ),
+    ],
+)
+def test_deals_with_a_foreign_company_and_ruling_bodies_in_a_country(text, language, pair):
+    (ev,) = of_type(events(text, "2025-09-02", language), "agreement")
+    assert tuple(sorted(ev.actors)) == tuple(sorted(pair)), ev
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (
+            "Peru is a large copper producer. The Congress approved the creation of a royalty on copper mines.",
+            None,
+        ),
+        ("Il Perù produce molto rame. Il Parlamento ha approvato una nuova royalty sul rame.", "it"),
+    ],
+)
+def test_a_royalty_approved_is_an_other_act(text, language):
+    (ev,) = of_type(events(text, "2025-09-02", language), "other")
+    assert ev.initiator == ["PER"] and "copper" in ev.minerals, ev
+
+
+def test_making_something_possible_is_no_deal():
+    text = "The minister made the deal possible with a phone call to Chile about lithium."
+    assert not of_type(events(text, "2025-09-02"), "agreement")

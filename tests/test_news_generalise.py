@@ -971,3 +971,57 @@ def test_a_royalty_approved_is_an_other_act(text, language):
 def test_making_something_possible_is_no_deal():
     text = "The minister made the deal possible with a phone call to Chile about lithium."
     assert not of_type(events(text, "2025-09-02"), "agreement")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "actor", "mineral"),
+    [
+        # a state screening foreign investment: a blocked stake or takeover, a divestment order
+        (
+            "Canada is rich in lithium. The minister has blocked a Chinese fund from raising its stake in a "
+            "lithium developer.",
+            None,
+            "CAN",
+            "lithium",
+        ),
+        (
+            "Australia blocked the takeover of a nickel miner by a Russian group on Friday.",
+            None,
+            "AUS",
+            "nickel",
+        ),
+        (
+            "The United Kingdom ordered a Chinese investor to divest its shares in a tungsten producer.",
+            None,
+            "GBR",
+            "tungsten",
+        ),
+        (
+            "Il governo tedesco ha bloccato l'acquisizione di una società del cobalto da parte di un gruppo cinese.",
+            "it",
+            "DEU",
+            "cobalt",
+        ),
+        # a project vetoed by a state agency
+        ("Chile's environment agency vetoed a planned copper mine on Tuesday.", None, "CHL", "copper"),
+    ],
+)
+def test_blocked_stakes_divestments_and_vetoes_are_other_acts_not_investments(text, language, actor, mineral):
+    evs = events(text, "2025-06-04", language)
+    assert not of_type(evs, "investment"), evs
+    (ev,) = of_type(evs, "other")
+    assert ev.initiator == [actor] and mineral in ev.minerals, ev
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Protesters blocked the road to the lithium mine in Chile on Monday.",
+        "Chile's state miner completed the acquisition of a lithium project for $200 million.",
+        "The miner said it has received a construction permit for its $2 billion copper project in Peru.",
+    ],
+)
+def test_no_screening_act_and_no_money_received_for_a_permit(text):
+    evs = events(text, "2025-06-04")
+    assert not of_type(evs, "other") or "acquisition" in text
+    assert not [e for e in evs if e.event_type == "investment" and "permit" in text], evs

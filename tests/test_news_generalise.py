@@ -1023,5 +1023,59 @@ def test_blocked_stakes_divestments_and_vetoes_are_other_acts_not_investments(te
 )
 def test_no_screening_act_and_no_money_received_for_a_permit(text):
     evs = events(text, "2025-06-04")
-    assert not of_type(evs, "other") or "acquisition" in text
+    assert not [e for e in of_type(evs, "other") if e.rule == "other.screening"], evs
     assert not [e for e in evs if e.event_type == "investment" and "permit" in text], evs
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "actor", "mineral"),
+    [
+        # a mining permit granted to a company is the host state's act, whoever is the subject
+        (
+            "Chile holds vast copper reserves. The miner said on Monday it has received an environmental permit "
+            "for its copper project.",
+            None,
+            "CHL",
+            "copper",
+        ),
+        (
+            "Namibia is a uranium producer. The company was granted a mining licence for the uranium deposit.",
+            None,
+            "NAM",
+            "uranium",
+        ),
+        (
+            "Il Portogallo ha giacimenti di litio. La società ha ottenuto il permesso di ricerca per il litio.",
+            "it",
+            "PRT",
+            "lithium",
+        ),
+        # a national-security determination on imports
+        (
+            "The Commerce Department determined that imports of titanium sponge threaten U.S. national security.",
+            None,
+            "USA",
+            "titanium",
+        ),
+    ],
+)
+def test_permits_granted_and_import_determinations_are_other_acts(text, language, actor, mineral):
+    (ev,) = of_type(events(text, "2025-03-03", language), "other")
+    assert ev.initiator == [actor] and mineral in ev.minerals, ev
+
+
+def test_an_export_licence_granted_is_no_permit_act():
+    text = "China is the main gallium producer. The exporter received export licences for gallium shipments."
+    assert not of_type(events(text, "2025-03-03"), "other")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The US development finance agency approved two new investments in critical minerals projects.",
+        "Japan's state lender approved $80 million in financing for a rare earths separation plant.",
+    ],
+)
+def test_an_agency_approving_its_financing_is_an_investment(text):
+    (ev,) = of_type(events(text, "2025-03-03"), "investment")
+    assert ev.initiator in (["USA"], ["JPN"]), ev

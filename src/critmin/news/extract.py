@@ -1046,7 +1046,12 @@ class _Extractor:
             # "During 2022, TechMet invested more than $250m": a named investor the gazetteer does not know
             self.rejected.append((sent.index, rule.id, "an investor the text names but no country for it"))
             return []
-        if not actors and etype != "stockpile" and self._company_acts(sent, tr.cs, ts):
+        if (
+            not actors
+            and etype != "stockpile"
+            and "granted" not in rule.flags
+            and self._company_acts(sent, tr.cs, ts)
+        ):
             # "The miner halted production", "the company will invest $300 million": a corporate act whose
             # country the text does not give; the article's own country would be a guess
             self.rejected.append((sent.index, rule.id, "a company acts; the text names no country for it"))

@@ -94,3 +94,20 @@ def test_japan_holds_its_jogmec_target_for_rare_metals_only():
     assert bf.held_days("JPN", "rare_earths") == 60
     assert bf.held_days("JPN", "copper") == 0
     assert bf.held_days("ITA", "rare_earths") == 0
+
+
+def test_a_ban_on_all_dual_use_items_is_not_a_restriction_on_copper_ore(ds):
+    """Page one's 'Restrictions in force': China's ban on dual-use exports to Japanese military users (Ann.
+    1/2026) covers the minerals on China's control list, not copper concentrate or platinum."""
+    import datetime as dt
+
+    b = bf.Briefing(ds, "JPN,ITA", 2024, as_of=dt.date(2026, 12, 1))
+    jpn, ita = b.parties
+    ban = "CHN-2026-01-06-japan-military-end-use"
+    for c in ("copper", "platinum_group", "niobium", "aluminium"):
+        assert ban not in set(b.measures_hitting(jpn, c)["id"]), c
+    for c in ("rare_earths", "graphite", "gallium", "antimony"):
+        assert ban in set(b.measures_hitting(jpn, c)["id"]), c
+    assert ban not in set(b.measures_hitting(ita, "rare_earths")["id"])  # targets Japan only
+    assert ban in set(b.measures_hitting(jpn, "critical_minerals")["id"])  # the registry section lists it
+    assert bf.measures_cell(b, jpn, "copper") == "none"

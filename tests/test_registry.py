@@ -197,3 +197,27 @@ def test_export_round_trips(tmp_path):
         back = reg.read_file(path, default_source="seed")
         assert [r["id"] for r in back] == list(df["id"])
         assert back == [reg.validate(r, default_source="seed") for r in df.to_dict("records")]
+
+
+def _rec(id, imposer, commodities, **kw):
+    base = {f: None for f in reg.FIELDS}
+    base.update(id=id, imposer=imposer, commodities=commodities, targets=[], relaxes=[], status="in_force")
+    base.update(kw)
+    return base
+
+
+def test_a_ban_on_all_dual_use_items_reaches_only_the_minerals_the_imposer_controls():
+    recs = [
+        _rec("a", "CHN", ["gallium", "germanium"]),
+        _rec("b", "CHN", ["critical_minerals"], targets=["JPN"]),
+        _rec("c", "IDN", ["nickel"]),
+        _rec("d", "CHN", ["lithium"], relaxes=["x"]),  # a relaxation controls nothing
+    ]
+    assert reg.controlled_minerals(recs, "CHN") == {"gallium", "germanium"}
+    assert reg.controlled_minerals(recs, "IDN") == {"nickel"}
+    assert reg.controlled_minerals(recs, "USA") == set()
+    # the seed on 2026-12-01: China's licences in force; the October 2025 lithium/graphite-anode package is
+    # suspended, and copper, platinum and niobium were never on its list
+    chn = reg.controlled_minerals(restrictions(in_force="2026-12-01").to_dict("records"), "CHN")
+    assert {"gallium", "graphite", "antimony", "tungsten", "rare_earths"} <= chn
+    assert not {"copper", "platinum_group", "niobium", "lithium", "critical_minerals"} & chn

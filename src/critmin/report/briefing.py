@@ -250,14 +250,34 @@ class Briefing:
 
         return restrictions(self.ds, in_force=self.as_of)
 
+    @functools.cached_property
+    def _controlled(self) -> dict[str, set[str]]:
+        """{imposer: the minerals its measures in force name} (:func:`critmin.scenarios.registry.controlled_minerals`)."""
+        from critmin.scenarios.registry import controlled_minerals
+
+        recs = self.restrictions.to_dict("records")
+        return {i: controlled_minerals(recs, i) for i in set(self.restrictions["imposer"])}
+
     def measures_hitting(self, party, commodity: str) -> pd.DataFrame:
-        """Measures in force on ``as_of`` covering ``commodity`` (or every critical mineral) and applying to
-        exports to a member of ``party`` (no targets = every destination)."""
+        """Measures in force on ``as_of`` covering ``commodity`` and applying to exports to a member of
+        ``party`` (no targets = every destination). A measure on all dual-use items covers a mineral only where
+        the imposer controls that mineral's items (a ban to military users is no restriction on copper ore);
+        ``commodity='critical_minerals'`` asks for those measures themselves."""
+        from critmin.scenarios.registry import ALL_COMMODITIES
+
         r = self.restrictions
         members = set(party.members)
+
+        def covers(imposer: str, cs) -> bool:
+            if commodity in cs:
+                return True
+            if ALL_COMMODITIES not in cs:
+                return False
+            return commodity == ALL_COMMODITIES or commodity in self._controlled.get(imposer, set())
+
         hit = [
-            (commodity in cs or "critical_minerals" in cs) and (not len(ts) or bool(members & set(ts)))
-            for cs, ts in zip(r["commodities"], r["targets"], strict=True)
+            covers(i, cs) and (not len(ts) or bool(members & set(ts)))
+            for i, cs, ts in zip(r["imposer"], r["commodities"], r["targets"], strict=True)
         ]
         return r[hit]
 

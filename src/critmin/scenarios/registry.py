@@ -398,6 +398,24 @@ def is_in_force(record: dict, on: str | dt.date) -> bool:
     return record["status"] not in ENDED
 
 
+def controlled_minerals(records: Iterable[dict], imposer: str) -> set[str]:
+    """The minerals whose items ``imposer`` controls, as far as the registry knows: the minerals named by its
+    restrictive measures among ``records`` (pass the measures in force on a date).
+
+    A measure on 'all dual-use items' (commodities ``critical_minerals``, e.g. China's bans to US and Japanese
+    military end users, MOFCOM Ann. 46 [2024] clause 1 and Ann. 1 [2026]) reaches a mineral only through the
+    items on the imposer's dual-use control list; China's list carries the minerals of its own licence
+    measures (gallium, graphite, antimony, ...), not copper ore or platinum. Relaxations name no controlled
+    mineral."""
+    return {
+        c
+        for r in records
+        if r["imposer"] == imposer and not r.get("relaxes")
+        for c in r["commodities"]
+        if c != ALL_COMMODITIES
+    }
+
+
 def _frame(records: list[dict]) -> pd.DataFrame:
     import pandas as pd
 

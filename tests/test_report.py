@@ -235,3 +235,21 @@ def test_an_end_use_measure_says_so_in_the_summary():
     assert _end_use("Japanese military users, military uses") == " (military users only)"
     assert _end_use("semiconductor fabs") == " (named end uses only)"
     assert _end_use(None) == "" and _end_use("  ") == ""
+
+
+def test_the_report_says_when_a_suspension_has_run_out(ds, tmp_path):
+    """On 2026-12-01 China's suspensions of Nov 2025 have run out (Ann. 70/2025 until 10 Nov 2026, Ann. 72/2025
+    until 27 Nov 2026): the restrictions section says the registry cannot tell what applies; in June it says
+    nothing."""
+    import datetime as dt
+
+    from critmin.report.briefing import Briefing
+    from critmin.report.extras import registry_sections
+
+    def notes(day):
+        (sec,) = registry_sections(Briefing(ds, "JPN,ITA", 2024, as_of=day))
+        return [n for n in sec.notes if n]
+
+    dec = notes(dt.date(2026, 12, 1))
+    assert len(dec) == 2 and all("ran until 2026-11-" in n for n in dec)
+    assert notes(dt.date(2026, 6, 1)) == []

@@ -790,6 +790,15 @@ def summary_sections(b: Briefing) -> list:
         f"shortfall they close, at the party's import unit value. *: by tonnes the share is more than "
         f"{100 * MARGIN:.0f} points away (note). Detail, caveats and every mineral in the pages that follow."
     )
+    from critmin.scenarios.registry import all_records, lapsed_relaxations
+
+    lapsed = lapsed_relaxations(all_records(b.ds), b.as_of)
+    if lapsed:
+        how += (
+            f" {len(lapsed)} suspension{'s' if len(lapsed) > 1 else ''} of export measures ran out before "
+            f"{b.as_of.isoformat()} ({', '.join(r['legal_reference'] for r in lapsed)}); the registry does not "
+            "say whether the measures they held apply again, so they are not counted (Export restrictions)."
+        )
     return [
         Section(
             "summary",

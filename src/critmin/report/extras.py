@@ -269,6 +269,7 @@ def countermeasure_sections(b):
 
 def registry_sections(b):
     from critmin.report import Section, table
+    from critmin.scenarios.registry import all_records, lapse_notes
 
     r = b.restrictions
     hits = {
@@ -303,6 +304,7 @@ def registry_sections(b):
                     ("Reference", "legal_reference", "text"),
                 ],
             ),
+            notes=lapse_notes(all_records(b.ds), b.as_of),
         )
     ]
 

@@ -111,3 +111,15 @@ def test_a_ban_on_all_dual_use_items_is_not_a_restriction_on_copper_ore(ds):
     assert ban not in set(b.measures_hitting(ita, "rare_earths")["id"])  # targets Japan only
     assert ban in set(b.measures_hitting(jpn, "critical_minerals")["id"])  # the registry section lists it
     assert bf.measures_cell(b, jpn, "copper") == "none"
+
+
+def test_no_response_is_claimed_where_nothing_can_respond(ds):
+    """'(34% with response)' on page one is a number only where some producer has spare capacity on record;
+    with none (IEA refining series of one year; no production series) the briefing says so instead."""
+    b = bf.Briefing(ds, "JPN", 2024)
+    t = b.scenario_table
+    assert len(t) and (t["response_spare_tonnes"] == 0).any()  # lithium (refined): IEA has 2023 only
+    for r in t.itertuples(index=False):
+        cell = bf.stop_cell(b, r.party, r.commodity, r.stage)
+        if r.shortfall_share >= bf.MIN_SHORTFALL_SHARE:
+            assert ("with response" in cell) == (r.response_spare_tonnes > 0), cell

@@ -353,6 +353,9 @@ class Briefing:
                         "supply_gap_tonnes": gap,
                         "shortfall_tonnes": short,
                         "shortfall_share": short / cons if cons > 0 else float("nan"),
+                        # nothing can respond without spare capacity on record: the 'with response' run
+                        # then repeats the first and is no estimate of a response
+                        "response_spare_tonnes": float(on.supply_response()["spare_capacity_tonnes"]),
                         "shortfall_response_tonnes": float(b.loc[ms, "shortfall_tonnes"].sum()),
                         "shortfall_response_share": float(b.loc[ms, "shortfall_tonnes"].sum()) / cons
                         if cons > 0
@@ -669,7 +672,12 @@ def stop_cell(b: Briefing, party: str, c: str, s: str) -> str:
         return "none (exports more than it uses)"
     if not r["shortfall_share"] >= MIN_SHORTFALL_SHARE:
         return f"shortfall < {percent(MIN_SHORTFALL_SHARE)} of use"
-    text = f"short {_pct(r['shortfall_share'])} of use ({_pct(r['shortfall_response_share'])} with response)"
+    if r["response_spare_tonnes"] > 0:
+        text = (
+            f"short {_pct(r['shortfall_share'])} of use ({_pct(r['shortfall_response_share'])} with response)"
+        )
+    else:
+        text = f"short {_pct(r['shortfall_share'])} of use (no spare capacity on record for a response)"
     if r["stocks_days"] > 0:
         days = r["days_of_cover"]
         text += "; stocks last the year" if days == float("inf") else f"; stocks last {days:,.0f} days"

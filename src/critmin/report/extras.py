@@ -136,15 +136,25 @@ def scenario_sections(b):
             "exports more than it uses" if neg and c <= 0 else f"{c:,.0f} t"
             for neg, c in zip(df["negative_consumption"], df["consumption_tonnes"], strict=True)
         ],
-    )
+    )  # a copy: the briefing's table is shared
+    # '—' where nothing could respond (no spare capacity on record): the run then repeats the first
+    df["shortfall_response_share"] = df["shortfall_response_share"].where(df["response_spare_tonnes"] > 0)
     notes = []
     for (c, s), (off, on) in b.scenarios.items():
         w, wr = off.world(), on.world()
+        sr = wr["supply_response"]
+        if sr["spare_capacity_tonnes"] > 0:
+            response = (
+                f"with the supply response {wr['shortfall_tonnes']:,.0f} t (other producers add "
+                f"{max(0.0, wr['response_tonnes']):,.0f} t)"
+            )
+        else:  # the response run repeats the first: say why instead of a second number
+            why = "; ".join(sr["notes"]) or "no producer below its output of the previous 5 years"
+            response = f"no supply response estimated ({why})"
         notes.append(
             f"{cat.get(c).name} ({s}), {off.network.basis}: world shortfall {w['shortfall_tonnes']:,.0f} t of "
-            f"{w['world_consumption_tonnes']:,.0f} t ({w['countries_with_shortfall']} countries short); with the "
-            f"supply response {wr['shortfall_tonnes']:,.0f} t (other producers add "
-            f"{max(0.0, wr['response_tonnes']):,.0f} t). Sources: {w['source']} ({w['edition']})."
+            f"{w['world_consumption_tonnes']:,.0f} t ({w['countries_with_shortfall']} countries short); "
+            f"{response}. Sources: {w['source']} ({w['edition']})."
         )
     return [
         Section(
@@ -159,7 +169,8 @@ def scenario_sections(b):
                 "that closes it in part). China covers its own import losses from what it withholds. Japan "
                 "holds 60 days of consumption of its stockpiled rare metals (the JOGMEC target), others none; "
                 "no substitution. 'With response': other producers add output from spare capacity with a "
-                "short-run supply elasticity over 12 months, and China redirects nothing (docs/scenarios.md §3). "
+                "short-run supply elasticity over 12 months, and China redirects nothing (docs/scenarios.md §3); "
+                "'—' where no spare capacity is on record (the note says why). "
                 "Days of cover: how long the stocks last at the year's supply gap. Run your own with "
                 "`critmin scenario restrict` and `critmin scenario sweep`."
             ],

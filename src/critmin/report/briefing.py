@@ -677,7 +677,7 @@ def stop_cell(b: Briefing, party: str, c: str, s: str) -> str:
             f"short {_pct(r['shortfall_share'])} of use ({_pct(r['shortfall_response_share'])} with response)"
         )
     else:
-        text = f"short {_pct(r['shortfall_share'])} of use (no spare capacity on record for a response)"
+        text = f"short {_pct(r['shortfall_share'])} of use (no data for a response)"
     if r["stocks_days"] > 0:
         days = r["days_of_cover"]
         text += "; stocks last the year" if days == float("inf") else f"; stocks last {days:,.0f} days"

@@ -94,9 +94,29 @@ def _lower(name: str) -> str:
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
 
+def headline_rows(part: pd.DataFrame, share_col: str = "share_from_CHN") -> dict[str, pd.DataFrame]:
+    """The rows one party's headline counts (report and dashboard alike) are made of, from material rows only
+    (:mod:`critmin.indicators.materiality`): ``material`` (the material stages), ``china`` (those ``share_col``'s
+    country supplied at least half of), ``single`` (those one supplier sold more than the CRMA's 65% of, that
+    supplier's flow itself material) and ``small`` (stages with imports below materiality), largest first. A
+    stage the party imports for USD 300 k is not a finding."""
+    from critmin.indicators.materiality import DEFAULT as material
+
+    traded = part.dropna(subset=["import_value_kusd"]).sort_values(
+        "import_value_kusd", ascending=False, kind="stable"
+    )
+    rows = traded[traded["material"].astype(bool)]
+    top_value = rows["supplier_1_share"] * rows["import_value_kusd"]
+    return {
+        "material": rows,
+        "china": rows[rows[share_col] >= 0.5],
+        "single": rows[(rows["supplier_1_share"] > 0.65) & material(top_value, rows["import_value_kusd"])],
+        "small": traded[(traded["import_value_kusd"] > 0) & ~traded["material"].astype(bool)],
+    }
+
+
 def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
-    """Key findings from material rows only (:mod:`critmin.indicators.materiality`): a stage the party
-    imports for less than the threshold, or a single supplier below it, is not a finding."""
+    """Key findings from material rows only (:func:`headline_rows`)."""
     from critmin.indicators.materiality import DEFAULT as material
 
     out = []
@@ -106,12 +126,8 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
         traded = part.dropna(subset=["import_value_kusd"])
         total = traded["import_value_kusd"].sum()
         year = int(part["year"].max())
-        rows = traded[traded["material"].astype(bool)]
-        small = traded[(traded["import_value_kusd"] > 0) & ~traded["material"].astype(bool)]
-        china = rows[rows[share_col] >= 0.5].sort_values("import_value_kusd", ascending=False)
-        top_value = rows["supplier_1_share"] * rows["import_value_kusd"]
-        single = rows[(rows["supplier_1_share"] > 0.65) & material(top_value, rows["import_value_kusd"])]
-        single = single.sort_values("import_value_kusd", ascending=False)
+        h = headline_rows(part, share_col)
+        rows, small, china, single = h["material"], h["small"], h["china"], h["single"]
         text = (
             f"{name} ({party}) imported {fmt(total, 'usd')} of the catalogue's critical minerals in {year} "
             f"(BACI, FOB). {src} supplied at least half of the import value of {len(china)} of "

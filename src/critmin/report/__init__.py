@@ -185,6 +185,18 @@ def _disagreement_notes(part: pd.DataFrame) -> list[str]:
     return out
 
 
+def _reliance_notes(part: pd.DataFrame) -> list[str]:
+    """Why a row with imports shows no net import reliance ('—'), one note per reason."""
+    gap = part[part["import_reliance"].isna() & (part["import_value_kusd"].fillna(0) > 0)]
+    why: dict[str, list[str]] = {}
+    for r in gap.itertuples(index=False):
+        reason = str(r.import_reliance_note).split("; production ")[0]
+        if reason == "no production data for the year":
+            reason = "no production series of the stage in the data, so apparent consumption is unknown"
+        why.setdefault(reason, []).append(f"{_lower(r.commodity_name)} ({r.stage})")
+    return [f"Net import reliance '—', {', '.join(items)}: {reason}." for reason, items in why.items()]
+
+
 def exposure_table(part: pd.DataFrame, share_col: str, caption: str) -> dict:
     """One party's exposure rows as a report table; shares that another basis or source disputes carry '*'."""
     who = share_col.removeprefix("share_from_")
@@ -294,6 +306,7 @@ def exposure_sections(b) -> list[Section]:
                 table=exposure_table(rows, share_col, _exposure_caption(part)),
                 notes=[
                     *_disagreement_notes(rows),
+                    *_reliance_notes(rows),
                     f"Not shown: {len(small)} stage(s) with imports below materiality ({material.label}), "
                     f"{fmt(small['import_value_kusd'].sum(), 'usd')} in all; they are in the appendix."
                     if len(small)

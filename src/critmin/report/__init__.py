@@ -317,6 +317,26 @@ def exposure_sections(b) -> list[Section]:
     return out
 
 
+def unmeasured_stages(part: pd.DataFrame) -> pd.DataFrame:
+    """The stages of the party's minerals that the exposure table has no row for — a mineral traded at one stage
+    and not at another (antimony oxides and metal, magnesium metal, refined nickel and copper: codes outside the
+    BACI subset) — with the catalogue's reason, so that an immaterial ore row does not read as the mineral's
+    whole exposure."""
+    have = set(zip(part["commodity"], part["stage"], strict=True))
+    rows = [
+        {
+            "commodity_name": c.name,
+            "stage": s,
+            "why": "not measured: " + (st.hs_note or "no HS92 code in the trade data"),
+        }
+        for cid in dict.fromkeys(part["commodity"])
+        for c in [cat.get(cid)]
+        for s, st in c.stages.items()
+        if s in ("mine", "refined") and (cid, s) not in have and not st.hs92
+    ]
+    return pd.DataFrame(rows, columns=["commodity_name", "stage", "why"])
+
+
 def appendix_sections(b) -> list[Section]:
     """The rest of the catalogue for every party: with the material tables, the same rows as
     ``critmin exposure``'s CSV."""
@@ -332,13 +352,18 @@ def appendix_sections(b) -> list[Section]:
                 for r in part.itertuples(index=False)
             ],
         )
+        gaps = unmeasured_stages(b.exp[b.exp["party"] == party])
+        if len(gaps):
+            d = pd.concat([d, gaps], ignore_index=True)
         out.append(
             Section(
                 f"appendix-{party}",
                 f"Appendix: {part['party_name'].iloc[0]} ({party}), the other critical minerals, {b.year}",
                 paragraphs=[
                     "Imports below materiality, none, or not measurable with the embedded data; with the "
-                    "material imports of the main part, every mineral of the catalogue."
+                    "material imports of the main part, every mineral and stage of the catalogue (mine and "
+                    "refined). A stage not measured is no finding either way: antimony oxides and metal, for "
+                    "instance, are outside the trade data, not absent."
                 ],
                 table=table(
                     d,

@@ -173,8 +173,11 @@ def _marked(share, flag) -> str:
 
 
 def _caption(part, who: str, margin: float) -> str:
-    srcs = sorted(
-        {s for col in ("world_mine_source", "world_refined_source") for s in part[col].dropna().unique()}
+    from critmin.formats import group_sources
+
+    # each source and edition once, with what it gives: 'WMD 2026 (Ag, Al, ...)' (as the report writes it)
+    srcs = group_sources(
+        s for col in ("world_mine_source", "world_refined_source") for s in part[col].dropna().unique()
     )
     years = sorted({int(y) for col in ("world_mine_year", "world_refined_year") for y in part[col].dropna()})
     return (

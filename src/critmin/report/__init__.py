@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.formats import percent
+from critmin.formats import group_sources, percent
 from critmin.reference import commodities as cat
 
 
@@ -252,21 +252,6 @@ def source_label(source, edition) -> str:
     if not source or edition.startswith(source):
         return edition or source
     return f"{source} {edition}".strip()
-
-
-def group_sources(labels) -> list[str]:
-    """'WMD 2026 (Ag)', 'WMD 2026 (Al)', 'IEA May 2024 (Li)' -> ['IEA May 2024 (Li)', 'WMD 2026 (Ag, Al)']: each
-    source and edition named once, with what it gives in brackets."""
-    import re
-
-    what: dict[str, list[str]] = {}
-    for label in labels:
-        m = re.fullmatch(r"(.*?) \((.*)\)", str(label).strip())
-        head, item = (m.group(1), m.group(2)) if m else (str(label), "")
-        items = what.setdefault(head, [])
-        if item and item not in items:
-            items.append(item)
-    return [f"{h} ({', '.join(sorted(v))})" if v else h for h, v in sorted(what.items())]
 
 
 def _exposure_caption(part: pd.DataFrame) -> str:

@@ -164,7 +164,7 @@ def editions(ds, data_table: str) -> str:
 
 
 def _trade_caption(exp: pd.DataFrame) -> str:
-    from critmin.report import group_sources
+    from critmin.formats import group_sources
 
     srcs = "; ".join(
         group_sources(pd.concat([exp["world_mine_source"], exp["world_refined_source"]]).dropna())

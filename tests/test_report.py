@@ -276,3 +276,15 @@ def test_the_appendix_accounts_for_every_stage_of_every_mineral(built, ds):
     assert ("Antimony", "refined") in set(zip(gaps["commodity_name"], gaps["stage"], strict=True))
     appendix = html[html.index('id="appendix-JPN"') : html.index('id="appendix-ITA"')]
     assert "not measured: Antimony metal (HS 8110)" in unescape(appendix)
+
+
+def test_a_finding_lists_all_it_counts_or_says_e_g(built):
+    """'China supplied at least half ... of 9 of 30 stages: [six names]' reads as if the six were all: a
+    shortened list says 'e.g.'."""
+    _, html = built
+    for m in re.finditer(
+        r"at least half of the import value of (\d+) of \d+ mineral stages[^:.]*: (.*?%\))\.", html
+    ):
+        n, listed = int(m.group(1)), m.group(2)
+        names = listed.removeprefix("e.g. ").split("), ")
+        assert len(names) == n or (listed.startswith("e.g. ") and len(names) < n), m.group(0)

@@ -94,6 +94,10 @@ def _lower(name: str) -> str:
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
 
+#: at most this many mineral stages named in a finding's sentence ('e.g.' when there are more)
+FINDINGS_LISTED = 6
+
+
 def headline_rows(part: pd.DataFrame, share_col: str = "share_from_CHN") -> dict[str, pd.DataFrame]:
     """The rows one party's headline counts (report and dashboard alike) are made of, from material rows only
     (:mod:`critmin.indicators.materiality`): ``material`` (the material stages), ``china`` (those ``share_col``'s
@@ -134,9 +138,9 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
             f"{len(rows)} mineral stages with material imports"
         )
         if len(china):
-            text += ": " + ", ".join(
+            text += (": e.g. " if len(china) > FINDINGS_LISTED else ": ") + ", ".join(
                 f"{_lower(r.commodity_name)} {r.stage} ({fmt(getattr(r, share_col), 'pct')})"
-                for r in china.head(6).itertuples()
+                for r in china.head(FINDINGS_LISTED).itertuples()
             )
         text += "."
         if len(single):

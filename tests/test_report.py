@@ -288,3 +288,22 @@ def test_a_finding_lists_all_it_counts_or_says_e_g(built):
         n, listed = int(m.group(1)), m.group(2)
         names = listed.removeprefix("e.g. ").split("), ")
         assert len(names) == n or (listed.startswith("e.g. ") and len(names) < n), m.group(0)
+
+
+def test_a_share_by_tonnes_says_so_where_the_others_are_by_value(built, ds):
+    """The supplier-weight table's shares are of tonnes (Italy: China 38% of its rare-earth tonnes) while page
+    one and the exposure tables give value (12%): its header says which, and the number is the tonnes share."""
+    _, html = built
+    rows = _tables(html)["supplier-weights"]
+    assert all("Share of imports, tonnes" in r for r in rows)
+    e = ds.exposure("ITA", ds.analysis_year(), commodities="rare_earths").iloc[0]
+    ita = next(
+        r for r in rows if r["Party"] == "ITA" and r["Supplier"] == "China" and "Rare earth" in r["Mineral"]
+    )
+    from critmin.report import fmt
+
+    assert (
+        ita["Share of imports, tonnes"]
+        == fmt(e["alt_basis_share_from"], "pct")
+        != fmt(e["share_from_CHN"], "pct")
+    )

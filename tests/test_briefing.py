@@ -123,3 +123,21 @@ def test_no_response_is_claimed_where_nothing_can_respond(ds):
         cell = bf.stop_cell(b, r.party, r.commodity, r.stage)
         if r.shortfall_share >= bf.MIN_SHORTFALL_SHARE:
             assert ("with response" in cell) == (r.response_spare_tonnes > 0), cell
+
+
+def test_a_cost_at_unit_values_is_never_offered_as_a_saving():
+    """Re-sourcing lithium from China to Chile 'costs −30%' only because carbonate is cheaper per tonne of Li than
+    hydroxide: page one's re-sourcing line says the unit values mix grades."""
+    from types import SimpleNamespace
+
+    a = SimpleNamespace(
+        action="re-source away from China",
+        mineral="lithium (refined)",
+        number="China's share of the tonnes imported 66% → 0%; cost at today's unit values −30%",
+        closes_share=1.0,
+        shortfall_tonnes=2796.0,
+        basis="Li",
+        closes_usd=276e6,
+        caveat="",
+    )
+    assert "unit values mix grades" in bf.action_text(a, short=True)

@@ -549,7 +549,8 @@ class Briefing:
                 f"China's share of the tonnes imported {_pct(now / need)} → {_pct(after / need)}"
                 + (f"; cost at today's unit values {_signed_pct(cost)}" if cost == cost else ""),
                 f"others' exportable output of the stage, at most {percent(REDIRECT)} of what each sells others; "
-                "suppliers may themselves depend on Chinese inputs (see traced origin)",
+                "suppliers may themselves depend on Chinese inputs (see traced origin); unit values mix grades "
+                "between suppliers, so a lower cost is not a saving",
             )
         pl = self.pooled.get((p.label, c, s))
         if pl is not None and not isinstance(pl, Exception):
@@ -617,7 +618,7 @@ __all__ = [
 # -- page one -------------------------------------------------------------------------------------------------
 MAX_ACTIONS = 3  # ranked actions shown per party on page one (all are in the section 'What would help')
 SHORT_CAVEAT = {
-    "re-source away from China": "within others' exportable output",
+    "re-source away from China": "others' exportable output; unit values mix grades",
     "buy together": "one joint plan",
     "stockpile": f"sized for {percent(STOCK_COVERAGE)} of the registry's scenarios",
     "recycle more": "EU recycling rate; takes years",

@@ -307,3 +307,25 @@ def test_a_share_by_tonnes_says_so_where_the_others_are_by_value(built, ds):
         == fmt(e["alt_basis_share_from"], "pct")
         != fmt(e["share_from_CHN"], "pct")
     )
+
+
+def test_the_eu_supply_risk_uses_the_latest_production_year_and_says_it(ds):
+    """IEA's refining series ends in 2023: in a 2024 briefing the EU supply risk of refined rare earths was '—'
+    while GeoPolRisk (which falls back a year) had a value. It is the method's value for 2023, marked (2023);
+    a stage with no production series at all (ferro-niobium) stays '—'."""
+    from critmin.indicators.risk import risk
+    from critmin.report import fmt
+    from critmin.report.briefing import Briefing
+    from critmin.report.extras import risk_sections
+
+    (sec,) = risk_sections(Briefing(ds, "JPN", 2024))
+    cols = sec.table["columns"]
+    rows = {
+        (r[cols.index("Mineral")], r[cols.index("Stage")]): r[cols.index("EU supply risk")]
+        for r in sec.table["rows"]
+    }
+    r23 = risk(ds, "JPN", methods=("eu_sr",), years=[2023], commodities="rare_earths")
+    v = r23[(r23["stage"] == "refined")]["value"].iloc[0]
+    assert rows[("Rare earth elements", "refined")] == f"{fmt(v, 'num')} (2023)"
+    assert rows[("Niobium", "refined")] == "—"
+    assert rows[("Graphite (natural)", "mine")][-1].isdigit()  # a 2024 value, unmarked

@@ -233,6 +233,30 @@ class Briefing:
         self._say("supply risk")
         return risk(self.ds, self.spec, methods=("geopolrisk", "eu_sr", "origin"), years=[self.year])
 
+    @functools.cached_property
+    def eu_sr_latest(self) -> pd.DataFrame:
+        """The EU supply risk of the year before, for the rows whose stage has no world production of the
+        analysis year (IEA refining and USGS MCS 2024 series end in 2023): the EC method takes the stage's own
+        production of its year (no other year), and the report's rule is the latest year before it, said.
+        Columns party, commodity, stage, year, value (only rows with a value)."""
+        from critmin.indicators.risk import risk
+
+        r = self.risk
+        eu = r[(r["method"] == "eu_sr") & (r["status"] == "no data")]
+        gap = eu[eu["flags"].astype(str).str.contains("production_years:none", regex=False)]
+        cols = ["party", "commodity", "stage", "year", "value"]
+        if gap.empty:
+            return pd.DataFrame(columns=cols)
+        prev = risk(
+            self.ds,
+            self.spec,
+            methods=("eu_sr",),
+            years=[self.year - 1],
+            commodities=sorted(set(gap["commodity"])),
+        )
+        prev = prev[prev["status"] == "ok"].merge(gap[["party", "commodity", "stage"]])
+        return prev[cols].reset_index(drop=True)
+
     def _method(self, method: str) -> pd.DataFrame:
         r = self.risk
         return r[(r["method"] == method) & r["status"].isin(["ok", "proxy"])]

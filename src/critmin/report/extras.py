@@ -32,7 +32,7 @@ KEY_MINERALS = (
 
 def risk_sections(b):
     """Supply risk by method for each party's material imports and the key minerals (proxies included)."""
-    from critmin.report import Section, table
+    from critmin.report import Section, fmt, table
 
     r = b.risk
     ok = r[r["status"].isin(["ok", "proxy"])]
@@ -66,6 +66,15 @@ def risk_sections(b):
         ]
     ]
     wide["direct_chn"] = [exp[b.share_col].get(k, float("nan")) for k in map(tuple, wide[keys].to_numpy())]
+    # the EU method needs the stage's production of its own year: where the series ends earlier, its latest
+    # year, said next to the value ('3.39 (2023)'); '—' where the stage has no production series at all
+    lag = b.eu_sr_latest.set_index(keys)
+    wide["eu_text"] = [
+        f"{fmt(v, 'num')}"
+        if v == v
+        else (f"{fmt(lag.loc[k, 'value'], 'num')} ({int(lag.loc[k, 'year'])})" if k in lag.index else "—")
+        for v, k in zip(wide["eu_sr"], map(tuple, wide[keys].to_numpy()), strict=True)
+    ]
     wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
     order = {p.label: i for i, p in enumerate(b.parties)}
     wide = wide.assign(_p=wide["party"].map(order)).sort_values(
@@ -91,7 +100,9 @@ def risk_sections(b):
                 "GeoPolRisk (Gemechu et al. 2016; Koyamparambath et al. 2024): world production HHI × "
                 "import risk Σ fᵢgᵢ/(F + p), gᵢ = WGI political (in)stability rescaled to 0–1. EU supply risk "
                 "(European Commission 2017 method, generalised to the party's own sourcing; substitution "
-                "index set to 1 where not published, so values are an upper bound). China traced origin: "
+                "index set to 1 where not published, so values are an upper bound; it takes the stage's world "
+                "production of its own year: '(2023)' where that series ends before the analysis year, '—' where "
+                "the stage has none, e.g. ferro-niobium). China traced origin: "
                 "China's share of the party's supply traced through re-exports (Kastner et al. 2011), next to "
                 "China's direct share of imports; the range spans the balancing options and production sources "
                 "(docs/risk-methods.md). Minerals without trade data are ranked by a production-share proxy "
@@ -107,7 +118,7 @@ def risk_sections(b):
                     ("Mineral", "name", "text"),
                     ("Stage", "stage", "text"),
                     ("GeoPolRisk score", "geopolrisk", "num"),
-                    ("EU supply risk", "eu_sr", "num"),
+                    ("EU supply risk", "eu_text", "rtext"),
                     ("China direct", "direct_chn", "pct"),
                     ("China traced origin", "origin", "pct"),
                     ("Traced, range", "origin_range", "text"),

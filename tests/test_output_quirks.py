@@ -4,6 +4,7 @@ integer counts, float noise and byte-identical exports."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import re
@@ -211,3 +212,40 @@ def test_command_prose_writes_percentages_as_the_tables_do(store_path, args):
     assert r.exit_code == 0, r.output
     assert re.search(r"\d%", r.stdout)
     assert not re.findall(r".{30}\d[ \u00a0]%", r.stdout)
+
+
+def _descriptions(help_text: str) -> list[list[str]]:
+    """The description column of the commands panel, one list of lines per command."""
+    out: list[list[str]] = []
+    panel = help_text.split("─ Commands ─", 1)[1].split("╰", 1)[0]
+    for line in panel.splitlines()[1:]:
+        body = line.strip().strip("│").rstrip()
+        if not body.strip():
+            continue
+        desc = body.strip().partition("  ")[2]
+        if body.startswith(" ") and len(body) - len(body.lstrip()) > 3:  # a continuation line
+            out[-1].append(body.strip())
+        else:
+            out.append([desc.strip()])
+    return out
+
+
+@pytest.mark.parametrize("group", [[], ["news"], ["data"], ["partnerships"], ["restrictions"]])
+def test_command_help_is_reflowed_at_80_columns(group):
+    """Docstrings are wrapped by the terminal, not by their source lines: every line of a command's
+    description but its last is full (the next word would not have fitted)."""
+    r = subprocess.run(
+        [sys.executable, "-m", "critmin.cli.main", *group, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert max(len(x) for x in r.stdout.splitlines()) <= 80
+    descriptions = _descriptions(r.stdout)
+    assert descriptions
+    width = max(len(x) for d in descriptions for x in d)
+    for lines in descriptions:
+        for line, nxt in itertools.pairwise(lines):
+            assert len(line) + 1 + len(nxt.split()[0]) > width, (line, nxt)

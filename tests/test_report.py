@@ -329,3 +329,23 @@ def test_the_eu_supply_risk_uses_the_latest_production_year_and_says_it(ds):
     assert rows[("Rare earth elements", "refined")] == f"{fmt(v, 'num')} (2023)"
     assert rows[("Niobium", "refined")] == "—"
     assert rows[("Graphite (natural)", "mine")][-1].isdigit()  # a 2024 value, unmarked
+
+
+def test_risk_rows_go_wide_with_the_proxy_marked_hand_case():
+    """The shape both risk tables of the report share (extras.risk_sections, coercion.score_table)."""
+    from critmin.report import PROXY_NOTE, wide_scores
+
+    rows = pd.DataFrame(
+        [
+            ("JPN", "gallium", "refined", "geopolrisk", 0.4, "ok"),
+            ("JPN", "gallium", "refined", "eu_sr", 2.5, "ok"),
+            ("JPN", "gallium", "refined", "geopolrisk", 0.9, "ok"),  # a second row: the first is kept
+            ("ITA", "tungsten", "mine", "geopolrisk", 0.2, "proxy"),
+        ],
+        columns=["party", "commodity", "stage", "method", "value", "status"],
+    )
+    wide = wide_scores(rows, "method").set_index(["party", "commodity"])
+    assert wide.loc[("JPN", "gallium"), "geopolrisk"] == 0.4 and wide.loc[("JPN", "gallium"), "eu_sr"] == 2.5
+    assert pd.isna(wide.loc[("ITA", "tungsten"), "eu_sr"])
+    assert wide["note"].to_dict() == {("ITA", "tungsten"): PROXY_NOTE, ("JPN", "gallium"): ""}
+    assert wide.loc[("JPN", "gallium"), "name"] == "Gallium"

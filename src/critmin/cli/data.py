@@ -326,7 +326,7 @@ def ingest_cmd(
         Path | None,
         typer.Option(
             help="Where --skip-bad writes the bad rows (default: "
-            "<file>.rejects.csv in the current directory)."
+            "`<file>.rejects.csv` in the current directory)."
         ),
     ] = None,
     replace: Annotated[

@@ -89,6 +89,23 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str, str]], caption: str = 
     }
 
 
+PROXY_NOTE = "production-share proxy"
+SCORE_KEYS = ("party", "commodity", "stage")
+
+
+def wide_scores(rows: pd.DataFrame, by: str, index: tuple[str, ...] = SCORE_KEYS) -> pd.DataFrame:
+    """Risk-engine rows (:func:`critmin.indicators.risk.risk`, status 'ok' or 'proxy') as one row per party and
+    mineral stage with one score column per value of ``by`` (the method, or the supplier weight); ``note``
+    marks a stage scored by the production-share proxy (the party sourcing like the world: no trade data),
+    ``name`` names the mineral. ``index``: the identifying columns, at least party, commodity and stage."""
+    wide = rows.pivot_table(index=list(index), columns=by, values="value", aggfunc="first").reset_index()
+    keys = list(SCORE_KEYS)
+    proxied = set(map(tuple, rows.loc[rows["status"] == "proxy", keys].to_numpy()))
+    wide["note"] = [PROXY_NOTE if k in proxied else "" for k in map(tuple, wide[keys].to_numpy())]
+    wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
+    return wide
+
+
 def _lower(name: str) -> str:
     """'Platinum-group metals (Pt, Pd, Rh)' -> 'platinum-group metals (Pt, Pd, Rh)' (symbols keep their case)."""
     return name[:1].lower() + name[1:] if name[1:2].islower() else name

@@ -32,19 +32,16 @@ KEY_MINERALS = (
 
 def risk_sections(b):
     """Supply risk by method for each party's material imports and the key minerals (proxies included)."""
-    from critmin.report import Section, fmt, table
+    from critmin.report import PROXY_NOTE, Section, fmt, table, wide_scores
 
     r = b.risk
     ok = r[r["status"].isin(["ok", "proxy"])]
-    wide = ok.pivot_table(
-        index=["party", "party_name", "commodity", "stage"], columns="method", values="value", aggfunc="first"
-    ).reset_index()
+    wide = wide_scores(ok, "method", ("party", "party_name", "commodity", "stage"))
     for col in ("geopolrisk", "eu_sr", "origin"):
         if col not in wide:
             wide[col] = float("nan")
     keys = ["party", "commodity", "stage"]
     org = ok[(ok["method"] == "origin") & (ok["status"] == "ok")].set_index(keys)
-    proxied = set(map(tuple, ok.loc[ok["status"] == "proxy", keys].to_numpy()))
     wide["origin_range"] = [
         f"{percent(org.loc[k, 'value_low']).removesuffix('%')}–{percent(org.loc[k, 'value_high'])}"
         if k in org.index
@@ -53,16 +50,13 @@ def risk_sections(b):
         else ""
         for k in map(tuple, wide[keys].to_numpy())
     ]
-    wide["basis"] = [
-        "production-share proxy" if k in proxied else "" for k in map(tuple, wide[keys].to_numpy())
-    ]
     exp = b.exp.set_index(keys)
     material = set(map(tuple, b.exp.loc[b.exp["material"].astype(bool), keys].to_numpy()))
     chosen = set(map(tuple, b.key[keys].to_numpy()))
     wide = wide[
         [
-            k in chosen or (k[1] in KEY_MINERALS and (k in material or k in proxied))
-            for k in map(tuple, wide[keys].to_numpy())
+            k in chosen or (k[1] in KEY_MINERALS and (k in material or note == PROXY_NOTE))
+            for k, note in zip(map(tuple, wide[keys].to_numpy()), wide["note"], strict=True)
         ]
     ]
     wide["direct_chn"] = [exp[b.share_col].get(k, float("nan")) for k in map(tuple, wide[keys].to_numpy())]
@@ -75,7 +69,6 @@ def risk_sections(b):
         else (f"{fmt(lag.loc[k, 'value'], 'num')} ({int(lag.loc[k, 'year'])})" if k in lag.index else "—")
         for v, k in zip(wide["eu_sr"], map(tuple, wide[keys].to_numpy()), strict=True)
     ]
-    wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
     order = {p.label: i for i, p in enumerate(b.parties)}
     wide = wide.assign(_p=wide["party"].map(order)).sort_values(
         ["_p", "geopolrisk"], ascending=[True, False], na_position="last"
@@ -122,7 +115,7 @@ def risk_sections(b):
                     ("China direct", "direct_chn", "pct"),
                     ("China traced origin", "origin", "pct"),
                     ("Traced, range", "origin_range", "text"),
-                    ("Note", "basis", "text"),
+                    ("Note", "note", "text"),
                 ],
                 caption=f"Sources: {provenance}.",
             ),

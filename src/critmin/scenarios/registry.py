@@ -502,11 +502,36 @@ def restrictions(
 
 
 def get_restriction(ds_or_store, id: str) -> dict:
-    """One record by id (any status); raises UnknownValueError with close ids."""
+    """One record by id (any status), or by the start of exactly one id (the short ids tables show, as git
+    takes a short hash); raises UnknownValueError with close ids, or with the ids an ambiguous start fits."""
     recs = {r["id"]: r for r in all_records(ds_or_store)}
-    if id not in recs:
-        raise UnknownValueError("restriction id", id, list(recs))
-    return recs[id]
+    if id in recs:
+        return recs[id]
+    starts = [k for k in recs if k.lower().startswith(id.strip().lower())] if id.strip() else []
+    if len(starts) == 1:
+        return recs[starts[0]]
+    if len(starts) > 1:
+        raise UnknownValueError(
+            "restriction id", id, suggestions=starts[:6], hint=f"{len(starts)} ids start so: give more of it"
+        )
+    raise UnknownValueError("restriction id", id, list(recs))
+
+
+def short_ids(ids) -> dict[str, str]:
+    """The shortest start of each id, cut at a hyphen and at least its imposer and date
+    ("CHN-2025-02-04"), that no other of ``ids`` begins with: what a table shows and ``show`` accepts."""
+    ids = list(dict.fromkeys(ids))
+    out = {}
+    for x in ids:
+        parts = x.split("-")
+        for k in range(min(4, len(parts)), len(parts) + 1):
+            head = "-".join(parts[:k])
+            if not any(o != x and o.lower().startswith(head.lower()) for o in ids):
+                out[x] = head
+                break
+        else:
+            out[x] = x
+    return out
 
 
 # -- writes -----------------------------------------------------------------------------------------------

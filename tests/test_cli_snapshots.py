@@ -133,3 +133,27 @@ def test_optimize_shows_the_weight_it_minimises_whole(width, store_path, tmp_pat
     for r in mix.itertuples(index=False):
         assert _whole(out, format_value(r.risk_weight, "num")), r.supplier
         assert _whole(out, format_value(r.current_tonnes, "tonnes")), r.supplier
+
+
+@pytest.mark.parametrize("width", (80, 120), ids=["80", "120"])
+def test_restriction_ids_are_whole_unique_and_typed_back_into_show(width, store_path):
+    """The list shows each id's shortest unique start on one line; `show` takes it back (as git a short hash)."""
+    from critmin.scenarios.registry import all_records, short_ids
+
+    out = run(store_path, ["restrictions", "list"], width)
+    short = short_ids(r["id"] for r in all_records(critmin_store(store_path)))
+    assert len(set(short.values())) == len(short)
+    shown = [s for s in short.values() if _whole(out, s)]
+    assert shown, out
+    for s in shown[:3]:
+        full = next(k for k, v in short.items() if v == s)
+        assert f"Export measure {full}" in run(store_path, ["restrictions", "show", s], 120)
+    # an ambiguous start names the ids it fits
+    r = CliRunner().invoke(app, ["--db", str(store_path), "restrictions", "show", "CHN-20"])
+    assert r.exit_code != 0 and "ids start so" in str(r.exception)
+
+
+def critmin_store(path):
+    import critmin
+
+    return critmin.open(str(path))

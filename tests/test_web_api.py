@@ -760,3 +760,39 @@ def test_serve_binds_loopback_read_only_and_checks_its_token(tmp_store, tmp_path
         proc.terminate()
         _out, errs = proc.communicate(timeout=30)
     assert "read-only on" in errs and f"127.0.0.1:{port}" in errs
+
+
+def test_the_dashboard_counts_findings_as_the_briefing_does(ds):
+    """The landing view's cards and findings count material imports only, as the briefing's text: Italy's
+    USD 0.3 M of tungsten ore, 94% from China, is no finding on either."""
+    from critmin.indicators.materiality import DEFAULT as material
+    from critmin.report import _findings
+    from critmin.web.dashboard import _trade_caption, exposure_cards, exposure_findings
+
+    exp = ds.exposure("JPN,ITA,JPN+ITA", 2024)
+    cards = exposure_cards(exp)
+    for card, text, part in zip(
+        cards, _findings(exp, "share_from_CHN"), (g for _, g in exp.groupby("party", sort=False)), strict=True
+    ):
+        n_china = int(card["lines"][1].split()[0])
+        assert f"at least half of the import value of {n_china} of" in text, (card, text)
+        ok = {
+            f"{n.lower()} {s}"
+            for n, s, v, m in zip(
+                part["commodity_name"],
+                part["stage"],
+                part["import_value_kusd"],
+                part["material"],
+                strict=True,
+            )
+            if m and v >= material.min_value_kusd
+        }
+        line = next(f for f in exposure_findings(exp) if f.startswith(part["party_name"].iloc[0]))
+        named = (
+            [i.rsplit(" ", 1)[0] for i in line.split(" — ", 1)[-1].rstrip(".").split(", ")]
+            if "—" in line
+            else []
+        )
+        assert set(named) <= ok, (named, line)
+    assert "tungsten mine" not in " ".join(exposure_findings(exp))
+    assert "gross tonnes" not in _trade_caption(exp) and _trade_caption(exp).count("WMD 2026") == 1

@@ -96,38 +96,49 @@ def list_cmd(
         render.emit(df, printed)
         return
     show_measures(df, "Export measures" + (f" in force on {in_force}" if in_force else ""))
+    if in_force:
+        from critmin.scenarios.registry import all_records, lapse_notes
+
+        for note in lapse_notes(all_records(_store(ctx)), in_force):
+            render.say(f"note: {note}")
 
 
 def show_measures(df, title: str, width: int | None = None) -> None:
     """The registry as a terminal table: who, what, how, to whom, since when; ids for ``show``."""
     from critmin.cli import render
     from critmin.cli.render import Col
+    from critmin.scenarios.registry import short_ids
 
+    records = df.to_dict("records")
+    short = short_ids(r["id"] for r in records)
+    ended = any(r["end_date"] for r in records)
     rows = [
         {
-            "id": r["id"],
+            "id": short[r["id"]],
             "imposer": r["imposer"],
-            "minerals": ", ".join(r["commodities"]).replace("_", " "),
+            # (superhard materials, equipment: goods outside the mineral catalogue; `show` has the title)
+            "minerals": ", ".join(r["commodities"]).replace("_", " ") or "none in catalogue",
             "measure": r["measure_type"],
             "targets": ", ".join(r["targets"]) or "all",
             "effective": r["effective_date"] or "",
             "end": r["end_date"] or "",
-            "status": (r["status"] or "") + ("" if r["reviewed"] else " (unreviewed)"),
+            "status": (r["status"] or "").replace("_", " ") + ("" if r["reviewed"] else " (unreviewed)"),
             "title": r["title"] or "",
         }
-        for r in df.to_dict("records")
+        for r in records
     ]
     render.render(
         rows,
         [
             Col("imposer", "By", "code", 0),
             Col("minerals", "Minerals", "name", 0, min_width=12),
-            Col("measure", "Measure", "code", 1),
-            Col("targets", "To", "name", 1, min_width=4),
+            Col("measure", "Measure", "code", 2),
+            Col("targets", "To", "name", 2, min_width=4),
             Col("effective", "Effective", "code", 0),
-            Col("id", "Id (for show)", "name", 2, min_width=12),
+            # the shortest start of the id that is unique (never wrapped: it is typed back into `show`)
+            Col("id", "Id (for show)", "code", 1),
             Col("status", "Status", "code", 3),
-            Col("end", "Ended", "code", 4),
+            *([Col("end", "Ended", "code", 4)] if ended else []),
             Col("title", "Title", "name", 5, min_width=20),
         ],
         title=title,

@@ -193,7 +193,7 @@ def coercion_sections(
                     ("Party", "party", "text"),
                     ("Mineral", "mineral", "text"),
                     ("Supplier", "supplier_name", "text"),
-                    ("Share of imports", "import_share", "pct"),
+                    ("Share of imports, tonnes", "import_share", "pct"),
                     ("WGI g", "g_wgi", "num"),
                     ("UNGA distance", "distance", "num"),
                     ("Restriction record", "record", "num"),

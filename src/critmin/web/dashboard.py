@@ -164,10 +164,15 @@ def editions(ds, data_table: str) -> str:
 
 
 def _trade_caption(exp: pd.DataFrame) -> str:
-    srcs = _flat(pd.concat([exp["world_mine_source"], exp["world_refined_source"]]))
+    from critmin.formats import group_sources
+
+    srcs = "; ".join(
+        group_sources(pd.concat([exp["world_mine_source"], exp["world_refined_source"]]).dropna())
+    )
     return (
-        f"Trade: {_flat(exp['trade_source'])} (CEPII), import values FOB in current USD, gross tonnes; shares of "
-        f"import value. World production: {srcs}. HHI 0–1. Net import reliance = (I−E)/(P+I−E) (USGS)."
+        f"Trade: {_flat(exp['trade_source'])} (CEPII), import values FOB in current USD, tonnes of content on each "
+        f"stage's basis; shares of import value. World production: {srcs}. HHI 0–1. Net import reliance = "
+        "(I−E)/(P+I−E) (USGS)."
     )
 
 
@@ -190,18 +195,23 @@ EXPOSURE_COLUMNS = [
 
 
 def exposure_cards(exp: pd.DataFrame) -> list[dict]:
-    """Headline figures per party: import value, stages mostly from China, stages above the 65% benchmark."""
+    """Headline figures per party, counted as the briefing counts them (:func:`critmin.report.headline_rows`:
+    material imports only): import value, material stages mostly from China, above the 65% benchmark."""
+    from critmin.report import headline_rows
+
     cards = []
     for party, part in exp.groupby("party", sort=False):
         traded = part[part["import_value_kusd"].fillna(0) > 0]
+        h = headline_rows(part)
         cards.append(
             {
                 "title": f"{part['party_name'].iloc[0]} ({party})",
                 "value": fmt(traded["import_value_kusd"].sum(), "usd"),
                 "lines": [
-                    f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}",
-                    f"{int((traded['share_from_CHN'] >= 0.5).sum())} of them at least half from China",
-                    f"{int((traded['supplier_1_share'] > 0.65).sum())} with one supplier above 65%",
+                    f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}; "
+                    f"{len(h['material'])} material",
+                    f"{len(h['china'])} of those at least half from China",
+                    f"{len(h['single'])} with one supplier above 65%",
                 ],
                 "href": f"/profile/{party}",
             }
@@ -210,18 +220,22 @@ def exposure_cards(exp: pd.DataFrame) -> list[dict]:
 
 
 def exposure_findings(exp: pd.DataFrame) -> list[str]:
-    """Per party, the mineral stages China supplied at least half of (by import value), largest first."""
+    """Per party, the material mineral stages China supplied at least half of (by import value), largest first;
+    stages below materiality are no finding."""
+    from critmin.indicators.materiality import DEFAULT as material
+    from critmin.report import headline_rows
+
     out = []
     for _party, part in exp.groupby("party", sort=False):
-        traded = part[part["import_value_kusd"].fillna(0) > 0]
-        chn = traded[traded["share_from_CHN"] >= 0.5].sort_values("import_value_kusd", ascending=False)
+        name = part["party_name"].iloc[0]
+        chn = headline_rows(part)["china"]
         if chn.empty:
-            out.append(f"{part['party_name'].iloc[0]}: no stage came at least half from China.")
+            out.append(f"{name}: no material import came at least half from China ({material.label}).")
             continue
         items = ", ".join(
             f"{r.commodity_name.lower()} {r.stage} {fmt(r.share_from_CHN, 'pct')}" for r in chn.itertuples()
         )
-        out.append(f"{part['party_name'].iloc[0]}: at least half from China — {items}.")
+        out.append(f"{name}: at least half from China — {items}.")
     return out
 
 

@@ -161,6 +161,11 @@ def test_each_page_loads_clean_offline_and_draws_its_charts(visit, name, url, ha
              Array.from(el.querySelectorAll('svg path')).filter(p => (p.getAttribute('d') || '').length > 4).length)"""
     )
     assert all(n > 0 for n in drawn), drawn  # every chart has drawn shapes, not an empty frame
+    # no chart offers to send its data elsewhere (plotly.js 4's "Share chart..." opens cloud.plotly.com)
+    buttons = page.evaluate(
+        "Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.getAttribute('data-title') || '')"
+    )
+    assert not [b for b in buttons if any(w in b.lower() for w in ("share", "cloud", "studio"))], buttons
     if name not in ("data", "api"):
         assert figures > 0
         for caption in page.locator("figure.chart p.source").all_inner_texts():

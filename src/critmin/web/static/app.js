@@ -7,7 +7,11 @@
     responsive: true,
     // the world map is the bundled Natural Earth 1:110m TopoJSON, never the plotly CDN
     topojsonURL: "/static/topo/",
-    modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"],
+    // plotly.js 4 shows a "Share chart..." button by default that opens cloud.plotly.com and posts the figure
+    // there: nothing on this dashboard may leave the machine
+    showSendToCloud: false,
+    plotlyServerURL: "",
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud", "sendChartToCloud"],
     toImageButtonOptions: { format: "png", scale: 2 }
   };
   function draw() {

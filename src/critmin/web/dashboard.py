@@ -45,6 +45,7 @@ class Table:
     api: str | None = None  # the equivalent API call, shown for reuse
     shown: pd.DataFrame | None = None  # the rows shown, when not the whole frame (e.g. one party of three)
     links: dict[str, str] = field(default_factory=dict)  # column -> URL pattern with {column} fields
+    dim: str | None = None  # a boolean column: rows where it is False are greyed (e.g. immaterial imports)
 
     @property
     def visible(self) -> pd.DataFrame:
@@ -63,6 +64,13 @@ class Table:
                 row.append((cell(rec.get(col), kind), href))
             out.append(row)
         return out
+
+    @property
+    def dimmed(self) -> list[bool]:
+        """Per shown row, whether it is greyed."""
+        if self.dim is None or self.dim not in self.visible:
+            return [False] * len(self.visible)
+        return [not bool(v) for v in self.visible[self.dim].fillna(False)]
 
     @property
     def align(self) -> list[str]:
@@ -189,19 +197,31 @@ EXPOSURE_COLUMNS = [
 ]
 
 
+def _material(part: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an exposure table that can be a finding (:mod:`critmin.indicators.materiality`)."""
+    return part[part["material"].astype(bool) & (part["import_value_kusd"].fillna(0) > 0)]
+
+
 def exposure_cards(exp: pd.DataFrame) -> list[dict]:
-    """Headline figures per party: import value, stages mostly from China, stages above the 65% benchmark."""
+    """Headline figures per party, counted over material imports only, as the briefing counts them: import
+    value, stages at least half from China, stages with one (material) supplier above the EU CRMA's 65%."""
+    from critmin.indicators.materiality import DEFAULT as material
+
+    share_col = next(c for c in exp.columns if c.startswith("share_from_"))
+    who = share_col.removeprefix("share_from_")
     cards = []
     for party, part in exp.groupby("party", sort=False):
-        traded = part[part["import_value_kusd"].fillna(0) > 0]
+        rows = _material(part)
+        top_value = rows["supplier_1_share"] * rows["import_value_kusd"]
+        single = (rows["supplier_1_share"] > 0.65) & material(top_value, rows["import_value_kusd"])
         cards.append(
             {
                 "title": f"{part['party_name'].iloc[0]} ({party})",
-                "value": fmt(traded["import_value_kusd"].sum(), "usd"),
+                "value": fmt(part["import_value_kusd"].sum(), "usd"),
                 "lines": [
-                    f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}",
-                    f"{int((traded['share_from_CHN'] >= 0.5).sum())} of them at least half from China",
-                    f"{int((traded['supplier_1_share'] > 0.65).sum())} with one supplier above 65%",
+                    f"critical-mineral imports, {int(part['year'].max())}; material for {len(rows)} mineral stages",
+                    f"{int((rows[share_col] >= 0.5).sum())} of them at least half from {who}",
+                    f"{int(single.sum())} with one supplier above 65%",
                 ],
                 "href": f"/profile/{party}",
             }
@@ -210,19 +230,12 @@ def exposure_cards(exp: pd.DataFrame) -> list[dict]:
 
 
 def exposure_findings(exp: pd.DataFrame) -> list[str]:
-    """Per party, the mineral stages China supplied at least half of (by import value), largest first."""
-    out = []
-    for _party, part in exp.groupby("party", sort=False):
-        traded = part[part["import_value_kusd"].fillna(0) > 0]
-        chn = traded[traded["share_from_CHN"] >= 0.5].sort_values("import_value_kusd", ascending=False)
-        if chn.empty:
-            out.append(f"{part['party_name'].iloc[0]}: no stage came at least half from China.")
-            continue
-        items = ", ".join(
-            f"{r.commodity_name.lower()} {r.stage} {fmt(r.share_from_CHN, 'pct')}" for r in chn.itertuples()
-        )
-        out.append(f"{part['party_name'].iloc[0]}: at least half from China — {items}.")
-    return out
+    """Per party, the briefing's key findings (:func:`critmin.report._findings`, material rows only), so that
+    the dashboard and the report say the same thing for the same query."""
+    from critmin.report import _findings
+
+    share_col = next(c for c in exp.columns if c.startswith("share_from_"))
+    return _findings(exp, share_col)
 
 
 def china_share_chart(exp: pd.DataFrame, chart_id: str, limit: int = 14) -> Chart:
@@ -260,17 +273,20 @@ def exposure_table(
     every row, the coverage notes of the others go below."""
     shown = exp if show_party is None else exp[exp["party"] == show_party]
     traded = shown[shown["import_value_kusd"].fillna(0) > 0].sort_values("import_value_kusd", ascending=False)
-    t = Table(
+    from critmin.indicators.materiality import DEFAULT as material
+
+    return Table(
         table_id,
         title,
         exp,
         EXPOSURE_COLUMNS[:-1] if show_party is None else EXPOSURE_COLUMNS[1:-1],
-        caption=_trade_caption(exp),
+        caption=_trade_caption(exp)
+        + f" Greyed rows: imports below materiality ({material.label}), not a finding.",
         api=api,
         shown=traded,
         limit=limit,
+        dim="material",
     )
-    return t
 
 
 def coverage_note(exp: pd.DataFrame) -> str:

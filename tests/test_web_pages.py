@@ -1,0 +1,77 @@
+"""The dashboard's pages as a reader sees them (HTML through the app, no browser): the same findings, counts
+and numbers as the briefing and the Python API for the same query, words rather than codes, errors that lead
+somewhere. What only a browser can show (layout, drawing, keyboard) is in test_web_browser.py."""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # starlette's TestClient asks for httpx2
+    from fastapi.testclient import TestClient
+
+from critmin.indicators.materiality import is_material
+from critmin.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def pages(store_path):
+    with TestClient(create_app(store_path), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def landing(pages) -> str:
+    r = pages.get("/")
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def text_of(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", fragment)).strip()
+
+
+def section(page: str, section_id: str) -> str:
+    m = re.search(rf'<section id="{section_id}">(.*?)</section>', page, re.S)
+    assert m, f"no section {section_id}"
+    return m.group(1)
+
+
+def test_headline_findings_and_counts_are_material_imports_only(landing, ds):
+    year = ds.analysis_year()
+    exp = ds.exposure("JPN,ITA,JPN+ITA", year)
+    value = exp["import_value_kusd"].fillna(0)
+    total = value.groupby([exp["party"], exp["commodity"]]).transform("sum")
+    material = is_material(value, total) & (value > 0)
+    body = section(landing, "exposure")
+    cards = {
+        text_of(t): [text_of(x) for x in re.findall(r'<span class="card-line">(.*?)</span>', rest)]
+        for t, rest in re.findall(r'<span class="card-title">(.*?)</span>(.*?)</a>', body, re.S)
+    }
+    paragraphs = [text_of(p) for p in re.findall(r"<p>(.*?)</p>", body, re.S)]
+    for party, part in exp.groupby("party"):
+        mat = part[material[part.index]]
+        lines = cards[f"{part['party_name'].iloc[0]} ({party})"]
+        assert f"material for {len(mat)} mineral stages" in lines[0]
+        assert lines[1].startswith(f"{int((mat['share_from_CHN'] >= 0.5).sum())} of them at least half")
+    # a sliver of trade is no finding: the data hold such stages (e.g. Italy's tungsten ore), none is named
+    small = exp[~material & (value > 0) & (exp["share_from_CHN"] >= 0.5)]
+    assert len(small)
+    for r in small.itertuples():
+        said = next(p for p in paragraphs if p.startswith(f"{r.party_name} ({r.party})"))
+        assert f"{r.commodity_name.lower()} {r.stage}" not in said.lower(), said
+
+
+def test_immaterial_rows_of_an_exposure_table_are_greyed(pages, ds):
+    page = pages.get("/profile/JPN").text
+    table = re.search(r'<div class="table" id="table-exposure">(.*?)</table>', page, re.S).group(1)
+    rows = re.findall(r"<tr( class=\"dim\")?><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td>", table)
+    exp = ds.exposure("JPN", ds.analysis_year()).set_index(["commodity_name", "stage"])
+    assert rows
+    for dim, name, stage in rows:
+        assert bool(dim) == (not exp.loc[(html.unescape(name), stage), "material"]), (name, stage)

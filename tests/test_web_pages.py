@@ -5,9 +5,12 @@ somewhere. What only a browser can show (layout, drawing, keyboard) is in test_w
 from __future__ import annotations
 
 import html
+import io
 import re
 import warnings
 
+import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
@@ -75,3 +78,34 @@ def test_immaterial_rows_of_an_exposure_table_are_greyed(pages, ds):
     assert rows
     for dim, name, stage in rows:
         assert bool(dim) == (not exp.loc[(html.unescape(name), stage), "material"]), (name, stage)
+
+
+def table_rows(page: str, table_id: str) -> list[list[str]]:
+    m = re.search(rf'<div class="table" id="table-{table_id}">(.*?)</table>', page, re.S)
+    assert m, f"no table {table_id}"
+    body = m.group(1).split("<tbody>", 1)[1]
+    return [
+        [text_of(td) for td in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+        for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_the_landing_stress_test_and_actions_are_the_briefings(pages, landing, ds):
+    from critmin.report.briefing import Briefing
+
+    year = ds.analysis_year()
+    brief = Briefing(ds, "JPN,ITA,JPN+ITA", year)
+    keys = ["party", "commodity", "stage"]
+    got = pd.read_csv(io.StringIO(pages.get("/?download=scenario").text)).set_index(keys).sort_index()
+    want = brief.scenario_table.set_index(keys).sort_index()
+    assert len(want) and list(got.index) == list(want.index)
+    for col in ("consumption_tonnes", "shortfall_tonnes", "shortfall_response_tonnes", "days_of_cover"):
+        assert np.allclose(got[col], want[col], rtol=1e-9, equal_nan=True), col
+    got = pd.read_csv(io.StringIO(pages.get("/?download=actions").text))
+    want = brief.actions
+    assert list(got["action"]) == list(want["action"]) and list(got["party"]) == list(want["party"])
+    assert np.allclose(got["closes_tonnes"], want["closes_tonnes"], rtol=1e-9)
+    # no row says a country's stocks run out at once while it loses nothing
+    for row in table_rows(landing, "scenario"):
+        shortfall, days = row[5], row[8]
+        assert not (shortfall == "0 t" and days == "0"), row

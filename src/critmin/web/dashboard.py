@@ -468,10 +468,6 @@ def restrictions_table(df: pd.DataFrame, table_id: str, title: str) -> Table:
 # -- pages ----------------------------------------------------------------------------------------------
 def landing(ds, year: int | None, memo) -> Page:
     """Japan and Italy together: how exposed, to whom, what if, what would help — on one page."""
-    from critmin.optimize.sourcing import pooled
-    from critmin.reference import partnerships as pt
-    from critmin.scenarios import restrict
-
     year = _analysis_year(ds, year)
     parties = ",".join(LANDING_PARTIES)
     exp = memo(("exposure", parties, year), lambda: ds.exposure(parties, year))
@@ -518,68 +514,93 @@ def landing(ds, year: int | None, memo) -> Page:
     chart, table = supplier_map(ds, "JPN+ITA", None, year, "suppliers")
     page.sections.append(Section("suppliers", "Suppliers of Japan + Italy", charts=[chart], tables=[table]))
     page.sections.append(matrix_section(ds, "JPN+ITA", year, memo))
-    # what if
-    rows, notes = [], []
-    for cid, stage in KEY_MINERALS:
-        try:
-            res = memo(
-                ("restrict", cid, stage, year),
-                lambda cid=cid, stage=stage: restrict(
-                    ds, by="CHN", commodity=cid, stage=stage, year=year, share=1.0, stocks={"JPN": 60}
-                ),
-            )
-        except (NoDataError, CritminError) as exc:
-            notes.append(f"{_name(cid)} ({stage}): {exc}")
-            continue
-        c = res.countries()
-        c = c[c["country"].isin(["JPN", "ITA"])].assign(mineral=f"{_name(cid)} ({stage})")
-        rows.append(c)
-        w = res.world()
-        notes.append(
-            f"{_name(cid)} ({stage}): world shortfall {w['shortfall_tonnes']:,.0f} t of {w['world_consumption_tonnes']:,.0f} t "
-            f"({w['countries_with_shortfall']} countries short); {w['source']} ({w['edition']})."
-        )
-    scen = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    # what if, and what would help: the briefing's own stress test and ranked actions (critmin.report.briefing),
+    # so the dashboard and `critmin report` answer the same query with the same numbers
+    brief = memo(("briefing", parties, year, today()), lambda: _briefing(ds, parties, year))
+    page.sections.append(stress_section(brief, year))
+    page.sections.append(help_section(ds, brief, year, memo))
+    applies = applicable_restrictions(ds, ("JPN", "ITA"), today())
     page.sections.append(
         Section(
-            "scenario",
-            f"What if China halted all exports? ({year} trade network)",
-            paragraphs=[
-                "A full Chinese export stop pushed through the bilateral trade network with the cascade model of "
-                "Marchand et al. (2016): stocks absorb the loss first, then consumption; countries that run short stop "
-                "re-exporting. Japan holds 60 days of consumption (the JOGMEC target), Italy none; no substitution."
-            ],
-            tables=[
-                Table(
-                    "scenario",
-                    "Shortfall of Japan and Italy",
-                    scen,
-                    [
-                        ("Mineral", "mineral", "text"),
-                        ("Country", "country", "text"),
-                        ("Consumption", "consumption_tonnes", "t"),
-                        ("Direct loss", "direct_loss_tonnes", "t"),
-                        ("Stocks (days)", "stocks_days", "days"),
-                        ("Shortfall", "shortfall_tonnes", "t"),
-                        ("% of consumption", "shortfall_pct_of_consumption", "pct100"),
-                        ("Days of cover", "days_of_cover", "days"),
-                        ("Basis", "basis", "text"),
-                    ],
-                    caption="Tonnes per year on each network's basis; sources per mineral in the notes below.",
-                )
-            ]
-            if len(scen)
-            else [],
-            notes=notes,
-            links=[
-                (
-                    "Run your own scenario",
-                    f"/scenario?commodity=rare_earths&stage=refined&year={year}&by=CHN&stocks=JPN%3D60",
-                )
-            ],
+            "restrictions",
+            f"Export restrictions in force on {today()} that cover Japan or Italy",
+            tables=[restrictions_table(applies, "restrictions", "Measures in force")],
+            links=[("Timeline of restrictions and news", "/timeline")],
         )
     )
-    # what would help
+    return page
+
+
+def _briefing(ds, spec: str, year: int):
+    """The briefing's analyses for ``spec``, computed here once per page (in this process)."""
+    from critmin.report.briefing import Briefing
+
+    b = Briefing(ds, spec, year)
+    b.scenario_table  # noqa: B018 (computed now, while the store is open)
+    b.actions  # noqa: B018
+    return b
+
+
+def stress_section(brief, year: int) -> Section:
+    """A one-year Chinese export stop for the minerals that matter to each party, as in the briefing."""
+    from critmin.report.briefing import MIN_CHINA_SHARE
+
+    st = brief.scenario_table
+    if len(st):
+        st = st.assign(mineral=[f"{_name(c)} ({s})" for c, s in zip(st["commodity"], st["stage"], strict=True)])
+    sources = _flat(st["source"]) if len(st) else ""
+    return Section(
+        "scenario",
+        f"What if China stopped all exports for a year? ({year} trade network)",
+        paragraphs=[
+            "The briefing's stress test, for the minerals that matter to each party (its largest material imports, "
+            "highest GeoPolRisk scores and largest imports from China) where China supplies at least "
+            f"{percent(MIN_CHINA_SHARE)} directly or by traced origin: a full Chinese export stop of the stage pushed "
+            "through the bilateral trade network with the cascade model of Marchand et al. (2016), without and with "
+            "the short-run response of other producers. Japan holds its 60-day JOGMEC target for rare metals, "
+            "nobody else holds stocks; no substitution. A bloc's row sums its members."
+        ],
+        tables=[
+            Table(
+                "scenario",
+                "Shortfall by party and mineral",
+                st,
+                [
+                    ("Party", "party", "text"),
+                    ("Mineral", "mineral", "text"),
+                    ("Consumption", "consumption_tonnes", "t"),
+                    ("Stocks (days)", "stocks_days", "days"),
+                    ("Direct loss", "direct_loss_tonnes", "t"),
+                    ("Shortfall", "shortfall_tonnes", "t"),
+                    ("Share of use", "shortfall_share", "pct"),
+                    ("With supply response", "shortfall_response_tonnes", "t"),
+                    ("Days of cover", "days_of_cover", "days"),
+                    ("Basis", "basis", "text"),
+                ],
+                caption=f"Tonnes per year of content on the basis shown; consumption is apparent consumption "
+                f"(production + imports − exports); days of cover: how long the stocks last at the remaining supply "
+                f"gap (unlimited: no gap). {sources}.",
+            )
+        ]
+        if len(st)
+        else [],
+        notes=[] if len(st) else ["No mineral that matters comes from China: nothing to test."],
+        links=[
+            (
+                "Run your own scenario",
+                f"/scenario?commodity=rare_earths&stage=refined&year={year}&by=CHN&stocks=JPN%3D60",
+            )
+        ],
+    )
+
+
+def help_section(ds, brief, year: int, memo) -> Section:
+    """The briefing's ranked actions; then partner sourcing each alone vs pooled, and the partnerships."""
+    from critmin.optimize.sourcing import pooled
+    from critmin.reference import partnerships as pt
+    from critmin.report.briefing import SHORT_CAVEAT
+
+    acts = brief.actions
     frames, pnotes = [], []
     for cid, stage in KEY_MINERALS[:2]:
         try:
@@ -604,77 +625,85 @@ def landing(ds, year: int | None, memo) -> Page:
         ("partnerships", "JPN&ITA"),
         lambda: _shared_partnerships(pt.partnerships(ds, country="JPN"), pt.partnerships(ds, country="ITA")),
     )
-    page.sections.append(
-        Section(
-            "help",
-            "What would help: partner sourcing, alone and pooled",
-            paragraphs=[
-                "Each member's import need re-allocated across suppliers at least GeoPolRisk import risk, within each "
-                "supplier's exports, at most 65% from any third country (EU CRMA benchmark) and its partnership "
-                "counterparts; 'pooled' lets the two buy jointly. The gain from pooling is what the partnership adds."
+    shared = shared.assign(in_force=shared["active"].map({True: "yes", False: "no"}))
+    tables = []
+    if len(acts):
+        tables.append(
+            Table(
+                "actions",
+                "What would help, ranked (as in the briefing)",
+                acts,
+                [
+                    ("Party", "party", "text"),
+                    ("Rank", "rank", "text"),
+                    ("Action", "action", "text"),
+                    ("Mineral", "mineral", "text"),
+                    ("What it takes", "number", "text"),
+                    ("Closes", "closes_share", "pct"),
+                    ("of a shortfall of", "shortfall_tonnes", "t"),
+                    ("Basis", "basis", "text"),
+                    ("≈ value a year", "closes_kusd", "usd"),
+                    ("Caveat", "short_caveat", "text"),
+                ],
+                caption="Each action's effect is the part of the stress test's shortfall it closes, valued at the "
+                "party's import unit value for the stage; ranked by that value within each party. None is a "
+                "forecast; the CSV has each action's full caveat.",
+                shown=acts.assign(
+                    closes_kusd=acts["closes_usd"] / 1e3, short_caveat=acts["action"].map(SHORT_CAVEAT)
+                ),
+            )
+        )
+    if len(pool):
+        tables.append(
+            Table(
+                "pooled",
+                "Partner sourcing through the partnerships: each alone vs pooled",
+                pool,
+                [
+                    ("Mineral", "name", "text"),
+                    ("Stage", "stage", "text"),
+                    ("Case", "case", "text"),
+                    ("Status", "status", "text"),
+                    ("Need", "need_tonnes", "t"),
+                    ("Risk now", "risk_before", "num"),
+                    ("Optimised", "risk_after", "num"),
+                    ("Gain from pooling", "partnership_gain", "num"),
+                    ("Binding constraints / why infeasible", "why", "text"),
+                ],
+                caption="Each member's import need re-allocated at least GeoPolRisk import risk Σ gᵢxᵢ/F among its "
+                "partnership counterparts only, at most 65% from any third country (EU CRMA benchmark); 'pooled' "
+                "lets the two buy jointly. "
+                + _flat(pool["governance_source"])
+                + "; "
+                + _flat(pool["trade_source"])
+                + ".",
+            )
+        )
+    tables.append(
+        Table(
+            "partnerships",
+            "Partnerships between Japan and Italy (directly or through a bloc)",
+            shared,
+            [
+                ("Parties", "parties", "text"),
+                ("Level", "level", "text"),
+                ("Previous", "previous_level", "text"),
+                ("Since", "date", "date"),
+                ("In force", "in_force", "text"),
+                ("Title", "title", "text"),
+                ("Source", "source_url", "text"),
             ],
-            tables=[
-                t
-                for t in (
-                    Table(
-                        "pooled",
-                        "Each alone vs pooled",
-                        pool,
-                        [
-                            ("Mineral", "name", "text"),
-                            ("Stage", "stage", "text"),
-                            ("Case", "case", "text"),
-                            ("Status", "status", "text"),
-                            ("Need", "need_tonnes", "t"),
-                            ("Risk now", "risk_before", "num"),
-                            ("Optimised", "risk_after", "num"),
-                            ("Gain from pooling", "partnership_gain", "num"),
-                            ("Binding constraints / why infeasible", "why", "text"),
-                        ],
-                        caption="Import risk Σ gᵢxᵢ/F; "
-                        + (
-                            _flat(pool["governance_source"]) + "; " + _flat(pool["trade_source"])
-                            if len(pool)
-                            else ""
-                        )
-                        + ".",
-                    )
-                    if len(pool)
-                    else None,
-                    Table(
-                        "partnerships",
-                        "Partnerships between Japan and Italy (directly or through a bloc)",
-                        shared,
-                        [
-                            ("Parties", "parties", "text"),
-                            ("Level", "level", "text"),
-                            ("Previous", "previous_level", "text"),
-                            ("Since", "date", "date"),
-                            ("In force", "active", "text"),
-                            ("Title", "title", "text"),
-                            ("Source", "source_url", "text"),
-                        ],
-                        caption="critmin partnerships table (seed records cite their source; news records once reviewed).",
-                    ),
-                )
-                if t is not None
-            ],
-            notes=pnotes,
-            links=[
-                ("Optimise sourcing", f"/sourcing?for=JPN%2BITA&commodity=graphite&stage=mine&year={year}")
-            ],
+            caption="critmin partnerships table (seed records cite their source; news records once reviewed).",
         )
     )
-    applies = applicable_restrictions(ds, ("JPN", "ITA"), today())
-    page.sections.append(
-        Section(
-            "restrictions",
-            f"Export restrictions in force on {today()} that cover Japan or Italy",
-            tables=[restrictions_table(applies, "restrictions", "Measures in force")],
-            links=[("Timeline of restrictions and news", "/timeline")],
-        )
+    return Section(
+        "help",
+        "What would help",
+        tables=tables,
+        notes=([] if len(acts) else ["Nothing to rank: no mineral that matters loses 1% of its use."])
+        + pnotes,
+        links=[("Optimise sourcing", f"/sourcing?for=JPN%2BITA&commodity=graphite&stage=mine&year={year}")],
     )
-    return page
 
 
 def _shared_partnerships(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

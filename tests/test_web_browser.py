@@ -230,3 +230,23 @@ def test_news_text_with_script_renders_as_text(visit, server):
     assert HOSTILE_TITLE in page.locator("#table-articles").inner_text()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert visit.dialogs == [] and visit.errors == []
+
+
+def _overlaps(boxes: list[list[float]]) -> list[tuple[str, str]]:
+    return [
+        (a[4], b[4])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+
+
+def test_the_risk_matrix_names_its_points_without_overlap(visit):
+    page = visit.open("/profile/JPN")
+    boxes = page.evaluate(
+        """Array.from(document.querySelectorAll('#chart-matrix .annotation-text, #chart-matrix .textpoint text'))
+             .filter(t => (t.textContent || '').trim())
+             .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent]; })"""
+    )
+    assert len(boxes) >= 3, boxes  # the highest GeoPolRisk scores are named on the chart
+    assert _overlaps(boxes) == []

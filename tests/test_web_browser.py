@@ -89,8 +89,8 @@ def browser():
 class Visit:
     """One page load with everything the browser reported."""
 
-    def __init__(self, browser, base: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    def __init__(self, browser, base: str, width: int = 1280, height: int = 900):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
         self.page = self.context.new_page()
         self.base = base
         self.errors: list[str] = []
@@ -250,3 +250,23 @@ def test_the_risk_matrix_names_its_points_without_overlap(visit):
     )
     assert len(boxes) >= 3, boxes  # the highest GeoPolRisk scores are named on the chart
     assert _overlaps(boxes) == []
+
+
+def test_on_a_phone_charts_keep_a_legible_plotting_area(browser, server):
+    v = Visit(browser, server["base"], width=390, height=844)
+    try:
+        page = v.open("/")
+        v.shoot("home-390")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page never scrolls sideways
+        areas = page.evaluate(
+            "Array.from(document.querySelectorAll('.plot .nsewdrag')).map(r => r.getBoundingClientRect().width)"
+        )
+        assert areas and min(areas) >= 250, areas  # bars and points get room; the figure scrolls instead
+        boxes = page.evaluate(
+            """Array.from(document.querySelectorAll('#chart-matrix .annotation-text'))
+                 .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent]; })"""
+        )
+        assert _overlaps(boxes) == []
+        assert v.errors == []
+    finally:
+        v.close()

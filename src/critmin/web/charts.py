@@ -173,8 +173,8 @@ def grouped_bars(
     return {"data": data, "layout": layout}
 
 
-#: the risk matrix's plotting area as laid out on a desktop page (px), for placing its labels
-MATRIX_PLOT_PX = (700.0, 450.0)
+#: the risk matrix's plotting area at its narrowest (px; a phone scrolls a 600 px chart), for placing its labels
+MATRIX_PLOT_PX = (440.0, 450.0)
 MATRIX_X, MATRIX_Y = (0.0, 1.05), (-0.05, 1.12)
 
 

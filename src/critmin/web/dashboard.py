@@ -547,7 +547,9 @@ def stress_section(brief, year: int) -> Section:
 
     st = brief.scenario_table
     if len(st):
-        st = st.assign(mineral=[f"{_name(c)} ({s})" for c, s in zip(st["commodity"], st["stage"], strict=True)])
+        st = st.assign(
+            mineral=[f"{_name(c)} ({s})" for c, s in zip(st["commodity"], st["stage"], strict=True)]
+        )
     sources = _flat(st["source"]) if len(st) else ""
     return Section(
         "scenario",

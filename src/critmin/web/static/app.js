@@ -21,7 +21,13 @@
       var source = document.getElementById(el.getAttribute("data-figure"));
       if (!source) { return; }
       var fig = JSON.parse(source.textContent);
-      Plotly.newPlot(el, fig.data, fig.layout, CONFIG).then(function () {
+      var config = CONFIG;
+      if (el.parentNode.clientWidth < el.clientWidth) {
+        // the chart is wider than the screen (a phone): a swipe scrolls it instead of zooming
+        fig.layout.dragmode = false;
+        config = Object.assign({}, CONFIG, { scrollZoom: false });
+      }
+      Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
         el.setAttribute("data-rendered", "true");
       });
     });

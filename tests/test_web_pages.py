@@ -109,3 +109,26 @@ def test_the_landing_stress_test_and_actions_are_the_briefings(pages, landing, d
     for row in table_rows(landing, "scenario"):
         shortfall, days = row[5], row[8]
         assert not (shortfall == "0 t" and days == "0"), row
+
+
+def figure(page: str, chart_id: str) -> dict:
+    import json
+
+    m = re.search(rf'<script type="application/json" id="fig-{chart_id}">(.*?)</script>', page, re.S)
+    assert m, f"no figure {chart_id}"
+    return json.loads(m.group(1))
+
+
+def test_the_time_series_draws_imports_in_usd_and_the_hhi_on_its_own_scale(pages, ds):
+    page = pages.get("/profile/JPN?commodity=graphite").text
+    fig = figure(page, "series-mine")
+    year = ds.analysis_year()
+    ser = ds.exposure("JPN", years=range(year - 14, year + 1), commodities="graphite")
+    ser = ser[ser["stage"] == "mine"]
+    bars = next(t for t in fig["data"] if t["type"] == "bar")
+    assert fig["layout"]["yaxis2"]["title"]["text"] == "USD"
+    assert np.allclose(bars["y"], ser["import_value_kusd"] * 1e3, rtol=1e-9)  # USD, not thousands
+    assert bars["text"][-1].startswith("USD ")  # hover as in the tables
+    hhi = next(t for t in fig["data"] if "HHI" in t["name"])
+    assert np.allclose(hhi["y"], ser["supplier_hhi"], equal_nan=True)
+    assert "%" not in fig["layout"]["yaxis"].get("tickformat", "")  # an HHI of 0.27 is not '27%'

@@ -305,18 +305,24 @@ def lines(
         xaxis={"title": {"text": "year"}, "dtick": 2},
         yaxis={"title": {"text": esc(unit)}, "tickformat": fmt, "rangemode": "tozero"},
     )
+    money = y2_unit == "USD"
     for name, v in (y2 or {}).items():
-        data.append(
-            {
-                "type": "bar",
-                "name": esc(name),
-                "x": list(x),
-                "y": _values(v),
-                "yaxis": "y2",
-                "opacity": 0.35,
-                "hovertemplate": "%{x}: %{y:,.0f}<extra>%{fullData.name}</extra>",
-            }
-        )
+        bar = {
+            "type": "bar",
+            "name": esc(name),
+            "x": list(x),
+            "y": _values(v),
+            "yaxis": "y2",
+            "opacity": 0.35,
+            "hovertemplate": "%{x}: %{y:,.0f}<extra>%{fullData.name}</extra>",
+        }
+        if money:  # 'USD 1.1 bn', as in the tables (plotly's own SI prefixes would say 'G')
+            from critmin.report import fmt
+
+            bar["text"] = [fmt(u / 1e3, "usd") if u is not None else "—" for u in bar["y"]]
+            bar["textposition"] = "none"
+            bar["hovertemplate"] = "%{x}: %{text}<extra>%{fullData.name}</extra>"
+        data.append(bar)
     if y2:
         layout["yaxis2"] = {
             "title": {"text": esc(y2_unit)},
@@ -325,6 +331,9 @@ def lines(
             "showgrid": False,
             "rangemode": "tozero",
         }
+        if money:
+            # round amounts (0.5B, 1B), not ticks synced to the left axis's grid (2.225B)
+            layout["yaxis2"].update(exponentformat="B", tickmode="auto", nticks=6)
         layout["margin"] = {"l": 60, "r": 70, "t": 20, "b": 50}
     return {"data": data, "layout": layout}
 

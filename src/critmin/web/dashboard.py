@@ -762,11 +762,14 @@ def profile(ds, party: str, year: int | None, commodity: str | None, memo) -> Pa
                     f"{_name(series_c)} ({stage}): imports and China's share, {lo}–{year}",
                     charts.lines(
                         part["year"],
-                        {"share from China": part["share_from_CHN"], "supplier HHI": part["supplier_hhi"]},
-                        unit="share / HHI",
-                        percent=True,
-                        y2={"imports (kUSD)": part["import_value_kusd"]},
-                        y2_unit="kUSD",
+                        {
+                            "China's share of imports": part["share_from_CHN"],
+                            "supplier HHI": part["supplier_hhi"],
+                        },
+                        unit="share and HHI, 0–1",
+                        percent=False,
+                        y2={"imports (USD)": part["import_value_kusd"] * 1e3},
+                        y2_unit="USD",
                     ),
                     f"{_flat(part['trade_source'])} (CEPII), HS {part['hs_codes'].iloc[0]}; shares of import value.",
                 )

@@ -132,3 +132,26 @@ def test_the_time_series_draws_imports_in_usd_and_the_hhi_on_its_own_scale(pages
     hhi = next(t for t in fig["data"] if "HHI" in t["name"])
     assert np.allclose(hhi["y"], ser["supplier_hhi"], equal_nan=True)
     assert "%" not in fig["layout"]["yaxis"].get("tickformat", "")  # an HHI of 0.27 is not '27%'
+
+
+def test_registry_tables_speak_words_and_say_where_each_measure_stands(pages, ds):
+    from critmin.scenarios.registry import ENDED, restrictions
+
+    rows = table_rows(pages.get("/timeline").text, "restrictions")
+    regs = restrictions(ds, relaxations=True)
+    assert len(rows) == len(regs)
+    minerals, measures, targets, status = (
+        list(col) for col in zip(*[(r[1], r[2], r[3], r[6]) for r in rows], strict=True)
+    )
+    assert not [
+        m for m in minerals + measures + status if "_" in m
+    ]  # 'rare_earths', 'in_force', 'export_tax'
+    assert "Rare earth elements" in minerals and "all critical minerals" in minerals
+    assert targets.count("all destinations") == sum(len(t) == 0 for t in regs["targets"])
+    never = regs[
+        regs["status"].isin(ENDED) & regs["end_date"].notna() & (regs["end_date"] < regs["effective_date"])
+    ]
+    assert len(never)  # the October 2025 package, suspended before its dates
+    for r in rows:
+        if (r[4], r[5]) in set(zip(never["effective_date"], never["end_date"], strict=True)):
+            assert r[6].endswith("before taking effect"), r

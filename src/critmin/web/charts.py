@@ -338,6 +338,13 @@ def lines(
     return {"data": data, "layout": layout}
 
 
+def _short(text: str, limit: int = 36) -> str:
+    """At most ``limit`` characters, cut at a word with an ellipsis ('Gallium, Germanium, Antimony, …')."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;") + " …"
+
+
 def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
     """Export measures as bars from their effective (or announced) date to their end (or today), one row
     each; relaxations (records suspending others) in their own colour; news events as markers."""
@@ -353,7 +360,7 @@ def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
                 start = r.effective_date or r.announced_date
                 if not start or bool(len(r.relaxes)) != relaxing:
                     continue
-                what = ", ".join(r.commodities)[:36] or r.measure_type
+                what = _short(getattr(r, "minerals_words", "") or ", ".join(r.commodities)) or r.measure_type
                 label = esc(f"{r.imposer} {what} ({start})")
                 end = max(r.end_date or today, start)  # lifted before it took effect: a point
                 xs += [start, end, None]

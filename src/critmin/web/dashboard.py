@@ -445,23 +445,71 @@ def applicable_restrictions(ds, members: tuple[str, ...], on: str) -> pd.DataFra
 
 RESTRICTION_COLUMNS = [
     ("Imposer", "imposer", "text"),
-    ("Minerals", "commodities", "text"),
-    ("Measure", "measure_type", "text"),
-    ("Targets", "targets", "text"),
+    ("Minerals", "minerals_words", "text"),
+    ("Measure", "measure_words", "text"),
+    ("Targets", "targets_words", "text"),
     ("Effective", "effective_date", "date"),
     ("End", "end_date", "date"),
+    ("Status", "status_words", "text"),
     ("Title", "title", "text"),
     ("Reference", "legal_reference", "text"),
 ]
 
 
+def mineral_words(ids) -> str:
+    """Catalogue ids as the catalogue's names ('rare_earths' -> 'Rare earth elements'); the registry's
+    'critical_minerals' (a measure on every critical mineral) as words."""
+    from critmin.reference import commodities as cat
+    from critmin.scenarios.registry import ALL_COMMODITIES
+
+    out = []
+    for c in ids if isinstance(ids, list | tuple | np.ndarray) else []:
+        if c == ALL_COMMODITIES:
+            out.append("all critical minerals")
+            continue
+        try:
+            out.append(cat.get(str(c)).name)
+        except CritminError:
+            out.append(str(c).replace("_", " "))
+    return ", ".join(out) or "none in the catalogue"
+
+
+def status_words(rec: dict, on: str) -> str:
+    """Where a measure stands on ``on``, in words: the registry's own rule for 'in force'
+    (:func:`critmin.scenarios.registry.is_in_force`), else its status, and whether it stopped before it began."""
+    from critmin.scenarios.registry import ENDED, is_in_force
+
+    start, end, status = rec.get("effective_date"), rec.get("end_date"), str(rec.get("status") or "")
+    if is_in_force(rec, on):
+        return "in force"
+    words = status.replace("_", " ")
+    if status in ENDED and start and end and end < start:
+        return f"{words} before taking effect"
+    if end and end <= on:
+        return words if status in ENDED else "ended"
+    if start and start > on:
+        return "announced, not yet in force"
+    return words
+
+
 def restrictions_table(df: pd.DataFrame, table_id: str, title: str) -> Table:
+    """Registry records in words (names, 'all destinations', where each stands today); the CSV keeps the
+    registry's own columns."""
+    on = today()
+    shown = df.assign(
+        minerals_words=[mineral_words(c) for c in df["commodities"]],
+        measure_words=df["measure_type"].astype(str).str.replace("_", " "),
+        targets_words=[", ".join(t) if len(t) else "all destinations" for t in df["targets"]],
+        status_words=[status_words(r, on) for r in df.to_dict("records")],
+    )
     return Table(
         table_id,
         title,
         df,
         RESTRICTION_COLUMNS,
-        caption="critmin restriction registry: official announcements, dated and cited (targets empty = all destinations).",
+        caption="critmin restriction registry: official announcements, dated and cited. Status on "
+        f"{on}; a measure suspended before its effective date never applied.",
+        shown=shown,
     )
 
 
@@ -1309,7 +1357,13 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                 Chart(
                     "timeline",
                     "Export measures and news events",
-                    charts.timeline(regs.reset_index(drop=True), ev, today()),
+                    charts.timeline(
+                        regs.assign(
+                            minerals_words=[mineral_words(c) for c in regs["commodities"]]
+                        ).reset_index(drop=True),
+                        ev,
+                        today(),
+                    ),
                     "critmin restriction registry (seed: official announcements) and the store's news events.",
                 )
             ],

@@ -155,3 +155,25 @@ def test_registry_tables_speak_words_and_say_where_each_measure_stands(pages, ds
     for r in rows:
         if (r[4], r[5]) in set(zip(never["effective_date"], never["end_date"], strict=True)):
             assert r[6].endswith("before taking effect"), r
+
+
+def test_every_news_event_links_to_its_article_even_untitled(tmp_store):
+    token = "pages-test-token-0123456789"
+    with TestClient(create_app(tmp_store, token=token), base_url="http://127.0.0.1") as c:
+        r = c.post(
+            "/api/v1/news/articles",
+            json={
+                "text": "Japan and Italy agreed on Friday to strengthen supply chains for critical minerals.",
+                "published": "2026-01-16",
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 201, r.text
+        article = r.json()["articles"][0]["article_id"]
+        page = c.get("/timeline").text
+    events = re.search(r'<div class="table" id="table-events">(.*?)</table>', page, re.S).group(1)
+    assert (
+        events.count(f'href="/news/{article}"') == events.count("<tr>") - 1
+    )  # each event row, not the header
+    assert f"untitled article {article}" in text_of(events)
+    assert "CSV (1 row)" in page  # the articles table: one article

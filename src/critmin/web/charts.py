@@ -390,7 +390,7 @@ def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
                 "mode": "markers",
                 "name": "news event",
                 "x": list(ev["date"]),
-                "y": ["news: " + esc(t) for t in ev["event_type"]],
+                "y": ["news: " + esc(str(t).replace("_", " ")) for t in ev["event_type"]],
                 "text": [
                     esc(f"{d}: {t}") for d, t in zip(ev["date"], ev["evidence"].fillna(""), strict=True)
                 ],
@@ -398,7 +398,7 @@ def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
                 "hovertemplate": "%{text}<extra></extra>",
             }
         )
-        rows += list(dict.fromkeys("news: " + esc(t) for t in ev["event_type"]))
+        rows += list(dict.fromkeys("news: " + esc(str(t).replace("_", " ")) for t in ev["event_type"]))
     height = max(260, 22 * len(set(rows)) + 100)
     return {
         "data": data,

@@ -1328,6 +1328,24 @@ def sourcing(ds, form: dict, memo) -> Page:
     return page
 
 
+def article_labels(df: pd.DataFrame) -> list[str]:
+    """An article's title, or 'untitled article <id>': every article can be reached from a table."""
+    titles = df["title"] if "title" in df else pd.Series([None] * len(df), index=df.index)
+    return [
+        t if isinstance(t, str) and t.strip() else f"untitled article {a}"
+        for t, a in zip(titles, df["article_id"], strict=True)
+    ]
+
+
+def event_words(ev: pd.DataFrame) -> pd.DataFrame:
+    """News events with their type and minerals in words, and a label for their article."""
+    return ev.assign(
+        type_words=ev["event_type"].astype(str).str.replace("_", " ") if len(ev) else [],
+        minerals_words=[mineral_words(m) for m in ev["minerals"]] if len(ev) else [],
+        article_label=article_labels(ev) if len(ev) else [],
+    )
+
+
 def timeline(ds, since: str | None, country: str | None, memo) -> Page:
     """Export measures and news events on one time axis, with the events' evidence as plain text."""
     from critmin.news import store as news_store
@@ -1375,14 +1393,14 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
         )
     )
     events = (
-        ev.assign(
+        event_words(ev).assign(
             actors=[
                 ", ".join(dict.fromkeys([*a, *b]))
                 for a, b in zip(ev["initiator"], ev["counterparts"], strict=True)
             ]
         )
         if len(ev)
-        else ev.assign(actors=[])
+        else event_words(ev).assign(actors=[])
     )
     page.sections.append(
         Section(
@@ -1395,15 +1413,15 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                     events,
                     [
                         ("Date", "date", "date"),
-                        ("Type", "event_type", "text"),
+                        ("Type", "type_words", "text"),
                         ("Actors", "actors", "text"),
-                        ("Minerals", "minerals", "text"),
+                        ("Minerals", "minerals_words", "text"),
                         ("Review", "review_status", "text"),
                         ("Evidence", "evidence", "text"),
-                        ("Article", "title", "text"),
+                        ("Article", "article_label", "text"),
                     ],
                     caption="The evidence column quotes the article exactly.",
-                    links={"title": "/news/{article_id}"},
+                    links={"article_label": "/news/{article_id}"},
                 )
             ],
             notes=[]
@@ -1425,12 +1443,13 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                     arts,
                     [
                         ("Published", "published", "date"),
-                        ("Title", "title", "text"),
+                        ("Title", "article_label", "text"),
                         ("Publisher", "publisher", "text"),
                         ("Events", "n_events", "text"),
                         ("Id", "article_id", "text"),
                     ],
-                    links={"title": "/news/{article_id}", "article_id": "/news/{article_id}"},
+                    links={"article_label": "/news/{article_id}", "article_id": "/news/{article_id}"},
+                    shown=arts.assign(article_label=article_labels(arts)),
                 )
             ],
         )
@@ -1455,11 +1474,12 @@ def article(ds, article_id: str) -> Page:
                     ev,
                     [
                         ("Date", "date", "date"),
-                        ("Type", "event_type", "text"),
-                        ("Minerals", "minerals", "text"),
+                        ("Type", "type_words", "text"),
+                        ("Minerals", "minerals_words", "text"),
                         ("Evidence", "evidence", "text"),
                         ("Rule", "rule", "text"),
                     ],
+                    shown=event_words(ev),
                 )
             ],
         )

@@ -177,3 +177,28 @@ def test_every_news_event_links_to_its_article_even_untitled(tmp_store):
     )  # each event row, not the header
     assert f"untitled article {article}" in text_of(events)
     assert "CSV (1 row)" in page  # the articles table: one article
+
+
+@pytest.mark.parametrize(
+    ("url", "link"),
+    [
+        ("/profile/Jpan", "/profile/JPN"),
+        ("/profile/JPN+Itly?year=2023", "/profile/JPN+ITA?year=2023"),
+        ("/mineral/graphit", "/mineral/graphite"),
+        ("/sourcing?for=Jpan&commodity=graphite", "/sourcing?for=JPN&commodity=graphite"),
+    ],
+)
+def test_an_unknown_name_leads_to_the_page_it_meant(pages, url, link):
+    r = pages.get(url)
+    assert r.status_code == 422
+    message = re.search(r'<p class="error" id="error-message">(.*?)</p>', r.text, re.S).group(1)
+    assert f'href="{html.escape(link)}"' in message  # the suggestion is a link to the corrected page
+    assert text_of(r.text).count("did you mean") + text_of(r.text).count("Did you mean") == 1  # said once
+    assert pages.get(link).status_code == 200
+
+
+def test_a_malformed_year_is_refused_in_words(pages):
+    r = pages.get("/profile/JPN?year=20x4")
+    assert r.status_code == 422
+    said = text_of(re.search(r'id="error-message">(.*?)</p>', r.text, re.S).group(1))
+    assert "four-digit year" in said and "pattern" not in said, said

@@ -270,3 +270,17 @@ def test_on_a_phone_charts_keep_a_legible_plotting_area(browser, server):
         assert v.errors == []
     finally:
         v.close()
+
+
+def test_keyboard_and_screen_reader_basics(visit):
+    page = visit.open("/profile/JPN")
+    page.keyboard.press("Tab")  # the first stop skips the navigation
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    tree = page.locator("main").aria_snapshot()
+    titles = page.locator(".table-head h3").all_inner_texts()
+    assert titles
+    for title in titles:  # every table is named by its title (a reader lists tables by name)
+        assert f'- table "{title}"' in tree, title
+    assert page.locator('nav a[aria-current="page"]').inner_text() == "Country / bloc"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import socket
 import threading
@@ -284,3 +285,13 @@ def test_keyboard_and_screen_reader_basics(visit):
     for title in titles:  # every table is named by its title (a reader lists tables by name)
         assert f'- table "{title}"' in tree, title
     assert page.locator('nav a[aria-current="page"]').inner_text() == "Country / bloc"
+
+
+def test_the_exposure_table_fits_a_desktop_window(visit):
+    for url in ("/", "/profile/JPN"):
+        page = visit.open(url)
+        scroll = page.locator("#table-exposure .scroll")
+        overflow = scroll.evaluate("e => e.scrollWidth - e.clientWidth")
+        assert overflow <= 0, (url, overflow)  # no column hidden behind a sideways scroll at 1280 px
+        cells = page.locator("#table-exposure tbody tr").first.locator("td").all_inner_texts()
+        assert any(re.fullmatch(r"[\d,]+ t \S+", c) for c in cells), cells  # tonnes beside their basis

@@ -119,7 +119,7 @@ def _missing(v) -> bool:
 def cell(v, kind: str) -> str:
     """One table cell: the report's formats (critmin.report.fmt: usd, t, pct, hhi, num) plus signed tonnes
     ('dt'), whole days ('days'), percent values already ×100 ('pct100'), JSON flag lists ('flags') and text."""
-    if kind in ("text", "date"):
+    if kind in ("text", "date", "rtext"):  # rtext: text formatted here, right-aligned like a number
         if isinstance(v, list | tuple | np.ndarray):
             return ", ".join(map(str, v))
         return "" if _missing(v) else str(v)
@@ -184,10 +184,8 @@ EXPOSURE_COLUMNS = [
     ("Mineral", "commodity_name", "text"),
     ("Stage", "stage", "text"),
     ("Imports", "import_value_kusd", "usd"),
-    ("Tonnes", "import_content_tonnes", "t"),
-    ("Basis", "content_basis", "text"),
-    ("1st supplier", "supplier_1", "text"),
-    ("share", "supplier_1_share", "pct"),
+    ("Tonnes of content", "tonnes_words", "rtext"),  # '1,078,870 t Cu': the basis beside its tonnes
+    ("1st supplier", "supplier_words", "text"),  # 'CHL 38%'
     ("Supplier HHI", "supplier_hhi", "hhi"),
     ("From CHN", "share_from_CHN", "pct"),
     ("Net import reliance", "import_reliance", "pct"),
@@ -272,8 +270,19 @@ def exposure_table(
     """The exposure table: the traded stages of ``show_party`` (default: all) by import value; the CSV has
     every row, the coverage notes of the others go below."""
     shown = exp if show_party is None else exp[exp["party"] == show_party]
-    traded = shown[shown["import_value_kusd"].fillna(0) > 0].sort_values("import_value_kusd", ascending=False)
     from critmin.indicators.materiality import DEFAULT as material
+
+    traded = shown[shown["import_value_kusd"].fillna(0) > 0].sort_values("import_value_kusd", ascending=False)
+    traded = traded.assign(
+        tonnes_words=[
+            f"{fmt(t, 't')} {b}" if t == t and isinstance(b, str) else fmt(t, "t")
+            for t, b in zip(traded["import_content_tonnes"], traded["content_basis"], strict=True)
+        ],
+        supplier_words=[
+            f"{s} {fmt(x, 'pct')}" if isinstance(s, str) else ""
+            for s, x in zip(traded["supplier_1"], traded["supplier_1_share"], strict=True)
+        ],
+    )
 
     return Table(
         table_id,

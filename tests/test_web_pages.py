@@ -157,9 +157,12 @@ def test_registry_tables_speak_words_and_say_where_each_measure_stands(pages, ds
             assert r[6].endswith("before taking effect"), r
 
 
-def test_every_news_event_links_to_its_article_even_untitled(tmp_store):
+@pytest.fixture(scope="module")
+def with_news(store_copy, tmp_path_factory):
+    """The app on a copy of the store holding one untitled article (as the seed article is)."""
+    path = store_copy(tmp_path_factory.mktemp("news") / "critmin.duckdb")
     token = "pages-test-token-0123456789"
-    with TestClient(create_app(tmp_store, token=token), base_url="http://127.0.0.1") as c:
+    with TestClient(create_app(path, token=token), base_url="http://127.0.0.1") as c:
         r = c.post(
             "/api/v1/news/articles",
             json={
@@ -169,8 +172,12 @@ def test_every_news_event_links_to_its_article_even_untitled(tmp_store):
             headers={"Authorization": f"Bearer {token}"},
         )
         assert r.status_code == 201, r.text
-        article = r.json()["articles"][0]["article_id"]
-        page = c.get("/timeline").text
+        yield c, r.json()["articles"][0]["article_id"]
+
+
+def test_every_news_event_links_to_its_article_even_untitled(with_news):
+    c, article = with_news
+    page = c.get("/timeline").text
     events = re.search(r'<div class="table" id="table-events">(.*?)</table>', page, re.S).group(1)
     assert (
         events.count(f'href="/news/{article}"') == events.count("<tr>") - 1
@@ -202,3 +209,18 @@ def test_a_malformed_year_is_refused_in_words(pages):
     assert r.status_code == 422
     said = text_of(re.search(r'id="error-message">(.*?)</p>', r.text, re.S).group(1))
     assert "four-digit year" in said and "pattern" not in said, said
+
+
+@pytest.mark.parametrize("since", ["2025", "2025-06", "2025-06-01"])
+def test_the_timeline_filters_from_a_year_a_month_or_a_day(with_news, since):
+    r = with_news[0].get(f"/timeline?since={since}")
+    assert r.status_code == 200, text_of(r.text)[:300]
+    ends = [row[5] for row in table_rows(r.text, "restrictions")]
+    assert ends and all(e == "" or e >= since for e in ends)  # nothing that ended before
+
+
+def test_an_impossible_timeline_date_is_refused_in_words(with_news):
+    r = with_news[0].get("/timeline?since=2025-13-40")
+    assert r.status_code == 422
+    said = text_of(re.search(r'id="error-message">(.*?)</p>', r.text, re.S).group(1))
+    assert said.startswith("unknown date '2025-13-40'") and "YYYY-MM" in said, said

@@ -283,13 +283,28 @@ async def sourcing(
 @router.get("/timeline")
 async def timeline(
     request: Request,
-    since: Annotated[str | None, Query(max_length=10, pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$")] = None,
+    since: Annotated[str | None, Query(max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD.")] = None,
     country: Annotated[str | None, Query(max_length=100)] = None,
     download: Download = None,
 ):
-    return await page_response(
-        request, lambda ds, memo: dashboard.timeline(ds, since or None, country or None, memo)
-    )
+    day = _since(since)
+    return await page_response(request, lambda ds, memo: dashboard.timeline(ds, day, country or None, memo))
+
+
+def _since(text: str | None) -> str | None:
+    """'2024' -> '2024-01-01', '2024-05' -> '2024-05-01': the first day of what the reader typed."""
+    import datetime as dt
+
+    if text is None or not text.strip():
+        return None
+    t = text.strip()
+    full = {4: t + "-01-01", 7: t + "-01"}.get(len(t), t)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", full):
+        try:
+            return dt.date.fromisoformat(full).isoformat()
+        except ValueError:
+            pass
+    raise UnknownValueError("date", text, hint="write YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 @router.get("/news/{article_id}")

@@ -21,6 +21,7 @@ from critmin import __version__
 from critmin.errors import UnknownValueError
 from critmin.web import dashboard
 from critmin.web import responses as rs
+from critmin.web.params import day
 from critmin.web.service import Cached
 from critmin.web.views.common import cache_key, send, service
 
@@ -287,24 +288,8 @@ async def timeline(
     country: Annotated[str | None, Query(max_length=100)] = None,
     download: Download = None,
 ):
-    day = _since(since)
-    return await page_response(request, lambda ds, memo: dashboard.timeline(ds, day, country or None, memo))
-
-
-def _since(text: str | None) -> str | None:
-    """'2024' -> '2024-01-01', '2024-05' -> '2024-05-01': the first day of what the reader typed."""
-    import datetime as dt
-
-    if text is None or not text.strip():
-        return None
-    t = text.strip()
-    full = {4: t + "-01-01", 7: t + "-01"}.get(len(t), t)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", full):
-        try:
-            return dt.date.fromisoformat(full).isoformat()
-        except ValueError:
-            pass
-    raise UnknownValueError("date", text, hint="write YYYY, YYYY-MM or YYYY-MM-DD")
+    first = day(since, end=False)
+    return await page_response(request, lambda ds, memo: dashboard.timeline(ds, first, country or None, memo))
 
 
 @router.get("/news/{article_id}")

@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
+from harness import PEAK_RSS_MB, RESULTS_DIR, run_python, scratch, write_results
+
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "basis.json"
+RESULTS = RESULTS_DIR / "basis.json"
 
 REFRESH = """
 import duckdb, json, os, time
@@ -57,15 +56,6 @@ print(json.dumps({{"seconds": time.perf_counter() - t, "groups": len(n)}}))
 """
 
 
-# peak RSS of the process itself: VmHWM starts afresh at exec, while ru_maxrss keeps the forking parent's
-PEAK = "int(dict(l.split(':', 1) for l in open('/proc/self/status'))['VmHWM'].split()[0]) / 1024"
-
-
-def run(code: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def _commit() -> str:
     try:
         out = subprocess.run(
@@ -94,8 +84,7 @@ def main() -> None:
     import critmin
     from critmin.scenarios.network import BALANCE_MARGIN, world_balance
 
-    tmp = Path(tempfile.mkdtemp(prefix="critmin-basis-"))
-    try:
+    with scratch("critmin-basis-") as tmp:
         db = str(tmp / "bench.duckdb")
         with critmin.open(db) as ds:
             flags = ds.con.execute(
@@ -108,10 +97,10 @@ def main() -> None:
             bal = world_balance(ds, 2023)
         opens = []
         for i in range(3):
-            opens.append(run(FIRST_OPEN.format(db=str(tmp / f"first-{i}.duckdb"), peak=PEAK)))
+            opens.append(run_python(FIRST_OPEN.format(db=str(tmp / f"first-{i}.duckdb"), peak=PEAK_RSS_MB)))
             Path(tmp / f"first-{i}.duckdb").unlink()
-        refresh = [run(REFRESH.format(db=db, peak=PEAK)) for _ in range(3)]
-        query = [run(QUERY.format(db=db)) for _ in range(3)]
+        refresh = [run_python(REFRESH.format(db=db, peak=PEAK_RSS_MB)) for _ in range(3)]
+        query = [run_python(QUERY.format(db=db)) for _ in range(3)]
         have = bal[bal["margin"].notna()]
         ree = bal[(bal["commodity"] == "rare_earths") & (bal["stage"] == "refined")].iloc[0]
         out = {
@@ -170,11 +159,8 @@ def main() -> None:
             }
         )
         out["history"] = history
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-        print(json.dumps(out, indent=2))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    write_results(RESULTS, out)
+    print(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

@@ -9,16 +9,14 @@ Writes benchmarks/results/cascade.json.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "cascade.json"
+from harness import RESULTS_DIR, machine, write_results
+
+RESULTS = RESULTS_DIR / "cascade.json"
 CASES = [
     ("rare_earths", "refined"),
     ("graphite", "mine"),
@@ -112,16 +110,10 @@ def main(db: str | None = None) -> dict:
         "worst_run_with_response_median_ms": max(r["run_with_response_median_ms"] for r in rows),
         "target_met": max(r["cascade_median_ms"] for r in rows) < 5.0 and worst < 5.0,
         "loadavg_at_start": load0,
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "loadavg_at_end": os.getloadavg(),
-        },
+        "machine": machine(loadavg_at_end=os.getloadavg()),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2))
+    write_results(RESULTS, out)
     return out
 
 

@@ -8,15 +8,13 @@ reference. Writes benchmarks/results/dask_scaling.json.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "dask_scaling.json"
+from harness import RESULTS_DIR, machine, write_results
+
+RESULTS = RESULTS_DIR / "dask_scaling.json"
 DRAWS = 20_000
 CHUNK = 250
 KW = dict(
@@ -95,18 +93,13 @@ def main(db: str | None = None, repeats: int = 3) -> dict:
         "speedup_2_vs_1": speedup,
         "target_met": speedup >= 1.6,
         "identical_to_in_process": True,
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
         "note": "the 2 cores are shared with other engineers' jobs: cpu_utilisation = worker CPU seconds / "
         "(wall seconds x workers) shows how much of the cores the workers actually got",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     print(f"speedup 2 vs 1 workers (best of {repeats}): {speedup:.2f}x")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2))
+    write_results(RESULTS, out)
     return out
 
 

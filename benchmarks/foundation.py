@@ -8,30 +8,27 @@ Writes benchmarks/results/foundation.json.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "foundation.json"
+from harness import PEAK_RSS_MB, RESULTS_DIR, machine, run_python, scratch, write_results
+
+RESULTS = RESULTS_DIR / "foundation.json"
 
 BUILD = """
-import json, resource, time
+import json, time
 t = time.perf_counter()
 from critmin.store import Store
 Store({db!r}).close()
-print(json.dumps({{"seconds": time.perf_counter() - t,
-                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"seconds": time.perf_counter() - t, "peak_rss_mb": {peak}}}))
 """
 
 SWEEP = """
-import json, resource, time
+import json, time
 t0 = time.perf_counter()
 import critmin
 from critmin.reference import blocs, commodities
@@ -44,25 +41,19 @@ df2 = ds.exposure(g20, years=range(2018, 2025))
 t3 = time.perf_counter()
 print(json.dumps({{"import_and_open_s": t1 - t0, "sweep_cold_s": t2 - t1, "sweep_warm_s": t3 - t2,
                    "rows": len(df), "parties": len(g20), "commodities": len(commodities.catalogue()),
-                   "years": 7, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                   "years": 7, "peak_rss_mb": {peak}}}))
 """
 
 
-def run(code: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="critmin-bench-"))
-    try:
+    with scratch("critmin-bench-") as tmp:
         db = str(tmp / "bench.duckdb")
         builds = []
         for i in range(3):
             path = str(tmp / f"build{i}.duckdb")
-            builds.append(run(BUILD.format(db=path)))
-        run(BUILD.format(db=db))
-        sweeps = [run(SWEEP.format(db=db)) for _ in range(3)]
+            builds.append(run_python(BUILD.format(db=path, peak=PEAK_RSS_MB)))
+        run_python(BUILD.format(db=db, peak=PEAK_RSS_MB))
+        sweeps = [run_python(SWEEP.format(db=db, peak=PEAK_RSS_MB)) for _ in range(3)]
         critmin_bin = shutil.which("critmin") or str(Path(sys.executable).parent / "critmin")
         helps = []
         for _ in range(7):
@@ -71,11 +62,7 @@ def main() -> None:
             helps.append(time.perf_counter() - t)
         cold = [s["import_and_open_s"] + s["sweep_cold_s"] for s in sweeps]
         result = {
-            "machine": {
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-                "platform": platform.platform(),
-            },
+            "machine": machine(),
             "store_build_s": {
                 "median": statistics.median(b["seconds"] for b in builds),
                 "runs": [round(b["seconds"], 3) for b in builds],
@@ -96,11 +83,8 @@ def main() -> None:
             },
             "cli_help_s": {"median": statistics.median(helps), "max": max(helps), "target": 0.5},
         }
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-        print(json.dumps(result, indent=2))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    write_results(RESULTS, result)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,34 +20,25 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "ingest_baci.json"
+from harness import PEAK_RSS_MB, RESULTS_DIR, build_store, run_python, scratch, write_results
+
+RESULTS = RESULTS_DIR / "ingest_baci.json"
 FLOWS_PER_YEAR = 2_000_000
 
-BUILD = "from critmin.store import Store; Store({db!r}).close()"
-# peak RSS from VmHWM, the high-water mark of this process's own memory (ru_maxrss would also count the
-# parent's memory at the time of the fork)
 INGEST = """
 import json, time
-def hwm():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
 t = time.perf_counter()
 from critmin.ingest.writer import ingest
 r = ingest({db!r}, "baci", {csv!r})
 print(json.dumps({{"seconds": time.perf_counter() - t, "rows_read": r.rows_read, "rows": r.rows,
-                   "outside_catalogue": r.outside_catalogue, "peak_rss_mb": hwm()}}))
+                   "outside_catalogue": r.outside_catalogue, "peak_rss_mb": {peak}}}))
 """
 
 
@@ -100,22 +91,14 @@ def main(cases: list[tuple[str, int]]) -> dict:
         "target_peak_rss_mb": 400,
         "runs": [],
     }
-    tmp = Path(tempfile.mkdtemp(prefix="critmin-bench-ingest-"))
-    try:
+    with scratch("critmin-bench-ingest-") as tmp:
         for kind, n in cases:
             csv = tmp / "BACI_HS92_Y2023_V209901.csv"
             t = time.perf_counter()
             generate(csv, n, kind)
             gen_s = time.perf_counter() - t
-            db = tmp / f"store-{kind}-{n}.duckdb"
-            subprocess.run([sys.executable, "-c", BUILD.format(db=str(db))], check=True)
-            res = subprocess.run(
-                [sys.executable, "-c", INGEST.format(db=str(db), csv=str(csv))],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            run = {"kind": kind, **json.loads(res.stdout.strip().splitlines()[-1])}
+            db = build_store(tmp / f"store-{kind}-{n}.duckdb")
+            run = {"kind": kind, **run_python(INGEST.format(db=db, csv=str(csv), peak=PEAK_RSS_MB))}
             run.update(
                 {
                     "rows_in_file": n,
@@ -129,11 +112,8 @@ def main(cases: list[tuple[str, int]]) -> dict:
             print(json.dumps(run))
             out["runs"].append(run)
             csv.unlink()
-            db.unlink()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+            Path(db).unlink()
+    write_results(RESULTS, out)
     return out
 
 

@@ -16,28 +16,21 @@ import csv
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "ingest_usgs.json"
+from harness import PEAK_RSS_MB, RESULTS_DIR, build_store, run_python, scratch, write_results
 
-BUILD = "from critmin.store import Store; Store({db!r}).close()"
+RESULTS = RESULTS_DIR / "ingest_usgs.json"
+
 INGEST = """
 import json, time
-def hwm():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
 t = time.perf_counter()
 from critmin.ingest.writer import ingest
 r = ingest({db!r}, "usgs", {csv!r})
 print(json.dumps({{"seconds": time.perf_counter() - t, "values_read": r.rows_read, "rows": r.rows,
-                   "outside_catalogue": r.outside_catalogue, "peak_rss_mb": hwm()}}))
+                   "outside_catalogue": r.outside_catalogue, "peak_rss_mb": {peak}}}))
 """
 TYPES = (
     "Mine production, {c} content",
@@ -108,32 +101,20 @@ def main(sizes: list[float]) -> dict:
         "target_peak_rss_mb": 300,
         "runs": [],
     }
-    tmp = Path(tempfile.mkdtemp(prefix="critmin-bench-usgs-"))
-    try:
+    with scratch("critmin-bench-usgs-") as tmp:
         for mb in sizes:
             path = tmp / "MCS2025_World_Data.csv"
             n = generate(path, mb)
-            db = tmp / "store.duckdb"
-            subprocess.run([sys.executable, "-c", BUILD.format(db=str(db))], check=True)
-            res = subprocess.run(
-                [sys.executable, "-c", INGEST.format(db=str(db), csv=str(path))],
-                capture_output=True,
-                text=True,
-            )
-            if res.returncode:
-                raise SystemExit(res.stderr[-3000:])
-            run = json.loads(res.stdout.strip().splitlines()[-1])
+            db = build_store(tmp / "store.duckdb")
+            run = run_python(INGEST.format(db=db, csv=str(path), peak=PEAK_RSS_MB))
             run.update({"file_mb": round(path.stat().st_size / 2**20, 1), "csv_rows": n})
             run["seconds"] = round(run["seconds"], 2)
             run["peak_rss_mb"] = round(run["peak_rss_mb"], 1)
             print(json.dumps(run))
             out["runs"].append(run)
             path.unlink()
-            db.unlink()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+            Path(db).unlink()
+    write_results(RESULTS, out)
     return out
 
 

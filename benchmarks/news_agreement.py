@@ -157,26 +157,22 @@ def align(
 ) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:
     """(matched pairs (extracted, gold), unmatched extracted, unmatched gold) of one article.
 
-    The one-to-one greedy matching of :func:`critmin.news.evaluate.score`: extracted events in text order,
-    each taking the first unused gold event it :func:`~critmin.news.evaluate.matches`. With ``by_evidence``
+    The one-to-one greedy matching of :func:`critmin.news.evaluate.score` (:func:`~critmin.news.evaluate.pairs`):
+    extracted events in text order, each taking the first unused gold event it matches. With ``by_evidence``
     each takes, among the unused gold events it matches, the one whose evidence quote is most alike
     (``difflib`` ratio; ties: the first) — the pairing a reader would make, used to compare two annotators'
     events attribute by attribute (the scorer's pairing can pair a background event with a main one when
     both fit). Events of every ``mineral_relevant`` value take part; filter first to score as the scorer does.
     """
-    from critmin.news.evaluate import matches
+    from critmin.news.evaluate import pairs
 
-    used: set[int] = set()
-    pairs, spurious = [], []
-    for e in extracted:
-        fits = [i for i, g in enumerate(gold) if i not in used and matches(e, g)]
-        if not fits:
-            spurious.append(e)
-            continue
-        hit = max(fits, key=lambda i: (_evidence_overlap(e, gold[i]), -i)) if by_evidence else fits[0]
-        used.add(hit)
-        pairs.append((e, gold[hit]))
-    return pairs, spurious, [g for i, g in enumerate(gold) if i not in used]
+    matching = pairs(extracted, gold, prefer=_evidence_overlap if by_evidence else None)
+    used = {hit for _, hit in matching if hit is not None}
+    return (
+        [(extracted[k], gold[hit]) for k, hit in matching if hit is not None],
+        [extracted[k] for k, hit in matching if hit is None],
+        [g for i, g in enumerate(gold) if i not in used],
+    )
 
 
 def cohen_kappa(labels_a: list, labels_b: list) -> dict:

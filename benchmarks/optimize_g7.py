@@ -9,19 +9,13 @@ solved and their status counts. Writes benchmarks/results/optimize_g7.json.
 from __future__ import annotations
 
 import json
-import os
-import platform
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "optimize_g7.json"
+from harness import RESULTS_DIR, cold_and_warm, write_results
+
+RESULTS = RESULTS_DIR / "optimize_g7.json"
 
 SWEEP = """
-import json, resource, time
+import json, time
 t0 = time.perf_counter()
 import critmin
 from critmin.optimize import sourcing
@@ -40,56 +34,30 @@ print(json.dumps({{
     "status_counts": {{k: int(v) for k, v in df["status"].value_counts().items()}},
     "year": int(lp["year"].max()),
     "mean_risk_reduction": float(lp.loc[lp["status"] == "optimal", "risk_reduction"].mean()),
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+    "peak_rss_mb": {peak}}}))
 """
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="critmin-bench-opt-"))
-    try:
-        db = str(tmp / "bench.duckdb")
-        subprocess.run(
-            [sys.executable, "-c", f"from critmin.store import Store; Store({db!r}).close()"], check=True
-        )
-        runs = []
-        for _ in range(3):
-            out = subprocess.run(
-                [sys.executable, "-c", SWEEP.format(db=db)], capture_output=True, text=True, check=True
-            )
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        best = min(runs, key=lambda r: r["sweep_cold_s"])
-        result = {
-            "benchmark": "optimize_g7",
-            "target": "all catalogue commodities x G7 members < 10 s",
-            "sweep_cold_s_runs": [round(r["sweep_cold_s"], 3) for r in runs],
-            "sweep_cold_s_best": round(best["sweep_cold_s"], 3),
-            "sweep_warm_s_best": round(min(r["sweep_warm_s"] for r in runs), 3),
-            "import_and_open_s": round(best["import_and_open_s"], 3),
-            "meets_target": best["sweep_cold_s"] < 10.0,
-            **{
-                k: best[k]
-                for k in (
-                    "parties",
-                    "commodities",
-                    "rows",
-                    "lps",
-                    "status_counts",
-                    "year",
-                    "mean_risk_reduction",
-                    "peak_rss_mb",
-                )
-            },
-            "machine": {
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-            },
-        }
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(json.dumps(result, indent=2))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    result = cold_and_warm(
+        "optimize_g7",
+        SWEEP,
+        phase="sweep",
+        target="all catalogue commodities x G7 members < 10 s",
+        target_s=10.0,
+        figures=(
+            "parties",
+            "commodities",
+            "rows",
+            "lps",
+            "status_counts",
+            "year",
+            "mean_risk_reduction",
+            "peak_rss_mb",
+        ),
+    )
+    write_results(RESULTS, result)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -13,19 +13,13 @@ are shared) and the status counts. Writes benchmarks/results/outlook.json.
 from __future__ import annotations
 
 import json
-import os
-import platform
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "outlook.json"
+from harness import RESULTS_DIR, cold_and_warm, write_results
+
+RESULTS = RESULTS_DIR / "outlook.json"
 
 RUN = """
-import json, resource, time
+import json, time
 t0 = time.perf_counter()
 import critmin
 from critmin.optimize import lp
@@ -53,55 +47,29 @@ print(json.dumps({{
     "parties": len(g7), "cases": len(df), "concentration_rows": len(conc), "lps_solved": lps_cold,
     "status_counts": {{k: int(v) for k, v in df["status"].value_counts().items()}},
     "feasible_share_of_cases": float((df["status"] == "feasible").mean()),
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+    "peak_rss_mb": {peak}}}))
 """
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="critmin-bench-outlook-"))
-    try:
-        db = str(tmp / "bench.duckdb")
-        subprocess.run(
-            [sys.executable, "-c", f"from critmin.store import Store; Store({db!r}).close()"], check=True
-        )
-        runs = []
-        for _ in range(3):
-            out = subprocess.run(
-                [sys.executable, "-c", RUN.format(db=db)], capture_output=True, text=True, check=True
-            )
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        best = min(runs, key=lambda r: r["outlook_cold_s"])
-        result = {
-            "benchmark": "outlook",
-            "target": "6 minerals x 2 stages x 3 scenarios x 3 years x G7 members (756 cases) < 5 s",
-            "outlook_cold_s_runs": [round(r["outlook_cold_s"], 3) for r in runs],
-            "outlook_cold_s_best": round(best["outlook_cold_s"], 3),
-            "outlook_warm_s_best": round(min(r["outlook_warm_s"] for r in runs), 3),
-            "import_and_open_s": round(best["import_and_open_s"], 3),
-            "meets_target": best["outlook_cold_s"] < 5.0,
-            **{
-                k: best[k]
-                for k in (
-                    "parties",
-                    "cases",
-                    "concentration_rows",
-                    "lps_solved",
-                    "status_counts",
-                    "feasible_share_of_cases",
-                    "peak_rss_mb",
-                )
-            },
-            "machine": {
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-            },
-        }
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(json.dumps(result, indent=2))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    result = cold_and_warm(
+        "outlook",
+        RUN,
+        phase="outlook",
+        target="6 minerals x 2 stages x 3 scenarios x 3 years x G7 members (756 cases) < 5 s",
+        target_s=5.0,
+        figures=(
+            "parties",
+            "cases",
+            "concentration_rows",
+            "lps_solved",
+            "status_counts",
+            "feasible_share_of_cases",
+            "peak_rss_mb",
+        ),
+    )
+    write_results(RESULTS, result)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -29,9 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import RESULTS_DIR, machine, scratch, write_results
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-RESULTS = HERE / "results" / "report.json"
+RESULTS = RESULTS_DIR / "report.json"
 PAGES = REPO / "tests" / "artifacts" / "report-pages"
 PAGE_ONE = HERE / "results" / "report-page-1.png"
 CRITMIN = [sys.executable, "-m", "critmin.cli.main"]
@@ -121,14 +122,15 @@ def fresh_clone() -> dict:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="critmin-report-bench-"))
-    db = str(tmp / "critmin.duckdb")
-    subprocess.run(
-        [*CRITMIN, "--db", db, "data", "status"], capture_output=True, check=True
-    )  # build the store
-    runs = [run_cli(db, tmp) for _ in range(3)]
+    with scratch("critmin-report-bench-") as tmp:
+        db = str(tmp / "critmin.duckdb")
+        subprocess.run(
+            [*CRITMIN, "--db", db, "data", "status"], capture_output=True, check=True
+        )  # build the store
+        runs = [run_cli(db, tmp) for _ in range(3)]
+        inproc_runs = [in_process(db, tmp) for _ in range(3)]
+        pages = render_pages(tmp / "r.pdf")
     best = min(runs, key=lambda r: r["wall_s"])
-    inproc_runs = [in_process(db, tmp) for _ in range(3)]
     inproc = min(inproc_runs, key=lambda r: r.get("critical_path_cpu_s", float("inf")))
     critical = inproc.get("critical_path_cpu_s", float("nan"))
     result = {
@@ -143,18 +145,12 @@ def main() -> None:
         "in_process_runs": inproc_runs,
         "meets_target_wall": best["wall_s"] < 10,
         "meets_target_critical_path": critical < 10,
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
     }
-    result["pages"] = render_pages(tmp / "r.pdf")
+    result["pages"] = pages
     if "--fresh-clone" in sys.argv:
         result["fresh_clone"] = fresh_clone()
-    shutil.rmtree(tmp, ignore_errors=True)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS, result)
     print(json.dumps(result, indent=2))
 
 

@@ -10,18 +10,16 @@ Writes benchmarks/results/sweep.json.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import resource
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "sweep.json"
+from harness import RESULTS_DIR, machine, write_results
+
+RESULTS = RESULTS_DIR / "sweep.json"
 DRAWS = 10_000
 
 
@@ -114,15 +112,10 @@ def main(db: str | None = None) -> dict:
         "target_met": all(r["seconds"] < 30 for r in rows if r["commodity"] == "graphite")
         and all(r["shortfall_above_consumption"] == 0 for r in rows),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2))
+    write_results(RESULTS, out)
     return out
 
 

@@ -22,7 +22,6 @@ import hashlib
 import http.server
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from harness import machine, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "watch.json"
@@ -304,14 +305,9 @@ def main() -> None:
         "met": max(secs) < TARGET_S and max(mbs) < TARGET_MB,
         "draws": 32,
         "repeats": runs,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    write_results(RESULTS, result, indent=1)
     print(json.dumps({k: v for k, v in result.items() if k != "repeats"}, indent=1))
 
 

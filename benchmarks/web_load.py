@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
@@ -34,6 +33,8 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+from harness import machine, write_results
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "web_load.json"
@@ -331,22 +332,17 @@ def main() -> dict:
         "worst_endpoint_p99_ms": worst,
         "server": "critmin serve (uvicorn, one process) on 127.0.0.1; responses cached per store version",
         "client": "asyncio (uvloop when installed) keep-alive HTTP/1.1, closed loop, no think time, same machine",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine(
+            load_average_before=[round(x, 2) for x in load_before],
+            load_average_after=[round(x, 2) for x in os.getloadavg()],
+        ),
         "server_start_s": round(start_s, 2),
         "first_request": first,
         "read_load": reads,
         "compute_one_client": compute_1,
         "compute_four_clients": compute_4,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_results(Path(args.out), result)
     print(
         json.dumps(
             {k: result[k] for k in ("target_met", "worst_endpoint_p99_ms")}

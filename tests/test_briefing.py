@@ -94,3 +94,50 @@ def test_japan_holds_its_jogmec_target_for_rare_metals_only():
     assert bf.held_days("JPN", "rare_earths") == 60
     assert bf.held_days("JPN", "copper") == 0
     assert bf.held_days("ITA", "rare_earths") == 0
+
+
+def test_a_ban_on_all_dual_use_items_is_not_a_restriction_on_copper_ore(ds):
+    """Page one's 'Restrictions in force': China's ban on dual-use exports to Japanese military users (Ann.
+    1/2026) covers the minerals on China's control list, not copper concentrate or platinum."""
+    import datetime as dt
+
+    b = bf.Briefing(ds, "JPN,ITA", 2024, as_of=dt.date(2026, 12, 1))
+    jpn, ita = b.parties
+    ban = "CHN-2026-01-06-japan-military-end-use"
+    for c in ("copper", "platinum_group", "niobium", "aluminium"):
+        assert ban not in set(b.measures_hitting(jpn, c)["id"]), c
+    for c in ("rare_earths", "graphite", "gallium", "antimony"):
+        assert ban in set(b.measures_hitting(jpn, c)["id"]), c
+    assert ban not in set(b.measures_hitting(ita, "rare_earths")["id"])  # targets Japan only
+    assert ban in set(b.measures_hitting(jpn, "critical_minerals")["id"])  # the registry section lists it
+    assert bf.measures_cell(b, jpn, "copper") == "none"
+
+
+def test_no_response_is_claimed_where_nothing_can_respond(ds):
+    """'(34% with response)' on page one is a number only where some producer has spare capacity on record;
+    with none (IEA refining series of one year; no production series) the briefing says so instead."""
+    b = bf.Briefing(ds, "JPN", 2024)
+    t = b.scenario_table
+    assert len(t) and (t["response_spare_tonnes"] == 0).any()  # lithium (refined): IEA has 2023 only
+    for r in t.itertuples(index=False):
+        cell = bf.stop_cell(b, r.party, r.commodity, r.stage)
+        if r.shortfall_share >= bf.MIN_SHORTFALL_SHARE:
+            assert ("with response" in cell) == (r.response_spare_tonnes > 0), cell
+
+
+def test_a_cost_at_unit_values_is_never_offered_as_a_saving():
+    """Re-sourcing lithium from China to Chile 'costs −30%' only because carbonate is cheaper per tonne of Li than
+    hydroxide: page one's re-sourcing line says the unit values mix grades."""
+    from types import SimpleNamespace
+
+    a = SimpleNamespace(
+        action="re-source away from China",
+        mineral="lithium (refined)",
+        number="China's share of the tonnes imported 66% → 0%; cost at today's unit values −30%",
+        closes_share=1.0,
+        shortfall_tonnes=2796.0,
+        basis="Li",
+        closes_usd=276e6,
+        caveat="",
+    )
+    assert "unit values mix grades" in bf.action_text(a, short=True)

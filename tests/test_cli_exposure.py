@@ -81,3 +81,14 @@ def test_bad_output_suffix(store_path, tmp_path):
         timeout=120,
     )
     assert r.returncode == 2 and ".csv" in r.stderr
+
+
+def test_the_caption_names_each_production_source_once(ds):
+    """At 80 columns a caption listing 'WMD 2026 (Ag); WMD 2026 (Al); ...' for 40 bases ran to 14 lines; each
+    source and edition is named once with what it gives, as in the report."""
+    from critmin.cli.exposure import _caption
+
+    text = _caption(ds.exposure("JPN", 2024), "CHN", 0.1)
+    for src in ("WMD 2026", "IEA May 2024", "USGS MCS 2024"):
+        assert text.count(src) == 1, src
+    assert "WMD 2026 (Ag, Al," in text

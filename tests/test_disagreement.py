@@ -67,3 +67,22 @@ def test_the_tonnes_basis_reports_the_value_share_as_the_alternative(ds):
     t = ds.exposure("JPN", 2024, commodities="rare_earths", basis="tonnes")
     assert np.allclose(v["share_from_CHN"], t["alt_basis_share_from"], equal_nan=True)
     assert np.allclose(v["alt_basis_share_from"], t["share_from_CHN"], equal_nan=True)
+
+
+def test_a_source_note_gives_the_world_totals_when_they_differ(ds):
+    """Antimony 2023: WMD 2026 counts 117 kt of world mine output (37,880 t in Russia), USGS MCS 2024 83 kt; the
+    note says so, since China's share differs because the denominator does. Totals within 10% are not said."""
+    import pytest
+
+    from critmin.indicators.disagreement import source_note
+
+    g = ds.source_disagreements
+    sb = g[(g["commodity"] == "antimony") & (g["year"] == 2023)].iloc[0]
+    wmd = ds.production("antimony", "mine", 2023, source="WMD")["tonnes"].sum()
+    usgs = ds.production("antimony", "mine", 2023, source="USGS")["tonnes"].sum()
+    assert sb["total"] == pytest.approx(wmd) and sb["other_total"] == pytest.approx(usgs)
+    note = source_note("CHN", sb)
+    assert note.startswith("CHN 35% (WMD 2026) vs 48% (USGS MCS 2024), 2023")
+    assert f"(world output {wmd:,.0f} t vs {usgs:,.0f} t Sb)" in note and ";" not in note
+    close = pd.Series({**sb.to_dict(), "other_total": sb["total"] * 1.05})
+    assert "world output" not in source_note("CHN", close)

@@ -145,3 +145,22 @@ def test_production_on_one_content_basis_makes_sources_comparable(ds):
     u = usgs.set_index("country")["tonnes"]
     # Australia's lithium output, WMD (Li2O converted) vs USGS (Li content): same order, within 25 %
     assert w["AUS"] == pytest.approx(u["AUS"], rel=0.25)
+
+
+def test_a_missing_net_import_reliance_says_why(ds):
+    """Where imports are recorded but net import reliance is left out, the note gives the reason — never
+    'no domestic production' (which reads as 100%) nor a content note (which reads as computed)."""
+    from critmin.report import _reliance_notes
+
+    e = ds.exposure("JPN,ITA", 2024)
+    gap = e[e["import_reliance"].isna() & (e["import_value_kusd"] > 0)]
+    assert len(gap) >= 5  # e.g. niobium (refined): no production series; ITA zinc ore: re-exports
+    for r in gap.itertuples(index=False):
+        assert not r.import_reliance_note.startswith(("no domestic production", "content-adjusted")), r
+    ita_zinc = e[(e["party"] == "ITA") & (e["commodity"] == "zinc")].iloc[0]
+    assert ita_zinc["export_content_tonnes"] > ita_zinc["import_content_tonnes"]
+    assert ita_zinc["import_reliance_note"].startswith("exports exceed imports")
+    # the report says it under the table, one note per reason naming every such row
+    notes = " ".join(_reliance_notes(e[e["party"] == "JPN"]))
+    for c in e[(e["party"] == "JPN")].merge(gap)["commodity_name"]:
+        assert c[:1].lower() + c[1:] in notes, c

@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from critmin.news.evaluate import MISS_CAUSES, SPURIOUS_CAUSES, add_diagnoses, diagnose, score
+from critmin.news.evaluate import MISS_CAUSES, SPURIOUS_CAUSES, _pairs, add_diagnoses, diagnose, pairs, score
 
 TEXT = (
     "Freedonia banned exports of cobalt on Monday. "
@@ -146,3 +146,30 @@ def test_causes_account_for_every_miss_and_every_false_positive(exts, golds):
     assert sum(d["matched_by_salience"].values()) == result["tp"]
     total = add_diagnoses(add_diagnoses({}, d), d)
     assert sum(total["missed"].values()) == 2 * result["fn"]
+
+
+def test_matching_takes_the_first_fit_or_the_preferred_one():
+    """Two gold bans by FRD both fit one extracted ban: the scorer takes the first; ``prefer`` the one it
+    ranks higher, and on a tie the first again."""
+    early = gold(1, "export_restriction", ["FRD"], [], "an earlier ban")
+    this = gold(2, "export_restriction", ["FRD"], ["cobalt"], "Freedonia banned exports of cobalt")
+    ban = ext("export_restriction", ["FRD"], ["cobalt"], "Freedonia banned")
+    assert pairs([ban], [early, this]) == [(0, 0)]
+    assert pairs([ban], [early, this], prefer=lambda e, g: "cobalt" in g["evidence"]) == [(0, 1)]
+    assert pairs([ban], [early, this], prefer=lambda e, g: 0.0) == [(0, 0)]
+    assert pairs([ban, ban, ban], [early, this]) == [(0, 0), (1, 1), (2, None)]  # one-to-one
+    assert _pairs is pairs  # the former private name still answers
+
+
+@given(
+    st.lists(st.sampled_from(CANDIDATES), max_size=6),
+    st.lists(st.sampled_from([G_BAN, G_MOU, G_OLD]), max_size=3, unique_by=lambda g: g["event_id"]),
+)
+def test_matching_is_the_scorers_and_a_constant_preference_changes_nothing(exts, golds):
+    matching = pairs(exts, golds)
+    assert matching == pairs(exts, golds, prefer=lambda e, g: 1.0)
+    assert (
+        sum(hit is not None for _, hit in matching) == score({"a": exts}, {"a": golds})["tp"]
+    )  # all relevant
+    hits = [hit for _, hit in matching if hit is not None]
+    assert len(hits) == len(set(hits))  # each gold event matched at most once

@@ -425,3 +425,19 @@ def test_a_sentence_without_punctuation_is_cut_so_every_step_stays_linear():
 def test_a_repeated_sentence_is_read_once():
     text = "China banned exports of gallium to Japan on Monday. " * 50
     assert len(events(text, "2025-01-08")) == 1
+
+
+@pytest.mark.parametrize("published", [None, "2025-03-07"])
+def test_an_undated_event_has_no_date_precision(published):
+    """A weekday needs a publication date to become a day; without one the event is undated, and says why,
+    but claims no precision."""
+    art = Article(
+        text="China imposed export controls on gallium and germanium on Friday, the commerce ministry said.",
+        published=published,
+    )
+    (ev,) = extract_events(art)
+    if published is None:
+        assert ev.date is None and ev.date_precision is None
+        assert "publication date" in (ev.date_basis or "")
+    else:
+        assert ev.date == "2025-03-07" and ev.date_precision == "day"

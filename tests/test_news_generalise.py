@@ -794,3 +794,288 @@ def test_splitting_pairs_after_the_title_named_the_parties():
     )
     pairs = sorted(tuple(sorted(e.actors)) for e in extract_events(article) if e.event_type == "agreement")
     assert ("CHL", "ITA") in pairs and ("ITA", "PER") in pairs
+
+
+# == round 7: categories from batch 6's tuning half (invented sentences of each shape) =========================
+@pytest.mark.parametrize(
+    ("text", "language", "pairs"),
+    [
+        # a bloc's partnerships listed in the passive, the partners after "other countries, including"
+        (
+            "Comparable lithium partnerships have been established by Japan with other countries, including "
+            "Peru, Mongolia and Zambia.",
+            None,
+            [("JPN", "MNG"), ("JPN", "PER"), ("JPN", "ZMB")],
+        ),
+        (
+            "Copper agreements were signed by Germany with several partners, including Chile and Peru.",
+            None,
+            [("CHL", "DEU"), ("DEU", "PER")],
+        ),
+        # each partner with the year in brackets
+        (
+            "Australia has signed cobalt partnerships with India (2022), Indonesia (2023) and Vietnam (2024).",
+            None,
+            [("AUS", "IND"), ("AUS", "IDN"), ("AUS", "VNM")],
+        ),
+        # Italian: "istituire partenariati", each partner with its article (and year)
+        (
+            "Negli ultimi anni il Giappone ha istituito partenariati sul nichel con il Perù (2020), l'Argentina "
+            "(2021) e la Mongolia (2022).",
+            "it",
+            [("ARG", "JPN"), ("JPN", "MNG"), ("JPN", "PER")],
+        ),
+        (
+            "La Germania ha firmato protocolli sul rame con il Cile, l'Uruguay e lo Zambia.",
+            "it",
+            [("CHL", "DEU"), ("DEU", "URY"), ("DEU", "ZMB")],
+        ),
+    ],
+)
+def test_a_list_of_partnerships_is_one_agreement_per_partner(text, language, pairs):
+    evs = of_type(events(text, "2025-05-20", language), "agreement")
+    assert sorted(tuple(sorted(e.actors)) for e in evs) == sorted(pairs), evs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # one agreement between several parties stays one
+        "An agreement on lithium was signed by Japan, Peru and Chile on Monday.",
+        # a list of places after "including" is not a list of partners when no deal is named
+        "Japan imports lithium from other countries, including Peru and Chile.",
+    ],
+)
+def test_lists_that_are_not_one_partnership_each(text):
+    evs = of_type(events(text, "2025-05-20"), "agreement")
+    assert len(evs) <= 1, evs
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "mineral"),
+    [
+        # controls on the technologies of a mineral's processing are export controls (a technology catalogue)
+        ("Beijing imposed new controls on graphite purification techniques on Friday.", None, "graphite"),
+        (
+            "China added battery cathode technology to the list of technologies restricted from export.",
+            None,
+            "lithium_battery_materials",
+        ),
+        (
+            "La Cina ha introdotto controlli sulle tecnologie di separazione delle terre rare.",
+            "it",
+            "rare_earths",
+        ),
+        (
+            "Pechino ha aggiornato le regole. Sono stati imposti controlli anche sulle tecniche di raffinazione "
+            "del germanio.",
+            "it",
+            "germanium",
+        ),
+        (
+            "La Cina ha inserito la tecnologia dei materiali catodici nell'elenco delle tecnologie soggette a "
+            "restrizioni.",
+            "it",
+            "lithium_battery_materials",
+        ),
+    ],
+)
+def test_controls_on_a_mineral_s_technologies_are_export_restrictions(text, language, mineral):
+    (ev,) = of_type(events(text, "2025-07-15", language), "export_restriction")
+    assert ev.initiator == ["CHN"] and mineral in ev.minerals, ev
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("China imposed controls on lithium mining in Yunnan.", None),
+        ("The company introduced new graphite purification techniques at its plant in China.", None),
+        ("La Cina ha imposto controlli sulle miniere di terre rare.", "it"),
+    ],
+)
+def test_controls_on_mines_or_a_company_s_techniques_are_not(text, language):
+    assert not of_type(events(text, "2025-07-15", language), "export_restriction")
+
+
+def test_each_partner_s_year_in_brackets_dates_its_pair():
+    text = (
+        "Negli ultimi anni il Giappone ha istituito partenariati sul nichel con il Perù (2020), l'Argentina (2021) "
+        "e la Mongolia (2022)."
+    )
+    evs = of_type(events(text, "2025-05-20", "it"), "agreement")
+    assert {e.counterparts[0]: (e.date, e.date_precision) for e in evs} == {
+        "PER": ("2020", "year"),
+        "ARG": ("2021", "year"),
+        "MNG": ("2022", "year"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (
+            "Similar lithium partnerships have been established by Japan with other countries, including Peru and "
+            "Mongolia.",
+            None,
+        ),
+        ("Il Giappone ha firmato accordi analoghi sul nichel con il Perù e la Mongolia.", "it"),
+    ],
+)
+def test_similar_partnerships_are_earlier_acts(text, language):
+    evs = of_type(events(text, "2025-05-20", language), "agreement")
+    assert len(evs) == 2 and all(e.salience == "background" and e.date is None for e in evs), evs
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "pair"),
+    [
+        # the idiom "made a deal with", the partner a company named by its nationality
+        (
+            "Ghana's government recently made a deal with an Indian company to build a graphite plant.",
+            None,
+            ("GHA", "IND"),
+        ),
+        # a ruling body "in power in" a country acts for it, in either language
+        (
+            "The military junta in power in Niger reached an agreement with a Russian group on uranium.",
+            None,
+            ("NER", "RUS"),
+        ),
+        (
+            "Il governo al potere in Guinea ha firmato un accordo sulla bauxite con una società turca.",
+            "it",
+            ("GIN", "TUR"),
+        ),
+    ],
+)
+def test_deals_with_a_foreign_company_and_ruling_bodies_in_a_country(text, language, pair):
+    (ev,) = of_type(events(text, "2025-09-02", language), "agreement")
+    assert tuple(sorted(ev.actors)) == tuple(sorted(pair)), ev
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (
+            "Peru is a large copper producer. The Congress approved the creation of a royalty on copper mines.",
+            None,
+        ),
+        ("Il Perù produce molto rame. Il Parlamento ha approvato una nuova royalty sul rame.", "it"),
+    ],
+)
+def test_a_royalty_approved_is_an_other_act(text, language):
+    (ev,) = of_type(events(text, "2025-09-02", language), "other")
+    assert ev.initiator == ["PER"] and "copper" in ev.minerals, ev
+
+
+def test_making_something_possible_is_no_deal():
+    text = "The minister made the deal possible with a phone call to Chile about lithium."
+    assert not of_type(events(text, "2025-09-02"), "agreement")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "actor", "mineral"),
+    [
+        # a state screening foreign investment: a blocked stake or takeover, a divestment order
+        (
+            "Canada is rich in lithium. The minister has blocked a Chinese fund from raising its stake in a "
+            "lithium developer.",
+            None,
+            "CAN",
+            "lithium",
+        ),
+        (
+            "Australia blocked the takeover of a nickel miner by a Russian group on Friday.",
+            None,
+            "AUS",
+            "nickel",
+        ),
+        (
+            "The United Kingdom ordered a Chinese investor to divest its shares in a tungsten producer.",
+            None,
+            "GBR",
+            "tungsten",
+        ),
+        (
+            "Il governo tedesco ha bloccato l'acquisizione di una società del cobalto da parte di un gruppo cinese.",
+            "it",
+            "DEU",
+            "cobalt",
+        ),
+        # a project vetoed by a state agency
+        ("Chile's environment agency vetoed a planned copper mine on Tuesday.", None, "CHL", "copper"),
+    ],
+)
+def test_blocked_stakes_divestments_and_vetoes_are_other_acts_not_investments(text, language, actor, mineral):
+    evs = events(text, "2025-06-04", language)
+    assert not of_type(evs, "investment"), evs
+    (ev,) = of_type(evs, "other")
+    assert ev.initiator == [actor] and mineral in ev.minerals, ev
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Protesters blocked the road to the lithium mine in Chile on Monday.",
+        "Chile's state miner completed the acquisition of a lithium project for $200 million.",
+        "The miner said it has received a construction permit for its $2 billion copper project in Peru.",
+    ],
+)
+def test_no_screening_act_and_no_money_received_for_a_permit(text):
+    evs = events(text, "2025-06-04")
+    assert not [e for e in of_type(evs, "other") if e.rule == "other.screening"], evs
+    assert not [e for e in evs if e.event_type == "investment" and "permit" in text], evs
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "actor", "mineral"),
+    [
+        # a mining permit granted to a company is the host state's act, whoever is the subject
+        (
+            "Chile holds vast copper reserves. The miner said on Monday it has received an environmental permit "
+            "for its copper project.",
+            None,
+            "CHL",
+            "copper",
+        ),
+        (
+            "Namibia is a uranium producer. The company was granted a mining licence for the uranium deposit.",
+            None,
+            "NAM",
+            "uranium",
+        ),
+        (
+            "Il Portogallo ha giacimenti di litio. La società ha ottenuto il permesso di ricerca per il litio.",
+            "it",
+            "PRT",
+            "lithium",
+        ),
+        # a national-security determination on imports
+        (
+            "The Commerce Department determined that imports of titanium sponge threaten U.S. national security.",
+            None,
+            "USA",
+            "titanium",
+        ),
+    ],
+)
+def test_permits_granted_and_import_determinations_are_other_acts(text, language, actor, mineral):
+    (ev,) = of_type(events(text, "2025-03-03", language), "other")
+    assert ev.initiator == [actor] and mineral in ev.minerals, ev
+
+
+def test_an_export_licence_granted_is_no_permit_act():
+    text = "China is the main gallium producer. The exporter received export licences for gallium shipments."
+    assert not of_type(events(text, "2025-03-03"), "other")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The US development finance agency approved two new investments in critical minerals projects.",
+        "Japan's state lender approved $80 million in financing for a rare earths separation plant.",
+    ],
+)
+def test_an_agency_approving_its_financing_is_an_investment(text):
+    (ev,) = of_type(events(text, "2025-03-03"), "investment")
+    assert ev.initiator in (["USA"], ["JPN"]), ev

@@ -65,6 +65,10 @@ def test_table_syntax_spaces_classes_gaps_and_verbs():
     assert pat.search("They ban\tsome quotas")
     assert not pat.search("a bank of quotas")  # a verb only as a whole word
     assert re.fullmatch(lex.expand("[a b]+"), "a b")  # a space inside a class stays a space
+    # an optional space is optional ("dell' ?accordo" reads "dell'accordo" and "dell' accordo")
+    opt = re.compile(lex.expand("dell' ?accordo"), re.I)
+    assert opt.fullmatch("dell'accordo") and opt.fullmatch("dell'  accordo")
+    assert re.fullmatch(lex.expand("a *b"), "ab") and not re.fullmatch(lex.expand("a b"), "ab")
 
 
 def test_unknown_class_and_self_reference_are_clear_errors():

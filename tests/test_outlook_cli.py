@@ -85,7 +85,7 @@ def test_bad_input_is_one_clear_line(store_path, capsys):
     code, err = _error(store_path, capsys, "-c", "gallium")
     assert code == 2 and "mineral with an IEA outlook" in err
     code, err = _error(store_path, capsys, "--out", "x.txt")
-    assert code == 2 and "output format" in err
+    assert code == 2 and "output file type '.txt'" in err and "x.csv, .json or .parquet" in err
 
 
 # -- CRMA -------------------------------------------------------------------------------------------------------

@@ -197,3 +197,58 @@ def test_export_round_trips(tmp_path):
         back = reg.read_file(path, default_source="seed")
         assert [r["id"] for r in back] == list(df["id"])
         assert back == [reg.validate(r, default_source="seed") for r in df.to_dict("records")]
+
+
+def _rec(id, imposer, commodities, **kw):
+    base = {f: None for f in reg.FIELDS}
+    base.update(id=id, imposer=imposer, commodities=commodities, targets=[], relaxes=[], status="in_force")
+    base.update(kw)
+    return base
+
+
+def test_a_ban_on_all_dual_use_items_reaches_only_the_minerals_the_imposer_controls():
+    recs = [
+        _rec("a", "CHN", ["gallium", "germanium"]),
+        _rec("b", "CHN", ["critical_minerals"], targets=["JPN"]),
+        _rec("c", "IDN", ["nickel"]),
+        _rec("d", "CHN", ["lithium"], relaxes=["x"]),  # a relaxation controls nothing
+    ]
+    assert reg.controlled_minerals(recs, "CHN") == {"gallium", "germanium"}
+    assert reg.controlled_minerals(recs, "IDN") == {"nickel"}
+    assert reg.controlled_minerals(recs, "USA") == set()
+    # the seed on 2026-12-01: China's licences in force; the October 2025 lithium/graphite-anode package is
+    # suspended, and copper, platinum and niobium were never on its list
+    chn = reg.controlled_minerals(restrictions(in_force="2026-12-01").to_dict("records"), "CHN")
+    assert {"gallium", "graphite", "antimony", "tungsten", "rare_earths"} <= chn
+    assert not {"copper", "platinum_group", "niobium", "lithium", "critical_minerals"} & chn
+
+
+def test_a_suspension_whose_term_has_run_out_is_reported_with_what_it_suspended():
+    recs = restrictions(relaxations=True).to_dict("records")
+    # China's suspensions ran until 10 Nov 2026 (Ann. 70/2025) and 27 Nov 2026 (Ann. 72/2025)
+    assert reg.lapsed_relaxations(recs, "2026-06-01") == []
+    lapsed = reg.lapsed_relaxations(recs, "2026-12-01")
+    assert [r["id"] for r in lapsed] == [
+        "CHN-2025-11-07-suspension-october-package",
+        "CHN-2025-11-09-suspension-ann46-clause2",
+    ]
+    assert {s["id"] for s in lapsed[1]["suspended"]} == {
+        "CHN-2024-12-03-usa-ga-ge-sb",
+        "CHN-2024-12-03-usa-graphite",
+    }
+    assert len(lapsed[0]["suspended"]) == 6
+    # the day the term ends counts (end_date is exclusive); long-past ones are not news
+    assert len(reg.lapsed_relaxations(recs, "2026-11-10")) == 1
+    assert reg.lapsed_relaxations(recs, "2030-01-01") == []
+
+
+def test_a_renewed_suspension_has_not_lapsed():
+    recs = restrictions(relaxations=True).to_dict("records")
+    old = next(r for r in recs if r["id"] == "CHN-2025-11-09-suspension-ann46-clause2")
+    renewal = {**old, "id": "renewal", "effective_date": "2026-11-27", "end_date": "2027-11-27"}
+    assert [r["id"] for r in reg.lapsed_relaxations([*recs, renewal], "2026-12-01")] == [
+        "CHN-2025-11-07-suspension-october-package"
+    ]
+    notes = reg.lapse_notes(recs, "2026-12-01")
+    assert len(notes) == 2 and "2026-11-10" in notes[0] and "rare earths" in notes[0]
+    assert "to USA" in notes[1] and "not counted as in force on 2026-12-01" in notes[1]

@@ -63,3 +63,11 @@ def test_bad_input_is_a_clean_error(tmp_store):
 
     res = run(tmp_store, "list", "--commodity", "galium")
     assert isinstance(res.exception, UnknownValueError) and "gallium" in str(res.exception)
+
+
+def test_list_in_force_says_when_a_suspension_has_run_out(tmp_store):
+    res = run(tmp_store, "list", "--in-force", "2026-12-01")
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "ran until 2026-11-10" in text and "ran until 2026-11-27" in text
+    assert "ran until" not in run(tmp_store, "list", "--in-force", "2026-06-01").output

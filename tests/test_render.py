@@ -137,6 +137,36 @@ def test_output_plan_checks_extension_against_format(tmp_path):
         render.output_plan(None, "xml")
 
 
+def test_one_output_file_check_and_message(tmp_path):
+    """``--out`` with a wrong file type says the same thing whichever command takes it: the type, the file
+    name corrected, ``--out -`` only where the command writes to stdout."""
+    from critmin.cli.common import check_output as common_check
+
+    assert common_check is render.check_output
+    assert render.check_output(tmp_path / "a.CSV") == ".csv"
+    with pytest.raises(UnknownValueError) as planned:
+        render.output_plan(tmp_path / "flows.txt", None)
+    with pytest.raises(UnknownValueError) as checked:
+        render.check_output(tmp_path / "flows.txt", stdout=True)
+    assert (
+        str(planned.value)
+        == str(checked.value)
+        == (
+            "unknown output file type '.txt' (name the file flows.csv, .json or .parquet, or --out - for stdout)"
+        )
+    )
+    with pytest.raises(
+        UnknownValueError, match=r"'\.txt' \(name the file flows\.csv, \.json or \.parquet\)$"
+    ):
+        render.check_output(tmp_path / "flows.txt")
+    yaml_too = (".csv", ".json", ".yaml", ".yml", ".parquet")
+    assert render.output_plan(tmp_path / "r.yml", None, yaml_too) == ("table", tmp_path / "r.yml")
+    with pytest.raises(UnknownValueError, match=r"name the file r\.csv, \.json, \.yaml, \.yml or \.parquet"):
+        render.output_plan(tmp_path / "r.xml", None, yaml_too)
+    with pytest.raises(UnknownValueError, match=r"output file type 'out'"):  # no suffix: the name itself
+        render.check_output("out")
+
+
 def test_stable_floats_drop_noise_and_keep_digits():
     df = pd.DataFrame(
         {"t": [36981.715000000004, 0.1 + 0.2, -1234567.891234, 0.0, math.nan], "n": [1, 2, 3, 4, 5]}

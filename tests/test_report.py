@@ -135,7 +135,10 @@ def test_csv_and_report_agree_on_every_shared_number(built, ds, store_path, tmp_
     checked = 0
     for party, part in e.groupby("party", sort=False):
         rows = {
-            (t["Mineral"], t["Stage"]): t for t in tables[f"exposure-{party}"] + tables[f"appendix-{party}"]
+            (t["Mineral"], t["Stage"]): t
+            for t in tables[f"exposure-{party}"] + tables[f"appendix-{party}"]
+            # the appendix also names the stages the CSV has no row for (no trade code): not measured
+            if not t.get("Why not in the main part", "").startswith("not measured")
         }
         assert len(rows) == len(part)  # every mineral of the CSV is in the report, once
         for x in part.itertuples(index=False):
@@ -235,3 +238,114 @@ def test_an_end_use_measure_says_so_in_the_summary():
     assert _end_use("Japanese military users, military uses") == " (military users only)"
     assert _end_use("semiconductor fabs") == " (named end uses only)"
     assert _end_use(None) == "" and _end_use("  ") == ""
+
+
+def test_the_report_says_when_a_suspension_has_run_out(ds, tmp_path):
+    """On 2026-12-01 China's suspensions of Nov 2025 have run out (Ann. 70/2025 until 10 Nov 2026, Ann. 72/2025
+    until 27 Nov 2026): the restrictions section says the registry cannot tell what applies; in June it says
+    nothing."""
+    import datetime as dt
+
+    from critmin.report.briefing import Briefing
+    from critmin.report.extras import registry_sections
+
+    def notes(day):
+        (sec,) = registry_sections(Briefing(ds, "JPN,ITA", 2024, as_of=day))
+        return [n for n in sec.notes if n]
+
+    dec = notes(dt.date(2026, 12, 1))
+    assert len(dec) == 2 and all("ran until 2026-11-" in n for n in dec)
+    assert notes(dt.date(2026, 6, 1)) == []
+
+
+def test_the_appendix_accounts_for_every_stage_of_every_mineral(built, ds):
+    """With the main tables, the appendix names every mine and refined stage of the catalogue, and a stage with
+    no trade code (antimony oxides and metal, magnesium metal) says it is not measured — an immaterial ore row
+    is not the mineral's whole exposure."""
+    from critmin.reference import commodities as cat
+    from critmin.report import unmeasured_stages
+
+    _, html = built
+    exp = ds.exposure("JPN", ds.analysis_year())
+    gaps = unmeasured_stages(exp)
+    listed = set(zip(exp["commodity"].map(lambda c: cat.get(c).name), exp["stage"], strict=True))
+    listed |= set(zip(gaps["commodity_name"], gaps["stage"], strict=True))
+    for c in cat.catalogue().values():
+        for s in set(c.stages) & {"mine", "refined"}:
+            assert (c.name, s) in listed, (c.id, s)
+    assert ("Antimony", "refined") in set(zip(gaps["commodity_name"], gaps["stage"], strict=True))
+    appendix = html[html.index('id="appendix-JPN"') : html.index('id="appendix-ITA"')]
+    assert "not measured: Antimony metal (HS 8110)" in unescape(appendix)
+
+
+def test_a_finding_lists_all_it_counts_or_says_e_g(built):
+    """'China supplied at least half ... of 9 of 30 stages: [six names]' reads as if the six were all: a
+    shortened list says 'e.g.'."""
+    _, html = built
+    for m in re.finditer(
+        r"at least half of the import value of (\d+) of \d+ mineral stages[^:.]*: (.*?%\))\.", html
+    ):
+        n, listed = int(m.group(1)), m.group(2)
+        names = listed.removeprefix("e.g. ").split("), ")
+        assert len(names) == n or (listed.startswith("e.g. ") and len(names) < n), m.group(0)
+
+
+def test_a_share_by_tonnes_says_so_where_the_others_are_by_value(built, ds):
+    """The supplier-weight table's shares are of tonnes (Italy: China 38% of its rare-earth tonnes) while page
+    one and the exposure tables give value (12%): its header says which, and the number is the tonnes share."""
+    _, html = built
+    rows = _tables(html)["supplier-weights"]
+    assert all("Share of imports, tonnes" in r for r in rows)
+    e = ds.exposure("ITA", ds.analysis_year(), commodities="rare_earths").iloc[0]
+    ita = next(
+        r for r in rows if r["Party"] == "ITA" and r["Supplier"] == "China" and "Rare earth" in r["Mineral"]
+    )
+    from critmin.report import fmt
+
+    assert (
+        ita["Share of imports, tonnes"]
+        == fmt(e["alt_basis_share_from"], "pct")
+        != fmt(e["share_from_CHN"], "pct")
+    )
+
+
+def test_the_eu_supply_risk_uses_the_latest_production_year_and_says_it(ds):
+    """IEA's refining series ends in 2023: in a 2024 briefing the EU supply risk of refined rare earths was '—'
+    while GeoPolRisk (which falls back a year) had a value. It is the method's value for 2023, marked (2023);
+    a stage with no production series at all (ferro-niobium) stays '—'."""
+    from critmin.indicators.risk import risk
+    from critmin.report import fmt
+    from critmin.report.briefing import Briefing
+    from critmin.report.extras import risk_sections
+
+    (sec,) = risk_sections(Briefing(ds, "JPN", 2024))
+    cols = sec.table["columns"]
+    rows = {
+        (r[cols.index("Mineral")], r[cols.index("Stage")]): r[cols.index("EU supply risk")]
+        for r in sec.table["rows"]
+    }
+    r23 = risk(ds, "JPN", methods=("eu_sr",), years=[2023], commodities="rare_earths")
+    v = r23[(r23["stage"] == "refined")]["value"].iloc[0]
+    assert rows[("Rare earth elements", "refined")] == f"{fmt(v, 'num')} (2023)"
+    assert rows[("Niobium", "refined")] == "—"
+    assert rows[("Graphite (natural)", "mine")][-1].isdigit()  # a 2024 value, unmarked
+
+
+def test_risk_rows_go_wide_with_the_proxy_marked_hand_case():
+    """The shape both risk tables of the report share (extras.risk_sections, coercion.score_table)."""
+    from critmin.report import PROXY_NOTE, wide_scores
+
+    rows = pd.DataFrame(
+        [
+            ("JPN", "gallium", "refined", "geopolrisk", 0.4, "ok"),
+            ("JPN", "gallium", "refined", "eu_sr", 2.5, "ok"),
+            ("JPN", "gallium", "refined", "geopolrisk", 0.9, "ok"),  # a second row: the first is kept
+            ("ITA", "tungsten", "mine", "geopolrisk", 0.2, "proxy"),
+        ],
+        columns=["party", "commodity", "stage", "method", "value", "status"],
+    )
+    wide = wide_scores(rows, "method").set_index(["party", "commodity"])
+    assert wide.loc[("JPN", "gallium"), "geopolrisk"] == 0.4 and wide.loc[("JPN", "gallium"), "eu_sr"] == 2.5
+    assert pd.isna(wide.loc[("ITA", "tungsten"), "eu_sr"])
+    assert wide["note"].to_dict() == {("ITA", "tungsten"): PROXY_NOTE, ("JPN", "gallium"): ""}
+    assert wide.loc[("JPN", "gallium"), "name"] == "Gallium"

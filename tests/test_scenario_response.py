@@ -100,6 +100,10 @@ def test_a_one_year_series_has_no_demonstrated_spare_capacity(ds):
     net = build_network(ds, "rare_earths", "refined", 2023)  # IEA refining shares: 2023 only
     K, _, notes = demonstrated_spare_capacity(ds, net)
     assert K.sum() == 0 and "no spare capacity" in notes[0]
+    # a year later the one year (2023) stands in for 2024 and is also the whole history: still none, said
+    net = build_network(ds, "lithium", "refined", 2024)
+    K, _, notes = demonstrated_spare_capacity(ds, net)
+    assert K.sum() == 0 and notes and "2023 only" in notes[0]
 
 
 def test_response_lowers_the_graphite_ban_and_comes_from_producers_with_spare_capacity(ds):

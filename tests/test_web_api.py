@@ -767,9 +767,43 @@ def test_a_year_or_a_month_stands_for_its_last_day_wherever_a_date_is_asked(clie
     assert list(year["id"]) == list(table(client.get("/api/v1/restrictions?in_force=2025-12-31"))["id"])
     month = table(client.get("/api/v1/blocs?as_of=2024-01"))
     assert len(month) == len(table(client.get("/api/v1/blocs?as_of=2024-01-31")))
-    assert len(month) != len(
-        table(client.get("/api/v1/blocs?as_of=2024-12-31"))
-    )  # MSP grew later in 2024
+    assert len(month) != len(table(client.get("/api/v1/blocs?as_of=2024-12-31")))  # MSP grew later in 2024
     assert client.get("/api/v1/news/events?since=2024&until=2026-06").status_code == 200
     r = client.get("/api/v1/restrictions?in_force=2025-02-30")
     assert r.status_code == 422 and r.json()["message"].startswith("unknown date '2025-02-30'")
+
+
+def test_the_dashboard_counts_findings_as_the_briefing_does(ds):
+    """The landing view's cards and findings count material imports only, as the briefing's text: Italy's
+    USD 0.3 M of tungsten ore, 94% from China, is no finding on either."""
+    from critmin.indicators.materiality import DEFAULT as material
+    from critmin.report import _findings
+    from critmin.web.dashboard import _trade_caption, exposure_cards, exposure_findings
+
+    exp = ds.exposure("JPN,ITA,JPN+ITA", 2024)
+    cards = exposure_cards(exp)
+    for card, text, part in zip(
+        cards, _findings(exp, "share_from_CHN"), (g for _, g in exp.groupby("party", sort=False)), strict=True
+    ):
+        n_china = int(card["lines"][1].split()[0])
+        assert f"at least half of the import value of {n_china} of" in text, (card, text)
+        ok = {
+            f"{n.lower()} {s}"
+            for n, s, v, m in zip(
+                part["commodity_name"],
+                part["stage"],
+                part["import_value_kusd"],
+                part["material"],
+                strict=True,
+            )
+            if m and v >= material.min_value_kusd
+        }
+        line = next(f for f in exposure_findings(exp) if f.startswith(part["party_name"].iloc[0]))
+        named = (
+            [i.rsplit(" ", 1)[0] for i in line.split(" — ", 1)[-1].rstrip(".").split(", ")]
+            if "—" in line
+            else []
+        )
+        assert set(named) <= ok, (named, line)
+    assert "tungsten mine" not in " ".join(exposure_findings(exp))
+    assert "gross tonnes" not in _trade_caption(exp) and _trade_caption(exp).count("WMD 2026") == 1

@@ -763,7 +763,18 @@ class Dataset:
                 "no production data for the year",
                 np.where(
                     no_prod,
-                    "no domestic production",
+                    # with nothing produced, exports above imports leave no apparent consumption to divide
+                    # by: re-exports from stocks, or production the series does not record
+                    np.where(
+                        imp_c - exp_c > 0,
+                        "no domestic production",
+                        np.where(
+                            imp_c - exp_c < 0,
+                            "exports exceed imports and no production is recorded (re-exports or unrecorded "
+                            "supply)",
+                            "no net imports and no production",
+                        ),
+                    ),
                     np.where(
                         content_ok,
                         np.where(approx, "content-adjusted (approximate grade)", "content-adjusted"),
@@ -771,6 +782,12 @@ class Dataset:
                     ),
                 ),
             ),
+        )
+        # produced and traded, yet no apparent consumption: exports above production plus imports
+        notes = np.where(
+            has_hs & known & ~no_prod & content_ok & np.isnan(nir),
+            "exports exceed production and imports (re-exports or stocks)",
+            notes,
         )
         out["import_reliance"] = nir
         out["import_reliance_note"] = [

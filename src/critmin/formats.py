@@ -33,3 +33,18 @@ def percent(fraction, digits: int = 0, *, sign: bool = False, missing: str = "â€
     if v < 0:
         return f"{MINUS if sign else '-'}{text}%"
     return f"+{text}%" if sign else f"{text}%"
+
+
+def group_sources(labels) -> list[str]:
+    """'WMD 2026 (Ag)', 'WMD 2026 (Al)', 'IEA May 2024 (Li)' -> ['IEA May 2024 (Li)', 'WMD 2026 (Ag, Al)']: each
+    source and edition named once, with what it gives in brackets."""
+    import re
+
+    what: dict[str, list[str]] = {}
+    for label in labels:
+        m = re.fullmatch(r"(.*?) \((.*)\)", str(label).strip())
+        head, item = (m.group(1), m.group(2)) if m else (str(label), "")
+        items = what.setdefault(head, [])
+        if item and item not in items:
+            items.append(item)
+    return [f"{h} ({', '.join(sorted(v))})" if v else h for h, v in sorted(what.items())]

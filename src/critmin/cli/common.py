@@ -10,10 +10,9 @@ from typing import Annotated
 
 import typer
 
+from critmin.cli.render import OUTPUT_FORMATS, check_output  # noqa: F401 - the commands import them from here
 from critmin.errors import CritminError, UnknownValueError
 from critmin.formats import percent
-
-OUTPUT_FORMATS = (".csv", ".json", ".parquet")
 
 #: ``--risk-weight`` and ``--as-of``, the same on ``risk``, ``optimize`` and ``stockpile``
 RiskWeight = Annotated[
@@ -82,19 +81,6 @@ def dataset(ctx: typer.Context):
 
     db = (ctx.obj or {}).get("db") if ctx is not None else None
     return critmin.open(db)
-
-
-def check_output(path: Path) -> str:
-    """Validate an output file name before any work is done; returns the suffix."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in OUTPUT_FORMATS:
-        raise UnknownValueError(
-            "output format",
-            suffix or str(path),
-            OUTPUT_FORMATS,
-            hint="use a .csv, .json or .parquet file name",
-        )
-    return suffix
 
 
 def write_table(df, path: Path) -> Path:

@@ -111,6 +111,9 @@ def show_party(part, width: int | None = None) -> None:
         pieces = [t.strip() for t in str(r["disagreement"] or "").split(";")] + [r["coverage"] or ""]
         if not r["material"] and r["import_value_kusd"] and r["import_value_kusd"] > 0:
             pieces.append(f"below materiality ({material.label}): not a finding")
+        if r["material"] and r["import_reliance"] != r["import_reliance"]:
+            # '—' under a material import's net import reliance says why (the CSV's import_reliance_note)
+            pieces.append("net import reliance: " + str(r["import_reliance_note"]).split("; production ")[0])
         marks = [notes.setdefault(p, len(notes) + 1) for p in pieces if p]
         r["_note"] = ",".join(str(k) for k in dict.fromkeys(marks))
         r["_name"] = f"{r['commodity_name']} · {r['stage']}"
@@ -170,8 +173,11 @@ def _marked(share, flag) -> str:
 
 
 def _caption(part, who: str, margin: float) -> str:
-    srcs = sorted(
-        {s for col in ("world_mine_source", "world_refined_source") for s in part[col].dropna().unique()}
+    from critmin.formats import group_sources
+
+    # each source and edition once, with what it gives: 'WMD 2026 (Ag, Al, ...)' (as the report writes it)
+    srcs = group_sources(
+        s for col in ("world_mine_source", "world_refined_source") for s in part[col].dropna().unique()
     )
     years = sorted({int(y) for col in ("world_mine_year", "world_refined_year") for y in part[col].dropna()})
     return (

@@ -337,7 +337,7 @@ def events_cmd(
     if out is not None and str(out) == "-":  # '--out -': the table to stdout, CSV unless --format json
         out, style = None, ("csv" if style == "table" else style)
     if out:
-        check_output(out)
+        check_output(out, stdout=True)
     df = news_store.events(
         _store(ctx),
         since=since,

@@ -465,7 +465,30 @@ def check_format(fmt: str | None) -> str | None:
     return f
 
 
-def output_plan(out: Path | str | None, fmt: str | None, file_formats=(".csv", ".json", ".parquet")):
+OUTPUT_FORMATS = (".csv", ".json", ".parquet")
+
+
+def check_output(
+    path: Path | str, file_formats: Sequence[str] = OUTPUT_FORMATS, *, stdout: bool = False
+) -> str:
+    """Validate an output file name before any work is done; returns its suffix (lower case).
+
+    The error names the file type and a corrected file name; ``stdout``: the command also takes ``--out -``.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in file_formats:
+        stem = Path(path).stem or "out"
+        kinds = f"{', '.join(file_formats[:-1])} or {file_formats[-1]}"
+        raise UnknownValueError(
+            "output file type",
+            suffix or str(path),
+            file_formats,
+            hint=f"name the file {stem}{kinds}" + (", or --out - for stdout" if stdout else ""),
+        )
+    return suffix
+
+
+def output_plan(out: Path | str | None, fmt: str | None, file_formats: Sequence[str] = OUTPUT_FORMATS):
     """Where a command's table goes: returns (print_format, path).
 
     ``print_format`` is 'table', 'csv', 'json' (to stdout) or None (nothing printed); ``path`` is a file to
@@ -477,14 +500,7 @@ def output_plan(out: Path | str | None, fmt: str | None, file_formats=(".csv", "
         return (f or "table"), None
     if str(out) == "-":
         return (f if f in ("csv", "json", "table") else "csv") if f else "csv", None
-    suffix = Path(out).suffix.lower()
-    if suffix not in file_formats:
-        raise UnknownValueError(
-            "output file type",
-            suffix or str(out),
-            file_formats,
-            hint=f"name the file {Path(out).stem or 'out'}.csv, .json or .parquet, or --out - for stdout",
-        )
+    suffix = check_output(out, file_formats, stdout=True)
     if f in ("csv", "json") and suffix != f".{f}":
         from critmin.errors import CritminError
 
@@ -513,9 +529,11 @@ def emit(df, fmt: str, stream=None) -> None:
 
 __all__ = [
     "FORMATS",
+    "OUTPUT_FORMATS",
     "Col",
     "Layout",
     "check_format",
+    "check_output",
     "column_widths",
     "compact",
     "console",

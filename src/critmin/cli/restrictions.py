@@ -96,6 +96,11 @@ def list_cmd(
         render.emit(df, printed)
         return
     show_measures(df, "Export measures" + (f" in force on {in_force}" if in_force else ""))
+    if in_force:
+        from critmin.scenarios.registry import all_records, lapse_notes
+
+        for note in lapse_notes(all_records(_store(ctx)), in_force):
+            render.say(f"note: {note}")
 
 
 def show_measures(df, title: str, width: int | None = None) -> None:

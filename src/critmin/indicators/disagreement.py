@@ -58,6 +58,8 @@ def source_gaps(conc: pd.DataFrame, share_col: str, margin: float = MARGIN) -> p
     edition, share, other_source, other_edition, other_share, gap (other − reported).
     """
     cols = ["commodity", "stage", "year", "basis", "source", "edition", share_col]
+    if "total" in conc.columns:  # world output in each source: the share's denominator, said with it
+        cols.append("total")
     d = conc[cols].dropna(subset=[share_col])
     first = d.groupby(["commodity", "stage", "year", "basis"], sort=False).head(1)
     pairs = first.merge(d, on=["commodity", "stage", "year", "basis"], suffixes=("", "_other"))
@@ -69,19 +71,31 @@ def source_gaps(conc: pd.DataFrame, share_col: str, margin: float = MARGIN) -> p
             "source_other": "other_source",
             "edition_other": "other_edition",
             f"{share_col}_other": "other_share",
+            "total_other": "other_total",
         }
     )
     out["gap"] = out["other_share"] - out["share"]
     cols = ["commodity", "stage", "year", "basis", "source", "edition", "share"]
-    return out[[*cols, "other_source", "other_edition", "other_share", "gap"]].reset_index(drop=True)
+    totals = ["total", "other_total"] if "total" in out.columns else []
+    return out[[*cols, "other_source", "other_edition", "other_share", "gap", *totals]].reset_index(drop=True)
+
+
+#: world totals of two sources further apart than this (relative) are said with the shares
+TOTAL_MARGIN = 0.10
 
 
 def source_note(who: str, row) -> str:
-    """'CHN 35% (WMD 2026) vs 48% (USGS MCS 2024), 2023' (after 'world mine: ')."""
-    return (
+    """'CHN 35% (WMD 2026) vs 48% (USGS MCS 2024), 2023'  (after 'world mine: '), and where the two sources'
+    world totals differ by more than :data:`TOTAL_MARGIN`, ' (world output 117,433 t vs 83,316 t Sb)': a share can
+    move because the denominator does (WMD 2026 counts 37,880 t of Russian antimony in 2023, USGS 4,300 t)."""
+    text = (
         f"{who} {_pct(row.share)} ({edition_label(row.source, row.edition)}) vs {_pct(row.other_share)} "
         f"({edition_label(row.other_source, row.other_edition)}), {int(row.year)}"
     )
+    a, b = float(getattr(row, "total", np.nan)), float(getattr(row, "other_total", np.nan))
+    if np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0 and abs(a - b) > TOTAL_MARGIN * min(a, b):
+        text += f" (world output {a:,.0f} t vs {b:,.0f} t {row.basis})"
+    return text
 
 
 def edition_label(source: str, edition: str) -> str:

@@ -12,6 +12,7 @@ the gold date (a null gold date must be matched by a null extracted date).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 
 def _actors(ev: dict) -> set[str]:
@@ -37,16 +38,32 @@ def date_correct(extracted: str | None, gold: str | None) -> bool:
     return extracted[: len(gold)] == gold
 
 
-def _pairs(exts: list[dict], golds: list[dict]) -> list[tuple[int, int | None]]:
-    """The one-to-one greedy matching in text order: (extracted index, gold index or None) per extracted event."""
+def pairs(
+    extracted: list[dict], gold: list[dict], *, prefer: Callable[[dict, dict], float] | None = None
+) -> list[tuple[int, int | None]]:
+    """The scorer's one-to-one greedy matching in text order: (extracted index, gold index or None) per
+    extracted event, each taking the first unused gold event it :func:`matches`.
+
+    With ``prefer`` each extracted event takes, among the unused gold events it matches, the one with the
+    highest ``prefer(extracted_event, gold_event)`` (ties: the first) — e.g. the most alike evidence quote,
+    the pairing a reader makes when comparing two annotators (benchmarks/news_agreement.py). Events of every
+    ``mineral_relevant`` value take part; filter first to match as :func:`score` does.
+    """
     used: set[int] = set()
     out = []
-    for k, e in enumerate(exts):
-        hit = next((i for i, g in enumerate(golds) if i not in used and matches(e, g)), None)
+    for k, e in enumerate(extracted):
+        if prefer is None:  # the first fit: stop looking there
+            hit = next((i for i, g in enumerate(gold) if i not in used and matches(e, g)), None)
+        else:
+            fits = [i for i, g in enumerate(gold) if i not in used and matches(e, g)]
+            hit = max(fits, key=lambda i: (prefer(e, gold[i]), -i)) if fits else None
         if hit is not None:
             used.add(hit)
         out.append((k, hit))
     return out
+
+
+_pairs = pairs  # the former private name, kept for callers written against it
 
 
 def score(extracted: dict[str, list[dict]], gold: dict[str, list[dict]]) -> dict:

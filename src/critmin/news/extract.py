@@ -106,6 +106,9 @@ def _assign_mentions(sentences: list[Sentence], mentions: list[Mention]) -> None
         k = j
 
 
+_PARTNER_YEAR = re.compile(r"\s*\(((?:19|20)\d\d)\)")
+
+
 def _unique(values) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -1020,7 +1023,12 @@ class _Extractor:
             # "During 2022, TechMet invested more than $250m": a named investor the gazetteer does not know
             self.rejected.append((sent.index, rule.id, "an investor the text names but no country for it"))
             return []
-        if not actors and etype != "stockpile" and self._company_acts(sent, tr.cs, ts):
+        if (
+            not actors
+            and etype != "stockpile"
+            and "granted" not in rule.flags
+            and self._company_acts(sent, tr.cs, ts)
+        ):
             # "The miner halted production", "the company will invest $300 million": a corporate act whose
             # country the text does not give; the article's own country would be a guess
             self.rejected.append((sent.index, rule.id, "a company acts; the text names no country for it"))
@@ -1227,12 +1235,31 @@ class _Extractor:
             return [ev]
         parties = roles.explicit_with
         plural = cue("plural_deals").search(text, tr.ts, tr.ce)
-        first = roles.pre
+        first = roles.pre or roles.by  # "partnerships have been established by the EU with ...": the EU
         if not first and cue("we").search(text, tr.cs, tr.ts) and self.focus:
             first = [self.focus]  # "We've entered into agreements with Japan, Korea and India": the speaker's
         if plural is None or len(parties) < 2 or len(first) != 1 or roles.groupings:
             return [ev]
-        return [self._pair(ev, first, [c]) for c in parties if c not in first]
+        pairs = []
+        for c in parties:
+            if c in first:
+                continue
+            pair = self._pair(ev, first, [c])
+            year = self._partner_year(tr.sent, c, tr.ts)
+            if year is not None:  # "with Canada (2021), Ukraine (2021) and Namibia (2022)": each its own year
+                pair.date, pair.date_precision = year, "year"
+                pair.date_basis = f"the year given with the partner ('({year})')"
+            pairs.append(pair)
+        return pairs
+
+    def _partner_year(self, sent: Sentence, code: str, after: int) -> str | None:
+        """The year in brackets right after a partner's name in a list ("Canada (2021)"), if any."""
+        for m in sent.mentions:
+            if m.start - sent.start < after or slots.expand(m, None, self.congo) != [code]:
+                continue
+            found = _PARTNER_YEAR.match(sent.text, m.end - sent.start)
+            return found.group(1) if found else None
+        return None
 
     @staticmethod
     def _pair(ev: Event, initiator: list[str], counterparts: list[str]) -> Event:

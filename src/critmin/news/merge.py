@@ -222,6 +222,8 @@ def finalise(events: list[Event], article: Article) -> None:
         ):
             ev.status = "in_force"
     for k, ev in enumerate(events, start=1):
+        if ev.date is None:
+            ev.date_precision = None  # "'Friday' needs a publication date": no date, so no precision either
         ev.article_id = article.article_id
         ev.event_id = f"{article.article_id}-{k}"
         ev.symmetric = ev.event_type in SYMMETRIC_TYPES and len(ev.actors) > 1

@@ -55,7 +55,8 @@ def inflect(lemma: str) -> list[str]:
 
 
 def _spaces(src: str) -> str:
-    """Literal spaces → ``\\s+`` outside character classes and escapes; runs of spaces count once."""
+    """Literal spaces → ``\\s+`` outside character classes and escapes; runs of spaces count once; a space
+    made optional (``" ?"``, ``" *"``) → ``\\s*``."""
     out: list[str] = []
     i, in_class = 0, False
     while i < len(src):
@@ -73,7 +74,11 @@ def _spaces(src: str) -> str:
         elif c == " ":
             while i + 1 < len(src) and src[i + 1] == " ":
                 i += 1
-            out.append(r"\s+")
+            if i + 1 < len(src) and src[i + 1] in "?*":  # " ?" is an optional space: any whitespace or none
+                i += 1
+                out.append(r"\s*")
+            else:
+                out.append(r"\s+")
         else:
             out.append(c)
         i += 1

@@ -188,7 +188,12 @@ def actor_mentions(sentence: Sentence, lo: int, hi: int, companies: bool) -> lis
     ]
 
 
-_LIST_GAP = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or|e|&)\s|/)\s*(?:the\s+)?", re.I)
+# a year in brackets may follow each item ("Canada (2021), Ukraine (2021)"); Italian items keep their article
+_LIST_GAP = re.compile(
+    r"(?:\s*\((?:19|20)\d\d\))?\s*(?:,\s*(?:and\s+|or\s+|e\s+|ed\s+)?|\s(?:and|or|e|ed|&)\s|/)"
+    r"\s*(?:the\s+|il\s+|lo\s+|la\s+|i\s+|gli\s+|le\s+|l['’]\s?)?",
+    re.I,
+)
 
 
 def continues_list(text: str, prev_end: int, start: int) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.formats import percent
+from critmin.formats import group_sources, percent
 from critmin.reference import commodities as cat
 
 
@@ -89,14 +89,55 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str, str]], caption: str = 
     }
 
 
+PROXY_NOTE = "production-share proxy"
+SCORE_KEYS = ("party", "commodity", "stage")
+
+
+def wide_scores(rows: pd.DataFrame, by: str, index: tuple[str, ...] = SCORE_KEYS) -> pd.DataFrame:
+    """Risk-engine rows (:func:`critmin.indicators.risk.risk`, status 'ok' or 'proxy') as one row per party and
+    mineral stage with one score column per value of ``by`` (the method, or the supplier weight); ``note``
+    marks a stage scored by the production-share proxy (the party sourcing like the world: no trade data),
+    ``name`` names the mineral. ``index``: the identifying columns, at least party, commodity and stage."""
+    wide = rows.pivot_table(index=list(index), columns=by, values="value", aggfunc="first").reset_index()
+    keys = list(SCORE_KEYS)
+    proxied = set(map(tuple, rows.loc[rows["status"] == "proxy", keys].to_numpy()))
+    wide["note"] = [PROXY_NOTE if k in proxied else "" for k in map(tuple, wide[keys].to_numpy())]
+    wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
+    return wide
+
+
 def _lower(name: str) -> str:
     """'Platinum-group metals (Pt, Pd, Rh)' -> 'platinum-group metals (Pt, Pd, Rh)' (symbols keep their case)."""
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
 
+#: at most this many mineral stages named in a finding's sentence ('e.g.' when there are more)
+FINDINGS_LISTED = 6
+
+
+def headline_rows(part: pd.DataFrame, share_col: str = "share_from_CHN") -> dict[str, pd.DataFrame]:
+    """The rows one party's headline counts (report and dashboard alike) are made of, from material rows only
+    (:mod:`critmin.indicators.materiality`): ``material`` (the material stages), ``china`` (those ``share_col``'s
+    country supplied at least half of), ``single`` (those one supplier sold more than the CRMA's 65% of, that
+    supplier's flow itself material) and ``small`` (stages with imports below materiality), largest first. A
+    stage the party imports for USD 300 k is not a finding."""
+    from critmin.indicators.materiality import DEFAULT as material
+
+    traded = part.dropna(subset=["import_value_kusd"]).sort_values(
+        "import_value_kusd", ascending=False, kind="stable"
+    )
+    rows = traded[traded["material"].astype(bool)]
+    top_value = rows["supplier_1_share"] * rows["import_value_kusd"]
+    return {
+        "material": rows,
+        "china": rows[rows[share_col] >= 0.5],
+        "single": rows[(rows["supplier_1_share"] > 0.65) & material(top_value, rows["import_value_kusd"])],
+        "small": traded[(traded["import_value_kusd"] > 0) & ~traded["material"].astype(bool)],
+    }
+
+
 def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
-    """Key findings from material rows only (:mod:`critmin.indicators.materiality`): a stage the party
-    imports for less than the threshold, or a single supplier below it, is not a finding."""
+    """Key findings from material rows only (:func:`headline_rows`)."""
     from critmin.indicators.materiality import DEFAULT as material
 
     out = []
@@ -106,21 +147,17 @@ def _findings(exp: pd.DataFrame, share_col: str) -> list[str]:
         traded = part.dropna(subset=["import_value_kusd"])
         total = traded["import_value_kusd"].sum()
         year = int(part["year"].max())
-        rows = traded[traded["material"].astype(bool)]
-        small = traded[(traded["import_value_kusd"] > 0) & ~traded["material"].astype(bool)]
-        china = rows[rows[share_col] >= 0.5].sort_values("import_value_kusd", ascending=False)
-        top_value = rows["supplier_1_share"] * rows["import_value_kusd"]
-        single = rows[(rows["supplier_1_share"] > 0.65) & material(top_value, rows["import_value_kusd"])]
-        single = single.sort_values("import_value_kusd", ascending=False)
+        h = headline_rows(part, share_col)
+        rows, small, china, single = h["material"], h["small"], h["china"], h["single"]
         text = (
             f"{name} ({party}) imported {fmt(total, 'usd')} of the catalogue's critical minerals in {year} "
             f"(BACI, FOB). {src} supplied at least half of the import value of {len(china)} of "
             f"{len(rows)} mineral stages with material imports"
         )
         if len(china):
-            text += ": " + ", ".join(
+            text += (": e.g. " if len(china) > FINDINGS_LISTED else ": ") + ", ".join(
                 f"{_lower(r.commodity_name)} {r.stage} ({fmt(getattr(r, share_col), 'pct')})"
-                for r in china.head(6).itertuples()
+                for r in china.head(FINDINGS_LISTED).itertuples()
             )
         text += "."
         if len(single):
@@ -167,6 +204,18 @@ def _disagreement_notes(part: pd.DataFrame) -> list[str]:
         if r.disagreement:
             out.append(f"* {r.commodity_name} ({r.stage}): {r.disagreement}.")
     return out
+
+
+def _reliance_notes(part: pd.DataFrame) -> list[str]:
+    """Why a row with imports shows no net import reliance ('—'), one note per reason."""
+    gap = part[part["import_reliance"].isna() & (part["import_value_kusd"].fillna(0) > 0)]
+    why: dict[str, list[str]] = {}
+    for r in gap.itertuples(index=False):
+        reason = str(r.import_reliance_note).split("; production ")[0]
+        if reason == "no production data for the year":
+            reason = "no production series of the stage in the data, so apparent consumption is unknown"
+        why.setdefault(reason, []).append(f"{_lower(r.commodity_name)} ({r.stage})")
+    return [f"Net import reliance '—', {', '.join(items)}: {reason}." for reason, items in why.items()]
 
 
 def exposure_table(part: pd.DataFrame, share_col: str, caption: str) -> dict:
@@ -226,21 +275,6 @@ def source_label(source, edition) -> str:
     return f"{source} {edition}".strip()
 
 
-def group_sources(labels) -> list[str]:
-    """'WMD 2026 (Ag)', 'WMD 2026 (Al)', 'IEA May 2024 (Li)' -> ['IEA May 2024 (Li)', 'WMD 2026 (Ag, Al)']: each
-    source and edition named once, with what it gives in brackets."""
-    import re
-
-    what: dict[str, list[str]] = {}
-    for label in labels:
-        m = re.fullmatch(r"(.*?) \((.*)\)", str(label).strip())
-        head, item = (m.group(1), m.group(2)) if m else (str(label), "")
-        items = what.setdefault(head, [])
-        if item and item not in items:
-            items.append(item)
-    return [f"{h} ({', '.join(sorted(v))})" if v else h for h, v in sorted(what.items())]
-
-
 def _exposure_caption(part: pd.DataFrame) -> str:
     from critmin.indicators.disagreement import MARGIN
 
@@ -278,6 +312,7 @@ def exposure_sections(b) -> list[Section]:
                 table=exposure_table(rows, share_col, _exposure_caption(part)),
                 notes=[
                     *_disagreement_notes(rows),
+                    *_reliance_notes(rows),
                     f"Not shown: {len(small)} stage(s) with imports below materiality ({material.label}), "
                     f"{fmt(small['import_value_kusd'].sum(), 'usd')} in all; they are in the appendix."
                     if len(small)
@@ -286,6 +321,26 @@ def exposure_sections(b) -> list[Section]:
             )
         )
     return out
+
+
+def unmeasured_stages(part: pd.DataFrame) -> pd.DataFrame:
+    """The stages of the party's minerals that the exposure table has no row for — a mineral traded at one stage
+    and not at another (antimony oxides and metal, magnesium metal, refined nickel and copper: codes outside the
+    BACI subset) — with the catalogue's reason, so that an immaterial ore row does not read as the mineral's
+    whole exposure."""
+    have = set(zip(part["commodity"], part["stage"], strict=True))
+    rows = [
+        {
+            "commodity_name": c.name,
+            "stage": s,
+            "why": "not measured: " + (st.hs_note or "no HS92 code in the trade data"),
+        }
+        for cid in dict.fromkeys(part["commodity"])
+        for c in [cat.get(cid)]
+        for s, st in c.stages.items()
+        if s in ("mine", "refined") and (cid, s) not in have and not st.hs92
+    ]
+    return pd.DataFrame(rows, columns=["commodity_name", "stage", "why"])
 
 
 def appendix_sections(b) -> list[Section]:
@@ -303,13 +358,18 @@ def appendix_sections(b) -> list[Section]:
                 for r in part.itertuples(index=False)
             ],
         )
+        gaps = unmeasured_stages(b.exp[b.exp["party"] == party])
+        if len(gaps):
+            d = pd.concat([d, gaps], ignore_index=True)
         out.append(
             Section(
                 f"appendix-{party}",
                 f"Appendix: {part['party_name'].iloc[0]} ({party}), the other critical minerals, {b.year}",
                 paragraphs=[
                     "Imports below materiality, none, or not measurable with the embedded data; with the "
-                    "material imports of the main part, every mineral of the catalogue."
+                    "material imports of the main part, every mineral and stage of the catalogue (mine and "
+                    "refined). A stage not measured is no finding either way: antimony oxides and metal, for "
+                    "instance, are outside the trade data, not absent."
                 ],
                 table=table(
                     d,

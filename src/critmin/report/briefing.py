@@ -233,6 +233,30 @@ class Briefing:
         self._say("supply risk")
         return risk(self.ds, self.spec, methods=("geopolrisk", "eu_sr", "origin"), years=[self.year])
 
+    @functools.cached_property
+    def eu_sr_latest(self) -> pd.DataFrame:
+        """The EU supply risk of the year before, for the rows whose stage has no world production of the
+        analysis year (IEA refining and USGS MCS 2024 series end in 2023): the EC method takes the stage's own
+        production of its year (no other year), and the report's rule is the latest year before it, said.
+        Columns party, commodity, stage, year, value (only rows with a value)."""
+        from critmin.indicators.risk import risk
+
+        r = self.risk
+        eu = r[(r["method"] == "eu_sr") & (r["status"] == "no data")]
+        gap = eu[eu["flags"].astype(str).str.contains("production_years:none", regex=False)]
+        cols = ["party", "commodity", "stage", "year", "value"]
+        if gap.empty:
+            return pd.DataFrame(columns=cols)
+        prev = risk(
+            self.ds,
+            self.spec,
+            methods=("eu_sr",),
+            years=[self.year - 1],
+            commodities=sorted(set(gap["commodity"])),
+        )
+        prev = prev[prev["status"] == "ok"].merge(gap[["party", "commodity", "stage"]])
+        return prev[cols].reset_index(drop=True)
+
     def _method(self, method: str) -> pd.DataFrame:
         r = self.risk
         return r[(r["method"] == method) & r["status"].isin(["ok", "proxy"])]
@@ -250,14 +274,34 @@ class Briefing:
 
         return restrictions(self.ds, in_force=self.as_of)
 
+    @functools.cached_property
+    def _controlled(self) -> dict[str, set[str]]:
+        """{imposer: the minerals its measures in force name} (:func:`critmin.scenarios.registry.controlled_minerals`)."""
+        from critmin.scenarios.registry import controlled_minerals
+
+        recs = self.restrictions.to_dict("records")
+        return {i: controlled_minerals(recs, i) for i in set(self.restrictions["imposer"])}
+
     def measures_hitting(self, party, commodity: str) -> pd.DataFrame:
-        """Measures in force on ``as_of`` covering ``commodity`` (or every critical mineral) and applying to
-        exports to a member of ``party`` (no targets = every destination)."""
+        """Measures in force on ``as_of`` covering ``commodity`` and applying to exports to a member of
+        ``party`` (no targets = every destination). A measure on all dual-use items covers a mineral only where
+        the imposer controls that mineral's items (a ban to military users is no restriction on copper ore);
+        ``commodity='critical_minerals'`` asks for those measures themselves."""
+        from critmin.scenarios.registry import ALL_COMMODITIES
+
         r = self.restrictions
         members = set(party.members)
+
+        def covers(imposer: str, cs) -> bool:
+            if commodity in cs:
+                return True
+            if ALL_COMMODITIES not in cs:
+                return False
+            return commodity == ALL_COMMODITIES or commodity in self._controlled.get(imposer, set())
+
         hit = [
-            (commodity in cs or "critical_minerals" in cs) and (not len(ts) or bool(members & set(ts)))
-            for cs, ts in zip(r["commodities"], r["targets"], strict=True)
+            covers(i, cs) and (not len(ts) or bool(members & set(ts)))
+            for i, cs, ts in zip(r["imposer"], r["commodities"], r["targets"], strict=True)
         ]
         return r[hit]
 
@@ -333,6 +377,9 @@ class Briefing:
                         "supply_gap_tonnes": gap,
                         "shortfall_tonnes": short,
                         "shortfall_share": short / cons if cons > 0 else float("nan"),
+                        # nothing can respond without spare capacity on record: the 'with response' run
+                        # then repeats the first and is no estimate of a response
+                        "response_spare_tonnes": float(on.supply_response()["spare_capacity_tonnes"]),
                         "shortfall_response_tonnes": float(b.loc[ms, "shortfall_tonnes"].sum()),
                         "shortfall_response_share": float(b.loc[ms, "shortfall_tonnes"].sum()) / cons
                         if cons > 0
@@ -526,7 +573,8 @@ class Briefing:
                 f"China's share of the tonnes imported {_pct(now / need)} → {_pct(after / need)}"
                 + (f"; cost at today's unit values {_signed_pct(cost)}" if cost == cost else ""),
                 f"others' exportable output of the stage, at most {percent(REDIRECT)} of what each sells others; "
-                "suppliers may themselves depend on Chinese inputs (see traced origin)",
+                "suppliers may themselves depend on Chinese inputs (see traced origin); unit values mix grades "
+                "between suppliers, so a lower cost is not a saving",
             )
         pl = self.pooled.get((p.label, c, s))
         if pl is not None and not isinstance(pl, Exception):
@@ -594,7 +642,7 @@ __all__ = [
 # -- page one -------------------------------------------------------------------------------------------------
 MAX_ACTIONS = 3  # ranked actions shown per party on page one (all are in the section 'What would help')
 SHORT_CAVEAT = {
-    "re-source away from China": "within others' exportable output",
+    "re-source away from China": "others' exportable output; unit values mix grades",
     "buy together": "one joint plan",
     "stockpile": f"sized for {percent(STOCK_COVERAGE)} of the registry's scenarios",
     "recycle more": "EU recycling rate; takes years",
@@ -649,7 +697,12 @@ def stop_cell(b: Briefing, party: str, c: str, s: str) -> str:
         return "none (exports more than it uses)"
     if not r["shortfall_share"] >= MIN_SHORTFALL_SHARE:
         return f"shortfall < {percent(MIN_SHORTFALL_SHARE)} of use"
-    text = f"short {_pct(r['shortfall_share'])} of use ({_pct(r['shortfall_response_share'])} with response)"
+    if r["response_spare_tonnes"] > 0:
+        text = (
+            f"short {_pct(r['shortfall_share'])} of use ({_pct(r['shortfall_response_share'])} with response)"
+        )
+    else:
+        text = f"short {_pct(r['shortfall_share'])} of use (no data for a response)"
     if r["stocks_days"] > 0:
         days = r["days_of_cover"]
         text += "; stocks last the year" if days == float("inf") else f"; stocks last {days:,.0f} days"
@@ -770,6 +823,15 @@ def summary_sections(b: Briefing) -> list:
         f"shortfall they close, at the party's import unit value. *: by tonnes the share is more than "
         f"{100 * MARGIN:.0f} points away (note). Detail, caveats and every mineral in the pages that follow."
     )
+    from critmin.scenarios.registry import all_records, lapsed_relaxations
+
+    lapsed = lapsed_relaxations(all_records(b.ds), b.as_of)
+    if lapsed:
+        how += (
+            f" {len(lapsed)} suspension{'s' if len(lapsed) > 1 else ''} of export measures ran out before "
+            f"{b.as_of.isoformat()} ({', '.join(r['legal_reference'] for r in lapsed)}); the registry does not "
+            "say whether the measures they held apply again, so they are not counted (Export restrictions)."
+        )
     return [
         Section(
             "summary",

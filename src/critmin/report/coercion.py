@@ -92,6 +92,7 @@ def score_table(ds, parties: str, year: int, commodities, runs: dict | None = No
     engine's rows} already computed (the briefing's WGI run covers every mineral; only ``commodities`` are
     kept), the others are run here."""
     from critmin.reference import commodities as catalogue
+    from critmin.report import wide_scores
 
     keep = {c.id for c in catalogue.resolve_many(commodities)}
     frames = []
@@ -102,15 +103,7 @@ def score_table(ds, parties: str, year: int, commodities, runs: dict | None = No
         r = r[(r["method"] == "geopolrisk") & r["commodity"].isin(keep) & r["status"].isin(["ok", "proxy"])]
         frames.append(r.assign(weight=weight))
     df = pd.concat(frames, ignore_index=True)
-    wide = df.pivot_table(
-        index=["party", "commodity", "stage"], columns="weight", values="value", aggfunc="first"
-    ).reset_index()
-    proxied = set(map(tuple, df.loc[df["status"] == "proxy", ["party", "commodity", "stage"]].to_numpy()))
-    wide["note"] = [
-        "production-share proxy" if k in proxied else ""
-        for k in map(tuple, wide[["party", "commodity", "stage"]].to_numpy())
-    ]
-    wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
+    wide = wide_scores(df, "weight")
     order = {p: i for i, p in enumerate(dict.fromkeys(df["party"]))}
     return wide.sort_values(["party", "commodity"], key=lambda s: s.map(order) if s.name == "party" else s)
 
@@ -200,7 +193,7 @@ def coercion_sections(
                     ("Party", "party", "text"),
                     ("Mineral", "mineral", "text"),
                     ("Supplier", "supplier_name", "text"),
-                    ("Share of imports", "import_share", "pct"),
+                    ("Share of imports, tonnes", "import_share", "pct"),
                     ("WGI g", "g_wgi", "num"),
                     ("UNGA distance", "distance", "num"),
                     ("Restriction record", "record", "num"),

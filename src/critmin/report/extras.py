@@ -32,19 +32,16 @@ KEY_MINERALS = (
 
 def risk_sections(b):
     """Supply risk by method for each party's material imports and the key minerals (proxies included)."""
-    from critmin.report import Section, table
+    from critmin.report import PROXY_NOTE, Section, fmt, table, wide_scores
 
     r = b.risk
     ok = r[r["status"].isin(["ok", "proxy"])]
-    wide = ok.pivot_table(
-        index=["party", "party_name", "commodity", "stage"], columns="method", values="value", aggfunc="first"
-    ).reset_index()
+    wide = wide_scores(ok, "method", ("party", "party_name", "commodity", "stage"))
     for col in ("geopolrisk", "eu_sr", "origin"):
         if col not in wide:
             wide[col] = float("nan")
     keys = ["party", "commodity", "stage"]
     org = ok[(ok["method"] == "origin") & (ok["status"] == "ok")].set_index(keys)
-    proxied = set(map(tuple, ok.loc[ok["status"] == "proxy", keys].to_numpy()))
     wide["origin_range"] = [
         f"{percent(org.loc[k, 'value_low']).removesuffix('%')}–{percent(org.loc[k, 'value_high'])}"
         if k in org.index
@@ -53,20 +50,25 @@ def risk_sections(b):
         else ""
         for k in map(tuple, wide[keys].to_numpy())
     ]
-    wide["basis"] = [
-        "production-share proxy" if k in proxied else "" for k in map(tuple, wide[keys].to_numpy())
-    ]
     exp = b.exp.set_index(keys)
     material = set(map(tuple, b.exp.loc[b.exp["material"].astype(bool), keys].to_numpy()))
     chosen = set(map(tuple, b.key[keys].to_numpy()))
     wide = wide[
         [
-            k in chosen or (k[1] in KEY_MINERALS and (k in material or k in proxied))
-            for k in map(tuple, wide[keys].to_numpy())
+            k in chosen or (k[1] in KEY_MINERALS and (k in material or note == PROXY_NOTE))
+            for k, note in zip(map(tuple, wide[keys].to_numpy()), wide["note"], strict=True)
         ]
     ]
     wide["direct_chn"] = [exp[b.share_col].get(k, float("nan")) for k in map(tuple, wide[keys].to_numpy())]
-    wide["name"] = wide["commodity"].map(lambda c: cat.get(c).name)
+    # the EU method needs the stage's production of its own year: where the series ends earlier, its latest
+    # year, said next to the value ('3.39 (2023)'); '—' where the stage has no production series at all
+    lag = b.eu_sr_latest.set_index(keys)
+    wide["eu_text"] = [
+        f"{fmt(v, 'num')}"
+        if v == v
+        else (f"{fmt(lag.loc[k, 'value'], 'num')} ({int(lag.loc[k, 'year'])})" if k in lag.index else "—")
+        for v, k in zip(wide["eu_sr"], map(tuple, wide[keys].to_numpy()), strict=True)
+    ]
     order = {p.label: i for i, p in enumerate(b.parties)}
     wide = wide.assign(_p=wide["party"].map(order)).sort_values(
         ["_p", "geopolrisk"], ascending=[True, False], na_position="last"
@@ -91,7 +93,9 @@ def risk_sections(b):
                 "GeoPolRisk (Gemechu et al. 2016; Koyamparambath et al. 2024): world production HHI × "
                 "import risk Σ fᵢgᵢ/(F + p), gᵢ = WGI political (in)stability rescaled to 0–1. EU supply risk "
                 "(European Commission 2017 method, generalised to the party's own sourcing; substitution "
-                "index set to 1 where not published, so values are an upper bound). China traced origin: "
+                "index set to 1 where not published, so values are an upper bound; it takes the stage's world "
+                "production of its own year: '(2023)' where that series ends before the analysis year, '—' where "
+                "the stage has none, e.g. ferro-niobium). China traced origin: "
                 "China's share of the party's supply traced through re-exports (Kastner et al. 2011), next to "
                 "China's direct share of imports; the range spans the balancing options and production sources "
                 "(docs/risk-methods.md). Minerals without trade data are ranked by a production-share proxy "
@@ -107,11 +111,11 @@ def risk_sections(b):
                     ("Mineral", "name", "text"),
                     ("Stage", "stage", "text"),
                     ("GeoPolRisk score", "geopolrisk", "num"),
-                    ("EU supply risk", "eu_sr", "num"),
+                    ("EU supply risk", "eu_text", "rtext"),
                     ("China direct", "direct_chn", "pct"),
                     ("China traced origin", "origin", "pct"),
                     ("Traced, range", "origin_range", "text"),
-                    ("Note", "basis", "text"),
+                    ("Note", "note", "text"),
                 ],
                 caption=f"Sources: {provenance}.",
             ),
@@ -136,15 +140,25 @@ def scenario_sections(b):
             "exports more than it uses" if neg and c <= 0 else f"{c:,.0f} t"
             for neg, c in zip(df["negative_consumption"], df["consumption_tonnes"], strict=True)
         ],
-    )
+    )  # a copy: the briefing's table is shared
+    # '—' where nothing could respond (no spare capacity on record): the run then repeats the first
+    df["shortfall_response_share"] = df["shortfall_response_share"].where(df["response_spare_tonnes"] > 0)
     notes = []
     for (c, s), (off, on) in b.scenarios.items():
         w, wr = off.world(), on.world()
+        sr = wr["supply_response"]
+        if sr["spare_capacity_tonnes"] > 0:
+            response = (
+                f"with the supply response {wr['shortfall_tonnes']:,.0f} t (other producers add "
+                f"{max(0.0, wr['response_tonnes']):,.0f} t)"
+            )
+        else:  # the response run repeats the first: say why instead of a second number
+            why = "; ".join(sr["notes"]) or "no producer below its output of the previous 5 years"
+            response = f"no supply response estimated ({why})"
         notes.append(
             f"{cat.get(c).name} ({s}), {off.network.basis}: world shortfall {w['shortfall_tonnes']:,.0f} t of "
-            f"{w['world_consumption_tonnes']:,.0f} t ({w['countries_with_shortfall']} countries short); with the "
-            f"supply response {wr['shortfall_tonnes']:,.0f} t (other producers add "
-            f"{max(0.0, wr['response_tonnes']):,.0f} t). Sources: {w['source']} ({w['edition']})."
+            f"{w['world_consumption_tonnes']:,.0f} t ({w['countries_with_shortfall']} countries short); "
+            f"{response}. Sources: {w['source']} ({w['edition']})."
         )
     return [
         Section(
@@ -159,7 +173,8 @@ def scenario_sections(b):
                 "that closes it in part). China covers its own import losses from what it withholds. Japan "
                 "holds 60 days of consumption of its stockpiled rare metals (the JOGMEC target), others none; "
                 "no substitution. 'With response': other producers add output from spare capacity with a "
-                "short-run supply elasticity over 12 months, and China redirects nothing (docs/scenarios.md §3). "
+                "short-run supply elasticity over 12 months, and China redirects nothing (docs/scenarios.md §3); "
+                "'—' where no spare capacity is on record (the note says why). "
                 "Days of cover: how long the stocks last at the year's supply gap. Run your own with "
                 "`critmin scenario restrict` and `critmin scenario sweep`."
             ],
@@ -269,6 +284,7 @@ def countermeasure_sections(b):
 
 def registry_sections(b):
     from critmin.report import Section, table
+    from critmin.scenarios.registry import all_records, lapse_notes
 
     r = b.restrictions
     hits = {
@@ -303,6 +319,7 @@ def registry_sections(b):
                     ("Reference", "legal_reference", "text"),
                 ],
             ),
+            notes=lapse_notes(all_records(b.ds), b.as_of),
         )
     ]
 

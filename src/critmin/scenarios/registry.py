@@ -398,6 +398,63 @@ def is_in_force(record: dict, on: str | dt.date) -> bool:
     return record["status"] not in ENDED
 
 
+def controlled_minerals(records: Iterable[dict], imposer: str) -> set[str]:
+    """The minerals whose items ``imposer`` controls, as far as the registry knows: the minerals named by its
+    restrictive measures among ``records`` (pass the measures in force on a date).
+
+    A measure on 'all dual-use items' (commodities ``critical_minerals``, e.g. China's bans to US and Japanese
+    military end users, MOFCOM Ann. 46 [2024] clause 1 and Ann. 1 [2026]) reaches a mineral only through the
+    items on the imposer's dual-use control list; China's list carries the minerals of its own licence
+    measures (gallium, graphite, antimony, ...), not copper ore or platinum. Relaxations name no controlled
+    mineral."""
+    return {
+        c
+        for r in records
+        if r["imposer"] == imposer and not r.get("relaxes")
+        for c in r["commodities"]
+        if c != ALL_COMMODITIES
+    }
+
+
+def lapsed_relaxations(records: Iterable[dict], on: str | dt.date, within_days: int = 730) -> list[dict]:
+    """Relaxations (suspensions) whose stated term ended on or before ``on`` — at most ``within_days`` before
+    it — each with ``suspended``: the records it suspended.
+
+    A suspension 'until 10 Nov 2026' that has run out leaves the registry unable to say whether the measures
+    came back or the suspension was renewed: the measures it suspended keep their end_date (the day the
+    suspension began) and are not in force by :func:`is_in_force`; a reader must be told."""
+    day = dates.day(_iso(on))
+    recs = [r for r in records if r["status"] != REJECTED and r.get("reviewed", True)]
+    by_id = {r["id"]: r for r in recs}
+    # a suspension renewed by a later record in force on the day is not lapsed
+    renewed = {i for r in recs if r.get("relaxes") and is_in_force(r, day) for i in r["relaxes"]}
+    out = []
+    for r in recs:
+        if not r.get("relaxes") or not r["end_date"] or set(r["relaxes"]) <= renewed:
+            continue
+        end = dates.day(r["end_date"])
+        if end <= day and (day - end).days <= within_days:
+            out.append({**r, "suspended": [by_id[i] for i in r["relaxes"] if i in by_id]})
+    return sorted(out, key=lambda r: r["end_date"])
+
+
+def lapse_notes(records: Iterable[dict], on: str | dt.date) -> list[str]:
+    """One sentence per suspension whose term ran out on or before ``on`` (:func:`lapsed_relaxations`): what it
+    suspended and that the registry cannot say what applies now."""
+    out = []
+    for r in lapsed_relaxations(records, on):
+        held = r["suspended"]
+        minerals = sorted({c.replace("_", " ") for m in held for c in m["commodities"]} - {ALL_COMMODITIES})
+        to = f" to {', '.join(r['targets'])}" if r["targets"] else ""
+        out.append(
+            f"{r['imposer']}'s suspension of {len(held)} measure{'s' if len(held) != 1 else ''}{to} "
+            f"({', '.join(minerals) or 'no catalogue mineral'}; {r['legal_reference']}) ran until "
+            f"{r['end_date']}: the registry has no record of its renewal or of the measures coming back into "
+            f"force, so they are not counted as in force on {_iso(on)} — check the imposer's announcements."
+        )
+    return out
+
+
 def _frame(records: list[dict]) -> pd.DataFrame:
     import pandas as pd
 

@@ -235,6 +235,16 @@ def demonstrated_spare_capacity(ds, net, lookback_years: int = 5) -> tuple[np.nd
         except CritminError:
             return K, label, [f"{source} output ({', '.join(sorted(reported))}) does not convert to "
                               f"{net.basis}: no spare capacity"]  # fmt: skip
+    if hist["year"].nunique() < 2:
+        # one year of output (IEA refining: 2023 only) is the network's own year: no peak to fall back from
+        return (
+            K,
+            label,
+            [
+                f"{source} has {net.commodity} {net.stage} output for {int(hist['year'].max())} only: no "
+                "demonstrated spare capacity"
+            ],
+        )
     peak = hist.groupby("country")["tonnes"].max()
     pos = {k: i for i, k in enumerate(net.countries)}
     for code, t in peak.items():

@@ -172,10 +172,15 @@ def editions(ds, data_table: str) -> str:
 
 
 def _trade_caption(exp: pd.DataFrame) -> str:
-    srcs = _flat(pd.concat([exp["world_mine_source"], exp["world_refined_source"]]))
+    from critmin.formats import group_sources
+
+    srcs = "; ".join(
+        group_sources(pd.concat([exp["world_mine_source"], exp["world_refined_source"]]).dropna())
+    )
     return (
-        f"Trade: {_flat(exp['trade_source'])} (CEPII), import values FOB in current USD, gross tonnes; shares of "
-        f"import value. World production: {srcs}. HHI 0–1. Net import reliance = (I−E)/(P+I−E) (USGS)."
+        f"Trade: {_flat(exp['trade_source'])} (CEPII), import values FOB in current USD, tonnes of content on each "
+        f"stage's basis; shares of import value. World production: {srcs}. HHI 0–1. Net import reliance = "
+        "(I−E)/(P+I−E) (USGS)."
     )
 
 
@@ -195,31 +200,24 @@ EXPOSURE_COLUMNS = [
 ]
 
 
-def _material(part: pd.DataFrame) -> pd.DataFrame:
-    """The rows of an exposure table that can be a finding (:mod:`critmin.indicators.materiality`)."""
-    return part[part["material"].astype(bool) & (part["import_value_kusd"].fillna(0) > 0)]
-
-
 def exposure_cards(exp: pd.DataFrame) -> list[dict]:
-    """Headline figures per party, counted over material imports only, as the briefing counts them: import
-    value, stages at least half from China, stages with one (material) supplier above the EU CRMA's 65%."""
-    from critmin.indicators.materiality import DEFAULT as material
+    """Headline figures per party, counted as the briefing counts them (:func:`critmin.report.headline_rows`:
+    material imports only): import value, material stages mostly from China, above the 65% benchmark."""
+    from critmin.report import headline_rows
 
-    share_col = next(c for c in exp.columns if c.startswith("share_from_"))
-    who = share_col.removeprefix("share_from_")
     cards = []
     for party, part in exp.groupby("party", sort=False):
-        rows = _material(part)
-        top_value = rows["supplier_1_share"] * rows["import_value_kusd"]
-        single = (rows["supplier_1_share"] > 0.65) & material(top_value, rows["import_value_kusd"])
+        traded = part[part["import_value_kusd"].fillna(0) > 0]
+        h = headline_rows(part)
         cards.append(
             {
                 "title": f"{part['party_name'].iloc[0]} ({party})",
                 "value": fmt(part["import_value_kusd"].sum(), "usd"),
                 "lines": [
-                    f"critical-mineral imports, {int(part['year'].max())}; material for {len(rows)} mineral stages",
-                    f"{int((rows[share_col] >= 0.5).sum())} of them at least half from {who}",
-                    f"{int(single.sum())} with one supplier above 65%",
+                    f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}; "
+                    f"{len(h['material'])} material",
+                    f"{len(h['china'])} of those at least half from China",
+                    f"{len(h['single'])} with one supplier above 65%",
                 ],
                 "href": f"/profile/{party}",
             }
@@ -228,12 +226,23 @@ def exposure_cards(exp: pd.DataFrame) -> list[dict]:
 
 
 def exposure_findings(exp: pd.DataFrame) -> list[str]:
-    """Per party, the briefing's key findings (:func:`critmin.report._findings`, material rows only), so that
-    the dashboard and the report say the same thing for the same query."""
-    from critmin.report import _findings
+    """Per party, the material mineral stages China supplied at least half of (by import value), largest first;
+    stages below materiality are no finding."""
+    from critmin.indicators.materiality import DEFAULT as material
+    from critmin.report import headline_rows
 
-    share_col = next(c for c in exp.columns if c.startswith("share_from_"))
-    return _findings(exp, share_col)
+    out = []
+    for _party, part in exp.groupby("party", sort=False):
+        name = part["party_name"].iloc[0]
+        chn = headline_rows(part)["china"]
+        if chn.empty:
+            out.append(f"{name}: no material import came at least half from China ({material.label}).")
+            continue
+        items = ", ".join(
+            f"{r.commodity_name.lower()} {r.stage} {fmt(r.share_from_CHN, 'pct')}" for r in chn.itertuples()
+        )
+        out.append(f"{name}: at least half from China — {items}.")
+    return out
 
 
 def china_share_chart(exp: pd.DataFrame, chart_id: str, limit: int = 14) -> Chart:

@@ -762,6 +762,17 @@ def test_serve_binds_loopback_read_only_and_checks_its_token(tmp_store, tmp_path
     assert "read-only on" in errs and f"127.0.0.1:{port}" in errs
 
 
+def test_a_year_or_a_month_stands_for_its_last_day_wherever_a_date_is_asked(client):
+    year = table(client.get("/api/v1/restrictions?in_force=2025"))
+    assert list(year["id"]) == list(table(client.get("/api/v1/restrictions?in_force=2025-12-31"))["id"])
+    month = table(client.get("/api/v1/blocs?as_of=2024-01"))
+    assert len(month) == len(table(client.get("/api/v1/blocs?as_of=2024-01-31")))
+    assert len(month) != len(table(client.get("/api/v1/blocs?as_of=2024-12-31")))  # MSP grew later in 2024
+    assert client.get("/api/v1/news/events?since=2024&until=2026-06").status_code == 200
+    r = client.get("/api/v1/restrictions?in_force=2025-02-30")
+    assert r.status_code == 422 and r.json()["message"].startswith("unknown date '2025-02-30'")
+
+
 def test_the_dashboard_counts_findings_as_the_briefing_does(ds):
     """The landing view's cards and findings count material imports only, as the briefing's text: Italy's
     USD 0.3 M of tungsten ore, 94% from China, is no finding on either."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import socket
 import threading
@@ -89,8 +90,8 @@ def browser():
 class Visit:
     """One page load with everything the browser reported."""
 
-    def __init__(self, browser, base: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    def __init__(self, browser, base: str, width: int = 1280, height: int = 900):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
         self.page = self.context.new_page()
         self.base = base
         self.errors: list[str] = []
@@ -161,6 +162,11 @@ def test_each_page_loads_clean_offline_and_draws_its_charts(visit, name, url, ha
              Array.from(el.querySelectorAll('svg path')).filter(p => (p.getAttribute('d') || '').length > 4).length)"""
     )
     assert all(n > 0 for n in drawn), drawn  # every chart has drawn shapes, not an empty frame
+    # no chart offers to send its data elsewhere (plotly.js 4's "Share chart..." opens cloud.plotly.com)
+    buttons = page.evaluate(
+        "Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.getAttribute('data-title') || '')"
+    )
+    assert not [b for b in buttons if any(w in b.lower() for w in ("share", "cloud", "studio"))], buttons
     if name not in ("data", "api"):
         assert figures > 0
         for caption in page.locator("figure.chart p.source").all_inner_texts():
@@ -225,3 +231,67 @@ def test_news_text_with_script_renders_as_text(visit, server):
     assert HOSTILE_TITLE in page.locator("#table-articles").inner_text()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert visit.dialogs == [] and visit.errors == []
+
+
+def _overlaps(boxes: list[list[float]]) -> list[tuple[str, str]]:
+    return [
+        (a[4], b[4])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+
+
+def test_the_risk_matrix_names_its_points_without_overlap(visit):
+    page = visit.open("/profile/JPN")
+    boxes = page.evaluate(
+        """Array.from(document.querySelectorAll('#chart-matrix .annotation-text, #chart-matrix .textpoint text'))
+             .filter(t => (t.textContent || '').trim())
+             .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent]; })"""
+    )
+    assert len(boxes) >= 3, boxes  # the highest GeoPolRisk scores are named on the chart
+    assert _overlaps(boxes) == []
+
+
+def test_on_a_phone_charts_keep_a_legible_plotting_area(browser, server):
+    v = Visit(browser, server["base"], width=390, height=844)
+    try:
+        page = v.open("/")
+        v.shoot("home-390")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page never scrolls sideways
+        areas = page.evaluate(
+            "Array.from(document.querySelectorAll('.plot .nsewdrag')).map(r => r.getBoundingClientRect().width)"
+        )
+        assert areas and min(areas) >= 250, areas  # bars and points get room; the figure scrolls instead
+        boxes = page.evaluate(
+            """Array.from(document.querySelectorAll('#chart-matrix .annotation-text'))
+                 .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent]; })"""
+        )
+        assert _overlaps(boxes) == []
+        assert v.errors == []
+    finally:
+        v.close()
+
+
+def test_keyboard_and_screen_reader_basics(visit):
+    page = visit.open("/profile/JPN")
+    page.keyboard.press("Tab")  # the first stop skips the navigation
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    tree = page.locator("main").aria_snapshot()
+    titles = page.locator(".table-head h3").all_inner_texts()
+    assert titles
+    for title in titles:  # every table is named by its title (a reader lists tables by name)
+        assert f'- table "{title}"' in tree, title
+    assert page.locator('nav a[aria-current="page"]').inner_text() == "Country / bloc"
+
+
+def test_the_exposure_table_fits_a_desktop_window(visit):
+    for url in ("/", "/profile/JPN"):
+        page = visit.open(url)
+        scroll = page.locator("#table-exposure .scroll")
+        overflow = scroll.evaluate("e => e.scrollWidth - e.clientWidth")
+        assert overflow <= 0, (url, overflow)  # no column hidden behind a sideways scroll at 1280 px
+        cells = page.locator("#table-exposure tbody tr").first.locator("td").all_inner_texts()
+        assert any(re.fullmatch(r"[\d,]+ t \S+", c) for c in cells), cells  # tonnes beside their basis

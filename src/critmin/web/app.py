@@ -62,12 +62,16 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _respond(request: Request, status: int, body: dict, headers: dict | None = None) -> Response:
+def _respond(
+    request: Request, status: int, body: dict, headers: dict | None = None, value: object = None
+) -> Response:
+    """JSON for the API and for writes; a page for a page (``value``: the unknown value, which the page
+    replaces by each suggestion to link to it)."""
     if _is_api(request) or request.method != "GET":
         return JSONResponse(body, status_code=status, headers=headers)
     from critmin.web.views.pages import error_page
 
-    return error_page(request, status, body)
+    return error_page(request, status, body, value)
 
 
 def _location(loc) -> str:
@@ -132,7 +136,13 @@ def _install_errors(app: FastAPI) -> None:
         if isinstance(exc, UnknownValueError) and " " in str(exc.value) and "+" in request.url.query:
             # 'for=JPN+ITA' typed into a URL arrives as 'JPN ITA': a query string decodes '+' as a space
             message += " (in a URL query string '+' means a space: write JPN%2BITA for the union JPN+ITA)"
-        return _respond(request, status, error_body(status, code, message, suggestions=suggestions), headers)
+        return _respond(
+            request,
+            status,
+            error_body(status, code, message, suggestions=suggestions),
+            headers,
+            value=exc.value if isinstance(exc, UnknownValueError) else None,
+        )
 
 
 class WriteGate:

@@ -49,6 +49,10 @@ def _values(s) -> list:
     return [None if not np.isfinite(v) else float(v) for v in a]
 
 
+def _nan(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
 def world_map(
     iso3: Sequence[str],
     values: Sequence[float],
@@ -169,22 +173,70 @@ def grouped_bars(
     return {"data": data, "layout": layout}
 
 
+#: the risk matrix's plotting area at its narrowest (px; a phone scrolls a 600 px chart), for placing its labels
+MATRIX_PLOT_PX = (440.0, 450.0)
+MATRIX_X, MATRIX_Y = (0.0, 1.05), (-0.05, 1.12)
+
+
+def matrix_labels(x, y, texts: Sequence[str], font_px: float = 10.0) -> list[dict]:
+    """Plotly annotations naming the points (x, y) of the risk matrix without overlapping each other, placed
+    by the briefing's greedy rule (:func:`critmin.report.charts._place_labels`, nearest free position first)
+    on the plotting area's nominal size :data:`MATRIX_PLOT_PX`; a label with no free place is left out (the
+    point's name is on hover and in the table)."""
+    from critmin.report.charts import _place_labels
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)  # a point not drawn needs no label
+    x, y, texts = x[ok], y[ok], [t for t, k in zip(texts, ok, strict=True) if k]
+    if not len(texts):
+        return []
+    w, h = MATRIX_PLOT_PX
+    px = np.column_stack(
+        [
+            (x - MATRIX_X[0]) / (MATRIX_X[1] - MATRIX_X[0]) * w,
+            (y - MATRIX_Y[0]) / (MATRIX_Y[1] - MATRIX_Y[0]) * h,
+        ]
+    )
+    width = max(len(t) for t in texts) * 0.56 * font_px
+    offsets = _place_labels(px, np.full(len(texts), 121.0), width, 1.2 * font_px)
+    out = []
+    for xi, yi, t, (dx, dy) in zip(x, y, texts, offsets, strict=True):
+        if not np.isfinite(dx):
+            continue
+        # the placement reserves the longest label's width: a box left of (or centred on) the point is
+        # anchored at its right end (or centre) so that a shorter label stays next to its point
+        anchor, shift = ("left", dx) if dx >= 0 else ("center", 0.0) if dx > -width else ("right", dx + width)
+        out.append(
+            {
+                "x": float(xi),
+                "y": float(yi),
+                "text": esc(t),
+                "showarrow": False,
+                "xanchor": anchor,
+                "yanchor": "bottom",
+                "xshift": float(shift),
+                "yshift": float(dy),
+                "font": {"size": font_px},
+            }
+        )
+    return out
+
+
 def risk_matrix(m: pd.DataFrame, labelled: int = 8) -> dict:
     """World production concentration (x) against net import reliance (y); colour: GeoPolRisk score. The
-    ``labelled`` highest GeoPolRisk scores carry their name (the rest on hover: many sit at 100%)."""
-    label = [f"{c.replace('_', ' ')} ({s})" for c, s in zip(m["commodity"], m["stage"], strict=True)]
+    ``labelled`` highest GeoPolRisk scores carry their name where it fits without overlap (all on hover)."""
+    names = m["name"] if "name" in m else m["commodity"].str.replace("_", " ")
+    label = [f"{n} ({s})" for n, s in zip(names, m["stage"], strict=True)]
     gpr = m["geopolrisk"] if "geopolrisk" in m else pd.Series(np.nan, index=m.index)
-    top = set(gpr.fillna(-1).sort_values(ascending=False).index[:labelled])
+    top = list(gpr.dropna().sort_values(ascending=False).index[:labelled])
     origin = m["origin"] if "origin" in m else pd.Series(np.nan, index=m.index)
+    pos = [m.index.get_loc(i) for i in top]
     trace = {
         "type": "scatter",
-        "mode": "markers+text",
+        "mode": "markers",
         "x": _values(m["hhi"]),
         "y": _values(m["import_reliance"]),
-        "text": [esc(x) if i in top else "" for i, x in zip(m.index, label, strict=True)],
         "hovertext": [esc(x) for x in label],
-        "textposition": "top center",
-        "textfont": {"size": 10},
         "customdata": [[a, b] for a, b in zip(_values(gpr), _values(origin), strict=True)],
         "marker": {
             "size": 11,
@@ -215,8 +267,13 @@ def risk_matrix(m: pd.DataFrame, labelled: int = 8) -> dict:
             520,
             showlegend=False,
             shapes=shapes,
-            xaxis={"title": {"text": "World production concentration (HHI, 0–1)"}, "range": [0, 1.05]},
-            yaxis={"title": {"text": "Net import reliance"}, "range": [-0.05, 1.12], "tickformat": ".0%"},
+            annotations=matrix_labels(
+                [_nan(trace["x"][i]) for i in pos],
+                [_nan(trace["y"][i]) for i in pos],
+                [label[i] for i in pos],
+            ),
+            xaxis={"title": {"text": "World production concentration (HHI, 0–1)"}, "range": list(MATRIX_X)},
+            yaxis={"title": {"text": "Net import reliance"}, "range": list(MATRIX_Y), "tickformat": ".0%"},
         ),
     }
 
@@ -248,18 +305,24 @@ def lines(
         xaxis={"title": {"text": "year"}, "dtick": 2},
         yaxis={"title": {"text": esc(unit)}, "tickformat": fmt, "rangemode": "tozero"},
     )
+    money = y2_unit == "USD"
     for name, v in (y2 or {}).items():
-        data.append(
-            {
-                "type": "bar",
-                "name": esc(name),
-                "x": list(x),
-                "y": _values(v),
-                "yaxis": "y2",
-                "opacity": 0.35,
-                "hovertemplate": "%{x}: %{y:,.0f}<extra>%{fullData.name}</extra>",
-            }
-        )
+        bar = {
+            "type": "bar",
+            "name": esc(name),
+            "x": list(x),
+            "y": _values(v),
+            "yaxis": "y2",
+            "opacity": 0.35,
+            "hovertemplate": "%{x}: %{y:,.0f}<extra>%{fullData.name}</extra>",
+        }
+        if money:  # 'USD 1.1 bn', as in the tables (plotly's own SI prefixes would say 'G')
+            from critmin.report import fmt
+
+            bar["text"] = [fmt(u / 1e3, "usd") if u is not None else "—" for u in bar["y"]]
+            bar["textposition"] = "none"
+            bar["hovertemplate"] = "%{x}: %{text}<extra>%{fullData.name}</extra>"
+        data.append(bar)
     if y2:
         layout["yaxis2"] = {
             "title": {"text": esc(y2_unit)},
@@ -268,8 +331,18 @@ def lines(
             "showgrid": False,
             "rangemode": "tozero",
         }
+        if money:
+            # round amounts (0.5B, 1B), not ticks synced to the left axis's grid (2.225B)
+            layout["yaxis2"].update(exponentformat="B", tickmode="auto", nticks=6)
         layout["margin"] = {"l": 60, "r": 70, "t": 20, "b": 50}
     return {"data": data, "layout": layout}
+
+
+def _short(text: str, limit: int = 36) -> str:
+    """At most ``limit`` characters, cut at a word with an ellipsis ('Gallium, Germanium, Antimony, …')."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;") + " …"
 
 
 def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
@@ -287,7 +360,7 @@ def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
                 start = r.effective_date or r.announced_date
                 if not start or bool(len(r.relaxes)) != relaxing:
                     continue
-                what = ", ".join(r.commodities)[:36] or r.measure_type
+                what = _short(getattr(r, "minerals_words", "") or ", ".join(r.commodities)) or r.measure_type
                 label = esc(f"{r.imposer} {what} ({start})")
                 end = max(r.end_date or today, start)  # lifted before it took effect: a point
                 xs += [start, end, None]
@@ -317,7 +390,7 @@ def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
                 "mode": "markers",
                 "name": "news event",
                 "x": list(ev["date"]),
-                "y": ["news: " + esc(t) for t in ev["event_type"]],
+                "y": ["news: " + esc(str(t).replace("_", " ")) for t in ev["event_type"]],
                 "text": [
                     esc(f"{d}: {t}") for d, t in zip(ev["date"], ev["evidence"].fillna(""), strict=True)
                 ],
@@ -325,7 +398,7 @@ def timeline(measures: pd.DataFrame, events: pd.DataFrame, today: str) -> dict:
                 "hovertemplate": "%{text}<extra></extra>",
             }
         )
-        rows += list(dict.fromkeys("news: " + esc(t) for t in ev["event_type"]))
+        rows += list(dict.fromkeys("news: " + esc(str(t).replace("_", " ")) for t in ev["event_type"]))
     height = max(260, 22 * len(set(rows)) + 100)
     return {
         "data": data,

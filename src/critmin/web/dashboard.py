@@ -45,6 +45,7 @@ class Table:
     api: str | None = None  # the equivalent API call, shown for reuse
     shown: pd.DataFrame | None = None  # the rows shown, when not the whole frame (e.g. one party of three)
     links: dict[str, str] = field(default_factory=dict)  # column -> URL pattern with {column} fields
+    dim: str | None = None  # a boolean column: rows where it is False are greyed (e.g. immaterial imports)
 
     @property
     def visible(self) -> pd.DataFrame:
@@ -63,6 +64,13 @@ class Table:
                 row.append((cell(rec.get(col), kind), href))
             out.append(row)
         return out
+
+    @property
+    def dimmed(self) -> list[bool]:
+        """Per shown row, whether it is greyed."""
+        if self.dim is None or self.dim not in self.visible:
+            return [False] * len(self.visible)
+        return [not bool(v) for v in self.visible[self.dim].fillna(False)]
 
     @property
     def align(self) -> list[str]:
@@ -111,7 +119,7 @@ def _missing(v) -> bool:
 def cell(v, kind: str) -> str:
     """One table cell: the report's formats (critmin.report.fmt: usd, t, pct, hhi, num) plus signed tonnes
     ('dt'), whole days ('days'), percent values already ×100 ('pct100'), JSON flag lists ('flags') and text."""
-    if kind in ("text", "date"):
+    if kind in ("text", "date", "rtext"):  # rtext: text formatted here, right-aligned like a number
         if isinstance(v, list | tuple | np.ndarray):
             return ", ".join(map(str, v))
         return "" if _missing(v) else str(v)
@@ -181,10 +189,8 @@ EXPOSURE_COLUMNS = [
     ("Mineral", "commodity_name", "text"),
     ("Stage", "stage", "text"),
     ("Imports", "import_value_kusd", "usd"),
-    ("Tonnes", "import_content_tonnes", "t"),
-    ("Basis", "content_basis", "text"),
-    ("1st supplier", "supplier_1", "text"),
-    ("share", "supplier_1_share", "pct"),
+    ("Tonnes of content", "tonnes_words", "rtext"),  # '1,078,870 t Cu': the basis beside its tonnes
+    ("1st supplier", "supplier_words", "text"),  # 'CHL 38%'
     ("Supplier HHI", "supplier_hhi", "hhi"),
     ("From CHN", "share_from_CHN", "pct"),
     ("Net import reliance", "import_reliance", "pct"),
@@ -206,7 +212,7 @@ def exposure_cards(exp: pd.DataFrame) -> list[dict]:
         cards.append(
             {
                 "title": f"{part['party_name'].iloc[0]} ({party})",
-                "value": fmt(traded["import_value_kusd"].sum(), "usd"),
+                "value": fmt(part["import_value_kusd"].sum(), "usd"),
                 "lines": [
                     f"imports of {len(traded)} critical-mineral stages, {int(part['year'].max())}; "
                     f"{len(h['material'])} material",
@@ -273,18 +279,32 @@ def exposure_table(
     """The exposure table: the traded stages of ``show_party`` (default: all) by import value; the CSV has
     every row, the coverage notes of the others go below."""
     shown = exp if show_party is None else exp[exp["party"] == show_party]
+    from critmin.indicators.materiality import DEFAULT as material
+
     traded = shown[shown["import_value_kusd"].fillna(0) > 0].sort_values("import_value_kusd", ascending=False)
-    t = Table(
+    traded = traded.assign(
+        tonnes_words=[
+            f"{fmt(t, 't')} {b}" if t == t and isinstance(b, str) else fmt(t, "t")
+            for t, b in zip(traded["import_content_tonnes"], traded["content_basis"], strict=True)
+        ],
+        supplier_words=[
+            f"{s} {fmt(x, 'pct')}" if isinstance(s, str) else ""
+            for s, x in zip(traded["supplier_1"], traded["supplier_1_share"], strict=True)
+        ],
+    )
+
+    return Table(
         table_id,
         title,
         exp,
         EXPOSURE_COLUMNS[:-1] if show_party is None else EXPOSURE_COLUMNS[1:-1],
-        caption=_trade_caption(exp),
+        caption=_trade_caption(exp)
+        + f" Greyed rows: imports below materiality ({material.label}), not a finding.",
         api=api,
         shown=traded,
         limit=limit,
+        dim="material",
     )
-    return t
 
 
 def coverage_note(exp: pd.DataFrame) -> str:
@@ -443,33 +463,77 @@ def applicable_restrictions(ds, members: tuple[str, ...], on: str) -> pd.DataFra
 
 RESTRICTION_COLUMNS = [
     ("Imposer", "imposer", "text"),
-    ("Minerals", "commodities", "text"),
-    ("Measure", "measure_type", "text"),
-    ("Targets", "targets", "text"),
+    ("Minerals", "minerals_words", "text"),
+    ("Measure", "measure_words", "text"),
+    ("Targets", "targets_words", "text"),
     ("Effective", "effective_date", "date"),
     ("End", "end_date", "date"),
+    ("Status", "status_words", "text"),
     ("Title", "title", "text"),
     ("Reference", "legal_reference", "text"),
 ]
 
 
+def mineral_words(ids) -> str:
+    """Catalogue ids as the catalogue's names ('rare_earths' -> 'Rare earth elements'); the registry's
+    'critical_minerals' (a measure on every critical mineral) as words."""
+    from critmin.reference import commodities as cat
+    from critmin.scenarios.registry import ALL_COMMODITIES
+
+    out = []
+    for c in ids if isinstance(ids, list | tuple | np.ndarray) else []:
+        if c == ALL_COMMODITIES:
+            out.append("all critical minerals")
+            continue
+        try:
+            out.append(cat.get(str(c)).name)
+        except CritminError:
+            out.append(str(c).replace("_", " "))
+    return ", ".join(out) or "none in the catalogue"
+
+
+def status_words(rec: dict, on: str) -> str:
+    """Where a measure stands on ``on``, in words: the registry's own rule for 'in force'
+    (:func:`critmin.scenarios.registry.is_in_force`), else its status, and whether it stopped before it began."""
+    from critmin.scenarios.registry import ENDED, is_in_force
+
+    start, end, status = rec.get("effective_date"), rec.get("end_date"), str(rec.get("status") or "")
+    if is_in_force(rec, on):
+        return "in force"
+    words = status.replace("_", " ")
+    if status in ENDED and start and end and end < start:
+        return f"{words} before taking effect"
+    if end and end <= on:
+        return words if status in ENDED else "ended"
+    if start and start > on:
+        return "announced, not yet in force"
+    return words
+
+
 def restrictions_table(df: pd.DataFrame, table_id: str, title: str) -> Table:
+    """Registry records in words (names, 'all destinations', where each stands today); the CSV keeps the
+    registry's own columns."""
+    on = today()
+    shown = df.assign(
+        minerals_words=[mineral_words(c) for c in df["commodities"]],
+        measure_words=df["measure_type"].astype(str).str.replace("_", " "),
+        targets_words=[", ".join(t) if len(t) else "all destinations" for t in df["targets"]],
+        status_words=[status_words(r, on) for r in df.to_dict("records")],
+    )
     return Table(
         table_id,
         title,
         df,
         RESTRICTION_COLUMNS,
-        caption="critmin restriction registry: official announcements, dated and cited (targets empty = all destinations).",
+        caption="critmin restriction registry: official announcements, dated and cited. Status on "
+        f"{on}; a measure suspended before its effective date never applied.",
+        shown=shown,
     )
 
 
 # -- pages ----------------------------------------------------------------------------------------------
 def landing(ds, year: int | None, memo) -> Page:
     """Japan and Italy together: how exposed, to whom, what if, what would help — on one page."""
-    from critmin.optimize.sourcing import pooled
-    from critmin.reference import partnerships as pt
-    from critmin.scenarios import restrict
-
     year = _analysis_year(ds, year)
     parties = ",".join(LANDING_PARTIES)
     exp = memo(("exposure", parties, year), lambda: ds.exposure(parties, year))
@@ -516,68 +580,95 @@ def landing(ds, year: int | None, memo) -> Page:
     chart, table = supplier_map(ds, "JPN+ITA", None, year, "suppliers")
     page.sections.append(Section("suppliers", "Suppliers of Japan + Italy", charts=[chart], tables=[table]))
     page.sections.append(matrix_section(ds, "JPN+ITA", year, memo))
-    # what if
-    rows, notes = [], []
-    for cid, stage in KEY_MINERALS:
-        try:
-            res = memo(
-                ("restrict", cid, stage, year),
-                lambda cid=cid, stage=stage: restrict(
-                    ds, by="CHN", commodity=cid, stage=stage, year=year, share=1.0, stocks={"JPN": 60}
-                ),
-            )
-        except (NoDataError, CritminError) as exc:
-            notes.append(f"{_name(cid)} ({stage}): {exc}")
-            continue
-        c = res.countries()
-        c = c[c["country"].isin(["JPN", "ITA"])].assign(mineral=f"{_name(cid)} ({stage})")
-        rows.append(c)
-        w = res.world()
-        notes.append(
-            f"{_name(cid)} ({stage}): world shortfall {w['shortfall_tonnes']:,.0f} t of {w['world_consumption_tonnes']:,.0f} t "
-            f"({w['countries_with_shortfall']} countries short); {w['source']} ({w['edition']})."
-        )
-    scen = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    # what if, and what would help: the briefing's own stress test and ranked actions (critmin.report.briefing),
+    # so the dashboard and `critmin report` answer the same query with the same numbers
+    brief = memo(("briefing", parties, year, today()), lambda: _briefing(ds, parties, year))
+    page.sections.append(stress_section(brief, year))
+    page.sections.append(help_section(ds, brief, year, memo))
+    applies = applicable_restrictions(ds, ("JPN", "ITA"), today())
     page.sections.append(
         Section(
-            "scenario",
-            f"What if China halted all exports? ({year} trade network)",
-            paragraphs=[
-                "A full Chinese export stop pushed through the bilateral trade network with the cascade model of "
-                "Marchand et al. (2016): stocks absorb the loss first, then consumption; countries that run short stop "
-                "re-exporting. Japan holds 60 days of consumption (the JOGMEC target), Italy none; no substitution."
-            ],
-            tables=[
-                Table(
-                    "scenario",
-                    "Shortfall of Japan and Italy",
-                    scen,
-                    [
-                        ("Mineral", "mineral", "text"),
-                        ("Country", "country", "text"),
-                        ("Consumption", "consumption_tonnes", "t"),
-                        ("Direct loss", "direct_loss_tonnes", "t"),
-                        ("Stocks (days)", "stocks_days", "days"),
-                        ("Shortfall", "shortfall_tonnes", "t"),
-                        ("% of consumption", "shortfall_pct_of_consumption", "pct100"),
-                        ("Days of cover", "days_of_cover", "days"),
-                        ("Basis", "basis", "text"),
-                    ],
-                    caption="Tonnes per year on each network's basis; sources per mineral in the notes below.",
-                )
-            ]
-            if len(scen)
-            else [],
-            notes=notes,
-            links=[
-                (
-                    "Run your own scenario",
-                    f"/scenario?commodity=rare_earths&stage=refined&year={year}&by=CHN&stocks=JPN%3D60",
-                )
-            ],
+            "restrictions",
+            f"Export restrictions in force on {today()} that cover Japan or Italy",
+            tables=[restrictions_table(applies, "restrictions", "Measures in force")],
+            links=[("Timeline of restrictions and news", "/timeline")],
         )
     )
-    # what would help
+    return page
+
+
+def _briefing(ds, spec: str, year: int):
+    """The briefing's analyses for ``spec``, computed here once per page (in this process)."""
+    from critmin.report.briefing import Briefing
+
+    b = Briefing(ds, spec, year)
+    b.scenario_table  # noqa: B018 (computed now, while the store is open)
+    b.actions  # noqa: B018
+    return b
+
+
+def stress_section(brief, year: int) -> Section:
+    """A one-year Chinese export stop for the minerals that matter to each party, as in the briefing."""
+    from critmin.report.briefing import MIN_CHINA_SHARE
+
+    st = brief.scenario_table
+    if len(st):
+        st = st.assign(
+            mineral=[f"{_name(c)} ({s})" for c, s in zip(st["commodity"], st["stage"], strict=True)]
+        )
+    sources = _flat(st["source"]) if len(st) else ""
+    return Section(
+        "scenario",
+        f"What if China stopped all exports for a year? ({year} trade network)",
+        paragraphs=[
+            "The briefing's stress test, for the minerals that matter to each party (its largest material imports, "
+            "highest GeoPolRisk scores and largest imports from China) where China supplies at least "
+            f"{percent(MIN_CHINA_SHARE)} directly or by traced origin: a full Chinese export stop of the stage pushed "
+            "through the bilateral trade network with the cascade model of Marchand et al. (2016), without and with "
+            "the short-run response of other producers. Japan holds its 60-day JOGMEC target for rare metals, "
+            "nobody else holds stocks; no substitution. A bloc's row sums its members."
+        ],
+        tables=[
+            Table(
+                "scenario",
+                "Shortfall by party and mineral",
+                st,
+                [
+                    ("Party", "party", "text"),
+                    ("Mineral", "mineral", "text"),
+                    ("Consumption", "consumption_tonnes", "t"),
+                    ("Stocks (days)", "stocks_days", "days"),
+                    ("Direct loss", "direct_loss_tonnes", "t"),
+                    ("Shortfall", "shortfall_tonnes", "t"),
+                    ("Share of use", "shortfall_share", "pct"),
+                    ("With supply response", "shortfall_response_tonnes", "t"),
+                    ("Days of cover", "days_of_cover", "days"),
+                    ("Basis", "basis", "text"),
+                ],
+                caption=f"Tonnes per year of content on the basis shown; consumption is apparent consumption "
+                f"(production + imports − exports); days of cover: how long the stocks last at the remaining supply "
+                f"gap (unlimited: no gap). {sources}.",
+            )
+        ]
+        if len(st)
+        else [],
+        notes=[] if len(st) else ["No mineral that matters comes from China: nothing to test."],
+        links=[
+            (
+                "Run your own scenario",
+                f"/scenario?commodity=rare_earths&stage=refined&year={year}&by=CHN&stocks=JPN%3D60",
+            )
+        ],
+    )
+
+
+def help_section(ds, brief, year: int, memo) -> Section:
+    """The briefing's ranked actions; then partner sourcing each alone vs pooled, and the partnerships."""
+    from critmin.optimize.sourcing import pooled
+    from critmin.reference import partnerships as pt
+    from critmin.report.briefing import SHORT_CAVEAT
+
+    acts = brief.actions
     frames, pnotes = [], []
     for cid, stage in KEY_MINERALS[:2]:
         try:
@@ -602,77 +693,85 @@ def landing(ds, year: int | None, memo) -> Page:
         ("partnerships", "JPN&ITA"),
         lambda: _shared_partnerships(pt.partnerships(ds, country="JPN"), pt.partnerships(ds, country="ITA")),
     )
-    page.sections.append(
-        Section(
-            "help",
-            "What would help: partner sourcing, alone and pooled",
-            paragraphs=[
-                "Each member's import need re-allocated across suppliers at least GeoPolRisk import risk, within each "
-                "supplier's exports, at most 65% from any third country (EU CRMA benchmark) and its partnership "
-                "counterparts; 'pooled' lets the two buy jointly. The gain from pooling is what the partnership adds."
+    shared = shared.assign(in_force=shared["active"].map({True: "yes", False: "no"}))
+    tables = []
+    if len(acts):
+        tables.append(
+            Table(
+                "actions",
+                "What would help, ranked (as in the briefing)",
+                acts,
+                [
+                    ("Party", "party", "text"),
+                    ("Rank", "rank", "text"),
+                    ("Action", "action", "text"),
+                    ("Mineral", "mineral", "text"),
+                    ("What it takes", "number", "text"),
+                    ("Closes", "closes_share", "pct"),
+                    ("of a shortfall of", "shortfall_tonnes", "t"),
+                    ("Basis", "basis", "text"),
+                    ("≈ value a year", "closes_kusd", "usd"),
+                    ("Caveat", "short_caveat", "text"),
+                ],
+                caption="Each action's effect is the part of the stress test's shortfall it closes, valued at the "
+                "party's import unit value for the stage; ranked by that value within each party. None is a "
+                "forecast; the CSV has each action's full caveat.",
+                shown=acts.assign(
+                    closes_kusd=acts["closes_usd"] / 1e3, short_caveat=acts["action"].map(SHORT_CAVEAT)
+                ),
+            )
+        )
+    if len(pool):
+        tables.append(
+            Table(
+                "pooled",
+                "Partner sourcing through the partnerships: each alone vs pooled",
+                pool,
+                [
+                    ("Mineral", "name", "text"),
+                    ("Stage", "stage", "text"),
+                    ("Case", "case", "text"),
+                    ("Status", "status", "text"),
+                    ("Need", "need_tonnes", "t"),
+                    ("Risk now", "risk_before", "num"),
+                    ("Optimised", "risk_after", "num"),
+                    ("Gain from pooling", "partnership_gain", "num"),
+                    ("Binding constraints / why infeasible", "why", "text"),
+                ],
+                caption="Each member's import need re-allocated at least GeoPolRisk import risk Σ gᵢxᵢ/F among its "
+                "partnership counterparts only, at most 65% from any third country (EU CRMA benchmark); 'pooled' "
+                "lets the two buy jointly. "
+                + _flat(pool["governance_source"])
+                + "; "
+                + _flat(pool["trade_source"])
+                + ".",
+            )
+        )
+    tables.append(
+        Table(
+            "partnerships",
+            "Partnerships between Japan and Italy (directly or through a bloc)",
+            shared,
+            [
+                ("Parties", "parties", "text"),
+                ("Level", "level", "text"),
+                ("Previous", "previous_level", "text"),
+                ("Since", "date", "date"),
+                ("In force", "in_force", "text"),
+                ("Title", "title", "text"),
+                ("Source", "source_url", "text"),
             ],
-            tables=[
-                t
-                for t in (
-                    Table(
-                        "pooled",
-                        "Each alone vs pooled",
-                        pool,
-                        [
-                            ("Mineral", "name", "text"),
-                            ("Stage", "stage", "text"),
-                            ("Case", "case", "text"),
-                            ("Status", "status", "text"),
-                            ("Need", "need_tonnes", "t"),
-                            ("Risk now", "risk_before", "num"),
-                            ("Optimised", "risk_after", "num"),
-                            ("Gain from pooling", "partnership_gain", "num"),
-                            ("Binding constraints / why infeasible", "why", "text"),
-                        ],
-                        caption="Import risk Σ gᵢxᵢ/F; "
-                        + (
-                            _flat(pool["governance_source"]) + "; " + _flat(pool["trade_source"])
-                            if len(pool)
-                            else ""
-                        )
-                        + ".",
-                    )
-                    if len(pool)
-                    else None,
-                    Table(
-                        "partnerships",
-                        "Partnerships between Japan and Italy (directly or through a bloc)",
-                        shared,
-                        [
-                            ("Parties", "parties", "text"),
-                            ("Level", "level", "text"),
-                            ("Previous", "previous_level", "text"),
-                            ("Since", "date", "date"),
-                            ("In force", "active", "text"),
-                            ("Title", "title", "text"),
-                            ("Source", "source_url", "text"),
-                        ],
-                        caption="critmin partnerships table (seed records cite their source; news records once reviewed).",
-                    ),
-                )
-                if t is not None
-            ],
-            notes=pnotes,
-            links=[
-                ("Optimise sourcing", f"/sourcing?for=JPN%2BITA&commodity=graphite&stage=mine&year={year}")
-            ],
+            caption="critmin partnerships table (seed records cite their source; news records once reviewed).",
         )
     )
-    applies = applicable_restrictions(ds, ("JPN", "ITA"), today())
-    page.sections.append(
-        Section(
-            "restrictions",
-            f"Export restrictions in force on {today()} that cover Japan or Italy",
-            tables=[restrictions_table(applies, "restrictions", "Measures in force")],
-            links=[("Timeline of restrictions and news", "/timeline")],
-        )
+    return Section(
+        "help",
+        "What would help",
+        tables=tables,
+        notes=([] if len(acts) else ["Nothing to rank: no mineral that matters loses 1% of its use."])
+        + pnotes,
+        links=[("Optimise sourcing", f"/sourcing?for=JPN%2BITA&commodity=graphite&stage=mine&year={year}")],
     )
-    return page
 
 
 def _shared_partnerships(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -729,11 +828,14 @@ def profile(ds, party: str, year: int | None, commodity: str | None, memo) -> Pa
                     f"{_name(series_c)} ({stage}): imports and China's share, {lo}–{year}",
                     charts.lines(
                         part["year"],
-                        {"share from China": part["share_from_CHN"], "supplier HHI": part["supplier_hhi"]},
-                        unit="share / HHI",
-                        percent=True,
-                        y2={"imports (kUSD)": part["import_value_kusd"]},
-                        y2_unit="kUSD",
+                        {
+                            "China's share of imports": part["share_from_CHN"],
+                            "supplier HHI": part["supplier_hhi"],
+                        },
+                        unit="share and HHI, 0–1",
+                        percent=False,
+                        y2={"imports (USD)": part["import_value_kusd"] * 1e3},
+                        y2_unit="USD",
                     ),
                     f"{_flat(part['trade_source'])} (CEPII), HS {part['hs_codes'].iloc[0]}; shares of import value.",
                 )
@@ -1244,6 +1346,24 @@ def sourcing(ds, form: dict, memo) -> Page:
     return page
 
 
+def article_labels(df: pd.DataFrame) -> list[str]:
+    """An article's title, or 'untitled article <id>': every article can be reached from a table."""
+    titles = df["title"] if "title" in df else pd.Series([None] * len(df), index=df.index)
+    return [
+        t if isinstance(t, str) and t.strip() else f"untitled article {a}"
+        for t, a in zip(titles, df["article_id"], strict=True)
+    ]
+
+
+def event_words(ev: pd.DataFrame) -> pd.DataFrame:
+    """News events with their type and minerals in words, and a label for their article."""
+    return ev.assign(
+        type_words=ev["event_type"].astype(str).str.replace("_", " ") if len(ev) else [],
+        minerals_words=[mineral_words(m) for m in ev["minerals"]] if len(ev) else [],
+        article_label=article_labels(ev) if len(ev) else [],
+    )
+
+
 def timeline(ds, since: str | None, country: str | None, memo) -> Page:
     """Export measures and news events on one time axis, with the events' evidence as plain text."""
     from critmin.news import store as news_store
@@ -1273,7 +1393,13 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                 Chart(
                     "timeline",
                     "Export measures and news events",
-                    charts.timeline(regs.reset_index(drop=True), ev, today()),
+                    charts.timeline(
+                        regs.assign(
+                            minerals_words=[mineral_words(c) for c in regs["commodities"]]
+                        ).reset_index(drop=True),
+                        ev,
+                        today(),
+                    ),
                     "critmin restriction registry (seed: official announcements) and the store's news events.",
                 )
             ],
@@ -1285,14 +1411,14 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
         )
     )
     events = (
-        ev.assign(
+        event_words(ev).assign(
             actors=[
                 ", ".join(dict.fromkeys([*a, *b]))
                 for a, b in zip(ev["initiator"], ev["counterparts"], strict=True)
             ]
         )
         if len(ev)
-        else ev.assign(actors=[])
+        else event_words(ev).assign(actors=[])
     )
     page.sections.append(
         Section(
@@ -1305,15 +1431,15 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                     events,
                     [
                         ("Date", "date", "date"),
-                        ("Type", "event_type", "text"),
+                        ("Type", "type_words", "text"),
                         ("Actors", "actors", "text"),
-                        ("Minerals", "minerals", "text"),
+                        ("Minerals", "minerals_words", "text"),
                         ("Review", "review_status", "text"),
                         ("Evidence", "evidence", "text"),
-                        ("Article", "title", "text"),
+                        ("Article", "article_label", "text"),
                     ],
                     caption="The evidence column quotes the article exactly.",
-                    links={"title": "/news/{article_id}"},
+                    links={"article_label": "/news/{article_id}"},
                 )
             ],
             notes=[]
@@ -1335,12 +1461,13 @@ def timeline(ds, since: str | None, country: str | None, memo) -> Page:
                     arts,
                     [
                         ("Published", "published", "date"),
-                        ("Title", "title", "text"),
+                        ("Title", "article_label", "text"),
                         ("Publisher", "publisher", "text"),
                         ("Events", "n_events", "text"),
                         ("Id", "article_id", "text"),
                     ],
-                    links={"title": "/news/{article_id}", "article_id": "/news/{article_id}"},
+                    links={"article_label": "/news/{article_id}", "article_id": "/news/{article_id}"},
+                    shown=arts.assign(article_label=article_labels(arts)),
                 )
             ],
         )
@@ -1365,11 +1492,12 @@ def article(ds, article_id: str) -> Page:
                     ev,
                     [
                         ("Date", "date", "date"),
-                        ("Type", "event_type", "text"),
-                        ("Minerals", "minerals", "text"),
+                        ("Type", "type_words", "text"),
+                        ("Minerals", "minerals_words", "text"),
                         ("Evidence", "evidence", "text"),
                         ("Rule", "rule", "text"),
                     ],
+                    shown=event_words(ev),
                 )
             ],
         )

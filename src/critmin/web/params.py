@@ -77,10 +77,35 @@ Date = Annotated[
     Query(
         max_length=10,
         pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
-        description="A date YYYY-MM-DD (or a year).",
+        description="A date YYYY-MM-DD, or a month YYYY-MM or a year YYYY: its last day (its first for 'since').",
         examples=["2025-06-01"],
     ),
 ]
+
+
+def day(text: str | None, *, end: bool = True) -> str | None:
+    """A Date parameter as one day: '2024' -> '2024-12-31' ('2024-01-01' when ``end`` is False), '2024-02' ->
+    '2024-02-29', a full date checked; an impossible one is refused in words."""
+    import calendar
+    import datetime as dt
+    import re
+
+    if text is None or not text.strip():
+        return None
+    t = text.strip()
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", t)
+    try:
+        if not m:
+            raise ValueError
+        y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+        if d is not None:
+            return dt.date(y, int(mo), int(d)).isoformat()
+        months = (int(mo), int(mo)) if mo is not None else (1, 12)
+        month = months[1] if end else months[0]
+        last = calendar.monthrange(y, month)[1]
+        return dt.date(y, month, last if end else 1).isoformat()
+    except ValueError:
+        raise UnknownValueError("date", text, hint="write YYYY-MM-DD, YYYY-MM or YYYY") from None
 
 
 def parse_years(years: str | None, max_years: int) -> list[int] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import urllib.parse
 from collections.abc import Callable
 from importlib import resources
@@ -20,6 +21,7 @@ from critmin import __version__
 from critmin.errors import UnknownValueError
 from critmin.web import dashboard
 from critmin.web import responses as rs
+from critmin.web.params import day
 from critmin.web.service import Cached
 from critmin.web.views.common import cache_key, send, service
 
@@ -36,7 +38,7 @@ NAV = [
     ("api", "/api", "API"),
 ]
 Text = Annotated[str | None, Query(max_length=200)]
-YearText = Annotated[str | None, Query(max_length=4, pattern=r"^(\d{4})?$")]
+YearText = Annotated[str | None, Query(max_length=10, description="A four-digit year, e.g. 2023.")]
 Download = Annotated[str | None, Query(max_length=40, description="A table id of the page: its CSV.")]
 
 
@@ -77,7 +79,12 @@ def render(request: Request, template: str, **context) -> str:
 
 
 def _year(text: str | None) -> int | None:
-    return int(text) if text else None
+    """A form's year: empty means the default; anything but four digits is refused in words."""
+    if text is None or not text.strip():
+        return None
+    if not re.fullmatch(r"\d{4}", text.strip()):
+        raise UnknownValueError("year", text, hint="a four-digit year, e.g. 2023, or empty for the latest")
+    return int(text)
 
 
 async def page_response(request: Request, build: Callable, *, compute: str | None = None) -> Response:
@@ -110,14 +117,51 @@ async def page_response(request: Request, build: Callable, *, compute: str | Non
     return send(await svc.cached((*cache_key(request, bool(download)), download), produce))
 
 
-def error_page(request: Request, status: int, body: dict) -> Response:
-    html = render(request, "error.html", status=status, error=body)
+def corrected_url(path: str, query: list[tuple[str, str]], value: str, code: str) -> str | None:
+    """The same page with the unknown ``value`` replaced by ``code`` wherever it stands as a whole item (a
+    path segment, a query value, or one member of a list or union like 'JPN+Itly'); None if it stands
+    nowhere."""
+    found = False
+
+    def fix(text: str) -> str:
+        nonlocal found
+        parts = re.split(r"([+,])", text)
+        out = [code if p.strip() == value else p for p in parts]
+        found = found or out != parts
+        return "".join(out)
+
+    segments = [urllib.parse.quote(fix(urllib.parse.unquote(seg)), safe="+") for seg in path.split("/")]
+    items = [(k, fix(v)) for k, v in query if k != "download"]
+    if not found:
+        return None
+    return "/".join(segments) + ("?" + urllib.parse.urlencode(items) if items else "")
+
+
+def error_page(request: Request, status: int, body: dict, value: object = None) -> Response:
+    """The error as a page: the CLI's message, its suggestions as links to the corrected page."""
+    message = str(body.get("message", ""))
+    suggestions = list(body.get("suggestions") or [])
+    links = []
+    if value is not None and str(value).strip():
+        query = list(request.query_params.multi_items())
+        for s in suggestions:
+            url = corrected_url(request.url.path, query, str(value), s.split(" (")[0])
+            if url is None:
+                break
+            links.append((s, url))
+    said = " — did you mean " + ", ".join(suggestions) + "?"
+    if links and len(links) == len(suggestions) and said in message:
+        before, after = message.split(said, 1)
+    else:
+        before, after, links = message, "", []
+    html = render(request, "error.html", status=status, error=body, before=before, after=after, links=links)
     return HTMLResponse(html, status_code=status)
 
 
 @router.get("/")
 async def home(request: Request, year: YearText = None, download: Download = None):
-    return await page_response(request, lambda ds, memo: dashboard.landing(ds, _year(year), memo))
+    y = _year(year)
+    return await page_response(request, lambda ds, memo: dashboard.landing(ds, y, memo))
 
 
 def _redirect(request: Request, base: str, value: str, drop: str) -> RedirectResponse:
@@ -142,8 +186,9 @@ async def profile(
     commodity: Annotated[str | None, Query(max_length=60)] = None,
     download: Download = None,
 ):
+    y = _year(year)
     return await page_response(
-        request, lambda ds, memo: dashboard.profile(ds, party, _year(year), commodity or None, memo)
+        request, lambda ds, memo: dashboard.profile(ds, party, y, commodity or None, memo)
     )
 
 
@@ -160,8 +205,9 @@ async def mineral(
     year: YearText = None,
     download: Download = None,
 ):
+    y = _year(year)
     return await page_response(
-        request, lambda ds, memo: dashboard.mineral(ds, commodity, stage or None, _year(year), memo)
+        request, lambda ds, memo: dashboard.mineral(ds, commodity, stage or None, y, memo)
     )
 
 
@@ -238,13 +284,12 @@ async def sourcing(
 @router.get("/timeline")
 async def timeline(
     request: Request,
-    since: Annotated[str | None, Query(max_length=10, pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$")] = None,
+    since: Annotated[str | None, Query(max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD.")] = None,
     country: Annotated[str | None, Query(max_length=100)] = None,
     download: Download = None,
 ):
-    return await page_response(
-        request, lambda ds, memo: dashboard.timeline(ds, since or None, country or None, memo)
-    )
+    first = day(since, end=False)
+    return await page_response(request, lambda ds, memo: dashboard.timeline(ds, first, country or None, memo))
 
 
 @router.get("/news/{article_id}")

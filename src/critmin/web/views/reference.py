@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from critmin.news.model import EVENT_TYPES
 from critmin.news.store import REVIEW_STATUSES
-from critmin.web.params import Date, Format
+from critmin.web.params import Date, Format, day
 from critmin.web.views.common import (
     ERRORS,
     TABLE_RESPONSES,
@@ -118,8 +118,8 @@ async def blocs(request: Request, as_of: Date = None, fmt: Format = None):
     def compute(ds):
         df = bmod.table().copy()
         if as_of:
-            day = as_of if len(as_of) == 10 else f"{as_of[:4]}-12-31"
-            df = df[(df["joined"].isna() | (df["joined"] <= day)) & (df["left"].isna() | (df["left"] > day))]
+            on = day(as_of)
+            df = df[(df["joined"].isna() | (df["joined"] <= on)) & (df["left"].isna() | (df["left"] > on))]
         return df.reset_index(drop=True)
 
     return await table_response(request, "blocs", fmt, compute, args)
@@ -160,7 +160,7 @@ async def partnerships(
         "partnerships",
         fmt,
         lambda ds: pt.partnerships(
-            ds, country=country, as_of=as_of, mineral=mineral, include_unreviewed=unreviewed
+            ds, country=country, as_of=day(as_of), mineral=mineral, include_unreviewed=unreviewed
         ),
         args,
     )
@@ -186,7 +186,7 @@ async def restrictions(
         fmt,
         lambda ds: reg(
             ds,
-            in_force=in_force,
+            in_force=day(in_force),
             commodity=commodity,
             imposer=imposer,
             include_unreviewed=unreviewed,
@@ -230,8 +230,8 @@ async def news_events(
         fmt,
         lambda ds: news_store.events(
             ds.store,
-            since=since,
-            until=until,
+            since=day(since, end=False),
+            until=day(until),
             event_type=type,
             country=country,
             mineral=mineral,

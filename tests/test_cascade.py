@@ -259,3 +259,11 @@ def test_restriction_shock_scales_and_targets_links():
     assert ini.retained[0] == 15 and ini.blocked.tolist() == [True, False, False]
     ini = restriction_shock(net, [Restriction("CHN", 1.0)])
     np.testing.assert_allclose(ini.shock, [0, -30, -20])
+
+
+def test_a_rounding_remainder_is_no_supply_gap():
+    """The cascade's balancing leaves remainders of order 1e-11 t: they give unlimited cover, not zero days;
+    a loss of a kilogram a year still empties an empty stock at once."""
+
+    days = days_of_cover(np.array([0.0, 0.0, 10.0]), np.array([-2e-11, -1e-3, -365.0]), np.zeros(3))
+    assert np.isinf(days[0]) and days[1] == 0.0 and days[2] == pytest.approx(10.0)

@@ -157,3 +157,10 @@ def critmin_store(path):
     import critmin
 
     return critmin.open(str(path))
+
+
+def test_piped_news_events_are_not_padded_to_the_pipe_width(news_store):
+    """Piped, the console is 10,000 columns wide: the quoted evidence must not be padded out to it."""
+    r = CliRunner().invoke(app, ["--db", str(news_store), *COMMANDS["news-events"]], env={"COLUMNS": None})
+    assert r.exit_code == 0, r.output
+    assert max(len(line) for line in r.stdout.splitlines()) < 400

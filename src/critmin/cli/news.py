@@ -80,11 +80,18 @@ def _events_table(df, title: str):
         head.append(f"  {plain(r['date'])}  {plain(actors)}  ")
         head.append(plain(r["minerals"]), style="green")
         head.append(f"  {plain(r['status'])}/{plain(r['review_status'])}", style="dim")
-        lines = [head, Padding(Text(f"“{plain(r['evidence'], 240)}”", style="italic"), (0, 0, 0, 4))]
+        lines = [
+            head,
+            Padding(Text(f"“{plain(r['evidence'], 240)}”", style="italic"), (0, 0, 0, 4), expand=False),
+        ]
         linked = r["linked_id"] if r.get("linked_id") else r.get("link_note")
         if linked:
             lines.append(
-                Padding(Text(f"→ {plain(r.get('linked_table'))}: {plain(linked, 160)}"), (0, 0, 0, 4))
+                Padding(
+                    Text(f"→ {plain(r.get('linked_table'))}: {plain(linked, 160)}"),
+                    (0, 0, 0, 4),
+                    expand=False,
+                )
             )
         blocks.append(Group(*lines))
     return Group(*blocks)

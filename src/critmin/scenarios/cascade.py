@@ -367,9 +367,16 @@ def days_of_cover(
     """Days until stocks run out if the disruption lasts: R₀ / (L / 365), L = −(ΔR + ΔC) the annual supply gap.
 
     The cascade's flows are annual, so L is the tonnes per year a country loses after trade has redistributed
-    the shock; stocks covering more than a year give more than 365 days. ``inf`` where L ≤ 0 (no loss).
+    the shock; stocks covering more than a year give more than 365 days. ``inf`` where there is no loss: L
+    below one gram a year (:data:`LOSS_TOLERANCE_T`) is the floating-point remainder of balancing the network
+    (2e-11 t), not a supply gap that empties a stock in zero days.
     """
     loss = -(np.asarray(dR) + np.asarray(dC))
+    lost = loss > LOSS_TOLERANCE_T
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(loss > 0, days_per_year * np.asarray(stocks) / np.where(loss > 0, loss, 1.0), np.inf)
+        out = np.where(lost, days_per_year * np.asarray(stocks) / np.where(lost, loss, 1.0), np.inf)
     return out
+
+
+#: an annual loss below this many tonnes (one gram) is rounding noise of the cascade, not a supply gap
+LOSS_TOLERANCE_T = 1e-6

@@ -240,8 +240,13 @@ def test_full_capacity_alone_can_over_claim(ds):
 
 
 def test_commodities_without_trade_say_why(ds):
-    with pytest.raises(NoDataError, match="no HS92 code"):
+    with pytest.raises(NoDataError, match="no HS92 code") as err:
         so.optimize_sourcing(ds, "JPN", "gallium")
+    depth, deepest = 0, 0  # the catalogue's note is not wrapped in a second pair of brackets
+    for ch in str(err.value):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        deepest = max(deepest, depth)
+    assert depth == 0 and deepest == 1, str(err.value)
     with pytest.raises(NoDataError, match="stages with trade data: refined"):
         so.optimize_sourcing(ds, "JPN", "rare_earths", "mine")
     with pytest.raises(UnknownValueError, match="stage"):

@@ -88,10 +88,9 @@ def _check_stage(commodity: str, stage: str | None) -> tuple[str, str]:
 
 def _no_trade_message(c, stage: str | None = None, note: str | None = None) -> str:
     what = f"{c.id} ({stage})" if stage else c.id
-    msg = f"{what} has no HS92 code of its own in the trade data"
     note = note or next((s.hs_note for s in c.stages.values() if s.hs_note), None)
-    if note:
-        msg += f" ({note})"
+    # the catalogue's note explains itself (and holds its own brackets): said after a colon, not inside more
+    msg = f"{what}: {note.rstrip('. ')}" if note else f"{what} has no HS92 code of its own in the trade data"
     if c.trade_stages:
         msg += f"; stages with trade data: {', '.join(c.trade_stages)}"
     else:

@@ -141,3 +141,17 @@ def test_tables_fit_an_80_column_terminal(store_path):
     table = res.output.split("\n\n")[0].splitlines()
     assert max(len(line.rstrip()) for line in table) <= 80
     assert not re.search(r"\d…", res.output)  # numbers are never cut ('20,0…'), only names
+
+
+def test_the_default_network_year_is_the_analysis_year(store_path):
+    """A scenario without --year runs on the same year as exposure and the briefing's stress test."""
+    import critmin
+
+    year = critmin.open(str(store_path)).analysis_year()
+    r = runner.invoke(
+        app,
+        ["--db", str(store_path), "scenario", "restrict", "--by", "CHN", "-c", "graphite"],
+        env={"COLUMNS": "120"},
+    )
+    assert r.exit_code == 0, r.output
+    assert f"({year} network)" in r.stdout

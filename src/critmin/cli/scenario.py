@@ -68,7 +68,7 @@ def _network(ctx, commodity: str, stage: str | None, year: int | None):
         stage = c.trade_stages[0]
     ds = critmin.open((ctx.obj or {}).get("db"))
     if year is None:
-        year = ds.trade_years()[1] - 1  # the last year is often incomplete in BACI
+        year = ds.analysis_year()  # the one year of exposure and the briefing (whose stress test is this)
     return ds, build_network(ds, c.id, stage, int(year))
 
 
@@ -207,7 +207,8 @@ def restrict_cmd(
         str | None, typer.Option("--stage", help="mine | refined (default: first traded stage).")
     ] = None,
     year: Annotated[
-        int | None, typer.Option("--year", help="Network year (default: latest complete).")
+        int | None,
+        typer.Option("--year", help="Network year (default: the analysis year, the latest trade year)."),
     ] = None,
     share: Annotated[float, typer.Option("--share", help="Fraction of its exports stopped (ban = 1).")] = 1.0,
     targets: Annotated[

@@ -1118,7 +1118,7 @@ def scenario(ds, form: dict, memo) -> Page:
     ]
     if not form.get("run"):
         return page
-    year = form["year"] or ds.trade_years()[1] - 1
+    year = form["year"] or ds.analysis_year()
     by = [b for b in (form.get("by") or "").split(",") if b.strip()]
     if not by:
         raise UnknownValueError("restricting country", "", hint="say who restricts, e.g. CHN")

@@ -57,8 +57,8 @@ def _spec(v):
 
 
 def _network_year(ds, year: int | None) -> int:
-    """The CLI's default for scenarios: the latest complete trade year (BACI's last year is often partial)."""
-    return int(year) if year is not None else ds.trade_years()[1] - 1
+    """The CLI's default for scenarios: the analysis year (the latest trade year, as exposure and the briefing)."""
+    return int(year) if year is not None else ds.analysis_year()
 
 
 def _answer(request: Request, fmt: str | None, doc: dict, table, name: str) -> Response:

@@ -1079,3 +1079,32 @@ def test_an_export_licence_granted_is_no_permit_act():
 def test_an_agency_approving_its_financing_is_an_investment(text):
     (ev,) = of_type(events(text, "2025-03-03"), "investment")
     assert ev.initiator in (["USA"], ["JPN"]), ev
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "actors"),
+    [
+        # "entered into" an agreement is signing it
+        (
+            "Peru and Japan have entered into a memorandum of cooperation on copper supply chains.",
+            "agreement",
+            ("JPN", "PER"),
+        ),
+        # debt finance is funding, not a debt ("$300m in debt finance from an export-credit agency")
+        (
+            "A Canadian graphite developer has secured approval for up to $250m in debt finance from the Export "
+            "Development Canada agency for its graphite project.",
+            "investment",
+            ("CAN",),
+        ),
+    ],
+)
+def test_entering_into_an_agreement_and_debt_finance(text, kind, actors):
+    (ev,) = of_type(events(text, "2025-04-10"), kind)
+    assert set(actors) <= set(ev.actors), ev
+
+
+def test_talks_entered_into_are_no_agreement():
+    assert not of_type(
+        events("Chile entered into talks about a lithium agreement with Japan.", "2025-04-10"), "agreement"
+    )

@@ -1108,3 +1108,22 @@ def test_talks_entered_into_are_no_agreement():
     assert not of_type(
         events("Chile entered into talks about a lithium agreement with Japan.", "2025-04-10"), "agreement"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the stockpile manager buying or seeking offers is stockpiling, the stockpile unnamed
+        "The Defense Logistics Agency on Tuesday issued notices seeking information for scandium and gallium.",
+        "DLA filings point to planned purchases of up to $300 million of antimony and cobalt.",
+    ],
+)
+def test_the_stockpile_manager_s_purchases_are_stockpiling(text):
+    (ev,) = of_type(events(text, "2025-02-12"), "stockpile")
+    assert ev.initiator == ["USA"], ev
+
+
+def test_a_state_ordering_miners_to_suspend_mining_is_a_halt():
+    text = "Brazil produces niobium. The government ordered two companies to suspend mining at niobium mines."
+    (ev,) = of_type(events(text, "2025-02-12"), "other")
+    assert ev.initiator == ["BRA"] and "niobium" in ev.minerals, ev

@@ -41,7 +41,7 @@ import json
 import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,15 +184,9 @@ def _matrix(rows, vocab, embeddings=None, types=()):
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
 
-    data, ind, ptr = [], [], [0]
-    for r in rows:
-        cols = sorted({vocab[f] for f in r["features"] if f in vocab})
-        ind += cols
-        data += [1.0] * len(cols)
-        ptr.append(len(ind))
-    X = csr_matrix(
-        (np.array(data), np.array(ind, dtype=np.int64), np.array(ptr)), shape=(len(rows), len(vocab))
-    )
+    from critmin.news.learned import binary_matrix
+
+    X = binary_matrix(rows, vocab)
     if embeddings is None:
         return X
     # the embedding twice: once in its type's block, once shared by all types
@@ -212,15 +206,12 @@ def fit(rows, c: float = 1.0, embeddings=None, types=()):
     """(vocabulary, weights, bias) of the balanced L2 logistic regression over the labelled rows."""
     import numpy as np
 
-    from critmin.news.learned import _fit_binary
+    from critmin.news.learned import _fit_binary, balanced_weights, vocabulary
 
     rows = [r for r in rows if r["label"] is not None]
-    df = Counter(f for r in rows for f in set(r["features"]))
-    vocab = {f: i for i, f in enumerate(sorted(f for f, k in df.items() if k >= 2))}
+    vocab = vocabulary(rows, min_df=2)
     y = np.array([r["label"] == 1 for r in rows])
-    pos = max(1, int(y.sum()))
-    sw = np.where(y, len(y) / (2.0 * pos), len(y) / (2.0 * max(1, len(y) - pos)))
-    w, b = _fit_binary(_matrix(rows, vocab, embeddings, types), y, sw, c)
+    w, b = _fit_binary(_matrix(rows, vocab, embeddings, types), y, balanced_weights(y), c)
     return vocab, w, b
 
 

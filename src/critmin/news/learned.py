@@ -178,31 +178,48 @@ def _fit_binary(X, y, sample_weight, c: float):
     return res.x[:d], float(res.x[d])
 
 
-def train(rows: list[dict], types: list[str], c: float = 1.0, min_df: int = 2) -> dict:
-    """A model spec (vocabulary, weights, biases; thresholds 0.5) from sentence rows."""
+def vocabulary(rows: list[dict], min_df: int = 2) -> dict[str, int]:
+    """Feature -> column for the features at least ``min_df`` rows hold (sorted: deterministic columns)."""
+    df = Counter(f for r in rows for f in set(r["features"]))
+    return {f: i for i, f in enumerate(sorted(f for f, k in df.items() if k >= min_df))}
+
+
+def binary_matrix(rows: list[dict], index: dict[str, int]):
+    """The rows' features as a 0/1 sparse matrix (CSR) over ``index``'s columns; unknown features dropped."""
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    df = Counter(f for r in rows for f in set(r["features"]))
-    vocab = sorted(f for f, k in df.items() if k >= min_df)
-    index = {f: i for i, f in enumerate(vocab)}
     data, ind, ptr = [], [], [0]
     for r in rows:
         cols = sorted({index[f] for f in r["features"] if f in index})
         ind += cols
         data += [1.0] * len(cols)
         ptr.append(len(ind))
-    X = csr_matrix(
-        (np.array(data), np.array(ind, dtype=np.int64), np.array(ptr)), shape=(len(rows), len(vocab))
+    return csr_matrix(
+        (np.array(data), np.array(ind, dtype=np.int64), np.array(ptr)), shape=(len(rows), len(index))
     )
-    W = np.zeros((len(vocab), len(types)))
+
+
+def balanced_weights(y):
+    """Sample weights that make the few positives weigh as much, in all, as the many negatives."""
+    import numpy as np
+
+    pos = max(1, int(y.sum()))
+    return np.where(y, len(y) / (2.0 * pos), len(y) / (2.0 * max(1, len(y) - pos)))
+
+
+def train(rows: list[dict], types: list[str], c: float = 1.0, min_df: int = 2) -> dict:
+    """A model spec (vocabulary, weights, biases; thresholds 0.5) from sentence rows."""
+    import numpy as np
+
+    index = vocabulary(rows, min_df)
+    X = binary_matrix(rows, index)
+    W = np.zeros((len(index), len(types)))
     bias = {}
     for k, t in enumerate(types):
         y = np.array([t in r["labels"] for r in rows])
-        pos = max(1, int(y.sum()))
         # balanced classes: the few event sentences weigh as much as the many others
-        sw = np.where(y, len(rows) / (2.0 * pos), len(rows) / (2.0 * max(1, len(rows) - pos)))
-        w, b = _fit_binary(X, y, sw, c)
+        w, b = _fit_binary(X, y, balanced_weights(y), c)
         W[:, k] = w
         bias[t] = b
     # features whose weights are all small change no score that matters: dropped (a smaller artefact)

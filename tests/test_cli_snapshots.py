@@ -148,6 +148,12 @@ def test_restriction_ids_are_whole_unique_and_typed_back_into_show(width, store_
     for s in shown[:3]:
         full = next(k for k, v in short.items() if v == s)
         assert f"Export measure {full}" in run(store_path, ["restrictions", "show", s], 120)
+    # a filtered list shows starts unique among every record, so each one shown is found again by `show`
+    # (on 2026-12-01 one of three measures of 2024-12-03 is in force: its start alone would be ambiguous)
+    filtered = run(store_path, ["restrictions", "list", "--in-force", "2026-12-01"], width)
+    for token in set(re.findall(r"\b[A-Z]{3}-\d{4}-\d\d-\d\d[\w-]*", filtered)):
+        shown_one = CliRunner().invoke(app, ["--db", str(store_path), "restrictions", "show", token])
+        assert shown_one.exit_code == 0, (token, shown_one.exception)
     # an ambiguous start names the ids it fits
     r = CliRunner().invoke(app, ["--db", str(store_path), "restrictions", "show", "CHN-20"])
     assert r.exit_code != 0 and "ids start so" in str(r.exception)

@@ -95,22 +95,26 @@ def list_cmd(
     if printed in ("csv", "json"):
         render.emit(df, printed)
         return
-    show_measures(df, "Export measures" + (f" in force on {in_force}" if in_force else ""))
-    if in_force:
-        from critmin.scenarios.registry import all_records, lapse_notes
+    from critmin.scenarios.registry import all_records, lapse_notes
 
-        for note in lapse_notes(all_records(_store(ctx)), in_force):
+    records = all_records(_store(ctx))
+    # short ids unique among every record `show` can find, not only the ones this filter shows
+    title = "Export measures" + (f" in force on {in_force}" if in_force else "")
+    show_measures(df, title, known_ids=[r["id"] for r in records])
+    if in_force:
+        for note in lapse_notes(records, in_force):
             render.say(f"note: {note}")
 
 
-def show_measures(df, title: str, width: int | None = None) -> None:
-    """The registry as a terminal table: who, what, how, to whom, since when; ids for ``show``."""
+def show_measures(df, title: str, width: int | None = None, known_ids=()) -> None:
+    """The registry as a terminal table: who, what, how, to whom, since when; ids for ``show``, each the
+    shortest start unique among its rows and ``known_ids`` (every record ``show`` can find)."""
     from critmin.cli import render
     from critmin.cli.render import Col
     from critmin.scenarios.registry import short_ids
 
     records = df.to_dict("records")
-    short = short_ids(r["id"] for r in records)
+    short = short_ids([*(r["id"] for r in records), *known_ids])
     ended = any(r["end_date"] for r in records)
     rows = [
         {

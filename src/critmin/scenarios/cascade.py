@@ -361,6 +361,10 @@ def cascade(
     return CascadeResult(res.dR, res.dC, dF, res.rounds, res.converged, res.shocked, res.dW, res.dQ)
 
 
+#: an annual loss below this many tonnes (one gram) is rounding noise of the cascade, not a supply gap
+LOSS_TOLERANCE_T = 1e-6
+
+
 def days_of_cover(
     stocks: np.ndarray, dR: np.ndarray, dC: np.ndarray, days_per_year: float = 365.0
 ) -> np.ndarray:
@@ -376,7 +380,3 @@ def days_of_cover(
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(lost, days_per_year * np.asarray(stocks) / np.where(lost, loss, 1.0), np.inf)
     return out
-
-
-#: an annual loss below this many tonnes (one gram) is rounding noise of the cascade, not a supply gap
-LOSS_TOLERANCE_T = 1e-6

@@ -1,10 +1,11 @@
 """Benchmark: pass rate of the Italian coverage grid, by part and section.
 
 The grid holds invented sentences generated from templates (issue 14); a cell passes when the extractor returns
-exactly the event it states (or, for a negative cell, none of the kind it must not propose). Two parts: the
-**held-out** part (``tests/news_grid_it_heldout.yaml``), written after the rules were fitted and scored once
-before any rule was written from it, reported first; and the part the Italian rules were fitted to
-(``tests/news_grid_it.yaml``). The figure measures coverage of categories of phrasing, not of any article.
+exactly the event it states (or, for a negative cell, none of the kind it must not propose). Three parts,
+reported in this order: the **held-out** part (``tests/news_grid_it_heldout2.yaml``), written without reading
+the rule tables and scored once before any rule was written from it, never fitted; the old held-out part
+(``tests/news_grid_it_heldout.yaml``), scored once the same way (first score 0.70), then opened for fitting in
+round 6; and the part the Italian rules were first fitted to (``tests/news_grid_it.yaml``). The figure measures coverage of categories of phrasing, not of any article.
 Writes ``benchmarks/results/news_grid_it.json``; each part's first run is kept there as its ``baseline``
 (``--baseline`` records the current rules as the new one).
 
@@ -22,7 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "news_grid_it.json"
-PARTS = ("heldout", "tuning")
+PARTS = ("heldout2", "heldout", "tuning")
+LABELS = {"heldout2": "HELD-OUT (never fitted)", "heldout": "old held-out (fitted from round 6)", "tuning": "tuning"}
 
 
 def _grid_module():
@@ -83,7 +85,7 @@ def main(argv=None) -> int:
     for part in PARTS:
         now, base = res[part], res[part]["baseline"]
         print(
-            f"Italian grid, {'HELD-OUT' if part == 'heldout' else 'tuning'} part: {now['passed']}/{now['n_cells']} "
+            f"Italian grid, {LABELS[part]} part: {now['passed']}/{now['n_cells']} "
             f"cells pass ({now['pass_rate']:.3f}); first run {base['passed']}/{base['n_cells']} "
             f"({base['pass_rate']:.3f})"
         )

@@ -4,8 +4,9 @@ The grid holds invented sentences generated from templates (issue 14); a cell pa
 exactly the event it states (or, for a negative cell, none of the kind it must not propose). Three parts,
 reported in this order: the **held-out** part (``tests/news_grid_it_heldout2.yaml``), written without reading
 the rule tables and scored once before any rule was written from it, never fitted; the old held-out part
-(``tests/news_grid_it_heldout.yaml``), scored once the same way (first score 0.70), then opened for fitting in
-round 6; and the part the Italian rules were first fitted to (``tests/news_grid_it.yaml``). The figure measures coverage of categories of phrasing, not of any article.
+(``tests/news_grid_it_heldout.yaml``), scored once the same way (0.68 on its first run, 0.70 when round 8
+began), then opened for fitting in round 8; and the part the Italian rules were first fitted to
+(``tests/news_grid_it.yaml``). The figure measures coverage of categories of phrasing, not of any article.
 Writes ``benchmarks/results/news_grid_it.json``; each part's first run is kept there as its ``baseline``
 (``--baseline`` records the current rules as the new one).
 
@@ -24,7 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "news_grid_it.json"
 PARTS = ("heldout2", "heldout", "tuning")
-LABELS = {"heldout2": "HELD-OUT (never fitted)", "heldout": "old held-out (fitted from round 6)", "tuning": "tuning"}
+LABELS = {
+    "heldout2": "HELD-OUT (never fitted)",
+    "heldout": "old held-out (fitted from round 8)",
+    "tuning": "tuning",
+}
 
 
 def _grid_module():

@@ -2,7 +2,7 @@
 sums × dates, one test per cell, each stating the event the extractor must return (type, actors, minerals, for
 some the date) or, for a negative cell, what it must not return. Three parts: ``tests/news_grid_it.yaml``, the
 grid the Italian rules were fitted to; ``tests/news_grid_it_heldout.yaml``, written afterwards and scored once
-before any rule was written from it (first score 0.70), then opened for fitting in round 6; and
+before any rule was written from it (0.70 when round 8 began), then opened for fitting in round 8; and
 ``tests/news_grid_it_heldout2.yaml``, written when the first held-out part was opened, scored once and never
 fitted (its failures are kept, not closed by rules written from it).
 

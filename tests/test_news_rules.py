@@ -8,7 +8,7 @@ import re
 import pytest
 
 from critmin.errors import DataError
-from critmin.news.rules import Lexicon, inflect, rulebook
+from critmin.news.rules import Lexicon, inflect, inflect_it, rulebook
 
 RULES = [r for rules in rulebook().triggers.values() for r in rules]
 
@@ -56,6 +56,34 @@ def test_no_table_syntax_survives_compilation():
 )
 def test_inflections_cover_the_regular_forms(lemma, forms):
     assert forms <= set(inflect(lemma))
+
+
+@pytest.mark.parametrize(
+    ("infinitive", "forms"),
+    [
+        (
+            "vietare",
+            ["vieta", "vietano", "vietato", "vietata", "vietati", "vietate", "vieterà", "vietò", "vietare"],
+        ),
+        ("bloccare", ["blocca", "bloccherà", "bloccheranno", "bloccate"]),
+        ("lanciare", ["lancia", "lancerà", "lanciato"]),
+        ("abolire", ["abolisce", "aboliscono", "abolita", "abolirà", "abolire"]),
+        ("riaprire", ["riapre", "riaprono", "riaprirà"]),
+        ("chiudere", ["chiude", "chiudono", "chiuderà", "chiudere"]),
+    ],
+)
+def test_italian_inflections_cover_the_forms_news_writes(infinitive, forms):
+    pat = re.compile(r"\b(?:" + "|".join(inflect_it(infinitive)) + r")\b")
+    for form in forms:
+        assert pat.fullmatch(form), form
+    assert not pat.fullmatch(infinitive[:-3] + "x")
+
+
+def test_an_italian_verb_is_one_entry_and_not_an_english_one():
+    lex = Lexicon({"lift": ["abolire~it (?:il|i) divieto"]})
+    pat = re.compile(lex.expand("{lift}"), re.I)
+    assert pat.search("Ruritania ha abolito il divieto") and pat.search("Freedonia abolisce il divieto")
+    assert not pat.search("Ruritania ha abolire~it il divieto") and "~" not in pat.pattern
 
 
 def test_table_syntax_spaces_classes_gaps_and_verbs():

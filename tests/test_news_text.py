@@ -168,6 +168,9 @@ def test_sniff_and_language():
     assert sniff("Plain words.") == "text"
     assert detect_language("Il ministro della cultura e il governo per la cooperazione") == "it"
     assert detect_language("The minister said that the government will act") == "en"
+    # one short Italian line where "in" (English too) ties with "il"
+    assert detect_language("L'esecutivo ha convertito in legge il decreto sulle terre rare.") == "it"
+    assert detect_language("The cabinet turned the decree on rare earths into law in May.") == "en"
 
 
 # -- publication dates known only to the month; hostile JSON (issue 10 item 12, issue 14 item 5) --------------

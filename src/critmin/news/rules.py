@@ -16,6 +16,10 @@ Pattern syntax — a thin layer over Python regular expressions, always case-ins
 * ``word~`` is the verb with its regular English inflections (``ban~`` → ban, bans, banned, banning;
   ``impose~`` → impose, imposes, imposed, imposing), between word boundaries; irregular forms are listed
   as words of their own;
+* ``infinito~it`` is an Italian verb in -are/-ere/-ire with the forms news writes: present and future in the
+  third person, infinitive, gerund and the past participle in its four endings (``vietare~it`` → vieta,
+  vietano, vietato/-a/-i/-e, vieterà, vieteranno, vietando; ``abolire~it`` → abolisce, abolito, abolirà …);
+  irregular participles ("sospeso", "messo") are listed as words of their own;
 * everything else is a regular expression.
 
 This is the gazetteer approach applied to patterns: knowledge as reviewed tables, one engine (cf.
@@ -39,6 +43,7 @@ _MACRO = re.compile(r"\{(?:gap:(\d+)|([a-z][a-z0-9_]*))\}")
 _GAP_SPACE = re.compile(r"(\{gap:\d+\})[ ]+")
 _VERB = re.compile(r"(?:(?<=\\[bB])|(?<![\\\w]))([a-zà-ÿ]+)~")  # a word (after a space, "(", "|" or "\\b")
 _DOUBLING = re.compile(r"(?:^|[^aeiou])[aeiou][bdgklmnprt]$")
+_VERB_IT = re.compile(r"(?:(?<=\\[bB])|(?<![\\\w]))([a-zà-ÿ]+(?:are|ere|ire))~it\b")
 
 
 def inflect(lemma: str) -> list[str]:
@@ -52,6 +57,39 @@ def inflect(lemma: str) -> list[str]:
     if _DOUBLING.search(lemma):
         forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
     return sorted(forms, key=lambda f: (-len(f), f))
+
+
+def inflect_it(infinitive: str) -> list[str]:
+    """Regular Italian forms of a verb in -are, -ere or -ire, as regular-expression alternatives: third person
+    present and future (singular and plural), past remote, infinitive, gerund, and the past participle with its
+    four endings (Serianni, *Grammatica italiana*, XI: the three conjugations; -care/-gare keep the hard sound
+    with an h, -ciare/-giare drop the i before e; -ire verbs with and without -isc-)."""
+    stem, conj = infinitive[:-3], infinitive[-3:]
+    if conj == "are":
+        fut = stem + "h" if stem.endswith(("c", "g")) else stem[:-1] if stem.endswith(("ci", "gi")) else stem
+        forms = [
+            stem + "a",
+            stem + "ano",
+            stem + "at[oaie]",
+            stem + "ò",
+            stem + "ando",
+            fut + "erà",
+            fut + "eranno",
+        ]
+    elif conj == "ere":
+        forms = [stem + "e", stem + "ono", stem + "ut[oaie]", stem + "endo", stem + "erà", stem + "eranno"]
+    else:
+        forms = [
+            stem + "e",
+            stem + "ono",
+            stem + "isce",
+            stem + "iscono",
+            stem + "it[oaie]",
+            stem + "ì",
+            stem + "endo",
+        ]
+        forms += [stem + "irà", stem + "iranno"]
+    return sorted({infinitive, *forms}, key=lambda f: (-len(f), f))
 
 
 def _spaces(src: str) -> str:
@@ -105,7 +143,8 @@ class Lexicon:
 
     def expand(self, src: str, _stack: tuple[str, ...] = ()) -> str:
         """Regular-expression source of one pattern written in the syntax above."""
-        src = _VERB.sub(lambda m: r"\b(?:" + "|".join(inflect(m.group(1))) + r")\b", str(src))
+        src = _VERB_IT.sub(lambda m: r"\b(?:" + "|".join(inflect_it(m.group(1))) + r")\b", str(src))
+        src = _VERB.sub(lambda m: r"\b(?:" + "|".join(inflect(m.group(1))) + r")\b", src)
         src = _GAP_SPACE.sub(r"\1", src)
         src = _spaces(src)
 

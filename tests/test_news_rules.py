@@ -79,6 +79,12 @@ def test_italian_inflections_cover_the_forms_news_writes(infinitive, forms):
     assert not pat.fullmatch(infinitive[:-3] + "x")
 
 
+def test_italian_inflection_does_not_make_adjectives_of_isc_verbs():
+    pat = re.compile(r"\b(?:" + "|".join(inflect_it("stabilire") + inflect_it("bandire")) + r")\b")
+    assert pat.fullmatch("stabilisce") and pat.fullmatch("bandisce")
+    assert not pat.fullmatch("stabile") and not pat.fullmatch("bande")
+
+
 def test_an_italian_verb_is_one_entry_and_not_an_english_one():
     lex = Lexicon({"lift": ["abolire~it (?:il|i) divieto"]})
     pat = re.compile(lex.expand("{lift}"), re.I)

@@ -17,8 +17,8 @@ Pattern syntax — a thin layer over Python regular expressions, always case-ins
   ``impose~`` → impose, imposes, imposed, imposing), between word boundaries; irregular forms are listed
   as words of their own;
 * ``infinito~it`` is an Italian verb in -are/-ere/-ire with the forms news writes: present and future in the
-  third person, infinitive, gerund and the past participle in its four endings (``vietare~it`` → vieta,
-  vietano, vietato/-a/-i/-e, vieterà, vieteranno, vietando; ``abolire~it`` → abolisce, abolito, abolirà …);
+  third person, infinitive and the past participle in its four endings (``vietare~it`` → vieta, vietano,
+  vietato/-a/-i/-e, vieterà, vieteranno; ``abolire~it`` → abolisce, abolito, abolirà …);
   irregular participles ("sospeso", "messo") are listed as words of their own;
 * everything else is a regular expression.
 
@@ -43,6 +43,8 @@ _MACRO = re.compile(r"\{(?:gap:(\d+)|([a-z][a-z0-9_]*))\}")
 _GAP_SPACE = re.compile(r"(\{gap:\d+\})[ ]+")
 _VERB = re.compile(r"(?:(?<=\\[bB])|(?<![\\\w]))([a-zà-ÿ]+)~")  # a word (after a space, "(", "|" or "\\b")
 _DOUBLING = re.compile(r"(?:^|[^aeiou])[aeiou][bdgklmnprt]$")
+# stems of the -ire verbs conjugated without -isc- (aprire, consentire, sentire, partire, seguire, servire, ...)
+_IRE_PLAIN = ("apr", "consent", "sent", "part", "segu", "serv", "offr", "copr", "dorm", "vest", "fugg", "mor")
 _VERB_IT = re.compile(r"(?:(?<=\\[bB])|(?<![\\\w]))([a-zà-ÿ]+(?:are|ere|ire))~it\b")
 
 
@@ -61,9 +63,11 @@ def inflect(lemma: str) -> list[str]:
 
 def inflect_it(infinitive: str) -> list[str]:
     """Regular Italian forms of a verb in -are, -ere or -ire, as regular-expression alternatives: third person
-    present and future (singular and plural), past remote, infinitive, gerund, and the past participle with its
-    four endings (Serianni, *Grammatica italiana*, XI: the three conjugations; -care/-gare keep the hard sound
-    with an h, -ciare/-giare drop the i before e; -ire verbs with and without -isc-)."""
+    present and future (singular and plural), past remote, infinitive and the past participle with its four
+    endings (no gerund: "..., rimuovendo i controlli su alcune tecnologie" hangs on the main clause, whose
+    minerals are not its own; a rule that reads a gerund names it) (Serianni, *Grammatica italiana*, XI: the three conjugations; -care/-gare keep the hard sound
+    with an h, -ciare/-giare drop the i before e; -ire verbs take -isc- unless their stem is of the closed class
+    without it, so "stabilire" never yields the adjective "stabile")."""
     stem, conj = infinitive[:-3], infinitive[-3:]
     if conj == "are":
         fut = stem + "h" if stem.endswith(("c", "g")) else stem[:-1] if stem.endswith(("ci", "gi")) else stem
@@ -72,23 +76,17 @@ def inflect_it(infinitive: str) -> list[str]:
             stem + "ano",
             stem + "at[oaie]",
             stem + "ò",
-            stem + "ando",
             fut + "erà",
             fut + "eranno",
         ]
     elif conj == "ere":
-        forms = [stem + "e", stem + "ono", stem + "ut[oaie]", stem + "endo", stem + "erà", stem + "eranno"]
+        forms = [stem + "e", stem + "ono", stem + "ut[oaie]", stem + "erà", stem + "eranno"]
     else:
-        forms = [
-            stem + "e",
-            stem + "ono",
-            stem + "isce",
-            stem + "iscono",
-            stem + "it[oaie]",
-            stem + "ì",
-            stem + "endo",
-        ]
-        forms += [stem + "irà", stem + "iranno"]
+        # most -ire verbs insert -isc- ("abolisce"); the few that do not are a closed class ("apre", "consente")
+        present = (
+            [stem + "e", stem + "ono"] if stem.endswith(_IRE_PLAIN) else [stem + "isce", stem + "iscono"]
+        )
+        forms = [*present, stem + "it[oaie]", stem + "ì", stem + "irà", stem + "iranno"]
     return sorted({infinitive, *forms}, key=lambda f: (-len(f), f))
 
 

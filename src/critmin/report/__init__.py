@@ -671,7 +671,11 @@ def _build(ds, parties, year, html_path, pdf_path, progress, as_of, work) -> dic
         html_cpu = time.process_time() - t0
         worker_cpu = work.busy_cpu_s()
         pdf_cpu = work.submit(
-            pdf_mod.write_pdf, html, str((html_path or pdf_path).parent), str(pdf_path)
+            pdf_mod.write_pdf,
+            html,
+            str((html_path or pdf_path).parent),
+            str(pdf_path),
+            isinstance(work, pdf_mod.Worker),  # the second process is ended without freeing the layout
         ).result()
     else:
         html_cpu, pdf_cpu, worker_cpu = time.process_time() - t0, 0.0, 0.0

@@ -20,8 +20,14 @@ import threading
 _DATASETS: dict[str, object] = {}
 
 
-def write_pdf(html: str, base_url: str, path: str) -> float:
-    """Write the PDF; returns the CPU seconds it took (the benchmark adds it to the critical path)."""
+#: laid-out documents kept to the process's end (:func:`write_pdf` with ``keep``)
+_KEPT: list = []
+
+
+def write_pdf(html: str, base_url: str, path: str, keep: bool = False) -> float:
+    """Write the PDF; returns the CPU seconds it took (the benchmark adds it to the critical path). ``keep``:
+    the laid-out document is not freed here (a million objects, 0.2-0.3 s) — for the second process, which is
+    ended without tearing down (:meth:`Worker.close`), so that the PDF's result comes back that much sooner."""
     import gc
     import time
 
@@ -33,7 +39,12 @@ def write_pdf(html: str, base_url: str, path: str) -> float:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        weasyprint.HTML(string=html, base_url=base_url).write_pdf(path)
+        source = weasyprint.HTML(string=html, base_url=base_url)
+        doc = source.render()
+        doc.write_pdf(path)
+        if keep:
+            _KEPT.append((source, doc))
+        del source, doc
     finally:
         if enabled:
             gc.enable()

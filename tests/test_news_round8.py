@@ -83,10 +83,16 @@ def test_a_request_a_speculation_or_a_police_probe_is_no_trade_remedy(text):
 @pytest.mark.parametrize(
     ("text", "actor"),
     [
-        ("Malaysia's licensing board renewed the operating licence of the rare earths plant for three years.", "MYS"),
+        (
+            "Malaysia's licensing board renewed the operating licence of the rare earths plant for three years.",
+            "MYS",
+        ),
         ("Indonesia's energy ministry revoked 40 nickel mining permits last month.", "IDN"),
         ("Il ministero italiano ha rinnovato il permesso di ricerca per il cobalto in Piemonte.", "ITA"),
-        ("La Regione Piemonte ha accolto la richiesta di ampliamento dell'area di ricerca mineraria di cobalto.", "ITA"),
+        (
+            "La Regione Piemonte ha accolto la richiesta di ampliamento dell'area di ricerca mineraria di cobalto.",
+            "ITA",
+        ),
     ],
 )
 def test_mining_titles_renewed_or_revoked_are_the_state_s_acts(text, actor):
@@ -109,9 +115,21 @@ def test_a_company_s_application_or_an_export_licence_is_no_mining_title_act(tex
 @pytest.mark.parametrize(
     ("text", "actor", "mineral"),
     [
-        ("China cut its rare earth mining quota by 10% for the first half of the year.", "CHN", "rare_earths"),
-        ("Indonesia will reduce the validity of nickel mining production quotas to one year.", "IDN", "nickel"),
-        ("La Cina ha fissato la quota per la separazione di terre rare a 90.000 tonnellate.", "CHN", "rare_earths"),
+        (
+            "China cut its rare earth mining quota by 10% for the first half of the year.",
+            "CHN",
+            "rare_earths",
+        ),
+        (
+            "Indonesia will reduce the validity of nickel mining production quotas to one year.",
+            "IDN",
+            "nickel",
+        ),
+        (
+            "La Cina ha fissato la quota per la separazione di terre rare a 90.000 tonnellate.",
+            "CHN",
+            "rare_earths",
+        ),
         (
             "In Italia è stato adottato il Decreto-Legge 5 marzo 2024, n. 12 sulle materie prime critiche.",
             "ITA",
@@ -161,3 +179,20 @@ def test_export_quotas_a_company_s_quota_comment_and_plants_are_no_such_acts(tex
 def test_a_signing_that_ends_a_visit_and_an_amended_agreement_are_agreements(text):
     [ev] = [e for e in events(text) if e.event_type == "agreement"]
     assert {"JPN", "CHL"} <= {*ev.initiator, *ev.counterparts} and "lithium" in ev.minerals
+
+
+# == export taxes raised or regulated: export restrictions ======================================================
+@pytest.mark.parametrize(
+    ("text", "mineral"),
+    [
+        ("Indonesia has raised export tax rates for copper concentrate to 10%.", "copper"),
+        ("L'Indonesia ha aumentato i dazi all'esportazione del nichel.", "nickel"),
+    ],
+)
+def test_export_taxes_raised_are_export_restrictions(text, mineral):
+    [ev] = [e for e in events(text) if e.event_type == "export_restriction"]
+    assert ev.initiator == ["IDN"] and mineral in ev.minerals
+
+
+def test_an_expected_export_tax_is_no_restriction():
+    assert events("Analysts expect Indonesia to raise export taxes on copper concentrate.") == []

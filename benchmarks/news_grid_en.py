@@ -40,7 +40,7 @@ def run() -> dict:
         total[cell.group] += 1
         passed[cell.group] += why is None
     parts = {}
-    for split in ("heldout", "tuning"):
+    for split in grid.SPLITS:
         part = [why for cell, why in results if cell.split == split]
         ok = sum(why is None for why in part)
         parts[split] = {
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     doc.setdefault("runs", {})[args.label] = res
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    for split in ("heldout", "tuning"):
+    for split in ("heldout2", "heldout", "tuning"):
         p = res[split]
         print(
             f"grid {split}: {p['passed']}/{p['cells']} cells pass ({p['pass_rate']:.1%}), {p['templates']} templates"

@@ -454,3 +454,39 @@ def test_battery_cell_loans_and_entity_lists_are_not_mineral_events():
 
 def test_stockpiling_by_traders_is_not_a_strategic_reserve():
     assert events("Traders have been stockpiling antimony ahead of the controls.", "2025-05-02") == []
+
+
+# -- round 8: English precision guards (invented sentences) ---------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rio Tinto signed a supply agreement with a cathode maker for lithium hydroxide.",
+        "Glencore inked an offtake deal with a European smelter for cobalt.",
+    ],
+)
+def test_a_company_deal_without_a_state_party_is_no_agreement(text):
+    assert not [e for e in events(text, "2025-06-18") if e.mineral_relevant]
+
+
+def test_a_company_deal_with_a_state_is_still_an_agreement():
+    ev = one(
+        "Rio Tinto signed an agreement with the government of Mongolia on copper.", "2025-06-18", "agreement"
+    )
+    assert "MNG" in ev.actors
+
+
+def test_a_plan_to_publish_a_plan_is_an_intention_but_a_plan_to_ban_is_a_measure():
+    assert not events("Freedonia's government plans to publish a cobalt strategy next year.", "2025-06-18")
+    assert not events("Indonesia plans to release a critical minerals roadmap in the autumn.", "2025-06-18")
+    ev = one(
+        "Indonesia is planning to ban exports of bauxite from next year.", "2025-06-18", "export_restriction"
+    )
+    assert ev.initiator == ["IDN"]
+
+
+def test_a_vetoed_proposed_mine_is_an_act_but_a_withdrawn_proposed_ban_is_not():
+    ev = one("Chile's environment regulator vetoed a proposed copper mine on Monday.", "2025-06-18", "other")
+    assert ev.initiator == ["CHL"] and ev.minerals == ["copper"]
+    assert not of_type(
+        events("Chile withdrew a proposed ban on lithium exports.", "2025-06-18"), "export_restriction"
+    )

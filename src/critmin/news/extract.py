@@ -1110,6 +1110,10 @@ class _Extractor:
                 # "the plan initiated under Japan's presidency" in a G7 story: the group's plan
                 actors = list(self.ctx.group)
                 ev.initiator, ev.counterparts = actors[:1], actors[1:]
+            if self._company_deal(sent, tr.cs, ts, te, ce):
+                # "BHP signed a supply deal with a Japanese smelter": a company's own business, no state party
+                self.rejected.append((sent.index, rule.id, "a company's own deal, no state party"))
+                return []
             if len(actors) < 2 and self._domestic_parties(sent, tr.cs, tr.ce) >= 2:
                 # "CDP and MIMIT launched a memorandum": two bodies of one country, a national initiative
                 etype = ev.event_type = "other"
@@ -1208,6 +1212,15 @@ class _Extractor:
         """Whether the clause names a partner that is not a state ("with SAFE's Minerals Center", "with a
         nonprofit", "with Mizuho Bank") after the trigger."""
         return cue("non_state_partner").search(sent.text, te, ce) is not None
+
+    def _company_deal(self, sent: Sentence, cs: int, ts: int, te: int, ce: int) -> bool:
+        """Whether a company signs with a party that is no state: no country, capital or state body is named
+        after the trigger in its clause (the company's home country alone is no party to a policy deal)."""
+        if not self._company_acts(sent, cs, ts):
+            return False
+        after = cue("company_after_demonym")
+        parties = slots.actor_mentions(sent, te, ce, False)
+        return not [m for m in parties if not after.match(sent.text, m.end - sent.start)]
 
     @staticmethod
     def _company_acts(sent: Sentence, cs: int, ts: int) -> bool:

@@ -138,7 +138,12 @@ def modality_blocked(
             continue  # "announced that exports would require ...": the reporting verb may be the trigger's own
         if word.startswith("plan") and cue("plan_decided").search(window, 0, m.end()):
             continue
-        if word.startswith("plan") and unilateral and cue("state_plan").search(window, 0, m.start()):
+        if (
+            word.startswith("plan")
+            and unilateral
+            and cue("state_plan").search(window, 0, m.start())
+            and not cue("planned_document").match(window, m.end())
+        ):
             continue  # "Malaysia is planning to ban ...": a government's announced measure, not an intention
         if m.start() >= ts - clause_start and cue("trigger_own").match(m.group(0)):
             continue  # "allow ... to", "will need" inside the trigger ("allow exports to resume") are the act's words

@@ -71,3 +71,41 @@ def test_errors_come_back_with_their_type_and_message(worker):
         sent(worker.submit_data(fails, "import")).result()
     with pytest.raises(CritminError, match="KeyError: 'no such mineral'"):
         sent(worker.submit_data(fails, "key")).result()
+
+
+def write_slowly(path: str) -> int:
+    """A call still running when the report closes its second process (as the PDF may be)."""
+    open(path + ".started", "w").close()
+    time.sleep(1.0)
+    with open(path, "w") as f:
+        f.write("whole")
+    return os.getpid()
+
+
+def test_closing_lets_a_running_call_finish_then_ends_the_process(worker, tmp_path):
+    out = tmp_path / "written.txt"
+    future = worker.submit(write_slowly, str(out))
+    procs = list(worker.pool._processes.values())
+    for _ in range(600):  # until the call runs (the second process may still be starting)
+        if os.path.exists(f"{out}.started"):
+            break
+        time.sleep(0.1)
+    worker.close()  # at once: the call has most of its second to go
+    assert out.read_text() == "whole"  # nothing half-written
+    assert future.result() == procs[0].pid
+    assert not any(p.is_alive() for p in procs)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_writing_the_pdf_leaves_garbage_collection_as_it_was(tmp_path, enabled):
+    import gc
+
+    pytest.importorskip("weasyprint")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        pdf.write_pdf("<p>critmin</p>", str(tmp_path), str(tmp_path / "p.pdf"))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF")

@@ -145,6 +145,18 @@ def _is_old(date: str, pub: str, months: int = 2) -> bool:
     return end < _months_before(pub, months)
 
 
+def _participle_date(text: str, d, ts: int, te: int) -> bool:
+    """Whether the date ``d`` is told by an Italian participle without its auxiliary after the noun it
+    describes ("il progetto presentato il 17 marzo dalla società", "il partenariato già lanciato nel 2023 da
+    ..."): the date of that noun, not of the act reported. Not when the participle comes before its noun, as
+    a nominal headline's predicate ("Firmato il 3 marzo l'accordo"), nor when it is the trigger itself, unless
+    the trigger goes on past the date to its own verb ("il partenariato lanciato nel 2023 diventa «speciale»")."""
+    m = cue("participle_date_it").search(text, max(0, d.start - 40), d.start)
+    if m is None or cue("determiner_after_it").match(text, d.end):
+        return False
+    return not (ts <= m.start("part") < te and d.start >= te)
+
+
 class _Extractor:
     def __init__(self, article: Article, sentence_model=None):
         self.article = article
@@ -357,6 +369,8 @@ class _Extractor:
                 # "the controls announced on Oct. 9": a date that belongs to the trigger's object, not the act
                 if between and cue("object_participle").search(between):
                     continue
+                if _participle_date(text, d, ts, te):
+                    continue  # "il progetto presentato il 17 marzo 2021": the project's date
                 (act if d.role == "act" else since).append(d)
             elif d.role == "effective":
                 eff.append(d)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import yaml
@@ -365,7 +365,22 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
             start = out.pop().start
         out.append(DateExpr(start, m.end(), text[start : m.end()], value, precision, role, vkind, basis))
         prev_kind = kind
+        if role == "end" and len(out) > 1 and out[-2].role == "effective":
+            out[-2] = _range_start(out[-2], out[-1])
     return out
+
+
+def _range_start(start: DateExpr, end: DateExpr) -> DateExpr:
+    """The start of a range whose day and month carry no year falls on or before its end ("between March 3
+    and June 30" read in May: the March before that June, though a lone "from March 3" would look ahead)."""
+    if start.kind != "relative" or start.precision != "day" or not (start.value and end.value):
+        return start
+    if start.value <= end.value[:10].ljust(10, "9"):
+        return start
+    earlier = _safe_date(int(start.value[:4]) - 1, int(start.value[5:7]), int(start.value[8:10]))
+    if earlier is None or earlier.isoformat() > end.value[:10].ljust(10, "9"):
+        return start
+    return replace(start, value=earlier.isoformat(), basis=f"{start.basis}, on or before the range's end")
 
 
 def _range_role(text: str, found: list[tuple[str, re.Match]], i: int, out: list[DateExpr], role: str) -> str:

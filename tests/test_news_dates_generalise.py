@@ -418,7 +418,9 @@ def test_a_measure_set_for_a_range_is_dated_by_its_news_not_by_the_ranges_end(te
 def test_a_date_after_to_is_no_end_without_a_start_before_it():
     (d,) = find_dates("prices rose to a record on Friday", "2031-05-23")
     assert (d.value, d.role) == ("2031-05-23", "act")
-    reported = find_dates("The ministry announced on June 4 that exports fell to 5 tonnes on June 9", "2031-06-12")
+    reported = find_dates(
+        "The ministry announced on June 4 that exports fell to 5 tonnes on June 9", "2031-06-12"
+    )
     assert [d.role for d in reported] == ["act", "act"]
 
 
@@ -471,6 +473,8 @@ def test_a_participle_date_inside_the_trigger_before_its_own_verb_is_the_nouns()
         "Firmato il 3 febbraio l'accordo tra Italia e Cile sul litio.",  # a nominal headline: the act itself
         "L'Italia ha firmato il 3 febbraio un accordo con il Cile sul litio.",  # with its auxiliary: a verb
         "Il Cile e l'Italia hanno siglato il 3 febbraio un'intesa sul litio.",
+        # the participle describes the act's own instrument
+        "Il Perù ha vietato le esportazioni di litio con un'ordinanza firmata il 3 febbraio.",
     ],
 )
 def test_a_participle_that_is_the_act_keeps_its_date(text):
@@ -479,5 +483,7 @@ def test_a_participle_that_is_the_act_keeps_its_date(text):
 
 
 def test_an_english_object_participle_dates_the_object():
-    (ev,) = events("Chile approved the lithium mining plan presented on 4 April 2029 by Andes Lithium.", "2031-02-10")
+    (ev,) = events(
+        "Chile approved the lithium mining plan presented on 4 April 2029 by Andes Lithium.", "2031-02-10"
+    )
     assert ev.date == "2031-02"

@@ -202,7 +202,9 @@ def _resolve(
             d = _safe_date(int(g["year"]), month, day)
             return (d.isoformat() if d else None), "day", "explicit", "explicit"
         if g.get("this_year") and pub is not None:
-            d = _safe_date(pub.first.year, month, day)  # "March 3 this year": the reference's year, either way
+            d = _safe_date(
+                pub.first.year, month, day
+            )  # "March 3 this year": the reference's year, either way
             return (d.isoformat() if d else None), "day", "relative", f"'{said}' + {pubtxt}"
         if pub is None:
             return None, "day", "relative", "day and month without a year; no publication date"
@@ -390,15 +392,31 @@ def _range_role(text: str, found: list[tuple[str, re.Match]], i: int, out: list[
     of a range is never the date of the act that sets it."""
     m = found[i][1]
     prev = out[-1] if out else None
-    if prev is not None and prev.role in ("effective", "since") and _RANGE_END.fullmatch(text, prev.end, m.start()):
+    if (
+        prev is not None
+        and prev.role in ("effective", "since")
+        and _RANGE_END.fullmatch(text, prev.end, m.start())
+    ):
         return "end"
-    opened = _RANGE_OPEN.search(text[max(0, m.start() - 12) : m.start()]) is not None
-    if opened and i + 1 < len(found) and _RANGE_AND.fullmatch(text, m.end(), found[i + 1][1].start()):
+    if (
+        _opens_range(text, m.start())
+        and i + 1 < len(found)
+        and _RANGE_AND.fullmatch(text, m.end(), found[i + 1][1].start())
+    ):
         return "effective"
-    if prev is not None and prev.role == "effective" and _RANGE_AND.fullmatch(text, prev.end, m.start()):
-        if _RANGE_OPEN.search(text[max(0, prev.start - 12) : prev.start]):
-            return "end"
+    if (
+        prev is not None
+        and prev.role == "effective"
+        and _RANGE_AND.fullmatch(text, prev.end, m.start())
+        and _opens_range(text, prev.start)
+    ):
+        return "end"
     return role
+
+
+def _opens_range(text: str, start: int) -> bool:
+    """Whether "between" / "tra il" stands just before the date at ``start``."""
+    return _RANGE_OPEN.search(text[max(0, start - 12) : start]) is not None
 
 
 _WEEKDAY_NAME = re.compile(r"\b(?:" + _SLOTS["{weekday}"] + r")\b")

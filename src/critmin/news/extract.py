@@ -149,11 +149,14 @@ def _participle_date(text: str, d, ts: int, te: int) -> bool:
     """Whether the date ``d`` is told by an Italian participle without its auxiliary after the noun it
     describes ("il progetto presentato il 17 marzo dalla società", "il partenariato già lanciato nel 2023 da
     ..."): the date of that noun, not of the act reported. Not when the participle comes before its noun, as
-    a nominal headline's predicate ("Firmato il 3 marzo l'accordo"), nor when it is the trigger itself, unless
+    a nominal headline's predicate ("Firmato il 3 marzo l'accordo"), nor when the noun is the act's own
+    instrument ("ha vietato l'export con un decreto firmato il 3 aprile"), nor when it is the trigger itself, unless
     the trigger goes on past the date to its own verb ("il partenariato lanciato nel 2023 diventa «speciale»")."""
     m = cue("participle_date_it").search(text, max(0, d.start - 40), d.start)
     if m is None or cue("determiner_after_it").match(text, d.end):
         return False
+    if cue("act_instrument_it").search(text, max(0, m.start() - 30), m.start()):
+        return False  # "... con un decreto firmato il 3 aprile": the act's own instrument
     return not (ts <= m.start("part") < te and d.start >= te)
 
 

@@ -147,6 +147,64 @@ def test_cli_matrix_and_errors(store_path, tmp_path):
     assert exc.value.code == 2
 
 
+# -- EU supply risk of a year the stage's production series has not reached ------------------------------
+def _latest_production_year(ds, commodity: str, stage: str, before: int):
+    """The last year before ``before`` with production of the stage in the store (read from the table)."""
+    return ds.store.con.execute(
+        "SELECT max(year) FROM production WHERE commodity = ? AND stage = ? AND year < ?",
+        [commodity, stage, before],
+    ).fetchall()[0][0]
+
+
+def test_eu_sr_of_a_year_past_the_production_series_is_its_latest_year_said(ds):
+    # the embedded refining series (IEA) end in 2023; trade runs to 2024; niobium has no refined series
+    coms = "rare_earths,lithium,niobium"
+    latest = rk.risk(ds, "JPN,ITA", methods="eu_sr", years=[2022, 2024], commodities=coms, eu_sr_latest=True)
+    assert list(latest.columns) == rk.COLUMNS + rk.EU_SR_LATEST_COLUMNS
+    at_2023 = rk.risk(ds, "JPN,ITA", methods="eu_sr", years=2023, commodities=coms, eu_sr_latest=True)
+    own = at_2023.set_index(["party", "commodity", "stage"])
+    row = latest.set_index(["party", "commodity", "stage", "year"])
+    for party in ("JPN", "ITA"):
+        for com in ("rare_earths", "lithium"):
+            r = row.loc[(party, com, "refined", 2024)]
+            assert _latest_production_year(ds, com, "refined", 2024) == 2023
+            # the year keeps no value of its own: the latest year's is beside it, never in its place
+            assert pd.isna(r["value"]) and r["status"] == "no data"
+            assert r["eu_sr_year"] == 2023
+            assert r["eu_sr_latest"] == pytest.approx(own.loc[(party, com, "refined"), "value"], rel=1e-12)
+            assert "EU SR 2023: " in r["provenance"] and "IEA" in r["provenance"]
+            # before the series starts there is no earlier year: '—' stays
+            assert _latest_production_year(ds, com, "refined", 2022) is None
+            assert pd.isna(row.loc[(party, com, "refined", 2022), "eu_sr_year"])
+        assert pd.isna(row.loc[(party, "niobium", "refined", 2024), "eu_sr_latest"])
+    # a year with production of its own takes nothing else
+    assert at_2023["value"].notna().sum() >= 4
+    assert at_2023[rk.EU_SR_LATEST_COLUMNS].isna().all().all()
+    assert (latest["eu_sr_year"].dropna() < latest.loc[latest["eu_sr_year"].notna(), "year"]).all()
+
+
+def test_cli_shows_the_latest_years_eu_sr_with_its_year_and_writes_it(ds, store_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    own = rk.risk(ds, "JPN", methods="eu_sr", years=2023, commodities="rare_earths").set_index("stage")
+    out = tmp_path / "risk.json"
+    res = _run(
+        store_path, "risk", "--for", "JPN", "-m", "eu_sr", "--year", "2024", "-c", "rare_earths,niobium",
+        "--out", str(out),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert f"{own.loc['refined', 'value']:.2f} (2023)" in text
+    assert "its latest year with one" in text  # the note says what '(2023)' means
+    lines = res.output.splitlines()
+    assert max(map(len, lines)) <= 80
+    niobium = next(i for i, line in enumerate(lines) if line.startswith("niobium · refined"))
+    assert "—" in lines[niobium]
+    rows = {(r["commodity"], r["stage"]): r for r in json.loads(out.read_text())}
+    assert rows[("rare_earths", "refined")]["eu_sr_year"] == 2023
+    assert rows[("rare_earths", "refined")]["value"] is None
+    assert rows[("niobium", "refined")]["eu_sr_year"] is None
+
+
 # -- GeoPolRisk invariants (hypothesis) ------------------------------------------------------------------------
 flows = st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=12)
 

@@ -250,7 +250,7 @@ def test_critmin_risk_runs_without_pandas_and_writes_every_column(ds, store_path
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     df = pd.read_csv(out)
-    assert list(df.columns) == engine.COLUMNS
+    assert list(df.columns) == engine.COLUMNS + rk.EU_SR_LATEST_COLUMNS
     assert {"JPN", "JPN+ITA"} == set(df["party"])
     assert (df.loc[df["commodity"] == "gallium", "status"] == "proxy").any()
 

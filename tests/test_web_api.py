@@ -175,8 +175,8 @@ def test_risk_is_the_python_api_table(client, ds):
             "/api/v1/risk?for=ITA&commodity=graphite,cobalt&year=2023&method=hhi,import_reliance,origin"
         )
     )
-    want = risk(ds, "ITA", ["hhi", "import_reliance", "origin"], 2023, "graphite,cobalt")
-    assert list(got.columns) == list(want.columns)
+    want = risk(ds, "ITA", ["hhi", "import_reliance", "origin"], 2023, "graphite,cobalt", eu_sr_latest=True)
+    assert list(got.columns) == list(want.columns)  # with the EU method's latest-year columns, as the CLI
     assert close(got["value"], want["value"])
     assert list(got["provenance"]) == list(want["provenance"])
 
@@ -807,3 +807,117 @@ def test_the_dashboard_counts_findings_as_the_briefing_does(ds):
         assert set(named) <= ok, (named, line)
     assert "tungsten mine" not in " ".join(exposure_findings(exp))
     assert "gross tonnes" not in _trade_caption(exp) and _trade_caption(exp).count("WMD 2026") == 1
+
+
+# -- HEAD ------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def live(store_copy, tmp_path_factory):
+    """The app served by uvicorn on a free loopback port (a writable copy of the store, with the token), one
+    news article posted."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    uvicorn = pytest.importorskip("uvicorn", reason="the web extra is not installed")
+    path = store_copy(tmp_path_factory.mktemp("head") / "critmin.duckdb")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(path, token=TOKEN), log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(300):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    req = urllib.request.Request(
+        base + "/api/v1/news/articles",
+        data=json.dumps(
+            {"text": "Japan and Italy agreed to cooperate on gallium supply.", "published": "2026-01-16"}
+        ).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=120) as r:
+        article = json.loads(r.read())["articles"][0]["article_id"]
+    yield {"port": port, "article": article}
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def _ask(port: int, method: str, url: str, headers: dict | None = None, body: bytes | None = None):
+    """(status, headers, body) of one request over a fresh connection (what a monitor or link checker does)."""
+    import http.client
+
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        con.request(method, url, body=body, headers=headers or {})
+        r = con.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        con.close()
+
+
+def test_every_get_page_and_api_route_answers_head_with_its_headers_and_no_body(live):
+    port = live["port"]
+    restriction = json.loads(_ask(port, "GET", "/api/v1/restrictions?limit=1")[2])["data"][0]["id"]
+    # one URL per GET route of the API (its parameters filled); the test fails when a route is added untested
+    api = {
+        "/api/v1/commodities/{commodity}": "/api/v1/commodities/graphite",
+        "/api/v1/parties/{spec}": "/api/v1/parties/JPN+ITA",
+        "/api/v1/restrictions/{id}": f"/api/v1/restrictions/{restriction}",
+        "/api/v1/news/articles/{article_id}": f"/api/v1/news/articles/{live['article']}",
+        "/api/v1/production": "/api/v1/production?commodity=graphite&stage=mine",
+        "/api/v1/exposure": "/api/v1/exposure?for=JPN&commodity=graphite",
+        "/api/v1/bilateral": "/api/v1/bilateral?for=JPN&commodity=graphite",
+        "/api/v1/trade": "/api/v1/trade?commodity=graphite&year=2023",
+        "/api/v1/risk": "/api/v1/risk?for=JPN&commodity=graphite",
+        "/api/v1/risk/matrix": "/api/v1/risk/matrix?for=JPN&commodity=graphite",
+        "/api/v1/origin": "/api/v1/origin?for=JPN&commodity=graphite",
+        "/api/v1/alignment": "/api/v1/alignment?for=JPN",
+    }
+    _, _, schema = _ask(port, "GET", "/api/v1/openapi.json")
+    for path, ops in json.loads(schema)["paths"].items():
+        if "get" in ops:
+            api.setdefault(path, path)
+    assert all("{" not in u for u in api.values()), api
+    pages = ["/", "/profile", "/profile/JPN", "/mineral", "/mineral/graphite", "/scenario", "/sourcing",
+             "/timeline", f"/news/{live['article']}", "/data", "/api", "/static/app.js"]  # fmt: skip
+    for url in [*pages, *api.values(), "/api/v1/risk?for=JPN&commodity=graphite&format=csv"]:
+        h_status, h_head, h_body = _ask(port, "HEAD", url)  # HEAD first: it runs the route, not a cached GET
+        g_status, g_head, g_body = _ask(port, "GET", url)
+        assert h_body == b"", url
+        if g_status == 303:  # a form's redirect to its page ('/profile' → the default party's)
+            assert h_status == 303 and h_head["location"] == g_head["location"], url
+            continue
+        assert (h_status, g_status) == (200, 200), (url, h_status, g_status)
+        assert h_head["content-type"] == g_head["content-type"], url
+        assert int(h_head["content-length"]) == len(g_body), url
+        assert h_head.get("content-security-policy") == g_head.get("content-security-policy"), url
+    # on the wire: the headers and not one byte after them (http.client would not read a HEAD's body)
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as raw:
+        raw.sendall(b"HEAD /api/v1/commodities HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b"".join(iter(lambda: raw.recv(65536), b""))
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and rest == b""
+    # errors answer HEAD as GET does (status and headers, no body)
+    for url in ("/nowhere", "/api/v1/commodities/unobtainium"):
+        h_status, _, h_body = _ask(port, "HEAD", url)
+        g_status, g_head, g_body = _ask(port, "GET", url)
+        assert h_status == g_status >= 400 and h_body == b"" and g_body, url
+
+
+def test_head_is_safe_writes_still_need_post_and_the_token(live):
+    port = live["port"]
+    # a write route answers HEAD as it answers GET: not allowed, nothing written
+    before = json.loads(_ask(port, "GET", "/api/v1/restrictions?limit=1000")[2])["count"]
+    restriction = json.loads(_ask(port, "GET", "/api/v1/restrictions?limit=1")[2])["data"][0]["id"]
+    status, headers, body = _ask(port, "HEAD", f"/api/v1/restrictions/{restriction}/review")
+    assert status == 405 and body == b"" and "POST" in headers.get("allow", "")
+    assert json.loads(_ask(port, "GET", "/api/v1/restrictions?limit=1000")[2])["count"] == before
+    status, _, _ = _ask(port, "POST", "/api/v1/restrictions", {"Content-Type": "application/json"}, b"{}")
+    assert status == 403  # no token: refused as before

@@ -202,6 +202,20 @@ def test_the_scenario_form_returns_a_result(visit):
     assert visit.errors == [] and visit.outside() == []
 
 
+def test_the_mineral_form_takes_a_year(visit):
+    page = visit.open("/mineral/graphite")
+    year = page.locator('form[action="/mineral"] input[name="year"]')
+    latest = int(year.input_value())
+    assert f"Producers, {latest}" in page.locator("#producers h2").inner_text()
+    year.fill(str(latest - 2))
+    page.locator('form[action="/mineral"] button[type="submit"]').click()
+    visit.settle()
+    assert page.url.endswith(f"/mineral/graphite?stage=mine&year={latest - 2}")
+    assert page.locator('form[action="/mineral"] input[name="year"]').input_value() == str(latest - 2)
+    assert f"Producers, {latest - 2}" in page.locator("#producers h2").inner_text()
+    assert visit.errors == [] and visit.outside() == []
+
+
 def test_a_table_downloads_as_csv(visit, server):
     page = visit.open("/mineral/graphite")
     with page.expect_download() as info:

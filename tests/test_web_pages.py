@@ -211,6 +211,52 @@ def test_a_malformed_year_is_refused_in_words(pages):
     assert "four-digit year" in said and "pattern" not in said, said
 
 
+def test_the_mineral_page_picks_its_year_like_the_other_pages(pages, ds):
+    year = ds.analysis_year()
+    page = pages.get("/mineral/graphite").text
+    field = re.search(r'<form class="controls" action="/mineral".*?</form>', page, re.S).group(0)
+    assert f'<input name="year" value="{year}" size="5" maxlength="4" inputmode="numeric">' in field
+    # a year picked: the producers of that year, as the store has them (hand-summed here)
+    conc = ds.concentration("graphite", "mine")
+    picked = int(conc["year"].min()) + 1
+    prod = ds.production("graphite", "mine", picked)
+    r0 = conc[conc["year"] == picked].iloc[0]
+    world = prod[(prod["source"] == r0["source"]) & (prod["edition"] == r0["edition"])]["tonnes"].sum()
+    page = pages.get(f"/mineral/graphite?year={picked}").text
+    assert f'value="{picked}"' in page
+    producers = text_of(section(page, "producers"))
+    assert f"Producers, {picked}" in producers and f"World output {world:,.0f} t" in producers
+    # the form's GET keeps the year on its way to the page's own URL
+    r = pages.get(f"/mineral?commodity=graphite&stage=mine&year={picked}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/mineral/graphite?stage=mine&year={picked}"
+
+
+def test_a_stage_whose_series_ends_early_shows_its_latest_year_said(pages, ds):
+    year = ds.analysis_year()
+    last = int(ds.concentration("rare_earths", "refined")["year"].max())
+    assert last < year  # the IEA refining series ends before the trade data
+    page = pages.get("/mineral/rare_earths?stage=refined").text
+    assert f'value="{year}"' in page
+    assert f"series ends in {last}: the producers are of {last}, the latest year before {year}" in text_of(
+        page
+    )
+    assert f"Producers, {last}" in text_of(section(page, "producers"))
+    assert f"Trade flows, {year}" in text_of(section(page, "trade"))
+
+
+def test_a_mineral_year_without_data_names_the_nearest_as_a_link(pages, ds):
+    have = sorted(int(y) for y in ds.concentration("graphite", "mine")["year"])
+    for asked, nearest in ((have[0] - 5, have[0]), (ds.analysis_year() + 3, have[-1])):
+        r = pages.get(f"/mineral/graphite?year={asked}")
+        assert r.status_code == 422
+        message = re.search(r'<p class="error" id="error-message">(.*?)</p>', r.text, re.S).group(1)
+        assert f"unknown year &#39;{asked}&#39;" in message or f"unknown year '{asked}'" in text_of(message)
+        assert f'href="/mineral/graphite?year={nearest}"' in message
+        assert pages.get(f"/mineral/graphite?year={nearest}").status_code == 200
+    r = pages.get("/mineral/graphite?year=20x4")
+    assert r.status_code == 422 and "four-digit year" in text_of(r.text)
+
+
 @pytest.mark.parametrize("since", ["2025", "2025-06", "2025-06-01"])
 def test_the_timeline_filters_from_a_year_a_month_or_a_day(with_news, since):
     r = with_news[0].get(f"/timeline?since={since}")

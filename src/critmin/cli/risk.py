@@ -180,6 +180,7 @@ def risk_command(
                 proxy=proxy,
                 risk_weight=risk_weight,
                 as_of=as_of,
+                eu_sr_latest=True,
                 progress=lambda msg: step(msg),
             )
 
@@ -327,6 +328,7 @@ def _print(
 ) -> None:
     ix = {c: i for i, c in enumerate(cols)}
     by_party: dict[str, dict] = {}
+    latest_year = False
     for r in rows:
         party = r[ix["party"]]
         p = by_party.setdefault(party, {"name": r[ix["party_name"]], "keys": {}})
@@ -337,6 +339,11 @@ def _print(
         flags = json.loads(r[ix["flags"]] or "[]")
         if method == "eu_sr" and "reported_stage" in flags:
             cell += "*"
+        latest = r[ix["eu_sr_year"]] if "eu_sr_year" in ix and r[ix["value"]] is None else None
+        if method == "eu_sr" and latest is not None:
+            # the stage's production series ends before the year: its latest year, said (as the briefing)
+            cell = f"{r[ix['eu_sr_latest']]:.2f} ({latest})"
+            latest_year = True
         entry["cells"][method] = cell
         for f in flags:
             short = SHORT_FLAGS.get(f.split(":")[0])
@@ -384,7 +391,9 @@ def _print(
         else ""
     )
     console.print(
-        f"GeoPolRisk: score 0-1{weight}. EU supply risk*: the stage the EU method reports. {origin_label} traced "
+        f"GeoPolRisk: score 0-1{weight}. EU supply risk*: the stage the EU method reports"
+        f"{'; 1.23 (yyyy): the year has no production of the stage, its latest year with one' if latest_year else ''}"
+        f". {origin_label} traced "
         f"origin: share of supply traced to {'it' if origin_label == origin_name else origin_name} through "
         "re-exports, (low–high) across balancing options and production sources. ~: production-share proxy "
         "(no trade data). Inputs, flags and provenance per row with --out.",

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "COLUMNS",
     "DEFAULT_METHODS",
+    "EU_SR_LATEST_COLUMNS",
     "METHODS",
     "UNITS",
     "check_methods",
@@ -81,10 +82,12 @@ def risk_result(
     risk_weight: str = "wgi",
     as_of=None,
     coercion=None,
+    eu_sr_latest: bool = False,
     progress: Callable[[str], None] | None = None,
 ):
     """:func:`risk` without pandas: the engine's :class:`~critmin.indicators.engine.Result` (rows, DuckDB
-    copy to CSV/JSON/Parquet). ``source`` is a Dataset or a Store. Call ``.close()`` when done."""
+    copy to CSV/JSON/Parquet). ``source`` is a Dataset or a Store. Call ``.close()`` when done.
+    ``eu_sr_latest``: add :data:`EU_SR_LATEST_COLUMNS` (:func:`add_eu_sr_latest`)."""
     from critmin.reference import blocs
     from critmin.reference import commodities as cat
 
@@ -111,7 +114,93 @@ def risk_result(
             ps.extend([p] if hasattr(p, "members") else blocs.parties(str(p), max(ys)))
     comms = cat.resolve_many(commodities)
     who = blocs.party(share_of, max(ys))
-    return run_engine(source, ps, ms, ys, comms, who, opts, progress)
+    res = run_engine(source, ps, ms, ys, comms, who, opts, progress)
+    if eu_sr_latest:
+        try:
+            add_eu_sr_latest(res, source, ps, comms, who, opts, with_rows="eu_sr" in ms)
+        except BaseException:
+            res.close()
+            raise
+    return res
+
+
+#: columns ``eu_sr_latest=True`` adds: the EU supply risk of the latest year before the row's year with the
+#: stage's production, and that year, on the EU rows of a year the stage's production series has not reached
+EU_SR_LATEST_COLUMNS = ["eu_sr_latest", "eu_sr_year"]
+
+
+def add_eu_sr_latest(res, source, parties, comms, share_of, opts, *, with_rows: bool = True) -> None:
+    """Fill :data:`EU_SR_LATEST_COLUMNS` of ``res`` (an engine Result) for its EU supply-risk rows without a
+    value because the stage has no world production of their year (flag ``production_years:none``; the IEA
+    refining and USGS MCS 2024 series end in 2023).
+
+    The EC method (EC 2017 Guidelines) takes the stage's production of its own year and no other, so the row
+    keeps no value; the latest year before it in which the engine's production series has the stage is
+    computed by the same method and options and reported beside it, its year stated, never in its place.
+    Rows where no earlier year has data keep both columns NULL."""
+    cur = res.cur
+    cur.execute(
+        "ALTER TABLE risk_result ADD COLUMN eu_sr_latest DOUBLE; ALTER TABLE risk_result ADD COLUMN eu_sr_year INTEGER"
+    )
+    if not with_rows:
+        return
+    # the latest year of the stage's production series (the engine's own choice of series) before each gap
+    gaps = cur.execute(
+        """SELECT r.commodity, r.stage, r.year, max(a.year) AS latest
+           FROM (SELECT DISTINCT commodity, stage, year FROM risk_result
+                 WHERE method = 'eu_sr' AND status = 'no data' AND value IS NULL
+                   AND flags LIKE '%"production_years:none"%') r
+           JOIN _prod_avail a ON a.commodity = r.commodity AND a.stage = r.stage AND a.year < r.year
+           GROUP BY ALL"""
+    ).fetchall()
+    if not gaps:
+        return
+    from dataclasses import replace
+
+    latest_years = sorted({int(g[3]) for g in gaps})
+    gap_comms = {g[0] for g in gaps}
+    prev = run_engine(
+        source,
+        parties,
+        ["eu_sr"],
+        latest_years,
+        [c for c in comms if c.id in gap_comms],
+        share_of,
+        replace(opts, proxy=False),
+    )
+    try:
+        rows = prev.cur.execute(
+            "SELECT party, commodity, stage, year, value, provenance FROM risk_result "
+            "WHERE method = 'eu_sr' AND status = 'ok'"
+        ).fetchall()
+    finally:
+        prev.close()
+    value = {(p, c, s, int(y)): (v, prov) for p, c, s, y, v, prov in rows}
+    fill = [
+        (p, c, s, int(y), *value[(p, c, s, int(latest))], int(latest))
+        for c, s, y, latest in gaps
+        for p in dict.fromkeys(pp.label for pp in parties)
+        if (p, c, s, int(latest)) in value
+    ]
+    if not fill:
+        return
+    from critmin.indicators.sql_inputs import temp_table
+
+    names = ("party", "commodity", "stage", "year", "latest", "provenance", "latest_year")
+    types = ("VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "DOUBLE", "VARCHAR", "INTEGER")
+    temp_table(
+        cur,
+        "_eu_sr_latest",
+        {n: (t, [r[i] for r in fill]) for i, (n, t) in enumerate(zip(names, types, strict=True))},
+    )
+    cur.execute(
+        """UPDATE risk_result r SET eu_sr_latest = l.latest, eu_sr_year = l.latest_year,
+               provenance = concat_ws('; ', nullif(r.provenance, ''), 'EU SR ' || l.latest_year || ': ' || l.provenance)
+           FROM _eu_sr_latest l
+           WHERE r.method = 'eu_sr' AND r.status = 'no data' AND r.value IS NULL AND r.party = l.party
+             AND r.commodity = l.commodity AND r.stage = l.stage AND r.year = l.year"""
+    )
+    cur.execute("DROP TABLE _eu_sr_latest")
 
 
 def risk(
@@ -130,6 +219,7 @@ def risk(
     risk_weight: str = "wgi",
     as_of=None,
     coercion=None,
+    eu_sr_latest: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Every requested method for every party (country or bloc), commodity, stage and year, in one table.
@@ -142,7 +232,10 @@ def risk(
     GeoPolRisk supplier weight — 'wgi' (political instability, the published method) or 'coercion' (the
     importer-specific coercion-aware weight of :mod:`critmin.indicators.coercion`, with the restriction
     record read on ``as_of``, default 31 December of each year; ``coercion`` its
-    :class:`~critmin.indicators.coercion.CoercionParams`).
+    :class:`~critmin.indicators.coercion.CoercionParams`). ``eu_sr_latest``: two more columns,
+    :data:`EU_SR_LATEST_COLUMNS` — for an EU supply-risk row without a value because the stage's production
+    series ends before its year, the value of the latest year with that series and the year
+    (:func:`add_eu_sr_latest`).
     """
     res = risk_result(
         ds,
@@ -159,13 +252,14 @@ def risk(
         risk_weight=risk_weight,
         as_of=as_of,
         coercion=coercion,
+        eu_sr_latest=eu_sr_latest,
         progress=progress,
     )
     try:
         out = res.df()
     finally:
         res.close()
-    return out[COLUMNS]
+    return out[COLUMNS + (EU_SR_LATEST_COLUMNS if eu_sr_latest else [])]
 
 
 # -- risk matrix -----------------------------------------------------------------------------------------

@@ -235,7 +235,7 @@ class Briefing:
 
     @functools.cached_property
     def eu_sr_latest(self) -> pd.DataFrame:
-        """The EU supply risk of the year before, for the rows whose stage has no world production of the
+        """The EU supply risk of the latest year before, for the rows whose stage has no world production of the
         analysis year (IEA refining and USGS MCS 2024 series end in 2023): the EC method takes the stage's own
         production of its year (no other year), and the report's rule is the latest year before it, said.
         Columns party, commodity, stage, year, value (only rows with a value)."""
@@ -247,15 +247,18 @@ class Briefing:
         cols = ["party", "commodity", "stage", "year", "value"]
         if gap.empty:
             return pd.DataFrame(columns=cols)
-        prev = risk(
+        # the latest year with the stage's production (critmin.indicators.risk.add_eu_sr_latest, as the CLI)
+        lat = risk(
             self.ds,
             self.spec,
             methods=("eu_sr",),
-            years=[self.year - 1],
+            years=[self.year],
             commodities=sorted(set(gap["commodity"])),
+            eu_sr_latest=True,
         )
-        prev = prev[prev["status"] == "ok"].merge(gap[["party", "commodity", "stage"]])
-        return prev[cols].reset_index(drop=True)
+        lat = lat[lat["eu_sr_year"].notna()].merge(gap[["party", "commodity", "stage"]])
+        lat = lat.assign(year=lat["eu_sr_year"].astype(int), value=lat["eu_sr_latest"])
+        return lat[cols].reset_index(drop=True)
 
     def _method(self, method: str) -> pd.DataFrame:
         r = self.risk

@@ -175,6 +175,30 @@ class WriteGate:
         await self.app(scope, receive, send)
 
 
+class HeadAsGet:
+    """Answers HEAD on every GET page and route as GET would, without the body (RFC 9110 §9.3.2): monitors and
+    link checkers ask HEAD. FastAPI routes answer GET only (405 to HEAD), so the request is run as a GET — the
+    same cache, guard and headers (Content-Length included) — and the body is dropped. HEAD is safe: it reaches
+    no write (the write routes are POST)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # a streamed body: only its end is sent, empty
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 def create_app(
     db: str | Path | None = None,
     *,
@@ -220,4 +244,5 @@ def create_app(
         max_query_chars=service.limits.max_query_chars,
         allowed_hosts=allowed_hosts,
     )
+    app.add_middleware(HeadAsGet)  # outermost: HEAD sees every header a GET gets
     return app

@@ -884,6 +884,27 @@ def _commodity_options() -> list[tuple[str, str]]:
     return [(c.id, c.name) for c in cat.catalogue().values()]
 
 
+def mineral_production_year(years, year: int, analysis_year: int, what: str) -> int:
+    """The production year the mineral page shows for ``year``: the year itself where the stage's series
+    has it; the series' latest year where the series ends before ``year`` and ``year`` is not past the
+    analysis year (the report's rule: the latest year before, said); otherwise an unknown year, with the
+    nearest year that has data as the close match."""
+    from critmin.errors import year_spans
+
+    have = sorted({int(y) for y in years})
+    if year in have:
+        return year
+    if have[-1] < year <= analysis_year:
+        return have[-1]
+    nearest = min(have, key=lambda y: (abs(y - year), -y))
+    raise UnknownValueError(
+        "year",
+        str(year),
+        suggestions=[str(nearest)],
+        hint=f"{what} production has {year_spans(have)}; the analysis year is {analysis_year}",
+    )
+
+
 def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Page:
     """One mineral: producers by stage (map, top-N), concentration over time, trade flows, restrictions."""
     from critmin.reference import commodities as cat
@@ -908,14 +929,16 @@ def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Pa
     conc = memo(("concentration", c.id, stage), lambda: ds.concentration(c.id, stage))
     if conc.empty:
         raise NoDataError(f"no production data for {c.id} at stage {stage!r}")
-    year = int(year) if year is not None else int(conc["year"].max())
-    row = conc[conc["year"] == year]
-    if row.empty:
-        raise NoDataError(
-            f"no production data for {c.id} {stage} in {year} (years {conc['year'].min()}–{conc['year'].max()})"
+    year = _analysis_year(ds, year)
+    page.form["year"] = year
+    prod_year = mineral_production_year(conc["year"], year, ds.analysis_year(), f"{c.id} {stage}")
+    if prod_year != year:
+        page.lead.append(
+            f"The {stage} production series ends in {prod_year}: the producers are of {prod_year}, the latest "
+            f"year before {year}; the trade flows of {min(year, ds.trade_years()[1])}."
         )
-    r0 = row.iloc[0]
-    prod = ds.production(c.id, stage, year, r0["source"])
+    r0 = conc[conc["year"] == prod_year].iloc[0]
+    prod = ds.production(c.id, stage, prod_year, r0["source"])
     prod = (
         prod[prod["edition"] == r0["edition"]].sort_values("tonnes", ascending=False).reset_index(drop=True)
     )
@@ -926,7 +949,7 @@ def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Pa
     page.sections.append(
         Section(
             "producers",
-            f"Producers, {year}",
+            f"Producers, {prod_year}",
             paragraphs=[
                 f"World output {r0['world_tonnes']:,.0f} t ({r0['basis']}); HHI {r0['hhi']:.2f}; top-3 share {fmt(r0['top3_share'], 'pct')}; "
                 f"China {fmt(r0['share_CHN'], 'pct')}; leader {countries.name(r0['leader'])} {fmt(r0['leader_share'], 'pct')}."
@@ -934,7 +957,7 @@ def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Pa
             charts=[
                 Chart(
                     "producer-map",
-                    f"Production by country, {year}",
+                    f"Production by country, {prod_year}",
                     charts.world_map(
                         named["country"],
                         named["tonnes"],
@@ -942,7 +965,7 @@ def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Pa
                         unit=f"t {r0['basis']}",
                         colorscale="blue",
                     ),
-                    f"{src}, {year}; tonnes of {r0['basis']}.",
+                    f"{src}, {prod_year}; tonnes of {r0['basis']}.",
                 ),
                 Chart(
                     "producer-top",
@@ -950,7 +973,7 @@ def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Pa
                     charts.hbar(
                         list(prod["country_name"].head(10)), prod["tonnes"].head(10), unit=f"t {r0['basis']}"
                     ),
-                    f"{src}, {year}.",
+                    f"{src}, {prod_year}.",
                 ),
             ],
             tables=[
@@ -968,7 +991,7 @@ def mineral(ds, commodity: str, stage: str | None, year: int | None, memo) -> Pa
                         ("Edition", "edition", "text"),
                     ],
                     caption="'rest of world' is a residual aggregate: it counts in the total, not as a producer.",
-                    api=f"/api/v1/production?commodity={c.id}&stage={stage}&year={year}",
+                    api=f"/api/v1/production?commodity={c.id}&stage={stage}&year={prod_year}",
                 )
             ],
         )

@@ -205,7 +205,9 @@ async def risk(
     fmt: Format = None,
 ):
     """Supply-risk methods side by side (the table of ``critmin risk``): party, commodity, stage, year,
-    method, value, unit, status, inputs (JSON), flags (JSON), provenance."""
+    method, value, unit, status, inputs (JSON), flags (JSON), provenance; eu_sr_latest and eu_sr_year: for an
+    EU supply-risk row without a value because the stage's production series ends before its year, the value
+    of its latest year with one, and that year."""
     args = arguments(locals())
     from critmin.indicators import risk as risk_mod
 
@@ -226,7 +228,15 @@ async def risk(
         "risk",
         fmt,
         lambda ds: risk_mod.risk(
-            ds, parties, methods, ys, commodity, share_of=share_of, missing=missing, units=units
+            ds,
+            parties,
+            methods,
+            ys,
+            commodity,
+            share_of=share_of,
+            missing=missing,
+            units=units,
+            eu_sr_latest=True,
         ),
         args,
     )

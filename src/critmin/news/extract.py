@@ -70,6 +70,7 @@ class _Context:
     events: list[Event] = field(default_factory=list)
     anchored: dict[int, bool] = field(default_factory=dict)  # id(event) -> date is a day-precise act anchor
     agreement_at: int = -100  # index of the last sentence with an agreement
+    bill_at: int = -100  # index of the last sentence that names a bill
 
 
 @dataclass
@@ -1249,9 +1250,14 @@ class _Extractor:
 
     @staticmethod
     def _domestic_parties(sent: Sentence, cs: int, ce: int) -> int:
-        """How many distinct institutions, leaders and companies the clause names (one country)."""
+        """How many distinct institutions, leaders and companies of one country the clause names; 0 when they
+        belong to several ("Scholz, Vucic and the Commission's vice-president": the parties of an international
+        deal, not two bodies of one state)."""
         kinds = ("institution", "leader", "company")
-        return len({m.text.lower() for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds})
+        named = [m for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds]
+        if len({m.value for m in named if m.value}) > 1:
+            return 0
+        return len({m.text.lower() for m in named})
 
     def _general_deal(self, sent: Sentence, ts: int, te: int, ce: int) -> bool:
         """ "agreed to a 90-day trade truce that includes a pause in rare earth controls": the deal is about
@@ -1374,6 +1380,10 @@ class _Extractor:
         terms_of_agreement = (
             sent.index - self.ctx.agreement_at <= 3 and cue("agreement_terms").search(text) is not None
         )
+        if 0 < sent.index - self.ctx.bill_at <= 3 and cue("bill_provisions").search(text):
+            # "It creates a National Council ..." after "the bill establishes ...": the bill's provisions
+            self.rejected.append((sent.index, "other.bill", "a provision of the bill just named"))
+            return []
         upgrades = self._stage(sent, "partnership_upgrade", masked)
         for up in upgrades:
             tr = self.trace[id(up)]
@@ -1513,6 +1523,8 @@ class _Extractor:
         return out
 
     def _update_context(self, sent: Sentence, events: list[Event]) -> None:
+        if cue("bill_named").search(sent.text):
+            self.ctx.bill_at = sent.index
         for ev in events:
             self.ctx.events.append(ev)
             if has_flag(ev.rule, "keeps_context"):

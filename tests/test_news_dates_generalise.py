@@ -362,3 +362,128 @@ def test_a_weekday_written_before_its_date_is_one_expression():
     assert (d.text, d.value, d.role) == ("Sunday, November 9, 2031", "2031-11-09", "act")
     (d,) = find_dates("takes effect from Saturday 8 November", "2031-11-03")
     assert (d.value, d.role) == ("2031-11-08", "effective")
+
+
+# == Dates round 2 ===============================================================================================
+# == 6. a date range: its end is never the act's date ============================================================
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("the permit runs from June 5 this year to June 5, 2033", "2031-06-05", "2033-06-05"),
+        ("quotas apply from 1 July to 31 December 2031", "2031-07-01", "2031-12-31"),
+        # a start without its year falls on or before the end (a lone "from March 3" in May would look ahead)
+        ("exports stay closed between March 3 and June 30", "2031-03-03", "2031-06-30"),
+        ("il permesso vale dal 1° luglio al 31 dicembre 2031", "2031-07-01", "2031-12-31"),
+        ("la sospensione vale tra il 3 marzo e il 9 aprile", "2031-03-03", "2031-04-09"),
+        ("il divieto resta in vigore dal 2 agosto fino al 30 settembre", "2031-08-02", "2031-09-30"),
+    ],
+)
+def test_a_range_has_a_start_and_an_end_and_no_act(text, start, end):
+    found = find_dates(text, "2031-05-20")
+    assert [(d.value, d.role) for d in found] == [(start, "effective"), (end, "end")]
+
+
+@given(
+    st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2090, 12, 31)),
+    st.integers(1, 400),
+    st.sampled_from(["from {a} to {b}", "starting from {a} until {b}", "between {a} and {b}"]),
+)
+def test_any_written_range_gives_its_start_as_effective_and_its_end_as_end(a, days, shape):
+    b = a + dt.timedelta(days=days)
+    text = "the licence applies " + shape.format(
+        a=f"{MONTHS_EN[a.month - 1]} {a.day}, {a.year}", b=f"{b.day} {MONTHS_EN[b.month - 1]} {b.year}"
+    )
+    found = find_dates(text, "2031-05-20")
+    assert [(d.value, d.role) for d in found] == [(a.isoformat(), "effective"), (b.isoformat(), "end")]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (
+            "Zambia's mines ministry renewed Acme Cobalt's export permit for two years starting from June 5 this "
+            "year to June 5, 2033.",
+            "en",
+        ),
+        ("L'Indonesia vieterà le esportazioni di bauxite dal 1° luglio al 31 dicembre 2031.", "it"),
+    ],
+)
+def test_a_measure_set_for_a_range_is_dated_by_its_news_not_by_the_ranges_end(text, language):
+    (ev,) = events(text, "2031-05-20", language)
+    assert ev.date == "2031-05"  # fresh news, no stated day: the publication month
+    assert ev.effective_date[:4] == "2031" and ev.end_date[:4] in ("2031", "2033")
+    assert ev.end_date > ev.effective_date
+
+
+def test_a_date_after_to_is_no_end_without_a_start_before_it():
+    (d,) = find_dates("prices rose to a record on Friday", "2031-05-23")
+    assert (d.value, d.role) == ("2031-05-23", "act")
+    reported = find_dates(
+        "The ministry announced on June 4 that exports fell to 5 tonnes on June 9", "2031-06-12"
+    )
+    assert [d.role for d in reported] == ["act", "act"]
+
+
+# == 7. a day and month "this year" ==============================================================================
+@pytest.mark.parametrize(
+    ("text", "pub", "value"),
+    [
+        ("the curbs announced on March 3 this year", "2031-10-09", "2031-03-03"),
+        ("the licence granted on 3 March of this year", "2031-10-09", "2031-03-03"),
+        ("le misure annunciate il 3 marzo di quest'anno", "2031-10-09", "2031-03-03"),
+        ("il decreto del 12 novembre di quest'anno", "2031-02-09", "2031-11-12"),  # the year, however far
+    ],
+)
+def test_a_day_and_month_this_year_takes_the_references_year(text, pub, value):
+    (d,) = find_dates(text, pub)
+    assert (d.value, d.precision) == (value, "day")
+
+
+def test_a_day_and_month_this_year_takes_the_texts_own_year():
+    ref = text_reference("Under Order 45 of 2031 the tin permits of 3 March this year stay.")
+    (d,) = [d for d in find_dates("the tin permits of 3 March this year stay", ref)]
+    assert d.value == "2031-03-03"
+
+
+# == 8. an Italian participle dates the noun it describes, not the act reported ==================================
+PARTICIPLE_IT = [
+    # the project's filing date after the trigger, past a list of minerals (commas)
+    "Il ministro dell'Ambiente ha firmato il decreto di compatibilità ambientale del progetto di ricerca di "
+    "nichel, cobalto e rame presentato il 4 aprile 2029 dalla società Alpina Metalli.",
+    # the plan's presentation in an aside after the trigger
+    "Il governo ha approvato il piano nazionale per le terre rare, presentato il 12 gennaio dal ministero.",
+]
+
+
+@pytest.mark.parametrize("text", PARTICIPLE_IT)
+def test_a_participle_date_after_the_trigger_is_the_nouns(text):
+    (ev,) = events(text, "2031-02-10", "it")
+    assert ev.date == "2031-02"  # the decree/approval: fresh news of the publication month
+    assert ev.salience == "main"
+
+
+def test_a_participle_date_inside_the_trigger_before_its_own_verb_is_the_nouns():
+    text = "Il partenariato strategico sulle materie prime già lanciato nel 2028 dall'Italia con il Cile diventa «speciale»."
+    assert all(e.date != "2028" for e in events(text, None, "it"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Firmato il 3 febbraio l'accordo tra Italia e Cile sul litio.",  # a nominal headline: the act itself
+        "L'Italia ha firmato il 3 febbraio un accordo con il Cile sul litio.",  # with its auxiliary: a verb
+        "Il Cile e l'Italia hanno siglato il 3 febbraio un'intesa sul litio.",
+        # the participle describes the act's own instrument
+        "Il Perù ha vietato le esportazioni di litio con un'ordinanza firmata il 3 febbraio.",
+    ],
+)
+def test_a_participle_that_is_the_act_keeps_its_date(text):
+    (ev,) = events(text, "2031-02-10", "it")
+    assert ev.date == "2031-02-03"
+
+
+def test_an_english_object_participle_dates_the_object():
+    (ev,) = events(
+        "Chile approved the lithium mining plan presented on 4 April 2029 by Andes Lithium.", "2031-02-10"
+    )
+    assert ev.date == "2031-02"

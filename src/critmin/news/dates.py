@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import yaml
@@ -61,6 +61,7 @@ _SLOTS = {
     "{day}": r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|°)?",
     "{year}": r"(?P<year>(?:19|20)\d\d)",
     "{weekday}": _alternation(_T["weekdays"]["en"]) + "|" + _alternation(_T["weekdays"]["it"], "i"),
+    "{this_year}": r"(?P<this_year>\s+(?:of\s+)?this\s+year\b|\s+(?:di|del)\s+quest['’]anno)",
 }
 
 
@@ -76,6 +77,9 @@ _ROLES = [(role, re.compile(p)) for role, p in _T["roles"].items()]
 _YEAR_ROLES: dict[str, str] = _T["year_roles"]
 _PAST_TENSE = re.compile(_T["past_tense_before"])
 _INSTRUMENT_YEAR = re.compile(_T["instrument_year"])
+_RANGE_END = re.compile(_T["range"]["end_gap"])
+_RANGE_AND = re.compile(_T["range"]["between_gap"])
+_RANGE_OPEN = re.compile(_T["range"]["between_open"])
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,11 @@ def _resolve(
         if g.get("year"):
             d = _safe_date(int(g["year"]), month, day)
             return (d.isoformat() if d else None), "day", "explicit", "explicit"
+        if g.get("this_year") and pub is not None:
+            d = _safe_date(
+                pub.first.year, month, day
+            )  # "March 3 this year": the reference's year, either way
+            return (d.isoformat() if d else None), "day", "relative", f"'{said}' + {pubtxt}"
         if pub is None:
             return None, "day", "relative", "day and month without a year; no publication date"
         d = _safe_date(pub.first.year, month, day)
@@ -334,13 +343,15 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
     pub = parse_publication(published)
     out: list[DateExpr] = []
     prev_kind = None
-    for kind, m in _matches(text):
+    found = _matches(text)
+    for i, (kind, m) in enumerate(found):
         s = m.start()
         before = text[max(0, s - 40) : s]
         role = _role(before)
         if kind == "year":
             prep = m.group("prep").lower()
             role = _YEAR_ROLES.get(prep, role)
+        role = _range_role(text, found, i, out, role)
         past = role in ("effective", "end") and bool(_PAST_TENSE.search(before[-30:]))
         same = bool(out) and _SAME_DATE_GAP.fullmatch(text, out[-1].end, s) is not None
         if same:
@@ -356,7 +367,56 @@ def find_dates(text: str, published=None) -> list[DateExpr]:
             start = out.pop().start
         out.append(DateExpr(start, m.end(), text[start : m.end()], value, precision, role, vkind, basis))
         prev_kind = kind
+        if role == "end" and len(out) > 1 and out[-2].role == "effective":
+            out[-2] = _range_start(out[-2], out[-1])
     return out
+
+
+def _range_start(start: DateExpr, end: DateExpr) -> DateExpr:
+    """The start of a range whose day and month carry no year falls on or before its end ("between March 3
+    and June 30" read in May: the March before that June, though a lone "from March 3" would look ahead)."""
+    if start.kind != "relative" or start.precision != "day" or not (start.value and end.value):
+        return start
+    if start.value <= end.value[:10].ljust(10, "9"):
+        return start
+    earlier = _safe_date(int(start.value[:4]) - 1, int(start.value[5:7]), int(start.value[8:10]))
+    if earlier is None or earlier.isoformat() > end.value[:10].ljust(10, "9"):
+        return start
+    return replace(start, value=earlier.isoformat(), basis=f"{start.basis}, on or before the range's end")
+
+
+def _range_role(text: str, found: list[tuple[str, re.Match]], i: int, out: list[DateExpr], role: str) -> str:
+    """The role of the ``i``-th date when it bounds a range: ``end`` after "to"/"al" following a start date
+    ("from March 3 to March 3, 2026", "dal 1° luglio al 31 dicembre") or after "and"/"e" in "between ... and"
+    ("tra il 3 marzo e il 9 aprile"); ``effective`` for the start of a "between" range. Else ``role``: the end
+    of a range is never the date of the act that sets it."""
+    m = found[i][1]
+    prev = out[-1] if out else None
+    if (
+        prev is not None
+        and prev.role in ("effective", "since")
+        and _RANGE_END.fullmatch(text, prev.end, m.start())
+    ):
+        return "end"
+    if (
+        _opens_range(text, m.start())
+        and i + 1 < len(found)
+        and _RANGE_AND.fullmatch(text, m.end(), found[i + 1][1].start())
+    ):
+        return "effective"
+    if (
+        prev is not None
+        and prev.role == "effective"
+        and _RANGE_AND.fullmatch(text, prev.end, m.start())
+        and _opens_range(text, prev.start)
+    ):
+        return "end"
+    return role
+
+
+def _opens_range(text: str, start: int) -> bool:
+    """Whether "between" / "tra il" stands just before the date at ``start``."""
+    return _RANGE_OPEN.search(text[max(0, start - 12) : start]) is not None
 
 
 _WEEKDAY_NAME = re.compile(r"\b(?:" + _SLOTS["{weekday}"] + r")\b")

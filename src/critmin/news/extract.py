@@ -52,7 +52,7 @@ from critmin.news.model import SYMMETRIC_TYPES, Article, Event
 from critmin.news.rules import Trigger, cue, has_flag, label, rulebook
 from critmin.news.segment import Sentence, segment
 
-EXTRACTOR_VERSION = "2.5"
+EXTRACTOR_VERSION = "2.6"
 NEIGHBOURS = 3  # sentences either side searched for a paragraph's reporting date
 LOOKBACK_EVENTS = 32  # earlier events that coreference and inheritance look at (bounded: linear time)
 GROUP_MINERALS = frozenset({GENERIC, "rare_earths"})  # tokens that name a group, not one mineral
@@ -70,6 +70,7 @@ class _Context:
     events: list[Event] = field(default_factory=list)
     anchored: dict[int, bool] = field(default_factory=dict)  # id(event) -> date is a day-precise act anchor
     agreement_at: int = -100  # index of the last sentence with an agreement
+    bill_at: int = -100  # index of the last sentence that names a bill
 
 
 @dataclass
@@ -143,6 +144,21 @@ def _is_old(date: str, pub: str, months: int = 2) -> bool:
     """Whether a date (any precision) ends more than ``months`` months before the publication date."""
     end = {4: date + "-12", 7: date}.get(len(date), date[:7])
     return end < _months_before(pub, months)
+
+
+def _participle_date(text: str, d, ts: int, te: int) -> bool:
+    """Whether the date ``d`` is told by an Italian participle without its auxiliary after the noun it
+    describes ("il progetto presentato il 17 marzo dalla società", "il partenariato già lanciato nel 2023 da
+    ..."): the date of that noun, not of the act reported. Not when the participle comes before its noun, as
+    a nominal headline's predicate ("Firmato il 3 marzo l'accordo"), nor when the noun is the act's own
+    instrument ("ha vietato l'export con un decreto firmato il 3 aprile"), nor when it is the trigger itself, unless
+    the trigger goes on past the date to its own verb ("il partenariato lanciato nel 2023 diventa «speciale»")."""
+    m = cue("participle_date_it").search(text, max(0, d.start - 40), d.start)
+    if m is None or cue("determiner_after_it").match(text, d.end):
+        return False
+    if cue("act_instrument_it").search(text, max(0, m.start() - 30), m.start()):
+        return False  # "... con un decreto firmato il 3 aprile": the act's own instrument
+    return not (ts <= m.start("part") < te and d.start >= te)
 
 
 class _Extractor:
@@ -357,6 +373,8 @@ class _Extractor:
                 # "the controls announced on Oct. 9": a date that belongs to the trigger's object, not the act
                 if between and cue("object_participle").search(between):
                     continue
+                if _participle_date(text, d, ts, te):
+                    continue  # "il progetto presentato il 17 marzo 2021": the project's date
                 (act if d.role == "act" else since).append(d)
             elif d.role == "effective":
                 eff.append(d)
@@ -1232,9 +1250,14 @@ class _Extractor:
 
     @staticmethod
     def _domestic_parties(sent: Sentence, cs: int, ce: int) -> int:
-        """How many distinct institutions, leaders and companies the clause names (one country)."""
+        """How many distinct institutions, leaders and companies of one country the clause names; 0 when they
+        belong to several ("Scholz, Vucic and the Commission's vice-president": the parties of an international
+        deal, not two bodies of one state)."""
         kinds = ("institution", "leader", "company")
-        return len({m.text.lower() for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds})
+        named = [m for m in slots.actor_mentions(sent, cs, ce, True) if m.kind in kinds]
+        if len({m.value for m in named if m.value}) > 1:
+            return 0
+        return len({m.text.lower() for m in named})
 
     def _general_deal(self, sent: Sentence, ts: int, te: int, ce: int) -> bool:
         """ "agreed to a 90-day trade truce that includes a pause in rare earth controls": the deal is about
@@ -1357,6 +1380,10 @@ class _Extractor:
         terms_of_agreement = (
             sent.index - self.ctx.agreement_at <= 3 and cue("agreement_terms").search(text) is not None
         )
+        if 0 < sent.index - self.ctx.bill_at <= 3 and cue("bill_provisions").search(text):
+            # "It creates a National Council ..." after "the bill establishes ...": the bill's provisions
+            self.rejected.append((sent.index, "other.bill", "a provision of the bill just named"))
+            return []
         upgrades = self._stage(sent, "partnership_upgrade", masked)
         for up in upgrades:
             tr = self.trace[id(up)]
@@ -1496,6 +1523,8 @@ class _Extractor:
         return out
 
     def _update_context(self, sent: Sentence, events: list[Event]) -> None:
+        if cue("bill_named").search(sent.text):
+            self.ctx.bill_at = sent.index
         for ev in events:
             self.ctx.events.append(ev)
             if has_flag(ev.rule, "keeps_context"):

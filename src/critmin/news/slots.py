@@ -44,11 +44,12 @@ def clause_bounds(sent: str, ts: int, te: int) -> Span:
 
 
 def relative_clauses(sent: str, after: int) -> list[Span]:
-    """Spans of ", which/who ..." clauses after position ``after`` (up to the next comma or the end)."""
+    """Spans of ", which/who ..." (or "—which ...—") clauses after position ``after`` (up to the next comma or
+    dash, or the end)."""
     out = []
     for m in cue("relative").finditer(sent, after):
-        end = sent.find(",", m.end())
-        out.append((m.start(), end if end >= 0 else len(sent)))
+        ends = [e for e in (sent.find(c, m.end()) for c in ",—–") if e >= 0]
+        out.append((m.start(), min(ends, default=len(sent))))
     return out
 
 

@@ -231,7 +231,13 @@ class Briefing:
         from critmin.indicators.risk import risk
 
         self._say("supply risk")
-        return risk(self.ds, self.spec, methods=("geopolrisk", "eu_sr", "origin"), years=[self.year])
+        return risk(
+            self.ds,
+            self.spec,
+            methods=("geopolrisk", "eu_sr", "origin"),
+            years=[self.year],
+            eu_sr_latest=True,
+        )
 
     @functools.cached_property
     def eu_sr_latest(self) -> pd.DataFrame:
@@ -239,26 +245,10 @@ class Briefing:
         analysis year (IEA refining and USGS MCS 2024 series end in 2023): the EC method takes the stage's own
         production of its year (no other year), and the report's rule is the latest year before it, said.
         Columns party, commodity, stage, year, value (only rows with a value)."""
-        from critmin.indicators.risk import risk
-
-        r = self.risk
-        eu = r[(r["method"] == "eu_sr") & (r["status"] == "no data")]
-        gap = eu[eu["flags"].astype(str).str.contains("production_years:none", regex=False)]
-        cols = ["party", "commodity", "stage", "year", "value"]
-        if gap.empty:
-            return pd.DataFrame(columns=cols)
-        # the latest year with the stage's production (critmin.indicators.risk.add_eu_sr_latest, as the CLI)
-        lat = risk(
-            self.ds,
-            self.spec,
-            methods=("eu_sr",),
-            years=[self.year],
-            commodities=sorted(set(gap["commodity"])),
-            eu_sr_latest=True,
-        )
-        lat = lat[lat["eu_sr_year"].notna()].merge(gap[["party", "commodity", "stage"]])
+        r = self.risk  # its EU rows carry the latest year's value (critmin.indicators.risk.add_eu_sr_latest)
+        lat = r[(r["method"] == "eu_sr") & r["eu_sr_year"].notna()]
         lat = lat.assign(year=lat["eu_sr_year"].astype(int), value=lat["eu_sr_latest"])
-        return lat[cols].reset_index(drop=True)
+        return lat[["party", "commodity", "stage", "year", "value"]].reset_index(drop=True)
 
     def _method(self, method: str) -> pd.DataFrame:
         r = self.risk

@@ -201,14 +201,11 @@ def _resolve(
         if g.get("year"):
             d = _safe_date(int(g["year"]), month, day)
             return (d.isoformat() if d else None), "day", "explicit", "explicit"
-        if g.get("this_year") and pub is not None:
-            d = _safe_date(
-                pub.first.year, month, day
-            )  # "March 3 this year": the reference's year, either way
-            return (d.isoformat() if d else None), "day", "relative", f"'{said}' + {pubtxt}"
         if pub is None:
             return None, "day", "relative", "day and month without a year; no publication date"
         d = _safe_date(pub.first.year, month, day)
+        if g.get("this_year"):  # "March 3 this year": the reference's year, either way
+            return (d.isoformat() if d else None), "day", "relative", f"'{said}' + {pubtxt}"
         if d is None:
             return None, "day", "relative", "invalid day"
         if future and d < pub.first - dt.timedelta(days=60):
